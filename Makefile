@@ -1,0 +1,144 @@
+# tiktok2mqtt: one non-recursive Makefile.
+#
+#   make                  libtiktok (build/libtiktok.a) and the tools (build/tt-decode)
+#   make deps             install the Debian packages and npm packages that are missing
+#   make check            deps, build, every test; SANITIZE=address,undefined and WERROR=1 apply
+#   make format-check     clang-format --dry-run over our C sources
+#   make fuzz             libFuzzer run of tests/fuzz/fuzz_frame.c (clang), FUZZ_SECONDS=60
+#   make bench-decode     decode throughput against the Node library (docs/PERFORMANCE.md)
+#
+# User knobs: CC, CFLAGS (appended last, so they win), SANITIZE, WERROR=1, V=1, PREFIX.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PREFIX   ?= /usr/local
+SANITIZE ?=
+WERROR   ?=
+FUZZ_SECONDS ?= 60
+PKG_CONFIG ?= pkg-config
+
+# A sanitized build lives beside the plain one, so the two never mix objects.
+ifeq ($(SANITIZE),)
+B := build
+else
+B := build/san
+endif
+
+TT_WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wold-style-definition -Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef -Wvla \
+	-Wformat=2 -Wimplicit-fallthrough -Wconversion -Wno-sign-conversion
+ifneq ($(WERROR),)
+TT_WARN += -Werror
+endif
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+TT_CPPFLAGS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iconnector/include -Iconnector/src -Itests \
+	-I$(B)/gen -DPB_ENABLE_MALLOC
+ALL_CFLAGS := -std=c11 $(TT_CPPFLAGS) $(TT_WARN) -fvisibility=hidden -MMD -MP $(SAN_FLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
+NANOPB_LIBS := -lprotobuf-nanopb
+CJSON_LIBS := -lcjson
+# what a program linking libtiktok.a needs besides it
+LIB_LIBS := -ldeflate
+
+ifeq ($(V),)
+Q := @
+QCC = @echo "  CC      $@";
+QAR = @echo "  AR      $@";
+QLD = @echo "  LD      $@";
+QGEN = @echo "  GEN     $@";
+endif
+
+LIB_SRCS := $(wildcard connector/src/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+LIB := $(B)/libtiktok.a
+
+TOOLS := $(B)/tt-decode
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+GEN_C := $(B)/gen/webcast.pb.c
+GEN_H := $(B)/gen/webcast.pb.h
+
+.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode clean install
+.DEFAULT_GOAL := all
+
+all: $(LIB) $(TOOLS) $(UNIT_BINS) $(B)/fuzz_replay
+
+# ---- generated nanopb code (proto/README.md) ----
+$(GEN_C) $(GEN_H) &: proto/webcast.proto proto/webcast.options
+	$(QGEN)mkdir -p $(B)/gen
+	$(Q)nanopb_generator.py -q --error-on-unmatched -I proto -D $(B)/gen -f proto/webcast.options proto/webcast.proto
+
+$(B)/obj/gen/webcast.pb.o: $(GEN_C)
+	$(QCC)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-conversion -c -o $@ $<
+
+# ---- library ----
+$(B)/obj/%.o: %.c
+	$(QCC)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	$(QAR)rm -f $@
+	$(Q)ar rcs $@ $^
+
+# ---- tools ----
+$(B)/tt-decode: $(B)/obj/tools/tt-decode.o $(LIB)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CJSON_LIBS) $(LIB_LIBS)
+
+# ---- tests ----
+$(B)/tests/test_proto: $(B)/obj/tests/unit/test_proto.o $(B)/obj/gen/webcast.pb.o
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NANOPB_LIBS)
+
+$(B)/obj/tests/unit/test_proto.o: $(GEN_H)
+
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(LIB)
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
+
+$(B)/fuzz_replay: $(B)/obj/tests/fuzz/fuzz_frame.o $(B)/obj/tests/fuzz/replay_main.o $(LIB)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
+
+deps:
+	$(Q)sh tools/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory -j2 all
+	$(Q)B=$(B) sh tests/run.sh
+
+format-check:
+	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h' 2>/dev/null || find connector tools tests -name '*.[ch]') && echo "format-check: clean"
+
+format:
+	$(Q)clang-format -i $(shell git ls-files '*.c' '*.h')
+
+# ---- fuzzing (clang + libFuzzer; the corpus is replayed by gcc builds in make check) ----
+FUZZ_CFLAGS := -std=c11 $(TT_CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined
+fuzz-build:
+	$(Q)mkdir -p build/fuzz
+	$(Q)clang $(FUZZ_CFLAGS) -o build/fuzz/fuzz_frame tests/fuzz/fuzz_frame.c $(LIB_SRCS) -ldeflate
+
+fuzz: fuzz-build
+	$(Q)mkdir -p build/fuzz/corpus
+	$(Q)build/fuzz/fuzz_frame -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		build/fuzz/corpus tests/fuzz/corpus
+
+bench-decode: all $(B)/bench-inflate
+	$(Q)sh tools/bench-decode.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 connector/include/tt.h $(DESTDIR)$(PREFIX)/include/
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+$(B)/bench-inflate: $(B)/obj/tools/bench-inflate.o $(LIB)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz

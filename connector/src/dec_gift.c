@@ -1,0 +1,121 @@
+/** @file dec_gift.c
+ * WebcastGiftMessage -> "gift".
+ *
+ * Fields: common 1, giftId 2, repeatCount 5, user 7, repeatEnd 9, groupId 11, gift 15
+ * {image 1 {urlList 1}, describe 2, type 11, diamondCount 12, name 16}, monitorExtra 22,
+ * monitorInfo 23 {sendGiftSendMessageSuccessMs 6, toUserId 8}.
+ *
+ * JSON (1.x simplifyObject): giftId, repeatCount, repeatEnd (boolean), groupId (string),
+ * monitorExtra (parsed when it is a JSON object text, else the string), the user, the common
+ * header, gift {gift_id, repeat_count, repeat_end 0/1, gift_type} (1.x's legacy object),
+ * describe, giftType, diamondCount, giftName, giftPictureUrl (the LAST url, as 1.x reads the
+ * repeated urlList as one string), timestamp (number), receiverUserId (string).
+ *
+ * Streaks: a gift of type 1 arrives with repeatEnd 0 and a growing repeatCount, then once more
+ * with repeatEnd 1 and the final count; tt_event.u.gift carries these for the bridge's giftEnd.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "dec.h"
+
+enum { G_COMMON, G_ID, G_REPEAT, G_USER, G_END, G_GROUP, G_GIFT, G_MONITOR_EXTRA, G_INFO, G_N };
+static const struct pb_desc gift_msg_desc[G_N] = {
+    [G_COMMON] = { 1, PB_LEN }, [G_ID] = { 2, PB_INT },    [G_REPEAT] = { 5, PB_INT },
+    [G_USER] = { 7, PB_LEN },   [G_END] = { 9, PB_INT },   [G_GROUP] = { 11, PB_INT },
+    [G_GIFT] = { 15, PB_LEN },  [G_INFO] = { 23, PB_LEN }, [G_MONITOR_EXTRA] = { 22, PB_LEN },
+};
+
+enum { GD_IMAGE, GD_DESCRIBE, GD_TYPE, GD_DIAMONDS, GD_NAME, GD_N };
+static const struct pb_desc gift_desc[GD_N] = {
+    [GD_IMAGE] = { 1, PB_LEN },     [GD_DESCRIBE] = { 2, PB_LEN }, [GD_TYPE] = { 11, PB_INT },
+    [GD_DIAMONDS] = { 12, PB_INT }, [GD_NAME] = { 16, PB_LEN },
+};
+
+enum { GI_TIMESTAMP, GI_RECEIVER, GI_N };
+static const struct pb_desc gift_info_desc[GI_N] = {
+    [GI_TIMESTAMP] = { 6, PB_INT },
+    [GI_RECEIVER] = { 8, PB_INT },
+};
+
+/* 1.x JSON.parses monitorExtra when it starts with '{' and keeps the string when that fails. */
+static void write_monitor_extra(struct jw *w, struct pb_slice s)
+{
+    JK(w, "monitorExtra");
+    if (s.n && s.p[0] == '{' && tt__json_valid(s.p, s.n)) {
+        tt__buf_add(w->b, s.p, s.n);
+    } else {
+        jw_str(w, s);
+    }
+}
+
+static void write_legacy_gift(struct jw *w, const struct tt_event *ev)
+{
+    struct jw o;
+    JK(w, "gift");
+    jw_open(&o, w->b, '{');
+    JK(&o, "gift_id");
+    tt__json_i64(o.b, ev->u.gift.gift_id);
+    JK(&o, "repeat_count");
+    tt__json_i64(o.b, ev->u.gift.repeat_count);
+    JK(&o, "repeat_end");
+    tt__json_i64(o.b, ev->u.gift.repeat_end);
+    JK(&o, "gift_type");
+    tt__json_i64(o.b, ev->u.gift.gift_type);
+    jw_close(&o, '}');
+}
+
+static void write_details(struct jw *w, const struct pb_msg *g, const struct pb_msg *info)
+{
+    JK(w, "describe");
+    jw_str(w, pb_s(g, GD_DESCRIBE));
+    JK(w, "giftType");
+    tt__json_i64(w->b, pb_i32(g, GD_TYPE));
+    JK(w, "diamondCount");
+    tt__json_i64(w->b, pb_i32(g, GD_DIAMONDS));
+    JK(w, "giftName");
+    jw_str(w, pb_s(g, GD_NAME));
+    JK(w, "giftPictureUrl");
+    jw_str(w, tt__last_string(pb_s(g, GD_IMAGE), 1));
+    JK(w, "timestamp");
+    tt__json_u64(w->b, pb_u(info, GI_TIMESTAMP));
+    JK(w, "receiverUserId");
+    tt__json_u64_str(w->b, pb_u(info, GI_RECEIVER));
+}
+
+int tt__dec_gift(struct dec *x)
+{
+    struct pb_msg m, g, info;
+    struct common c;
+    struct tt_event ev = { 0 };
+    struct jw w;
+    if (tt__pb_scan(&m, gift_msg_desc, G_N, x->raw.p, x->raw.n) ||
+        tt__common_read(pb_s(&m, G_COMMON), &c) ||
+        tt__pb_scan_slice(&g, gift_desc, GD_N, pb_s(&m, G_GIFT)) ||
+        tt__pb_scan_slice(&info, gift_info_desc, GI_N, pb_s(&m, G_INFO))) {
+        return -1;
+    }
+    ev.msg_id = c.msg_id;
+    ev.u.gift.gift_id = pb_i(&m, G_ID);
+    ev.u.gift.repeat_count = pb_i32(&m, G_REPEAT);
+    ev.u.gift.repeat_end = pb_i32(&m, G_END) != 0;
+    ev.u.gift.gift_type = pb_i32(&g, GD_TYPE);
+    ev.u.gift.diamond_count = pb_i32(&g, GD_DIAMONDS);
+    jw_open(&w, x->json, '{');
+    JK(&w, "giftId");
+    tt__json_i64(w.b, ev.u.gift.gift_id);
+    JK(&w, "repeatCount");
+    tt__json_i64(w.b, ev.u.gift.repeat_count);
+    JK(&w, "repeatEnd");
+    jw_bool(&w, ev.u.gift.repeat_end);
+    JK(&w, "groupId");
+    tt__json_u64_str(w.b, pb_u(&m, G_GROUP));
+    write_monitor_extra(&w, pb_s(&m, G_MONITOR_EXTRA));
+    if (tt__user_write(&w, pb_s(&m, G_USER), &ev.user_id)) {
+        return -1;
+    }
+    tt__common_write(&w, &c);
+    write_legacy_gift(&w, &ev);
+    write_details(&w, &g, &info);
+    jw_close(&w, '}');
+    return tt__emit(x, &ev, TT_EV_GIFT);
+}

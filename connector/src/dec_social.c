@@ -1,0 +1,114 @@
+/** @file dec_social.c
+ * The simple "common header + user + a few numbers" messages:
+ *   WebcastMemberMessage    -> "member":    common 1, user 2, action 10 (1.x actionId)
+ *   WebcastLikeMessage      -> "like":      common 1, count 2 (likeCount), total 3
+ *                                           (totalLikeCount), user 5
+ *   WebcastSocialMessage    -> "social", then "follow" if displayType contains "follow" and
+ *                                           "share" if it contains "share" (1.x emits all
+ *                                           that apply, with the same object): common 1, user 2
+ *   WebcastSubNotifyMessage -> "subscribe": common 1, user 2, exhibitionType 3, subMonth 4,
+ *                                           subscribeType 5, oldSubscribeStatus 6,
+ *                                           subscribingStatus 8
+ * Numbers keep all their digits: 1.x wraps totalLikeCount above 2^31 (README, deviations).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "dec.h"
+
+/* A table of (name, field number) for the numeric members of one message type. */
+struct num_member {
+    const char *key; /* "\"name\":" */
+    size_t key_len;
+    uint32_t num;
+};
+
+#define NUM(name, n)                                    \
+    {                                                   \
+        "\"" name "\":", sizeof("\"" name "\":") - 1, n \
+    }
+
+/* Scan `msg` for common (field 1), user (field `user_num`) and the numeric members; write the
+ * numbers, the user and the common header. */
+static int simple_message(struct dec *x, struct tt_event *ev, struct common *c, uint32_t user_num,
+                          const struct num_member *nums, size_t n_nums, int64_t *values)
+{
+    struct pb_desc d[10] = { { 1, PB_LEN }, { user_num, PB_LEN } };
+    struct pb_msg m;
+    struct jw w;
+    for (size_t i = 0; i < n_nums; i++) {
+        d[2 + i] = (struct pb_desc){ nums[i].num, PB_INT };
+    }
+    if (tt__pb_scan(&m, d, 2 + n_nums, x->raw.p, x->raw.n) || tt__common_read(pb_s(&m, 0), c)) {
+        return -1;
+    }
+    jw_open(&w, x->json, '{');
+    for (size_t i = 0; i < n_nums; i++) {
+        values[i] = pb_i(&m, (unsigned)(2 + i));
+        jw_sep(&w, nums[i].key, nums[i].key_len);
+        tt__json_i64(w.b, values[i]);
+    }
+    if (tt__user_write(&w, pb_s(&m, 1), &ev->user_id)) {
+        return -1;
+    }
+    tt__common_write(&w, c);
+    jw_close(&w, '}');
+    ev->msg_id = c->msg_id;
+    return 0;
+}
+
+int tt__dec_member(struct dec *x)
+{
+    static const struct num_member nums[] = { NUM("actionId", 10) };
+    struct tt_event ev = { 0 };
+    struct common c;
+    int64_t v[1];
+    if (simple_message(x, &ev, &c, 2, nums, 1, v)) {
+        return -1;
+    }
+    return tt__emit(x, &ev, TT_EV_MEMBER);
+}
+
+int tt__dec_like(struct dec *x)
+{
+    static const struct num_member nums[] = { NUM("likeCount", 2), NUM("totalLikeCount", 3) };
+    struct tt_event ev = { 0 };
+    struct common c;
+    int64_t v[2];
+    if (simple_message(x, &ev, &c, 5, nums, 2, v)) {
+        return -1;
+    }
+    ev.u.like.count = v[0];
+    ev.u.like.total = v[1];
+    return tt__emit(x, &ev, TT_EV_LIKE);
+}
+
+int tt__dec_social(struct dec *x)
+{
+    struct tt_event ev = { 0 };
+    struct common c;
+    if (simple_message(x, &ev, &c, 2, NULL, 0, NULL) || tt__emit(x, &ev, TT_EV_SOCIAL)) {
+        return -1;
+    }
+    if (tt__contains(c.display_type, "follow", 0) && tt__emit(x, &ev, TT_EV_FOLLOW)) {
+        return -1;
+    }
+    if (tt__contains(c.display_type, "share", 0) && tt__emit(x, &ev, TT_EV_SHARE)) {
+        return -1;
+    }
+    return 0;
+}
+
+int tt__dec_subscribe(struct dec *x)
+{
+    static const struct num_member nums[] = {
+        NUM("exhibitionType", 3),     NUM("subMonth", 4),          NUM("subscribeType", 5),
+        NUM("oldSubscribeStatus", 6), NUM("subscribingStatus", 8),
+    };
+    struct tt_event ev = { 0 };
+    struct common c;
+    int64_t v[5];
+    if (simple_message(x, &ev, &c, 2, nums, 5, v)) {
+        return -1;
+    }
+    return tt__emit(x, &ev, TT_EV_SUBSCRIBE);
+}

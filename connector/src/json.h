@@ -1,0 +1,82 @@
+/** @file json.h
+ * A small JSON writer into a tt_buf, and a validator.
+ *
+ * Why our own writer and not cJSON: cJSON 1.7.15 stores numbers as doubles (2^53+1 prints as
+ * 9.00719925474099e+15) and builds a tree of allocations per event; here integers keep all their
+ * digits and an event is rendered straight into one reused buffer.
+ *
+ * Strings are escaped as JSON.stringify does; invalid UTF-8 becomes U+FFFD, so the output is
+ * always valid JSON whatever the wire carried.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TT_JSON_H
+#define TT_JSON_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "wire.h"
+
+/** An object or array being written: tracks whether a separator is due. */
+struct jw {
+    struct tt_buf *b;
+    int first;
+};
+
+void tt__json_str(struct tt_buf *b, const uint8_t *p, size_t n);
+void tt__json_u64(struct tt_buf *b, uint64_t v);
+void tt__json_i64(struct tt_buf *b, int64_t v);
+void tt__json_u64_str(struct tt_buf *b, uint64_t v); /* "123": 1.x's decimal-string ids */
+void tt__json_base64(struct tt_buf *b, const uint8_t *p, size_t n);
+/** 1 if [p, p+n) is one JSON value as JSON.parse accepts it (depth-capped), else 0. */
+int tt__json_valid(const uint8_t *p, size_t n);
+
+static inline void jw_open(struct jw *w, struct tt_buf *b, char c)
+{
+    w->b = b;
+    w->first = 1;
+    tt__buf_addc(b, c);
+}
+
+static inline void jw_close(struct jw *w, char c)
+{
+    tt__buf_addc(w->b, c);
+}
+
+/** Start an array item or an object member (`lit` is `"name":` for members, "" for items). */
+static inline void jw_sep(struct jw *w, const char *lit, size_t n)
+{
+    if (!w->first) {
+        tt__buf_addc(w->b, ',');
+    }
+    w->first = 0;
+    tt__buf_add(w->b, lit, n);
+}
+
+/* JK(w, "name") writes the separator and "name": — the key is a literal, measured at compile
+ * time, so member names cost one memcpy. */
+#define JK(w, k) jw_sep((w), "\"" k "\":", sizeof("\"" k "\":") - 1)
+#define JI(w)    jw_sep((w), "", 0)
+
+static inline void jw_raw(struct jw *w, const char *lit)
+{
+    tt__buf_adds(w->b, lit);
+}
+
+static inline void jw_str(struct jw *w, struct pb_slice s)
+{
+    tt__json_str(w->b, s.p, s.n);
+}
+
+static inline void jw_cstr(struct jw *w, const char *s)
+{
+    tt__json_str(w->b, (const uint8_t *)s, strlen(s));
+}
+
+static inline void jw_bool(struct jw *w, int v)
+{
+    tt__buf_adds(w->b, v ? "true" : "false");
+}
+
+#endif

@@ -1,0 +1,61 @@
+#!/bin/sh
+# The test runner of `make check`: runs every suite, shows its output, adds up the closing
+# `N passed, N failed` lines and ends with the total in the same form. A suite that exits
+# non-zero counts as failed even if its own line says otherwise. B is the build directory.
+# SPDX-License-Identifier: MIT
+set -u
+B=${B:-build}
+total_p=0
+total_f=0
+failed_suites=""
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+suite() {
+    name=$1
+    shift
+    echo "== $name"
+    "$@" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    p=$(echo "$line" | sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/')
+    f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+    [ -n "$line" ] || { p=0; f=0; }
+    if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+        f=1
+    fi
+    [ "$f" = 0 ] || failed_suites="$failed_suites $name"
+    total_p=$((total_p + p))
+    total_f=$((total_f + f))
+}
+
+# 1. unit tests
+for t in "$B"/tests/test_*; do
+    [ -x "$t" ] && suite "unit: $(basename "$t")" "$t"
+done
+
+# 2. our comparator, then the decoder against the real 1.2.3 library's output (fixtures)
+suite "comparator self-test" python3 tests/tools/test_compare.py
+suite "text-format parser self-test" python3 tests/tools/test_pbtext.py
+for v in v1 v3; do
+    suite "oracle fixtures $v" sh -c "'$B/tt-decode' tests/fixtures/oracle/$v > '$B/oracle-$v.jsonl';
+        rc=\$?; python3 tests/tools/compare_events.py tests/fixtures/oracle/$v/expected.jsonl \
+        '$B/oracle-$v.jsonl' && exit \$rc"
+done
+
+# 3. real captures (reads ../shared; says SKIPPED when it is absent)
+suite "captures" env TT_DECODE="$B/tt-decode" python3 tests/tools/check_captures.py
+
+# 4. the fuzz corpus and every fixture frame through the fuzz target, under this build's flags
+suite "fuzz corpus replay" "$B/fuzz_replay" tests/fuzz/corpus tests/fixtures/oracle/v1 \
+    tests/fixtures/oracle/v3
+
+# 5. style as a test
+suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
+    echo "1 passed, 0 failed"'
+
+echo
+[ -z "$failed_suites" ] || echo "failed suites:$failed_suites"
+echo "total: $total_p passed, $total_f failed"
+[ "$total_f" = 0 ]

@@ -1,0 +1,474 @@
+/** @file test_decode.c
+ * Unit tests of the decode path: the wire reader's edge cases, the JSON writer, and
+ * tt_decode_frame on hand-built frames (gzip, caps, bombs, malformed input, dispatch rules),
+ * plus allocation-failure injection over a whole decode.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <zlib.h>
+
+#include "harness.h"
+#include "tt.h"
+#include "alloc.h"
+#include "json.h"
+#include "wire.h"
+
+/* ---- collecting events ---- */
+
+#define MAX_EV 16
+struct got {
+    int n;
+    enum tt_event_type type[MAX_EV];
+    char json[MAX_EV][4096];
+    uint64_t msg_id[MAX_EV];
+};
+
+static void collect(const struct tt_event *ev, void *ud)
+{
+    struct got *g = ud;
+    if (g->n < MAX_EV) {
+        g->type[g->n] = ev->type;
+        g->msg_id[g->n] = ev->msg_id;
+        snprintf(g->json[g->n], sizeof g->json[0], "%s", ev->json);
+        g->n++;
+    }
+}
+
+/* ---- building frames ---- */
+
+static void user(struct pbw *u, uint64_t id, const char *handle, const char *nick)
+{
+    u->n = 0;
+    pbw_str(u, 38, handle); /* TikTok sends fields out of order: handle first */
+    pbw_int(u, 1, id);
+    pbw_str(u, 3, nick);
+}
+
+static void common(struct pbw *c, uint64_t msg_id, const char *display_key)
+{
+    struct pbw t = { .n = 0 };
+    c->n = 0;
+    pbw_str(c, 1, "WebcastChatMessage");
+    pbw_int(c, 2, msg_id);
+    pbw_int(c, 4, 1700000000123);
+    pbw_str(&t, 1, display_key);
+    pbw_str(&t, 2, "{0:user} pattern");
+    pbw_msg(c, 8, &t);
+}
+
+static void chat(struct pbw *m, const char *text)
+{
+    static struct pbw u, c;
+    m->n = 0;
+    user(&u, UINT64_C(9223372036854775807), "handle_1", "Zoë \"q\"\n");
+    common(&c, 7300000000000000001, "");
+    pbw_str(m, 3, text);
+    pbw_msg(m, 2, &u);
+    pbw_int(m, 99, 12345);  /* unknown varint */
+    pbw_str(m, 98, "skip"); /* unknown bytes */
+    pbw_str(m, 14, "");     /* explicit empty value */
+    pbw_msg(m, 1, &c);
+}
+
+/* Wrap messages (method/payload pairs) into fetch result and push frame. */
+static void frame(struct pbw *f, const char *type, int gzip, int n, const char **methods,
+                  struct pbw **payloads)
+{
+    static struct pbw r, one, z;
+    r.n = 0;
+    for (int i = 0; i < n; i++) {
+        one.n = 0;
+        pbw_str(&one, 1, methods[i]);
+        pbw_msg(&one, 2, payloads[i]);
+        pbw_msg(&r, 1, &one);
+    }
+    pbw_str(&r, 2, "cursor-1");
+    pbw_str(&r, 5, "-");
+    pbw_int(&r, 9, 1);
+    one.n = 0;
+    pbw_str(&one, 1, "imprp");
+    pbw_str(&one, 2, "abc");
+    pbw_msg(&r, 7, &one);
+    pbw_str(&r, 10, "wss://push.example/ws");
+    f->n = 0;
+    pbw_int(f, 2, 5092463814493970448u);
+    pbw_str(f, 7, type);
+    if (gzip) {
+        z_stream zs = { 0 };
+        deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+        zs.next_in = r.b;
+        zs.avail_in = (uInt)r.n;
+        zs.next_out = z.b;
+        zs.avail_out = sizeof z.b;
+        deflate(&zs, Z_FINISH);
+        z.n = zs.total_out;
+        deflateEnd(&zs);
+        pbw_msg(f, 8, &z);
+    } else {
+        pbw_msg(f, 8, &r);
+    }
+}
+
+/* ---- the wire reader ---- */
+
+static int next1(const uint8_t *p, size_t n, struct pb_field *f)
+{
+    struct pb_reader r = { p, p + n };
+    return tt__pb_next(&r, f);
+}
+
+static void test_wire(void)
+{
+    struct pb_field f;
+    static const uint8_t max10[] = { 0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0x01 };
+    static const uint8_t over10[] = { 0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0xff, 0xff, 0xff, 0x02 };
+    static const uint8_t eleven[] = { 0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+    static const uint8_t fixed64[] = { 0x09, 1, 2, 3, 4, 5, 6, 7, 8 };
+    static const uint8_t fixed32[] = { 0x0d, 1, 2, 3, 4 };
+    static const uint8_t len_past[] = { 0x0a, 0x05, 'a', 'b' };
+    static const uint8_t group[] = { 0x0b, 0x0c };
+    static const uint8_t field0[] = { 0x00, 0x01 };
+    static const uint8_t trunc[] = { 0x08, 0x80 };
+    static const uint8_t big_tag[] = { 0xfa, 0x40, 0x00 }; /* field 1039, LEN, empty */
+    CHECK_EQ(next1(max10, sizeof max10, &f), 1);
+    CHECK(f.v == UINT64_MAX);
+    CHECK_EQ(next1(over10, sizeof over10, &f), -1);
+    CHECK_EQ(next1(eleven, sizeof eleven, &f), -1);
+    CHECK_EQ(next1(fixed64, sizeof fixed64, &f), 1);
+    CHECK(f.v == UINT64_C(0x0807060504030201) && f.wt == PB_WT_I64);
+    CHECK_EQ(next1(fixed32, sizeof fixed32, &f), 1);
+    CHECK(f.v == 0x04030201 && f.wt == PB_WT_I32);
+    CHECK_EQ(next1(fixed32, 3, &f), -1);
+    CHECK_EQ(next1(len_past, sizeof len_past, &f), -1);
+    CHECK_EQ(next1(group, sizeof group, &f), -1);
+    CHECK_EQ(next1(field0, sizeof field0, &f), -1);
+    CHECK_EQ(next1(trunc, sizeof trunc, &f), -1);
+    CHECK_EQ(next1(big_tag, sizeof big_tag, &f), 1);
+    CHECK_EQ(f.num, 1039);
+    CHECK_EQ(next1(big_tag, 0, &f), 0);
+
+    /* scan: last value wins, wrong wire type skipped, packed and unpacked repeated */
+    static const struct pb_desc d[] = { { 1, PB_INT }, { 2, PB_LEN }, { 3, PB_REP } };
+    struct pbw w = { .n = 0 };
+    struct pb_msg m;
+    pbw_int(&w, 1, 5);
+    pbw_int(&w, 1, 7);
+    pbw_int(&w, 2, 9);   /* varint where bytes were expected: skipped */
+    pbw_str(&w, 1, "x"); /* bytes where a varint was expected: skipped */
+    pbw_int(&w, 3, 10);
+    pbw_bytes(&w, 3, "\x0b\x0c", 2);
+    CHECK_EQ(tt__pb_scan(&m, d, 3, w.b, w.n), 0);
+    CHECK_EQ(pb_u(&m, 0), 7);
+    CHECK(!PB_HAS(&m, 1));
+    struct pb_iter it;
+    uint64_t v, sum = 0;
+    tt__pb_iter_init(&it, m.self, 3);
+    while (tt__pb_iter_next_varint(&it, &v)) {
+        sum = sum * 100 + v;
+    }
+    CHECK(sum == 101112);
+}
+
+/* ---- the JSON writer ---- */
+
+static void test_json(void)
+{
+    struct tt_buf b;
+    tt__buf_init(&b, 1 << 16);
+    tt__json_str(&b, (const uint8_t *)"a\"b\\c\n\x01\xff\xf0\x9f\x98\x80", 12);
+    CHECK(!strcmp(tt__buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xf0\x9f\x98\x80\""));
+    tt__buf_reset(&b);
+    tt__json_u64(&b, UINT64_MAX);
+    tt__buf_addc(&b, ' ');
+    tt__json_i64(&b, INT64_MIN);
+    CHECK(!strcmp(tt__buf_cstr(&b), "18446744073709551615 -9223372036854775808"));
+    tt__buf_reset(&b);
+    tt__json_base64(&b, (const uint8_t *)"foob", 4);
+    CHECK(!strcmp(tt__buf_cstr(&b), "\"Zm9vYg==\""));
+    static const char ok[] = "{\"a\":[1,-2.5e3,true,null,\"\\u00e9\"]}";
+    CHECK(tt__json_valid((const uint8_t *)ok, strlen(ok)));
+    CHECK(!tt__json_valid((const uint8_t *)"{\"a\":1,}", 8));
+    CHECK(!tt__json_valid((const uint8_t *)"{\"a\":01}", 8));
+    CHECK(!tt__json_valid((const uint8_t *)"{\"a\":1} x", 9));
+    tt__buf_free(&b);
+
+    /* the cap is hard and sticky */
+    tt__buf_init(&b, 8);
+    tt__buf_adds(&b, "12345678");
+    CHECK_EQ(b.err, TT_OK);
+    tt__buf_addc(&b, '9');
+    CHECK_EQ(b.err, TT_ERR_TOO_LARGE);
+    CHECK(tt__buf_cstr(&b) == NULL);
+    tt__buf_free(&b);
+}
+
+/* ---- frames ---- */
+
+static void test_chat_frame(struct tt_decoder *d, int gzip)
+{
+    static struct pbw f, c;
+    struct pbw *pl[] = { &c };
+    const char *me[] = { "WebcastChatMessage" };
+    struct tt_frame_info info;
+    struct got g = { 0 };
+    chat(&c, "héllo");
+    frame(&f, "msg", gzip, 1, me, pl);
+    CHECK_EQ(tt_decode_frame(d, f.b, f.n, &info, collect, &g), TT_OK);
+    CHECK_EQ(g.n, 1);
+    CHECK_EQ(g.type[0], TT_EV_CHAT);
+    CHECK(g.msg_id[0] == 7300000000000000001u);
+    CHECK_HAS(g.json[0], "\"comment\":\"héllo\"");
+    CHECK_HAS(g.json[0], "\"userId\":\"9223372036854775807\"");
+    CHECK_HAS(g.json[0], "\"uniqueId\":\"handle_1\"");
+    CHECK_HAS(g.json[0], "\"nickname\":\"Zoë \\\"q\\\"\\n\"");
+    CHECK_HAS(g.json[0], "\"msgId\":\"7300000000000000001\"");
+    CHECK_HAS(g.json[0], "\"createTime\":\"1700000000123\"");
+    CHECK_HAS(g.json[0], "\"followInfo\":{\"followingCount\":0,");
+    CHECK_EQ(info.compressed, gzip);
+    CHECK_EQ(info.need_ack, 1);
+    CHECK(info.log_id == 5092463814493970448u);
+    CHECK(!strcmp(info.payload_type, "msg") && !strcmp(info.internal_ext, "-"));
+    CHECK(!strcmp(info.cursor, "cursor-1") && !strcmp(info.push_server, "wss://push.example/ws"));
+    CHECK(info.n_route_params == 1 && !strcmp(info.route_params[0].name, "imprp") &&
+          !strcmp(info.route_params[0].value, "abc"));
+}
+
+static void test_control_and_social(struct tt_decoder *d)
+{
+    static struct pbw f, s, ctl, c, u;
+    struct pbw *pl[] = { &s, &ctl };
+    const char *me[] = { "WebcastSocialMessage", "WebcastControlMessage" };
+    struct got g = { 0 };
+    common(&c, 11, "pm_main_follow_message_viewer_2");
+    user(&u, 42, "fan", "Fan");
+    s.n = 0;
+    pbw_msg(&s, 1, &c);
+    pbw_msg(&s, 2, &u);
+    ctl.n = 0;
+    pbw_int(&ctl, 2, 3);
+    frame(&f, "msg", 0, 2, me, pl);
+    CHECK_EQ(tt_decode_frame(d, f.b, f.n, NULL, collect, &g), TT_OK);
+    CHECK_EQ(g.n, 4);
+    CHECK_EQ(g.type[0], TT_EV_SOCIAL);
+    CHECK_EQ(g.type[1], TT_EV_FOLLOW);
+    CHECK(!strcmp(g.json[0], g.json[1]));
+    CHECK_EQ(g.type[2], TT_EV_CONTROL_MESSAGE);
+    CHECK_EQ(g.type[3], TT_EV_STREAM_END);
+    CHECK(!strcmp(g.json[3], "{\"action\":3}"));
+}
+
+static void test_bad_message_costs_itself(struct tt_decoder *d)
+{
+    static struct pbw f, bad, good, odd;
+    struct pbw *pl[] = { &bad, &odd, &good };
+    const char *me[] = { "WebcastChatMessage", "WebcastNoSuchMessage", "WebcastChatMessage" };
+    struct tt_frame_info info;
+    struct got g = { 0 };
+    bad.n = 0;
+    pbw_bytes(&bad, 2, "\x0a\x09zz", 4); /* user whose field 1 claims 9 bytes */
+    odd.n = 0;
+    pbw_str(&odd, 1, "ab");
+    chat(&good, "fine");
+    frame(&f, "msg", 1, 3, me, pl);
+    CHECK_EQ(tt_decode_frame(d, f.b, f.n, &info, collect, &g), TT_OK);
+    CHECK_EQ(g.n, 3);
+    CHECK_EQ(g.type[0], TT_EV_DECODE_ERROR);
+    CHECK_HAS(g.json[0], "\"method\":\"WebcastChatMessage\"");
+    CHECK_EQ(g.type[1], TT_EV_RAW_DATA);
+    CHECK_HAS(g.json[1], "{\"type\":\"WebcastNoSuchMessage\",\"binary\":\"CgJhYg==\"}");
+    CHECK_EQ(g.type[2], TT_EV_CHAT);
+    CHECK_EQ(info.n_bad_messages, 1);
+    CHECK_EQ(info.n_unknown_messages, 1);
+    CHECK_EQ(info.n_messages, 3);
+}
+
+static void test_wrong_wire_type(struct tt_decoder *d)
+{
+    static struct pbw m;
+    struct got g = { 0 };
+    m.n = 0;
+    pbw_int(&m, 3, 77); /* content as a varint */
+    CHECK_EQ(tt_decode_message(d, "WebcastChatMessage", m.b, m.n, collect, &g), TT_OK);
+    CHECK_EQ(g.n, 1);
+    CHECK_HAS(g.json[0], "\"comment\":\"\"");
+}
+
+static void test_bad_frames(struct tt_decoder *d)
+{
+    static const uint8_t hb[] = { 0x3a, 0x02, 'h', 'b' };
+    static struct pbw f, c;
+    struct pbw *pl[] = { &c };
+    const char *me[] = { "WebcastChatMessage" };
+    struct tt_frame_info info;
+    struct got g = { 0 };
+    CHECK_EQ(tt_decode_frame(d, hb, sizeof hb, &info, collect, &g), TT_OK);
+    CHECK(g.n == 0 && !strcmp(info.payload_type, "hb") && !info.has_result);
+    CHECK_EQ(tt_decode_frame(d, "", 0, &info, collect, &g), TT_OK);
+    CHECK_EQ(g.n, 0);
+    CHECK_EQ(tt_decode_frame(d, hb, 3, NULL, collect, &g), TT_ERR_PROTO);
+    chat(&c, "x");
+    frame(&f, "msg", 1, 1, me, pl);
+    f.b[f.n - 12] ^= 0x55; /* corrupt the deflate data (the CRC would catch it too) */
+    CHECK(tt_decode_frame(d, f.b, f.n, NULL, collect, &g) != TT_OK);
+    frame(&f, "msg", 1, 1, me, pl);
+    CHECK_EQ(tt_decode_frame(d, f.b, f.n - 6, NULL, collect, &g), TT_ERR_PROTO);
+    CHECK_EQ(g.n, 0);
+}
+
+static void test_truncated_gzip(struct tt_decoder *d)
+{
+    static struct pbw f, c, z;
+    struct pbw *pl[] = { &c };
+    const char *me[] = { "WebcastChatMessage" };
+    struct got g = { 0 };
+    chat(&c, "truncated");
+    frame(&f, "msg", 1, 1, me, pl);
+    /* rebuild the frame with only the first half of the gzip payload */
+    struct pb_reader r = { f.b, f.b + f.n };
+    struct pb_field fl = { 0 };
+    while (tt__pb_next(&r, &fl) > 0) {
+        if (fl.num == 8) {
+            z.n = 0;
+            pbw_str(&z, 7, "msg");
+            pbw_bytes(&z, 8, fl.s.p, fl.s.n / 2);
+        }
+    }
+    CHECK_EQ(tt_decode_frame(d, z.b, z.n, NULL, collect, &g), TT_ERR_GZIP);
+    CHECK_EQ(g.n, 0);
+}
+
+static void test_caps(void)
+{
+    struct tt_limits lim = { .max_frame_bytes = 1 << 16, .max_inflate_bytes = 4 << 20 };
+    struct tt_decoder *d;
+    static struct pbw f;
+    static uint8_t zeros[1 << 16];
+    CHECK_EQ(tt_decoder_new(&d, &lim), TT_OK);
+    CHECK_EQ(tt_decode_frame(d, zeros, sizeof zeros + 0, NULL, NULL, NULL), TT_ERR_PROTO);
+    CHECK_EQ(tt_decode_frame(d, zeros, (1 << 16) + 1, NULL, NULL, NULL), TT_ERR_TOO_LARGE);
+
+    /* a gzip bomb: 64 MiB of zeros squeezed into ~64 KiB */
+    uint8_t *bomb = malloc(1 << 17);
+    z_stream zs = { 0 };
+    deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    zs.next_out = bomb;
+    zs.avail_out = 1 << 17;
+    for (int i = 0; i < 1024; i++) {
+        zs.next_in = zeros;
+        zs.avail_in = sizeof zeros;
+        deflate(&zs, i == 1023 ? Z_FINISH : Z_NO_FLUSH);
+    }
+    size_t bn = zs.total_out;
+    deflateEnd(&zs);
+    f.n = 0;
+    pbw_str(&f, 7, "msg");
+    pbw_bytes(&f, 8, bomb, bn);
+    CHECK(bn < 1 << 16);
+    CHECK_EQ(tt_decode_frame(d, f.b, f.n, NULL, NULL, NULL), TT_ERR_GZIP_BOMB);
+    CHECK_HAS(tt_decoder_errmsg(d), "gzip payload");
+
+    /* within the size cap but past the ratio cap: 2 MiB of zeros in about 2 KiB */
+    memset(&zs, 0, sizeof zs);
+    deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    zs.next_out = bomb;
+    zs.avail_out = 1 << 17;
+    for (int i = 0; i < 32; i++) {
+        zs.next_in = zeros;
+        zs.avail_in = sizeof zeros;
+        deflate(&zs, i == 31 ? Z_FINISH : Z_NO_FLUSH);
+    }
+    bn = zs.total_out;
+    deflateEnd(&zs);
+    f.n = 0;
+    pbw_str(&f, 7, "msg");
+    pbw_bytes(&f, 8, bomb, bn);
+    CHECK_EQ(tt_decode_frame(d, f.b, f.n, NULL, NULL, NULL), TT_ERR_GZIP_BOMB);
+
+    /* a trailer that claims less than the data holds is a corrupt payload, not an overflow */
+    bomb[bn - 4] = 0x10;
+    bomb[bn - 3] = bomb[bn - 2] = bomb[bn - 1] = 0;
+    f.n = 0;
+    pbw_str(&f, 7, "msg");
+    pbw_bytes(&f, 8, bomb, bn);
+    CHECK_EQ(tt_decode_frame(d, f.b, f.n, NULL, NULL, NULL), TT_ERR_GZIP);
+    free(bomb);
+    tt_decoder_free(d);
+
+    /* the JSON cap costs the message, not the frame */
+    static struct pbw c;
+    struct got g = { 0 };
+    char longtext[600];
+    memset(longtext, 'x', sizeof longtext - 1);
+    longtext[sizeof longtext - 1] = '\0';
+    lim.max_json_bytes = 300;
+    CHECK_EQ(tt_decoder_new(&d, &lim), TT_OK);
+    chat(&c, longtext);
+    CHECK_EQ(tt_decode_message(d, "WebcastChatMessage", c.b, c.n, collect, &g), TT_ERR_PROTO);
+    CHECK_EQ(g.n, 1);
+    CHECK_EQ(g.type[0], TT_EV_DECODE_ERROR);
+    CHECK_HAS(g.json[0], "size cap");
+    tt_decoder_free(d);
+}
+
+/* Every allocation of a decoder's life fails in turn: each must end in TT_ERR_NOMEM or a
+ * clean result, never a crash or (under ASan) a leak. */
+static void test_alloc_failures(void)
+{
+    static struct pbw f, c;
+    struct pbw *pl[] = { &c };
+    const char *me[] = { "WebcastChatMessage" };
+    int ok = 0, nomem = 0;
+    chat(&c, "torture");
+    frame(&f, "msg", 1, 1, me, pl);
+    for (long n = 0; n < 40; n++) {
+        struct tt_decoder *d = NULL;
+        struct got g = { 0 };
+        tt__alloc_fail_after(n);
+        enum tt_err rc = tt_decoder_new(&d, NULL);
+        if (rc == TT_OK) {
+            rc = tt_decode_frame(d, f.b, f.n, NULL, collect, &g);
+            /* a message lost to a failed allocation is reported as an error event too;
+             * a frame that fails before its messages (frame info copies) has none */
+            CHECK(rc != TT_ERR_NOMEM || g.n == 0 || g.type[0] == TT_EV_DECODE_ERROR);
+        }
+        tt__alloc_fail_after(-1);
+        tt_decoder_free(d);
+        if (rc == TT_OK && g.n == 1 && g.type[0] == TT_EV_CHAT) {
+            ok++;
+        } else if (rc == TT_ERR_NOMEM || rc == TT_ERR_GZIP) {
+            nomem++; /* zlib reports its own allocation failure as a data error */
+        } else {
+            CHECK_EQ(rc, TT_ERR_NOMEM);
+        }
+    }
+    CHECK(ok > 0 && nomem > 0);
+}
+
+int main(void)
+{
+    struct tt_decoder *d;
+    test_wire();
+    test_json();
+    if (tt_decoder_new(&d, NULL) != TT_OK) {
+        return 1;
+    }
+    test_chat_frame(d, 0);
+    test_chat_frame(d, 1);
+    test_control_and_social(d);
+    test_bad_message_costs_itself(d);
+    test_wrong_wire_type(d);
+    test_bad_frames(d);
+    test_truncated_gzip(d);
+    tt_decoder_free(d);
+    test_caps();
+    test_alloc_failures();
+    CHECK(!strcmp(tt_strerror(TT_ERR_GZIP_BOMB),
+                  "gzip data inflates beyond the size or ratio cap"));
+    CHECK(!strcmp(tt_strerror((enum tt_err)999), "unknown error"));
+    CHECK(!strcmp(tt_event_type_name(TT_EV_ROOM_USER), "roomUser"));
+    return h_finish();
+}

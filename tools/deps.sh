@@ -1,0 +1,48 @@
+#!/bin/sh
+# make deps: install what the build and the tests need and this machine lacks.
+#   - Debian 12 packages (apt-get, as root or through sudo), only the missing ones;
+#   - the npm packages tests and benchmarks use (tiktok-live-connector 1.2.3 and 2.5.0, the
+#     real Node library we compare with), into build/oracle/v1 and build/oracle/v2.
+# Idempotent and quiet when everything is there. SKIP_NPM=1 skips the npm part.
+# SPDX-License-Identifier: MIT
+set -eu
+
+PKGS="build-essential pkg-config libpaho-mqtt-dev libcurl4-openssl-dev libwebsockets-dev nanopb
+libnanopb-dev protobuf-compiler python3 python3-protobuf libcjson-dev libinih-dev zlib1g-dev
+libdeflate-dev
+mosquitto mosquitto-clients clang libclang-rt-14-dev clang-format nodejs npm"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+# nodejs/npm may come from outside Debian's packages (a machine image's own node): accept those
+if command -v node >/dev/null 2>&1; then
+    missing=$(echo "$missing" | tr ' ' '\n' | grep -v -x -e nodejs -e npm | tr '\n' ' ')
+fi
+missing=$(echo "$missing" | xargs)
+
+if [ -n "$missing" ]; then
+    echo "deps: installing $missing"
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null 2>&1 || { echo "deps: need root or sudo to install: $missing" >&2; exit 1; }
+        SUDO="sudo"
+    fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if [ "${SKIP_NPM:-0}" != 1 ]; then
+    for v in 1.2.3:v1 2.5.0:v2; do
+        d="build/oracle/${v#*:}"
+        [ -f "$d/node_modules/tiktok-live-connector/package.json" ] && continue
+        echo "deps: npm install tiktok-live-connector@${v%%:*} into $d"
+        mkdir -p "$d"
+        (cd "$d" && { [ -f package.json ] || npm init -y >/dev/null; } &&
+            npm install --no-audit --no-fund --loglevel=error "tiktok-live-connector@${v%%:*}" >/dev/null)
+    done
+fi
