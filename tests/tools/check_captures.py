@@ -610,11 +610,17 @@ def run_oracle(frames_dir, expected_path):
         env.pop(k, None)
     env["ORACLE_DIR"] = odir
     env["ORACLE_LIB"] = lib  # always 1.x, whatever the caller's environment says
-    rc, out, err = run([node, decode_js, frames_dir], timeout=600, env=env)
+    # decode.js ends with process.exit(), which can cut short what is still queued for a pipe;
+    # writes to a file are synchronous in Node, so its stdout goes straight to the file.
+    try:
+        with open(expected_path, "w", encoding="utf-8") as f:
+            p = subprocess.run([node, decode_js, frames_dir], stdout=f, stderr=subprocess.PIPE,
+                               timeout=600, env=env)
+    except (subprocess.TimeoutExpired, OSError) as e:
+        return "fail", "oracle did not run: %s" % e
+    rc, err = p.returncode, p.stderr.decode("utf-8", "replace")
     if rc != 0:
         return "fail", "oracle exit status %s: %s" % (rc, err.strip()[-300:])
-    with open(expected_path, "w", encoding="utf-8") as f:
-        f.write(out)
     if VERBOSE:
         print("  " + err.strip())
     return None
