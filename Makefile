@@ -127,7 +127,7 @@ fuzz: fuzz-build
 		build/fuzz/corpus tests/fuzz/corpus
 
 bench-decode: all $(B)/bench-inflate
-	$(Q)sh tools/bench-decode.sh
+	$(Q)B=$(B) python3 tools/bench_decode.py --write
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include

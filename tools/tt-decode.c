@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -374,10 +375,12 @@ static int run_bench(struct tt_decoder *d, int runs, int argc, char **argv)
     }
     qsort(t, (size_t)runs, sizeof *t, cmp_double);
     double med = t[runs / 2];
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
     printf("{\"frames\":%zu,\"events\":%zu,\"wireBytes\":%zu,\"runs\":%d,\"medianSec\":%.6f,"
-           "\"eventsPerSec\":%.0f,\"framesPerSec\":%.0f,\"MBperSec\":%.2f}\n",
+           "\"eventsPerSec\":%.0f,\"framesPerSec\":%.0f,\"MBperSec\":%.2f,\"peakRssMB\":%.1f}\n",
            nf, events, bytes, runs, med, (double)events / med, (double)nf / med,
-           (double)bytes / med / 1e6);
+           (double)bytes / med / 1e6, (double)ru.ru_maxrss / 1024);
     for (size_t i = 0; i < nf; i++) {
         free(bufs[i]);
     }

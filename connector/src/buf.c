@@ -33,6 +33,9 @@ int tt__buf_grow(struct tt_buf *b, size_t n)
     if (b->err) {
         return -1;
     }
+    if (b->p && b->cap - b->len >= n) {
+        return 0; /* room already: no realloc (this runs for every frame) */
+    }
     /* +1 keeps room for the NUL of tt__buf_cstr */
     if (n > b->max || b->len > b->max - n) {
         b->err = TT_ERR_TOO_LARGE;

@@ -137,29 +137,37 @@ void tt__json_str(struct tt_buf *b, const uint8_t *p, size_t n)
     tt__buf_addc(b, '"');
 }
 
+/* Two digits per step from a table; 32-bit steps once the value fits (most of them). */
 void tt__json_u64(struct tt_buf *b, uint64_t v)
 {
-    if (v < 10) { /* counts, flags, levels: most numbers are one digit */
-        tt__buf_addc(b, (char)('0' + v));
-        return;
-    }
     static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
                                 "31323334353637383940414243444546474849505152535455565758596061"
                                 "62636465666768697071727374757677787980818283848586878889909192"
                                 "93949596979899";
     char tmp[20];
     size_t i = sizeof tmp;
-    while (v >= 100) {
+    if (v < 10) { /* counts, flags, levels: most numbers are one digit */
+        tt__buf_addc(b, (char)('0' + v));
+        return;
+    }
+    while (v > UINT32_MAX) {
         unsigned r = (unsigned)(v % 100) * 2;
         v /= 100;
         tmp[--i] = pairs[r + 1];
         tmp[--i] = pairs[r];
     }
-    if (v >= 10) {
-        tmp[--i] = pairs[v * 2 + 1];
-        tmp[--i] = pairs[v * 2];
+    uint32_t w = (uint32_t)v;
+    while (w >= 100) {
+        unsigned r = (w % 100) * 2;
+        w /= 100;
+        tmp[--i] = pairs[r + 1];
+        tmp[--i] = pairs[r];
+    }
+    if (w >= 10) {
+        tmp[--i] = pairs[w * 2 + 1];
+        tmp[--i] = pairs[w * 2];
     } else {
-        tmp[--i] = (char)('0' + v);
+        tmp[--i] = (char)('0' + w);
     }
     tt__buf_add(b, tmp + i, sizeof tmp - i);
 }

@@ -3,6 +3,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <string.h>
+
 #include "wire.h"
 
 static int find(const struct pb_desc *d, size_t nd, uint32_t num)
@@ -20,16 +22,19 @@ int tt__pb_scan(struct pb_msg *m, const struct pb_desc *d, size_t nd, const uint
     struct pb_reader r = { p, p + n };
     struct pb_field f = { 0 };
     const uint8_t *tag = p;
-    uint64_t low = 0; /* field numbers below 64 in the table: most fields skip find() */
+    int8_t idx[64]; /* table index by field number, for numbers below 64: O(1) lookups */
     int rc;
+    memset(idx, -1, sizeof idx);
     for (size_t i = 0; i < nd; i++) {
-        low |= d[i].num < 64 ? (uint64_t)1 << d[i].num : 0;
+        if (d[i].num < 64) {
+            idx[d[i].num] = (int8_t)i;
+        }
     }
     m->present = 0;
     m->self.p = p;
     m->self.n = n;
     while ((rc = tt__pb_next(&r, &f)) > 0) {
-        int i = f.num < 64 && !((low >> f.num) & 1) ? -1 : find(d, nd, f.num);
+        int i = f.num < 64 ? idx[f.num] : find(d, nd, f.num);
         if (i < 0) {
             tag = r.p;
             continue;
