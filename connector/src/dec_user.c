@@ -24,6 +24,10 @@
  */
 #include "dec.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* ---- small helpers ---- */
 
 static int match_at(const uint8_t *p, const char *needle, size_t n, int icase)
@@ -161,6 +165,51 @@ void tt__common_write(struct jw *w, const struct common *c)
 
 /* ---- profile pictures ---- */
 
+/* What 1.x's picture choice looks for in a url, found in one pass: every position holding a
+ * '1', '.' or 's' is a candidate (16 bytes at a time with SSE2), and only those are compared.
+ * Three separate substring searches per url were a tenth of the decode time. */
+enum { U_100 = 1, U_WEBP = 2, U_JPEG = 4, U_SHRINK = 8 };
+
+static unsigned url_at(const uint8_t *p, size_t left)
+{
+    if (*p == '1') {
+        return left >= 7 && !memcmp(p, "100x100", 7) ? U_100 : 0;
+    }
+    if (*p == '.') {
+        return left >= 5 && !memcmp(p, ".webp", 5)   ? U_WEBP
+               : left >= 5 && !memcmp(p, ".jpeg", 5) ? U_JPEG
+                                                     : 0;
+    }
+    if (*p == 's') {
+        return left >= 6 && !memcmp(p, "shrink", 6) ? U_SHRINK : 0;
+    }
+    return 0;
+}
+
+static unsigned url_features(struct pb_slice s)
+{
+    unsigned f = 0;
+    size_t i = 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= s.n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s.p + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('1')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('.'))),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('s'))));
+        while (m) {
+            unsigned bit = (unsigned)__builtin_ctz(m);
+            f |= url_at(s.p + i + bit, s.n - i - bit);
+            m &= m - 1;
+        }
+    }
+#endif
+    for (; i < s.n; i++) {
+        f |= url_at(s.p + i, s.n - i);
+    }
+    return f;
+}
+
 /* 1.x getPreferredPictureFormat: the first 100x100 webp url, else the first 100x100 jpeg, else
  * the first url without "shrink", else the first; null without urls. One pass over the urls. */
 static void write_preferred_picture(struct jw *w, struct pb_slice image)
@@ -169,14 +218,13 @@ static void write_preferred_picture(struct jw *w, struct pb_slice image)
     struct pb_iter it;
     tt__pb_iter_init(&it, image, 1);
     while (!best[0].p && tt__pb_iter_next(&it, &url)) {
-        if (tt__contains(url, "100x100", 0)) {
-            if (tt__contains(url, ".webp", 0)) {
-                best[0] = url;
-            } else if (!best[1].p && tt__contains(url, ".jpeg", 0)) {
-                best[1] = url;
-            }
+        unsigned f = url_features(url);
+        if ((f & (U_100 | U_WEBP)) == (U_100 | U_WEBP)) {
+            best[0] = url;
+        } else if (!best[1].p && (f & (U_100 | U_JPEG)) == (U_100 | U_JPEG)) {
+            best[1] = url;
         }
-        if (!best[2].p && !tt__contains(url, "shrink", 0)) {
+        if (!best[2].p && !(f & U_SHRINK)) {
             best[2] = url;
         }
         if (!best[3].p) {
