@@ -138,6 +138,9 @@ install: all
 clean:
 	rm -rf build
 
+# Parts of the tree with build rules of their own: the simulator and the bridge.
+-include contrib/sim/sim.mk bridge/bridge.mk
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 $(B)/bench-inflate: $(B)/obj/tools/bench-inflate.o $(LIB)
