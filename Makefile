@@ -41,7 +41,7 @@ ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 NANOPB_LIBS := -lprotobuf-nanopb
 CJSON_LIBS := -lcjson
 # what a program linking libtiktok.a needs besides it
-LIB_LIBS := -ldeflate
+LIB_LIBS := -lwebsockets -lcurl -lssl -lcrypto -lprotobuf-nanopb -ldeflate
 
 ifeq ($(V),)
 Q := @
@@ -52,7 +52,7 @@ QGEN = @echo "  GEN     $@";
 endif
 
 LIB_SRCS := $(wildcard connector/src/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/webcast.pb.o
 LIB := $(B)/libtiktok.a
 
 TOOLS := $(B)/tt-decode
@@ -93,7 +93,7 @@ $(B)/tests/test_proto: $(B)/obj/tests/unit/test_proto.o $(B)/obj/gen/webcast.pb.
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NANOPB_LIBS)
 
-$(B)/obj/tests/unit/test_proto.o: $(GEN_H)
+$(B)/obj/tests/unit/test_proto.o $(B)/obj/connector/src/frames.o: $(GEN_H)
 
 $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(LIB)
 	$(QLD)mkdir -p $(@D)
@@ -117,9 +117,9 @@ format:
 
 # ---- fuzzing (clang + libFuzzer; the corpus is replayed by gcc builds in make check) ----
 FUZZ_CFLAGS := -std=c11 $(TT_CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined
-fuzz-build:
+fuzz-build: $(GEN_C)
 	$(Q)mkdir -p build/fuzz
-	$(Q)clang $(FUZZ_CFLAGS) -o build/fuzz/fuzz_frame tests/fuzz/fuzz_frame.c $(LIB_SRCS) -ldeflate
+	$(Q)clang $(FUZZ_CFLAGS) -o build/fuzz/fuzz_frame tests/fuzz/fuzz_frame.c $(LIB_SRCS) $(GEN_C) $(LIB_LIBS)
 
 fuzz: fuzz-build
 	$(Q)mkdir -p build/fuzz/corpus
@@ -145,3 +145,10 @@ clean:
 
 $(B)/bench-inflate: $(B)/obj/tools/bench-inflate.o $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
+
+# ---- examples: the seed's examples in C ----
+EXAMPLES := $(B)/tt-connect
+all: $(EXAMPLES)
+
+$(B)/tt-%: $(B)/obj/examples/tt-%.o $(LIB)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)

@@ -39,7 +39,23 @@ enum tt_err {
     TT_ERR_GZIP,      /**< corrupt or truncated gzip payload */
     TT_ERR_GZIP_BOMB, /**< gzip payload inflates beyond the size or ratio cap */
     TT_ERR_PROTO,     /**< malformed protobuf (truncated, bad varint, bad length) */
-    TT_ERR__COUNT     /**< not an error: number of codes */
+    /* the connection (tt_client) */
+    TT_ERR_NOT_FOUND,       /**< no such TikTok user, or one that cannot go live */
+    TT_ERR_OFFLINE,         /**< the user is not live now (or the LIVE has ended) */
+    TT_ERR_AGE_RESTRICTED,  /**< room info refused: an 18+ room (a session id may help) */
+    TT_ERR_BLOCKED,         /**< TikTok answered with a captcha or block page: IP or region */
+    TT_ERR_RATE_LIMITED,    /**< the sign server's rate limit: wait tt_client_retry_after() s */
+    TT_ERR_SIGN_REFUSED,    /**< the sign server refused: API key missing or invalid, or plan */
+    TT_ERR_SIGN,            /**< the sign server failed otherwise (unreachable, bad answer) */
+    TT_ERR_NO_CURSOR,       /**< the initial fetch had no cursor: the signature was rejected */
+    TT_ERR_WS_REFUSED,      /**< TikTok refused the WebSocket (its handshake message attached) */
+    TT_ERR_NO_UPGRADE,      /**< no WebSocket offered or allowed, and polling is not possible */
+    TT_ERR_CONNECTION_LOST, /**< the push connection dropped */
+    TT_ERR_TIMEOUT,         /**< a request or the WebSocket handshake timed out */
+    TT_ERR_HTTP,            /**< an HTTP request failed (status or transport), see the message */
+    TT_ERR_STATE,           /**< not allowed in the current state (e.g. connect twice) */
+    TT_ERR_UNSUPPORTED,     /**< an option this build cannot honour (SOCKS5 for the WebSocket) */
+    TT_ERR__COUNT           /**< not an error: number of codes */
 };
 
 /** Static, never NULL, for any value (unknown values give "unknown error"). */
@@ -80,7 +96,12 @@ enum tt_event_type {
     /* not a Webcast message type */
     TT_EV_RAW_DATA,     /**< "rawData": a message of unknown type, method and bytes attached */
     TT_EV_DECODE_ERROR, /**< "error": one message could not be decoded; the others still are */
-    TT_EV__COUNT        /**< not an event: number of types */
+    /* control events of a connection (tt_client), as the seed's WebcastPushConnection emits */
+    TT_EV_CONNECTED,           /**< "connected": {isConnected, upgradedToWebsocket, roomId, ...} */
+    TT_EV_DISCONNECTED,        /**< "disconnected": {reason, code, message} */
+    TT_EV_WEBSOCKET_CONNECTED, /**< "websocketConnected": {url} (no secrets) */
+    TT_EV_ERROR,               /**< "error": {info, exception, code} (connection level) */
+    TT_EV__COUNT               /**< not an event: number of types */
 };
 
 /** "chat", "roomUser", ...; "" for TT_EV_NONE or unknown values. Static, never NULL. */
@@ -111,6 +132,12 @@ struct tt_event {
         struct {
             int64_t action;
         } control;
+        struct {
+            enum tt_err reason; /**< TT_OK after a clean disconnect or stream end */
+        } disconnected;
+        struct {
+            enum tt_err code;
+        } error;
     } u;
 };
 
@@ -183,6 +210,124 @@ TT_API const char *tt_decoder_errmsg(const struct tt_decoder *d);
 
 /** Library version string, e.g. "0.1.0". */
 TT_API const char *tt_version(void);
+
+/* ======================================================================================== */
+/* The connection: WebcastPushConnection in C                                               */
+/* ======================================================================================== */
+
+/** How the connection data (cursor, push server, cookies) is obtained. */
+enum tt_sign_flow {
+    TT_SIGN_EULER = 0, /**< sign server does im/fetch: GET /webcast/rooms/{room_id}/connect */
+    TT_SIGN_LEGACY,    /**< 1.x: GET /webcast/sign_url, then the signed im/fetch ourselves */
+    TT_SIGN_SESSION    /**< unsigned im/fetch with a logged-in session id (no sign server) */
+};
+
+/** Options of a connection. Set them with tt_options_init() then tt_options_set() (the
+ *  vocabulary of the [tiktok] keys of the bridge's config) or by field. Strings are BORROWED
+ *  until tt_client_new() returns, which copies everything. */
+struct tt_options {
+    size_t struct_size; /**< sizeof(struct tt_options), set by tt_options_init() */
+    /* the seed's options */
+    int process_initial_data;       /**< emit the messages of the first fetch (default 1) */
+    int fetch_room_info_on_connect; /**< GET room/info first; refuse an ended LIVE (default 1) */
+    int enable_extended_gift_info;  /**< GET gift/list; add extendedGiftInfo to gifts (0) */
+    int enable_websocket_upgrade;   /**< use the WebSocket when offered (default 1) */
+    int enable_request_polling;     /**< poll im/fetch when there is no WebSocket (default 1) */
+    unsigned request_polling_interval_ms; /**< default 1000 */
+    const char *client_params;     /**< "k=v&k=v", merged over the default query parameters */
+    const char *request_headers;   /**< "Name: value; Name: value", over the default headers */
+    const char *websocket_headers; /**< same, for the WebSocket handshake */
+    unsigned request_timeout_ms;   /**< default 10000 */
+    unsigned websocket_timeout_ms; /**< default 10000 */
+    const char *proxy; /**< http://[user:pass@]host:port for HTTP and WebSocket; socks5:// and
+                            https:// for HTTP only (the WebSocket then refuses: TT_ERR_UNSUPPORTED) */
+    /* beyond the seed */
+    enum tt_sign_flow sign_flow; /**< default TT_SIGN_EULER */
+    const char *sign_api_url;    /**< default https://api.eulerstream.com (host, no slash) */
+    const char *sign_api_key;    /**< sent as x-api-key; never logged */
+    const char *session_id;      /**< sessionid cookie (18+ rooms, TT_SIGN_SESSION) */
+    const char *tt_target_idc;   /**< tt-target-idc cookie with the session */
+    const char *web_base;        /**< default https://www.tiktok.com */
+    const char *webcast_base;    /**< default https://webcast.tiktok.com */
+    const char *ca_file;         /**< extra CA bundle (tests pass the simulator's) */
+    int allow_insecure;          /**< plain or unverified TLS to a non-loopback host */
+    const char *user_agent;      /**< default: a current desktop Chrome */
+    struct tt_limits limits;     /**< decoder caps; zero fields are defaults */
+    unsigned dedup_window;       /**< msgIds remembered for deduplication (default 4096) */
+};
+
+/** Defaults into `o`. */
+TT_API void tt_options_init(struct tt_options *o);
+
+/** Set one option by its [tiktok] config key (process_initial_data, sign_flow, web_base, ...,
+ *  see the README); `value` is borrowed. Returns TT_ERR_INVAL with a reason in `err`. */
+TT_API enum tt_err tt_options_set(struct tt_options *o, const char *key, const char *value,
+                                  char *err, size_t errlen);
+
+typedef struct tt_client tt_client;
+
+/** A connection to the LIVE of `unique_id` ("@name", "name" or a profile/live URL). Copies
+ *  everything it needs. Nothing happens on the network until tt_client_connect(). Events go to
+ *  `cb` (borrowed data, as for the decoder), always on the thread that calls connect/service. */
+TT_API enum tt_err tt_client_new(tt_client **out, const char *unique_id, const struct tt_options *o,
+                                 tt_event_fn cb, void *userdata);
+
+/** Disconnect if needed and free; NULL is a no-op. */
+TT_API void tt_client_free(tt_client *c);
+
+/** Connect (blocking, each step under its timeout): room id, room info, gift list, connection
+ *  data, WebSocket or polling. Emits "connected" (and "websocketConnected") on success, the
+ *  initial messages when process_initial_data is set. On failure returns the error, which
+ *  tt_client_errmsg() explains, and emits nothing but "error". */
+TT_API enum tt_err tt_client_connect(tt_client *c);
+
+/** Run the connection for up to `timeout_ms` (events are delivered from inside). Returns TT_OK,
+ *  or the reason once it has disconnected (TT_ERR_CONNECTION_LOST, TT_ERR_OFFLINE after a
+ *  stream end, TT_ERR_STATE when it was not connected). */
+TT_API enum tt_err tt_client_service(tt_client *c, int timeout_ms);
+
+/** connect() then service() until disconnected or tt_client_stop(); returns the reason. */
+TT_API enum tt_err tt_client_run(tt_client *c);
+
+/** Ask a running connection to disconnect, from any thread or from inside a callback. */
+TT_API void tt_client_stop(tt_client *c);
+
+/** Disconnect now (on the connection's thread); emits "disconnected" if it was connected. */
+TT_API void tt_client_disconnect(tt_client *c);
+
+/** What getState() returns. Strings are owned by the client, valid until the next call on it. */
+struct tt_state {
+    int is_connected;
+    int upgraded_to_websocket;
+    const char *room_id;   /**< "" until known */
+    const char *room_info; /**< JSON text of room/info's data, "" if not fetched */
+};
+TT_API void tt_client_state(tt_client *c, struct tt_state *out);
+
+/** GET room/info now (resolving the room id if needed), connected or not. `*json` receives the
+ *  JSON text of its data object, to be freed with tt_free(). */
+TT_API enum tt_err tt_client_room_info(tt_client *c, char **json);
+
+/** GET gift/list now, connected or not: `*json` is the JSON array of gifts (tt_free()). */
+TT_API enum tt_err tt_client_available_gifts(tt_client *c, char **json);
+
+/** Detail of the last error ("" if none): what failed, and what to try. Never holds secrets. */
+TT_API const char *tt_client_errmsg(const tt_client *c);
+
+/** After TT_ERR_RATE_LIMITED: the seconds the sign server asked to wait (Retry-After), else 0. */
+TT_API unsigned tt_client_retry_after(const tt_client *c);
+
+/** Free memory the library handed out (tt_client_room_info, ...). */
+TT_API void tt_free(void *p);
+
+/** Log lines of the library, for the caller to print or drop (the library never prints). */
+enum tt_log_level { TT_LOG_ERR = 3, TT_LOG_WARN, TT_LOG_NOTICE, TT_LOG_INFO, TT_LOG_DEBUG };
+typedef void (*tt_log_fn)(enum tt_log_level level, const char *msg, void *userdata);
+TT_API void tt_client_set_log(tt_client *c, tt_log_fn fn, enum tt_log_level max, void *userdata);
+
+/** Once per process before any thread uses a client (curl and OpenSSL global state). */
+TT_API enum tt_err tt_global_init(void);
+TT_API void tt_global_cleanup(void);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,21 @@ const char *tt_strerror(enum tt_err err)
         [TT_ERR_GZIP] = "corrupt or truncated gzip data",
         [TT_ERR_GZIP_BOMB] = "gzip data inflates beyond the size or ratio cap",
         [TT_ERR_PROTO] = "malformed protobuf data",
+        [TT_ERR_NOT_FOUND] = "user not found",
+        [TT_ERR_OFFLINE] = "user is not live",
+        [TT_ERR_AGE_RESTRICTED] = "room is age-restricted",
+        [TT_ERR_BLOCKED] = "blocked by TikTok (captcha, IP or region)",
+        [TT_ERR_RATE_LIMITED] = "sign server rate limit",
+        [TT_ERR_SIGN_REFUSED] = "sign server refused the request (API key or plan)",
+        [TT_ERR_SIGN] = "sign server failed",
+        [TT_ERR_NO_CURSOR] = "no cursor in the initial fetch (signature rejected)",
+        [TT_ERR_WS_REFUSED] = "WebSocket refused by TikTok",
+        [TT_ERR_NO_UPGRADE] = "no WebSocket and no polling possible",
+        [TT_ERR_CONNECTION_LOST] = "connection lost",
+        [TT_ERR_TIMEOUT] = "timed out",
+        [TT_ERR_HTTP] = "HTTP request failed",
+        [TT_ERR_STATE] = "not allowed in this state",
+        [TT_ERR_UNSUPPORTED] = "not supported by this build",
     };
     if ((unsigned)err >= TT_ERR__COUNT || !msgs[err]) {
         return "unknown error";
@@ -59,6 +74,10 @@ const char *tt_event_type_name(enum tt_event_type type)
         [TT_EV_SYSTEM] = "system",
         [TT_EV_RAW_DATA] = "rawData",
         [TT_EV_DECODE_ERROR] = "error",
+        [TT_EV_CONNECTED] = "connected",
+        [TT_EV_DISCONNECTED] = "disconnected",
+        [TT_EV_WEBSOCKET_CONNECTED] = "websocketConnected",
+        [TT_EV_ERROR] = "error",
     };
     if ((unsigned)type >= TT_EV__COUNT || !names[type]) {
         return "";

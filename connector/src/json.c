@@ -402,3 +402,231 @@ int tt__json_valid(const uint8_t *p, size_t n)
     jv_ws(&v);
     return v.p == v.end;
 }
+
+/* ---- reading: walk JSON text in place, no tree, numbers kept as their text ---- */
+
+static int jr_skip(struct jv *v)
+{
+    v->depth = 0;
+    return jv_value(v);
+}
+
+int tt__jr_member(struct pb_slice obj, const char *key, struct pb_slice *out)
+{
+    struct jv v = { obj.p, obj.p + obj.n, 0 };
+    size_t klen = strlen(key);
+    jv_ws(&v);
+    if (v.p >= v.end || *v.p != '{') {
+        return 0;
+    }
+    v.p++;
+    for (;;) {
+        jv_ws(&v);
+        if (v.p >= v.end || *v.p != '"') {
+            return 0;
+        }
+        const uint8_t *ks = v.p + 1;
+        if (!jv_string(&v)) {
+            return 0;
+        }
+        /* keys with escapes never match: TikTok's keys are plain ASCII */
+        int hit = (size_t)(v.p - 1 - ks) == klen && !memcmp(ks, key, klen);
+        jv_ws(&v);
+        if (v.p >= v.end || *v.p++ != ':') {
+            return 0;
+        }
+        jv_ws(&v);
+        const uint8_t *vs = v.p;
+        if (!jr_skip(&v)) {
+            return 0;
+        }
+        if (hit) {
+            out->p = vs;
+            out->n = (size_t)(v.p - vs);
+            return 1;
+        }
+        jv_ws(&v);
+        if (v.p >= v.end || *v.p != ',') {
+            return 0;
+        }
+        v.p++;
+    }
+}
+
+int tt__jr_path(struct pb_slice doc, const char *path, struct pb_slice *out)
+{
+    char key[64];
+    struct pb_slice cur = doc;
+    while (*path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key) {
+            return 0;
+        }
+        memcpy(key, path, n);
+        key[n] = '\0';
+        if (!tt__jr_member(cur, key, &cur)) {
+            return 0;
+        }
+        path += n + (path[n] == '.');
+    }
+    *out = cur;
+    return 1;
+}
+
+void tt__jr_array_begin(struct jr_iter *it, struct pb_slice arr)
+{
+    struct jv v = { arr.p, arr.p + arr.n, 0 };
+    jv_ws(&v);
+    it->p = v.p;
+    it->end = v.end;
+    it->state = v.p < v.end && *v.p == '[' ? 0 : 2;
+    if (!it->state) {
+        it->p++;
+    }
+}
+
+int tt__jr_array_next(struct jr_iter *it, struct pb_slice *elem)
+{
+    struct jv v = { it->p, it->end, 0 };
+    if (it->state == 2) {
+        return 0;
+    }
+    jv_ws(&v);
+    if (v.p < v.end && *v.p == ']') {
+        it->state = 2;
+        return 0;
+    }
+    if (it->state == 1) {
+        if (v.p >= v.end || *v.p != ',') {
+            it->state = 2;
+            return 0;
+        }
+        v.p++;
+        jv_ws(&v);
+    }
+    const uint8_t *s = v.p;
+    if (!jr_skip(&v)) {
+        it->state = 2;
+        return 0;
+    }
+    elem->p = s;
+    elem->n = (size_t)(v.p - s);
+    it->p = v.p;
+    it->state = 1;
+    return 1;
+}
+
+static int hexval(uint8_t c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+static size_t put_utf8(char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+static uint32_t hex4(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        v = v << 4 | (uint32_t)hexval(p[i]);
+    }
+    return v;
+}
+
+int tt__jr_string(struct pb_slice v, char *out, size_t outsz)
+{
+    struct jv c = { v.p, v.p + v.n, 0 };
+    size_t o = 0;
+    if (!outsz || v.n < 2 || v.p[0] != '"' || !jv_string(&c)) {
+        return 0;
+    }
+    for (const uint8_t *p = v.p + 1; p < c.p - 1; p++) {
+        char tmp[4];
+        size_t n = 1;
+        tmp[0] = (char)*p;
+        if (*p == '\\') {
+            uint8_t e = *++p;
+            static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+            const char *k = strchr(from, e);
+            if (e == 'u') {
+                uint32_t cp = hex4(p + 1);
+                p += 4;
+                if (cp >= 0xd800 && cp < 0xdc00 && p + 6 < c.p && p[1] == '\\' && p[2] == 'u') {
+                    uint32_t lo = hex4(p + 3);
+                    if (lo >= 0xdc00 && lo < 0xe000) {
+                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                        p += 6;
+                    }
+                }
+                n = put_utf8(tmp, cp >= 0xd800 && cp < 0xe000 ? 0xfffd : cp);
+            } else {
+                tmp[0] = k ? to[k - from] : (char)e;
+            }
+        }
+        if (o + n >= outsz) {
+            return 0;
+        }
+        memcpy(out + o, tmp, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return 1;
+}
+
+int tt__jr_int(struct pb_slice v, int64_t *out)
+{
+    char buf[32];
+    const char *s = buf;
+    if (v.n && v.p[0] == '"') {
+        if (!tt__jr_string(v, buf, sizeof buf)) {
+            return 0;
+        }
+    } else {
+        if (v.n == 0 || v.n >= sizeof buf) {
+            return 0;
+        }
+        memcpy(buf, v.p, v.n);
+        buf[v.n] = '\0';
+    }
+    int neg = *s == '-';
+    s += neg;
+    if (*s < '0' || *s > '9') {
+        return 0;
+    }
+    uint64_t x = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (x > (UINT64_MAX - 9) / 10) {
+            return 0;
+        }
+        x = x * 10 + (uint64_t)(*s - '0');
+    }
+    if (*s || x > (uint64_t)INT64_MAX) {
+        return 0;
+    }
+    *out = neg ? -(int64_t)x : (int64_t)x;
+    return 1;
+}

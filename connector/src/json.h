@@ -32,6 +32,24 @@ void tt__json_base64(struct tt_buf *b, const uint8_t *p, size_t n);
 /** 1 if [p, p+n) is one JSON value as JSON.parse accepts it (depth-capped), else 0. */
 int tt__json_valid(const uint8_t *p, size_t n);
 
+/* Reading JSON in place (room info, gift list, sign server answers): no tree, no copies, and
+ * numbers stay as their text, so a 19-digit id is never rounded through a double. Values are
+ * slices of the document; a malformed document reads as "not found". */
+/** The value of member `key` of object `obj`. */
+int tt__jr_member(struct pb_slice obj, const char *key, struct pb_slice *out);
+/** Nested members: "data.user.roomId". */
+int tt__jr_path(struct pb_slice doc, const char *path, struct pb_slice *out);
+struct jr_iter {
+    const uint8_t *p, *end;
+    int state; /* 0 before the first element, 1 after one, 2 done */
+};
+void tt__jr_array_begin(struct jr_iter *it, struct pb_slice arr);
+int tt__jr_array_next(struct jr_iter *it, struct pb_slice *elem);
+/** A JSON string value, unescaped into `out` (NUL-terminated); 0 if not a string or too long. */
+int tt__jr_string(struct pb_slice v, char *out, size_t outsz);
+/** A JSON integer, or a string holding one ("123"); 0 if neither. */
+int tt__jr_int(struct pb_slice v, int64_t *out);
+
 static inline void jw_open(struct jw *w, struct tt_buf *b, char c)
 {
     w->b = b;

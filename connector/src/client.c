@@ -1,0 +1,617 @@
+/** @file client.c
+ * tt_client: the seed's WebcastPushConnection. Options copied in, the connect sequence
+ * (room id, room info, gift list, connection data, WebSocket or polling), the service loop,
+ * and the control events (connected, websocketConnected, disconnected, error).
+ *
+ * Events the decoder yields pass through tt__client_on_event: deduplicated by msgId, gifts
+ * given extendedGiftInfo from the gift list (as 1.x does), and a streamEnd ends the connection
+ * after it is delivered.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <curl/curl.h>
+#include <libwebsockets.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "client_int.h"
+#include "json.h"
+
+uint64_t tt__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void tt__client_err(tt_client *c, enum tt_err e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->errmsg, sizeof c->errmsg, fmt, ap);
+    va_end(ap);
+    c->last_err = e;
+}
+
+void tt__client_log(tt_client *c, enum tt_log_level l, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    if (!c->log_fn || l > c->log_max) {
+        return; /* checked before formatting: debug lines cost nothing when off */
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->log_fn(l, msg, c->log_ud);
+}
+
+enum tt_err tt_global_init(void)
+{
+    /* libwebsockets 4.1.6 applies http_proxy from the environment to every WebSocket, loopback
+     * included, and ignores no_proxy: proxies come from our options alone. */
+    unsetenv("http_proxy");
+    lws_set_log_level(0, NULL); /* the library never prints: libwebsockets would, to stderr */
+    return curl_global_init(CURL_GLOBAL_DEFAULT) ? TT_ERR_NOMEM : TT_OK;
+}
+
+void tt_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+void tt_free(void *p)
+{
+    tt__free(p);
+}
+
+/* ---- options: every string copied into one block ---- */
+
+/* The string options, copied into one block owned by the client. */
+static const size_t string_offs[] = {
+    offsetof(struct tt_options, client_params),     offsetof(struct tt_options, request_headers),
+    offsetof(struct tt_options, websocket_headers), offsetof(struct tt_options, proxy),
+    offsetof(struct tt_options, sign_api_url),      offsetof(struct tt_options, sign_api_key),
+    offsetof(struct tt_options, session_id),        offsetof(struct tt_options, tt_target_idc),
+    offsetof(struct tt_options, web_base),          offsetof(struct tt_options, webcast_base),
+    offsetof(struct tt_options, ca_file),           offsetof(struct tt_options, user_agent),
+};
+#define N_STRINGS (sizeof string_offs / sizeof string_offs[0])
+
+static const char **string_field(struct tt_options *o, size_t i)
+{
+    return (const char **)(void *)((char *)o + string_offs[i]);
+}
+
+static enum tt_err copy_options(tt_client *c, const struct tt_options *o)
+{
+    size_t total = 1;
+    c->o = *o;
+    for (size_t i = 0; i < N_STRINGS; i++) {
+        const char *s = *string_field(&c->o, i);
+        total += s ? strlen(s) + 1 : 0;
+    }
+    c->strs = tt__malloc(total);
+    if (!c->strs) {
+        return TT_ERR_NOMEM;
+    }
+    char *p = c->strs;
+    for (size_t i = 0; i < N_STRINGS; i++) {
+        const char **f = string_field(&c->o, i);
+        if (*f) {
+            size_t l = strlen(*f) + 1;
+            memcpy(p, *f, l);
+            *f = *p ? p : NULL; /* an empty string means "not set" */
+            p += l;
+        }
+    }
+    return TT_OK;
+}
+
+/* "@name", "name", "https://www.tiktok.com/@name/live" -> "name" (1.x's normalisation). */
+static int normalize(const char *in, char *out, size_t n)
+{
+    const char *p = strstr(in, "tiktok.com/");
+    p = p ? p + 11 : in;
+    while (*p == ' ') {
+        p++;
+    }
+    p += *p == '@';
+    size_t len = strcspn(p, "/?# ");
+    if (!len || len >= n) {
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char ch = p[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '.')) {
+            return -1;
+        }
+    }
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return 0;
+}
+
+static enum tt_err init_parts(tt_client *c)
+{
+    enum tt_err rc = tt__http_init(&c->http, &c->o);
+    if (!rc) {
+        rc = tt__params_defaults(&c->params, c->o.user_agent);
+    }
+    if (!rc && c->o.client_params) {
+        rc = tt__params_merge(&c->params, c->o.client_params);
+    }
+    if (!rc) {
+        rc = tt_decoder_new(&c->dec, &c->o.limits);
+    }
+    if (!rc) {
+        rc = tt__dedup_init(&c->dedup, c->o.dedup_window);
+    }
+    return rc;
+}
+
+enum tt_err tt_client_new(tt_client **out, const char *unique_id, const struct tt_options *o,
+                          tt_event_fn cb, void *ud)
+{
+    struct tt_options defaults;
+    if (!out || !unique_id || !cb) {
+        return TT_ERR_INVAL;
+    }
+    *out = NULL;
+    if (!o) {
+        tt_options_init(&defaults);
+        o = &defaults;
+    }
+    tt_client *c = tt__calloc(1, sizeof *c);
+    if (!c) {
+        return TT_ERR_NOMEM;
+    }
+    tt__params_init(&c->params);
+    tt__params_init(&c->route);
+    tt__buf_init(&c->fetch, TT_HTTP_MAX_BODY);
+    tt__buf_init(&c->evjson, (size_t)8 << 20);
+    c->cb = cb;
+    c->ud = ud;
+    atomic_init(&c->stop, 0);
+    enum tt_err rc = normalize(unique_id, c->unique_id, sizeof c->unique_id) ? TT_ERR_INVAL
+                                                                             : copy_options(c, o);
+    if (!rc) {
+        rc = init_parts(c);
+    }
+    if (rc) {
+        tt_client_free(c);
+        return rc;
+    }
+    *out = c;
+    return TT_OK;
+}
+
+void tt_client_free(tt_client *c)
+{
+    if (!c) {
+        return;
+    }
+    tt__ws_close(c);
+    tt__http_cleanup(&c->http);
+    tt__params_free(&c->params);
+    tt__params_free(&c->route);
+    tt_decoder_free(c->dec);
+    tt__dedup_free(&c->dedup);
+    tt__buf_free(&c->fetch);
+    tt__buf_free(&c->evjson);
+    tt__free(c->room_info);
+    tt__free(c->gifts_json);
+    tt__free(c->gift_refs);
+    tt__free(c->cursor);
+    tt__free(c->internal_ext);
+    tt__free(c->push_server);
+    tt__free(c->strs);
+    tt__free(c);
+}
+
+void tt_client_set_log(tt_client *c, tt_log_fn fn, enum tt_log_level max, void *ud)
+{
+    c->log_fn = fn;
+    c->log_max = max;
+    c->log_ud = ud;
+}
+
+const char *tt_client_errmsg(const tt_client *c)
+{
+    return c ? c->errmsg : "";
+}
+
+unsigned tt_client_retry_after(const tt_client *c)
+{
+    return c && c->last_err == TT_ERR_RATE_LIMITED ? c->retry_after : 0;
+}
+
+char *tt__client_url(tt_client *c, const char *base, const char *path, const char *extra)
+{
+    struct tt_buf b;
+    tt__buf_init(&b, 65536);
+    tt__buf_adds(&b, base);
+    tt__buf_adds(&b, path);
+    tt__buf_addc(&b, '?');
+    tt__params_encode(&c->params, &b);
+    if (extra && *extra) {
+        tt__buf_addc(&b, '&');
+        tt__buf_adds(&b, extra);
+    }
+    if (!tt__buf_cstr(&b)) {
+        tt__buf_free(&b);
+        return NULL;
+    }
+    return b.p; /* the caller frees it */
+}
+
+/* ---- events ---- */
+
+static void emit_control(tt_client *c, enum tt_event_type type, const char *json, enum tt_err e)
+{
+    struct tt_event ev = { 0 };
+    ev.type = type;
+    ev.name = tt_event_type_name(type);
+    ev.method = "";
+    ev.json = json;
+    ev.json_len = strlen(json);
+    if (type == TT_EV_DISCONNECTED) {
+        ev.u.disconnected.reason = e;
+    } else {
+        ev.u.error.code = e;
+    }
+    c->cb(&ev, c->ud);
+}
+
+/* A control event whose JSON is built in c->evjson by `fill`. */
+static void emit_built(tt_client *c, enum tt_event_type type, enum tt_err e)
+{
+    const char *json = tt__buf_cstr(&c->evjson);
+    emit_control(c, type, json ? json : "{}", e);
+}
+
+static void emit_error(tt_client *c, enum tt_err e, const char *info)
+{
+    struct jw w;
+    tt__buf_reset(&c->evjson);
+    jw_open(&w, &c->evjson, '{');
+    JK(&w, "info");
+    jw_cstr(&w, info);
+    JK(&w, "exception");
+    jw_cstr(&w, c->errmsg[0] ? c->errmsg : tt_strerror(e));
+    JK(&w, "code");
+    jw_cstr(&w, tt_strerror(e));
+    jw_close(&w, '}');
+    emit_built(c, TT_EV_ERROR, e);
+}
+
+static const struct tt_gift_ref *find_gift(const tt_client *c, int64_t id)
+{
+    size_t lo = 0, hi = c->n_gift_refs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->gift_refs[mid].id == id) {
+            return &c->gift_refs[mid];
+        }
+        if (c->gift_refs[mid].id < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+/* 1.x: extendedGiftInfo = the gift/list entry whose id equals giftId. */
+static void deliver_gift(tt_client *c, const struct tt_event *ev)
+{
+    const struct tt_gift_ref *g = find_gift(c, ev->u.gift.gift_id);
+    if (!g || ev->json_len < 2) {
+        c->cb(ev, c->ud);
+        return;
+    }
+    struct tt_event copy = *ev;
+    tt__buf_reset(&c->evjson);
+    tt__buf_add(&c->evjson, ev->json, ev->json_len - 1); /* without its closing brace */
+    tt__buf_adds(&c->evjson, ",\"extendedGiftInfo\":");
+    tt__buf_add(&c->evjson, c->gifts_json + g->off, g->len);
+    tt__buf_addc(&c->evjson, '}');
+    const char *json = tt__buf_cstr(&c->evjson);
+    if (json) {
+        copy.json = json;
+        copy.json_len = c->evjson.len;
+    }
+    c->cb(&copy, c->ud);
+}
+
+void tt__client_on_event(const struct tt_event *ev, void *ud)
+{
+    tt_client *c = ud;
+    /* social then follow/share share one msgId: only the first of a message is checked */
+    int first = ev->type != TT_EV_FOLLOW && ev->type != TT_EV_SHARE && ev->type != TT_EV_STREAM_END;
+    if (first && tt__dedup_seen(&c->dedup, ev->msg_id)) {
+        c->dup_msg = ev->msg_id;
+        return;
+    }
+    if (!first && ev->msg_id && ev->msg_id == c->dup_msg) {
+        return;
+    }
+    if (ev->type == TT_EV_GIFT && c->n_gift_refs) {
+        deliver_gift(c, ev);
+    } else {
+        c->cb(ev, c->ud);
+    }
+    if (ev->type == TT_EV_STREAM_END) {
+        c->stream_ended = 1; /* 1.x disconnects right after streamEnd */
+    }
+}
+
+/* ---- connect ---- */
+
+static void emit_websocket_connected(tt_client *c)
+{
+    struct jw w;
+    size_t n = strcspn(c->push_server, "?"); /* the query may carry tokens: leave it out */
+    tt__buf_reset(&c->evjson);
+    jw_open(&w, &c->evjson, '{');
+    JK(&w, "url");
+    tt__json_str(w.b, (const uint8_t *)c->push_server, n);
+    jw_close(&w, '}');
+    emit_built(c, TT_EV_WEBSOCKET_CONNECTED, TT_OK);
+}
+
+static int can_poll(const tt_client *c)
+{
+    return c->o.enable_request_polling && c->o.session_id; /* 1.x: polling needs a session */
+}
+
+static enum tt_err open_transport(tt_client *c)
+{
+    enum tt_err rc = TT_ERR_NO_UPGRADE;
+    if (c->o.enable_websocket_upgrade && c->push_server && c->push_server[0]) {
+        rc = tt__ws_open(c);
+        if (!rc) {
+            c->upgraded = 1;
+            emit_websocket_connected(c);
+            return TT_OK;
+        }
+        if (!can_poll(c) || rc == TT_ERR_NOMEM) {
+            return rc;
+        }
+        tt__client_log(c, TT_LOG_WARN, "upgrade to websocket failed (%s): polling", c->errmsg);
+    }
+    if (!can_poll(c)) {
+        tt__client_err(c, TT_ERR_NO_UPGRADE,
+                       "TikTok does not offer a WebSocket%s, and request polling needs a "
+                       "session_id",
+                       c->o.enable_websocket_upgrade ? "" : " (enable_websocket_upgrade is off)");
+        return TT_ERR_NO_UPGRADE;
+    }
+    c->polling = 1;
+    c->next_poll_ms = tt__now_ms() + c->o.request_polling_interval_ms;
+    return TT_OK;
+}
+
+/* process_initial_data off: the backlog still counts as seen, so it never comes out later */
+static void remember_only(const struct tt_event *ev, void *ud)
+{
+    tt__dedup_seen(&((tt_client *)ud)->dedup, ev->msg_id);
+}
+
+static void emit_connected(tt_client *c)
+{
+    struct jw w;
+    tt__buf_reset(&c->evjson);
+    jw_open(&w, &c->evjson, '{');
+    JK(&w, "isConnected");
+    jw_bool(&w, 1);
+    JK(&w, "upgradedToWebsocket");
+    jw_bool(&w, c->upgraded);
+    JK(&w, "roomId");
+    jw_cstr(&w, c->room_id);
+    JK(&w, "roomInfo");
+    jw_raw(&w, c->room_info ? c->room_info : "null");
+    JK(&w, "availableGifts");
+    jw_raw(&w, c->gifts_json ? c->gifts_json : "[]");
+    jw_close(&w, '}');
+    emit_built(c, TT_EV_CONNECTED, TT_OK);
+}
+
+static enum tt_err connect_steps(tt_client *c)
+{
+    enum tt_err rc = tt__room_resolve(c);
+    if (!rc && c->o.fetch_room_info_on_connect) {
+        rc = tt__room_info(c);
+    }
+    if (!rc && c->o.enable_extended_gift_info && tt__room_gifts(c)) {
+        tt__client_log(c, TT_LOG_WARN, "gift list: %s (gifts come without extendedGiftInfo)",
+                       c->errmsg);
+        c->errmsg[0] = '\0';
+    }
+    if (!rc) {
+        rc = tt__sign_fetch(c);
+    }
+    if (!rc) {
+        rc = tt__take_connection_data(c);
+    }
+    return rc ? rc : open_transport(c);
+}
+
+enum tt_err tt_client_connect(tt_client *c)
+{
+    if (!c) {
+        return TT_ERR_INVAL;
+    }
+    if (c->connected) {
+        tt__client_err(c, TT_ERR_STATE, "already connected");
+        return TT_ERR_STATE;
+    }
+    atomic_store(&c->stop, 0);
+    c->stream_ended = c->upgraded = c->polling = 0;
+    c->errmsg[0] = '\0';
+    c->retry_after = 0;
+    c->last_err = TT_OK;
+    enum tt_err rc = connect_steps(c);
+    if (rc) {
+        c->last_err = rc;
+        emit_error(c, rc, "Connection failed");
+        return rc;
+    }
+    tt_decode_fetch_result(c->dec, c->fetch.p, c->fetch.len, NULL,
+                           c->o.process_initial_data ? tt__client_on_event : remember_only, c);
+    c->connected = 1;
+    emit_connected(c);
+    return TT_OK;
+}
+
+/* ---- service ---- */
+
+static void emit_disconnected(tt_client *c, enum tt_err why)
+{
+    struct jw w;
+    tt__buf_reset(&c->evjson);
+    jw_open(&w, &c->evjson, '{');
+    JK(&w, "reason");
+    jw_cstr(&w, why == TT_OK            ? "disconnect"
+                : why == TT_ERR_OFFLINE ? "streamEnd"
+                                        : tt_strerror(why));
+    JK(&w, "message");
+    jw_cstr(&w, why == TT_OK ? "" : c->errmsg);
+    jw_close(&w, '}');
+    emit_built(c, TT_EV_DISCONNECTED, why);
+}
+
+static void end_connection(tt_client *c, enum tt_err why)
+{
+    tt__ws_close(c);
+    c->connected = c->upgraded = c->polling = 0;
+    c->last_err = why;
+    emit_disconnected(c, why);
+}
+
+#define POLL_FAILURES_MAX 5
+
+static enum tt_err service_polling(tt_client *c, int timeout_ms)
+{
+    uint64_t deadline = tt__now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    for (;;) {
+        uint64_t now = tt__now_ms();
+        if (atomic_load(&c->stop) || c->stream_ended) {
+            return TT_OK;
+        }
+        if (now >= c->next_poll_ms) {
+            c->next_poll_ms = now + c->o.request_polling_interval_ms;
+            if (tt__poll_once(c)) {
+                emit_error(c, c->last_err, "Request polling failed");
+                if (++c->poll_failures >= POLL_FAILURES_MAX) {
+                    return TT_ERR_CONNECTION_LOST;
+                }
+            } else {
+                c->poll_failures = 0;
+            }
+            continue;
+        }
+        if (now >= deadline) {
+            return TT_OK;
+        }
+        uint64_t wait = (c->next_poll_ms < deadline ? c->next_poll_ms : deadline) - now;
+        struct timespec ts = { 0, (long)(wait > 50 ? 50 : wait) * 1000000L };
+        nanosleep(&ts, NULL); /* 50 ms steps: a stop request is seen within that */
+    }
+}
+
+enum tt_err tt_client_service(tt_client *c, int timeout_ms)
+{
+    enum tt_err rc;
+    if (!c || !c->connected) {
+        return TT_ERR_STATE;
+    }
+    rc = c->ws ? tt__ws_service(c, timeout_ms) : service_polling(c, timeout_ms);
+    if (c->stream_ended) {
+        tt__client_err(c, TT_ERR_OFFLINE, "@%s: the LIVE has ended", c->unique_id);
+        end_connection(c, TT_ERR_OFFLINE);
+        return TT_ERR_OFFLINE;
+    }
+    if (atomic_load(&c->stop)) {
+        end_connection(c, TT_OK);
+        return TT_ERR_STATE;
+    }
+    if (rc) {
+        end_connection(c, rc);
+    }
+    return rc;
+}
+
+enum tt_err tt_client_run(tt_client *c)
+{
+    enum tt_err rc = tt_client_connect(c);
+    while (!rc) {
+        rc = tt_client_service(c, 1000);
+    }
+    return rc == TT_ERR_STATE && atomic_load(&c->stop) ? TT_OK : rc;
+}
+
+void tt_client_stop(tt_client *c)
+{
+    if (c) {
+        atomic_store(&c->stop, 1);
+        tt__ws_wake(c);
+    }
+}
+
+void tt_client_disconnect(tt_client *c)
+{
+    if (c && c->connected) {
+        end_connection(c, TT_OK);
+    }
+}
+
+/* ---- state and one-off requests ---- */
+
+void tt_client_state(tt_client *c, struct tt_state *out)
+{
+    out->is_connected = c->connected;
+    out->upgraded_to_websocket = c->upgraded;
+    out->room_id = c->room_id;
+    out->room_info = c->room_info ? c->room_info : "";
+}
+
+static char *dup_text(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = tt__malloc(n);
+    if (d) {
+        memcpy(d, s, n);
+    }
+    return d;
+}
+
+enum tt_err tt_client_room_info(tt_client *c, char **json)
+{
+    enum tt_err rc = c->room_id[0] ? TT_OK : tt__room_resolve(c);
+    if (!rc) {
+        rc = tt__room_info(c);
+    }
+    if (!rc) {
+        *json = dup_text(c->room_info ? c->room_info : "null");
+        rc = *json ? TT_OK : TT_ERR_NOMEM;
+    }
+    return rc;
+}
+
+enum tt_err tt_client_available_gifts(tt_client *c, char **json)
+{
+    if (!c->room_id[0]) {
+        tt__room_resolve(c); /* gift/list answers without a room id too */
+    }
+    enum tt_err rc = tt__room_gifts(c);
+    if (!rc) {
+        *json = dup_text(c->gifts_json);
+        rc = *json ? TT_OK : TT_ERR_NOMEM;
+    }
+    return rc;
+}

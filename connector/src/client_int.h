@@ -1,0 +1,114 @@
+/** @file client_int.h
+ * Private definition of struct tt_client and the connector's internal API (room.c, sign.c,
+ * ws.c, frames.c, dedup.c, client.c).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TT_CLIENT_INT_H
+#define TT_CLIENT_INT_H
+
+#include <stdatomic.h>
+
+#include "buf.h"
+#include "http.h"
+#include "params.h"
+#include "tt.h"
+
+struct tt_ws; /* ws.c */
+
+/* Gifts of gift/list, by id, for extendedGiftInfo: slices of `gifts_json`. */
+struct tt_gift_ref {
+    int64_t id;
+    size_t off, len;
+};
+
+/* Recently seen msgIds: an open-addressed set with FIFO eviction (dedup.c). */
+struct tt_dedup {
+    uint64_t *ring; /* insertion order, for eviction */
+    uint64_t *set;  /* 2x the window, 0 = empty slot, 1 = tombstone */
+    size_t cap, head, count, gone;
+};
+
+struct tt_client {
+    char unique_id[64];
+    struct tt_options o; /* its strings point into `strs` */
+    char *strs;
+    tt_event_fn cb;
+    void *ud;
+    tt_log_fn log_fn;
+    enum tt_log_level log_max;
+    void *log_ud;
+
+    struct tt_http http;
+    struct tt_params params; /* HTTP client parameters (defaults + client_params) */
+    struct tt_decoder *dec;
+
+    char room_id[32];
+    char *room_info;  /* JSON text of room/info's data */
+    char *gifts_json; /* JSON text of gift/list's data.gifts */
+    struct tt_gift_ref *gift_refs;
+    size_t n_gift_refs;
+
+    /* connection data (from the initial fetch) */
+    struct tt_buf fetch; /* its body, decoded again when the initial messages go out */
+    char *cursor, *internal_ext, *push_server;
+    struct tt_params route; /* its route params */
+    int need_ack;
+    int64_t fetch_interval;
+
+    int connected, upgraded, polling, stream_ended;
+    uint64_t dup_msg; /* msgId of the last duplicate, for its follow/share companions */
+    atomic_int stop;
+    struct tt_ws *ws;
+    uint64_t next_poll_ms;
+    unsigned poll_failures;
+    struct tt_dedup dedup;
+    struct tt_buf evjson; /* a gift's JSON with extendedGiftInfo appended */
+
+    enum tt_err last_err;
+    unsigned retry_after;
+    char errmsg[512];
+};
+
+/* client.c */
+void tt__client_err(tt_client *c, enum tt_err e, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+void tt__client_log(tt_client *c, enum tt_log_level l, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/** A URL on one of the bases: base + path + "?" + client params (+ extra "&k=v"). */
+char *tt__client_url(tt_client *c, const char *base, const char *path, const char *extra);
+/** Deliver decoded events: dedup, extendedGiftInfo, stream end. */
+void tt__client_on_event(const struct tt_event *ev, void *ud);
+uint64_t tt__now_ms(void);
+
+/* room.c */
+enum tt_err tt__room_resolve(tt_client *c);
+enum tt_err tt__room_info(tt_client *c);
+enum tt_err tt__room_gifts(tt_client *c);
+
+/* sign.c: fills c->fetch, c->cursor, c->push_server, ... */
+enum tt_err tt__sign_fetch(tt_client *c);
+/** Unsigned im/fetch with the cursor, for polling; events delivered. */
+enum tt_err tt__poll_once(tt_client *c);
+/** Decode c->fetch's connection data (no events) into the client. */
+enum tt_err tt__take_connection_data(tt_client *c);
+
+/* ws.c */
+enum tt_err tt__ws_open(tt_client *c);
+/** Service for up to timeout_ms; returns TT_OK or why the socket is gone. */
+enum tt_err tt__ws_service(tt_client *c, int timeout_ms);
+void tt__ws_close(tt_client *c);
+void tt__ws_wake(tt_client *c);
+
+/* frames.c: client -> server frames, encoded with our nanopb schema */
+enum tt_err tt__frame_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t seq);
+enum tt_err tt__frame_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t unique);
+enum tt_err tt__frame_ack(struct tt_buf *out, uint64_t log_id, const char *internal_ext);
+
+/* dedup.c */
+enum tt_err tt__dedup_init(struct tt_dedup *d, size_t window);
+void tt__dedup_free(struct tt_dedup *d);
+/** 1 if id was seen (0 is never a duplicate); remembers it otherwise. */
+int tt__dedup_seen(struct tt_dedup *d, uint64_t id);
+
+#endif

@@ -1,0 +1,103 @@
+/** @file dedup.c
+ * Event deduplication by msgId. The backlog after a reconnect repeats recent messages
+ * (webcast-protocol.md §3.5): the last `window` ids are remembered in an open-addressed hash set,
+ * evicted in insertion order. Fixed memory: 24 bytes per remembered id.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "alloc.h"
+#include "client_int.h"
+
+#define EMPTY 0
+#define GONE  1 /* tombstone; ids 0 and 1 are handled apart */
+
+enum tt_err tt__dedup_init(struct tt_dedup *d, size_t window)
+{
+    memset(d, 0, sizeof *d);
+    if (!window) {
+        return TT_OK;
+    }
+    d->cap = window;
+    d->ring = tt__calloc(window, sizeof *d->ring);
+    d->set = tt__calloc(window * 2, sizeof *d->set);
+    if (!d->ring || !d->set) {
+        tt__dedup_free(d);
+        return TT_ERR_NOMEM;
+    }
+    return TT_OK;
+}
+
+void tt__dedup_free(struct tt_dedup *d)
+{
+    tt__free(d->ring);
+    tt__free(d->set);
+    memset(d, 0, sizeof *d);
+}
+
+static size_t slot_of(uint64_t id, size_t n)
+{
+    id ^= id >> 33; /* murmur3's finaliser: msgIds share their high bits */
+    id *= UINT64_C(0xff51afd7ed558ccd);
+    id ^= id >> 33;
+    return (size_t)(id % n);
+}
+
+/* Slot holding id, or (insert) the first free slot on its probe path; SIZE_MAX if absent. */
+static size_t find(const struct tt_dedup *d, uint64_t id, int insert)
+{
+    size_t n = d->cap * 2, i = slot_of(id, n), free_slot = SIZE_MAX;
+    for (size_t k = 0; k < n; k++, i = (i + 1) % n) {
+        if (d->set[i] == id) {
+            return i;
+        }
+        if (d->set[i] == GONE && free_slot == SIZE_MAX) {
+            free_slot = i;
+        }
+        if (d->set[i] == EMPTY) {
+            return insert ? (free_slot != SIZE_MAX ? free_slot : i) : SIZE_MAX;
+        }
+    }
+    return insert ? free_slot : SIZE_MAX;
+}
+
+/* Tombstones make absent-id probes longer: past half the window, rebuild from the ring. */
+static void rebuild(struct tt_dedup *d)
+{
+    memset(d->set, 0, d->cap * 2 * sizeof *d->set);
+    for (size_t k = 0; k < d->count; k++) {
+        size_t s = find(d, d->ring[(d->head + k) % d->cap], 1);
+        if (s != SIZE_MAX) {
+            d->set[s] = d->ring[(d->head + k) % d->cap];
+        }
+    }
+    d->gone = 0;
+}
+
+int tt__dedup_seen(struct tt_dedup *d, uint64_t id)
+{
+    if (id <= GONE || !d->cap) {
+        return 0; /* no msgId: never a duplicate (mqtt-contract.md §2) */
+    }
+    if (find(d, id, 0) != SIZE_MAX) {
+        return 1;
+    }
+    if (d->count == d->cap) { /* forget the oldest */
+        size_t old = find(d, d->ring[d->head], 0);
+        if (old != SIZE_MAX) {
+            d->set[old] = GONE;
+            d->gone++;
+        }
+        d->head = (d->head + 1) % d->cap;
+        d->count--;
+    }
+    if (d->gone > d->cap / 2) {
+        rebuild(d);
+    }
+    size_t s = find(d, id, 1);
+    if (s != SIZE_MAX) {
+        d->set[s] = id;
+    }
+    d->ring[(d->head + d->count) % d->cap] = id;
+    d->count++;
+    return 0;
+}

@@ -1,0 +1,96 @@
+/** @file frames.c
+ * Frames the client sends on the WebSocket (webcast-protocol.md §6), encoded with the nanopb
+ * code generated from proto/webcast.proto: heartbeat (2.x: payloadType "hb" carrying
+ * HeartBeatMessage{roomId, sendPacketSeqId}), enter-room (payloadType "im_enter_room" carrying
+ * WebcastImEnterRoomMessage{roomId, liveId 12, identity "audience", enterUniqueId,
+ * filterWelcomeMsg "0"}) and ack ({logId, payloadType "ack", payload = internalExt}).
+ * test_proto checks the same encodings byte for byte against the protocol notes.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <pb_encode.h>
+
+#include "client_int.h"
+#include "webcast.pb.h"
+
+#define PAYLOAD_MAX 4096 /* internalExt is ~200 bytes; anything longer is not TikTok's */
+
+struct bytes {
+    pb_size_t size;
+    pb_byte_t bytes[PAYLOAD_MAX];
+};
+
+static enum tt_err push_frame(struct tt_buf *out, uint64_t log_id, const char *type,
+                              const uint8_t *payload, size_t n)
+{
+    TikTok_WebcastPushFrame f = TikTok_WebcastPushFrame_init_zero;
+    struct bytes local; /* laid out as pb_bytes_array_t with room for the payload */
+    if (n > PAYLOAD_MAX) {
+        return TT_ERR_TOO_LARGE;
+    }
+    local.size = (pb_size_t)n;
+    if (n) {
+        memcpy(local.bytes, payload, n);
+    }
+    if (log_id) {
+        f.has_logId = true;
+        f.logId = (int64_t)log_id;
+    }
+    f.payloadEncoding = (char *)(uintptr_t) "pb";
+    f.payloadType = (char *)(uintptr_t)type;
+    f.payload = n ? (pb_bytes_array_t *)(void *)&local : NULL;
+    size_t size = 0;
+    if (!pb_get_encoded_size(&size, TikTok_WebcastPushFrame_fields, &f)) {
+        return TT_ERR_PROTO;
+    }
+    tt__buf_reset(out);
+    if (tt__buf_grow(out, size)) {
+        return out->err;
+    }
+    pb_ostream_t s = pb_ostream_from_buffer((pb_byte_t *)out->p, size);
+    if (!pb_encode(&s, TikTok_WebcastPushFrame_fields, &f)) {
+        return TT_ERR_PROTO;
+    }
+    out->len = s.bytes_written;
+    return TT_OK;
+}
+
+enum tt_err tt__frame_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t seq)
+{
+    TikTok_HeartBeatMessage hb = TikTok_HeartBeatMessage_init_zero;
+    uint8_t buf[32];
+    hb.has_roomId = true;
+    hb.roomId = (int64_t)room_id;
+    hb.has_sendPacketSeqId = true;
+    hb.sendPacketSeqId = (int64_t)seq;
+    pb_ostream_t s = pb_ostream_from_buffer(buf, sizeof buf);
+    if (!pb_encode(&s, TikTok_HeartBeatMessage_fields, &hb)) {
+        return TT_ERR_PROTO;
+    }
+    return push_frame(out, 0, "hb", buf, s.bytes_written);
+}
+
+enum tt_err tt__frame_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t unique)
+{
+    TikTok_WebcastImEnterRoomMessage m = TikTok_WebcastImEnterRoomMessage_init_zero;
+    uint8_t buf[128];
+    m.has_roomId = true;
+    m.roomId = (int64_t)room_id;
+    m.has_liveId = true;
+    m.liveId = 12;
+    m.identity = (char *)(uintptr_t) "audience";
+    m.has_enterUniqueId = unique != 0;
+    m.enterUniqueId = (int64_t)unique;
+    m.filterWelcomeMsg = (char *)(uintptr_t) "0";
+    pb_ostream_t s = pb_ostream_from_buffer(buf, sizeof buf);
+    if (!pb_encode(&s, TikTok_WebcastImEnterRoomMessage_fields, &m)) {
+        return TT_ERR_PROTO;
+    }
+    return push_frame(out, 0, "im_enter_room", buf, s.bytes_written);
+}
+
+enum tt_err tt__frame_ack(struct tt_buf *out, uint64_t log_id, const char *internal_ext)
+{
+    const char *p = internal_ext && *internal_ext ? internal_ext : "-";
+    return push_frame(out, log_id, "ack", (const uint8_t *)p, strlen(p));
+}

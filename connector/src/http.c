@@ -1,0 +1,366 @@
+/** @file http.c
+ * libcurl for the connector's HTTP steps: room lookup, room info, gift list, signing, im/fetch.
+ *
+ * Why our own cookie jar and not curl's: cookies also come from places that are not HTTP
+ * responses (the sign server's X-Set-TT-Cookie header, the msToken of the legacy signer, the
+ * session id option) and must go into the WebSocket handshake too, which curl never sees.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "alloc.h"
+#include "http.h"
+
+/* The header set of 1.x (webcast-protocol.md §3.8) with 2.x's Sec-Fetch additions (§4.3). */
+static const char *const default_headers[] = {
+    "Connection: keep-alive",
+    "Cache-Control: max-age=0",
+    "Accept: text/html,application/json,application/protobuf",
+    "Referer: https://www.tiktok.com/",
+    "Origin: https://www.tiktok.com",
+    "Accept-Language: en-US,en;q=0.9",
+    "Sec-Fetch-Site: same-site",
+    "Sec-Fetch-Mode: cors",
+    "Sec-Fetch-Dest: empty",
+    "Sec-Fetch-Ua-Mobile: ?0",
+};
+
+static char *dup_or_null(const char *s)
+{
+    if (!s || !*s) {
+        return NULL;
+    }
+    size_t n = strlen(s) + 1;
+    char *d = tt__malloc(n);
+    if (d) {
+        memcpy(d, s, n);
+    }
+    return d;
+}
+
+static int dup_field(char **dst, const char *src)
+{
+    *dst = dup_or_null(src);
+    return src && *src && !*dst;
+}
+
+enum tt_err tt__http_init(struct tt_http *h, const struct tt_options *o)
+{
+    memset(h, 0, sizeof *h);
+    h->curl = curl_easy_init();
+    if (!h->curl || dup_field(&h->proxy, o->proxy) || dup_field(&h->ca_file, o->ca_file) ||
+        dup_field(&h->user_agent, o->user_agent) ||
+        dup_field(&h->extra_headers, o->request_headers)) {
+        tt__http_cleanup(h);
+        return TT_ERR_NOMEM;
+    }
+    h->timeout_ms = o->request_timeout_ms;
+    h->insecure = o->allow_insecure;
+    return TT_OK;
+}
+
+void tt__http_cleanup(struct tt_http *h)
+{
+    if (h->curl) {
+        curl_easy_cleanup(h->curl);
+    }
+    for (size_t i = 0; i < h->n_cookies; i++) {
+        tt__free(h->cookies[i].name);
+        tt__free(h->cookies[i].value);
+    }
+    tt__free(h->proxy);
+    tt__free(h->ca_file);
+    tt__free(h->user_agent);
+    tt__free(h->extra_headers);
+    memset(h, 0, sizeof *h);
+}
+
+void tt__http_resp_init(struct tt_http_resp *r)
+{
+    memset(r, 0, sizeof *r);
+    tt__buf_init(&r->body, TT_HTTP_MAX_BODY);
+}
+
+void tt__http_resp_free(struct tt_http_resp *r)
+{
+    tt__buf_free(&r->body);
+}
+
+/* ---- cookies ---- */
+
+enum tt_err tt__cookie_set(struct tt_http *h, const char *name, size_t nlen, const char *value,
+                           size_t vlen)
+{
+    struct tt_cookie *c = NULL;
+    for (size_t i = 0; i < h->n_cookies; i++) {
+        if (strlen(h->cookies[i].name) == nlen && !memcmp(h->cookies[i].name, name, nlen)) {
+            c = &h->cookies[i];
+        }
+    }
+    char *v = tt__malloc(vlen + 1);
+    if (!v) {
+        return TT_ERR_NOMEM;
+    }
+    memcpy(v, value, vlen);
+    v[vlen] = '\0';
+    if (c) {
+        tt__free(c->value);
+        c->value = v;
+        return TT_OK;
+    }
+    if (h->n_cookies == TT_COOKIES_MAX) {
+        tt__free(v);
+        return TT_ERR_TOO_LARGE;
+    }
+    c = &h->cookies[h->n_cookies];
+    c->name = tt__malloc(nlen + 1);
+    if (!c->name) {
+        tt__free(v);
+        return TT_ERR_NOMEM;
+    }
+    memcpy(c->name, name, nlen);
+    c->name[nlen] = '\0';
+    c->value = v;
+    h->n_cookies++;
+    return TT_OK;
+}
+
+static int is_attribute(const char *name, size_t n)
+{
+    static const char *const attrs[] = { "path",     "domain",   "expires",  "max-age",    "secure",
+                                         "httponly", "samesite", "priority", "partitioned" };
+    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
+        if (strlen(attrs[i]) == n && !strncasecmp(attrs[i], name, n)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void tt__cookie_parse(struct tt_http *h, const char *s, int first_only)
+{
+    while (*s) {
+        while (*s == ' ' || *s == ';') {
+            s++;
+        }
+        size_t len = strcspn(s, ";");
+        const char *eq = memchr(s, '=', len);
+        if (eq && eq > s && !is_attribute(s, (size_t)(eq - s))) {
+            size_t vl = len - (size_t)(eq - s) - 1;
+            while (vl && eq[vl] == ' ') {
+                vl--;
+            }
+            tt__cookie_set(h, s, (size_t)(eq - s), eq + 1, vl);
+            if (first_only) {
+                return;
+            }
+        }
+        s += len;
+    }
+}
+
+void tt__cookie_header(const struct tt_http *h, struct tt_buf *b)
+{
+    for (size_t i = 0; i < h->n_cookies; i++) {
+        if (i) {
+            tt__buf_add(b, "; ", 2);
+        }
+        tt__buf_adds(b, h->cookies[i].name);
+        tt__buf_addc(b, '=');
+        tt__buf_adds(b, h->cookies[i].value);
+    }
+}
+
+const char *tt__cookie_get(const struct tt_http *h, const char *name)
+{
+    for (size_t i = 0; i < h->n_cookies; i++) {
+        if (!strcmp(h->cookies[i].name, name)) {
+            return h->cookies[i].value;
+        }
+    }
+    return NULL;
+}
+
+/* ---- requests ---- */
+
+int tt__url_is_loopback(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    const char *at = strpbrk(p, "@/");
+    if (at && *at == '@') {
+        p = at + 1;
+    }
+    return !strncmp(p, "127.", 4) || !strncmp(p, "localhost", 9) || !strncmp(p, "[::1]", 5);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    struct tt_http_resp *r = ud;
+    tt__buf_add(&r->body, p, size * n);
+    return r->body.err ? 0 : size * n; /* 0 makes curl stop: the body is over its cap */
+}
+
+static void keep_header(char *dst, size_t cap, const char *v, size_t n)
+{
+    while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ')) {
+        n--;
+    }
+    while (n && *v == ' ') {
+        v++;
+        n--;
+    }
+    if (n >= cap) {
+        n = cap - 1;
+    }
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+struct hdr_ctx {
+    struct tt_http *h;
+    struct tt_http_resp *r;
+};
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct hdr_ctx *x = ud;
+    size_t len = size * n;
+    const char *colon = memchr(p, ':', len);
+    if (!colon) {
+        return len;
+    }
+    size_t kl = (size_t)(colon - p), vl = len - kl - 1;
+    const char *v = colon + 1;
+    if (kl == 10 && !strncasecmp(p, "set-cookie", kl)) {
+        char tmp[2048];
+        keep_header(tmp, sizeof tmp, v, vl);
+        tt__cookie_parse(x->h, tmp, 1);
+    } else if (kl == 11 && !strncasecmp(p, "retry-after", kl)) {
+        keep_header(x->r->retry_after, sizeof x->r->retry_after, v, vl);
+    } else if (kl == 15 && !strncasecmp(p, "x-set-tt-cookie", kl)) {
+        keep_header(x->r->x_set_tt_cookie, sizeof x->r->x_set_tt_cookie, v, vl);
+    } else if (kl == 9 && !strncasecmp(p, "x-room-id", kl)) {
+        keep_header(x->r->x_room_id, sizeof x->r->x_room_id, v, vl);
+    } else if (kl == 12 && !strncasecmp(p, "content-type", kl)) {
+        keep_header(x->r->content_type, sizeof x->r->content_type, v, vl);
+    }
+    return len;
+}
+
+/* "Name: value; Name: value" -> curl list entries */
+static struct curl_slist *add_user_headers(struct curl_slist *l, const char *s, int *oom)
+{
+    char one[512];
+    while (s && *s && !*oom) {
+        while (*s == ' ' || *s == ';') {
+            s++;
+        }
+        size_t len = strcspn(s, ";");
+        if (len && len < sizeof one && memchr(s, ':', len)) {
+            memcpy(one, s, len);
+            one[len] = '\0';
+            struct curl_slist *n = curl_slist_append(l, one);
+            *oom = !n;
+            l = n ? n : l;
+        }
+        s += len;
+    }
+    return l;
+}
+
+static struct curl_slist *build_headers(struct tt_http *h, const char *const *extra, int *oom)
+{
+    struct curl_slist *l = NULL, *n;
+    struct tt_buf cookie;
+    for (size_t i = 0; i < sizeof default_headers / sizeof default_headers[0] && !*oom; i++) {
+        n = curl_slist_append(l, default_headers[i]);
+        *oom = !n;
+        l = n ? n : l;
+    }
+    for (size_t i = 0; extra && extra[i] && !*oom; i++) {
+        n = curl_slist_append(l, extra[i]);
+        *oom = !n;
+        l = n ? n : l;
+    }
+    l = add_user_headers(l, h->extra_headers, oom);
+    tt__buf_init(&cookie, 16384);
+    tt__buf_adds(&cookie, "Cookie: ");
+    tt__cookie_header(h, &cookie);
+    const char *c = tt__buf_cstr(&cookie);
+    if (!*oom && c && h->n_cookies) {
+        n = curl_slist_append(l, c);
+        *oom = !n;
+        l = n ? n : l;
+    }
+    tt__buf_free(&cookie);
+    return l;
+}
+
+static void set_options(struct tt_http *h, const char *url, const char *body,
+                        struct curl_slist *hdrs, struct hdr_ctx *x)
+{
+    CURL *c = h->curl;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* gzip/deflate, decoded by curl */
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, x->r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* proxies come from our options alone, never from the environment */
+    curl_easy_setopt(c, CURLOPT_PROXY, h->proxy ? h->proxy : "");
+    if (h->ca_file) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+    }
+    if (h->insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    }
+}
+
+enum tt_err tt__http_request(struct tt_http *h, const char *url, const char *const *extra,
+                             const char *body, struct tt_http_resp *r)
+{
+    struct hdr_ctx x = { h, r };
+    int oom = 0;
+    h->errmsg[0] = '\0';
+    if (!strncmp(url, "http://", 7) && !h->insecure && !tt__url_is_loopback(url)) {
+        snprintf(h->errmsg, sizeof h->errmsg,
+                 "plain http to a non-loopback host is refused (set allow_insecure)");
+        return TT_ERR_INVAL;
+    }
+    struct curl_slist *hdrs = build_headers(h, extra, &oom);
+    if (oom) {
+        curl_slist_free_all(hdrs);
+        return TT_ERR_NOMEM;
+    }
+    set_options(h, url, body, hdrs, &x);
+    CURLcode cc = curl_easy_perform(h->curl);
+    curl_slist_free_all(hdrs);
+    if (cc == CURLE_WRITE_ERROR && r->body.err) {
+        snprintf(h->errmsg, sizeof h->errmsg, "response body over %zu bytes", r->body.max);
+        return TT_ERR_TOO_LARGE;
+    }
+    if (cc != CURLE_OK) {
+        snprintf(h->errmsg, sizeof h->errmsg, "%s", curl_easy_strerror(cc));
+        return cc == CURLE_OPERATION_TIMEDOUT ? TT_ERR_TIMEOUT : TT_ERR_HTTP;
+    }
+    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
+    if (!tt__buf_cstr(&r->body)) {
+        return r->body.err;
+    }
+    return TT_OK;
+}

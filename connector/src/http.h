@@ -1,0 +1,66 @@
+/** @file http.h
+ * HTTP for the connector: one libcurl easy handle per connection (keep-alive across the
+ * connect steps), a cookie jar of our own, capped bodies, and the few response headers the
+ * protocol uses.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TT_HTTP_H
+#define TT_HTTP_H
+
+#include "buf.h"
+#include "tt.h"
+
+#define TT_HTTP_MAX_BODY ((size_t)16 << 20) /* a live page is ~1 MiB, the gift list ~0.8 MiB */
+#define TT_COOKIES_MAX   32
+
+struct tt_cookie {
+    char *name, *value;
+};
+
+struct tt_http {
+    void *curl; /* CURL * */
+    struct tt_cookie cookies[TT_COOKIES_MAX];
+    size_t n_cookies;
+    char *proxy, *ca_file, *user_agent;
+    char *extra_headers; /* the caller's "Name: value; Name: value" */
+    unsigned timeout_ms;
+    int insecure; /* allow_insecure */
+    char errmsg[256];
+};
+
+/** One response; only the headers the protocol needs are kept (values truncated to fit). */
+struct tt_http_resp {
+    long status;
+    struct tt_buf body;
+    char retry_after[16];
+    char x_set_tt_cookie[1024];
+    char x_room_id[32];
+    char content_type[64];
+};
+
+enum tt_err tt__http_init(struct tt_http *h, const struct tt_options *o);
+void tt__http_cleanup(struct tt_http *h);
+void tt__http_resp_init(struct tt_http_resp *r);
+void tt__http_resp_free(struct tt_http_resp *r);
+
+/** GET (body NULL) or POST `url` with our default headers, the jar's cookies, the caller's
+ *  headers and `extra` ("Name: value" lines, may be NULL). Transport failures return
+ *  TT_ERR_TIMEOUT or TT_ERR_HTTP with h->errmsg set; any HTTP status returns TT_OK. */
+enum tt_err tt__http_request(struct tt_http *h, const char *url, const char *const *extra,
+                             const char *body, struct tt_http_resp *r);
+
+/** Set (or replace) a cookie; returns TT_ERR_NOMEM or TT_ERR_TOO_LARGE (jar full). */
+enum tt_err tt__cookie_set(struct tt_http *h, const char *name, size_t nlen, const char *value,
+                           size_t vlen);
+/** Every "name=value" pair of a Set-Cookie-like string ("a=1; Path=/" keeps a=1 only when
+ *  `first_only`, else every pair separated by ';' that is not a cookie attribute). */
+void tt__cookie_parse(struct tt_http *h, const char *s, int first_only);
+/** The jar as a Cookie header value into `b` ("a=1; b=2"). */
+void tt__cookie_header(const struct tt_http *h, struct tt_buf *b);
+const char *tt__cookie_get(const struct tt_http *h, const char *name);
+
+/** 1 if the URL's host is 127.0.0.0/8, ::1 or localhost. */
+int tt__url_is_loopback(const char *url);
+
+#endif

@@ -1,0 +1,173 @@
+/** @file options.c
+ * tt_options: defaults, and setting them by the [tiktok] config keys of the bridge
+ * (mqtt-contract.md §4), so tt-connect, the bridge and the README share one vocabulary.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tt.h"
+
+/* A current desktop Chrome: TikTok blocks clients without a browser-like User-Agent (PR
+ * TLC#189 fixed "415 DEVICE_BLOCKED" by sending one). */
+#define TT_DEFAULT_UA                                                                   \
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " \
+    "Chrome/129.0.0.0 Safari/537.36"
+
+void tt_options_init(struct tt_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->process_initial_data = 1;
+    o->fetch_room_info_on_connect = 1;
+    o->enable_websocket_upgrade = 1;
+    o->enable_request_polling = 1;
+    o->request_polling_interval_ms = 1000;
+    o->request_timeout_ms = 10000;
+    o->websocket_timeout_ms = 10000;
+    o->sign_flow = TT_SIGN_EULER;
+    o->sign_api_url = "https://api.eulerstream.com";
+    o->web_base = "https://www.tiktok.com";
+    o->webcast_base = "https://webcast.tiktok.com";
+    o->user_agent = TT_DEFAULT_UA;
+    o->dedup_window = 4096;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = { "1", "true", "yes", "on" };
+    static const char *const no[] = { "0", "false", "no", "off" };
+    for (size_t i = 0; i < 4; i++) {
+        if (!strcasecmp(v, yes[i]) || !strcasecmp(v, no[i])) {
+            *out = !strcasecmp(v, yes[i]);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_uint(const char *v, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long x = strtoul(v, &end, 10);
+    if (!*v || *end || errno || x > max || *v == '-') {
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+enum kind { K_BOOL, K_MS, K_STR, K_SIZE, K_FLOW };
+
+struct key {
+    const char *name;
+    enum kind kind;
+    size_t off;
+};
+
+#define KEY(n, k, f)                         \
+    {                                        \
+        n, k, offsetof(struct tt_options, f) \
+    }
+
+/* clang-format off */
+static const struct key keys[] = {
+    KEY("process_initial_data",        K_BOOL, process_initial_data),
+    KEY("fetch_room_info_on_connect",  K_BOOL, fetch_room_info_on_connect),
+    KEY("enable_extended_gift_info",   K_BOOL, enable_extended_gift_info),
+    KEY("enable_websocket_upgrade",    K_BOOL, enable_websocket_upgrade),
+    KEY("enable_request_polling",      K_BOOL, enable_request_polling),
+    KEY("request_polling_interval_ms", K_MS,   request_polling_interval_ms),
+    KEY("client_params",               K_STR,  client_params),
+    KEY("request_headers",             K_STR,  request_headers),
+    KEY("websocket_headers",           K_STR,  websocket_headers),
+    KEY("request_timeout_ms",          K_MS,   request_timeout_ms),
+    KEY("websocket_timeout_ms",        K_MS,   websocket_timeout_ms),
+    KEY("proxy",                       K_STR,  proxy),
+    KEY("sign_flow",                   K_FLOW, sign_flow),
+    KEY("sign_api_url",                K_STR,  sign_api_url),
+    KEY("sign_api_key",                K_STR,  sign_api_key),
+    KEY("session_id",                  K_STR,  session_id),
+    KEY("tt_target_idc",               K_STR,  tt_target_idc),
+    KEY("web_base",                    K_STR,  web_base),
+    KEY("webcast_base",                K_STR,  webcast_base),
+    KEY("ca_file",                     K_STR,  ca_file),
+    KEY("allow_insecure",              K_BOOL, allow_insecure),
+    KEY("user_agent",                  K_STR,  user_agent),
+    KEY("max_frame_bytes",             K_SIZE, limits.max_frame_bytes),
+    KEY("max_inflate_bytes",           K_SIZE, limits.max_inflate_bytes),
+};
+/* clang-format on */
+
+static enum tt_err set_one(struct tt_options *o, const struct key *k, const char *v, char *err,
+                           size_t errlen)
+{
+    char *field = (char *)o + k->off;
+    unsigned long x;
+    int b;
+    switch (k->kind) {
+    case K_BOOL:
+        if (parse_bool(v, &b)) {
+            snprintf(err, errlen, "%s: '%s' is not a boolean (true/false)", k->name, v);
+            return TT_ERR_INVAL;
+        }
+        memcpy(field, &b, sizeof b);
+        return TT_OK;
+    case K_MS:
+        if (parse_uint(v, 24u * 3600 * 1000, &x) || x == 0) {
+            snprintf(err, errlen, "%s: '%s' is not a number of ms in 1..86400000", k->name, v);
+            return TT_ERR_INVAL;
+        }
+        *(unsigned *)(void *)field = (unsigned)x;
+        return TT_OK;
+    case K_SIZE:
+        if (parse_uint(v, (unsigned long)1 << 30, &x) || x < 1024) {
+            snprintf(err, errlen, "%s: '%s' is not a byte count in 1024..1073741824", k->name, v);
+            return TT_ERR_INVAL;
+        }
+        *(size_t *)(void *)field = (size_t)x;
+        return TT_OK;
+    case K_FLOW: {
+        static const char *const flows[] = { "euler", "legacy", "session" };
+        for (int i = 0; i < 3; i++) {
+            if (!strcasecmp(v, flows[i])) {
+                o->sign_flow = (enum tt_sign_flow)i;
+                return TT_OK;
+            }
+        }
+        snprintf(err, errlen, "sign_flow: '%s' is not one of euler, legacy, session", v);
+        return TT_ERR_INVAL;
+    }
+    default:
+        memcpy(field, &v, sizeof v);
+        return TT_OK;
+    }
+}
+
+enum tt_err tt_options_set(struct tt_options *o, const char *key, const char *value, char *err,
+                           size_t errlen)
+{
+    char dummy[1];
+    if (!err || !errlen) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    err[0] = '\0';
+    if (!o || !key || !value) {
+        snprintf(err, errlen, "missing key or value");
+        return TT_ERR_INVAL;
+    }
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (!strcmp(keys[i].name, key)) {
+            return set_one(o, &keys[i], value, err, errlen);
+        }
+    }
+    snprintf(err, errlen, "unknown option '%s'", key);
+    return TT_ERR_INVAL;
+}

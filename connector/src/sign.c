@@ -1,0 +1,318 @@
+/** @file sign.c
+ * Connection data: the first im/fetch result (cursor, internalExt, push server, route params,
+ * the backlog of recent messages), obtained one of three ways (webcast-protocol.md §5):
+ *   euler   GET {sign}/webcast/rooms/{room_id}/connect: the sign server performs im/fetch
+ *           and returns its protobuf body, plus the cookies to use in X-Set-TT-Cookie;
+ *   legacy  GET {sign}/webcast/sign_url?url=…: a signed im/fetch URL, which we then fetch;
+ *   session an unsigned im/fetch carrying a logged-in session's cookies.
+ * Also the unsigned im/fetch of request polling. Sign server answers map to distinct errors:
+ * 429 -> TT_ERR_RATE_LIMITED with Retry-After, 401/402/403 -> TT_ERR_SIGN_REFUSED.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "alloc.h"
+#include "client_int.h"
+#include "json.h"
+
+static char *dup_cstr(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = tt__malloc(n);
+    if (d) {
+        memcpy(d, s, n);
+    }
+    return d;
+}
+
+/* The sign server's status -> our error; 0 for 200. */
+static enum tt_err sign_status(tt_client *c, const struct tt_http_resp *r, const char *what)
+{
+    char msg[160] = "";
+    struct pb_slice v, doc = { (const uint8_t *)(r->body.p ? r->body.p : ""), r->body.len };
+    if (r->status == 200) {
+        return TT_OK;
+    }
+    if (tt__jr_member(doc, "message", &v) || tt__jr_member(doc, "error", &v)) {
+        tt__jr_string(v, msg, sizeof msg);
+    }
+    if (r->status == 429) {
+        c->retry_after = (unsigned)strtoul(r->retry_after, NULL, 10);
+        tt__client_err(c, TT_ERR_RATE_LIMITED, "%s: rate limited, retry after %us (%s)", what,
+                       c->retry_after, msg);
+        return TT_ERR_RATE_LIMITED;
+    }
+    if (r->status == 401 || r->status == 402 || r->status == 403) {
+        tt__client_err(c, TT_ERR_SIGN_REFUSED, "%s: HTTP %ld: %s%s", what, r->status,
+                       msg[0] ? msg : "refused",
+                       c->o.sign_api_key ? "" : " (no sign_api_key is set)");
+        return TT_ERR_SIGN_REFUSED;
+    }
+    tt__client_err(c, TT_ERR_SIGN, "%s: HTTP %ld %s", what, r->status, msg);
+    return TT_ERR_SIGN;
+}
+
+static void api_key_header(tt_client *c, char *buf, size_t n, const char **extra)
+{
+    extra[0] = "Accept: application/protobuf,application/json";
+    extra[1] = NULL;
+    if (c->o.sign_api_key) {
+        snprintf(buf, n, "x-api-key: %s", c->o.sign_api_key);
+        extra[1] = buf;
+        extra[2] = NULL;
+    }
+}
+
+static enum tt_err take_body(tt_client *c, struct tt_http_resp *r)
+{
+    tt__buf_free(&c->fetch);
+    c->fetch = r->body; /* moved */
+    tt__buf_init(&r->body, TT_HTTP_MAX_BODY);
+    return TT_OK;
+}
+
+static enum tt_err euler(tt_client *c)
+{
+    struct tt_buf url;
+    char key[512];
+    const char *extra[3];
+    struct tt_http_resp r;
+    tt__buf_init(&url, 8192);
+    tt__buf_adds(&url, c->o.sign_api_url);
+    tt__buf_adds(&url, "/webcast/rooms/");
+    tt__buf_adds(&url, c->room_id);
+    tt__buf_adds(&url, "/connect?client=ttlive-c&cursor=&client_enter=true&platform=web"
+                       "&user_agent=");
+    tt__url_encode(&url, c->o.user_agent);
+    if (!tt__buf_cstr(&url)) {
+        tt__buf_free(&url);
+        return TT_ERR_NOMEM;
+    }
+    api_key_header(c, key, sizeof key, extra);
+    tt__http_resp_init(&r);
+    enum tt_err rc = tt__http_request(&c->http, url.p, extra, NULL, &r);
+    tt__buf_free(&url);
+    if (rc) {
+        tt__client_err(c, rc == TT_ERR_TIMEOUT ? rc : TT_ERR_SIGN, "sign server: %s",
+                       c->http.errmsg);
+        rc = rc == TT_ERR_TIMEOUT ? rc : TT_ERR_SIGN;
+    } else if (!(rc = sign_status(c, &r, "sign server"))) {
+        if (!r.x_set_tt_cookie[0]) {
+            rc = TT_ERR_SIGN;
+            tt__client_err(c, rc, "sign server: no X-Set-TT-Cookie in its answer");
+        } else {
+            tt__cookie_parse(&c->http, r.x_set_tt_cookie, 0);
+            if (r.x_room_id[0]) {
+                snprintf(c->room_id, sizeof c->room_id, "%s", r.x_room_id);
+            }
+            rc = take_body(c, &r);
+        }
+    }
+    tt__http_resp_free(&r);
+    return rc;
+}
+
+static char *fetch_url(tt_client *c)
+{
+    char extra[64];
+    snprintf(extra, sizeof extra, "room_id=%s", c->room_id);
+    return tt__client_url(c, c->o.webcast_base, "/webcast/im/fetch/", extra);
+}
+
+static enum tt_err get_signed(tt_client *c, const char *signed_url)
+{
+    struct tt_http_resp r;
+    tt__http_resp_init(&r);
+    enum tt_err rc = tt__http_request(&c->http, signed_url, NULL, NULL, &r);
+    if (rc) {
+        tt__client_err(c, rc, "im/fetch: %s", c->http.errmsg);
+    } else if (r.status != 200) {
+        rc = r.status == 403 ? TT_ERR_BLOCKED : TT_ERR_HTTP;
+        tt__client_err(c, rc, "im/fetch: HTTP %ld", r.status);
+    } else {
+        rc = take_body(c, &r);
+    }
+    tt__http_resp_free(&r);
+    return rc;
+}
+
+/* The legacy signer's JSON: signedUrl (required), User-Agent and msToken (used afterwards). */
+static enum tt_err legacy_answer(tt_client *c, struct tt_http_resp *r, char *signed_url, size_t n)
+{
+    struct pb_slice doc = { (const uint8_t *)r->body.p, r->body.len }, v;
+    char tmp[512];
+    if (!tt__jr_member(doc, "signedUrl", &v) || !tt__jr_string(v, signed_url, n)) {
+        tt__client_err(c, TT_ERR_SIGN, "sign_url: no signedUrl in the answer");
+        return TT_ERR_SIGN;
+    }
+    if (tt__jr_member(doc, "User-Agent", &v) && tt__jr_string(v, tmp, sizeof tmp) && tmp[0]) {
+        char *ua = dup_cstr(tmp);
+        if (!ua) {
+            return TT_ERR_NOMEM;
+        }
+        tt__free(c->http.user_agent);
+        c->http.user_agent = ua;
+    }
+    if (tt__jr_member(doc, "msToken", &v) && tt__jr_string(v, tmp, sizeof tmp) && tmp[0]) {
+        return tt__cookie_set(&c->http, "msToken", 7, tmp, strlen(tmp));
+    }
+    return TT_OK;
+}
+
+static enum tt_err legacy(tt_client *c)
+{
+    struct tt_buf url;
+    struct tt_http_resp r;
+    char key[512], signed_url[8192];
+    const char *extra[3];
+    char *target = fetch_url(c);
+    tt__buf_init(&url, 16384);
+    tt__buf_adds(&url, c->o.sign_api_url);
+    tt__buf_adds(&url, "/webcast/sign_url?client=ttlive-c&uuc=1&url=");
+    tt__url_encode(&url, target ? target : "");
+    if (c->o.sign_api_key) {
+        tt__buf_adds(&url, "&apiKey=");
+        tt__url_encode(&url, c->o.sign_api_key);
+    }
+    tt__free(target);
+    if (!target || !tt__buf_cstr(&url)) {
+        tt__buf_free(&url);
+        return TT_ERR_NOMEM;
+    }
+    api_key_header(c, key, sizeof key, extra);
+    extra[0] = "Accept: application/json";
+    tt__http_resp_init(&r);
+    enum tt_err rc = tt__http_request(&c->http, url.p, extra, NULL, &r);
+    tt__buf_free(&url);
+    if (rc) {
+        tt__client_err(c, rc == TT_ERR_TIMEOUT ? rc : TT_ERR_SIGN, "sign_url: %s", c->http.errmsg);
+        rc = rc == TT_ERR_TIMEOUT ? rc : TT_ERR_SIGN;
+    } else if (!(rc = sign_status(c, &r, "sign_url")) &&
+               !(rc = legacy_answer(c, &r, signed_url, sizeof signed_url))) {
+        rc = get_signed(c, signed_url);
+    }
+    tt__http_resp_free(&r);
+    return rc;
+}
+
+static enum tt_err session_cookies(tt_client *c)
+{
+    static const char *const names[] = { "sessionid", "sessionid_ss", "sid_tt" };
+    enum tt_err rc = TT_OK;
+    if (!c->o.session_id) {
+        return TT_OK;
+    }
+    for (size_t i = 0; i < 3 && !rc; i++) {
+        rc = tt__cookie_set(&c->http, names[i], strlen(names[i]), c->o.session_id,
+                            strlen(c->o.session_id));
+    }
+    if (!rc && c->o.tt_target_idc) {
+        rc = tt__cookie_set(&c->http, "tt-target-idc", 13, c->o.tt_target_idc,
+                            strlen(c->o.tt_target_idc));
+    }
+    return rc;
+}
+
+enum tt_err tt__sign_fetch(tt_client *c)
+{
+    enum tt_err rc = session_cookies(c);
+    if (rc) {
+        return rc;
+    }
+    switch (c->o.sign_flow) {
+    case TT_SIGN_LEGACY:
+        return legacy(c);
+    case TT_SIGN_SESSION: {
+        if (!c->o.session_id) {
+            tt__client_err(c, TT_ERR_INVAL, "sign_flow session needs a session_id");
+            return TT_ERR_INVAL;
+        }
+        char *url = fetch_url(c);
+        rc = url ? get_signed(c, url) : TT_ERR_NOMEM;
+        tt__free(url);
+        return rc;
+    }
+    default:
+        return euler(c);
+    }
+}
+
+static int set_str(char **dst, const char *s)
+{
+    char *d = dup_cstr(s);
+    if (!d) {
+        return -1;
+    }
+    tt__free(*dst);
+    *dst = d;
+    return 0;
+}
+
+enum tt_err tt__take_connection_data(tt_client *c)
+{
+    struct tt_frame_info info;
+    enum tt_err rc = tt_decode_fetch_result(c->dec, c->fetch.p, c->fetch.len, &info, NULL, NULL);
+    if (rc) {
+        tt__client_err(c, TT_ERR_PROTO, "initial fetch: %s", tt_decoder_errmsg(c->dec));
+        return TT_ERR_PROTO;
+    }
+    if (!info.cursor[0]) {
+        tt__client_err(c, TT_ERR_NO_CURSOR,
+                       "missing cursor in the initial fetch response: "
+                       "the signature was rejected, or a rate limit");
+        return TT_ERR_NO_CURSOR;
+    }
+    if (set_str(&c->cursor, info.cursor) || set_str(&c->internal_ext, info.internal_ext) ||
+        set_str(&c->push_server, info.push_server)) {
+        return TT_ERR_NOMEM;
+    }
+    tt__params_free(&c->route);
+    for (size_t i = 0; i < info.n_route_params && !rc; i++) {
+        if (info.route_params[i].value[0]) {
+            rc = tt__params_set(&c->route, info.route_params[i].name, info.route_params[i].value);
+        }
+    }
+    c->need_ack = info.need_ack;
+    c->fetch_interval = info.fetch_interval;
+    return rc;
+}
+
+enum tt_err tt__poll_once(tt_client *c)
+{
+    struct tt_buf extra;
+    struct tt_http_resp r;
+    struct tt_frame_info info;
+    tt__buf_init(&extra, 16384);
+    tt__buf_adds(&extra, "room_id=");
+    tt__buf_adds(&extra, c->room_id);
+    tt__buf_adds(&extra, "&cursor=");
+    tt__url_encode(&extra, c->cursor ? c->cursor : "");
+    tt__buf_adds(&extra, "&internal_ext=");
+    tt__url_encode(&extra, c->internal_ext ? c->internal_ext : "");
+    char *url = tt__buf_cstr(&extra)
+                        ? tt__client_url(c, c->o.webcast_base, "/webcast/im/fetch/", extra.p)
+                        : NULL;
+    tt__buf_free(&extra);
+    if (!url) {
+        return TT_ERR_NOMEM;
+    }
+    tt__http_resp_init(&r);
+    enum tt_err rc = tt__http_request(&c->http, url, NULL, NULL, &r);
+    tt__free(url);
+    if (!rc && r.status != 200) {
+        rc = TT_ERR_HTTP;
+        tt__client_err(c, rc, "polling im/fetch: HTTP %ld", r.status);
+    } else if (rc) {
+        tt__client_err(c, rc, "polling im/fetch: %s", c->http.errmsg);
+    } else {
+        rc = tt_decode_fetch_result(c->dec, r.body.p, r.body.len, &info, tt__client_on_event, c);
+        if (!rc && info.cursor[0] &&
+            (set_str(&c->cursor, info.cursor) || set_str(&c->internal_ext, info.internal_ext))) {
+            rc = TT_ERR_NOMEM;
+        }
+    }
+    tt__http_resp_free(&r);
+    return rc;
+}

@@ -1,0 +1,544 @@
+/** @file ws.c
+ * The push WebSocket, on libwebsockets' client side, one lws context per connection (so each
+ * connection's thread owns its event loop and connections share nothing).
+ *
+ * What goes over it (webcast-protocol.md §4.3, §4.4, §6), as the 2.x clients do it:
+ *   - URL: the fetch result's push server + the web client's WebSocket parameters, room_id,
+ *     cursor, internal_ext, compress=gzip, every non-empty route param, and
+ *     `&version_code=270000` appended (so version_code appears twice, as in 2.x);
+ *   - handshake headers: User-Agent and Cookie (the jar, with the sign server's cookies);
+ *   - after the upgrade: an im_enter_room frame, then a heartbeat every 10 s (or the server's
+ *     ping-interval from its Handshake-Options header);
+ *   - for every batch whose needAck is set: an ack {logId, "ack", internalExt}.
+ * TikTok refuses a bad handshake with HTTP 200 and a handshake-msg header instead of 101: that
+ * becomes TT_ERR_WS_REFUSED with its message.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "alloc.h"
+#include "client_int.h"
+
+#define QUEUE_MAX     64 /* frames waiting to be written: acks, heartbeats, enter-room */
+#define HB_DEFAULT_MS 10000
+
+struct out_frame {
+    uint8_t *p; /* LWS_PRE bytes of headroom, then the frame */
+    size_t n;
+};
+
+struct tt_ws {
+    struct lws_context *ctx;
+    struct lws *wsi;
+    tt_client *c;
+    struct tt_buf rx; /* one message, reassembled from its fragments, capped */
+    struct tt_buf tx; /* scratch for encoding */
+    struct out_frame q[QUEUE_MAX];
+    size_t qh, qn;
+    uint64_t room, hb_seq;
+    unsigned hb_ms;
+    int established, closed, closing;
+    enum tt_err reason;
+    int close_code;
+    char detail[256];
+};
+
+static void enqueue(struct tt_ws *w, const struct tt_buf *frame)
+{
+    if (w->qn == QUEUE_MAX) {
+        tt__client_log(w->c, TT_LOG_WARN, "ws: send queue full, frame dropped");
+        return;
+    }
+    uint8_t *p = tt__malloc(LWS_PRE + frame->len);
+    if (!p) {
+        tt__client_log(w->c, TT_LOG_WARN, "ws: out of memory, frame dropped");
+        return;
+    }
+    memcpy(p + LWS_PRE, frame->p, frame->len);
+    w->q[(w->qh + w->qn) % QUEUE_MAX] = (struct out_frame){ p, frame->len };
+    w->qn++;
+    if (w->wsi) {
+        lws_callback_on_writable(w->wsi);
+    }
+}
+
+static void send_heartbeat(struct tt_ws *w)
+{
+    if (!tt__frame_heartbeat(&w->tx, w->room, ++w->hb_seq)) {
+        enqueue(w, &w->tx);
+    }
+    lws_set_timer_usecs(w->wsi, (lws_usec_t)w->hb_ms * 1000);
+}
+
+/* Handshake-Options: "ping-interval=10; ..." (TTL-7 reads seconds). */
+static void read_handshake_options(struct tt_ws *w)
+{
+    char v[256];
+    if (lws_hdr_custom_copy(w->wsi, v, sizeof v, "handshake-options:", 18) <= 0) {
+        return;
+    }
+    const char *p = strstr(v, "ping-interval=");
+    unsigned long s = p ? strtoul(p + 14, NULL, 10) : 0;
+    if (s >= 1 && s <= 300) {
+        w->hb_ms = (unsigned)s * 1000;
+    }
+}
+
+static void on_established(struct tt_ws *w)
+{
+    uint64_t unique = ((uint64_t)rand() << 31 ^ (uint64_t)rand()) & INT64_MAX;
+    w->established = 1;
+    read_handshake_options(w);
+    if (!tt__frame_enter_room(&w->tx, w->room, unique ? unique : 1)) {
+        enqueue(w, &w->tx);
+    }
+    send_heartbeat(w);
+}
+
+static void on_message(struct tt_ws *w)
+{
+    struct tt_frame_info info;
+    tt_client *c = w->c;
+    enum tt_err rc = tt_decode_frame(c->dec, w->rx.p, w->rx.len, &info, tt__client_on_event, c);
+    if (rc) { /* garbage costs this frame alone: say so and go on */
+        struct tt_event ev = { 0 };
+        char json[384];
+        snprintf(json, sizeof json,
+                 "{\"info\":\"Websocket message decoding failed\",\"exception\":\"%s\"}",
+                 tt_strerror(rc));
+        ev.type = TT_EV_ERROR;
+        ev.name = tt_event_type_name(ev.type);
+        ev.method = "";
+        ev.json = json;
+        ev.json_len = strlen(json);
+        ev.u.error.code = rc;
+        c->cb(&ev, c->ud);
+        return;
+    }
+    if (info.has_result && info.need_ack &&
+        !tt__frame_ack(&w->tx, info.log_id, info.internal_ext)) {
+        enqueue(w, &w->tx);
+    }
+}
+
+static int on_receive(struct tt_ws *w, const void *in, size_t len)
+{
+    tt__buf_add(&w->rx, in, len);
+    if (w->rx.err) {
+        tt__client_log(w->c, TT_LOG_WARN, "ws: message over max_frame_bytes, dropped");
+    }
+    if (!lws_is_final_fragment(w->wsi) || lws_remaining_packet_payload(w->wsi)) {
+        return 0;
+    }
+    if (!w->rx.err) {
+        on_message(w);
+    }
+    tt__buf_reset(&w->rx);
+    return 0;
+}
+
+static int on_writeable(struct tt_ws *w)
+{
+    if (w->closing || atomic_load(&w->c->stop)) {
+        lws_close_reason(w->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+        return -1;
+    }
+    if (!w->qn) {
+        return 0;
+    }
+    struct out_frame f = w->q[w->qh];
+    w->qh = (w->qh + 1) % QUEUE_MAX;
+    w->qn--;
+    int n = lws_write(w->wsi, f.p + LWS_PRE, f.n, LWS_WRITE_BINARY);
+    tt__free(f.p);
+    if (n < (int)f.n) {
+        return -1;
+    }
+    if (w->qn) {
+        lws_callback_on_writable(w->wsi);
+    }
+    return 0;
+}
+
+static void on_connection_error(struct tt_ws *w, const char *why)
+{
+    char msg[200];
+    w->closed = 1;
+    if (lws_hdr_custom_copy(w->wsi, msg, sizeof msg, "handshake-msg:", 14) > 0) {
+        w->reason = TT_ERR_WS_REFUSED;
+        snprintf(w->detail, sizeof w->detail, "TikTok refused the WebSocket: %s", msg);
+        return;
+    }
+    w->reason = why && strstr(why, "not 101")  ? TT_ERR_WS_REFUSED
+                : why && strstr(why, "imeout") ? TT_ERR_TIMEOUT
+                                               : TT_ERR_CONNECTION_LOST;
+    snprintf(w->detail, sizeof w->detail, "WebSocket: %s", why ? why : "connection failed");
+}
+
+static void on_peer_close(struct tt_ws *w, const uint8_t *in, size_t len)
+{
+    if (len >= 2) {
+        w->close_code = in[0] << 8 | in[1];
+        snprintf(w->detail, sizeof w->detail, "WebSocket closed by the server: %d %.*s",
+                 w->close_code, (int)(len - 2 < 120 ? len - 2 : 120), (const char *)in + 2);
+    }
+}
+
+/* Handshake headers: User-Agent, Cookie (the jar), then the caller's websocket_headers. */
+static int add_header(struct lws *wsi, const char *name, const char *v, unsigned char **p,
+                      unsigned char *end)
+{
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)v,
+                                       (int)strlen(v), p, end);
+}
+
+static int add_user_headers(struct lws *wsi, const char *s, unsigned char **p, unsigned char *end)
+{
+    char name[128], value[512];
+    while (s && *s) {
+        while (*s == ' ' || *s == ';') {
+            s++;
+        }
+        size_t len = strcspn(s, ";");
+        const char *colon = memchr(s, ':', len);
+        size_t nl = colon ? (size_t)(colon - s) : 0;
+        if (colon && nl + 2 < sizeof name && len - nl - 1 < sizeof value) {
+            memcpy(name, s, nl + 1); /* lws wants the name with its colon */
+            name[nl + 1] = '\0';
+            const char *v = colon + 1;
+            while (*v == ' ') {
+                v++;
+            }
+            snprintf(value, sizeof value, "%.*s", (int)(len - (size_t)(v - s)), v);
+            if (add_header(wsi, name, value, p, end)) {
+                return -1;
+            }
+        }
+        s += len;
+    }
+    return 0;
+}
+
+static int handshake_headers(struct tt_ws *w, struct lws *wsi, void *in, size_t len)
+{
+    unsigned char **p = in, *end = *p + len;
+    struct tt_buf cookie;
+    int rc = add_header(wsi, "user-agent:", w->c->http.user_agent ? w->c->http.user_agent : "", p,
+                        end);
+    tt__buf_init(&cookie, 16384);
+    tt__cookie_header(&w->c->http, &cookie);
+    const char *cv = tt__buf_cstr(&cookie);
+    if (!rc && cv && cv[0]) {
+        rc = add_header(wsi, "cookie:", cv, p, end);
+    }
+    tt__buf_free(&cookie);
+    return rc || add_user_headers(wsi, w->c->o.websocket_headers, p, end) ? -1 : 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct tt_ws *w = lws_get_opaque_user_data(wsi);
+    (void)user;
+    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) { /* tt_client_stop() from a thread */
+        w = lws_context_user(lws_get_context(wsi));
+        if (w && w->wsi) {
+            lws_callback_on_writable(w->wsi); /* on_writeable sees the stop flag, closes */
+        }
+        return 0;
+    }
+    if (!w) {
+        return 0;
+    }
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        return handshake_headers(w, wsi, in, len);
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        on_established(w);
+        return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        return on_receive(w, in, len);
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        return on_writeable(w);
+    case LWS_CALLBACK_TIMER:
+        send_heartbeat(w);
+        return 0;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        on_connection_error(w, in);
+        return 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        on_peer_close(w, in, len);
+        return 0;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        w->closed = 1;
+        if (!w->reason) {
+            w->reason = w->closing || atomic_load(&w->c->stop) ? TT_OK : TT_ERR_CONNECTION_LOST;
+        }
+        w->wsi = NULL;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    { "tt-push", callback, 0, 65536, 0, NULL, 0 }, { NULL, NULL, 0, 0, 0, NULL, 0 } /* terminator */
+};
+
+/* ---- URL ---- */
+
+static enum tt_err ws_query(tt_client *c, struct tt_buf *q)
+{
+    struct tt_params p;
+    enum tt_err rc;
+    tt__params_init(&p);
+    rc = tt__params_ws_defaults(&p, c->http.user_agent ? c->http.user_agent : "");
+    if (!rc && c->o.client_params) {
+        rc = tt__params_merge(&p, c->o.client_params);
+    }
+    const char *kv[][2] = { { "compress", "gzip" },
+                            { "room_id", c->room_id },
+                            { "internal_ext", c->internal_ext ? c->internal_ext : "" },
+                            { "cursor", c->cursor ? c->cursor : "" } };
+    for (size_t i = 0; i < 4 && !rc; i++) {
+        rc = tt__params_set(&p, kv[i][0], kv[i][1]);
+    }
+    for (size_t i = 0; i < c->route.n && !rc; i++) {
+        rc = tt__params_set(&p, c->route.k[i], c->route.v[i]);
+    }
+    if (!rc) {
+        tt__params_encode(&p, q);
+        tt__buf_adds(q, "&version_code=270000");
+    }
+    tt__params_free(&p);
+    return rc ? rc : q->err;
+}
+
+struct target {
+    char buf[2048]; /* lws_parse_uri cuts this one up */
+    const char *scheme, *host, *path;
+    int port;
+};
+
+static enum tt_err parse_target(tt_client *c, struct target *t)
+{
+    snprintf(t->buf, sizeof t->buf, "%s", c->push_server ? c->push_server : "");
+    if (!t->buf[0] || lws_parse_uri(t->buf, &t->scheme, &t->host, &t->port, &t->path)) {
+        tt__client_err(c, TT_ERR_NO_UPGRADE, "no usable push server URL in the fetch result");
+        return TT_ERR_NO_UPGRADE;
+    }
+    if (strcmp(t->scheme, "ws") && strcmp(t->scheme, "wss")) {
+        tt__client_err(c, TT_ERR_NO_UPGRADE, "push server URL is not ws:// or wss://");
+        return TT_ERR_NO_UPGRADE;
+    }
+    if (!strcmp(t->scheme, "ws") && !c->o.allow_insecure && !tt__url_is_loopback(c->push_server)) {
+        tt__client_err(c, TT_ERR_INVAL,
+                       "plain ws:// to a non-loopback host is refused "
+                       "(set allow_insecure)");
+        return TT_ERR_INVAL;
+    }
+    return TT_OK;
+}
+
+/* ---- proxy: http:// only (Debian's libwebsockets has no SOCKS5) ---- */
+
+static enum tt_err ws_proxy(tt_client *c, struct lws_context_creation_info *info, char *host,
+                            size_t n)
+{
+    const char *p = c->o.proxy;
+    if (!p || !*p) {
+        return TT_OK;
+    }
+    if (strncmp(p, "http://", 7)) {
+        tt__client_err(c, TT_ERR_UNSUPPORTED,
+                       "proxy %.*s:// works for HTTP but not for the WebSocket (this build's "
+                       "libwebsockets has no SOCKS5): use an http:// proxy",
+                       (int)strcspn(p, ":"), p);
+        return TT_ERR_UNSUPPORTED;
+    }
+    /* lws takes "[user:pass@]host:port" without the scheme */
+    snprintf(host, n, "%s", p + 7);
+    char *slash = strchr(host, '/');
+    if (slash) {
+        *slash = '\0';
+    }
+    info->http_proxy_address = host;
+    return TT_OK;
+}
+
+/* ---- open, service, close ---- */
+
+static enum tt_err make_context(tt_client *c, struct tt_ws *w)
+{
+    struct lws_context_creation_info info;
+    char proxy[512];
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.user = w;
+    info.fd_limit_per_thread = 8; /* one socket per connection: keep the fd table small */
+    info.timeout_secs = c->o.websocket_timeout_ms / 1000 ? c->o.websocket_timeout_ms / 1000 : 1;
+    info.client_ssl_ca_filepath = c->o.ca_file;
+    enum tt_err rc = ws_proxy(c, &info, proxy, sizeof proxy);
+    if (rc) {
+        return rc;
+    }
+    w->ctx = lws_create_context(&info);
+    if (!w->ctx) {
+        tt__client_err(c, TT_ERR_NOMEM, "WebSocket: cannot create its context");
+        return TT_ERR_NOMEM;
+    }
+    return TT_OK;
+}
+
+static enum tt_err connect_ws(tt_client *c, struct tt_ws *w, struct target *t)
+{
+    struct lws_client_connect_info ci;
+    struct tt_buf path;
+    tt__buf_init(&path, 32768);
+    tt__buf_addc(&path, '/');
+    tt__buf_adds(&path, t->path);
+    tt__buf_addc(&path, strchr(t->path, '?') ? '&' : '?');
+    enum tt_err rc = ws_query(c, &path);
+    if (rc || !tt__buf_cstr(&path)) {
+        tt__buf_free(&path);
+        return rc ? rc : TT_ERR_NOMEM;
+    }
+    memset(&ci, 0, sizeof ci);
+    ci.context = w->ctx;
+    ci.address = t->host;
+    ci.port = t->port;
+    ci.path = path.p;
+    ci.host = t->host;
+    ci.origin = NULL; /* 2.x sends no Origin */
+    ci.protocol = NULL;
+    ci.local_protocol_name = "tt-push";
+    ci.pwsi = &w->wsi;
+    ci.opaque_user_data = w;
+    if (!strcmp(t->scheme, "wss")) {
+        ci.ssl_connection = LCCSCF_USE_SSL;
+        if (c->o.allow_insecure) {
+            ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                                 LCCSCF_ALLOW_INSECURE | LCCSCF_ALLOW_EXPIRED;
+        }
+    }
+    struct lws *wsi = lws_client_connect_via_info(&ci);
+    tt__buf_free(&path);
+    if (!wsi && !w->closed) {
+        tt__client_err(c, TT_ERR_CONNECTION_LOST, "WebSocket: cannot start the connection");
+        return TT_ERR_CONNECTION_LOST;
+    }
+    return TT_OK;
+}
+
+static void ws_free(struct tt_ws *w)
+{
+    if (!w) {
+        return;
+    }
+    if (w->ctx) {
+        lws_context_destroy(w->ctx);
+    }
+    while (w->qn) {
+        tt__free(w->q[w->qh].p);
+        w->qh = (w->qh + 1) % QUEUE_MAX;
+        w->qn--;
+    }
+    tt__buf_free(&w->rx);
+    tt__buf_free(&w->tx);
+    tt__free(w);
+}
+
+enum tt_err tt__ws_open(tt_client *c)
+{
+    struct target t;
+    struct tt_ws *w;
+    enum tt_err rc = parse_target(c, &t);
+    if (rc) {
+        return rc;
+    }
+    w = tt__calloc(1, sizeof *w);
+    if (!w) {
+        return TT_ERR_NOMEM;
+    }
+    w->c = c;
+    w->room = strtoull(c->room_id, NULL, 10);
+    w->hb_ms = HB_DEFAULT_MS;
+    tt__buf_init(&w->rx, c->o.limits.max_frame_bytes ? c->o.limits.max_frame_bytes : 1 << 20);
+    tt__buf_init(&w->tx, 8192);
+    rc = make_context(c, w);
+    if (!rc) {
+        rc = connect_ws(c, w, &t);
+    }
+    uint64_t deadline = tt__now_ms() + c->o.websocket_timeout_ms;
+    while (!rc && !w->established && !w->closed && tt__now_ms() < deadline) {
+        lws_service(w->ctx, 100);
+    }
+    if (!rc && !w->established) {
+        rc = w->closed && w->reason ? w->reason : TT_ERR_TIMEOUT;
+        tt__client_err(c, rc, "%s", w->closed ? w->detail : "WebSocket: handshake timed out");
+    }
+    if (rc) {
+        ws_free(w);
+        return rc;
+    }
+    c->ws = w;
+    return TT_OK;
+}
+
+enum tt_err tt__ws_service(tt_client *c, int timeout_ms)
+{
+    struct tt_ws *w = c->ws;
+    uint64_t deadline = tt__now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    if (!w) {
+        return TT_ERR_STATE;
+    }
+    do {
+        lws_service(w->ctx, timeout_ms > 0 ? 50 : 0);
+    } while (!w->closed && tt__now_ms() < deadline && !atomic_load(&c->stop));
+    if (atomic_load(&c->stop) && !w->closed) {
+        w->closing = 1;
+        if (w->wsi) {
+            lws_callback_on_writable(w->wsi);
+            for (int i = 0; i < 20 && !w->closed; i++) {
+                lws_service(w->ctx, 10);
+            }
+        }
+        w->closed = 1;
+    }
+    if (!w->closed) {
+        return TT_OK;
+    }
+    if (w->reason) {
+        tt__client_err(c, w->reason, "%s", w->detail[0] ? w->detail : "WebSocket closed");
+    }
+    return w->reason ? w->reason : TT_ERR_CONNECTION_LOST;
+}
+
+void tt__ws_close(tt_client *c)
+{
+    struct tt_ws *w = c->ws;
+    if (!w) {
+        return;
+    }
+    if (w->wsi && !w->closed) {
+        w->closing = 1;
+        lws_callback_on_writable(w->wsi);
+        for (int i = 0; i < 20 && !w->closed; i++) {
+            lws_service(w->ctx, 10);
+        }
+    }
+    ws_free(w);
+    c->ws = NULL;
+}
+
+void tt__ws_wake(tt_client *c)
+{
+    if (c->ws && c->ws->ctx) {
+        lws_cancel_service(c->ws->ctx);
+    }
+}

@@ -1,0 +1,87 @@
+/** @file tt-connect.c
+ * Getting started (the seed's first example, in C): connect to a streamer's LIVE and print every
+ * event as one JSON line, `{"event":"<name>","data":{…}}` (mqtt-contract.md §3), flushed.
+ *
+ *   tt-connect HANDLE [key=value ...]
+ *
+ * The keys are the [tiktok] keys of the bridge's config (README: "Options"), e.g.
+ *   tt-connect the_host web_base=http://127.0.0.1:8080 webcast_base=http://127.0.0.1:8080 \
+ *              sign_api_url=http://127.0.0.1:8080 sign_flow=legacy
+ * Exits when the connection ends: 0 after the stream ended or Ctrl-C, 1 on an error (its
+ * message on stderr), 64 on a usage error.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tt.h"
+
+static tt_client *client;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    tt_client_stop(client); /* async-signal-safe: an atomic store and a write to a pipe */
+}
+
+static void on_event(const struct tt_event *ev, void *ud)
+{
+    (void)ud;
+    printf("{\"event\":\"%s\",\"data\":%s}\n", ev->name, ev->json);
+    fflush(stdout);
+}
+
+static void on_log(enum tt_log_level level, const char *msg, void *ud)
+{
+    (void)ud;
+    fprintf(stderr, "tt-connect: %s: %s\n", level <= TT_LOG_WARN ? "warning" : "info", msg);
+}
+
+/* key=value arguments into options; returns 0, or 64 after printing the problem */
+static int parse_options(struct tt_options *o, int argc, char **argv)
+{
+    char err[256];
+    for (int i = 2; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (!eq) {
+            fprintf(stderr, "tt-connect: '%s' is not key=value\n", argv[i]);
+            return 64;
+        }
+        *eq = '\0';
+        if (tt_options_set(o, argv[i], eq + 1, err, sizeof err)) {
+            fprintf(stderr, "tt-connect: %s\n", err);
+            return 64;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct tt_options o;
+    if (argc < 2 || argv[1][0] == '-') {
+        fputs("usage: tt-connect HANDLE [key=value ...]\n", stderr);
+        return 64;
+    }
+    tt_options_init(&o);
+    int rc = parse_options(&o, argc, argv);
+    if (rc) {
+        return rc;
+    }
+    if (tt_global_init() || tt_client_new(&client, argv[1], &o, on_event, NULL)) {
+        fprintf(stderr, "tt-connect: cannot start: bad handle or out of memory\n");
+        return 1;
+    }
+    tt_client_set_log(client, on_log, TT_LOG_WARN, NULL);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    enum tt_err e = tt_client_run(client);
+    if (e && e != TT_ERR_OFFLINE) {
+        fprintf(stderr, "tt-connect: %s: %s\n", tt_strerror(e), tt_client_errmsg(client));
+    }
+    tt_client_free(client);
+    tt_global_cleanup();
+    return e && e != TT_ERR_OFFLINE ? 1 : 0;
+}
