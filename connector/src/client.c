@@ -111,16 +111,20 @@ static enum tt_err copy_options(tt_client *c, const struct tt_options *o)
     return TT_OK;
 }
 
-/* "@name", "name", "https://www.tiktok.com/@name/live" -> "name" (1.x's normalisation). */
+/* "@name", "name", "https://www.tiktok.com/@name/live" -> "name" (1.x's normalisation), and
+ * nothing else: only a URL may have a path or query after the handle. */
 static int normalize(const char *in, char *out, size_t n)
 {
-    const char *p = strstr(in, "tiktok.com/");
-    p = p ? p + 11 : in;
+    const char *url = strstr(in, "tiktok.com/");
+    const char *p = url ? url + 11 : in;
     while (*p == ' ') {
         p++;
     }
     p += *p == '@';
-    size_t len = strcspn(p, "/?# ");
+    size_t len = url ? strcspn(p, "/?") : strlen(p);
+    while (len && p[len - 1] == ' ') {
+        len--;
+    }
     if (!len || len >= n) {
         return -1;
     }

@@ -190,11 +190,23 @@ int tt__url_is_loopback(const char *url)
 {
     const char *p = strstr(url, "://");
     p = p ? p + 3 : url;
-    const char *at = strpbrk(p, "@/");
-    if (at && *at == '@') {
-        p = at + 1;
+    size_t auth = strcspn(p, "@/");
+    if (p[auth] == '@') {
+        p += auth + 1;
     }
-    return !strncmp(p, "127.", 4) || !strncmp(p, "localhost", 9) || !strncmp(p, "[::1]", 5);
+    size_t host = strcspn(p, ":/?");
+    if (!strncmp(p, "[::1]", 5) || (host == 9 && !strncmp(p, "localhost", 9))) {
+        return 1;
+    }
+    if (host < 7 || strncmp(p, "127.", 4)) {
+        return 0;
+    }
+    for (size_t i = 4; i < host; i++) { /* 127.0.0.0/8, written as digits and dots */
+        if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '.')) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)

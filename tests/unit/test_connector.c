@@ -1,0 +1,221 @@
+/** @file test_connector.c
+ * Unit tests of the connection's parts that need no network: msgId deduplication, query
+ * parameters, the cookie jar, the in-place JSON reader, the client frames (byte for byte
+ * against the protocol notes), options by key, and handle normalisation.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+
+#include "harness.h"
+#include "tt.h"
+#include "client_int.h"
+#include "json.h"
+
+static void test_dedup(void)
+{
+    struct tt_dedup d;
+    CHECK_EQ(tt__dedup_init(&d, 4), TT_OK);
+    CHECK_EQ(tt__dedup_seen(&d, 0), 0); /* no msgId is never a duplicate */
+    CHECK_EQ(tt__dedup_seen(&d, 0), 0);
+    CHECK_EQ(tt__dedup_seen(&d, 100), 0);
+    CHECK_EQ(tt__dedup_seen(&d, 100), 1);
+    for (uint64_t id = 101; id <= 104; id++) {
+        CHECK_EQ(tt__dedup_seen(&d, id), 0);
+    }
+    CHECK_EQ(tt__dedup_seen(&d, 100), 0); /* window of 4: 100 was forgotten */
+    CHECK_EQ(tt__dedup_seen(&d, 104), 1);
+    tt__dedup_free(&d);
+
+    /* many evictions leave tombstones: still correct, the set gets rebuilt */
+    CHECK_EQ(tt__dedup_init(&d, 64), TT_OK);
+    int wrong = 0;
+    for (uint64_t id = 1000; id < 101000; id++) {
+        wrong += tt__dedup_seen(&d, id) != 0;
+        wrong += tt__dedup_seen(&d, id) != 1;
+        if (id >= 1064) {
+            wrong += tt__dedup_seen(&d, id - 40) != 1; /* still in the window */
+        }
+    }
+    CHECK_EQ(wrong, 0);
+    tt__dedup_free(&d);
+}
+
+static void test_params(void)
+{
+    struct tt_params p;
+    struct tt_buf b;
+    tt__params_init(&p);
+    tt__buf_init(&b, 4096);
+    CHECK_EQ(tt__params_set(&p, "aid", "1988"), TT_OK);
+    CHECK_EQ(tt__params_merge(&p, "aid=7&tz_name=Asia%2FTokyo&a+b=c+d&empty="), TT_OK);
+    tt__params_encode(&p, &b);
+    CHECK(!strcmp(tt__buf_cstr(&b), "aid=7&tz_name=Asia%2FTokyo&a%20b=c%20d&empty="));
+    tt__params_free(&p);
+    tt__buf_reset(&b);
+    tt__url_encode(&b, "é/?&=~");
+    CHECK(!strcmp(tt__buf_cstr(&b), "%C3%A9%2F%3F%26%3D~"));
+    tt__buf_free(&b);
+
+    tt__params_init(&p);
+    CHECK_EQ(tt__params_defaults(&p, "Mozilla/5.0 (X11)"), TT_OK);
+    int found = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        found += !strcmp(p.k[i], "browser_version") && !strcmp(p.v[i], "5.0 (X11)");
+    }
+    CHECK_EQ(found, 1);
+    tt__params_free(&p);
+}
+
+static void test_cookies(void)
+{
+    struct tt_options o;
+    struct tt_http h;
+    struct tt_buf b;
+    tt_options_init(&o);
+    CHECK_EQ(tt__http_init(&h, &o), TT_OK);
+    tt__cookie_parse(&h, "ttwid=abc; Path=/; HttpOnly; Max-Age=10", 1);
+    tt__cookie_parse(&h, "ttwid=new; tt-target-idc=useast1a; Domain=.tiktok.com", 0);
+    tt__cookie_parse(&h, "msToken=x=y", 0); /* the value may hold '=' */
+    CHECK(!strcmp(tt__cookie_get(&h, "ttwid"), "new"));
+    CHECK(!strcmp(tt__cookie_get(&h, "tt-target-idc"), "useast1a"));
+    CHECK(!strcmp(tt__cookie_get(&h, "msToken"), "x=y"));
+    CHECK(tt__cookie_get(&h, "Domain") == NULL);
+    tt__buf_init(&b, 4096);
+    tt__cookie_header(&h, &b);
+    CHECK(!strcmp(tt__buf_cstr(&b), "ttwid=new; tt-target-idc=useast1a; msToken=x=y"));
+    tt__buf_free(&b);
+    tt__http_cleanup(&h);
+    CHECK(tt__url_is_loopback("http://127.0.0.1:8080/x"));
+    CHECK(tt__url_is_loopback("ws://localhost/x"));
+    CHECK(tt__url_is_loopback("http://user:pw@[::1]:9/"));
+    CHECK(!tt__url_is_loopback("https://www.tiktok.com/"));
+    CHECK(!tt__url_is_loopback("http://127.example.com/"));
+}
+
+static struct pb_slice S(const char *s) {
+    struct pb_slice x = { (const uint8_t *)s, strlen(s) };
+    return x;
+}
+
+static void
+test_json_reader(void)
+{
+    const char *doc = "{\"status_code\":0,\"data\":{\"id_str\":\"7301234567890123456\","
+                      "\"id\":7301234567890123456,\"title\":\"caf\\u00e9 \\ud83d\\ude00\\n\","
+                      "\"gifts\":[{\"id\":5655,\"name\":\"Rose\"},{\"id\":1},[2]],\"x\":null}}";
+    struct pb_slice v, e;
+    char s[64];
+    int64_t n;
+    CHECK(tt__jr_path(S(doc), "data.id", &v) && tt__jr_int(v, &n) && n == 7301234567890123456);
+    CHECK(tt__jr_path(S(doc), "data.id_str", &v) && tt__jr_int(v, &n) && n == 7301234567890123456);
+    CHECK(tt__jr_path(S(doc), "data.title", &v) && tt__jr_string(v, s, sizeof s) &&
+          !strcmp(s, "café \xf0\x9f\x98\x80\n"));
+    CHECK(!tt__jr_path(S(doc), "data.nope", &v));
+    CHECK(!tt__jr_path(S(doc), "data.title.deeper", &v));
+    CHECK(tt__jr_path(S(doc), "data.gifts", &v));
+    struct jr_iter it;
+    int count = 0;
+    tt__jr_array_begin(&it, v);
+    while (tt__jr_array_next(&it, &e)) {
+        count++;
+    }
+    CHECK_EQ(count, 3);
+    CHECK(!tt__jr_string(S("\"toolong\""), s, 4));
+    CHECK(!tt__jr_int(S("12.5"), &n));
+    CHECK(!tt__jr_int(S("99999999999999999999"), &n));
+    CHECK(!tt__jr_member(S("{\"a\":1,}"), "a", &v) || 1); /* malformed: no crash */
+}
+
+static int bytes_eq(const struct tt_buf *b, const uint8_t *want, size_t n)
+{
+    return b->len == n && !memcmp(b->p, want, n);
+}
+
+static void test_frames(void)
+{
+    /* webcast-protocol.md §6.1 and §6.3, byte for byte */
+    static const uint8_t hb[] = {
+        0x32, 0x02, 0x70, 0x62, 0x3A, 0x02, 0x68, 0x62, 0x42, 0x0C, 0x08,
+        0xA0, 0x96, 0xBF, 0xDA, 0xF8, 0xEA, 0xEB, 0xED, 0x64, 0x10, 0x01
+    };
+    static const uint8_t ack[] = {
+        0x10, 0x90, 0xC0, 0xC6, 0xB3, 0xBB, 0x9B, 0x84, 0xD6, 0x46, 0x32,
+        0x02, 0x70, 0x62, 0x3A, 0x03, 0x61, 0x63, 0x6B, 0x42, 0x01, 0x2D
+    };
+    struct tt_buf b;
+    tt__buf_init(&b, 4096);
+    CHECK_EQ(tt__frame_heartbeat(&b, 7267595214226705184u, 1), TT_OK);
+    CHECK(bytes_eq(&b, hb, sizeof hb));
+    CHECK_EQ(tt__frame_ack(&b, 5092463814493970448u, "-"), TT_OK);
+    CHECK(bytes_eq(&b, ack, sizeof ack));
+    CHECK_EQ(tt__frame_ack(&b, 5092463814493970448u, ""), TT_OK); /* empty ext: "-" */
+    CHECK(bytes_eq(&b, ack, sizeof ack));
+    CHECK_EQ(tt__frame_enter_room(&b, 7267595214226705184u, 5), TT_OK);
+    CHECK_HAS(b.p, "im_enter_room");
+    CHECK_HAS(b.p + 20, "audience");
+    tt__buf_free(&b);
+}
+
+static void test_options(void)
+{
+    struct tt_options o;
+    char err[128];
+    tt_options_init(&o);
+    CHECK_EQ(tt_options_set(&o, "sign_flow", "legacy", err, sizeof err), TT_OK);
+    CHECK_EQ(o.sign_flow, TT_SIGN_LEGACY);
+    CHECK_EQ(tt_options_set(&o, "process_initial_data", "no", err, sizeof err), TT_OK);
+    CHECK_EQ(o.process_initial_data, 0);
+    CHECK_EQ(tt_options_set(&o, "request_polling_interval_ms", "250", err, sizeof err), TT_OK);
+    CHECK_EQ(o.request_polling_interval_ms, 250);
+    CHECK_EQ(tt_options_set(&o, "web_base", "http://127.0.0.1:1", err, sizeof err), TT_OK);
+    CHECK(!strcmp(o.web_base, "http://127.0.0.1:1"));
+    CHECK_EQ(tt_options_set(&o, "sign_flow", "magic", err, sizeof err), TT_ERR_INVAL);
+    CHECK_HAS(err, "euler, legacy, session");
+    CHECK_EQ(tt_options_set(&o, "request_timeout_ms", "-5", err, sizeof err), TT_ERR_INVAL);
+    CHECK_EQ(tt_options_set(&o, "enable_websocket_upgrade", "maybe", err, sizeof err),
+             TT_ERR_INVAL);
+    CHECK_EQ(tt_options_set(&o, "no_such_key", "1", err, sizeof err), TT_ERR_INVAL);
+    CHECK_HAS(err, "no_such_key");
+}
+
+static void ignore(const struct tt_event *ev, void *ud)
+{
+    (void)ev;
+    (void)ud;
+}
+
+static void test_handles(void)
+{
+    static const char *const good[] = { "the_host", "@the_host", "Some.User_1",
+                                        "https://www.tiktok.com/@the_host/live" };
+    static const char *const bad[] = {
+        "",
+        "@",
+        "a/b",
+        "a b",
+        "#",
+        "x\ny",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    };
+    tt_client *c;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        CHECK_EQ(tt_client_new(&c, good[i], NULL, ignore, NULL), TT_OK);
+        tt_client_free(c);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_EQ(tt_client_new(&c, bad[i], NULL, ignore, NULL), TT_ERR_INVAL);
+    }
+}
+
+int main(void)
+{
+    test_dedup();
+    test_params();
+    test_cookies();
+    test_json_reader();
+    test_frames();
+    test_options();
+    test_handles();
+    return h_finish();
+}
