@@ -147,7 +147,7 @@ $(B)/bench-inflate: $(B)/obj/tools/bench-inflate.o $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
 
 # ---- examples: the seed's examples in C ----
-EXAMPLES := $(B)/tt-connect
+EXAMPLES := $(B)/tt-connect $(B)/tt-room-info $(B)/tt-gifts
 all: $(EXAMPLES)
 
 $(B)/tt-%: $(B)/obj/examples/tt-%.o $(LIB)

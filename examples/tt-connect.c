@@ -13,10 +13,8 @@
  * SPDX-License-Identifier: MIT
  */
 #include <signal.h>
-#include <stdio.h>
-#include <string.h>
 
-#include "tt.h"
+#include "example_opts.h"
 
 static tt_client *client;
 
@@ -39,25 +37,6 @@ static void on_log(enum tt_log_level level, const char *msg, void *ud)
     fprintf(stderr, "tt-connect: %s: %s\n", level <= TT_LOG_WARN ? "warning" : "info", msg);
 }
 
-/* key=value arguments into options; returns 0, or 64 after printing the problem */
-static int parse_options(struct tt_options *o, int argc, char **argv)
-{
-    char err[256];
-    for (int i = 2; i < argc; i++) {
-        char *eq = strchr(argv[i], '=');
-        if (!eq) {
-            fprintf(stderr, "tt-connect: '%s' is not key=value\n", argv[i]);
-            return 64;
-        }
-        *eq = '\0';
-        if (tt_options_set(o, argv[i], eq + 1, err, sizeof err)) {
-            fprintf(stderr, "tt-connect: %s\n", err);
-            return 64;
-        }
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     struct tt_options o;
@@ -65,8 +44,7 @@ int main(int argc, char **argv)
         fputs("usage: tt-connect HANDLE [key=value ...]\n", stderr);
         return 64;
     }
-    tt_options_init(&o);
-    int rc = parse_options(&o, argc, argv);
+    int rc = example_options("tt-connect", &o, argc, argv, 2);
     if (rc) {
         return rc;
     }
