@@ -21,6 +21,7 @@
 
 #include "alloc.h"
 #include "client_int.h"
+#include "tls.h"
 
 #define QUEUE_MAX     64 /* frames waiting to be written: acks, heartbeats, enter-room */
 #define HB_DEFAULT_MS 10000
@@ -32,6 +33,7 @@ struct out_frame {
 
 struct tt_ws {
     struct lws_context *ctx;
+    SSL_CTX *ssl; /* shared (tls.c) */
     struct lws *wsi;
     tt_client *c;
     struct tt_buf rx; /* one message, reassembled from its fragments, capped */
@@ -382,7 +384,13 @@ static enum tt_err make_context(tt_client *c, struct tt_ws *w)
     info.user = w;
     info.fd_limit_per_thread = 8; /* one socket per connection: keep the fd table small */
     info.timeout_secs = c->o.websocket_timeout_ms / 1000 ? c->o.websocket_timeout_ms / 1000 : 1;
-    info.client_ssl_ca_filepath = c->o.ca_file;
+    w->ssl = tt__tls_get(c->o.ca_file);
+    if (!w->ssl) {
+        tt__client_err(c, TT_ERR_INVAL, "TLS: cannot load the CA file %s",
+                       c->o.ca_file ? c->o.ca_file : "(system)");
+        return TT_ERR_INVAL;
+    }
+    info.provided_client_ssl_ctx = w->ssl;
     enum tt_err rc = ws_proxy(c, &info, proxy, sizeof proxy);
     if (rc) {
         return rc;
@@ -443,6 +451,7 @@ static void ws_free(struct tt_ws *w)
     if (w->ctx) {
         lws_context_destroy(w->ctx);
     }
+    tt__tls_put(w->ssl);
     while (w->qn) {
         tt__free(w->q[w->qh].p);
         w->qh = (w->qh + 1) % QUEUE_MAX;
