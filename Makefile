@@ -139,7 +139,7 @@ clean:
 	rm -rf build
 
 # Parts of the tree with build rules of their own: the simulator and the bridge.
--include contrib/sim/sim.mk bridge/bridge.mk
+-include contrib/sim/sim.mk bridge/bridge.mk bridge/daemon.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -33,7 +33,8 @@ struct out_frame {
 
 struct tt_ws {
     struct lws_context *ctx;
-    SSL_CTX *ssl; /* shared (tls.c) */
+    lws_sorted_usec_list_t tick; /* wakes lws_service at the caller's deadline */
+    SSL_CTX *ssl;                /* shared (tls.c) */
     struct lws *wsi;
     tt_client *c;
     struct tt_buf rx; /* one message, reassembled from its fragments, capped */
@@ -443,12 +444,28 @@ static enum tt_err connect_ws(tt_client *c, struct tt_ws *w, struct target *t)
     return TT_OK;
 }
 
+/* Nothing to do: its only job is to end the poll() wait of lws_service. */
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+}
+
+/* One lws_service round that returns within `ms`: lws_service ignores its timeout (since lws
+ * 3.2 it sleeps until the next scheduled event, here the next heartbeat), so a no-op is
+ * scheduled at the deadline. */
+static void service_for(struct tt_ws *w, int ms)
+{
+    lws_sul_schedule(w->ctx, 0, &w->tick, on_tick, (lws_usec_t)(ms > 0 ? ms : 1) * LWS_US_PER_MS);
+    lws_service(w->ctx, 0);
+}
+
 static void ws_free(struct tt_ws *w)
 {
     if (!w) {
         return;
     }
     if (w->ctx) {
+        lws_sul_cancel(&w->tick);
         lws_context_destroy(w->ctx);
     }
     tt__tls_put(w->ssl);
@@ -485,7 +502,7 @@ enum tt_err tt__ws_open(tt_client *c)
     }
     uint64_t deadline = tt__now_ms() + c->o.websocket_timeout_ms;
     while (!rc && !w->established && !w->closed && tt__now_ms() < deadline) {
-        lws_service(w->ctx, 100);
+        service_for(w, (int)(deadline - tt__now_ms()));
     }
     if (!rc && !w->established) {
         rc = w->closed && w->reason ? w->reason : TT_ERR_TIMEOUT;
@@ -507,14 +524,14 @@ enum tt_err tt__ws_service(tt_client *c, int timeout_ms)
         return TT_ERR_STATE;
     }
     do {
-        lws_service(w->ctx, timeout_ms > 0 ? 50 : 0);
-    } while (!w->closed && tt__now_ms() < deadline && !atomic_load(&c->stop));
+        service_for(w, (int)(deadline > tt__now_ms() ? deadline - tt__now_ms() : 1));
+    } while (!w->closed && tt__now_ms() < deadline && !atomic_load(&c->stop) && !c->stream_ended);
     if (atomic_load(&c->stop) && !w->closed) {
         w->closing = 1;
         if (w->wsi) {
             lws_callback_on_writable(w->wsi);
             for (int i = 0; i < 20 && !w->closed; i++) {
-                lws_service(w->ctx, 10);
+                service_for(w, 10);
             }
         }
         w->closed = 1;
@@ -538,7 +555,7 @@ void tt__ws_close(tt_client *c)
         w->closing = 1;
         lws_callback_on_writable(w->wsi);
         for (int i = 0; i < 20 && !w->closed; i++) {
-            lws_service(w->ctx, 10);
+            service_for(w, 10);
         }
     }
     ws_free(w);
