@@ -51,7 +51,10 @@ suite "captures" env TT_DECODE="$B/tt-decode" python3 tests/tools/check_captures
 suite "fuzz corpus replay" "$B/fuzz_replay" tests/fuzz/corpus tests/fixtures/oracle/v1 \
     tests/fixtures/oracle/v3
 
-# 5. style as a test
+# 5. the configuration layer's fuzz corpus and fixtures, under this build's flags
+suite "fuzz cfg corpus replay" "$B/fuzz_cfg_replay" tests/fuzz/corpus_cfg tests/fixtures/cfg
+
+# 6. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
     echo "1 passed, 0 failed"'
 

@@ -1,0 +1,42 @@
+# bridge/bridge.mk: the bridge's configuration layer and its tests. Included by the top
+# Makefile after `all:`, B, ALL_CFLAGS, ALL_LDFLAGS, Q/QCC/QLD and the rule
+# $(B)/obj/%.o: %.c are defined.
+#
+#   BRIDGE_CFG_OBJS   what the daemon links for its configuration (with BRIDGE_CFG_LIBS)
+#   make fuzz-cfg     libFuzzer on tests/fuzz/fuzz_cfg.c (clang), FUZZ_SECONDS=60
+#
+# SPDX-License-Identifier: MIT
+
+BRIDGE_CFG_SRCS := bridge/cfg.c bridge/cfg_value.c bridge/cfg_rules.c bridge/handle.c
+BRIDGE_CFG_OBJS := $(BRIDGE_CFG_SRCS:%.c=$(B)/obj/%.o)
+BRIDGE_CFG_LIBS := -linih
+
+# The tests and the fuzz target include the bridge's headers by their bare names.
+$(B)/obj/tests/unit/test_cfg.o $(B)/obj/tests/unit/test_handle.o \
+$(B)/obj/tests/fuzz/fuzz_cfg.o: ALL_CFLAGS += -Ibridge
+
+# Explicit rules: they win over the generic test rule, which links only libtiktok.
+$(B)/tests/test_cfg: $(B)/obj/tests/unit/test_cfg.o $(BRIDGE_CFG_OBJS)
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BRIDGE_CFG_LIBS)
+
+$(B)/tests/test_handle: $(B)/obj/tests/unit/test_handle.o $(B)/obj/bridge/handle.o
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# gcc builds replay the corpus through the fuzz target: `fuzz_cfg_replay DIR...`
+$(B)/fuzz_cfg_replay: $(B)/obj/tests/fuzz/fuzz_cfg.o $(B)/obj/tests/fuzz/replay_main.o \
+		$(BRIDGE_CFG_OBJS)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BRIDGE_CFG_LIBS)
+
+all: $(B)/fuzz_cfg_replay
+
+.PHONY: fuzz-cfg
+fuzz-cfg:
+	$(Q)mkdir -p build/fuzz/corpus_cfg
+	$(Q)clang $(FUZZ_CFLAGS) -Ibridge -o build/fuzz/fuzz_cfg tests/fuzz/fuzz_cfg.c \
+		$(BRIDGE_CFG_SRCS) -linih
+	$(Q){ echo '"[streamer:"'; echo '"[tiktok]"'; echo '"[mqtt]"'; \
+		sed -n 's/^X([a-z]*, *\([a-z_]*\),.*/"\1 = "/p' bridge/cfg_table.h; } >build/fuzz/cfg.dict
+	$(Q)build/fuzz/fuzz_cfg -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-dict=build/fuzz/cfg.dict build/fuzz/corpus_cfg tests/fuzz/corpus_cfg
