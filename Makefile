@@ -61,7 +61,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 GEN_C := $(B)/gen/webcast.pb.c
 GEN_H := $(B)/gen/webcast.pb.h
 
-.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode clean install
+.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode clean install demo
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(TOOLS) $(UNIT_BINS) $(B)/fuzz_replay
@@ -109,8 +109,16 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all
 	$(Q)B=$(B) sh tests/run.sh
 
+demo: deps
+	$(Q)$(MAKE) --no-print-directory -j2 all
+	$(Q)B=$(B) sh tools/demo.sh
+
 format-check:
-	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h' 2>/dev/null || find connector tools tests -name '*.[ch]') && echo "format-check: clean"
+	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h' 2>/dev/null || find connector tools tests -name '*.[ch]') && echo "demo: deps
+	$(Q)$(MAKE) --no-print-directory -j2 all
+	$(Q)B=$(B) sh tools/demo.sh
+
+format-check: clean"
 
 format:
 	$(Q)clang-format -i $(shell git ls-files '*.c' '*.h')

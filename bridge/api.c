@@ -1,0 +1,63 @@
+/** @file api.c
+ * The runtime API on <base>/bridge/request/<cmd> (mqtt-contract.md §5): a JSON body that may
+ * carry "transaction", echoed in the answer on <base>/bridge/response/<cmd>:
+ *   {"status":"ok","data":{…},"transaction":…} or {"status":"error","error":"…",…}.
+ * Commands: health_check, info, reconnect {"user"}, reload, add_streamer, remove_streamer.
+ * Access control is the broker's (an ACL on the request topics).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+
+static void respond(struct bridge_out *o, const char *cmd, const cJSON *req, cJSON *data,
+                    const char *error)
+{
+    cJSON *r = cJSON_CreateObject();
+    char rest[160];
+    cJSON_AddStringToObject(r, "status", error ? "error" : "ok");
+    if (error) {
+        cJSON_AddStringToObject(r, "error", error);
+        cJSON_Delete(data);
+    } else {
+        cJSON_AddItemToObject(r, "data", data ? data : cJSON_CreateObject());
+    }
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(req, "transaction");
+    if (t) {
+        cJSON_AddItemToObject(r, "transaction", cJSON_Duplicate(t, 1));
+    }
+    char *txt = cJSON_PrintUnformatted(r);
+    snprintf(rest, sizeof rest, "bridge/response/%s", cmd);
+    bridge_out_publish(o, rest, txt, strlen(txt), 1, BRIDGE_PUB_JSON, 0);
+    cJSON_free(txt);
+    cJSON_Delete(r);
+}
+
+void bridge_api_request(const struct bridge_api *api, const char *cmd, const char *body, size_t len)
+{
+    cJSON *req = cJSON_ParseWithLength(body, len);
+    const char *user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "user"));
+    const char *err = NULL;
+    cJSON *data = NULL;
+    if (len && !req) {
+        err = "the request body is not JSON";
+    } else if (!strcmp(cmd, "health_check")) {
+        data = cJSON_CreateObject();
+        cJSON_AddBoolToObject(data, "healthy", 1);
+    } else if (!strcmp(cmd, "info")) {
+        data = api->info(api->ud);
+    } else if (!strcmp(cmd, "reload")) {
+        api->reload(api->ud);
+    } else if (!strcmp(cmd, "reconnect") || !strcmp(cmd, "add_streamer") ||
+               !strcmp(cmd, "remove_streamer")) {
+        err = !user ? "\"user\" is required" : api->streamer_cmd(api->ud, cmd, user, req);
+    } else {
+        err = "unknown command (health_check, info, reconnect, reload, add_streamer, "
+              "remove_streamer)";
+    }
+    respond(api->out, cmd, req, data, err);
+    cJSON_Delete(req);
+}

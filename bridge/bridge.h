@@ -1,0 +1,109 @@
+/** @file bridge.h
+ * The daemon's shared state and cross-file API: the running bridge (config, output, streamers),
+ * logging, and the streamer threads.
+ *
+ * Threads: the main thread owns the config, the MQTT client's pump, signals and the periodic
+ * publishes; each streamer has one thread that owns its tt_client. They meet in
+ * bridge_out_publish() (thread-safe, never blocks on the broker) and in each streamer's
+ * counters, read under its mutex.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BRIDGE_BRIDGE_H
+#define BRIDGE_BRIDGE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "mqtt.h"
+#include "tt.h"
+
+#define BRIDGE_VERSION "0.1.0"
+
+/* ---- logging: single lines to stderr with level and streamer, readable in journald ---- */
+extern int bridge_log_level; /* enum bridge_log_level */
+void bridge_log(int level, const char *user, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+#define LOG_AT(lvl, user, ...)                      \
+    do {                                            \
+        if ((lvl) <= bridge_log_level) {            \
+            bridge_log((lvl), (user), __VA_ARGS__); \
+        }                                           \
+    } while (0)
+#define LOG_ERR(u, ...)   LOG_AT(BRIDGE_LOG_ERROR, u, __VA_ARGS__)
+#define LOG_WARN(u, ...)  LOG_AT(BRIDGE_LOG_WARN, u, __VA_ARGS__)
+#define LOG_INFO(u, ...)  LOG_AT(BRIDGE_LOG_INFO, u, __VA_ARGS__)
+#define LOG_DEBUG(u, ...) LOG_AT(BRIDGE_LOG_DEBUG, u, __VA_ARGS__)
+
+/* ---- output: MQTT, or JSON lines on stdout (--stdout) ---- */
+struct bridge_out {
+    struct bridge_mqtt *mqtt; /* NULL with --stdout */
+    pthread_mutex_t stdout_lock;
+    char base[256];
+    int qos;
+    atomic_int raw; /* [bridge] raw: publish unknown message types */
+};
+
+/** `<base>/<rest>` with `payload`; with --stdout only events and status lines are printed. */
+void bridge_out_publish(struct bridge_out *o, const char *rest, const char *payload, size_t len,
+                        int qos, unsigned flags, uint64_t msg_id);
+/** --stdout lines (mqtt-contract.md §3). */
+void bridge_out_event_line(struct bridge_out *o, const char *user, const char *event,
+                           const char *json, size_t len);
+void bridge_out_status_line(struct bridge_out *o, const char *user, const char *status_json);
+
+/* ---- streamers ---- */
+struct bridge_totals {
+    int live;
+    int64_t viewer_count, total_like_count, diamonds, gifts, follows, shares, members, chats;
+    int64_t last_event_at; /* unix ms, 0 = never */
+};
+
+struct streamer {
+    struct streamer *next;
+    struct bridge_out *out;
+    struct bridge_streamer cfg; /* a copy; its strings are only read by streamer_new */
+    char topic[64];
+    pthread_t thread;
+    int started;
+    atomic_int stop;
+    pthread_mutex_t lock; /* everything below */
+    pthread_cond_t wake;
+    tt_client *client;
+    char state[16], room_id[32];
+    int64_t since_ms, retry_at_ms;
+    char err_code[32], err_msg[256];
+    struct bridge_totals totals;
+    int totals_dirty;
+    uint64_t events, decode_errors, reconnects, sign_requests, rate_limit_wait_s;
+    int64_t start_delay_ms; /* staggered starts: not every streamer hits the signer at once */
+};
+
+struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *cfg,
+                              const struct bridge_streamer *s);
+int streamer_start(struct streamer *s);
+/** Ask to stop (from any thread); streamer_join waits and publishes availability offline. */
+void streamer_stop(struct streamer *s);
+void streamer_join(struct streamer *s);
+void streamer_free(struct streamer *s);
+/** Publish its state topic if it changed (main thread, every state_interval). */
+void streamer_publish_state(struct streamer *s, int force);
+/** 1 when its state must go out now (a stream started or ended). */
+int streamer_state_urgent(struct streamer *s);
+/** Its part of bridge/health, as a new cJSON object. */
+struct cJSON;
+struct cJSON *streamer_health(struct streamer *s);
+
+int64_t bridge_now_ms(void);
+
+/* notices.c: retained room info and <base>/bridge/event */
+void bridge_room_publish(struct streamer *s, const char *connected_json);
+void bridge_event_rate_limited(struct streamer *s, unsigned retry_after);
+void bridge_event_error(struct streamer *s, enum tt_err e, const char *msg);
+void bridge_event_simple(struct bridge_out *o, const char *type, const char *user);
+/** Error codes as status.error.code and bridge/event show them: stable, snake case. */
+const char *bridge_err_code(enum tt_err e);
+
+#endif

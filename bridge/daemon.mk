@@ -1,0 +1,14 @@
+# bridge/daemon.mk: the tiktok2mqtt daemon (the configuration layer is in bridge.mk).
+# SPDX-License-Identifier: MIT
+
+BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/streamer.c bridge/notices.c bridge/out.c \
+	bridge/log.c bridge/xalloc.c bridge/ha.c bridge/api.c
+BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(B)/obj/%.o)
+PAHO_LIBS := -lpaho-mqtt3as
+
+$(BRIDGE_OBJS): ALL_CFLAGS += -Ibridge
+
+$(B)/tiktok2mqtt: $(BRIDGE_OBJS) $(BRIDGE_CFG_OBJS) $(LIB)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BRIDGE_CFG_LIBS) $(PAHO_LIBS) $(CJSON_LIBS) $(LIB_LIBS)
+
+all: $(B)/tiktok2mqtt

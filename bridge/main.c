@@ -1,0 +1,512 @@
+/** @file main.c
+ * tiktok2mqtt: command line, startup, the main loop, reload and shutdown.
+ *
+ *   tiktok2mqtt -c FILE [--stdout] [-v|-q]    run
+ *   tiktok2mqtt -c FILE --check-config        validate: file:line: problem, exit 78 on error
+ *   tiktok2mqtt -c FILE --print-config        the effective settings, secrets masked
+ *   tiktok2mqtt --version
+ *
+ * Exit codes: 0 normal (SIGTERM/SIGINT), 64 usage, 78 configuration, 69 nothing can run.
+ * Signal handlers only set flags; the main loop acts on them.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "bridge.h"
+#include "ha.h"
+#include "xalloc.h"
+
+static volatile sig_atomic_t stop_flag, reload_flag;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_flag = 1;
+}
+
+struct args {
+    const char *config;
+    int check, print, to_stdout, verbosity;
+};
+
+static int usage(int code)
+{
+    fputs("usage: tiktok2mqtt -c FILE [--stdout] [-v|-q]\n"
+          "       tiktok2mqtt -c FILE --check-config | --print-config\n"
+          "       tiktok2mqtt --version\n",
+          code ? stderr : stdout);
+    return code;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    static const struct option longs[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "check-config", no_argument, NULL, 'C' },
+        { "print-config", no_argument, NULL, 'P' },
+        { "stdout", no_argument, NULL, 'S' },
+        { "version", no_argument, NULL, 'V' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int ch;
+    memset(a, 0, sizeof *a);
+    while ((ch = getopt_long(argc, argv, "c:vqh", longs, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            a->config = optarg;
+            break;
+        case 'C':
+            a->check = 1;
+            break;
+        case 'P':
+            a->print = 1;
+            break;
+        case 'S':
+            a->to_stdout = 1;
+            break;
+        case 'v':
+            a->verbosity++;
+            break;
+        case 'q':
+            a->verbosity--;
+            break;
+        case 'V':
+            printf("tiktok2mqtt %s (libtiktok %s)\n", BRIDGE_VERSION, tt_version());
+            exit(0);
+        case 'h':
+            exit(usage(0));
+        default:
+            return BRIDGE_EXIT_USAGE;
+        }
+    }
+    if (optind < argc || !a->config) {
+        fprintf(stderr, "tiktok2mqtt: %s\n",
+                optind < argc ? "unexpected argument" : "-c FILE is required");
+        return usage(BRIDGE_EXIT_USAGE);
+    }
+    return 0;
+}
+
+static int load(const char *path, struct bridge_cfg *cfg)
+{
+    struct bridge_cfg_errors errs = { 0 };
+    int rc = bridge_cfg_load(path, cfg, &errs);
+    for (size_t i = 0; i < errs.n_warnings; i++) {
+        fprintf(stderr, "%s (warning)\n", errs.warnings[i]);
+    }
+    for (size_t i = 0; i < errs.n_errors; i++) {
+        fprintf(stderr, "%s\n", errs.errors[i]);
+    }
+    bridge_cfg_errors_free(&errs);
+    return rc;
+}
+
+/* ---- the running bridge ---- */
+
+struct bridge {
+    struct bridge_cfg cfg;
+    struct bridge_out out;
+    struct streamer *streamers;
+    int64_t started_ms, next_state_ms, next_health_ms;
+    struct ha_ctx ha;
+    struct bridge_api api;
+};
+
+static struct streamer *find_streamer(struct bridge *b, const char *handle)
+{
+    for (struct streamer *s = b->streamers; s; s = s->next) {
+        if (!strcmp(s->cfg.handle, handle)) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static void start_one(struct bridge *b, const struct bridge_streamer *bs, int64_t delay_ms)
+{
+    if (!bs->owned || !bs->enabled) {
+        return;
+    }
+    struct streamer *s = streamer_new(&b->out, &b->cfg, bs);
+    if (!s) {
+        return;
+    }
+    s->start_delay_ms = delay_ms;
+    if (streamer_start(s)) {
+        LOG_ERR(bs->handle, "cannot start its thread");
+        streamer_free(s);
+        return;
+    }
+    s->next = b->streamers;
+    b->streamers = s;
+}
+
+/* Stopping several at once: ask all, then wait for all (each may be mid-request). */
+static void stop_all(struct streamer *list)
+{
+    for (struct streamer *s = list; s; s = s->next) {
+        streamer_stop(s);
+    }
+    while (list) {
+        struct streamer *next = list->next;
+        streamer_join(list);
+        streamer_free(list);
+        list = next;
+    }
+}
+
+/* A removed streamer's retained topics are cleared (an empty retained payload). */
+static void clear_retained(struct bridge *b, const char *topic)
+{
+    static const char *const parts[] = { "availability", "status", "room", "state" };
+    char rest[128];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(rest, sizeof rest, "%s/%s", topic, parts[i]);
+        bridge_out_publish(&b->out, rest, "", 0, 1, BRIDGE_PUB_RETAIN, 0);
+    }
+}
+
+static cJSON *info_json(void *ud)
+{
+    struct bridge *b = ud;
+    struct bridge_mqtt_stats st = { 0 };
+    cJSON *j = cJSON_CreateObject(), *list;
+    if (b->out.mqtt) {
+        bridge_mqtt_stats(b->out.mqtt, &st);
+    }
+    cJSON_AddStringToObject(j, "version", BRIDGE_VERSION);
+    cJSON_AddStringToObject(j, "mqttProtocol", st.protocol == 5 ? "5" : "3.1.1");
+    cJSON_AddNumberToObject(j, "startTime", (double)b->started_ms);
+    cJSON_AddStringToObject(j, "signer", b->cfg.tiktok.sign_api_url); /* the URL, never the key */
+    list = cJSON_AddArrayToObject(j, "streamers");
+    for (size_t i = 0; i < b->cfg.n_streamers; i++) {
+        const struct bridge_streamer *bs = &b->cfg.streamers[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "handle", bs->handle);
+        cJSON_AddStringToObject(o, "topic", bs->topic);
+        cJSON_AddBoolToObject(o, "enabled", bs->enabled);
+        cJSON_AddBoolToObject(o, "owned", bs->owned);
+        cJSON_AddItemToArray(list, o);
+    }
+    return j;
+}
+
+static void publish_info(struct bridge *b)
+{
+    cJSON *j = info_json(b);
+    char *txt = cJSON_PrintUnformatted(j);
+    bridge_out_publish(&b->out, "bridge/info", txt, strlen(txt), 1,
+                       BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON, 0);
+    cJSON_free(txt);
+    cJSON_Delete(j);
+}
+
+static void publish_discovery(struct bridge *b)
+{
+    if (!b->out.mqtt || !b->cfg.homeassistant.enabled) {
+        return;
+    }
+    for (struct streamer *s = b->streamers; s; s = s->next) {
+        bridge_ha_publish(&b->ha, s->cfg.handle, s->topic);
+    }
+}
+
+/* ---- the runtime API and Home Assistant's birth ---- */
+
+static void api_reload(void *ud)
+{
+    (void)ud;
+    reload_flag = 1;
+}
+
+static const char *api_streamer(void *ud, const char *cmd, const char *user, const cJSON *req)
+{
+    struct bridge *b = ud;
+    char handle[BRIDGE_HANDLE_SIZE];
+    const char *why = NULL;
+    (void)req;
+    if (bridge_handle_normalize(user, handle, sizeof handle, &why)) {
+        return why ? why : "invalid handle";
+    }
+    if (strcmp(cmd, "reconnect")) {
+        return "add_streamer and remove_streamer are not available yet: edit the config and "
+               "send reload (or SIGHUP)";
+    }
+    for (struct streamer *s = b->streamers; s; s = s->next) {
+        if (!strcmp(s->cfg.handle, handle)) {
+            tt_client_stop(s->client); /* its thread reconnects after the shortest backoff */
+            return NULL;
+        }
+    }
+    return "no such running streamer";
+}
+
+static void on_mqtt_msg(const char *topic, const char *payload, size_t len, void *ud)
+{
+    struct bridge *b = ud;
+    char req[320], status[320];
+    snprintf(req, sizeof req, "%s/bridge/request/", b->cfg.mqtt.base_topic);
+    snprintf(status, sizeof status, "%s/status", b->cfg.homeassistant.discovery_prefix);
+    if (!strcmp(topic, status) && len == 6 && !memcmp(payload, "online", 6)) {
+        publish_discovery(b); /* Home Assistant restarted: it forgot the entities */
+    } else if (!strncmp(topic, req, strlen(req)) && b->cfg.bridge.api) {
+        bridge_api_request(&b->api, topic + strlen(req), payload, len);
+    }
+}
+
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) {
+            resident = 0;
+        }
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void publish_health(struct bridge *b)
+{
+    struct bridge_mqtt_stats st = { 0 };
+    cJSON *j = cJSON_CreateObject(), *mq, *per;
+    if (b->out.mqtt) {
+        bridge_mqtt_stats(b->out.mqtt, &st);
+    }
+    cJSON_AddNumberToObject(j, "uptime", (double)(bridge_now_ms() - b->started_ms) / 1000);
+    cJSON_AddNumberToObject(j, "rssKiB", (double)rss_kib());
+    mq = cJSON_AddObjectToObject(j, "mqtt");
+    cJSON_AddBoolToObject(mq, "connected", st.connected);
+    cJSON_AddNumberToObject(mq, "queued", (double)st.queued);
+    cJSON_AddNumberToObject(mq, "published", (double)st.published);
+    cJSON_AddNumberToObject(mq, "dropped", (double)st.dropped);
+    per = cJSON_AddObjectToObject(j, "streamers");
+    for (struct streamer *s = b->streamers; s; s = s->next) {
+        cJSON_AddItemToObject(per, s->topic, streamer_health(s));
+    }
+    char *txt = cJSON_PrintUnformatted(j);
+    bridge_out_publish(&b->out, "bridge/health", txt, strlen(txt), 0,
+                       BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON, 0);
+    cJSON_free(txt);
+    cJSON_Delete(j);
+}
+
+static void periodic(struct bridge *b)
+{
+    int64_t now = bridge_now_ms();
+    int due = now >= b->next_state_ms;
+    for (struct streamer *s = b->streamers; s; s = s->next) {
+        if (due || streamer_state_urgent(s)) {
+            streamer_publish_state(s, 0);
+        }
+    }
+    if (due) {
+        b->next_state_ms = now + b->cfg.bridge.state_interval * 1000;
+    }
+    if (now >= b->next_health_ms) {
+        publish_health(b);
+        b->next_health_ms = now + b->cfg.bridge.health_interval * 1000;
+    }
+}
+
+/* ---- reload (SIGHUP): added start, removed stop and clear, changed restart ---- */
+
+static void apply_diff(struct bridge *b, const struct bridge_cfg_diff *d)
+{
+    for (size_t i = 0; i < d->n_streamers; i++) {
+        const struct bridge_cfg_streamer_diff *sd = &d->streamers[i];
+        struct streamer *s = find_streamer(b, sd->handle), **pp;
+        if (sd->change == BRIDGE_CFG_UNCHANGED) {
+            continue;
+        }
+        if (s) { /* removed or changed: stop the running one first */
+            for (pp = &b->streamers; *pp != s; pp = &(*pp)->next) {
+            }
+            *pp = s->next;
+            s->next = NULL;
+            if (sd->change == BRIDGE_CFG_REMOVED || strcmp(s->topic, sd->after->topic)) {
+                char topic[64];
+                snprintf(topic, sizeof topic, "%s", s->topic);
+                stop_all(s);
+                clear_retained(b, topic);
+            } else {
+                stop_all(s);
+            }
+            if (sd->change == BRIDGE_CFG_REMOVED) {
+                bridge_event_simple(&b->out, "streamer_removed", sd->handle);
+                if (b->out.mqtt) {
+                    bridge_ha_clear(&b->ha, sd->before->topic);
+                }
+            }
+        }
+        if (sd->after) {
+            start_one(b, sd->after, 0);
+            if (sd->change == BRIDGE_CFG_ADDED) {
+                bridge_event_simple(&b->out, "streamer_added", sd->handle);
+            }
+        }
+    }
+}
+
+static void reload(struct bridge *b, const char *path)
+{
+    struct bridge_cfg next = { 0 };
+    struct bridge_cfg_diff d = { 0 };
+    if (load(path, &next)) {
+        LOG_ERR(NULL, "reload: %s has errors, keeping the running configuration", path);
+        bridge_cfg_free(&next);
+        return;
+    }
+    bridge_cfg_diff(&b->cfg, &next, &d);
+    if (d.restart_required) {
+        LOG_WARN(NULL, "reload: changed keys need a restart to take effect: %s", d.global_keys);
+    }
+    apply_diff(b, &d);
+    bridge_cfg_diff_free(&d);
+    /* running streamers hold no pointers into the old config (streamer.c), so it can go */
+    bridge_cfg_free(&b->cfg);
+    b->cfg = next;
+    bridge_log_level = b->cfg.bridge.log_level;
+    atomic_store(&b->out.raw, b->cfg.bridge.raw);
+    b->ha.prefix = b->cfg.homeassistant.discovery_prefix; /* the new config's strings */
+    b->ha.base = b->cfg.mqtt.base_topic;
+    publish_info(b);
+    publish_discovery(b);
+    bridge_event_simple(&b->out, "config_reloaded", NULL);
+    LOG_INFO(NULL, "reloaded %s", path);
+}
+
+/* ---- MQTT ---- */
+
+static int start_mqtt(struct bridge *b)
+{
+    const struct bridge_cfg_mqtt *m = &b->cfg.mqtt;
+    char state[320], req[320], ha[320], err[256];
+    snprintf(state, sizeof state, "%s/bridge/state", m->base_topic);
+    snprintf(req, sizeof req, "%s/bridge/request/+", m->base_topic);
+    snprintf(ha, sizeof ha, "%s/status", b->cfg.homeassistant.discovery_prefix);
+    const char *subs[] = { req, b->cfg.homeassistant.enabled ? ha : NULL, NULL };
+    struct bridge_mqtt_opts o = {
+        .uri = m->uri,
+        .client_id = m->client_id,
+        .username = m->username_file.value ? m->username_file.value : m->username,
+        .password = m->password_file.value,
+        .protocol5 = m->protocol == BRIDGE_MQTT_5,
+        .keepalive = (int)m->keepalive,
+        .ca_file = m->ca_file,
+        .cert_file = m->cert_file,
+        .key_file = m->key_file,
+        .tls_insecure = m->tls_insecure,
+        .max_buffered = (size_t)m->max_buffered,
+        .state_topic = state,
+        .subscriptions = subs,
+        .event_expiry = (unsigned)m->event_expiry,
+    };
+    if (bridge_mqtt_new(&b->out.mqtt, &o, on_mqtt_msg, b, err, sizeof err)) {
+        LOG_ERR(NULL, "%s", err);
+        return -1;
+    }
+    if (m->tls_insecure) {
+        LOG_WARN(NULL, "mqtt: tls_insecure is set: the broker's certificate is not verified");
+    }
+    b->ha = (struct ha_ctx){ b->out.mqtt, b->cfg.homeassistant.discovery_prefix, m->base_topic };
+    b->api = (struct bridge_api){ &b->out, b, info_json, api_reload, api_streamer };
+    return bridge_mqtt_start(b->out.mqtt);
+}
+
+static void run(struct bridge *b, const char *path)
+{
+    while (!stop_flag) {
+        if (reload_flag) {
+            reload_flag = 0;
+            reload(b, path);
+        }
+        if (b->out.mqtt) {
+            bridge_mqtt_pump(b->out.mqtt);
+        }
+        periodic(b);
+        struct timespec ts = { 0, 50 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void setup_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    static struct bridge b;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) {
+        return rc;
+    }
+    if (load(a.config, &b.cfg)) {
+        return BRIDGE_EXIT_CONFIG;
+    }
+    if (a.check || a.print) {
+        if (a.print) {
+            bridge_cfg_print(stdout, &b.cfg);
+        }
+        bridge_cfg_free(&b.cfg);
+        return 0;
+    }
+    bridge_log_level = (int)b.cfg.bridge.log_level + a.verbosity;
+    bridge_log_level = bridge_log_level < 0 ? 0 : bridge_log_level > 4 ? 4 : bridge_log_level;
+    unsetenv("https_proxy"); /* proxies come from the config alone (tt_global_init: http_proxy) */
+    if (tt_global_init()) {
+        LOG_ERR(NULL, "cannot initialise libtiktok");
+        return 69;
+    }
+    setup_signals();
+    pthread_mutex_init(&b.out.stdout_lock, NULL);
+    snprintf(b.out.base, sizeof b.out.base, "%s", b.cfg.mqtt.base_topic);
+    b.out.qos = (int)b.cfg.mqtt.qos;
+    atomic_init(&b.out.raw, b.cfg.bridge.raw);
+    b.started_ms = bridge_now_ms();
+    if (!a.to_stdout && start_mqtt(&b)) {
+        LOG_ERR(NULL, "mqtt: cannot start (%s)", b.cfg.mqtt.uri);
+    }
+    LOG_INFO(NULL, "tiktok2mqtt %s: %zu streamers, %s", BRIDGE_VERSION, b.cfg.n_streamers,
+             a.to_stdout ? "output on stdout" : b.cfg.mqtt.uri);
+    publish_info(&b);
+    for (size_t i = 0; i < b.cfg.n_streamers; i++) {
+        start_one(&b, &b.cfg.streamers[i], (int64_t)i * 200); /* staggered starts */
+    }
+    publish_discovery(&b);
+    run(&b, a.config);
+    LOG_INFO(NULL, "stopping");
+    stop_all(b.streamers);
+    b.streamers = NULL;
+    bridge_mqtt_free(b.out.mqtt, 3000);
+    bridge_cfg_free(&b.cfg);
+    tt_global_cleanup();
+    return 0;
+}

@@ -1,0 +1,613 @@
+/** @file mqtt.c
+ * paho.mqtt.c async client + our bounded, loss-accounted queue (why: mqtt.h).
+ *
+ * Message life: bridge_mqtt_publish() appends to `queue` (dropping the oldest past
+ * max_buffered); pump() moves it to `inflight` and calls MQTTAsync_sendMessage with its
+ * sequence number as context; on_success retires it; on_failure and connection loss put
+ * in-flight messages back at the front of `queue`, in their order. Callbacks find messages by
+ * sequence number, never by pointer, so a late callback for a message already put back is
+ * harmless.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <MQTTAsync.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mqtt.h"
+#include "xalloc.h"
+
+#define INFLIGHT_MAX 512 /* messages handed to paho and not yet acknowledged */
+
+struct msg {
+    struct msg *next, *prev;
+    uint64_t seq, msg_id;
+    char *topic;
+    char *payload;
+    size_t len;
+    int qos;
+    unsigned flags;
+};
+
+struct list {
+    struct msg *head, *tail;
+    size_t n;
+};
+
+struct inbound {
+    struct inbound *next;
+    char *topic, *payload;
+    size_t len;
+};
+
+struct bridge_mqtt {
+    MQTTAsync client;
+    struct bridge_mqtt_opts o;
+    int protocol; /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
+    bridge_mqtt_msg_fn on_msg;
+    void *ud;
+    pthread_mutex_t lock;
+    pthread_cond_t drained;
+    struct list queue, inflight;
+    struct inbound *in_head, *in_tail;
+    uint64_t next_seq, published, dropped, reconnects;
+    int connected, just_connected, fallback, connecting, stopping;
+    char **subs; /* copies of o.subscriptions */
+};
+
+/* ---- lists ---- */
+
+static void list_push_back(struct list *l, struct msg *m)
+{
+    m->next = NULL;
+    m->prev = l->tail;
+    if (l->tail) {
+        l->tail->next = m;
+    } else {
+        l->head = m;
+    }
+    l->tail = m;
+    l->n++;
+}
+
+static void list_push_front(struct list *l, struct msg *m)
+{
+    m->prev = NULL;
+    m->next = l->head;
+    if (l->head) {
+        l->head->prev = m;
+    } else {
+        l->tail = m;
+    }
+    l->head = m;
+    l->n++;
+}
+
+static void list_remove(struct list *l, struct msg *m)
+{
+    if (m->prev) {
+        m->prev->next = m->next;
+    } else {
+        l->head = m->next;
+    }
+    if (m->next) {
+        m->next->prev = m->prev;
+    } else {
+        l->tail = m->prev;
+    }
+    l->n--;
+}
+
+static void msg_free(struct msg *m)
+{
+    free(m->topic);
+    free(m);
+}
+
+static struct msg *find_inflight(struct bridge_mqtt *b, uint64_t seq)
+{
+    for (struct msg *m = b->inflight.head; m; m = m->next) {
+        if (m->seq == seq) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* Put a message that was handed to paho back into the queue, before every message never sent
+ * and in the order it was first sent among those put back (paho reports the failures of a lost
+ * connection one by one: pushing each to the front would reverse them). */
+static void requeue(struct bridge_mqtt *b, struct msg *m)
+{
+    struct msg *at = b->queue.head;
+    list_remove(&b->inflight, m);
+    while (at && at->seq && at->seq < m->seq) {
+        at = at->next;
+    }
+    if (!at) {
+        list_push_back(&b->queue, m);
+        return;
+    }
+    m->next = at;
+    m->prev = at->prev;
+    if (at->prev) {
+        at->prev->next = m;
+    } else {
+        b->queue.head = m;
+    }
+    at->prev = m;
+    b->queue.n++;
+}
+
+/* Connection gone: every in-flight message goes back in front of the queue, in order. */
+static void requeue_inflight(struct bridge_mqtt *b)
+{
+    while (b->inflight.head) {
+        requeue(b, b->inflight.head);
+    }
+}
+
+/* ---- paho callbacks: hand off only (never a blocking paho call in here) ---- */
+
+struct token {
+    struct bridge_mqtt *b;
+    uint64_t seq;
+};
+
+static void sent_ok(void *ctx, MQTTAsync_successData *d)
+{
+    struct token *t = ctx;
+    struct bridge_mqtt *b = t->b;
+    (void)d;
+    pthread_mutex_lock(&b->lock);
+    struct msg *m = find_inflight(b, t->seq);
+    if (m) {
+        list_remove(&b->inflight, m);
+        msg_free(m);
+        b->published++;
+    }
+    if (!b->queue.n && !b->inflight.n) {
+        pthread_cond_broadcast(&b->drained);
+    }
+    pthread_mutex_unlock(&b->lock);
+    free(t);
+}
+
+static void sent_failed(void *ctx, MQTTAsync_failureData *d)
+{
+    struct token *t = ctx;
+    struct bridge_mqtt *b = t->b;
+    (void)d;
+    pthread_mutex_lock(&b->lock);
+    struct msg *m = find_inflight(b, t->seq);
+    if (m) {
+        requeue(b, m);
+    }
+    pthread_mutex_unlock(&b->lock);
+    free(t);
+}
+
+static void sent_ok5(void *ctx, MQTTAsync_successData5 *d)
+{
+    (void)d;
+    sent_ok(ctx, NULL);
+}
+
+static void sent_failed5(void *ctx, MQTTAsync_failureData5 *d)
+{
+    (void)d;
+    sent_failed(ctx, NULL);
+}
+
+static void on_connection_lost(void *ctx, char *cause)
+{
+    struct bridge_mqtt *b = ctx;
+    (void)cause;
+    pthread_mutex_lock(&b->lock);
+    b->connected = 0;
+    requeue_inflight(b);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void on_connected(void *ctx, char *cause)
+{
+    struct bridge_mqtt *b = ctx;
+    (void)cause;
+    pthread_mutex_lock(&b->lock);
+    b->connected = 1;
+    b->just_connected = 1; /* pump() sends the birth and subscribes: not from here */
+    b->connecting = 0;
+    b->reconnects++;
+    requeue_inflight(b); /* a clean session forgot whatever was in flight */
+    pthread_mutex_unlock(&b->lock);
+}
+
+static int on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *msg)
+{
+    struct bridge_mqtt *b = ctx;
+    struct inbound *in = xcalloc(1, sizeof *in);
+    in->topic = xstrndup(topic, tlen > 0 ? (size_t)tlen : strlen(topic));
+    in->payload = xstrndup(msg->payload, (size_t)msg->payloadlen);
+    in->len = (size_t)msg->payloadlen;
+    pthread_mutex_lock(&b->lock);
+    if (b->in_tail) {
+        b->in_tail->next = in;
+    } else {
+        b->in_head = in;
+    }
+    b->in_tail = in;
+    pthread_mutex_unlock(&b->lock);
+    MQTTAsync_freeMessage(&msg);
+    MQTTAsync_free(topic);
+    return 1;
+}
+
+static void connect_failed(void *ctx, MQTTAsync_failureData *d)
+{
+    struct bridge_mqtt *b = ctx;
+    pthread_mutex_lock(&b->lock);
+    b->connecting = 0;
+    /* 3.1.1 CONNACK 1: unacceptable protocol version, the answer of a broker without MQTT 5 */
+    if (b->protocol == MQTTVERSION_5 && d && d->code == 1) {
+        b->fallback = 1;
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void connect_failed5(void *ctx, MQTTAsync_failureData5 *d)
+{
+    struct bridge_mqtt *b = ctx;
+    pthread_mutex_lock(&b->lock);
+    b->connecting = 0;
+    /* reason 0x84 Unsupported Protocol Version, or a 3.1.1 broker's refusal (code 1) */
+    if (d && (d->reasonCode == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION || d->code == 1)) {
+        b->fallback = 1;
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* ---- connect ---- */
+
+static int create_client(struct bridge_mqtt *b, char *err, size_t errlen)
+{
+    MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
+    co.MQTTVersion = b->protocol;
+    co.sendWhileDisconnected = 0; /* our queue holds messages while the broker is away */
+    int rc = MQTTAsync_createWithOptions(&b->client, b->o.uri, b->o.client_id,
+                                         MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+    if (rc != MQTTASYNC_SUCCESS) {
+        snprintf(err, errlen, "mqtt: cannot create a client for %s: %s", b->o.uri,
+                 MQTTAsync_strerror(rc));
+        return -1;
+    }
+    MQTTAsync_setCallbacks(b->client, b, on_connection_lost, on_message, NULL);
+    MQTTAsync_setConnected(b->client, b, on_connected);
+    return 0;
+}
+
+static int start_connect(struct bridge_mqtt *b)
+{
+    MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+    MQTTAsync_connectOptions co5 = MQTTAsync_connectOptions_initializer5;
+    MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+    MQTTAsync_connectOptions *c = b->protocol == MQTTVERSION_5 ? &co5 : &co;
+    c->keepAliveInterval = b->o.keepalive;
+    if (b->protocol == MQTTVERSION_5) {
+        c->cleanstart = 1;
+        c->onSuccess5 = NULL;
+        c->onFailure5 = connect_failed5;
+    } else {
+        c->cleansession = 1;
+        c->onFailure = connect_failed;
+    }
+    c->context = b;
+    c->automaticReconnect = 1;
+    c->minRetryInterval = 1;
+    c->maxRetryInterval = 30;
+    c->connectTimeout = 10;
+    will.topicName = b->o.state_topic;
+    will.message = "offline";
+    will.retained = 1;
+    will.qos = 1;
+    c->will = &will;
+    c->username = b->o.username && *b->o.username ? b->o.username : NULL;
+    c->password = b->o.password && *b->o.password ? b->o.password : NULL;
+    if (!strncmp(b->o.uri, "ssl://", 6) || !strncmp(b->o.uri, "mqtts://", 8) ||
+        !strncmp(b->o.uri, "wss://", 6)) {
+        ssl.trustStore = b->o.ca_file && *b->o.ca_file ? b->o.ca_file : NULL;
+        ssl.keyStore = b->o.cert_file && *b->o.cert_file ? b->o.cert_file : NULL;
+        ssl.privateKey = b->o.key_file && *b->o.key_file ? b->o.key_file : NULL;
+        ssl.enableServerCertAuth = !b->o.tls_insecure;
+        ssl.verify = !b->o.tls_insecure;
+        c->ssl = &ssl;
+    }
+    b->connecting = 1;
+    return MQTTAsync_connect(b->client, c) == MQTTASYNC_SUCCESS ? 0 : -1;
+}
+
+int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
+                    bridge_mqtt_msg_fn on_msg, void *ud, char *err, size_t errlen)
+{
+    struct bridge_mqtt *b = xcalloc(1, sizeof *b);
+    b->o = *o;
+    b->o.uri = xstrdup(o->uri);
+    b->o.client_id = xstrdup(o->client_id);
+    b->o.state_topic = xstrdup(o->state_topic);
+    size_t ns = 0;
+    while (o->subscriptions && o->subscriptions[ns]) {
+        ns++;
+    }
+    b->subs = xcalloc(ns + 1, sizeof *b->subs);
+    for (size_t i = 0; i < ns; i++) {
+        b->subs[i] = xstrdup(o->subscriptions[i]);
+    }
+    b->o.subscriptions = (const char *const *)b->subs;
+    b->protocol = o->protocol5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+    b->on_msg = on_msg;
+    b->ud = ud;
+    b->next_seq = 1;
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->drained, NULL);
+    if (create_client(b, err, errlen)) {
+        bridge_mqtt_free(b, 0);
+        return -1;
+    }
+    *out = b;
+    return 0;
+}
+
+int bridge_mqtt_start(struct bridge_mqtt *m)
+{
+    return start_connect(m);
+}
+
+/* ---- publishing ---- */
+
+void bridge_mqtt_publish(struct bridge_mqtt *b, const char *topic, const char *payload, size_t len,
+                         int qos, unsigned flags, uint64_t msg_id)
+{
+    size_t tl = strlen(topic);
+    struct msg *m = xcalloc(1, sizeof *m);
+    m->topic = xmalloc(tl + 1 + len + 1); /* topic and payload in one block */
+    memcpy(m->topic, topic, tl + 1);
+    m->payload = m->topic + tl + 1;
+    memcpy(m->payload, payload, len);
+    m->payload[len] = '\0';
+    m->len = len;
+    m->qos = qos;
+    m->flags = flags;
+    m->msg_id = msg_id;
+    pthread_mutex_lock(&b->lock);
+    if (b->queue.n >= b->o.max_buffered && b->queue.head) { /* drop the oldest, count it */
+        struct msg *old = b->queue.head;
+        list_remove(&b->queue, old);
+        msg_free(old);
+        b->dropped++;
+    }
+    list_push_back(&b->queue, m);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void add_props(MQTTAsync_message *pm, const struct bridge_mqtt *b, const struct msg *m,
+                      char *idbuf, size_t idlen)
+{
+    MQTTProperty p;
+    if (m->flags & BRIDGE_PUB_JSON) {
+        p.identifier = MQTTPROPERTY_CODE_CONTENT_TYPE;
+        p.value.data.data = (char *)(uintptr_t) "application/json";
+        p.value.data.len = 16;
+        MQTTProperties_add(&pm->properties, &p);
+    }
+    if ((m->flags & BRIDGE_PUB_EVENT) && b->o.event_expiry) {
+        p.identifier = MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL;
+        p.value.integer4 = b->o.event_expiry;
+        MQTTProperties_add(&pm->properties, &p);
+    }
+    if (m->msg_id) {
+        snprintf(idbuf, idlen, "%llu", (unsigned long long)m->msg_id);
+        p.identifier = MQTTPROPERTY_CODE_USER_PROPERTY;
+        p.value.data.data = (char *)(uintptr_t) "msgId";
+        p.value.data.len = 5;
+        p.value.value.data = idbuf;
+        p.value.value.len = (int)strlen(idbuf);
+        MQTTProperties_add(&pm->properties, &p);
+    }
+}
+
+/* Hand one message to paho (lock held on entry and exit, released around the call). */
+static int send_one(struct bridge_mqtt *b, struct msg *m)
+{
+    MQTTAsync_message pm = MQTTAsync_message_initializer;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    struct token *t = xmalloc(sizeof *t);
+    char idbuf[24];
+    t->b = b;
+    t->seq = m->seq = b->next_seq++;
+    list_remove(&b->queue, m);
+    list_push_back(&b->inflight, m);
+    pm.payload = m->payload;
+    pm.payloadlen = (int)m->len;
+    pm.qos = m->qos;
+    pm.retained = (m->flags & BRIDGE_PUB_RETAIN) != 0;
+    if (b->protocol == MQTTVERSION_5) {
+        add_props(&pm, b, m, idbuf, sizeof idbuf);
+        ro.onSuccess5 = sent_ok5;
+        ro.onFailure5 = sent_failed5;
+    } else {
+        ro.onSuccess = sent_ok;
+        ro.onFailure = sent_failed;
+    }
+    ro.context = t;
+    char *topic = m->topic;
+    pthread_mutex_unlock(&b->lock);
+    int rc = MQTTAsync_sendMessage(b->client, topic, &pm, &ro);
+    MQTTProperties_free(&pm.properties);
+    pthread_mutex_lock(&b->lock);
+    if (rc != MQTTASYNC_SUCCESS) {
+        uint64_t seq = t->seq;
+        free(t); /* paho will not call back: put it back ourselves */
+        if (find_inflight(b, seq) == m) {
+            requeue(b, m);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+/* A message taken off the inbound list, delivered outside the lock. */
+static struct inbound *take_inbound(struct bridge_mqtt *b)
+{
+    pthread_mutex_lock(&b->lock);
+    struct inbound *in = b->in_head;
+    if (in) {
+        b->in_head = in->next;
+        if (!b->in_head) {
+            b->in_tail = NULL;
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    return in;
+}
+
+static void subscribe_all(struct bridge_mqtt *b)
+{
+    for (const char *const *s = b->o.subscriptions; s && *s; s++) {
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        MQTTAsync_subscribe(b->client, *s, 1, &ro);
+    }
+}
+
+/* MQTT 5 refused: a new client speaking 3.1.1 (the version is fixed when a client is made) */
+static void fall_back(struct bridge_mqtt *b)
+{
+    char err[256];
+    MQTTAsync_destroy(&b->client);
+    b->protocol = MQTTVERSION_3_1_1;
+    b->fallback = 0;
+    if (!create_client(b, err, sizeof err)) {
+        start_connect(b);
+    }
+}
+
+void bridge_mqtt_pump(struct bridge_mqtt *b)
+{
+    struct inbound *in;
+    pthread_mutex_lock(&b->lock);
+    if (b->fallback) {
+        pthread_mutex_unlock(&b->lock);
+        fall_back(b);
+        pthread_mutex_lock(&b->lock);
+    }
+    if (b->just_connected) { /* birth first, on every (re)connect, then the subscriptions */
+        b->just_connected = 0;
+        struct msg *birth = xcalloc(1, sizeof *birth);
+        birth->topic = xmalloc(strlen(b->o.state_topic) + 1 + 7);
+        strcpy(birth->topic, b->o.state_topic);
+        birth->payload = birth->topic + strlen(birth->topic) + 1;
+        strcpy(birth->payload, "online");
+        birth->len = 6;
+        birth->qos = 1;
+        birth->flags = BRIDGE_PUB_RETAIN;
+        list_push_front(&b->queue, birth);
+        pthread_mutex_unlock(&b->lock);
+        subscribe_all(b);
+        pthread_mutex_lock(&b->lock);
+    }
+    while (b->connected && b->queue.head && b->inflight.n < INFLIGHT_MAX) {
+        if (send_one(b, b->queue.head)) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    while ((in = take_inbound(b))) {
+        if (b->on_msg) {
+            b->on_msg(in->topic, in->payload, in->len, b->ud);
+        }
+        free(in->topic);
+        free(in->payload);
+        free(in);
+    }
+}
+
+int bridge_mqtt_flush(struct bridge_mqtt *b, int timeout_ms)
+{
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    long long deadline = (long long)end.tv_sec * 1000 + end.tv_nsec / 1000000 + timeout_ms;
+    for (;;) {
+        bridge_mqtt_pump(b);
+        pthread_mutex_lock(&b->lock);
+        int empty = !b->queue.n && !b->inflight.n, up = b->connected;
+        pthread_mutex_unlock(&b->lock);
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        long long now = (long long)end.tv_sec * 1000 + end.tv_nsec / 1000000;
+        if (empty || now >= deadline || (!up && now + 0 >= deadline)) {
+            return empty ? 0 : -1;
+        }
+        struct timespec ts = { 0, 10 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+}
+
+void bridge_mqtt_stats(struct bridge_mqtt *b, struct bridge_mqtt_stats *out)
+{
+    pthread_mutex_lock(&b->lock);
+    out->connected = b->connected;
+    out->protocol = b->protocol == MQTTVERSION_5 ? 5 : 4;
+    out->queued = b->queue.n;
+    out->in_flight = b->inflight.n;
+    out->published = b->published;
+    out->dropped = b->dropped;
+    out->reconnects = b->reconnects ? b->reconnects - 1 : 0;
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void free_list(struct list *l)
+{
+    while (l->head) {
+        struct msg *m = l->head;
+        list_remove(l, m);
+        msg_free(m);
+    }
+}
+
+void bridge_mqtt_free(struct bridge_mqtt *b, int timeout_ms)
+{
+    if (!b) {
+        return;
+    }
+    if (b->client) {
+        if (timeout_ms > 0) { /* a clean shutdown says offline itself: no need for the will */
+            bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, BRIDGE_PUB_RETAIN, 0);
+            bridge_mqtt_flush(b, timeout_ms);
+            MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+            d.timeout = 1000;
+            MQTTAsync_disconnect(b->client, &d);
+            struct timespec ts = { 0, 200 * 1000000L }; /* let the DISCONNECT go out */
+            nanosleep(&ts, NULL);
+        }
+        MQTTAsync_destroy(&b->client);
+    }
+    free_list(&b->queue);
+    free_list(&b->inflight);
+    for (struct inbound *in = b->in_head, *next; in; in = next) {
+        next = in->next;
+        free(in->topic);
+        free(in->payload);
+        free(in);
+    }
+    free((void *)(uintptr_t)b->o.uri);
+    free((void *)(uintptr_t)b->o.client_id);
+    free((void *)(uintptr_t)b->o.state_topic);
+    for (char **p = b->subs; p && *p; p++) {
+        free(*p);
+    }
+    free(b->subs);
+    pthread_mutex_destroy(&b->lock);
+    pthread_cond_destroy(&b->drained);
+    free(b);
+}

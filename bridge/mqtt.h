@@ -1,0 +1,70 @@
+/** @file mqtt.h
+ * The bridge's MQTT side: one paho.mqtt.c async client for the process, behind a bounded queue
+ * of our own.
+ *
+ * Why our own queue: paho 1.3.12 drops messages past maxBufferedMessages without telling
+ * anyone, and does not resend in-flight messages after a clean-session reconnect. So nothing is
+ * handed to paho while the broker is away; messages wait here (up to max_buffered, then the
+ * oldest are dropped and counted), in-flight ones are retired only on paho's success callback
+ * and put back in front of the queue when the connection drops (at-least-once: a message in
+ * flight at that moment may arrive twice, never more).
+ *
+ * Threads: bridge_mqtt_publish() may be called from any thread and never waits for the broker.
+ * paho's callbacks only move messages between lists and set flags; bridge_mqtt_pump(), on the
+ * main thread, does the sending, the birth message and the subscriptions.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BRIDGE_MQTT_H
+#define BRIDGE_MQTT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bridge_mqtt_opts {
+    const char *uri, *client_id, *username, *password;
+    int protocol5; /* MQTT 5, falling back to 3.1.1 when the broker refuses it */
+    int keepalive; /* s */
+    const char *ca_file, *cert_file, *key_file;
+    int tls_insecure;
+    size_t max_buffered;
+    const char *state_topic;          /* <base>/bridge/state: birth "online", will "offline" */
+    const char *const *subscriptions; /* NULL-terminated topic filters (QoS 1) */
+    unsigned event_expiry;            /* s, MQTT 5 message expiry of events; 0 = none */
+};
+
+/** Per-message flags. */
+enum {
+    BRIDGE_PUB_RETAIN = 1,
+    BRIDGE_PUB_JSON = 2,  /* MQTT 5: content-type application/json */
+    BRIDGE_PUB_EVENT = 4, /* MQTT 5: message expiry (event_expiry) */
+};
+
+struct bridge_mqtt_stats {
+    int connected;
+    int protocol; /* 5 or 4 (3.1.1) in use */
+    size_t queued, in_flight;
+    uint64_t published, dropped, reconnects;
+};
+
+/** An incoming message (a runtime API request, homeassistant/status), on the main thread. */
+typedef void (*bridge_mqtt_msg_fn)(const char *topic, const char *payload, size_t len, void *ud);
+
+struct bridge_mqtt;
+
+int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
+                    bridge_mqtt_msg_fn on_msg, void *ud, char *err, size_t errlen);
+/** Start connecting in the background (retrying until it works). */
+int bridge_mqtt_start(struct bridge_mqtt *m);
+/** Queue a message; `msg_id` (0: none) becomes the MQTT 5 user property msgId. Thread-safe. */
+void bridge_mqtt_publish(struct bridge_mqtt *m, const char *topic, const char *payload, size_t len,
+                         int qos, unsigned flags, uint64_t msg_id);
+/** Main thread: hand queued messages to paho, deliver incoming ones, handle (re)connects. */
+void bridge_mqtt_pump(struct bridge_mqtt *m);
+/** Block up to timeout_ms for the queue to drain; 0 when it did. */
+int bridge_mqtt_flush(struct bridge_mqtt *m, int timeout_ms);
+void bridge_mqtt_stats(struct bridge_mqtt *m, struct bridge_mqtt_stats *out);
+/** Publish "offline" on the state topic, flush, disconnect and free. NULL is a no-op. */
+void bridge_mqtt_free(struct bridge_mqtt *m, int timeout_ms);
+
+#endif

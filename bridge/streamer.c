@@ -1,0 +1,459 @@
+/** @file streamer.c
+ * One thread per streamer: it owns a tt_client and never gives up on the streamer.
+ *
+ *   connecting -> live                     on "connected"
+ *   live -> ended -> waiting -> ...        the LIVE ended: check again every live_check_interval
+ *   connecting -> waiting                  offline: check again every live_check_interval
+ *   live -> connecting                     the socket dropped: reconnect with exponential
+ *                                          backoff and jitter, reconnect_min_s..reconnect_max_s
+ *   connecting -> error (rate_limited)     the sign server's 429: wait exactly its Retry-After
+ *   any -> stopped                         removed from the config, or the bridge stops
+ *
+ * Every change is published on <base>/<user>/status (retained) and availability follows the
+ * event stream. Events go to <base>/<user>/<event>, a completed gift also to giftEnd, and the
+ * running totals of <base>/<user>/state are kept here (published by the main thread).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bridge.h"
+#include "xalloc.h"
+
+int64_t bridge_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- status ---- */
+
+static void publish_status(struct streamer *s)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "state", s->state);
+    cJSON_AddStringToObject(j, "roomId", s->room_id);
+    cJSON_AddNumberToObject(j, "since", (double)s->since_ms);
+    if (s->err_code[0]) {
+        cJSON *e = cJSON_AddObjectToObject(j, "error");
+        cJSON_AddStringToObject(e, "code", s->err_code);
+        cJSON_AddStringToObject(e, "message", s->err_msg);
+    } else {
+        cJSON_AddNullToObject(j, "error");
+    }
+    if (s->retry_at_ms) {
+        cJSON_AddNumberToObject(j, "retryAt", (double)s->retry_at_ms);
+    } else {
+        cJSON_AddNullToObject(j, "retryAt");
+    }
+    char *txt = cJSON_PrintUnformatted(j);
+    char rest[128];
+    snprintf(rest, sizeof rest, "%s/status", s->topic);
+    bridge_out_publish(s->out, rest, txt, strlen(txt), 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON, 0);
+    bridge_out_status_line(s->out, s->topic, txt);
+    cJSON_free(txt);
+    cJSON_Delete(j);
+}
+
+static void publish_availability(struct streamer *s, int online)
+{
+    char rest[128];
+    snprintf(rest, sizeof rest, "%s/availability", s->topic);
+    bridge_out_publish(s->out, rest, online ? "online" : "offline", online ? 6 : 7, 1,
+                       BRIDGE_PUB_RETAIN, 0);
+}
+
+static void set_state(struct streamer *s, const char *state, enum tt_err e, const char *msg,
+                      int64_t retry_at)
+{
+    pthread_mutex_lock(&s->lock);
+    int changed = strcmp(s->state, state) != 0;
+    snprintf(s->state, sizeof s->state, "%s", state);
+    if (changed) {
+        s->since_ms = bridge_now_ms();
+    }
+    snprintf(s->err_code, sizeof s->err_code, "%s", e ? bridge_err_code(e) : "");
+    snprintf(s->err_msg, sizeof s->err_msg, "%s", e && msg ? msg : "");
+    s->retry_at_ms = retry_at;
+    publish_status(s);
+    pthread_mutex_unlock(&s->lock);
+    if (changed) {
+        LOG_INFO(s->topic, "%s%s%s", state, e ? ": " : "", e && msg ? msg : "");
+    }
+}
+
+/* ---- events ---- */
+
+static int64_t num(const char *json, const char *key)
+{
+    /* the decoder's JSON: "key":123 — small counters only, read without a parser */
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    return p ? strtoll(p + strlen(pat), NULL, 10) : 0;
+}
+
+static void count(struct streamer *s, const struct tt_event *ev)
+{
+    struct bridge_totals *t = &s->totals;
+    switch (ev->type) {
+    case TT_EV_ROOM_USER:
+        t->viewer_count = ev->u.room_user.viewer_count;
+        break;
+    case TT_EV_LIKE:
+        t->total_like_count = ev->u.like.total;
+        break;
+    case TT_EV_FOLLOW:
+        t->follows++;
+        break;
+    case TT_EV_SHARE:
+        t->shares++;
+        break;
+    case TT_EV_MEMBER:
+        t->members++;
+        break;
+    case TT_EV_CHAT:
+        t->chats++;
+        break;
+    default:
+        return;
+    }
+    s->totals_dirty = 1;
+}
+
+/* A completed gift: a streak's last event, or a gift that cannot streak (type != 1). */
+static void gift_end(struct streamer *s, const struct tt_event *ev)
+{
+    if (ev->u.gift.gift_type == 1 && !ev->u.gift.repeat_end) {
+        return;
+    }
+    int64_t diamonds = ev->u.gift.diamond_count;
+    if (!diamonds) {
+        diamonds = num(ev->json, "diamond_count"); /* from extendedGiftInfo */
+    }
+    int64_t total = ev->u.gift.repeat_count * diamonds;
+    s->totals.gifts++;
+    s->totals.diamonds += total;
+    s->totals_dirty = 1;
+    if (!bridge_events_has(&s->cfg.tt.events, "giftEnd")) {
+        return;
+    }
+    size_t n = ev->json_len;
+    char *json = xmalloc(n + 48);
+    memcpy(json, ev->json, n - 1); /* without the closing brace */
+    n = n - 1 + (size_t)sprintf(json + n - 1, ",\"totalDiamonds\":%lld}", (long long)total);
+    char rest[128];
+    snprintf(rest, sizeof rest, "%s/giftEnd", s->topic);
+    bridge_out_publish(s->out, rest, json, n, s->out->qos, BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT,
+                       ev->msg_id);
+    bridge_out_event_line(s->out, s->topic, "giftEnd", json, n);
+    free(json);
+}
+
+/* Control events of the connection: status and availability, not event topics. */
+static int control_event(struct streamer *s, const struct tt_event *ev)
+{
+    switch (ev->type) {
+    case TT_EV_CONNECTED: {
+        struct tt_state st;
+        tt_client_state(s->client, &st);
+        pthread_mutex_lock(&s->lock);
+        snprintf(s->room_id, sizeof s->room_id, "%s", st.room_id);
+        memset(&s->totals, 0, sizeof s->totals); /* totals are per live */
+        s->totals.live = 1;
+        s->totals_dirty = 2; /* published at once: a stream start */
+        pthread_mutex_unlock(&s->lock);
+        publish_availability(s, 1);
+        set_state(s, "live", TT_OK, NULL, 0);
+        bridge_room_publish(s, ev->json);
+        return 1;
+    }
+    case TT_EV_DISCONNECTED:
+        publish_availability(s, 0);
+        return 1;
+    case TT_EV_WEBSOCKET_CONNECTED:
+        return 1;
+    case TT_EV_ERROR:
+        LOG_WARN(s->topic, "%s", ev->json);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void on_event(const struct tt_event *ev, void *ud)
+{
+    struct streamer *s = ud;
+    if (control_event(s, ev)) {
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->events++;
+    s->decode_errors += ev->type == TT_EV_DECODE_ERROR;
+    s->totals.last_event_at = bridge_now_ms();
+    count(s, ev);
+    if (ev->type == TT_EV_GIFT) {
+        gift_end(s, ev);
+    }
+    if (ev->type == TT_EV_STREAM_END) {
+        s->totals.live = 0;
+        s->totals_dirty = 2;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (ev->type == TT_EV_RAW_DATA) {
+        if (atomic_load(&s->out->raw)) {
+            char rest[192];
+            snprintf(rest, sizeof rest, "%s/rawData/%s", s->topic, ev->method);
+            bridge_out_publish(s->out, rest, ev->json, ev->json_len, 0, BRIDGE_PUB_JSON, 0);
+        }
+        return;
+    }
+    if (!bridge_events_has(&s->cfg.tt.events, ev->name)) {
+        return;
+    }
+    char rest[128];
+    snprintf(rest, sizeof rest, "%s/%s", s->topic, ev->name);
+    bridge_out_publish(s->out, rest, ev->json, ev->json_len, s->out->qos,
+                       BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT, ev->msg_id);
+    bridge_out_event_line(s->out, s->topic, ev->name, ev->json, ev->json_len);
+}
+
+/* ---- the connection's options, from the streamer's effective [tiktok] keys ---- */
+
+static void options_from(const struct bridge_tiktok *t, struct tt_options *o)
+{
+    tt_options_init(o);
+    o->process_initial_data = t->process_initial_data;
+    o->fetch_room_info_on_connect = t->fetch_room_info_on_connect;
+    o->enable_extended_gift_info = t->enable_extended_gift_info;
+    o->enable_websocket_upgrade = t->enable_websocket_upgrade;
+    o->enable_request_polling = t->enable_request_polling;
+    o->request_polling_interval_ms = (unsigned)t->request_polling_interval_ms;
+    o->client_params = t->client_params;
+    o->request_headers = t->request_headers;
+    o->websocket_headers = t->websocket_headers;
+    o->request_timeout_ms = (unsigned)t->request_timeout_ms;
+    o->websocket_timeout_ms = (unsigned)t->websocket_timeout_ms;
+    o->proxy = t->proxy;
+    o->sign_flow = (enum tt_sign_flow)t->sign_flow;
+    o->sign_api_url = t->sign_api_url;
+    o->sign_api_key = t->sign_api_key_file.value;
+    o->session_id = t->session_id_file.value;
+    o->tt_target_idc = t->tt_target_idc;
+    o->web_base = t->web_base;
+    o->webcast_base = t->webcast_base;
+    o->ca_file = t->ca_file;
+    o->allow_insecure = t->allow_insecure;
+    o->limits.max_frame_bytes = (size_t)t->max_frame_bytes;
+    o->limits.max_inflate_bytes = (size_t)t->max_inflate_bytes;
+}
+
+/* ---- the thread ---- */
+
+/* Sleep until `until_ms` (wall clock) or a stop request; returns 1 when asked to stop. */
+static int nap_until(struct streamer *s, int64_t until_ms)
+{
+    pthread_mutex_lock(&s->lock);
+    while (!atomic_load(&s->stop)) {
+        int64_t now = bridge_now_ms();
+        if (now >= until_ms) {
+            break;
+        }
+        struct timespec ts = { (time_t)(until_ms / 1000), (long)(until_ms % 1000) * 1000000L };
+        pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return atomic_load(&s->stop);
+}
+
+/* Exponential backoff with full jitter between reconnect_min_s and reconnect_max_s. */
+static int64_t backoff_ms(const struct bridge_tiktok *t, unsigned attempt)
+{
+    int64_t lo = t->reconnect_min_s * 1000, hi = t->reconnect_max_s * 1000;
+    int64_t cap = lo << (attempt < 16 ? attempt : 16);
+    cap = cap > hi ? hi : cap;
+    return lo + (cap > lo ? (int64_t)((unsigned)rand() % (unsigned)(cap - lo + 1)) : 0);
+}
+
+/* What to do after connect() failed: the next attempt's time and the state to show. */
+static int64_t after_failure(struct streamer *s, enum tt_err rc, unsigned *attempt)
+{
+    const struct bridge_tiktok *t = &s->cfg.tt;
+    int64_t now = bridge_now_ms(), at;
+    const char *msg = tt_client_errmsg(s->client);
+    if (rc == TT_ERR_OFFLINE) {
+        at = now + t->live_check_interval * 1000;
+        set_state(s, t->wait_until_live ? "waiting" : "offline", TT_OK, NULL, at);
+        return t->wait_until_live ? at : INT64_MAX;
+    }
+    if (rc == TT_ERR_RATE_LIMITED) {
+        unsigned wait = tt_client_retry_after(s->client);
+        at = now + (int64_t)(wait ? wait : 60) * 1000;
+        pthread_mutex_lock(&s->lock);
+        s->rate_limit_wait_s += wait ? wait : 60;
+        pthread_mutex_unlock(&s->lock);
+        set_state(s, "error", rc, msg, at);
+        bridge_event_rate_limited(s, wait ? wait : 60);
+        return at;
+    }
+    at = now + (rc == TT_ERR_NOT_FOUND ? t->reconnect_max_s * 1000 : backoff_ms(t, (*attempt)++));
+    set_state(s, "error", rc, msg, at);
+    bridge_event_error(s, rc, msg);
+    return at;
+}
+
+/* A live connection until it ends; returns when to try again. */
+static int64_t run_live(struct streamer *s, unsigned *attempt)
+{
+    const struct bridge_tiktok *t = &s->cfg.tt;
+    enum tt_err rc;
+    *attempt = 0;
+    while ((rc = tt_client_service(s->client, 500)) == TT_OK) {
+    }
+    if (atomic_load(&s->stop)) {
+        return 0;
+    }
+    if (rc == TT_ERR_OFFLINE) { /* the stream ended: wait for the next one */
+        set_state(s, "ended", TT_OK, NULL, 0);
+        int64_t at = bridge_now_ms() + t->live_check_interval * 1000;
+        set_state(s, "waiting", TT_OK, NULL, at);
+        return at;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->reconnects++;
+    pthread_mutex_unlock(&s->lock);
+    int64_t at = bridge_now_ms() + backoff_ms(t, (*attempt)++);
+    set_state(s, "connecting", rc, tt_client_errmsg(s->client), at);
+    return at;
+}
+
+static void *thread_main(void *arg)
+{
+    struct streamer *s = arg;
+    unsigned attempt = 0;
+    int64_t next = bridge_now_ms() + s->start_delay_ms;
+    while (!nap_until(s, next)) {
+        set_state(s, "connecting", TT_OK, NULL, 0);
+        pthread_mutex_lock(&s->lock);
+        s->sign_requests++;
+        pthread_mutex_unlock(&s->lock);
+        enum tt_err rc = tt_client_connect(s->client);
+        next = rc ? after_failure(s, rc, &attempt) : run_live(s, &attempt);
+    }
+    set_state(s, "stopped", TT_OK, NULL, 0);
+    publish_availability(s, 0);
+    return NULL;
+}
+
+struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *cfg,
+                              const struct bridge_streamer *bs)
+{
+    struct streamer *s = xcalloc(1, sizeof *s);
+    struct tt_options o;
+    s->out = out;
+    s->cfg = *bs; /* its strings are read here only: tt_client_new copies what it keeps */
+    (void)cfg;
+    snprintf(s->topic, sizeof s->topic, "%s", bs->topic[0] ? bs->topic : bs->handle);
+    snprintf(s->state, sizeof s->state, "stopped");
+    atomic_init(&s->stop, 0);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    options_from(&bs->tt, &o);
+    if (tt_client_new(&s->client, bs->handle, &o, on_event, s)) {
+        LOG_ERR(bs->handle, "cannot make its connection (bad options?)");
+        streamer_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int streamer_start(struct streamer *s)
+{
+    if (pthread_create(&s->thread, NULL, thread_main, s)) {
+        return -1;
+    }
+    s->started = 1;
+    return 0;
+}
+
+void streamer_stop(struct streamer *s)
+{
+    atomic_store(&s->stop, 1);
+    tt_client_stop(s->client);
+    pthread_mutex_lock(&s->lock);
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void streamer_join(struct streamer *s)
+{
+    if (s->started) {
+        pthread_join(s->thread, NULL);
+        s->started = 0;
+    }
+}
+
+void streamer_free(struct streamer *s)
+{
+    if (!s) {
+        return;
+    }
+    tt_client_free(s->client);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    free(s);
+}
+
+/* ---- state and health ---- */
+
+void streamer_publish_state(struct streamer *s, int force)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->totals_dirty && !force) {
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    const struct bridge_totals *t = &s->totals;
+    char json[512], rest[128];
+    int n = snprintf(json, sizeof json,
+                     "{\"live\":%s,\"viewerCount\":%lld,\"totalLikeCount\":%lld,\"diamonds\":%lld,"
+                     "\"gifts\":%lld,\"follows\":%lld,\"shares\":%lld,\"members\":%lld,"
+                     "\"chats\":%lld,\"lastEventAt\":%lld}",
+                     t->live ? "true" : "false", (long long)t->viewer_count,
+                     (long long)t->total_like_count, (long long)t->diamonds, (long long)t->gifts,
+                     (long long)t->follows, (long long)t->shares, (long long)t->members,
+                     (long long)t->chats, (long long)t->last_event_at);
+    s->totals_dirty = 0;
+    pthread_mutex_unlock(&s->lock);
+    snprintf(rest, sizeof rest, "%s/state", s->topic);
+    bridge_out_publish(s->out, rest, json, (size_t)n, 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON, 0);
+}
+
+int streamer_state_urgent(struct streamer *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int urgent = s->totals_dirty == 2;
+    pthread_mutex_unlock(&s->lock);
+    return urgent;
+}
+
+cJSON *streamer_health(struct streamer *s)
+{
+    cJSON *j = cJSON_CreateObject();
+    pthread_mutex_lock(&s->lock);
+    int64_t age = s->totals.last_event_at ? bridge_now_ms() - s->totals.last_event_at : -1;
+    cJSON_AddStringToObject(j, "state", s->state);
+    cJSON_AddNumberToObject(j, "events", (double)s->events);
+    cJSON_AddNumberToObject(j, "decodeErrors", (double)s->decode_errors);
+    cJSON_AddNumberToObject(j, "reconnects", (double)s->reconnects);
+    cJSON_AddNumberToObject(j, "lastEventAgeMs", (double)age);
+    cJSON_AddNumberToObject(j, "signRequests", (double)s->sign_requests);
+    cJSON_AddNumberToObject(j, "rateLimitWaitS", (double)s->rate_limit_wait_s);
+    pthread_mutex_unlock(&s->lock);
+    return j;
+}
