@@ -54,7 +54,11 @@ suite "fuzz corpus replay" "$B/fuzz_replay" tests/fuzz/corpus tests/fixtures/ora
 # 5. the configuration layer's fuzz corpus and fixtures, under this build's flags
 suite "fuzz cfg corpus replay" "$B/fuzz_cfg_replay" tests/fuzz/corpus_cfg tests/fixtures/cfg
 
-# 6. style as a test
+# 6. the simulator against the real Node library (1.2.3 and 2.5.0), then our connection and the
+#    daemon against the simulator (and a real mosquitto)
+suite "conformance (tiktok-live-sim vs tiktok-live-connector)" env B="$B" sh tests/conformance/run.sh
+
+# 7. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
     echo "1 passed, 0 failed"'
 

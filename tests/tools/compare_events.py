@@ -4,6 +4,7 @@
 Usage:
     compare_events.py EXPECTED.jsonl ACTUAL.jsonl            per-frame lines
     compare_events.py --events EXPECTED.jsonl ACTUAL.jsonl   ACTUAL = event lines
+    compare_events.py --multiset EXPECTED.jsonl ACTUAL.jsonl [--ignore a,b,...]
 
 EXPECTED is an oracle file (gen.js / decode.js): one line per frame,
     {"frame":"000001.bin","events":[{"event":"chat","data":{...}}, ...]}
@@ -34,6 +35,20 @@ What must match, per frame:
     must match the first events of ours; ours may go on (more events, its own
     "error" event or a frame-level "error").  Without an expected error event,
     a frame-level "error" of ours is a failure.
+
+--multiset compares the real library with itself: EXPECTED is what it decodes
+from frames (gen.js / decode.js, per-frame lines), ACTUAL what the same library
+emitted as a live client (client.js, one event per line; per-frame lines are
+accepted too).  The live client reorders events across frames (it awaits
+zlib only for gzip payloads), so both sides are flattened into multisets of
+events and must be equal: every event of one side matched by an identical one
+(JSON-equal, key order aside; no deviation rules) of the other.  The client's
+own control events are left out: connected, websocketConnected, disconnected,
+enterRoom, $timeout, $connectFailed, and errors with info "Websocket Error"
+(--ignore NAMES replaces that list of names).  Output: up to 10 lines
+`MISSING xN <event>` (expected, not received) and `UNEXPECTED xN <event>`,
+then `N passed, N failed` counting events: matched ones pass, each missing or
+unexpected one fails.
 
 Output: the first 10 differences (frame, event index, JSON path, expected,
 actual), the number of deviations accepted per rule, then exactly
@@ -364,6 +379,78 @@ def _same_event(exp_ev, act_ev):
     return probe.ok
 
 
+# --- multiset mode -----------------------------------------------------------
+
+# Events a live client emits about its own connection, not decoded from frames.
+CLIENT_EVENTS = ("connected", "websocketConnected", "disconnected", "enterRoom",
+                 "$timeout", "$connectFailed")
+
+
+def canon(v):
+    """JSON text of v with sorted keys: equal for JSON-equal values."""
+    return json.dumps(v, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def flatten(lines, ignore):
+    """Every event of per-frame or per-event lines, minus the ignored ones."""
+    out = []
+    for line in lines:
+        events = line["events"] if isinstance(line.get("events"), list) else [line]
+        for e in events:
+            if not isinstance(e, dict) or e.get("event") in ignore:
+                continue
+            if e.get("event") == "error" and (e.get("data") or {}).get("info") == "Websocket Error":
+                continue
+            out.append(canon(e))
+    return out
+
+
+def compare_multiset(expected, actual, ignore, out=sys.stdout):
+    """Prints the differences and the count line; returns the number failed."""
+    want = Counter(flatten(expected, ignore))
+    got = Counter(flatten(actual, ignore))
+    missing = want - got
+    unexpected = got - want
+    matched = sum((want & got).values())
+    failed = sum(missing.values()) + sum(unexpected.values())
+    shown = 0
+    for label, diff in (("MISSING", missing), ("UNEXPECTED", unexpected)):
+        for text, n in sorted(diff.items()):
+            if shown < MAX_SHOWN:
+                print("%s x%d %s" % (label, n, text if len(text) <= 400 else text[:397] + "..."),
+                      file=out)
+            shown += 1
+    if shown > MAX_SHOWN:
+        print("... %d more difference(s)" % (shown - MAX_SHOWN), file=out)
+    print("%d expected events, %d actual (multiset)" % (sum(want.values()), sum(got.values())),
+          file=out)
+    print("%d passed, %d failed" % (matched, failed), file=out)
+    return failed
+
+
+def main_multiset(argv):
+    ignore = set(CLIENT_EVENTS)
+    files = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--ignore" and i + 1 < len(argv):
+            ignore = set(x for x in argv[i + 1].split(",") if x)
+            i += 2
+            continue
+        files.append(argv[i])
+        i += 1
+    if len(files) != 2 or any(f.startswith("-") and f != "-" for f in files):
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 2
+    try:
+        expected = read_jsonl(files[0])
+        actual = read_jsonl(files[1] if files[1] != "-" else "/dev/stdin")
+    except InputError as e:
+        print("compare_events: %s" % e, file=sys.stderr)
+        return 2
+    return 1 if compare_multiset(expected, actual, ignore) else 0
+
+
 # --- report ----------------------------------------------------------------
 
 def report(res, out=sys.stdout, title=None):
@@ -391,6 +478,8 @@ def report(res, out=sys.stdout, title=None):
 
 
 def main(argv):
+    if "--multiset" in argv:
+        return main_multiset([a for a in argv if a != "--multiset"])
     args = [a for a in argv if a != "--events"]
     events_mode = len(args) != len(argv)
     if len(args) != 2 or any(a.startswith("-") and a != "-" for a in args):

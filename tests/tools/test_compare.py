@@ -41,15 +41,21 @@ def user(uid="1", **more):
 
 
 # Every case: (name, expected lines, actual lines, want_exit, want_counts "P passed, F failed",
-#              rule that must have been counted or None, events_mode)
+#              rule that must have been counted or None, options for compare_events.py)
 CASES = []
 
 
-def case(name, expected, actual, ok, counts=None, rule=None, events=False):
+def case(name, expected, actual, ok, counts=None, rule=None, events=False, args=()):
     if counts is None:
         n = len(expected)
         counts = "%d passed, 0 failed" % n if ok else None
-    CASES.append((name, expected, actual, 0 if ok else 1, counts, rule, events))
+    opts = (["--events"] if events else []) + list(args)
+    CASES.append((name, expected, actual, 0 if ok else 1, counts, rule, opts))
+
+
+def multiset(name, expected, actual, ok, counts, args=()):
+    """--multiset mode: counts are events, not frames."""
+    case(name, expected, actual, ok, counts, args=["--multiset"] + list(args))
 
 
 chat = ev("chat", comment="hi", **user("7"))
@@ -182,15 +188,50 @@ case("--events: 1.x threw, ours goes on, re-sync on next frame -> pass",
      [chat, gift, ev("gift", giftId=1), like], True, "2 passed, 0 failed", rule="expected-error", events=True)
 
 
+# --- --multiset mode (the real library as a live client against what it decodes itself) ---
+gz_chat = ev("chat", comment="from a gzip frame", **user("3"))
+err_decode = ev("error", info="Websocket message decoding failed", exception="index out of range")
+multiset("--multiset: reordered across frames -> pass",
+         [frame("1.bin", chat, gift), frame("2.bin", gz_chat)],
+         [gz_chat, chat, gift], True, "3 passed, 0 failed")
+multiset("--multiset: client control events ignored -> pass",
+         [frame("1.bin", chat)],
+         [{"event": "websocketConnected"}, ev("connected", roomId="1"), ev("enterRoom"), chat,
+          ev("error", info="Websocket Error", exception="x"), ev("disconnected", code=1000),
+          ev("$timeout", ms=1)], True, "1 passed, 0 failed")
+multiset("--multiset: missing event -> fail",
+         [frame("1.bin", chat, gift, like)], [like, chat], False, "2 passed, 1 failed")
+multiset("--multiset: unexpected event -> fail",
+         [frame("1.bin", chat)], [chat, like], False, "1 passed, 1 failed")
+multiset("--multiset: a duplicate counts -> fail",
+         [frame("1.bin", chat, chat)], [chat], False, "1 passed, 1 failed")
+multiset("--multiset: key order aside, values exact (no deviation rules) -> fail",
+         [frame("1.bin", ev("roomUser", viewerCount=TWO53 + 1))],
+         [{"data": {"viewerCount": float(TWO53 + 1)}, "event": "roomUser"}], False,
+         "0 passed, 2 failed")
+multiset("--multiset: events of any name count (2.x names too)",
+         [frame("1.bin", ev("roomPin", action=1), ev("pollMessage", pollId="9"))],
+         [ev("pollMessage", pollId="9"), ev("roomPin", action=1)], True, "2 passed, 0 failed")
+multiset("--multiset: decoding errors must match like events",
+         [frame("1.bin", chat), frame("2.bin", err_decode)], [err_decode, chat], True,
+         "2 passed, 0 failed")
+multiset("--multiset: per-frame actual lines are accepted",
+         [frame("1.bin", chat), frame("2.bin", like)], [frame("9.bin", like, chat)], True,
+         "2 passed, 0 failed")
+multiset("--multiset: --ignore replaces the ignored names",
+         [frame("1.bin", chat)], [chat, ev("connected"), like], True, "1 passed, 0 failed",
+         args=["--ignore", "connected,like"])
+
+
 def run_case(tmp, c, verbose):
-    name, expected, actual, want_rc, want_counts, rule, events = c
+    name, expected, actual, want_rc, want_counts, rule, opts = c
     e_path = os.path.join(tmp, "expected.jsonl")
     a_path = os.path.join(tmp, "actual.jsonl")
     for path, lines in ((e_path, expected), (a_path, actual)):
         with open(path, "w", encoding="utf-8") as f:
             for line in lines:
                 f.write(json.dumps(line, ensure_ascii=False) + "\n")
-    cmd = [sys.executable, COMPARE] + (["--events"] if events else []) + [e_path, a_path]
+    cmd = [sys.executable, COMPARE] + opts + [e_path, a_path]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     lines = p.stdout.strip().splitlines()
     last = lines[-1] if lines else ""
@@ -208,7 +249,7 @@ def run_case(tmp, c, verbose):
         for l in lines:
             if l.startswith("accepted ") and l.split()[2] != "0":
                 problems.append("unexpected deviation: %s" % l)
-    if want_rc and not any(l.startswith("DIFF ") for l in lines):
+    if want_rc and not any(l.startswith(("DIFF ", "MISSING ", "UNEXPECTED ")) for l in lines):
         problems.append("failure without a DIFF line")
     if verbose or problems:
         print("%s %s" % ("FAIL" if problems else "ok  ", name))
