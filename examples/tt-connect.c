@@ -17,6 +17,7 @@
 #include "example_opts.h"
 
 static tt_client *client;
+static int was_connected; /* an ended LIVE is a clean exit; never live is an error */
 
 static void on_signal(int sig)
 {
@@ -27,6 +28,7 @@ static void on_signal(int sig)
 static void on_event(const struct tt_event *ev, void *ud)
 {
     (void)ud;
+    was_connected |= ev->type == TT_EV_CONNECTED;
     printf("{\"event\":\"%s\",\"data\":%s}\n", ev->name, ev->json);
     fflush(stdout);
 }
@@ -56,10 +58,11 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     enum tt_err e = tt_client_run(client);
-    if (e && e != TT_ERR_OFFLINE) {
+    int failed = e && !(e == TT_ERR_OFFLINE && was_connected);
+    if (failed) {
         fprintf(stderr, "tt-connect: %s: %s\n", tt_strerror(e), tt_client_errmsg(client));
     }
     tt_client_free(client);
     tt_global_cleanup();
-    return e && e != TT_ERR_OFFLINE ? 1 : 0;
+    return failed;
 }

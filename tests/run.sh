@@ -57,6 +57,7 @@ suite "fuzz cfg corpus replay" "$B/fuzz_cfg_replay" tests/fuzz/corpus_cfg tests/
 # 6. the simulator against the real Node library (1.2.3 and 2.5.0), then our connection and the
 #    daemon against the simulator (and a real mosquitto)
 suite "conformance (tiktok-live-sim vs tiktok-live-connector)" env B="$B" sh tests/conformance/run.sh
+suite "connection (tt_client vs tiktok-live-sim)" env B="$B" python3 tests/connector/run.py
 
 # 7. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&

@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""libtiktok's connection against tiktok-live-sim on loopback, through examples/tt-connect.
+
+- happy path: the v3 oracle corpus replayed, every event equal to what 1.2.3 emits for those
+  frames (our comparator), over plain http/ws and over https/wss with a throwaway CA;
+- the three sign flows (euler, legacy, session) and request polling, checked in the
+  simulator's request log: parameters, headers, cookies, enter-room, heartbeats, acks;
+- every fault of contrib/sim/scenarios/faults.jsonl gives its documented error;
+- garbage frames cost themselves: the connection goes on;
+- the happy path under valgrind shows no leak.
+
+Environment: B (build dir). Bounded waits, everything started is stopped; ends with
+`N passed, N failed`.
+
+SPDX-License-Identifier: MIT
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+B = os.path.join(ROOT, os.environ.get("B", "build"))
+CORPUS = os.path.join(ROOT, "tests", "fixtures", "oracle", "v3")
+FAULTS = os.path.join(ROOT, "contrib", "sim", "scenarios", "faults.jsonl")
+EVERY = os.path.join(ROOT, "contrib", "sim", "scenarios", "every-event.jsonl")
+COMPARE = os.path.join(ROOT, "tests", "tools", "compare_events.py")
+
+passed = failed = 0
+procs = []
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL: " + what, flush=True)
+
+
+def env():
+    e = dict(os.environ)
+    for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        e.pop(k, None)
+    return e
+
+
+def start_sim(tmp, name, args):
+    out = os.path.join(tmp, name + ".out")
+    log = os.path.join(tmp, name + ".log")
+    p = subprocess.Popen([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0",
+                          "--log", log] + args, stdout=open(out, "w"),
+                         stderr=subprocess.STDOUT, env=env())
+    procs.append(p)
+    end = time.time() + 5
+    while time.time() < end:
+        for line in open(out):
+            if '"listening"' in line:
+                return p, json.loads(line)["listening"], log
+        time.sleep(0.05)
+    return p, None, log
+
+
+def tt_connect(handle, base, *opts, timeout=20):
+    cmd = [os.path.join(B, "tt-connect"), handle, "web_base=" + base, "webcast_base=" + base,
+           "sign_api_url=" + base] + list(opts)
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env())
+        return r.returncode, r.stdout, r.stderr
+    except subprocess.TimeoutExpired as e:  # what it printed so far still counts
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return None, out, ""
+
+
+def events(stdout):
+    out = []
+    for line in stdout.splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
+def log_lines(path):
+    out = []
+    try:
+        for line in open(path):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+    except OSError:
+        pass
+    return out
+
+
+def compare(tmp, evs, name):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        for e in evs:
+            f.write(json.dumps(e) + "\n")
+    r = subprocess.run([sys.executable, COMPARE, "--events",
+                        os.path.join(CORPUS, "expected.jsonl"), path], capture_output=True,
+                       text=True)
+    if r.returncode:
+        print(r.stdout[-1500:])
+    return r.returncode == 0
+
+
+def test_happy_path(tmp, tls=False):
+    args = ["--replay", CORPUS]
+    opts = []
+    if tls:
+        key, crt = os.path.join(tmp, "k.pem"), os.path.join(tmp, "c.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        key, "-out", crt, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                        "subjectAltName=IP:127.0.0.1,DNS:localhost"], capture_output=True)
+        args += ["--tls", crt, key]
+        opts = ["ca_file=" + crt]
+    sim, base, log = start_sim(tmp, "happy-tls" if tls else "happy", args)
+    check(base is not None, "simulator starts" + (" with TLS" if tls else ""))
+    rc, out, err = tt_connect("the_host", base, *opts)
+    evs = events(out)
+    names = [e["event"] for e in evs]
+    tag = " (TLS)" if tls else ""
+    check(rc == 0, "tt-connect ends cleanly after the stream%s: rc=%s %s" % (tag, rc, err[-200:]))
+    check(names[:2] == ["websocketConnected", "connected"], "control events first%s" % tag)
+    check(names[-1] == "disconnected", "disconnected last%s" % tag)
+    check(compare(tmp, evs, "happy%s.jsonl" % ("-tls" if tls else "")),
+          "events equal 1.2.3's for the same frames%s" % tag)
+    sim.terminate()
+    sim.wait(5)
+    return log
+
+
+def test_request_log(log):
+    lines = log_lines(log)
+    kinds = [l.get("kind") or l.get("type") for l in lines]
+    text = json.dumps(lines)
+    check(any("connect" in json.dumps(l) and "/webcast/rooms/" in json.dumps(l) for l in lines),
+          "euler: the sign server's /webcast/rooms/{id}/connect was asked")
+    check("im_enter_room" in text, "the client sent im_enter_room")
+    check('"hb"' in text or "heartbeat" in text, "the client sent a heartbeat")
+    check('"ack"' in text, "the client acked frames that asked for it")
+    check("user-agent" in text.lower() or "User-Agent" in text, "requests carry a User-Agent")
+    check(len(kinds) > 3, "the request log has the client's requests")
+
+
+def test_flows(tmp):
+    for flow, extra in (("legacy", []), ("session", ["session_id=s3cr3t-session"])):
+        sim, base, log = start_sim(tmp, "flow-" + flow, ["--replay", CORPUS,
+                                                         "--no-signature-check"])
+        rc, out, err = tt_connect("the_host", base, "sign_flow=" + flow, *extra)
+        evs = events(out)
+        check(rc == 0 and compare(tmp, evs, "flow-%s.jsonl" % flow),
+              "sign_flow=%s: every event (rc=%s %s)" % (flow, rc, err[-200:]))
+        text = json.dumps(log_lines(log))
+        if flow == "legacy":
+            check("sign_url" in text, "legacy: the sign_url endpoint was asked")
+        else:
+            check("sessionid=s3cr3t-session" in text, "session: the sessionid cookie was sent")
+            check("sign_url" not in text and "/connect" not in text,
+                  "session: no sign server at all")
+        sim.terminate()
+        sim.wait(5)
+
+
+def test_polling(tmp):
+    """No WebSocket: im/fetch every request_polling_interval_ms (1.x needs a session for it).
+    A scenario room, since a replay only starts with a WebSocket."""
+    sim, base, log = start_sim(tmp, "poll", ["--scenario", EVERY, "--no-signature-check"])
+    rc, out, err = tt_connect("conf_host", base, "sign_flow=session", "session_id=poller",
+                              "enable_websocket_upgrade=false",
+                              "request_polling_interval_ms=200", timeout=4)
+    evs = events(out)
+    connected = [e for e in evs if e["event"] == "connected"]
+    check(connected and connected[0]["data"]["upgradedToWebsocket"] is False,
+          "polling: connected without the WebSocket")
+    check(any(e["event"] == "chat" for e in evs), "polling: events arrive by im/fetch")
+    fetches = [l for l in log_lines(log) if "/webcast/im/fetch/" in json.dumps(l)]
+    check(len(fetches) >= 5, "polling: im/fetch asked again and again (%d)" % len(fetches))
+    check(all((l.get("query") or {}).get("cursor") for l in fetches[1:]),
+          "polling: every poll carries the cursor")
+    sim.terminate()
+    sim.wait(5)
+
+
+FAULTS_EXPECTED = [
+    # handle, expected stderr substring, extra options
+    ("ghost", "user not found", []),
+    ("sleepy", "user is not live", []),
+    ("adults_only", "age-restricted", []),
+    ("blocked_ip", "blocked by TikTok", []),
+    ("rate_limited", "retry after 42s", []),
+    ("bad_key", "sign server refused", []),
+    ("unpaid", "sign server refused", []),
+    ("forbidden", "sign server refused", []),
+    ("no_cursor", "no cursor", []),
+    ("ws_refused", "DEVICE_BLOCKED", []),
+    ("dropper", "connection lost", []),
+    ("closer", "4001", []),
+]
+
+
+def test_faults(tmp):
+    sim, base, log = start_sim(tmp, "faults", ["--scenario", FAULTS])
+    check(base is not None, "simulator starts with the fault scenario")
+    for handle, want, extra in FAULTS_EXPECTED:
+        rc, out, err = tt_connect(handle, base, *extra, timeout=30)
+        check(rc not in (0, None) and want in err,
+              "%s: %r in the error (rc=%s, stderr=%s)" % (handle, want, rc, err.strip()[-200:]))
+    rc, out, err = tt_connect("dropper", base)  # the drop is per connection: a new one
+    rc, out, err = tt_connect("noisy", base, timeout=30)
+    evs = events(out)
+    chats = [e["data"]["comment"] for e in evs if e["event"] == "chat"]
+    errors = [e for e in evs if e["event"] == "error"]
+    check(chats == ["noise 1", "noise 2", "noise 3", "noise 4"],
+          "garbage, truncated and bomb frames cost themselves: %s" % chats)
+    check(len(errors) >= 3, "each bad frame is an error event (%d)" % len(errors))
+    sim.terminate()
+    sim.wait(5)
+
+
+def test_valgrind(tmp):
+    """The happy path under valgrind: no leak, no invalid access (plain builds only: the
+    sanitizer build checks the same with ASan)."""
+    if "san" in os.path.basename(os.path.normpath(B)) or subprocess.run(
+            ["sh", "-c", "command -v valgrind"], capture_output=True).returncode:
+        print("valgrind: skipped (sanitizer build, or no valgrind)")
+        return
+    sim, base, log = start_sim(tmp, "valgrind", ["--replay", CORPUS, "--rate", "200"])
+    cmd = ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
+           "--error-exitcode=99", "--quiet", os.path.join(B, "tt-connect"), "the_host",
+           "web_base=" + base, "webcast_base=" + base, "sign_api_url=" + base]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env())
+    check(r.returncode == 0, "valgrind: the happy path is clean (rc=%s) %s"
+          % (r.returncode, r.stderr[-600:]))
+    check(sum(1 for e in events(r.stdout) if e["event"] == "chat") > 100,
+          "valgrind: the events still arrive")
+    sim.terminate()
+    sim.wait(5)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            print("== happy path", flush=True)
+            log = test_happy_path(tmp)
+            test_request_log(log)
+            print("== happy path over TLS", flush=True)
+            test_happy_path(tmp, tls=True)
+            print("== sign flows", flush=True)
+            test_flows(tmp)
+            print("== polling", flush=True)
+            test_polling(tmp)
+            print("== faults", flush=True)
+            test_faults(tmp)
+            print("== valgrind", flush=True)
+            test_valgrind(tmp)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
