@@ -54,7 +54,9 @@ struct bridge_mqtt {
     struct list queue, inflight;
     struct inbound *in_head, *in_tail;
     uint64_t next_seq, published, dropped, reconnects;
-    int connected, just_connected, fallback, connecting, stopping;
+    int connected, just_connected, fallback, connecting, stopping, lost;
+    int64_t next_connect_ms;
+    unsigned connect_failures;
     char **subs; /* copies of o.subscriptions */
 };
 
@@ -142,7 +144,8 @@ static void requeue(struct bridge_mqtt *b, struct msg *m)
     b->queue.n++;
 }
 
-/* Connection gone: every in-flight message goes back in front of the queue, in order. */
+/* The connection is gone and its client destroyed: everything in flight goes back in front of
+ * the queue, in order (a clean session would have forgotten it). */
 static void requeue_inflight(struct bridge_mqtt *b)
 {
     while (b->inflight.head) {
@@ -202,13 +205,16 @@ static void sent_failed5(void *ctx, MQTTAsync_failureData5 *d)
     sent_failed(ctx, NULL);
 }
 
+/* pump() replaces the client: paho would otherwise keep some unsent messages and send them
+ * first after an automatic reconnect, ahead of older ones it forgot, which we must resend: the
+ * stream would come out of order. A fresh client holds nothing; we resend all, in order. */
 static void on_connection_lost(void *ctx, char *cause)
 {
     struct bridge_mqtt *b = ctx;
     (void)cause;
     pthread_mutex_lock(&b->lock);
     b->connected = 0;
-    requeue_inflight(b);
+    b->lost = 1;
     pthread_mutex_unlock(&b->lock);
 }
 
@@ -220,8 +226,8 @@ static void on_connected(void *ctx, char *cause)
     b->connected = 1;
     b->just_connected = 1; /* pump() sends the birth and subscribes: not from here */
     b->connecting = 0;
+    b->connect_failures = 0;
     b->reconnects++;
-    requeue_inflight(b); /* a clean session forgot whatever was in flight */
     pthread_mutex_unlock(&b->lock);
 }
 
@@ -245,11 +251,27 @@ static int on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *msg)
     return 1;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The next attempt: 1 s doubling to 30 s while the broker stays away. */
+static void retry_later(struct bridge_mqtt *b)
+{
+    unsigned f = b->connect_failures < 5 ? b->connect_failures : 5;
+    b->connect_failures++;
+    b->next_connect_ms = mono_ms() + (1000 << f > 30000 ? 30000 : 1000 << f);
+}
+
 static void connect_failed(void *ctx, MQTTAsync_failureData *d)
 {
     struct bridge_mqtt *b = ctx;
     pthread_mutex_lock(&b->lock);
     b->connecting = 0;
+    retry_later(b);
     /* 3.1.1 CONNACK 1: unacceptable protocol version, the answer of a broker without MQTT 5 */
     if (b->protocol == MQTTVERSION_5 && d && d->code == 1) {
         b->fallback = 1;
@@ -262,6 +284,7 @@ static void connect_failed5(void *ctx, MQTTAsync_failureData5 *d)
     struct bridge_mqtt *b = ctx;
     pthread_mutex_lock(&b->lock);
     b->connecting = 0;
+    retry_later(b);
     /* reason 0x84 Unsupported Protocol Version, or a 3.1.1 broker's refusal (code 1) */
     if (d && (d->reasonCode == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION || d->code == 1)) {
         b->fallback = 1;
@@ -305,9 +328,7 @@ static int start_connect(struct bridge_mqtt *b)
         c->onFailure = connect_failed;
     }
     c->context = b;
-    c->automaticReconnect = 1;
-    c->minRetryInterval = 1;
-    c->maxRetryInterval = 30;
+    c->automaticReconnect = 0; /* pump() reconnects with a fresh client (on_connection_lost) */
     c->connectTimeout = 10;
     will.topicName = b->o.state_topic;
     will.message = "offline";
@@ -326,7 +347,12 @@ static int start_connect(struct bridge_mqtt *b)
         c->ssl = &ssl;
     }
     b->connecting = 1;
-    return MQTTAsync_connect(b->client, c) == MQTTASYNC_SUCCESS ? 0 : -1;
+    if (MQTTAsync_connect(b->client, c) != MQTTASYNC_SUCCESS) {
+        b->connecting = 0;
+        retry_later(b);
+        return -1;
+    }
+    return 0;
 }
 
 int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
@@ -362,7 +388,8 @@ int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
 
 int bridge_mqtt_start(struct bridge_mqtt *m)
 {
-    return start_connect(m);
+    start_connect(m); /* a failure is retried by pump() */
+    return 0;
 }
 
 /* ---- publishing ---- */
@@ -443,12 +470,12 @@ static int send_one(struct bridge_mqtt *b, struct msg *m)
     }
     ro.context = t;
     char *topic = m->topic;
+    uint64_t seq = t->seq; /* t belongs to paho's callback once sent: not read after */
     pthread_mutex_unlock(&b->lock);
     int rc = MQTTAsync_sendMessage(b->client, topic, &pm, &ro);
     MQTTProperties_free(&pm.properties);
     pthread_mutex_lock(&b->lock);
     if (rc != MQTTASYNC_SUCCESS) {
-        uint64_t seq = t->seq;
         free(t); /* paho will not call back: put it back ourselves */
         if (find_inflight(b, seq) == m) {
             requeue(b, m);
@@ -493,9 +520,31 @@ static void fall_back(struct bridge_mqtt *b)
     }
 }
 
+/* The connection dropped: a fresh client, everything in flight back in the queue. */
+static void replace_client(struct bridge_mqtt *b)
+{
+    char err[256];
+    MQTTAsync_destroy(&b->client); /* no callback of the old client runs after this */
+    pthread_mutex_lock(&b->lock);
+    b->lost = 0;
+    requeue_inflight(b);
+    b->next_connect_ms = mono_ms();
+    pthread_mutex_unlock(&b->lock);
+    create_client(b, err, sizeof err);
+}
+
 void bridge_mqtt_pump(struct bridge_mqtt *b)
 {
     struct inbound *in;
+    pthread_mutex_lock(&b->lock);
+    int lost = b->lost, retry = !b->connected && !b->connecting && b->client &&
+                                mono_ms() >= b->next_connect_ms && !b->stopping;
+    pthread_mutex_unlock(&b->lock);
+    if (lost) {
+        replace_client(b);
+    } else if (retry) {
+        start_connect(b);
+    }
     pthread_mutex_lock(&b->lock);
     if (b->fallback) {
         pthread_mutex_unlock(&b->lock);
