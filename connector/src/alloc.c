@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "alloc.h"
 
@@ -46,4 +47,19 @@ void *tt__realloc(void *p, size_t n)
 void tt__free(void *p)
 {
     free(p);
+}
+
+char *tt__strndup(const char *s, size_t n)
+{
+    char *d = tt__malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+char *tt__strdup(const char *s)
+{
+    return tt__strndup(s, strlen(s));
 }

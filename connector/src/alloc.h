@@ -15,6 +15,10 @@ void *tt__calloc(size_t n, size_t size);
 void *tt__realloc(void *p, size_t n);
 void tt__free(void *p);
 
+/** Copies of a string and of n bytes (NUL added); NULL when out of memory. */
+char *tt__strdup(const char *s);
+char *tt__strndup(const char *s, size_t n);
+
 /** Test hook: after `n` more successful allocations, fail every allocation; -1 turns it off. */
 void tt__alloc_fail_after(long n);
 

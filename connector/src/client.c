@@ -584,16 +584,6 @@ void tt_client_state(tt_client *c, struct tt_state *out)
     out->room_info = c->room_info ? c->room_info : "";
 }
 
-static char *dup_text(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = tt__malloc(n);
-    if (d) {
-        memcpy(d, s, n);
-    }
-    return d;
-}
-
 enum tt_err tt_client_room_info(tt_client *c, char **json)
 {
     enum tt_err rc = c->room_id[0] ? TT_OK : tt__room_resolve(c);
@@ -601,7 +591,7 @@ enum tt_err tt_client_room_info(tt_client *c, char **json)
         rc = tt__room_info(c);
     }
     if (!rc) {
-        *json = dup_text(c->room_info ? c->room_info : "null");
+        *json = tt__strdup(c->room_info ? c->room_info : "null");
         rc = *json ? TT_OK : TT_ERR_NOMEM;
     }
     return rc;
@@ -614,7 +604,7 @@ enum tt_err tt_client_available_gifts(tt_client *c, char **json)
     }
     enum tt_err rc = tt__room_gifts(c);
     if (!rc) {
-        *json = dup_text(c->gifts_json);
+        *json = tt__strdup(c->gifts_json);
         rc = *json ? TT_OK : TT_ERR_NOMEM;
     }
     return rc;

@@ -28,22 +28,9 @@ static const char *const default_headers[] = {
     "Sec-Fetch-Ua-Mobile: ?0",
 };
 
-static char *dup_or_null(const char *s)
-{
-    if (!s || !*s) {
-        return NULL;
-    }
-    size_t n = strlen(s) + 1;
-    char *d = tt__malloc(n);
-    if (d) {
-        memcpy(d, s, n);
-    }
-    return d;
-}
-
 static int dup_field(char **dst, const char *src)
 {
-    *dst = dup_or_null(src);
+    *dst = src && *src ? tt__strdup(src) : NULL;
     return src && *src && !*dst;
 }
 

@@ -21,19 +21,9 @@ void tt__params_free(struct tt_params *p)
     p->n = 0;
 }
 
-static char *dupn(const char *s, size_t n)
-{
-    char *d = tt__malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 static enum tt_err set_n(struct tt_params *p, const char *k, size_t kn, const char *v, size_t vn)
 {
-    char *nv = dupn(v, vn);
+    char *nv = tt__strndup(v, vn);
     if (!nv) {
         return TT_ERR_NOMEM;
     }
@@ -48,7 +38,7 @@ static enum tt_err set_n(struct tt_params *p, const char *k, size_t kn, const ch
         tt__free(nv);
         return TT_ERR_TOO_LARGE;
     }
-    p->k[p->n] = dupn(k, kn);
+    p->k[p->n] = tt__strndup(k, kn);
     if (!p->k[p->n]) {
         tt__free(nv);
         return TT_ERR_NOMEM;

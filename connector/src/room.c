@@ -211,16 +211,6 @@ static enum tt_err get_json(tt_client *c, const char *path, const char *what,
     return rc;
 }
 
-static char *dup_slice(struct pb_slice s)
-{
-    char *d = tt__malloc(s.n + 1);
-    if (d) {
-        memcpy(d, s.p, s.n);
-        d[s.n] = '\0';
-    }
-    return d;
-}
-
 static enum tt_err room_status(tt_client *c, struct pb_slice doc)
 {
     struct pb_slice v;
@@ -254,7 +244,7 @@ enum tt_err tt__room_info(tt_client *c)
     }
     if (!rc && tt__jr_member(doc, "data", &data)) {
         tt__free(c->room_info);
-        c->room_info = dup_slice(data);
+        c->room_info = tt__strndup((const char *)data.p, data.n);
         rc = c->room_info ? TT_OK : TT_ERR_NOMEM;
     }
     tt__http_resp_free(&r);
@@ -308,7 +298,7 @@ enum tt_err tt__room_gifts(tt_client *c)
         tt__free(c->gifts_json);
         TT_FREE(c->gift_refs);
         c->n_gift_refs = 0;
-        c->gifts_json = dup_slice(gifts);
+        c->gifts_json = tt__strndup((const char *)gifts.p, gifts.n);
         rc = c->gifts_json ? index_gifts(c) : TT_ERR_NOMEM;
     }
     tt__http_resp_free(&r);

@@ -17,16 +17,6 @@
 #include "client_int.h"
 #include "json.h"
 
-static char *dup_cstr(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = tt__malloc(n);
-    if (d) {
-        memcpy(d, s, n);
-    }
-    return d;
-}
-
 /* The sign server's status -> our error; 0 for 200. */
 static enum tt_err sign_status(tt_client *c, const struct tt_http_resp *r, const char *what)
 {
@@ -148,7 +138,7 @@ static enum tt_err legacy_answer(tt_client *c, struct tt_http_resp *r, char *sig
         return TT_ERR_SIGN;
     }
     if (tt__jr_member(doc, "User-Agent", &v) && tt__jr_string(v, tmp, sizeof tmp) && tmp[0]) {
-        char *ua = dup_cstr(tmp);
+        char *ua = tt__strdup(tmp);
         if (!ua) {
             return TT_ERR_NOMEM;
         }
@@ -241,7 +231,7 @@ enum tt_err tt__sign_fetch(tt_client *c)
 
 static int set_str(char **dst, const char *s)
 {
-    char *d = dup_cstr(s);
+    char *d = tt__strdup(s);
     if (!d) {
         return -1;
     }
