@@ -425,9 +425,29 @@ static void emit_connected(tt_client *c)
     emit_built(c, TT_EV_CONNECTED, TT_OK);
 }
 
+/* Refuse before any request what the WebSocket could not do (Debian's libwebsockets has no
+ * SOCKS5): better than finding out after the sign server was asked. */
+static enum tt_err check_proxy(tt_client *c)
+{
+    const char *p = c->o.proxy;
+    if (!p || !c->o.enable_websocket_upgrade || !strncmp(p, "http://", 7)) {
+        return TT_OK;
+    }
+    tt__client_err(c, TT_ERR_UNSUPPORTED,
+                   "proxy %.*s:// works for HTTP but not for the WebSocket (this build's "
+                   "libwebsockets has no SOCKS5): use an http:// proxy, or "
+                   "enable_websocket_upgrade=false to poll",
+                   (int)strcspn(p, ":"), p);
+    return TT_ERR_UNSUPPORTED;
+}
+
 static enum tt_err connect_steps(tt_client *c)
 {
-    enum tt_err rc = tt__room_resolve(c);
+    enum tt_err rc = check_proxy(c);
+    if (rc) {
+        return rc;
+    }
+    rc = tt__room_resolve(c);
     if (!rc && c->o.fetch_room_info_on_connect) {
         rc = tt__room_info(c);
     }

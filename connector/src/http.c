@@ -318,6 +318,10 @@ static void set_options(struct tt_http *h, const char *url, const char *body,
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     /* proxies come from our options alone, never from the environment */
     curl_easy_setopt(c, CURLOPT_PROXY, h->proxy ? h->proxy : "");
+    if (h->proxy && !strncmp(h->proxy, "http://", 7)) {
+        /* CONNECT tunnels, as the WebSocket goes too: TikTok is https, which needs it anyway */
+        curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
+    }
     if (h->ca_file) {
         curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
     }

@@ -7,6 +7,7 @@
   simulator's request log: parameters, headers, cookies, enter-room, heartbeats, acks;
 - every fault of contrib/sim/scenarios/faults.jsonl gives its documented error;
 - garbage frames cost themselves: the connection goes on;
+- through an http:// proxy (CONNECT tunnels), and SOCKS5 refused for the WebSocket;
 - the happy path under valgrind shows no leak.
 
 Environment: B (build dir). Bounded waits, everything started is stopped; ends with
@@ -225,6 +226,84 @@ def test_faults(tmp):
     sim.wait(5)
 
 
+def start_proxy():
+    """A CONNECT-only HTTP proxy on loopback (what tunnels https and wss); counts tunnels."""
+    import socket
+    import threading
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    seen = []
+
+    def pump(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def serve(conn):
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 65536:
+            d = conn.recv(4096)
+            if not d:
+                return
+            head += d
+        line = head.split(b"\r\n", 1)[0].decode()
+        parts = line.split()
+        if len(parts) < 2 or parts[0] != "CONNECT":
+            conn.sendall(b"HTTP/1.1 405 Only CONNECT\r\nContent-Length: 0\r\n\r\n")
+            conn.close()
+            return
+        host, port = parts[1].rsplit(":", 1)
+        seen.append(parts[1])
+        up = socket.create_connection((host, int(port)), 5)
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        rest = head.split(b"\r\n\r\n", 1)[1]
+        if rest:
+            up.sendall(rest)
+        threading.Thread(target=pump, args=(conn, up), daemon=True).start()
+        threading.Thread(target=pump, args=(up, conn), daemon=True).start()
+
+    def accept():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return srv, seen
+
+
+def test_proxy(tmp):
+    """Connect via proxy (the seed's example): HTTP and the WebSocket through an http://
+    proxy; a SOCKS5 proxy is refused up front with the http:// alternative named."""
+    srv, seen = start_proxy()
+    sim, base, log = start_sim(tmp, "proxy", ["--replay", CORPUS])
+    proxy = "http://127.0.0.1:%d" % srv.getsockname()[1]
+    rc, out, err = tt_connect("the_host", base, "proxy=" + proxy)
+    check(rc == 0 and compare(tmp, events(out), "proxy.jsonl"),
+          "via an http:// proxy: every event (rc=%s %s)" % (rc, err[-200:]))
+    check(len(seen) >= 2, "the proxy carried the requests and the WebSocket (%d tunnels)"
+          % len(seen))
+    rc, out, err = tt_connect("the_host", base, "proxy=socks5://127.0.0.1:9")
+    check(rc == 1 and "use an http:// proxy" in err,
+          "a SOCKS5 proxy is refused for the WebSocket: %s" % err.strip()[-160:])
+    srv.close()
+    sim.terminate()
+    sim.wait(5)
+
+
 def test_valgrind(tmp):
     """The happy path under valgrind: no leak, no invalid access (plain builds only: the
     sanitizer build checks the same with ASan)."""
@@ -259,6 +338,8 @@ def main():
             test_polling(tmp)
             print("== faults", flush=True)
             test_faults(tmp)
+            print("== proxy", flush=True)
+            test_proxy(tmp)
             print("== valgrind", flush=True)
             test_valgrind(tmp)
         finally:
