@@ -6,7 +6,7 @@ Checks: every event of the replay arrives on <base>/<user>/<event> with the 1.x 
 comparator, tests/tools/compare_events.py); retained topics are there for a late subscriber and
 events are not retained; --stdout prints the contract's lines; SIGKILL makes the broker publish
 the last will `offline`; a broker restarted mid-stream at QoS 1 loses nothing the bridge
-accepted; config errors exit 78 with file:line, a hostile handle is refused; two shards split
+accepted; a dropped socket is reconnected without a duplicate event; config errors exit 78 with file:line, a hostile handle is refused; two shards split
 the streamers between them exactly.
 
 Environment: B (build dir, default build). Needs mosquitto and mosquitto_sub (make deps).
@@ -337,6 +337,33 @@ def test_shards(tmp):
           "the two shards cover every streamer exactly once")
 
 
+def test_socket_dropped(tmp):
+    """The simulator drops the socket after three frames: the bridge shows connecting, comes
+    back live on its own, and no event arrives twice."""
+    out = os.path.join(tmp, "sim-faults.out")
+    sim = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario",
+                 os.path.join(ROOT, "contrib", "sim", "scenarios", "faults.jsonl")],
+                stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    wait_for(lambda: '"listening"' in open(out).read(), 5)
+    url = json.loads(open(out).readline())["listening"]
+    cfg = write_config(tmp, "drop.ini", 1, url, ["dropper"])
+    lines_path = os.path.join(tmp, "drop.txt")
+    br = bridge(cfg, "--stdout", stdout=open(lines_path, "w"), stderr=subprocess.DEVNULL)
+
+    def states():
+        return [json.loads(l)["status"]["state"] for l in open(lines_path)
+                if '"status"' in l and '"event"' not in l]
+
+    ok = wait_for(lambda: states().count("live") >= 2, 15)
+    chats = [json.loads(l)["data"]["comment"] for l in open(lines_path)
+             if '"event":"chat"' in l]
+    check(ok and "connecting" in states()[states().index("live"):],
+          "socket dropped: connecting, then live again on its own: %s" % states())
+    check(chats == ["drop 1", "drop 2", "drop 3"], "socket dropped: no event twice: %s" % chats)
+    stop(br)
+    stop(sim)
+
+
 def main():
     for tool in ("mosquitto", "mosquitto_sub"):
         if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
@@ -350,7 +377,7 @@ def main():
             print("keeping " + tmp)
         try:
             for t in (test_events_and_retained, test_stdout, test_broker_restart,
-                      test_config_errors, test_shards):
+                      test_socket_dropped, test_config_errors, test_shards):
                 if only and only not in t.__name__:
                     continue
                 print("== " + t.__name__, flush=True)
