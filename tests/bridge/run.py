@@ -364,6 +364,102 @@ def test_socket_dropped(tmp):
     stop(sim)
 
 
+def faults_sim(tmp, name):
+    out = os.path.join(tmp, name + ".out")
+    sim = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario",
+                 os.path.join(ROOT, "contrib", "sim", "scenarios", "faults.jsonl"),
+                 "--log", os.path.join(tmp, name + ".log")],
+                stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    wait_for(lambda: '"listening"' in open(out).read(), 5)
+    return sim, json.loads(open(out).readline())["listening"]
+
+
+def stdout_lines(path):
+    out = []
+    for l in open(path):
+        try:
+            out.append(json.loads(l))
+        except ValueError:
+            pass
+    return out
+
+
+def test_rate_limit_and_relive(tmp):
+    """The sign server's 429 with Retry-After 42: status error rate_limited with retryAt 42 s
+    ahead (the next attempt waits exactly that); a stream that ends and goes live again under
+    a new room id: ended, waiting, live with the new room."""
+    sim, url = faults_sim(tmp, "rl")
+    cfg = write_config(tmp, "rl.ini", 1, url, ["rate_limited", "phoenix"])
+    with open(cfg) as f:
+        text = f.read().replace("live_check_interval = 60", "live_check_interval = 1")
+    with open(cfg, "w") as f:
+        f.write(text)
+    path = os.path.join(tmp, "rl.txt")
+    t0 = time.time() * 1000
+    br = bridge(cfg, "--stdout", stdout=open(path, "w"), stderr=subprocess.DEVNULL)
+
+    def status(user):
+        return [l["status"] for l in stdout_lines(path) if l.get("user") == user and "status" in l]
+
+    wait_for(lambda: any(s["state"] == "error" for s in status("rate_limited")), 10)
+    err = [s for s in status("rate_limited") if s["state"] == "error"]
+    check(err and err[0]["error"]["code"] == "rate_limited", "429: status error rate_limited")
+    check(err and abs(err[0]["retryAt"] - t0 - 42000) < 5000,
+          "429: the retry waits Retry-After (42 s): retryAt %s" % (err[0]["retryAt"] - t0
+                                                                   if err else None))
+    def phoenix_chats():
+        return [l["data"]["comment"] for l in stdout_lines(path)
+                if l.get("user") == "phoenix" and l.get("event") == "chat"]
+
+    ok = wait_for(lambda: [s["state"] for s in status("phoenix")].count("live") >= 2, 20)
+    wait_for(lambda: len(phoenix_chats()) >= 2, 5)
+    st = status("phoenix")
+    lives = [s for s in st if s["state"] == "live"]
+    check(ok and "ended" in [s["state"] for s in st] and "waiting" in [s["state"] for s in st],
+          "relive: live, ended, waiting, live: %s" % [s["state"] for s in st])
+    check(len(lives) >= 2 and lives[0]["roomId"] == "7390000000000000001" and
+          lives[1]["roomId"] == "7390000000000000002", "relive: the new room id is reported")
+    chats = phoenix_chats()
+    check(chats == ["first life", "second life"], "relive: each life's events once: %s" % chats)
+    stop(br)
+    stop(sim)
+
+
+def test_sighup(tmp):
+    """SIGHUP: an added streamer starts, a removed one stops and its retained topics are
+    cleared, the untouched one keeps running; a file with errors is refused."""
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = faults_sim(tmp, "hup")
+    cfg = write_config(tmp, "hup.ini", broker.port, url, ["sleepy", "ghost"])
+    sub = Sub(tmp, broker.port, "tiktok/#", "hup.txt")
+    time.sleep(0.3)
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "hup.log"), "w"))
+    has = lambda needle: any(needle in l for l in sub.lines())
+    check(wait_for(lambda: has("tiktok/ghost/status ") and has("tiktok/sleepy/status "), 10),
+          "SIGHUP: both streamers run first")
+    cfg2 = write_config(tmp, "hup.ini", broker.port, url, ["sleepy", "slowpoke"])
+    br.send_signal(signal.SIGHUP)
+    check(wait_for(lambda: has('"type":"streamer_added","user":"slowpoke"') and
+                   has('"type":"streamer_removed","user":"ghost"'), 10),
+          "SIGHUP: slowpoke added, ghost removed (bridge/event)")
+    # mosquitto_sub -v shows an empty payload as "(null)"
+    check(wait_for(lambda: "tiktok/ghost/status (null)" in sub.lines(), 10),
+          "SIGHUP: the removed streamer's retained status is cleared")
+    check(wait_for(lambda: has("tiktok/slowpoke/status "), 10), "SIGHUP: the added one runs")
+    with open(cfg2, "a") as f:
+        f.write("[mqtt]\nqos = 9\n")
+    n = len(sub.lines())
+    br.send_signal(signal.SIGHUP)
+    time.sleep(1.0)  # nothing to wait for: a refused reload publishes nothing
+    check(br.poll() is None and not any("streamer_removed" in l for l in sub.lines()[n:]),
+          "SIGHUP with a broken file: refused, the bridge runs on unchanged")
+    stop(br)
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
 def main():
     for tool in ("mosquitto", "mosquitto_sub"):
         if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
@@ -377,7 +473,8 @@ def main():
             print("keeping " + tmp)
         try:
             for t in (test_events_and_retained, test_stdout, test_broker_restart,
-                      test_socket_dropped, test_config_errors, test_shards):
+                      test_socket_dropped, test_rate_limit_and_relive, test_sighup,
+                      test_config_errors, test_shards):
                 if only and only not in t.__name__:
                     continue
                 print("== " + t.__name__, flush=True)
