@@ -23,26 +23,12 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-B = os.path.join(ROOT, os.environ.get("B", "build"))
-CORPUS = os.path.join(ROOT, "tests", "fixtures", "oracle", "v3")
-COMPARE = os.path.join(ROOT, "tests", "tools", "compare_events.py")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from itest import B, CORPUS, ROOT, check, compare, finish, kill_all, start, stop, wait_for  # noqa: E402
+
 EVENT_NAMES = {"chat", "member", "gift", "roomUser", "like", "social", "follow", "share",
                "questionNew", "linkMicBattle", "linkMicArmies", "liveIntro", "emote",
                "envelope", "subscribe", "streamEnd"}
-
-passed = failed = 0
-procs = []
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL: " + what, flush=True)
-
 
 def free_port():
     s = socket.socket()
@@ -50,34 +36,6 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-def start(cmd, **kw):
-    env = dict(os.environ)
-    for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        env.pop(k, None)
-    p = subprocess.Popen(cmd, env=env, **kw)
-    procs.append(p)
-    return p
-
-
-def wait_for(pred, timeout, step=0.05):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
-
-
-def stop(p, sig=signal.SIGTERM, timeout=10):
-    if p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 class Broker:
@@ -129,7 +87,7 @@ class Sub:
 
 
 def start_sim(tmp, rate=1000):
-    out = os.path.join(tmp, "sim-%d.out" % len(procs))
+    out = os.path.join(tmp, "sim-%d.out" % time.monotonic_ns())
     f = open(out, "w")
     p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--replay", CORPUS,
                "--rate", str(rate), "--log", os.path.join(tmp, "sim.log")], stdout=f,
@@ -186,19 +144,6 @@ def expected_count():
     for l in open(os.path.join(CORPUS, "expected.jsonl")):
         n += sum(1 for e in json.loads(l)["events"] if e["event"] in EVENT_NAMES)
     return n
-
-
-def compare(tmp, events, name):
-    path = os.path.join(tmp, name)
-    with open(path, "w") as f:
-        for e in events:
-            f.write(json.dumps(e) + "\n")
-    r = subprocess.run([sys.executable, COMPARE, "--events",
-                        os.path.join(CORPUS, "expected.jsonl"), path], capture_output=True,
-                       text=True)
-    if r.returncode:
-        print(r.stdout[-2000:])
-    return r.returncode == 0
 
 
 def test_events_and_retained(tmp):
@@ -464,8 +409,8 @@ def main():
     for tool in ("mosquitto", "mosquitto_sub"):
         if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
             print("FAIL: %s is missing (make deps installs it)" % tool)
-            print("0 passed, 1 failed")
-            return 1
+            check(False, "%s is installed" % tool)
+            return finish()
     only = os.environ.get("ONLY")
     with tempfile.TemporaryDirectory() as tmp:
         if os.environ.get("KEEP_TMP"):  # for debugging: a copy survives the run
@@ -480,12 +425,8 @@ def main():
                 print("== " + t.__name__, flush=True)
                 t(tmp)
         finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+            kill_all()
+    return finish()
 
 
 if __name__ == "__main__":

@@ -22,40 +22,18 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-B = os.path.join(ROOT, os.environ.get("B", "build"))
-CORPUS = os.path.join(ROOT, "tests", "fixtures", "oracle", "v3")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from itest import B, CORPUS, ROOT, check, clean_env, compare, finish, kill_all, start  # noqa: E402
+
 FAULTS = os.path.join(ROOT, "contrib", "sim", "scenarios", "faults.jsonl")
 EVERY = os.path.join(ROOT, "contrib", "sim", "scenarios", "every-event.jsonl")
-COMPARE = os.path.join(ROOT, "tests", "tools", "compare_events.py")
-
-passed = failed = 0
-procs = []
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL: " + what, flush=True)
-
-
-def env():
-    e = dict(os.environ)
-    for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        e.pop(k, None)
-    return e
 
 
 def start_sim(tmp, name, args):
     out = os.path.join(tmp, name + ".out")
     log = os.path.join(tmp, name + ".log")
-    p = subprocess.Popen([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0",
-                          "--log", log] + args, stdout=open(out, "w"),
-                         stderr=subprocess.STDOUT, env=env())
-    procs.append(p)
+    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--log", log]
+              + args, stdout=open(out, "w"), stderr=subprocess.STDOUT)
     end = time.time() + 5
     while time.time() < end:
         for line in open(out):
@@ -69,7 +47,7 @@ def tt_connect(handle, base, *opts, timeout=20):
     cmd = [os.path.join(B, "tt-connect"), handle, "web_base=" + base, "webcast_base=" + base,
            "sign_api_url=" + base] + list(opts)
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env())
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=clean_env())
         return r.returncode, r.stdout, r.stderr
     except subprocess.TimeoutExpired as e:  # what it printed so far still counts
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
@@ -97,19 +75,6 @@ def log_lines(path):
     except OSError:
         pass
     return out
-
-
-def compare(tmp, evs, name):
-    path = os.path.join(tmp, name)
-    with open(path, "w") as f:
-        for e in evs:
-            f.write(json.dumps(e) + "\n")
-    r = subprocess.run([sys.executable, COMPARE, "--events",
-                        os.path.join(CORPUS, "expected.jsonl"), path], capture_output=True,
-                       text=True)
-    if r.returncode:
-        print(r.stdout[-1500:])
-    return r.returncode == 0
 
 
 def test_happy_path(tmp, tls=False):
@@ -315,7 +280,7 @@ def test_valgrind(tmp):
     cmd = ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
            "--error-exitcode=99", "--quiet", os.path.join(B, "tt-connect"), "the_host",
            "web_base=" + base, "webcast_base=" + base, "sign_api_url=" + base]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env())
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=clean_env())
     check(r.returncode == 0, "valgrind: the happy path is clean (rc=%s) %s"
           % (r.returncode, r.stderr[-600:]))
     check(sum(1 for e in events(r.stdout) if e["event"] == "chat") > 100,
@@ -343,12 +308,8 @@ def main():
             print("== valgrind", flush=True)
             test_valgrind(tmp)
         finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+            kill_all()
+    return finish()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,87 @@
+"""What the integration test drivers (tests/connector, tests/bridge) share: paths, the check
+counter with its closing `N passed, N failed` line, starting processes with a clean
+environment (no proxies: libwebsockets would apply http_proxy even to loopback), bounded
+waits, and the comparison of an event stream with 1.2.3's (compare_events.py --events).
+
+SPDX-License-Identifier: MIT
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+B = os.path.join(ROOT, os.environ.get("B", "build"))
+CORPUS = os.path.join(ROOT, "tests", "fixtures", "oracle", "v3")
+COMPARE = os.path.join(ROOT, "tests", "tools", "compare_events.py")
+
+_counts = {"passed": 0, "failed": 0}
+_procs = []
+
+
+def check(cond, what):
+    _counts["passed" if cond else "failed"] += 1
+    if not cond:
+        print("FAIL: " + what, flush=True)
+
+
+def finish():
+    """Print the closing line; the exit status."""
+    print("%d passed, %d failed" % (_counts["passed"], _counts["failed"]))
+    return 1 if _counts["failed"] else 0
+
+
+def clean_env():
+    e = dict(os.environ)
+    for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        e.pop(k, None)
+    return e
+
+
+def start(cmd, **kw):
+    """A process that kill_all() ends if the test did not."""
+    p = subprocess.Popen(cmd, env=clean_env(), **kw)
+    _procs.append(p)
+    return p
+
+
+def kill_all():
+    for p in _procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def wait_for(pred, timeout, step=0.05):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+def stop(p, sig=signal.SIGTERM, timeout=10):
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def compare(tmp, events, name):
+    """events ({"event","data"} dicts, in order) equal 1.2.3's for the v3 corpus?"""
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        for e in events:
+            f.write(json.dumps(e) + "\n")
+    r = subprocess.run([sys.executable, COMPARE, "--events",
+                        os.path.join(CORPUS, "expected.jsonl"), path], capture_output=True,
+                       text=True)
+    if r.returncode:
+        print(r.stdout[-2000:])
+    return r.returncode == 0
