@@ -23,6 +23,7 @@
 #include "api.h"
 #include "bridge.h"
 #include "ha.h"
+#include "runtime.h"
 #include "xalloc.h"
 
 static volatile sig_atomic_t stop_flag, reload_flag;
@@ -126,6 +127,7 @@ struct bridge {
     int64_t started_ms, next_state_ms, next_health_ms;
     struct ha_ctx ha;
     struct bridge_api api;
+    struct runtime rt; /* streamers added / removed through the API (state_file) */
 };
 
 static struct streamer *find_streamer(struct bridge *b, const char *handle)
@@ -140,7 +142,8 @@ static struct streamer *find_streamer(struct bridge *b, const char *handle)
 
 static void start_one(struct bridge *b, const struct bridge_streamer *bs, int64_t delay_ms)
 {
-    if (!bs->owned || !bs->enabled) {
+    if (!bs->owned || !bs->enabled || runtime_is_removed(&b->rt, bs->handle) ||
+        find_streamer(b, bs->handle)) {
         return;
     }
     struct streamer *s = streamer_new(&b->out, &b->cfg, bs);
@@ -180,6 +183,43 @@ static void clear_retained(struct bridge *b, const char *topic)
         snprintf(rest, sizeof rest, "%s/%s", topic, parts[i]);
         bridge_out_publish(&b->out, rest, "", 0, 1, BRIDGE_PUB_RETAIN, 0);
     }
+    if (b->out.mqtt) {
+        bridge_ha_clear(&b->ha, topic);
+    }
+}
+
+/* Take a streamer off the running list and stop it (its retained topics stay). */
+static void stop_running(struct bridge *b, struct streamer *s)
+{
+    struct streamer **pp = &b->streamers;
+    while (*pp != s) {
+        pp = &(*pp)->next;
+    }
+    *pp = s->next;
+    s->next = NULL;
+    stop_all(s);
+}
+
+/* Stop a running streamer for good: its thread, its retained topics, its discovery. */
+static void remove_running(struct bridge *b, struct streamer *s)
+{
+    char topic[64];
+    snprintf(topic, sizeof topic, "%s", s->topic);
+    stop_running(b, s);
+    clear_retained(b, topic);
+}
+
+/* A streamer the API added: the [tiktok] defaults, its handle as topic. */
+static void start_runtime(struct bridge *b, const char *handle)
+{
+    struct bridge_streamer bs;
+    memset(&bs, 0, sizeof bs);
+    snprintf(bs.handle, sizeof bs.handle, "%s", handle);
+    bs.topic = bs.handle;
+    bs.enabled = true;
+    bs.owned = bridge_shard_owns(handle, b->cfg.bridge.shard.i, b->cfg.bridge.shard.n);
+    bs.tt = b->cfg.tiktok; /* strings borrowed: streamer_new copies what it keeps */
+    start_one(b, &bs, 0);
 }
 
 static cJSON *info_json(void *ud)
@@ -202,6 +242,15 @@ static cJSON *info_json(void *ud)
         cJSON_AddStringToObject(o, "topic", bs->topic);
         cJSON_AddBoolToObject(o, "enabled", bs->enabled);
         cJSON_AddBoolToObject(o, "owned", bs->owned);
+        cJSON_AddBoolToObject(o, "removed", runtime_is_removed(&b->rt, bs->handle));
+        cJSON_AddItemToArray(list, o);
+    }
+    for (size_t i = 0; i < b->rt.n_added; i++) { /* added through the API */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "handle", b->rt.added[i]);
+        cJSON_AddStringToObject(o, "topic", b->rt.added[i]);
+        cJSON_AddBoolToObject(o, "enabled", 1);
+        cJSON_AddBoolToObject(o, "runtime", 1);
         cJSON_AddItemToArray(list, o);
     }
     return j;
@@ -235,26 +284,61 @@ static void api_reload(void *ud)
     reload_flag = 1;
 }
 
+static const char *api_add(struct bridge *b, const char *handle)
+{
+    if (find_streamer(b, handle)) {
+        return "already followed";
+    }
+    if (!bridge_shard_owns(handle, b->cfg.bridge.shard.i, b->cfg.bridge.shard.n)) {
+        return "another shard owns this handle ([bridge] shard)";
+    }
+    runtime_note_added(&b->rt, handle, bridge_cfg_find_streamer(&b->cfg, handle) != NULL);
+    start_runtime(b, handle);
+    if (!find_streamer(b, handle)) {
+        return "cannot start it (see the log)";
+    }
+    bridge_event_simple(&b->out, "streamer_added", handle);
+    return NULL;
+}
+
+static const char *api_remove(struct bridge *b, const char *handle)
+{
+    struct streamer *s = find_streamer(b, handle);
+    if (!s) {
+        return "not followed";
+    }
+    runtime_note_removed(&b->rt, handle, bridge_cfg_find_streamer(&b->cfg, handle) != NULL);
+    remove_running(b, s);
+    bridge_event_simple(&b->out, "streamer_removed", handle);
+    return NULL;
+}
+
 static const char *api_streamer(void *ud, const char *cmd, const char *user, const cJSON *req)
 {
     struct bridge *b = ud;
     char handle[BRIDGE_HANDLE_SIZE];
-    const char *why = NULL;
+    const char *why = NULL, *err;
     (void)req;
     if (bridge_handle_normalize(user, handle, sizeof handle, &why)) {
         return why ? why : "invalid handle";
     }
-    if (strcmp(cmd, "reconnect")) {
-        return "add_streamer and remove_streamer are not available yet: edit the config and "
-               "send reload (or SIGHUP)";
-    }
-    for (struct streamer *s = b->streamers; s; s = s->next) {
-        if (!strcmp(s->cfg.handle, handle)) {
-            tt_client_stop(s->client); /* its thread reconnects after the shortest backoff */
-            return NULL;
+    if (!strcmp(cmd, "reconnect")) {
+        struct streamer *s = find_streamer(b, handle);
+        if (!s) {
+            return "not followed";
         }
+        tt_client_stop(s->client); /* its thread reconnects after the shortest backoff */
+        return NULL;
     }
-    return "no such running streamer";
+    err = !strcmp(cmd, "add_streamer") ? api_add(b, handle) : api_remove(b, handle);
+    if (!err && runtime_save(&b->rt)) {
+        LOG_ERR(NULL, "cannot write %s: the change lasts until a restart", b->rt.path);
+    }
+    if (!err) {
+        publish_info(b);
+        publish_discovery(b);
+    }
+    return err;
 }
 
 static void on_mqtt_msg(const char *topic, const char *payload, size_t len, void *ud)
@@ -332,28 +416,18 @@ static void apply_diff(struct bridge *b, const struct bridge_cfg_diff *d)
 {
     for (size_t i = 0; i < d->n_streamers; i++) {
         const struct bridge_cfg_streamer_diff *sd = &d->streamers[i];
-        struct streamer *s = find_streamer(b, sd->handle), **pp;
+        struct streamer *s = find_streamer(b, sd->handle);
         if (sd->change == BRIDGE_CFG_UNCHANGED) {
             continue;
         }
         if (s) { /* removed or changed: stop the running one first */
-            for (pp = &b->streamers; *pp != s; pp = &(*pp)->next) {
-            }
-            *pp = s->next;
-            s->next = NULL;
             if (sd->change == BRIDGE_CFG_REMOVED || strcmp(s->topic, sd->after->topic)) {
-                char topic[64];
-                snprintf(topic, sizeof topic, "%s", s->topic);
-                stop_all(s);
-                clear_retained(b, topic);
+                remove_running(b, s);
             } else {
-                stop_all(s);
+                stop_running(b, s); /* restarted below with its new settings */
             }
             if (sd->change == BRIDGE_CFG_REMOVED) {
                 bridge_event_simple(&b->out, "streamer_removed", sd->handle);
-                if (b->out.mqtt) {
-                    bridge_ha_clear(&b->ha, sd->before->topic);
-                }
             }
         }
         if (sd->after) {
@@ -497,8 +571,14 @@ int main(int argc, char **argv)
     LOG_INFO(NULL, "tiktok2mqtt %s: %zu streamers, %s", BRIDGE_VERSION, b.cfg.n_streamers,
              a.to_stdout ? "output on stdout" : b.cfg.mqtt.uri);
     publish_info(&b);
+    if (runtime_load(&b.rt, b.cfg.bridge.state_file)) {
+        LOG_WARN(NULL, "%s is not valid JSON: run-time changes start afresh", b.rt.path);
+    }
     for (size_t i = 0; i < b.cfg.n_streamers; i++) {
         start_one(&b, &b.cfg.streamers[i], (int64_t)i * 200); /* staggered starts */
+    }
+    for (size_t i = 0; i < b.rt.n_added; i++) {
+        start_runtime(&b, b.rt.added[i]);
     }
     publish_discovery(&b);
     run(&b, a.config);
@@ -506,6 +586,7 @@ int main(int argc, char **argv)
     stop_all(b.streamers);
     b.streamers = NULL;
     bridge_mqtt_free(b.out.mqtt, 3000);
+    runtime_free(&b.rt);
     bridge_cfg_free(&b.cfg);
     tt_global_cleanup();
     return 0;

@@ -405,6 +405,63 @@ def test_sighup(tmp):
     broker.down()
 
 
+def pub(port, topic, payload):
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", topic,
+                    "-m", payload], timeout=10)
+
+
+def test_runtime_api(tmp):
+    """The runtime API adds and removes streamers, answers with the transaction, and the
+    changes persist in state_file across a restart."""
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = faults_sim(tmp, "api")
+    state = os.path.join(tmp, "api.state")
+    cfg = write_config(tmp, "api.ini", broker.port, url, ["sleepy"],
+                       extra="")
+    with open(cfg) as f:
+        text = f.read().replace("[mqtt]", "[bridge]\nstate_file = %s\n[mqtt]" % state, 1)
+    with open(cfg, "w") as f:
+        f.write(text)
+    sub = Sub(tmp, broker.port, "tiktok/#", "api.txt")
+    time.sleep(0.3)
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "api.log"), "w"))
+    has = lambda needle, lines=None: any(needle in l for l in (lines or sub.lines()))
+    wait_for(lambda: has("tiktok/sleepy/status "), 10)
+    pub(broker.port, "tiktok/bridge/request/add_streamer",
+        '{"user":"@SlowPoke","transaction":"t1"}')
+    check(wait_for(lambda: has('tiktok/bridge/response/add_streamer {"status":"ok"') and
+                   has('"transaction":"t1"'), 10), "API: add_streamer answers ok with its transaction")
+    check(wait_for(lambda: has("tiktok/slowpoke/status "), 10), "API: the added streamer runs")
+    pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"slowpoke"}')
+    check(wait_for(lambda: has('"status":"error","error":"already followed"'), 10),
+          "API: adding it twice is an error")
+    pub(broker.port, "tiktok/bridge/request/remove_streamer", '{"user":"sleepy"}')
+    check(wait_for(lambda: "tiktok/sleepy/status (null)" in sub.lines(), 10),
+          "API: remove_streamer clears its retained status")
+    pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"a/b"}')
+    check(wait_for(lambda: has('tiktok/bridge/response/add_streamer {"status":"error"'), 10),
+          "API: a hostile handle is refused")
+    stop(br)
+    try:
+        saved = json.load(open(state))
+    except (OSError, ValueError):
+        saved = {}
+    check(saved == {"added": ["slowpoke"], "removed": ["sleepy"]},
+          "API: the changes are in state_file: %s" % saved)
+    n = len(sub.lines())
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "api2.log"), "w"))
+    check(wait_for(lambda: has("tiktok/slowpoke/status ", sub.lines()[n:]), 10),
+          "API: after a restart the added streamer runs again")
+    time.sleep(1.0)  # nothing to wait for: the removed one must stay silent
+    check(not has("tiktok/sleepy/status {", sub.lines()[n:]),
+          "API: after a restart the removed streamer stays removed")
+    stop(br)
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
 def main():
     for tool in ("mosquitto", "mosquitto_sub"):
         if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
@@ -419,6 +476,7 @@ def main():
         try:
             for t in (test_events_and_retained, test_stdout, test_broker_restart,
                       test_socket_dropped, test_rate_limit_and_relive, test_sighup,
+                      test_runtime_api,
                       test_config_errors, test_shards):
                 if only and only not in t.__name__:
                     continue
