@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 
 BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/streamer.c bridge/notices.c bridge/out.c \
-	bridge/log.c bridge/xalloc.c bridge/ha.c bridge/api.c bridge/runtime.c
+	bridge/log.c bridge/xalloc.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c
 BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(B)/obj/%.o)
 PAHO_LIBS := -lpaho-mqtt3as
 

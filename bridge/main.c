@@ -23,6 +23,7 @@
 #include "api.h"
 #include "bridge.h"
 #include "ha.h"
+#include "probe.h"
 #include "runtime.h"
 #include "xalloc.h"
 
@@ -43,12 +44,13 @@ static void on_hup(int sig)
 struct args {
     const char *config;
     int check, print, to_stdout, verbosity;
+    const char *probe;
 };
 
 static int usage(int code)
 {
     fputs("usage: tiktok2mqtt -c FILE [--stdout] [-v|-q]\n"
-          "       tiktok2mqtt -c FILE --check-config | --print-config\n"
+          "       tiktok2mqtt -c FILE --check-config | --print-config | --probe HANDLE\n"
           "       tiktok2mqtt --version\n",
           code ? stderr : stdout);
     return code;
@@ -57,13 +59,10 @@ static int usage(int code)
 static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option longs[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "check-config", no_argument, NULL, 'C' },
-        { "print-config", no_argument, NULL, 'P' },
-        { "stdout", no_argument, NULL, 'S' },
-        { "version", no_argument, NULL, 'V' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "config", required_argument, NULL, 'c' }, { "check-config", no_argument, NULL, 'C' },
+        { "print-config", no_argument, NULL, 'P' }, { "stdout", no_argument, NULL, 'S' },
+        { "probe", required_argument, NULL, 'R' },  { "version", no_argument, NULL, 'V' },
+        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
     };
     int ch;
     memset(a, 0, sizeof *a);
@@ -80,6 +79,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'S':
             a->to_stdout = 1;
+            break;
+        case 'R':
+            a->probe = optarg;
             break;
         case 'v':
             a->verbosity++;
@@ -551,6 +553,13 @@ int main(int argc, char **argv)
         }
         bridge_cfg_free(&b.cfg);
         return 0;
+    }
+    if (a.probe) {
+        unsetenv("https_proxy");
+        rc = tt_global_init() ? 69 : bridge_probe(&b.cfg, a.probe, 5);
+        bridge_cfg_free(&b.cfg);
+        tt_global_cleanup();
+        return rc;
     }
     bridge_log_level = (int)b.cfg.bridge.log_level + a.verbosity;
     bridge_log_level = bridge_log_level < 0 ? 0 : bridge_log_level > 4 ? 4 : bridge_log_level;

@@ -462,6 +462,29 @@ def test_runtime_api(tmp):
     broker.down()
 
 
+def test_probe(tmp):
+    """--probe: each step with its outcome, the fix for the failing one, exit 0 only when
+    events flowed."""
+    sim, url = faults_sim(tmp, "probe")
+    cfg = write_config(tmp, "probe.ini", 1, url, [])
+    exe = os.path.join(B, "tiktok2mqtt")
+    r = subprocess.run([exe, "-c", cfg, "--probe", "rate_limited"], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 1 and "sign server   FAIL" in r.stdout and "retry after 42s" in r.stdout
+          and "try: " in r.stdout, "--probe names the failing step and the fix:\n" + r.stdout)
+    r = subprocess.run([exe, "-c", cfg, "--probe", "ghost"], capture_output=True, text=True,
+                       timeout=60)
+    check(r.returncode == 1 and "room          FAIL" in r.stdout, "--probe: a missing user")
+    stop(sim)
+    sim, url = start_sim(tmp)
+    cfg = write_config(tmp, "probe2.ini", 1, url, [])
+    r = subprocess.run([exe, "-c", cfg, "--probe", "the_host"], capture_output=True, text=True,
+                       timeout=60)
+    check(r.returncode == 0 and "websocket     ok" in r.stdout and "events        ok" in r.stdout,
+          "--probe: a live room, every step ok:\n" + r.stdout)
+    stop(sim)
+
+
 def main():
     for tool in ("mosquitto", "mosquitto_sub"):
         if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
@@ -476,7 +499,7 @@ def main():
         try:
             for t in (test_events_and_retained, test_stdout, test_broker_restart,
                       test_socket_dropped, test_rate_limit_and_relive, test_sighup,
-                      test_runtime_api,
+                      test_runtime_api, test_probe,
                       test_config_errors, test_shards):
                 if only and only not in t.__name__:
                     continue

@@ -1,0 +1,139 @@
+/** @file probe.c
+ * `tiktok2mqtt -c FILE --probe HANDLE`: a diagnosis a user can paste into a bug report. Each
+ * step of a connection with its outcome and, when it failed, the fix to try: the room, whether
+ * it is live, the sign server (reachable, key accepted, rate limit), the WebSocket handshake,
+ * and the first events. Uses the streamer's effective [tiktok] settings (or the defaults);
+ * never prints a secret. Exit 0 when events flowed, 1 otherwise.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "bridge.h"
+#include "probe.h"
+
+struct probe {
+    int events, connected, upgraded;
+};
+
+static void on_event(const struct tt_event *ev, void *ud)
+{
+    struct probe *p = ud;
+    if (ev->type == TT_EV_CONNECTED) {
+        p->connected = 1;
+        p->upgraded = strstr(ev->json, "\"upgradedToWebsocket\":true") != NULL;
+    } else if (ev->type < TT_EV_RAW_DATA && ev->type != TT_EV_NONE) {
+        p->events++;
+    }
+}
+
+static void step(const char *name, int ok, const char *outcome, const char *fix)
+{
+    printf("  %-13s %s %s\n", name, ok ? "ok  " : "FAIL", outcome);
+    if (!ok && fix) {
+        printf("  %-13s      try: %s\n", "", fix);
+    }
+}
+
+/* Which step an error belongs to, and what to try. */
+static const char *fix_for(enum tt_err e)
+{
+    switch (e) {
+    case TT_ERR_NOT_FOUND:
+        return "check the handle: it is the name in tiktok.com/@NAME";
+    case TT_ERR_OFFLINE:
+        return "nothing is wrong: the streamer is not live now (the bridge waits)";
+    case TT_ERR_AGE_RESTRICTED:
+        return "an 18+ room: set session_id_file (a logged-in session)";
+    case TT_ERR_BLOCKED:
+        return "TikTok blocks this IP or region: another network, or a proxy";
+    case TT_ERR_RATE_LIMITED:
+        return "wait the Retry-After shown, or get an API key (sign_api_key_file)";
+    case TT_ERR_SIGN_REFUSED:
+        return "check sign_api_key_file (or TIKTOK2MQTT_SIGN_API_KEY) and your plan";
+    case TT_ERR_SIGN:
+        return "check sign_api_url and that the sign server is reachable";
+    case TT_ERR_NO_CURSOR:
+        return "the signature was rejected: retry later, or try another sign_flow";
+    case TT_ERR_WS_REFUSED:
+        return "usually stale connection data: retry; if it persists, report it";
+    case TT_ERR_UNSUPPORTED:
+        return "use an http:// proxy for the WebSocket";
+    case TT_ERR_TIMEOUT:
+        return "check the network, or raise request_timeout_ms / websocket_timeout_ms";
+    default:
+        return "run with -v and report the lines above";
+    }
+}
+
+static void options_for(const struct bridge_tiktok *t, struct tt_options *o)
+{
+    tt_options_init(o);
+    o->enable_extended_gift_info = t->enable_extended_gift_info;
+    o->enable_websocket_upgrade = t->enable_websocket_upgrade;
+    o->request_timeout_ms = (unsigned)t->request_timeout_ms;
+    o->websocket_timeout_ms = (unsigned)t->websocket_timeout_ms;
+    o->proxy = t->proxy;
+    o->sign_flow = (enum tt_sign_flow)t->sign_flow;
+    o->sign_api_url = t->sign_api_url;
+    o->sign_api_key = t->sign_api_key_file.value;
+    o->session_id = t->session_id_file.value;
+    o->web_base = t->web_base;
+    o->webcast_base = t->webcast_base;
+    o->ca_file = t->ca_file;
+    o->allow_insecure = t->allow_insecure;
+}
+
+int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
+{
+    const struct bridge_streamer *bs = bridge_cfg_find_streamer(cfg, handle);
+    const struct bridge_tiktok *t = bs ? &bs->tt : &cfg->tiktok;
+    struct tt_options o;
+    struct probe p = { 0 };
+    tt_client *c;
+    char *info = NULL, msg[640];
+    options_for(t, &o);
+    printf("probe @%s (%s settings; sign flow %s, sign server %s, API key %s)\n", handle,
+           bs ? "its" : "the [tiktok]",
+           t->sign_flow == 1 ? "legacy"
+           : t->sign_flow    ? "session"
+                             : "euler",
+           t->sign_api_url, o.sign_api_key ? "set" : "not set");
+    if (tt_client_new(&c, handle, &o, on_event, &p)) {
+        step("handle", 0, "not a TikTok handle", "letters, digits, '_' and '.'");
+        return 1;
+    }
+    enum tt_err rc = tt_client_room_info(c, &info);
+    struct tt_state st;
+    tt_client_state(c, &st);
+    step("room", st.room_id[0] != 0, st.room_id[0] ? st.room_id : tt_client_errmsg(c), fix_for(rc));
+    if (st.room_id[0]) {
+        step("live", !rc, rc ? tt_client_errmsg(c) : "yes", fix_for(rc));
+    }
+    tt_free(info);
+    if (!rc) {
+        rc = tt_client_connect(c);
+        snprintf(msg, sizeof msg, "%s", rc ? tt_client_errmsg(c) : "connection data received");
+        int sign_failed = rc == TT_ERR_RATE_LIMITED || rc == TT_ERR_SIGN_REFUSED ||
+                          rc == TT_ERR_SIGN || rc == TT_ERR_NO_CURSOR;
+        step("sign server", !sign_failed,
+             sign_failed      ? msg
+             : o.sign_api_key ? "answered, API key accepted"
+                              : "answered (anonymous: set an API key for higher limits)",
+             fix_for(rc));
+        if (!sign_failed) {
+            step("websocket", !rc, rc ? msg : p.upgraded ? "connected" : "polling", fix_for(rc));
+        }
+    }
+    if (!rc) {
+        time_t end = time(NULL) + seconds;
+        while (time(NULL) < end && tt_client_service(c, 250) == TT_OK) {
+        }
+        snprintf(msg, sizeof msg, "%d in %d s", p.events, seconds);
+        step("events", p.events > 0, msg, "a quiet room, or run longer; the stream is connected");
+    }
+    tt_client_free(c);
+    return !rc && p.events > 0 ? 0 : 1;
+}
