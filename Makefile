@@ -61,7 +61,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 GEN_C := $(B)/gen/webcast.pb.c
 GEN_H := $(B)/gen/webcast.pb.h
 
-.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode clean install demo
+.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode bench-bridge clean install demo
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(TOOLS) $(UNIT_BINS) $(B)/fuzz_replay
@@ -136,6 +136,9 @@ fuzz: fuzz-build
 
 bench-decode: all $(B)/bench-inflate
 	$(Q)B=$(B) python3 tools/bench_decode.py --write
+
+bench-bridge: all
+	$(Q)B=$(B) python3 tools/bench_bridge.py --write
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include

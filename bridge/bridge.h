@@ -43,7 +43,8 @@ struct bridge_out {
     pthread_mutex_t stdout_lock;
     char base[256];
     int qos;
-    atomic_int raw; /* [bridge] raw: publish unknown message types */
+    atomic_int raw;    /* [bridge] raw: publish unknown message types */
+    atomic_int urgent; /* a streamer's state must go out now (a stream started or ended) */
 };
 
 /** `<base>/<rest>` with `payload`; with --stdout only events and status lines are printed. */

@@ -167,6 +167,7 @@ static int control_event(struct streamer *s, const struct tt_event *ev)
         memset(&s->totals, 0, sizeof s->totals); /* totals are per live */
         s->totals.live = 1;
         s->totals_dirty = 2; /* published at once: a stream start */
+        atomic_store(&s->out->urgent, 1);
         pthread_mutex_unlock(&s->lock);
         publish_availability(s, 1);
         set_state(s, "live", TT_OK, NULL, 0);
@@ -203,6 +204,7 @@ static void on_event(const struct tt_event *ev, void *ud)
     if (ev->type == TT_EV_STREAM_END) {
         s->totals.live = 0;
         s->totals_dirty = 2;
+        atomic_store(&s->out->urgent, 1);
     }
     pthread_mutex_unlock(&s->lock);
     if (ev->type == TT_EV_RAW_DATA) {
@@ -313,7 +315,9 @@ static int64_t run_live(struct streamer *s, unsigned *attempt)
     const struct bridge_tiktok *t = &s->cfg.tt;
     enum tt_err rc;
     *attempt = 0;
-    while ((rc = tt_client_service(s->client, 500)) == TT_OK) {
+    /* long turns: a stop request or the stream's end ends one at once, so the thread only
+     * wakes for its heartbeat (1,000 idle streamers measured 13 % of a core at 500 ms) */
+    while ((rc = tt_client_service(s->client, 10000)) == TT_OK) {
     }
     if (atomic_load(&s->stop)) {
         return 0;
@@ -374,7 +378,14 @@ struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *c
 
 int streamer_start(struct streamer *s)
 {
-    if (pthread_create(&s->thread, NULL, thread_main, s)) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    /* 256 KiB is plenty (the deepest path is a decode); 8 MiB each would reserve 8 GiB of
+     * address space for a thousand streamers */
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    int rc = pthread_create(&s->thread, &attr, thread_main, s);
+    pthread_attr_destroy(&attr);
+    if (rc) {
         return -1;
     }
     s->started = 1;

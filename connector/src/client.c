@@ -487,6 +487,7 @@ enum tt_err tt_client_connect(tt_client *c)
     }
     tt_decode_fetch_result(c->dec, c->fetch.p, c->fetch.len, NULL,
                            c->o.process_initial_data ? tt__client_on_event : remember_only, c);
+    tt__buf_free(&c->fetch); /* its data is taken: no need to hold the body while connected */
     c->connected = 1;
     emit_connected(c);
     return TT_OK;

@@ -288,7 +288,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static const struct lws_protocols protocols[] = {
-    { "tt-push", callback, 0, 65536, 0, NULL, 0 }, { NULL, NULL, 0, 0, 0, NULL, 0 } /* terminator */
+    /* rx buffer 0: lws's default (4 KiB); messages are reassembled in w->rx, so a
+     * per-connection 64 KiB buffer would only cost memory (a thousand connections: 64 MiB) */
+    { "tt-push", callback, 0, 0, 0, NULL, 0 },
+    { NULL, NULL, 0, 0, 0, NULL, 0 } /* terminator */
 };
 
 /* ---- URL ---- */

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""make bench-bridge: tiktok2mqtt following STREAMERS live but quiet rooms (the simulator's
+load mode at 0 events/s), with a real mosquitto: once every streamer is live, the daemon's
+RSS and its CPU use over IDLE_S seconds (from /proc). The goal set for it: 1,000 streamers
+within 200 MiB RSS and 2 % of a core while idle. Writes the figures section of
+docs/PERFORMANCE.md with --write.
+
+Environment: STREAMERS (1000), IDLE_S (30), B (build).
+
+SPDX-License-Identifier: MIT
+"""
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tools"))
+from itest import B, ROOT, kill_all, start, stop, wait_for  # noqa: E402
+
+N = int(os.environ.get("STREAMERS", "1000"))
+IDLE_S = int(os.environ.get("IDLE_S", "30"))
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def cpu_s(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / CLK
+
+
+def rss_mib(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="bench-bridge-")
+    port = free_port()
+    with open(os.path.join(tmp, "m.conf"), "w") as f:
+        f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)
+    start(["mosquitto", "-c", os.path.join(tmp, "m.conf")], stdout=subprocess.DEVNULL,
+          stderr=subprocess.DEVNULL)
+    scen = os.path.join(tmp, "load.jsonl")
+    with open(scen, "w") as f:
+        f.write(json.dumps({"kind": "load", "rooms": N, "rate": 0, "seconds": 0}) + "\n")
+    out = os.path.join(tmp, "sim.out")
+    start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario", scen,
+           "--max-conns", str(N * 2 + 100)], stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    wait_for(lambda: '"listening"' in open(out).read(), 10)
+    url = json.loads(open(out).readline())["listening"]
+    cfg = os.path.join(tmp, "b.ini")
+    with open(cfg, "w") as f:
+        f.write("[bridge]\nhealth_interval = 3600\n[mqtt]\nuri = tcp://127.0.0.1:%d\n" % port)
+        f.write("[homeassistant]\nenabled = false\n")
+        f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\nsign_api_url = %s\n"
+                % (url, url, url))
+        f.write("enable_extended_gift_info = false\n")
+        for i in range(1, N + 1):
+            f.write("[streamer:load%05d]\n" % i)
+    log = os.path.join(tmp, "bridge.log")
+    br = start([os.path.join(B, "tiktok2mqtt"), "-c", cfg], stderr=open(log, "w"))
+    t0 = time.time()
+    live = lambda: open(log).read().count(": live")
+    ok = wait_for(lambda: live() >= N, N * 0.05 + 120, step=1)
+    ramp = time.time() - t0
+    time.sleep(5)  # let the last connections settle
+    c0, w0 = cpu_s(br.pid), time.time()
+    time.sleep(IDLE_S)
+    cpu = (cpu_s(br.pid) - c0) / (time.time() - w0) * 100
+    rss = rss_mib(br.pid)
+    threads = len(os.listdir("/proc/%d/task" % br.pid))
+    stop(br)
+    kill_all()
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    text = "\n".join([
+        f"Measured {now} by `make bench-bridge` (STREAMERS={N}, IDLE_S={IDLE_S}).",
+        "",
+        "| what | measured | goal |",
+        "|---|---|---|",
+        f"| streamers live | {live()} of {N} ({'all' if ok else 'NOT all'}) in {ramp:.0f} s "
+        f"(starts are staggered, 20 a second) | {N} |",
+        f"| RSS of tiktok2mqtt, all live | {rss:.0f} MiB | at most 200 MiB |",
+        f"| CPU while idle ({IDLE_S} s, heartbeats only) | {cpu:.2f} % of a core | at most 2 % |",
+        f"| threads | {threads} | one per streamer, plus main and paho's |",
+    ])
+    print(text)
+    if "--write" in sys.argv:
+        path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
+        doc = open(path).read()
+        a, b = "<!-- bench-bridge:begin -->", "<!-- bench-bridge:end -->"
+        doc = doc[:doc.index(a) + len(a)] + "\n" + text + "\n" + doc[doc.index(b):]
+        open(path, "w").write(doc)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
