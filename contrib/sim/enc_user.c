@@ -56,8 +56,14 @@ const struct sim_user *enc_user_at(struct enc *e, uint32_t i)
 
 int64_t enc_next_msg_id(struct sim *s)
 {
-    /* increasing with small random gaps, like TikTok's ids: unique within this process */
-    s->next_msg_id += 1 + (int64_t)(sim_rand(&s->rng) % 977);
+    uint64_t h = (uint64_t)s->next_msg_id;
+
+    if (s->fixed_msg_id != 0)
+        return s->fixed_msg_id;
+    /* increasing with small random gaps, like TikTok's ids: unique within this process. The
+       gap depends on the previous id only, so the n-th message of a run always gets the same id
+       however the messages were batched into frames (a poller and a WebSocket agree). */
+    s->next_msg_id += 1 + (int64_t)(sim_rand(&h) % 977);
     return s->next_msg_id;
 }
 

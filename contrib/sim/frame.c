@@ -162,9 +162,17 @@ int gzip_bytes(struct sim *s, const unsigned char *in, size_t n, unsigned char *
     return 0;
 }
 
+/* "<ms>_<room id>_<seq>_1_0_0": seq counts the session's messages up to this answer, which is
+   where a polling im/fetch that sends the cursor back goes on (pages.c). */
+static char *cursor_at(struct sim *s, struct room *r, uint64_t seq)
+{
+    return scratch_str(s, "%" PRId64 "_%" PRId64 "_%" PRIu64 "_1_0_0", sim_wall_ms(),
+                       room_cur_id(r), seq);
+}
+
 static char *cursor_str(struct sim *s, struct room *r)
 {
-    return scratch_str(s, "%" PRId64 "_%" PRId64 "_1_1_0_0", sim_wall_ms(), room_cur_id(r));
+    return cursor_at(s, r, r->poll_seq);
 }
 
 static char *internal_ext(struct sim *s, struct room *r)
@@ -362,23 +370,25 @@ static TikTok_ProtoMessageFetchResult_RouteParamsEntry *route_params(struct sim 
     return p;
 }
 
-/* The body of im/fetch and of the sign server's connect: cursor, internalExt, the push server
-   and its route params, and the backlog. Heap-allocated (caller frees). */
-unsigned char *fetch_result(struct sim *s, struct room *r, bool initial, size_t *len)
+/* The stable msgId of backlog event i: the same in every answer, so a client that deduplicates
+   by msgId sees each backlog message once; below the live ids (main.c), so never one of them. */
+static int64_t backlog_msg_id(const struct room *r, uint32_t i)
+{
+    return 7290000000000000000 + (room_cur_id(r) % 1000000000) * 10000 + (int64_t)(i % 10000);
+}
+
+/* A fetch result: cursor (at seq), internalExt, the push server and its route params, and the
+   messages m. Heap-allocated (caller frees); resets the scratch arena. */
+static unsigned char *fetch_body(struct sim *s, struct room *r, const struct msg_out *m, size_t n,
+                                 uint64_t seq, bool initial, size_t *len)
 {
     TikTok_ProtoMessageFetchResult res = TikTok_ProtoMessageFetchResult_init_zero;
-    const struct session *ss = &r->sess[r->cur];
-    struct msg_out m[64];
-    size_t n = 0;
     unsigned char *body = NULL;
 
-    for (uint32_t i = 0; i < ss->n_ev && n < 64; i++)
-        if ((ss->ev[i].flags & EVF_BACKLOG) && enc_event(s, r, &ss->ev[i], &m[n]) == 0)
-            n++;
     res.messages = base_messages(s, m, n);
     res.messages_count = res.messages ? (pb_size_t)n : 0;
     if (!r->f.no_cursor)
-        res.cursor = cursor_str(s, r);
+        res.cursor = cursor_at(s, r, seq);
     res.has_fetchInterval = true;
     res.fetchInterval = 1000;
     res.has_now = true;
@@ -396,8 +406,9 @@ unsigned char *fetch_result(struct sim *s, struct room *r, bool initial, size_t 
     res.isFirst = initial;
     if (res.internalExt != NULL)
         body = encode_alloc(&TikTok_ProtoMessageFetchResult_msg, &res, len, false);
-    /* the backlog as a push frame in the dump, so that the oracle's decode.js sees it */
-    if (body != NULL && n > 0 && s->dump_dir != NULL) {
+    /* the backlog as a push frame in the dump, so that the oracle's decode.js sees it (polls
+       answer messages whose frames are in the dump already) */
+    if (body != NULL && n > 0 && initial && s->dump_dir != NULL) {
         struct frame *f = push_frame(s, r, "msg", body, *len, false, "", "");
 
         if (f != NULL)
@@ -406,6 +417,36 @@ unsigned char *fetch_result(struct sim *s, struct room *r, bool initial, size_t 
     }
     arena_reset(&s->scratch);
     return body;
+}
+
+/* The body of im/fetch and of the sign server's connect: the backlog, and a cursor at the
+   session's last message. */
+unsigned char *fetch_result(struct sim *s, struct room *r, bool initial, size_t *len)
+{
+    const struct session *ss = &r->sess[r->cur];
+    struct msg_out m[POLL_MAX];
+    size_t n = 0;
+
+    for (uint32_t i = 0; i < ss->n_ev && n < POLL_MAX; i++) {
+        if (!(ss->ev[i].flags & EVF_BACKLOG))
+            continue;
+        s->fixed_msg_id = backlog_msg_id(r, i);
+        if (enc_event(s, r, &ss->ev[i], &m[n]) == 0)
+            n++;
+        s->fixed_msg_id = 0;
+    }
+    return fetch_body(s, r, m, n, r->poll_seq, initial, len);
+}
+
+/* The answer to a polling im/fetch whose cursor was at `after`: the messages emitted since (at
+   most POLL_MAX; the next poll gets the rest), and a cursor at the last of them. */
+unsigned char *fetch_poll(struct sim *s, struct room *r, uint64_t after, size_t *len)
+{
+    struct msg_out m[POLL_MAX];
+    uint64_t seq;
+    size_t n = room_poll_since(r, after, m, POLL_MAX, &seq);
+
+    return fetch_body(s, r, m, n, seq, false, len);
 }
 
 /* ---- what clients send ---- */

@@ -312,6 +312,7 @@ static void sim_free(struct sim *s)
         for (uint32_t k = 0; r->ring != NULL && k < r->ring_cap; k++)
             frame_unref(r->ring[k]);
         free(r->ring);
+        room_poll_free(r);
         if (r->rp != NULL)
             replay_free(r->rp);
     }

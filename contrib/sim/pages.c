@@ -388,12 +388,36 @@ static bool signed_request(struct lws *wsi, const struct query *q)
     return false;
 }
 
+/* A cursor this room issued in its current session ("<ms>_<room id>_<seq>_..."): its seq. */
+static bool our_cursor(const struct room *r, const char *cur, uint64_t *seq)
+{
+    char *e;
+    unsigned long long v;
+
+    if (cur == NULL || *cur == '\0' || r->rp != NULL)
+        return false; /* a replay has no message numbers: no polling */
+    if (r->state != ROOM_LIVE && r->state != ROOM_ENDED)
+        return false;
+    (void)strtoll(cur, &e, 10);
+    if (*e != '_' || strtoll(e + 1, &e, 10) != room_cur_id(r) || *e != '_')
+        return false;
+    v = strtoull(e + 1, &e, 10);
+    if (*e != '_' || v > r->poll_seq)
+        return false;
+    *seq = v;
+    return true;
+}
+
+/* Without a cursor of this room: the backlog and a cursor (a 1.x client's first fetch). With
+   one: request polling, the messages emitted since that cursor. Only the first fetch is
+   signed; a poll still gets what is left after the stream ended (the end message). */
 static void im_fetch(struct sim *s, struct lws *wsi, const struct query *q, struct reply *rp)
 {
     uint32_t sess;
     struct room *r = room_param(s, q, "room_id", &sess);
     unsigned char *body;
     size_t len = 0;
+    uint64_t after = 0;
 
     rp->room = r ? r->handle : NULL;
     if (r != NULL && r->f.fetch_status != 0) {
@@ -410,10 +434,22 @@ static void im_fetch(struct sim *s, struct lws *wsi, const struct query *q, stru
     }
     rp->status = 200;
     rp->ctype = "application/protobuf";
+    if (r != NULL && our_cursor(r, query_get(q, "cursor"), &after)) {
+        room_poll_open(r);
+        room_session_start(s, r); /* a poller starts the timeline, as a WebSocket does */
+        body = fetch_poll(s, r, after, &len);
+        if (body != NULL)
+            sbuf_add(&rp->body, body, len);
+        free(body);
+        return;
+    }
     if (r == NULL || (s->require_signature && !signed_request(wsi, q)))
         return; /* empty body: a fetch result without a cursor */
     if (r->state != ROOM_LIVE)
         return;
+    if (r->rp == NULL && !r->load)
+        room_poll_open(r); /* from now on the room keeps its messages for a poll (load rooms:
+                              from their first poll, not to cost every WebSocket client) */
     body = fetch_result(s, r, true, &len);
     if (body != NULL)
         sbuf_add(&rp->body, body, len);

@@ -10,6 +10,12 @@
  * (backpressure) rather than losing frames: the simulator is a test peer and must send each
  * frame exactly once.
  *
+ * Clients without a WebSocket poll im/fetch with the cursor of their last answer (pages.c). The
+ * session's messages are numbered from 1 (the cursor carries the number), and once a room has
+ * been fetched its last POLL_RING messages are kept so that a poll can answer those after its
+ * cursor: the same messages, msgIds and order a WebSocket client gets. A polling fetch starts
+ * the session like a WebSocket does; pollers never hold a room back.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <inttypes.h>
@@ -146,6 +152,84 @@ struct frame *room_frame_at(const struct room *r, uint64_t seq, uint64_t *first)
     return r->ring[seq % r->ring_cap];
 }
 
+/* ---- what polling clients read: the messages of the session, numbered from 1 ---- */
+
+int room_poll_open(struct room *r)
+{
+    if (r->poll == NULL)
+        r->poll = calloc(POLL_RING, sizeof(*r->poll));
+    return r->poll != NULL ? 0 : -1;
+}
+
+static void poll_clear(struct room *r)
+{
+    for (uint32_t i = 0; r->poll != NULL && i < POLL_RING; i++) {
+        free(r->poll[i]);
+        r->poll[i] = NULL;
+    }
+    r->poll_seq = 0;
+}
+
+void room_poll_free(struct room *r)
+{
+    poll_clear(r);
+    free(r->poll);
+    r->poll = NULL;
+}
+
+/* Numbers the messages (a cursor counts them) and keeps them once a poller has asked. */
+static void poll_record(struct room *r, const struct msg_out *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t ml = strlen(m[i].method);
+        struct poll_msg *p;
+        uint32_t slot;
+
+        r->poll_seq++;
+        if (r->poll == NULL)
+            continue;
+        slot = (uint32_t)(r->poll_seq % POLL_RING);
+        free(r->poll[slot]);
+        r->poll[slot] = p = malloc(sizeof(*p) + m[i].len + ml + 1);
+        if (p == NULL)
+            continue; /* a gap: the poller misses this one message */
+        p->seq = r->poll_seq;
+        p->msg_id = m[i].msg_id;
+        p->len = m[i].len;
+        memcpy(p->data, m[i].data, m[i].len);
+        memcpy(p->data + m[i].len, m[i].method, ml + 1);
+        p->method = (const char *)p->data + m[i].len;
+    }
+}
+
+/* The kept messages after sequence number `after`, oldest first, at most max of them; *last:
+   the sequence number the answer covers (where the next poll goes on). */
+size_t room_poll_since(const struct room *r, uint64_t after, struct msg_out *m, size_t max,
+                       uint64_t *last)
+{
+    size_t n = 0;
+    uint64_t q;
+
+    *last = r->poll_seq;
+    if (r->poll == NULL || after >= r->poll_seq)
+        return 0;
+    if (r->poll_seq > POLL_RING && after < r->poll_seq - POLL_RING)
+        after = r->poll_seq - POLL_RING; /* fallen a ring behind: the oldest kept */
+    for (q = after + 1; q <= r->poll_seq && n < max; q++) {
+        const struct poll_msg *p = r->poll[q % POLL_RING];
+
+        if (p == NULL || p->seq != q)
+            continue;
+        m[n].method = p->method;
+        m[n].data = p->data;
+        m[n].len = p->len;
+        m[n].msg_id = p->msg_id;
+        n++;
+    }
+    *last = q - 1;
+    return n;
+}
+
 int room_push(struct sim *s, struct room *r, struct frame *f)
 {
     uint32_t slot;
@@ -218,6 +302,7 @@ int room_emit_msgs(struct sim *s, struct room *r, const struct msg_out *m, size_
         arena_reset(&s->scratch);
         return -1;
     }
+    poll_record(r, m, n); /* first: the frame's cursor counts its messages */
     f = frame_msgs(s, r, m, n, want_gzip(r));
     arena_reset(&s->scratch);
     s->events_out += n;
@@ -363,6 +448,7 @@ static void ended_tick(struct sim *s, struct room *r, int64_t now)
     /* viewers of the old session still in their grace period go now */
     conns_close(r, 1000, "live ended");
     r->cur++;
+    poll_clear(r); /* a new room id: cursors of the old session are not this room's */
     r->state = ROOM_LIVE;
     r->live_since_s = sim_wall_ms() / 1000;
     r->end_at_ms = 0;

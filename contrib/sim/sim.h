@@ -191,6 +191,8 @@ struct room {
     uint32_t ring_n;
     struct conn *conns;
     uint32_t n_conns;
+    struct poll_msg **poll; /* the last POLL_RING messages, for polling im/fetch; NULL until one */
+    uint64_t poll_seq;      /* messages emitted this session: what a cursor counts */
     struct room *act_next, *act_prev;
     int64_t seq_id;
     int64_t log_id;
@@ -214,6 +216,18 @@ struct load {
     double gzip;
     int64_t batch_ms; /* an event waits at most this long for its frame */
 };
+
+/* A message as emitted, kept for clients that poll im/fetch (room.c). */
+struct poll_msg {
+    uint64_t seq;
+    int64_t msg_id;
+    const char *method; /* points into data[] */
+    size_t len;
+    unsigned char data[];
+};
+
+#define POLL_RING 1024 /* messages kept per room for polling clients */
+#define POLL_MAX  64   /* messages per im/fetch answer */
 
 /* ---- frames and connections -------------------------------------------------------------- */
 
@@ -320,6 +334,7 @@ struct sim {
     char ws_base[96];   /* ws(s)://host:port */
     struct room *active;
     int64_t next_msg_id;
+    int64_t fixed_msg_id; /* != 0: the msgId of the message being encoded (backlog) */
     uint64_t rng;
     struct arena scratch; /* per-frame encoding */
     void *z;              /* z_stream, reused for every gzip */
@@ -375,6 +390,10 @@ void room_attach(struct sim *s, struct room *r, struct conn *c);
 void room_detach(struct sim *s, struct room *r, struct conn *c);
 bool room_choked(const struct room *r);
 struct frame *room_frame_at(const struct room *r, uint64_t seq, uint64_t *first);
+int room_poll_open(struct room *r);
+size_t room_poll_since(const struct room *r, uint64_t after, struct msg_out *m, size_t max,
+                       uint64_t *last);
+void room_poll_free(struct room *r);
 
 /* enc.c */
 int enc_event(struct sim *s, struct room *r, const struct ev *e, struct msg_out *out);
@@ -390,6 +409,7 @@ struct frame *frame_msgs(struct sim *s, struct room *r, const struct msg_out *m,
                          bool gzip);
 struct frame *frame_control(struct sim *s, const char *type, int64_t log_id);
 unsigned char *fetch_result(struct sim *s, struct room *r, bool initial, size_t *len);
+unsigned char *fetch_poll(struct sim *s, struct room *r, uint64_t after, size_t *len);
 struct frame *frame_gzip_bomb(struct sim *s, struct room *r, size_t inflated);
 int gzip_bytes(struct sim *s, const unsigned char *in, size_t n, unsigned char **out,
                size_t *out_len);

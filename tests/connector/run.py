@@ -137,22 +137,51 @@ def test_flows(tmp):
 
 def test_polling(tmp):
     """No WebSocket: im/fetch every request_polling_interval_ms (1.x needs a session for it).
-    A scenario room, since a replay only starts with a WebSocket."""
-    sim, base, log = start_sim(tmp, "poll", ["--scenario", EVERY, "--no-signature-check"])
-    rc, out, err = tt_connect("conf_host", base, "sign_flow=session", "session_id=poller",
-                              "enable_websocket_upgrade=false",
-                              "request_polling_interval_ms=200", timeout=4)
-    evs = events(out)
+    The every-event room once over the WebSocket and once polling, each on a simulator of its
+    own (a fresh timeline), side by side: the same events, msgIds and order, each once."""
+    import threading
+    control = ("connected", "disconnected", "websocketConnected", "error")
+    runs = {}
+
+    def run(name, *opts):
+        sim, base, log = start_sim(tmp, name, ["--scenario", EVERY])
+        rc, out, err = (None, "", "no simulator") if base is None else tt_connect(
+            "conf_host", base, "sign_flow=session", "session_id=x", *opts, timeout=30)
+        sim.terminate()
+        sim.wait(5)
+        runs[name] = (rc, events(out), err, log)
+
+    threads = [threading.Thread(target=run, args=("poll-ws",)),
+               threading.Thread(target=run, args=("poll", "enable_websocket_upgrade=false",
+                                                  "request_polling_interval_ms=100"))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    seqs = {}
+    for name, (rc, evs, err, log) in runs.items():
+        check(rc == 0, "%s: tt-connect ends with the stream (rc=%s %s)" % (name, rc, err[-200:]))
+        seqs[name] = [(e["event"], e["data"].get("comment"), e["data"].get("giftId"),
+                       e["data"].get("msgId")) for e in evs if e["event"] not in control]
+    rc, evs, err, log = runs["poll"]
     connected = [e for e in evs if e["event"] == "connected"]
     check(connected and connected[0]["data"]["upgradedToWebsocket"] is False,
           "polling: connected without the WebSocket")
-    check(any(e["event"] == "chat" for e in evs), "polling: events arrive by im/fetch")
+    ws, po = seqs["poll-ws"], seqs["poll"]
+    check(len(ws) > 30 and ws[-1][0] == "streamEnd",
+          "websocket: the whole timeline up to streamEnd (%d events)" % len(ws))
+    check(po == ws, "polling: the same events, msgIds and order as the WebSocket (%d vs %d)%s"
+          % (len(po), len(ws), "" if po == ws else ": first difference %r" % (
+              next(((a, b) for a, b in zip(po + [None] * len(ws), ws + [None] * len(po))
+                    if a != b), None),)))
+    ids = [(k[0], k[3]) for k in po if k[3] not in (None, "0")]  # follow: social + follow
+    check(len(ids) == len(set(ids)), "polling: no event with a msgId twice")
+    check([k[1] for k in po if k[1] == "from the backlog"] == ["from the backlog"],
+          "polling: the backlog once")
     fetches = [l for l in log_lines(log) if "/webcast/im/fetch/" in json.dumps(l)]
     check(len(fetches) >= 5, "polling: im/fetch asked again and again (%d)" % len(fetches))
     check(all((l.get("query") or {}).get("cursor") for l in fetches[1:]),
           "polling: every poll carries the cursor")
-    sim.terminate()
-    sim.wait(5)
 
 
 FAULTS_EXPECTED = [
