@@ -46,6 +46,27 @@ def rss_mib(pid):
     return 0
 
 
+def tasks(pid):
+    """{tid: (ns on CPU, voluntary switches)}: schedstat is exact where per-thread ticks round"""
+    d = {}
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            ns = int(open("/proc/%d/task/%s/schedstat" % (pid, t)).read().split()[0])
+            st = open("/proc/%d/task/%s/status" % (pid, t)).read()
+            d[t] = (ns, int(st.split("voluntary_ctxt_switches:")[1].split()[0]))
+        except (OSError, IndexError, ValueError):
+            pass  # a thread that ended between listdir and read
+    return d
+
+
+def wakeups(pid, a, b, secs):
+    """median wakeups/s of a streamer thread, and the CPU time per wakeup over all threads"""
+    per = sorted((b[t][1] - a[t][1]) / secs for t in a if t in b and t != str(pid))
+    ns = sum(b[t][0] - a[t][0] for t in a if t in b)
+    n = sum(b[t][1] - a[t][1] for t in a if t in b)
+    return per[len(per) // 2] if per else 0, ns / 1e3 / max(n, 1)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="bench-bridge-")
     port = free_port()
@@ -77,9 +98,11 @@ def main():
     ok = wait_for(lambda: live() >= N, N * 0.05 + 120, step=1)
     ramp = time.time() - t0
     time.sleep(5)  # let the last connections settle
-    c0, w0 = cpu_s(br.pid), time.time()
+    c0, w0, t0 = cpu_s(br.pid), time.time(), tasks(br.pid)
     time.sleep(IDLE_S)
-    cpu = (cpu_s(br.pid) - c0) / (time.time() - w0) * 100
+    secs = time.time() - w0
+    cpu = (cpu_s(br.pid) - c0) / secs * 100
+    wake, us_per_wake = wakeups(br.pid, t0, tasks(br.pid), secs)
     rss = rss_mib(br.pid)
     threads = len(os.listdir("/proc/%d/task" % br.pid))
     stop(br)
@@ -95,6 +118,8 @@ def main():
         f"| RSS of tiktok2mqtt, all live | {rss:.0f} MiB | at most 200 MiB |",
         f"| CPU while idle ({IDLE_S} s, heartbeats only) | {cpu:.2f} % of a core | at most 2 % |",
         f"| threads | {threads} | one per streamer, plus main and paho's |",
+        f"| wakeups of a streamer's thread (median) | {wake:.2f} per second | - |",
+        f"| CPU per wakeup (all threads) | {us_per_wake:.0f} µs | - |",
     ])
     print(text)
     if "--write" in sys.argv:
