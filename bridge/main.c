@@ -13,6 +13,7 @@
  */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -585,7 +586,12 @@ int main(int argc, char **argv)
              a.to_stdout ? "output on stdout" : b.cfg.mqtt.uri);
     publish_info(&b);
     if (runtime_load(&b.rt, b.cfg.bridge.state_file)) {
-        LOG_WARN(NULL, "%s is not valid JSON: run-time changes start afresh", b.rt.path);
+        /* kept aside, not overwritten by the next change: the user may want it back */
+        char bad[PATH_MAX];
+        snprintf(bad, sizeof bad, "%s.bad", b.rt.path);
+        int kept = !rename(b.rt.path, bad);
+        LOG_WARN(NULL, "%s is not valid JSON: run-time changes start afresh%s%s", b.rt.path,
+                 kept ? ", the file is kept as " : "", kept ? bad : "");
     }
     for (size_t i = 0; i < b.cfg.n_streamers; i++) {
         start_one(&b, &b.cfg.streamers[i], (int64_t)i * 50); /* staggered: 20 a second */

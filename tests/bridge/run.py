@@ -75,6 +75,18 @@ class Sub:
         self.f = open(self.path, "w")
         self.p = start(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-v", "-t", topic]
                        + list(extra), stdout=self.f, stderr=subprocess.DEVNULL)
+        self.ready(port, topic)
+
+    def ready(self, port, topic):
+        """mosquitto_sub has no readiness signal: publish a marker until it comes back, so
+        nothing the test publishes next can be missed"""
+        marker = topic.replace("#", "_sub_ready")
+        def seen():
+            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-t", marker,
+                            "-m", "x"], timeout=10)
+            return any(l.startswith(marker + " ") for l in self.lines())
+        if not wait_for(seen, 10, step=0.05):
+            raise RuntimeError("mosquitto_sub on port %d never subscribed" % port)
 
     def lines(self):
         self.f.flush()
@@ -152,7 +164,6 @@ def test_events_and_retained(tmp):
     sim, url = start_sim(tmp)
     check(url is not None, "the simulator starts")
     sub = Sub(tmp, broker.port, "tiktok/#", "all.txt")
-    time.sleep(0.3)  # mosquitto_sub has no readiness signal; a retained topic would be lost
     cfg = write_config(tmp, "ok.ini", broker.port, url, ["the_host"])
     br = bridge(cfg, stderr=open(os.path.join(tmp, "bridge.log"), "w"))
     want = expected_count()
@@ -209,7 +220,6 @@ def test_broker_restart(tmp):
     sim, url = start_sim(tmp, rate=100)  # 400 frames in ~4 s
     sub = Sub(tmp, broker.port, "tiktok/the_host/#", "restart.txt",
               ["-q", "1", "-c", "-i", "restart-test-sub"])
-    time.sleep(0.3)
     cfg = write_config(tmp, "restart.ini", broker.port, url, ["the_host"])
     br = bridge(cfg, stderr=open(os.path.join(tmp, "bridge-restart.log"), "w"))
     time.sleep(1.5)
@@ -378,7 +388,6 @@ def test_sighup(tmp):
     sim, url = faults_sim(tmp, "hup")
     cfg = write_config(tmp, "hup.ini", broker.port, url, ["sleepy", "ghost"])
     sub = Sub(tmp, broker.port, "tiktok/#", "hup.txt")
-    time.sleep(0.3)
     br = bridge(cfg, stderr=open(os.path.join(tmp, "hup.log"), "w"))
     has = lambda needle: any(needle in l for l in sub.lines())
     check(wait_for(lambda: has("tiktok/ghost/status ") and has("tiktok/sleepy/status "), 10),
@@ -424,9 +433,11 @@ def test_runtime_api(tmp):
     with open(cfg, "w") as f:
         f.write(text)
     sub = Sub(tmp, broker.port, "tiktok/#", "api.txt")
-    time.sleep(0.3)
     br = bridge(cfg, stderr=open(os.path.join(tmp, "api.log"), "w"))
-    has = lambda needle, lines=None: any(needle in l for l in (lines or sub.lines()))
+
+    def has(needle, lines=None):  # lines=[] means none yet, not all of them
+        return any(needle in l for l in (sub.lines() if lines is None else lines))
+
     wait_for(lambda: has("tiktok/sleepy/status "), 10)
     pub(broker.port, "tiktok/bridge/request/add_streamer",
         '{"user":"@SlowPoke","transaction":"t1"}')
@@ -456,6 +467,17 @@ def test_runtime_api(tmp):
     time.sleep(1.0)  # nothing to wait for: the removed one must stay silent
     check(not has("tiktok/sleepy/status {", sub.lines()[n:]),
           "API: after a restart the removed streamer stays removed")
+    stop(br)
+    with open(state, "w") as f:
+        f.write('{"added": ["slowpoke"')  # cut short, as by a full disk
+    n = len(sub.lines())
+    log3 = os.path.join(tmp, "api3.log")
+    br = bridge(cfg, stderr=open(log3, "w"))
+    check(wait_for(lambda: has("tiktok/sleepy/status {", sub.lines()[n:]), 10),
+          "API: with a corrupt state file the configured streamers run")
+    check("not valid JSON" in open(log3).read() and
+          open(state + ".bad").read() == '{"added": ["slowpoke"',
+          "API: a corrupt state file is reported and kept as .bad")
     stop(br)
     sub.close()
     stop(sim)
