@@ -68,24 +68,6 @@ static const char *fix_for(enum tt_err e)
     }
 }
 
-static void options_for(const struct bridge_tiktok *t, struct tt_options *o)
-{
-    tt_options_init(o);
-    o->enable_extended_gift_info = t->enable_extended_gift_info;
-    o->enable_websocket_upgrade = t->enable_websocket_upgrade;
-    o->request_timeout_ms = (unsigned)t->request_timeout_ms;
-    o->websocket_timeout_ms = (unsigned)t->websocket_timeout_ms;
-    o->proxy = t->proxy;
-    o->sign_flow = (enum tt_sign_flow)t->sign_flow;
-    o->sign_api_url = t->sign_api_url;
-    o->sign_api_key = t->sign_api_key_file.value;
-    o->session_id = t->session_id_file.value;
-    o->web_base = t->web_base;
-    o->webcast_base = t->webcast_base;
-    o->ca_file = t->ca_file;
-    o->allow_insecure = t->allow_insecure;
-}
-
 int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
 {
     const struct bridge_streamer *bs = bridge_cfg_find_streamer(cfg, handle);
@@ -94,7 +76,7 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
     struct probe p = { 0 };
     tt_client *c;
     char *info = NULL, msg[640];
-    options_for(t, &o);
+    streamer_tt_options(t, &o);
     printf("probe @%s (%s settings; sign flow %s, sign server %s, API key %s)\n", handle,
            bs ? "its" : "the [tiktok]",
            t->sign_flow == 1 ? "legacy"

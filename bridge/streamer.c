@@ -227,7 +227,7 @@ static void on_event(const struct tt_event *ev, void *ud)
 
 /* ---- the connection's options, from the streamer's effective [tiktok] keys ---- */
 
-static void options_from(const struct bridge_tiktok *t, struct tt_options *o)
+void streamer_tt_options(const struct bridge_tiktok *t, struct tt_options *o)
 {
     tt_options_init(o);
     o->process_initial_data = t->process_initial_data;
@@ -367,7 +367,7 @@ struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *c
     atomic_init(&s->stop, 0);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
-    options_from(&bs->tt, &o);
+    streamer_tt_options(&bs->tt, &o);
     if (tt_client_new(&s->client, bs->handle, &o, on_event, s)) {
         LOG_ERR(bs->handle, "cannot make its connection (bad options?)");
         streamer_free(s);
