@@ -18,20 +18,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tools"))
-from itest import B, ROOT, kill_all, start, stop, wait_for  # noqa: E402
+from itest import B, ROOT, free_port, kill_all, start, stop, wait_for  # noqa: E402
 
 N = int(os.environ.get("STREAMERS", "1000"))
 IDLE_S = int(os.environ.get("IDLE_S", "30"))
 CLK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def cpu_s(pid):

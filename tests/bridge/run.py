@@ -24,19 +24,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from itest import B, CORPUS, ROOT, check, compare, finish, kill_all, start, stop, wait_for  # noqa: E402
+from itest import B, CORPUS, ROOT, check, compare, finish, free_port, kill_all, start, stop, wait_for  # noqa: E402
 
 EVENT_NAMES = {"chat", "member", "gift", "roomUser", "like", "social", "follow", "share",
                "questionNew", "linkMicBattle", "linkMicArmies", "liveIntro", "emote",
                "envelope", "subscribe", "streamEnd"}
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 class Broker:
     def __init__(self, tmp, port=None, persist=False):

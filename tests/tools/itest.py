@@ -8,6 +8,7 @@ SPDX-License-Identifier: MIT
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -52,6 +53,15 @@ def kill_all():
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def free_port():
+    """a loopback TCP port nobody listens on now"""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def wait_for(pred, timeout, step=0.05):
