@@ -29,11 +29,8 @@ static void respond(struct bridge_out *o, const char *cmd, const cJSON *req, cJS
     if (t) {
         cJSON_AddItemToObject(r, "transaction", cJSON_Duplicate(t, 1));
     }
-    char *txt = cJSON_PrintUnformatted(r);
     snprintf(rest, sizeof rest, "bridge/response/%s", cmd);
-    bridge_out_publish(o, rest, txt, strlen(txt), 1, BRIDGE_PUB_JSON, 0);
-    cJSON_free(txt);
-    cJSON_Delete(r);
+    bridge_out_publish_json(o, rest, r, 1, BRIDGE_PUB_JSON);
 }
 
 void bridge_api_request(const struct bridge_api *api, const char *cmd, const char *body, size_t len)

@@ -12,6 +12,7 @@
 #ifndef BRIDGE_BRIDGE_H
 #define BRIDGE_BRIDGE_H
 
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -50,6 +51,10 @@ struct bridge_out {
 /** `<base>/<rest>` with `payload`; with --stdout only events and status lines are printed. */
 void bridge_out_publish(struct bridge_out *o, const char *rest, const char *payload, size_t len,
                         int qos, unsigned flags, uint64_t msg_id);
+/** bridge_out_publish of `j` printed compactly; takes `j` and deletes it. Out of memory, the
+ * message is dropped (the next state or health message supersedes it). */
+void bridge_out_publish_json(struct bridge_out *o, const char *rest, cJSON *j, int qos,
+                             unsigned flags);
 /** --stdout lines (mqtt-contract.md §3). */
 void bridge_out_event_line(struct bridge_out *o, const char *user, const char *event,
                            const char *json, size_t len);

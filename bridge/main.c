@@ -261,12 +261,8 @@ static cJSON *info_json(void *ud)
 
 static void publish_info(struct bridge *b)
 {
-    cJSON *j = info_json(b);
-    char *txt = cJSON_PrintUnformatted(j);
-    bridge_out_publish(&b->out, "bridge/info", txt, strlen(txt), 1,
-                       BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON, 0);
-    cJSON_free(txt);
-    cJSON_Delete(j);
+    bridge_out_publish_json(&b->out, "bridge/info", info_json(b), 1,
+                            BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON);
 }
 
 static void publish_discovery(struct bridge *b)
@@ -388,11 +384,7 @@ static void publish_health(struct bridge *b)
     for (struct streamer *s = b->streamers; s; s = s->next) {
         cJSON_AddItemToObject(per, s->topic, streamer_health(s));
     }
-    char *txt = cJSON_PrintUnformatted(j);
-    bridge_out_publish(&b->out, "bridge/health", txt, strlen(txt), 0,
-                       BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON, 0);
-    cJSON_free(txt);
-    cJSON_Delete(j);
+    bridge_out_publish_json(&b->out, "bridge/health", j, 0, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON);
 }
 
 static void periodic(struct bridge *b)

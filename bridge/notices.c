@@ -80,15 +80,9 @@ void bridge_room_publish(struct streamer *s, const char *connected_json)
     cJSON_AddNumberToObject(out, "likeCount",
                             num_at(info, "like_count") ? num_at(info, "like_count")
                                                        : num_at(stats, "like_count"));
-    char *txt = cJSON_PrintUnformatted(out);
     char rest[128];
     snprintf(rest, sizeof rest, "%s/room", s->topic);
-    if (txt) {
-        bridge_out_publish(s->out, rest, txt, strlen(txt), 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON,
-                           0);
-    }
-    cJSON_free(txt);
-    cJSON_Delete(out);
+    bridge_out_publish_json(s->out, rest, out, 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON);
     cJSON_Delete(c);
 }
 
@@ -125,12 +119,7 @@ const char *bridge_err_code(enum tt_err e)
 
 static void publish_event(struct bridge_out *o, cJSON *j)
 {
-    char *txt = cJSON_PrintUnformatted(j);
-    if (txt) {
-        bridge_out_publish(o, "bridge/event", txt, strlen(txt), 1, BRIDGE_PUB_JSON, 0);
-    }
-    cJSON_free(txt);
-    cJSON_Delete(j);
+    bridge_out_publish_json(o, "bridge/event", j, 1, BRIDGE_PUB_JSON);
 }
 
 void bridge_event_rate_limited(struct streamer *s, unsigned retry_after)

@@ -21,6 +21,17 @@ void bridge_out_publish(struct bridge_out *o, const char *rest, const char *payl
     bridge_mqtt_publish(o->mqtt, topic, payload, len, qos, flags, msg_id);
 }
 
+void bridge_out_publish_json(struct bridge_out *o, const char *rest, cJSON *j, int qos,
+                             unsigned flags)
+{
+    char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
+    if (txt) {
+        bridge_out_publish(o, rest, txt, strlen(txt), qos, flags, 0);
+    }
+    cJSON_free(txt);
+    cJSON_Delete(j);
+}
+
 void bridge_out_event_line(struct bridge_out *o, const char *user, const char *event,
                            const char *json, size_t len)
 {

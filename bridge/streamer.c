@@ -52,6 +52,10 @@ static void publish_status(struct streamer *s)
         cJSON_AddNullToObject(j, "retryAt");
     }
     char *txt = cJSON_PrintUnformatted(j);
+    if (!txt) {
+        cJSON_Delete(j);
+        return; /* out of memory: the next status supersedes this one */
+    }
     char rest[128];
     snprintf(rest, sizeof rest, "%s/status", s->topic);
     bridge_out_publish(s->out, rest, txt, strlen(txt), 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON, 0);
