@@ -3,7 +3,8 @@
  * logging, and the streamer threads.
  *
  * Threads: the main thread owns the config, the MQTT client's pump, signals and the periodic
- * publishes; each streamer has one thread that owns its tt_client. They meet in
+ * publishes; it sleeps until bridge_out_wake() or its next deadline, so an idle bridge costs
+ * no wakeups of its own. Each streamer has one thread that owns its tt_client. They meet in
  * bridge_out_publish() (thread-safe, never blocks on the broker) and in each streamer's
  * counters, read under its mutex.
  *
@@ -46,7 +47,14 @@ struct bridge_out {
     int qos;
     atomic_int raw;    /* [bridge] raw: publish unknown message types */
     atomic_int urgent; /* a streamer's state must go out now (a stream started or ended) */
+    int wake_fd;       /* eventfd the main thread sleeps on; -1 before main() makes it */
+    atomic_int wake_pending;
 };
+
+/** Tell the main thread it has work (a message to send, a state to publish, a signal): any
+ * thread, async-signal-safe. Only the first call since the main thread last woke costs a
+ * write, so a busy stream does not make one syscall per event. */
+void bridge_out_wake(struct bridge_out *o);
 
 /** `<base>/<rest>` with `payload`; with --stdout only events and status lines are printed. */
 void bridge_out_publish(struct bridge_out *o, const char *rest, const char *payload, size_t len,

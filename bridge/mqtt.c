@@ -160,6 +160,14 @@ struct token {
     uint64_t seq;
 };
 
+/* The main thread sleeps until told: every change pump() must act on says so. */
+static void wake(struct bridge_mqtt *b)
+{
+    if (b->o.wake) {
+        b->o.wake(b->o.wake_ud);
+    }
+}
+
 static void sent_ok(void *ctx, MQTTAsync_successData *d)
 {
     struct token *t = ctx;
@@ -175,8 +183,12 @@ static void sent_ok(void *ctx, MQTTAsync_successData *d)
     if (!b->queue.n && !b->inflight.n) {
         pthread_cond_broadcast(&b->drained);
     }
+    int more = b->queue.n > 0; /* waiting for a free in-flight slot */
     pthread_mutex_unlock(&b->lock);
     free(t);
+    if (more) {
+        wake(b);
+    }
 }
 
 static void sent_failed(void *ctx, MQTTAsync_failureData *d)
@@ -191,6 +203,7 @@ static void sent_failed(void *ctx, MQTTAsync_failureData *d)
     }
     pthread_mutex_unlock(&b->lock);
     free(t);
+    wake(b);
 }
 
 static void sent_ok5(void *ctx, MQTTAsync_successData5 *d)
@@ -216,6 +229,7 @@ static void on_connection_lost(void *ctx, char *cause)
     b->connected = 0;
     b->lost = 1;
     pthread_mutex_unlock(&b->lock);
+    wake(b);
 }
 
 static void on_connected(void *ctx, char *cause)
@@ -229,6 +243,7 @@ static void on_connected(void *ctx, char *cause)
     b->connect_failures = 0;
     b->reconnects++;
     pthread_mutex_unlock(&b->lock);
+    wake(b);
 }
 
 static int on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *msg)
@@ -246,6 +261,7 @@ static int on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *msg)
     }
     b->in_tail = in;
     pthread_mutex_unlock(&b->lock);
+    wake(b);
     MQTTAsync_freeMessage(&msg);
     MQTTAsync_free(topic);
     return 1;
@@ -277,6 +293,7 @@ static void connect_failed(void *ctx, MQTTAsync_failureData *d)
         b->fallback = 1;
     }
     pthread_mutex_unlock(&b->lock);
+    wake(b); /* the retry time changed */
 }
 
 static void connect_failed5(void *ctx, MQTTAsync_failureData5 *d)
@@ -290,6 +307,7 @@ static void connect_failed5(void *ctx, MQTTAsync_failureData5 *d)
         b->fallback = 1;
     }
     pthread_mutex_unlock(&b->lock);
+    wake(b); /* the retry time changed */
 }
 
 /* ---- connect ---- */
@@ -417,6 +435,7 @@ void bridge_mqtt_publish(struct bridge_mqtt *b, const char *topic, const char *p
     }
     list_push_back(&b->queue, m);
     pthread_mutex_unlock(&b->lock);
+    wake(b);
 }
 
 static void add_props(MQTTAsync_message *pm, const struct bridge_mqtt *b, const struct msg *m,
@@ -580,6 +599,19 @@ void bridge_mqtt_pump(struct bridge_mqtt *b)
         free(in->payload);
         free(in);
     }
+}
+
+int bridge_mqtt_next_ms(struct bridge_mqtt *b)
+{
+    pthread_mutex_lock(&b->lock);
+    int waiting = !b->connected && !b->connecting && b->client && !b->stopping;
+    int64_t at = b->next_connect_ms;
+    pthread_mutex_unlock(&b->lock);
+    if (!waiting) {
+        return -1;
+    }
+    int64_t d = at - mono_ms();
+    return d <= 0 ? 0 : d > INT32_MAX ? INT32_MAX : (int)d;
 }
 
 int bridge_mqtt_flush(struct bridge_mqtt *b, int timeout_ms)

@@ -31,6 +31,10 @@ struct bridge_mqtt_opts {
     const char *state_topic;          /* <base>/bridge/state: birth "online", will "offline" */
     const char *const *subscriptions; /* NULL-terminated topic filters (QoS 1) */
     unsigned event_expiry;            /* s, MQTT 5 message expiry of events; 0 = none */
+    /* called from any thread when bridge_mqtt_pump() has work (a message queued or
+     * acknowledged, a connection change, an incoming message); may be NULL */
+    void (*wake)(void *wake_ud);
+    void *wake_ud;
 };
 
 /** Per-message flags. */
@@ -61,6 +65,8 @@ void bridge_mqtt_publish(struct bridge_mqtt *m, const char *topic, const char *p
                          int qos, unsigned flags, uint64_t msg_id);
 /** Main thread: hand queued messages to paho, deliver incoming ones, handle (re)connects. */
 void bridge_mqtt_pump(struct bridge_mqtt *m);
+/** ms until pump() must run although nobody woke it (a connection retry), -1 for never. */
+int bridge_mqtt_next_ms(struct bridge_mqtt *m);
 /** Block up to timeout_ms for the queue to drain; 0 when it did. */
 int bridge_mqtt_flush(struct bridge_mqtt *m, int timeout_ms);
 void bridge_mqtt_stats(struct bridge_mqtt *m, struct bridge_mqtt_stats *out);

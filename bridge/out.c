@@ -5,10 +5,21 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bridge.h"
+
+void bridge_out_wake(struct bridge_out *o)
+{
+    if (o->wake_fd >= 0 && !atomic_exchange(&o->wake_pending, 1)) {
+        uint64_t one = 1;
+        ssize_t n = write(o->wake_fd, &one, sizeof one); /* full counter: it is awake anyway */
+        (void)n;
+    }
+}
 
 void bridge_out_publish(struct bridge_out *o, const char *rest, const char *payload, size_t len,
                         int qos, unsigned flags, uint64_t msg_id)

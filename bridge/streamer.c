@@ -173,6 +173,7 @@ static int control_event(struct streamer *s, const struct tt_event *ev)
         s->totals_dirty = 2; /* published at once: a stream start */
         atomic_store(&s->out->urgent, 1);
         pthread_mutex_unlock(&s->lock);
+        bridge_out_wake(s->out);
         publish_availability(s, 1);
         set_state(s, "live", TT_OK, NULL, 0);
         bridge_room_publish(s, ev->json);
@@ -209,6 +210,7 @@ static void on_event(const struct tt_event *ev, void *ud)
         s->totals.live = 0;
         s->totals_dirty = 2;
         atomic_store(&s->out->urgent, 1);
+        bridge_out_wake(s->out);
     }
     pthread_mutex_unlock(&s->lock);
     if (ev->type == TT_EV_RAW_DATA) {

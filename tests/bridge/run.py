@@ -476,6 +476,47 @@ def test_runtime_api(tmp):
     broker.down()
 
 
+def voluntary_switches(pid):
+    """how often the process's main thread has gone to sleep (it wakes as often)"""
+    st = open("/proc/%d/task/%d/status" % (pid, pid)).read()
+    return int(st.split("voluntary_ctxt_switches:")[1].split()[0])
+
+
+def test_main_thread_sleeps(tmp):
+    """The main thread sleeps until it has work: idle, it barely wakes (it used to poll 20
+    times a second); woken, it answers at once (a request gets its response well before the
+    next periodic state publish, 5 s away)."""
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = start_sim(tmp)
+    sub = Sub(tmp, broker.port, "tiktok/#", "sleep.txt")
+    cfg = write_config(tmp, "sleep.ini", broker.port, url, ["the_host"])
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "sleep.log"), "w"))
+    has = lambda needle: any(needle in l for l in sub.lines())
+    check(wait_for(lambda: has("tiktok/the_host/status ") and has('"waiting"'), 30),
+          "idle: the replay is over, the streamer waits")
+    n0, t0 = voluntary_switches(br.pid), time.monotonic()
+    time.sleep(3)  # a measurement window, not a wait for anything
+    per_s = (voluntary_switches(br.pid) - n0) / (time.monotonic() - t0)
+    check(per_s < 3, "idle: the main thread wakes %.1f times a second (at most 3)" % per_s)
+    t0 = time.monotonic()
+    pub(broker.port, "tiktok/bridge/request/health_check", '{"transaction":"z"}')
+    ok = wait_for(lambda: has("tiktok/bridge/response/health_check "), 10, step=0.02)
+    took = time.monotonic() - t0
+    check(ok and took < 2, "a request wakes it: answered in %.2f s (under 2)" % took)
+    t0 = time.monotonic()
+    br.send_signal(signal.SIGTERM)
+    try:
+        rc = br.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = None
+    check(rc == 0 and time.monotonic() - t0 < 5, "SIGTERM wakes it: exit 0 in %.1f s (rc %s)"
+          % (time.monotonic() - t0, rc))
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
 def test_probe(tmp):
     """--probe: each step with its outcome, the fix for the failing one, exit 0 only when
     events flowed."""
@@ -513,7 +554,7 @@ def main():
         try:
             for t in (test_events_and_retained, test_stdout, test_broker_restart,
                       test_socket_dropped, test_rate_limit_and_relive, test_sighup,
-                      test_runtime_api, test_probe,
+                      test_runtime_api, test_main_thread_sleeps, test_probe,
                       test_config_errors, test_shards):
                 if only and only not in t.__name__:
                     continue
