@@ -94,7 +94,7 @@ def test_happy_path(tmp, tls=False):
     names = [e["event"] for e in evs]
     tag = " (TLS)" if tls else ""
     check(rc == 0, "tt-connect ends cleanly after the stream%s: rc=%s %s" % (tag, rc, err[-200:]))
-    check(names[:2] == ["websocketConnected", "connected"], "control events first%s" % tag)
+    check(names[:2] == ["websocketConnected", "connected"], "control events first%s: %s" % (tag, names[:4]))
     check(names[-1] == "disconnected", "disconnected last%s" % tag)
     check(compare(tmp, evs, "happy%s.jsonl" % ("-tls" if tls else "")),
           "events equal 1.2.3's for the same frames%s" % tag)
