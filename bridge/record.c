@@ -168,7 +168,7 @@ static int open_room(struct bridge_rec *r)
     if (scan_existing(r)) {
         return -1;
     }
-    r->jfd = openat(r->dfd, "frames.jsonl", O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+    r->jfd = openat(r->dfd, "frames.jsonl", O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
                     0640);
     if (r->jfd < 0) {
         return -1;
