@@ -11,7 +11,9 @@ recording back to a fresh bridge, which must publish the same events.
    the backlog included.
 2. relive and the per-streamer key: a [streamer:H] record_dir wins over [bridge]'s, and a new
    room id (the stream went live again) starts a new directory.
-3. a record_dir that cannot be made (under a regular file, which fails for root too): one
+3. request polling (no WebSocket): the initial fetch and the polling answers are recorded
+   as push frames, and their replay over the simulator's WebSocket gives the same events.
+4. a record_dir that cannot be made (under a regular file, which fails for root too): one
    clear log line, and every event of the v3 oracle corpus still arrives on MQTT.
 
 Environment: B (build dir, default build). Needs mosquitto and mosquitto_sub (make deps).
@@ -215,6 +217,68 @@ def test_relive_and_streamer_key(tmp):
         check(n >= 1, "relive room %s has frames (%d)" % (r, n))
 
 
+def stdout_events(path):
+    """(event, payload) of --stdout's event lines, the simulator's host:port made neutral"""
+    out = []
+    for l in open(path):
+        try:
+            o = json.loads(l)
+        except ValueError:
+            continue
+        if "event" in o:
+            out.append((o["event"], re.sub(r"127\.0\.0\.1:\d+", "SIM",
+                                           json.dumps(o["data"], sort_keys=True))))
+    return out
+
+
+def test_polling_recorded(tmp):
+    """Without a WebSocket (session, request polling), the initial fetch and every polling
+    answer with messages are recorded wrapped as push frames: replayed over the simulator's
+    WebSocket they give the same events."""
+    sim1, url = sim(tmp, "sim-poll", "--scenario", os.path.join(SCENARIOS, "every-event.jsonl"))
+    rec = os.path.join(tmp, "rec-poll")
+    secret = os.path.join(tmp, "session")
+    with open(secret, "w") as f:
+        f.write("s3cr3t-session\n")
+    os.chmod(secret, 0o600)
+    cfg = config(tmp, "poll.ini", url, ["conf_host"], bridge="record_dir = %s\n" % rec,
+                 sections={"conf_host": "sign_flow = session\nsession_id_file = %s\n"
+                           "enable_websocket_upgrade = false\nrequest_polling_interval_ms = 100\n"
+                           % secret})
+    out = os.path.join(tmp, "poll.jsonl")
+    br = bridge(cfg, os.path.join(tmp, "poll.log"), "--stdout", stdout=open(out, "w"))
+    ended = lambda: any('"state":"ended"' in l for l in open(out))
+    check(wait_for(ended, 30), "polling: the recorded stream ends")
+    stop(br)
+    stop(sim1)
+    polled = stdout_events(out)
+    rooms = os.listdir(os.path.join(rec, "conf_host")) if os.path.isdir(
+        os.path.join(rec, "conf_host")) else []
+    check(len(rooms) == 1, "polling: one room recorded: %s" % rooms)
+    if len(rooms) != 1:
+        return
+    room_dir = os.path.join(rec, "conf_host", rooms[0])
+    n = check_layout(room_dir, "polling recording")
+    # fewer frames than polls: empty answers (most of them, at 10 a second) are not recorded
+    check(0 < n < 60, "polling: only answers with messages are recorded (%d frames)" % n)
+    sim2, url2 = sim(tmp, "sim-poll-replay", "--replay", room_dir, "--user", "conf_host",
+                     "--room-id", rooms[0], "--fast")
+    cfg2 = config(tmp, "poll-replay.ini", url2, ["conf_host"])
+    out2 = os.path.join(tmp, "poll-replay.jsonl")
+    br2 = bridge(cfg2, os.path.join(tmp, "poll-replay.log"), "--stdout", stdout=open(out2, "w"))
+    check(wait_for(lambda: any('"state":"ended"' in l for l in open(out2)), 20),
+          "polling: the replayed stream ends")
+    stop(br2)
+    stop(sim2)
+    replayed = stdout_events(out2)
+    a, b = collections.Counter(polled), collections.Counter(replayed)
+    check(len(polled) >= 40 and a == b,
+          "polling: the replay over the WebSocket gives the polled events (%d and %d; only "
+          "polled: %s; only replayed: %s)" % (len(polled), len(replayed),
+                                              sorted({e for e, _ in a - b}),
+                                              sorted({e for e, _ in b - a})))
+
+
 def test_record_error(tmp):
     broker = Broker(tmp)
     broker.up()
@@ -257,7 +321,8 @@ def main():
             tmp = tempfile.mkdtemp(prefix="record-test-")
             print("keeping " + tmp)
         try:
-            for t in (test_record_and_replay, test_relive_and_streamer_key, test_record_error):
+            for t in (test_record_and_replay, test_relive_and_streamer_key,
+                      test_polling_recorded, test_record_error):
                 if only and only not in t.__name__:
                     continue
                 print("== " + t.__name__, flush=True)
