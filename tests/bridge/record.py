@@ -235,7 +235,13 @@ def test_polling_recorded(tmp):
     """Without a WebSocket (session, request polling), the initial fetch and every polling
     answer with messages are recorded wrapped as push frames: replayed over the simulator's
     WebSocket they give the same events."""
-    sim1, url = sim(tmp, "sim-poll", "--scenario", os.path.join(SCENARIOS, "every-event.jsonl"))
+    # every event type, the stream cut short at 3.6 s (the full one waits for heartbeats)
+    scen = os.path.join(tmp, "every-event-short.jsonl")
+    with open(os.path.join(SCENARIOS, "every-event.jsonl")) as f:
+        text = f.read()
+    with open(scen, "w") as f:
+        f.write(text.replace('{"t":11.5,"type":"end"}', '{"t":3.6,"type":"end"}'))
+    sim1, url = sim(tmp, "sim-poll", "--scenario", scen)
     rec = os.path.join(tmp, "rec-poll")
     secret = os.path.join(tmp, "session")
     with open(secret, "w") as f:
