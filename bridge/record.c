@@ -115,13 +115,12 @@ static int scan_existing(struct bridge_rec *r)
         return -1;
     }
     while ((de = readdir(d)) != NULL) {
-        char *end;
-        unsigned long k = strtoul(de->d_name, &end, 10);
         struct stat st;
-        if (end != de->d_name + 8 || strcmp(end, ".bin") ||
+        if (strspn(de->d_name, "0123456789") != 8 || strcmp(de->d_name + 8, ".bin") ||
             fstatat(r->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
-            continue;
+            continue; /* not one of ours: exactly 8 digits, so k <= 99999999 */
         }
+        unsigned long k = strtoul(de->d_name, NULL, 10);
         r->bytes += (uint64_t)st.st_size;
         r->next = k >= r->next ? (uint32_t)k + 1 : r->next;
     }
