@@ -93,6 +93,7 @@ struct streamer {
     int totals_dirty;
     uint64_t events, decode_errors, reconnects, sign_requests, rate_limit_wait_s;
     int64_t start_delay_ms; /* staggered starts: not every streamer hits the signer at once */
+    struct bridge_rec *rec; /* record_dir, NULL when off; used by its thread only */
 };
 
 struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *cfg,
@@ -114,6 +115,17 @@ struct cJSON;
 struct cJSON *streamer_health(struct streamer *s);
 
 int64_t bridge_now_ms(void);
+
+/* ---- record.c: record_dir, every raw frame in tiktok-live-sim --replay's layout ---- */
+#define BRIDGE_RECORD_MAX_BYTES ((uint64_t)1 << 30) /* per room: then one log line, no more */
+struct bridge_rec;
+/** A recorder of one streamer's rooms under `root`/`handle`/; nothing is opened yet. */
+struct bridge_rec *record_new(const char *root, const char *handle, uint64_t max_bytes);
+/** The tt_raw_fn to give tt_client_set_raw_hook with the recorder as userdata. */
+void record_hook(const struct tt_raw_frame *f, void *ud);
+/** End the current room's recording (fsync once); the next frame opens it again. */
+void record_close(struct bridge_rec *r);
+void record_free(struct bridge_rec *r);
 
 /* notices.c: retained room info and <base>/bridge/event */
 void bridge_room_publish(struct streamer *s, const char *connected_json);

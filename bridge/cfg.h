@@ -101,11 +101,12 @@ struct bridge_tiktok {
 };
 /** [streamer:HANDLE] */
 struct bridge_streamer {
-    char handle[BRIDGE_HANDLE_SIZE];    /**< normalised */
-    int line;                           /**< of its section header; 0 when not from a file */
-    bool owned;                         /**< this shard owns it ([bridge] shard) */
-    CFG_KEYS_STREAMER(BRIDGE_CFG_FIELD) /* topic (normalised; default: the handle), enabled */
-    struct bridge_tiktok tt;            /**< [tiktok] with this section's overrides applied */
+    char handle[BRIDGE_HANDLE_SIZE]; /**< normalised */
+    int line;                        /**< of its section header; 0 when not from a file */
+    bool owned;                      /**< this shard owns it ([bridge] shard) */
+    /* topic (normalised; default: the handle), enabled, record_dir ("": [bridge]'s) */
+    CFG_KEYS_STREAMER(BRIDGE_CFG_FIELD)
+    struct bridge_tiktok tt; /**< [tiktok] with this section's overrides applied */
 };
 
 /* Which struct holds the keys of each section (used with offsetof by cfg.c). */

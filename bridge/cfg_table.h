@@ -114,8 +114,9 @@ X(tiktok, events,                      EVENTS,  events,                      "al
 
 /* Keys only a [streamer:HANDLE] section has (besides the [tiktok] overrides). */
 #define CFG_KEYS_STREAMER(X) \
-X(streamer, topic,   NAME, topic,   NULL,   0, 0, CFG_RELOADABLE, NULL) \
-X(streamer, enabled, BOOL, enabled, "true", 0, 0, CFG_RELOADABLE, NULL)
+X(streamer, topic,      NAME, topic,      NULL,   0, 0, CFG_RELOADABLE, NULL) \
+X(streamer, enabled,    BOOL, enabled,    "true", 0, 0, CFG_RELOADABLE, NULL) \
+X(streamer, record_dir, PATH, record_dir, "",     0, 0, CFG_RELOADABLE, NULL)
 /* clang-format on */
 
 /** The one table: every key of every section. */

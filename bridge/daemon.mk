@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 
 BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/streamer.c bridge/notices.c bridge/out.c \
-	bridge/log.c bridge/xalloc.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c
+	bridge/log.c bridge/xalloc.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c \
+	bridge/record.c
 BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(B)/obj/%.o)
 PAHO_LIBS := -lpaho-mqtt3as
 
@@ -12,3 +13,10 @@ $(B)/tiktok2mqtt: $(BRIDGE_OBJS) $(BRIDGE_CFG_OBJS) $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BRIDGE_CFG_LIBS) $(PAHO_LIBS) $(CJSON_LIBS) $(LIB_LIBS)
 
 all: $(B)/tiktok2mqtt
+
+# test_record: the recorder alone (no MQTT, no network), with the log and allocators it uses.
+$(B)/obj/tests/unit/test_record.o: ALL_CFLAGS += -Ibridge
+$(B)/tests/test_record: $(B)/obj/tests/unit/test_record.o $(B)/obj/bridge/record.o \
+		$(B)/obj/bridge/log.o $(B)/obj/bridge/xalloc.o
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^

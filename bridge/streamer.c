@@ -331,6 +331,7 @@ static int64_t run_live(struct streamer *s, unsigned *attempt)
         return 0;
     }
     if (rc == TT_ERR_OFFLINE) { /* the stream ended: wait for the next one */
+        record_close(s->rec);
         set_state(s, "ended", TT_OK, NULL, 0);
         int64_t at = bridge_now_ms() + t->live_check_interval * 1000;
         set_state(s, "waiting", TT_OK, NULL, at);
@@ -357,6 +358,7 @@ static void *thread_main(void *arg)
         enum tt_err rc = tt_client_connect(s->client);
         next = rc ? after_failure(s, rc, &attempt) : run_live(s, &attempt);
     }
+    record_close(s->rec);
     set_state(s, "stopped", TT_OK, NULL, 0);
     publish_availability(s, 0);
     return NULL;
@@ -369,7 +371,6 @@ struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *c
     struct tt_options o;
     s->out = out;
     s->cfg = *bs; /* its strings are read here only: tt_client_new copies what it keeps */
-    (void)cfg;
     snprintf(s->topic, sizeof s->topic, "%s", bs->topic[0] ? bs->topic : bs->handle);
     snprintf(s->state, sizeof s->state, "stopped");
     atomic_init(&s->stop, 0);
@@ -380,6 +381,12 @@ struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *c
         LOG_ERR(bs->handle, "cannot make its connection (bad options?)");
         streamer_free(s);
         return NULL;
+    }
+    /* record_dir: the streamer's own, else the [bridge] one; "" (or none) is off */
+    const char *rec = bs->record_dir && bs->record_dir[0] ? bs->record_dir : cfg->bridge.record_dir;
+    if (rec && rec[0]) {
+        s->rec = record_new(rec, bs->handle, BRIDGE_RECORD_MAX_BYTES);
+        tt_client_set_raw_hook(s->client, record_hook, s->rec);
     }
     return s;
 }
@@ -423,6 +430,7 @@ void streamer_free(struct streamer *s)
         return;
     }
     tt_client_free(s->client);
+    record_free(s->rec);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);
     free(s);

@@ -59,6 +59,7 @@ suite "fuzz cfg corpus replay" "$B/fuzz_cfg_replay" tests/fuzz/corpus_cfg tests/
 suite "conformance (tiktok-live-sim vs tiktok-live-connector)" env B="$B" sh tests/conformance/run.sh
 suite "connection (tt_client vs tiktok-live-sim)" env B="$B" python3 tests/connector/run.py
 suite "bridge integration" env B="$B" python3 tests/bridge/run.py
+suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 
 # 7. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&

@@ -325,6 +325,36 @@ enum tt_log_level { TT_LOG_ERR = 3, TT_LOG_WARN, TT_LOG_NOTICE, TT_LOG_INFO, TT_
 typedef void (*tt_log_fn)(enum tt_log_level level, const char *msg, void *userdata);
 TT_API void tt_client_set_log(tt_client *c, tt_log_fn fn, enum tt_log_level max, void *userdata);
 
+/** Where a raw frame came from (struct tt_raw_frame.source). */
+enum tt_raw_source {
+    TT_RAW_WEBSOCKET = 1, /**< a binary WebSocket message, byte for byte as received */
+    TT_RAW_FETCH,         /**< the initial fetch's answer (the backlog), wrapped as below */
+    TT_RAW_POLL           /**< a polling im/fetch answer, wrapped as below */
+};
+
+/** One frame as received, for recording. Every pointer is BORROWED: valid until the hook
+ *  returns. `data` is always a WebcastPushFrame, what a push server sends, so a recording can
+ *  be pushed again as it is (tiktok-live-sim --replay): a WebSocket message is passed byte for
+ *  byte; an HTTP fetch answer (a bare ProtoMessageFetchResult) is wrapped into a push frame of
+ *  payloadType "msg", payloadEncoding "pb", whose payload is the answer's body unchanged. */
+struct tt_raw_frame {
+    const uint8_t *data;
+    size_t len;
+    enum tt_raw_source source;
+    int64_t unix_ms;     /**< arrival time, wall clock (ms since 1970) */
+    uint64_t mono_ms;    /**< the same instant on CLOCK_MONOTONIC (ms): never goes back */
+    const char *room_id; /**< the room it belongs to, as tt_state.room_id */
+};
+typedef void (*tt_raw_fn)(const struct tt_raw_frame *f, void *userdata);
+
+/** Hand `fn` every frame whose messages become events, in arrival order: each binary
+ *  WebSocket message (heartbeat answers included) before it is decoded, the initial fetch when
+ *  process_initial_data is set (before its events), and each polling answer that carries
+ *  messages or fails to decode (after its events). Called on the thread that calls
+ *  connect/service, like the event callback; a slow hook delays the connection. NULL `fn`
+ *  turns it off. Frames over max_frame_bytes, which are dropped, are not passed. */
+TT_API void tt_client_set_raw_hook(tt_client *c, tt_raw_fn fn, void *userdata);
+
 /** Once per process before any thread uses a client (curl and OpenSSL global state). */
 TT_API enum tt_err tt_global_init(void);
 TT_API void tt_global_cleanup(void);

@@ -224,6 +224,41 @@ void tt_client_set_log(tt_client *c, tt_log_fn fn, enum tt_log_level max, void *
     c->log_ud = ud;
 }
 
+void tt_client_set_raw_hook(tt_client *c, tt_raw_fn fn, void *ud)
+{
+    c->raw_fn = fn;
+    c->raw_ud = ud;
+}
+
+void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t n)
+{
+    struct tt_raw_frame f = { 0 };
+    struct tt_buf wrapped;
+    struct timespec ts;
+    if (!c->raw_fn) {
+        return;
+    }
+    tt__buf_init(&wrapped, TT_HTTP_MAX_BODY + 16);
+    if (src != TT_RAW_WEBSOCKET) {
+        if (tt__frame_wrap_result(&wrapped, p, n)) {
+            tt__client_log(c, TT_LOG_WARN, "raw hook: a fetch answer could not be wrapped");
+            tt__buf_free(&wrapped);
+            return;
+        }
+        p = wrapped.p;
+        n = wrapped.len;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    f.data = p;
+    f.len = n;
+    f.source = src;
+    f.unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    f.mono_ms = tt__now_ms();
+    f.room_id = c->room_id;
+    c->raw_fn(&f, c->raw_ud);
+    tt__buf_free(&wrapped); /* freed each time: fetch answers are rare, and may be large */
+}
+
 const char *tt_client_errmsg(const tt_client *c)
 {
     return c ? c->errmsg : "";
@@ -484,6 +519,9 @@ enum tt_err tt_client_connect(tt_client *c)
         c->last_err = rc;
         emit_error(c, rc, "Connection failed");
         return rc;
+    }
+    if (c->o.process_initial_data) {
+        tt__client_raw(c, TT_RAW_FETCH, c->fetch.p, c->fetch.len);
     }
     tt_decode_fetch_result(c->dec, c->fetch.p, c->fetch.len, NULL,
                            c->o.process_initial_data ? tt__client_on_event : remember_only, c);

@@ -38,6 +38,8 @@ struct tt_client {
     tt_log_fn log_fn;
     enum tt_log_level log_max;
     void *log_ud;
+    tt_raw_fn raw_fn; /* tt_client_set_raw_hook */
+    void *raw_ud;
 
     struct tt_http http;
     struct tt_params params; /* HTTP client parameters (defaults + client_params) */
@@ -80,6 +82,8 @@ char *tt__client_url(tt_client *c, const char *base, const char *path, const cha
 /** Deliver decoded events: dedup, extendedGiftInfo, stream end. */
 void tt__client_on_event(const struct tt_event *ev, void *ud);
 uint64_t tt__now_ms(void);
+/** Pass a frame to the raw hook, if any: a push frame as is, a fetch answer wrapped. */
+void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t n);
 
 /* room.c */
 enum tt_err tt__room_resolve(tt_client *c);
@@ -104,6 +108,8 @@ void tt__ws_wake(tt_client *c);
 enum tt_err tt__frame_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t seq);
 enum tt_err tt__frame_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t unique);
 enum tt_err tt__frame_ack(struct tt_buf *out, uint64_t log_id, const char *internal_ext);
+/** A fetch answer (ProtoMessageFetchResult) as the push frame a server would send it in. */
+enum tt_err tt__frame_wrap_result(struct tt_buf *out, const uint8_t *result, size_t n);
 
 /* dedup.c */
 enum tt_err tt__dedup_init(struct tt_dedup *d, size_t window);

@@ -3,7 +3,9 @@
  * code generated from proto/webcast.proto: heartbeat (2.x: payloadType "hb" carrying
  * HeartBeatMessage{roomId, sendPacketSeqId}), enter-room (payloadType "im_enter_room" carrying
  * WebcastImEnterRoomMessage{roomId, liveId 12, identity "audience", enterUniqueId,
- * filterWelcomeMsg "0"}) and ack ({logId, payloadType "ack", payload = internalExt}).
+ * filterWelcomeMsg "0"}) and ack ({logId, payloadType "ack", payload = internalExt}). Also the
+ * other way round, for the raw hook: an HTTP fetch answer wrapped as the push frame ("msg") a
+ * server would have sent it in, so recordings hold push frames only.
  * test_proto checks the same encodings byte for byte against the protocol notes.
  *
  * SPDX-License-Identifier: MIT
@@ -93,4 +95,22 @@ enum tt_err tt__frame_ack(struct tt_buf *out, uint64_t log_id, const char *inter
 {
     const char *p = internal_ext && *internal_ext ? internal_ext : "-";
     return push_frame(out, log_id, "ack", (const uint8_t *)p, strlen(p));
+}
+
+/* The header fields through nanopb, then field 8 (payload) by hand: push_frame copies its
+ * payload into a 4 KiB local, and a fetch answer may be megabytes. */
+enum tt_err tt__frame_wrap_result(struct tt_buf *out, const uint8_t *result, size_t n)
+{
+    uint8_t head[16];
+    enum tt_err rc = push_frame(out, 0, "msg", NULL, 0);
+    if (rc) {
+        return rc;
+    }
+    pb_ostream_t s = pb_ostream_from_buffer(head, sizeof head);
+    if (!pb_encode_tag(&s, PB_WT_STRING, 8) || !pb_encode_varint(&s, n)) {
+        return TT_ERR_PROTO;
+    }
+    tt__buf_add(out, head, s.bytes_written);
+    tt__buf_add(out, result, n);
+    return out->err;
 }

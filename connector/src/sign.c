@@ -298,6 +298,9 @@ enum tt_err tt__poll_once(tt_client *c)
         tt__client_err(c, rc, "polling im/fetch: %s", c->http.errmsg);
     } else {
         rc = tt_decode_fetch_result(c->dec, r.body.p, r.body.len, &info, tt__client_on_event, c);
+        if (rc || info.n_messages) { /* empty answers, one a second, would only fill a disk */
+            tt__client_raw(c, TT_RAW_POLL, r.body.p, r.body.len);
+        }
         if (!rc && info.cursor[0] &&
             (set_str(&c->cursor, info.cursor) || set_str(&c->internal_ext, info.internal_ext))) {
             rc = TT_ERR_NOMEM;

@@ -111,6 +111,7 @@ static void on_message(struct tt_ws *w)
 {
     struct tt_frame_info info;
     tt_client *c = w->c;
+    tt__client_raw(c, TT_RAW_WEBSOCKET, w->rx.p, w->rx.len);
     enum tt_err rc = tt_decode_frame(c->dec, w->rx.p, w->rx.len, &info, tt__client_on_event, c);
     if (rc) { /* garbage costs this frame alone: say so and go on */
         struct tt_event ev = { 0 };

@@ -642,6 +642,10 @@ static void test_load_errors(void)
     CHECK(find_msg(errs.errors, errs.n_errors, cpath, 3, "NUL byte"));
     CHECK_EQ(load_tmp("[bridge]\nrecord_dir = rec\n"), 0);
     CHECK(strcmp(cfg.bridge.record_dir, strcat(strcpy(cpath, tmpdir), "/rec")) == 0);
+    /* a streamer's own record_dir: relative to the file too; "" (the default) is [bridge]'s */
+    CHECK_EQ(load_tmp("[streamer:foo]\nrecord_dir = mine\n[streamer:bar]\n"), 0);
+    CHECK(strcmp(cfg.streamers[0].record_dir, strcat(strcpy(cpath, tmpdir), "/mine")) == 0);
+    CHECK(strcmp(cfg.streamers[1].record_dir, "") == 0);
 }
 
 /* ---- printing ---- */
@@ -670,8 +674,9 @@ static void test_print(void)
     CHECK_HAS(text, "tt_target_idc = ***\n");
     CHECK_HAS(text, "proxy = http://bob:***@p:3128\n");
     CHECK_HAS(text, "request_headers = X-A:1;X-B: b\n");
-    CHECK_HAS(text, "[streamer:foo]\ntopic = foo\nenabled = true\nevents = chat\n\n");
-    CHECK_HAS(text, "[streamer:bar]\ntopic = bar\nenabled = true\n");
+    CHECK_HAS(text,
+              "[streamer:foo]\ntopic = foo\nenabled = true\nrecord_dir = \nevents = chat\n\n");
+    CHECK_HAS(text, "[streamer:bar]\ntopic = bar\nenabled = true\nrecord_dir = \n");
     CHECK(loads_clean(text)); /* the printed settings load again */
     CHECK(strcmp(cfg.streamers[0].tt.events.list, "chat") == 0);
     free(text);
