@@ -44,6 +44,7 @@ struct tt_ws {
     uint64_t room, hb_seq;
     unsigned hb_ms;
     int established, closed, closing;
+    int held; /* reception paused until the caller has seen "connected" */
     enum tt_err reason;
     int close_code;
     char detail[256];
@@ -100,6 +101,10 @@ static void on_established(struct tt_ws *w)
 {
     uint64_t unique = ((uint64_t)rand() << 31 ^ (uint64_t)rand()) & INT64_MAX;
     w->established = 1;
+    /* Messages pushed right after the upgrade can arrive in the same read as the 101 and would
+     * be decoded before tt_client_connect() has emitted "connected" (1.x never does that); lws
+     * keeps them until the first tt__ws_service() lets them in. */
+    w->held = !lws_rx_flow_control(w->wsi, 0);
     read_handshake_options(w);
     if (!tt__frame_enter_room(&w->tx, w->room, unique ? unique : 1)) {
         enqueue(w, &w->tx);
@@ -532,6 +537,10 @@ enum tt_err tt__ws_service(tt_client *c, int timeout_ms)
     uint64_t deadline = tt__now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
     if (!w) {
         return TT_ERR_STATE;
+    }
+    if (w->held && w->wsi) {
+        lws_rx_flow_control(w->wsi, 1);
+        w->held = 0;
     }
     do {
         service_for(w, (int)(deadline > tt__now_ms() ? deadline - tt__now_ms() : 1));
