@@ -76,11 +76,12 @@ static void send_heartbeat(struct tt_ws *w)
     lws_set_timer_usecs(w->wsi, (lws_usec_t)w->hb_ms * 1000);
 }
 
-/* Handshake-Options: "ping-interval=10; ..." (TTL-7 reads seconds). */
-static void read_handshake_options(struct tt_ws *w)
+/* Handshake-Options: "ping-interval=10; ..." (TTL-7 reads seconds). Read before the upgrade
+ * completes: lws frees the response headers before LWS_CALLBACK_CLIENT_ESTABLISHED. */
+static void read_handshake_options(struct tt_ws *w, struct lws *wsi)
 {
     char v[256];
-    if (lws_hdr_custom_copy(w->wsi, v, sizeof v, "handshake-options:", 18) <= 0) {
+    if (lws_hdr_custom_copy(wsi, v, sizeof v, "handshake-options:", 18) <= 0) {
         return;
     }
     const char *p = strstr(v, "ping-interval=");
@@ -94,7 +95,6 @@ static void on_established(struct tt_ws *w)
 {
     uint64_t unique = ((uint64_t)rand() << 31 ^ (uint64_t)rand()) & INT64_MAX;
     w->established = 1;
-    read_handshake_options(w);
     if (!tt__frame_enter_room(&w->tx, w->room, unique ? unique : 1)) {
         enqueue(w, &w->tx);
     }
@@ -259,6 +259,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
         return handshake_headers(w, wsi, in, len);
+    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+        read_handshake_options(w, wsi);
+        return 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         on_established(w);
         return 0;
