@@ -190,7 +190,9 @@ static void on_peer_close(struct tt_ws *w, const uint8_t *in, size_t len)
     }
 }
 
-/* Handshake headers: User-Agent, Cookie (the jar), then the caller's websocket_headers. */
+/* Handshake headers: User-Agent (the option's: 1.x sends its default set, not the legacy
+ * signer's UA, which was for its signed URL), Cookie (the jar), then the caller's
+ * websocket_headers, which replace ours of the same name. */
 static int add_header(struct lws *wsi, const char *name, const char *v, unsigned char **p,
                       unsigned char *end)
 {
@@ -228,13 +230,16 @@ static int add_user_headers(struct lws *wsi, const char *s, unsigned char **p, u
 static int handshake_headers(struct tt_ws *w, struct lws *wsi, void *in, size_t len)
 {
     unsigned char **p = in, *end = *p + len;
+    const char *user = w->c->o.websocket_headers;
     struct tt_buf cookie;
-    int rc = add_header(wsi, "user-agent:", w->c->http.user_agent ? w->c->http.user_agent : "", p,
-                        end);
+    int rc = 0;
+    if (!tt__headers_set(user, "User-Agent:")) {
+        rc = add_header(wsi, "user-agent:", w->c->o.user_agent ? w->c->o.user_agent : "", p, end);
+    }
     tt__buf_init(&cookie, 16384);
     tt__cookie_header(&w->c->http, &cookie);
     const char *cv = tt__buf_cstr(&cookie);
-    if (!rc && cv && cv[0]) {
+    if (!rc && cv && cv[0] && !tt__headers_set(user, "Cookie:")) {
         rc = add_header(wsi, "cookie:", cv, p, end);
     }
     tt__buf_free(&cookie);
@@ -304,7 +309,7 @@ static enum tt_err ws_query(tt_client *c, struct tt_buf *q)
     struct tt_params p;
     enum tt_err rc;
     tt__params_init(&p);
-    rc = tt__params_ws_defaults(&p, c->http.user_agent ? c->http.user_agent : "");
+    rc = tt__params_ws_defaults(&p, c->o.user_agent ? c->o.user_agent : "");
     if (!rc && c->o.client_params) {
         rc = tt__params_merge(&p, c->o.client_params);
     }
