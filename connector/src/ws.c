@@ -145,12 +145,15 @@ static int on_receive(struct tt_ws *w, const void *in, size_t len)
 
 static int on_writeable(struct tt_ws *w)
 {
-    if (w->closing || atomic_load(&w->c->stop)) {
-        lws_close_reason(w->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
-        return -1;
-    }
     if (!w->qn) {
+        if (w->closing || atomic_load(&w->c->stop)) {
+            lws_close_reason(w->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+            return -1;
+        }
         return 0;
+    }
+    if (w->closing || atomic_load(&w->c->stop)) {
+        lws_callback_on_writable(w->wsi); /* the queue first: the last batch's ack */
     }
     struct out_frame f = w->q[w->qh];
     w->qh = (w->qh + 1) % QUEUE_MAX;
