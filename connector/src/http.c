@@ -28,13 +28,47 @@ static const char *const default_headers[] = {
     "Sec-Fetch-Ua-Mobile: ?0",
 };
 
-static size_t name_len(const char *line, size_t len);
-static const char *next_segment(const char *s, size_t *len);
-
 static int dup_field(char **dst, const char *src)
 {
     *dst = src && *src ? tt__strdup(src) : NULL;
     return src && *src && !*dst;
+}
+
+/* ---- the caller's "Name: value; Name: value" strings ---- */
+
+/* Length of the header name of "Name: value" (up to the colon), 0 if it has no colon. */
+static size_t name_len(const char *line, size_t len)
+{
+    const char *colon = memchr(line, ':', len);
+    return colon ? (size_t)(colon - line) : 0;
+}
+
+static int same_name(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t an = name_len(a, alen), bn = name_len(b, blen);
+    return an && an == bn && !strncasecmp(a, b, an);
+}
+
+/* Next "Name: value" segment of the caller's "Name: value; Name: value": *len its length. */
+static const char *next_segment(const char *s, size_t *len)
+{
+    while (*s == ' ' || *s == ';') {
+        s++;
+    }
+    *len = strcspn(s, ";");
+    return *s ? s : NULL;
+}
+
+int tt__headers_set(const char *user, const char *line)
+{
+    size_t len;
+    for (const char *s = user ? next_segment(user, &len) : NULL; s;
+         s = next_segment(s + len, &len)) {
+        if (same_name(s, len, line, strlen(line))) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* A Cookie entry of request_headers goes into the jar (1.x does so), so that it reaches the
@@ -277,41 +311,6 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         keep_header(x->r->content_type, sizeof x->r->content_type, v, vl);
     }
     return len;
-}
-
-/* Length of the header name of "Name: value" (up to the colon), 0 if it has no colon. */
-static size_t name_len(const char *line, size_t len)
-{
-    const char *colon = memchr(line, ':', len);
-    return colon ? (size_t)(colon - line) : 0;
-}
-
-static int same_name(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t an = name_len(a, alen), bn = name_len(b, blen);
-    return an && an == bn && !strncasecmp(a, b, an);
-}
-
-/* Next "Name: value" segment of the caller's "Name: value; Name: value": *len its length. */
-static const char *next_segment(const char *s, size_t *len)
-{
-    while (*s == ' ' || *s == ';') {
-        s++;
-    }
-    *len = strcspn(s, ";");
-    return *s ? s : NULL;
-}
-
-int tt__headers_set(const char *user, const char *line)
-{
-    size_t len;
-    for (const char *s = user ? next_segment(user, &len) : NULL; s;
-         s = next_segment(s + len, &len)) {
-        if (same_name(s, len, line, strlen(line))) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 static int list_sets(const char *const *extra, const char *line)
