@@ -380,7 +380,7 @@ def test_requests(tmp):
         "req_euler": ["sign_api_key=k3y", "session_id=s3ss", "enable_extended_gift_info=true",
                       "user_agent=" + custom_ua, "client_params=aid=1999&extra_param=yes",
                       "request_headers=Referer: https://example.org/; X-Test: one; "
-                      "Cookie: mine=1",
+                      "Cookie: mine=1; other=2",
                       "websocket_headers=User-Agent: wsagent/1; X-Test: two"],
         "req_legacy": ["sign_flow=legacy", "sign_api_key=k3y"],
         "req_session": ["sign_flow=session", "session_id=s3ss", "tt_target_idc=useast2a"],
@@ -414,7 +414,8 @@ def test_requests(tmp):
         [l for l in lines if l["kind"] == "http" and "/webcast/gift/list/" in l["path"]]
     check(len(tiktok) == 3, "euler: live page, room/info and gift/list asked (%d)" % len(tiktok))
     for l in tiktok:
-        headers_ok(l["headers"], custom_ua, dict(session, mine="1"), "%s %s" % (what, l["path"]),
+        headers_ok(l["headers"], custom_ua, dict(session, mine="1", other="2"),
+                   "%s %s" % (what, l["path"]),
                    replaced={"referer": "https://example.org/"}, added={"x-test": "one"})
     for l in tiktok[1:]:
         params_ok(l["query"], HTTP_PARAMS, HTTP_PARAMS_2X, custom_ua,
@@ -436,8 +437,8 @@ def test_requests(tmp):
               "euler: the sign server gets no TikTok cookie (no session id), no TikTok "
               "headers, no request_headers: %s" % leaked)
         check(sign[0].get("status") == 200, "euler: the sign server accepted the key")
-    ws_side(lines, "req_euler", custom_ua, dict(session, mine="1", **{"tt-target-idc":
-                                                                      "useast1a"}),
+    ws_side(lines, "req_euler", custom_ua,
+            dict(session, mine="1", other="2", **{"tt-target-idc": "useast1a"}),
             what, ws_headers={"user-agent": "wsagent/1", "x-test": "two"}, overrides=over)
 
     # legacy: 1.x's sign_url, then the signed im/fetch with the signer's UA and msToken
@@ -531,7 +532,7 @@ def test_heartbeat_interval(tmp):
         check(rcs[h][0] == 0, "%s: connected until the stream ended (rc=%s)" % (h, rcs[h][0]))
     fast = [l["t"] for l in of_room(lines, "hb_fast", "ws-in") if l.get("type") == "hb"]
     gaps = [(b - a) / 1000.0 for a, b in zip(fast, fast[1:])]
-    check(len(fast) >= 4 and all(0.6 <= g <= 1.8 for g in gaps),
+    check(len(fast) >= 3 and all(0.5 <= g <= 2.5 for g in gaps),
           "ping-interval=1: heartbeats about 1 s apart over 4.5 s (%d, gaps %s)"
           % (len(fast), ["%.2f" % g for g in gaps]))
     slow = of_room(lines, "hb_default", "ws-in")
