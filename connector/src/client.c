@@ -144,6 +144,9 @@ static enum tt_err init_parts(tt_client *c)
 {
     enum tt_err rc = tt__http_init(&c->http, &c->o);
     if (!rc) {
+        rc = tt__session_cookies(c);
+    }
+    if (!rc) {
         rc = tt__params_defaults(&c->params, c->o.user_agent);
     }
     if (!rc && c->o.client_params) {

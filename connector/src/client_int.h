@@ -91,6 +91,9 @@ enum tt_err tt__room_info(tt_client *c);
 enum tt_err tt__room_gifts(tt_client *c);
 
 /* sign.c: fills c->fetch, c->cursor, c->push_server, ... */
+/** The session_id option's cookies into the jar: every request to TikTok carries them (1.x
+ *  sets them in its constructor: room/info of an 18+ room needs them too). */
+enum tt_err tt__session_cookies(tt_client *c);
 enum tt_err tt__sign_fetch(tt_client *c);
 /** Unsigned im/fetch with the cursor, for polling; events delivered. */
 enum tt_err tt__poll_once(tt_client *c);

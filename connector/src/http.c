@@ -34,6 +34,68 @@ static int dup_field(char **dst, const char *src)
     return src && *src && !*dst;
 }
 
+/* ---- the caller's "Name: value; Name: value" strings ---- */
+
+/* Length of the header name of "Name: value" (up to the colon), 0 if it has no colon. */
+static size_t name_len(const char *line, size_t len)
+{
+    const char *colon = memchr(line, ':', len);
+    return colon ? (size_t)(colon - line) : 0;
+}
+
+static int same_name(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t an = name_len(a, alen), bn = name_len(b, blen);
+    return an && an == bn && !strncasecmp(a, b, an);
+}
+
+/* Next "Name: value" segment of the caller's "Name: value; Name: value": *len its length. */
+static const char *next_segment(const char *s, size_t *len)
+{
+    while (*s == ' ' || *s == ';') {
+        s++;
+    }
+    *len = strcspn(s, ";");
+    return *s ? s : NULL;
+}
+
+int tt__headers_set(const char *user, const char *line)
+{
+    size_t len;
+    for (const char *s = user ? next_segment(user, &len) : NULL; s;
+         s = next_segment(s + len, &len)) {
+        if (same_name(s, len, line, strlen(line))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A Cookie entry of request_headers goes into the jar (1.x does so), so that it reaches the
+ * WebSocket too and a cookie of the same name from TikTok replaces it. Its pairs arrive split
+ * at ';' like the headers: the segments after "Cookie:" without a colon are more pairs. */
+static void user_cookies(struct tt_http *h, const char *s)
+{
+    char one[512];
+    size_t len;
+    int in_cookie = 0;
+    for (s = s ? next_segment(s, &len) : NULL; s; s = next_segment(s + len, &len)) {
+        size_t nl = name_len(s, len);
+        const char *eq = memchr(s, '=', len);
+        const char *pair = s;
+        if (nl && (!eq || s + nl < eq)) {
+            in_cookie = nl == 6 && !strncasecmp(s, "cookie", 6);
+            pair = s + nl + 1;
+        }
+        size_t pl = len - (size_t)(pair - s);
+        if (in_cookie && pl < sizeof one) {
+            memcpy(one, pair, pl);
+            one[pl] = '\0';
+            tt__cookie_parse(h, one, 1);
+        }
+    }
+}
+
 enum tt_err tt__http_init(struct tt_http *h, const struct tt_options *o)
 {
     memset(h, 0, sizeof *h);
@@ -46,6 +108,7 @@ enum tt_err tt__http_init(struct tt_http *h, const struct tt_options *o)
     }
     h->timeout_ms = o->request_timeout_ms;
     h->insecure = o->allow_insecure;
+    user_cookies(h, h->extra_headers);
     return TT_OK;
 }
 
@@ -250,64 +313,87 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-/* "Name: value; Name: value" -> curl list entries */
+static int list_sets(const char *const *extra, const char *line)
+{
+    for (size_t i = 0; extra && extra[i]; i++) {
+        if (same_name(extra[i], strlen(extra[i]), line, strlen(line))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static struct curl_slist *append(struct curl_slist *l, const char *line, int *oom)
+{
+    struct curl_slist *n = *oom ? NULL : curl_slist_append(l, line);
+    *oom = *oom || !n;
+    return n ? n : l;
+}
+
+/* The caller's headers, but for Cookie, whose pairs went into the jar (tt__http_init). */
 static struct curl_slist *add_user_headers(struct curl_slist *l, const char *s, int *oom)
 {
     char one[512];
-    while (s && *s && !*oom) {
-        while (*s == ' ' || *s == ';') {
-            s++;
-        }
-        size_t len = strcspn(s, ";");
-        if (len && len < sizeof one && memchr(s, ':', len)) {
+    size_t len;
+    for (s = s ? next_segment(s, &len) : NULL; s; s = next_segment(s + len, &len)) {
+        if (len < sizeof one && name_len(s, len) && !same_name(s, len, "Cookie:", 7)) {
             memcpy(one, s, len);
             one[len] = '\0';
-            struct curl_slist *n = curl_slist_append(l, one);
-            *oom = !n;
-            l = n ? n : l;
+            l = append(l, one, oom);
         }
-        s += len;
     }
     return l;
 }
 
+/* Our defaults, then `extra`, then the caller's request_headers: a later one of the same name
+ * replaces an earlier one (1.x merges requestHeaders over its defaults), then the jar. */
 static struct curl_slist *build_headers(struct tt_http *h, const char *const *extra, int *oom)
 {
-    struct curl_slist *l = NULL, *n;
+    struct curl_slist *l = NULL;
     struct tt_buf cookie;
-    for (size_t i = 0; i < sizeof default_headers / sizeof default_headers[0] && !*oom; i++) {
-        n = curl_slist_append(l, default_headers[i]);
-        *oom = !n;
-        l = n ? n : l;
+    for (size_t i = 0; i < sizeof default_headers / sizeof default_headers[0]; i++) {
+        if (!list_sets(extra, default_headers[i]) &&
+            !tt__headers_set(h->extra_headers, default_headers[i])) {
+            l = append(l, default_headers[i], oom);
+        }
     }
-    for (size_t i = 0; extra && extra[i] && !*oom; i++) {
-        n = curl_slist_append(l, extra[i]);
-        *oom = !n;
-        l = n ? n : l;
+    for (size_t i = 0; extra && extra[i]; i++) {
+        if (!tt__headers_set(h->extra_headers, extra[i])) {
+            l = append(l, extra[i], oom);
+        }
     }
     l = add_user_headers(l, h->extra_headers, oom);
     tt__buf_init(&cookie, 16384);
     tt__buf_adds(&cookie, "Cookie: ");
     tt__cookie_header(h, &cookie);
     const char *c = tt__buf_cstr(&cookie);
-    if (!*oom && c && h->n_cookies) {
-        n = curl_slist_append(l, c);
-        *oom = !n;
-        l = n ? n : l;
+    if (c && h->n_cookies) {
+        l = append(l, c, oom);
     }
     tt__buf_free(&cookie);
     return l;
 }
 
-static void set_options(struct tt_http *h, const char *url, const char *body,
-                        struct curl_slist *hdrs, struct hdr_ctx *x)
+/* A sign server gets `extra` alone: none of TikTok's browser headers, and never the jar, which
+ * may hold a logged-in session id (2.x forwards it only when told to, §4.5). */
+static struct curl_slist *sign_headers(const char *const *extra, int *oom)
+{
+    struct curl_slist *l = NULL;
+    for (size_t i = 0; extra && extra[i]; i++) {
+        l = append(l, extra[i], oom);
+    }
+    return l;
+}
+
+static void set_options(struct tt_http *h, const char *url, const char *ua, struct curl_slist *hdrs,
+                        struct hdr_ctx *x)
 {
     CURL *c = h->curl;
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* gzip/deflate, decoded by curl */
+    curl_easy_setopt(c, CURLOPT_USERAGENT, ua);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip, deflate"); /* §3.8; curl decodes */
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x->r);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -329,28 +415,24 @@ static void set_options(struct tt_http *h, const char *url, const char *body,
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    }
 }
 
-enum tt_err tt__http_request(struct tt_http *h, const char *url, const char *const *extra,
-                             const char *body, struct tt_http_resp *r)
+static enum tt_err perform(struct tt_http *h, const char *url, const char *ua,
+                           struct curl_slist *hdrs, int oom, struct tt_http_resp *r)
 {
     struct hdr_ctx x = { h, r };
-    int oom = 0;
     h->errmsg[0] = '\0';
     if (!strncmp(url, "http://", 7) && !h->insecure && !tt__url_is_loopback(url)) {
+        curl_slist_free_all(hdrs);
         snprintf(h->errmsg, sizeof h->errmsg,
                  "plain http to a non-loopback host is refused (set allow_insecure)");
         return TT_ERR_INVAL;
     }
-    struct curl_slist *hdrs = build_headers(h, extra, &oom);
     if (oom) {
         curl_slist_free_all(hdrs);
         return TT_ERR_NOMEM;
     }
-    set_options(h, url, body, hdrs, &x);
+    set_options(h, url, ua, hdrs, &x);
     CURLcode cc = curl_easy_perform(h->curl);
     curl_slist_free_all(hdrs);
     if (cc == CURLE_WRITE_ERROR && r->body.err) {
@@ -366,4 +448,22 @@ enum tt_err tt__http_request(struct tt_http *h, const char *url, const char *con
         return r->body.err;
     }
     return TT_OK;
+}
+
+enum tt_err tt__http_request(struct tt_http *h, const char *url, const char *const *extra,
+                             struct tt_http_resp *r)
+{
+    int oom = 0;
+    struct curl_slist *hdrs = build_headers(h, extra, &oom);
+    return perform(h, url, h->user_agent, hdrs, oom, r);
+}
+
+enum tt_err tt__http_request_sign(struct tt_http *h, const char *url, const char *const *extra,
+                                  struct tt_http_resp *r)
+{
+    char ua[64];
+    int oom = 0;
+    struct curl_slist *hdrs = sign_headers(extra, &oom);
+    snprintf(ua, sizeof ua, "libtiktok/%s", tt_version()); /* 1.x: its own, not a browser's */
+    return perform(h, url, ua, hdrs, oom, r);
 }

@@ -44,11 +44,15 @@ void tt__http_cleanup(struct tt_http *h);
 void tt__http_resp_init(struct tt_http_resp *r);
 void tt__http_resp_free(struct tt_http_resp *r);
 
-/** GET (body NULL) or POST `url` with our default headers, the jar's cookies, the caller's
- *  headers and `extra` ("Name: value" lines, may be NULL). Transport failures return
- *  TT_ERR_TIMEOUT or TT_ERR_HTTP with h->errmsg set; any HTTP status returns TT_OK. */
+/** GET `url` from TikTok: our default headers, then `extra` ("Name: value" lines, may be
+ *  NULL), then the caller's request_headers, a later header replacing an earlier one of the
+ *  same name; then the jar's cookies. Transport failures return TT_ERR_TIMEOUT or TT_ERR_HTTP
+ *  with h->errmsg set; any HTTP status returns TT_OK. */
 enum tt_err tt__http_request(struct tt_http *h, const char *url, const char *const *extra,
-                             const char *body, struct tt_http_resp *r);
+                             struct tt_http_resp *r);
+/** GET `url` from a sign server: `extra` and our own User-Agent only, no cookies. */
+enum tt_err tt__http_request_sign(struct tt_http *h, const char *url, const char *const *extra,
+                                  struct tt_http_resp *r);
 
 /** Set (or replace) a cookie; returns TT_ERR_NOMEM or TT_ERR_TOO_LARGE (jar full). */
 enum tt_err tt__cookie_set(struct tt_http *h, const char *name, size_t nlen, const char *value,
@@ -59,6 +63,10 @@ void tt__cookie_parse(struct tt_http *h, const char *s, int first_only);
 /** The jar as a Cookie header value into `b` ("a=1; b=2"). */
 void tt__cookie_header(const struct tt_http *h, struct tt_buf *b);
 const char *tt__cookie_get(const struct tt_http *h, const char *name);
+
+/** 1 if the caller's "Name: value; Name: value" sets the header named in `line` ("Name:" or
+ *  "Name: value", any case): then it replaces ours. */
+int tt__headers_set(const char *user, const char *line);
 
 /** 1 if the URL's host is 127.0.0.0/8, ::1 or localhost. */
 int tt__url_is_loopback(const char *url);

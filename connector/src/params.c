@@ -111,9 +111,9 @@ static const char *const http_defaults[][2] = {
     { "referer", "https://www.tiktok.com/" }, { "root_referer", "https://www.tiktok.com/" },
     { "webcast_sdk_version", "1.3.0" }, { "update_version_code", "1.3.0" },
     { "channel", "tiktok_web" },        { "data_collection_enabled", "true" },
-    { "os", "windows" },                { "priority_region", "" },
-    { "region", "" },                   { "user_is_login", "false" },
-    { "webcast_language", "en" },
+    { "os", "windows" },                { "priority_region", "DE" },
+    { "region", "DE" },                 { "user_is_login", "false" },
+    { "webcast_language", "en" },       { "host", "https://webcast.tiktok.com" },
 };
 
 static const char *const ws_defaults[][2] = {

@@ -109,7 +109,7 @@ static enum tt_err from_api_live(tt_client *c)
         return TT_ERR_NOMEM;
     }
     tt__http_resp_init(&r);
-    enum tt_err rc = tt__http_request(&c->http, url, NULL, NULL, &r);
+    enum tt_err rc = tt__http_request(&c->http, url, NULL, &r);
     tt__free(url);
     doc = slice_of(r.body.p ? r.body.p : "", r.body.len);
     if (rc) {
@@ -166,7 +166,7 @@ enum tt_err tt__room_resolve(tt_client *c)
     }
     snprintf(url, n, "%s%s", c->o.web_base, path);
     tt__http_resp_init(&r);
-    rc = tt__http_request(&c->http, url, NULL, NULL, &r);
+    rc = tt__http_request(&c->http, url, NULL, &r);
     tt__free(url);
     if (!rc && r.status == 200) {
         page_rc = from_sigi(c, r.body.p, &found);
@@ -197,7 +197,7 @@ static enum tt_err get_json(tt_client *c, const char *path, const char *what,
     if (!url) {
         return TT_ERR_NOMEM;
     }
-    enum tt_err rc = tt__http_request(&c->http, url, NULL, NULL, r);
+    enum tt_err rc = tt__http_request(&c->http, url, NULL, r);
     tt__free(url);
     if (rc) {
         tt__client_err(c, rc, "%s: %s", what, c->http.errmsg);

@@ -82,7 +82,7 @@ static enum tt_err euler(tt_client *c)
     }
     api_key_header(c, key, sizeof key, extra);
     tt__http_resp_init(&r);
-    enum tt_err rc = tt__http_request(&c->http, url.p, extra, NULL, &r);
+    enum tt_err rc = tt__http_request_sign(&c->http, url.p, extra, &r);
     tt__buf_free(&url);
     if (rc) {
         tt__client_err(c, rc == TT_ERR_TIMEOUT ? rc : TT_ERR_SIGN, "sign server: %s",
@@ -104,10 +104,11 @@ static enum tt_err euler(tt_client *c)
     return rc;
 }
 
+/* The first im/fetch: 1.x's client params carry an empty cursor and internal_ext (§3.5). */
 static char *fetch_url(tt_client *c)
 {
-    char extra[64];
-    snprintf(extra, sizeof extra, "room_id=%s", c->room_id);
+    char extra[96];
+    snprintf(extra, sizeof extra, "room_id=%s&cursor=&internal_ext=", c->room_id);
     return tt__client_url(c, c->o.webcast_base, "/webcast/im/fetch/", extra);
 }
 
@@ -115,7 +116,7 @@ static enum tt_err get_signed(tt_client *c, const char *signed_url)
 {
     struct tt_http_resp r;
     tt__http_resp_init(&r);
-    enum tt_err rc = tt__http_request(&c->http, signed_url, NULL, NULL, &r);
+    enum tt_err rc = tt__http_request(&c->http, signed_url, NULL, &r);
     if (rc) {
         tt__client_err(c, rc, "im/fetch: %s", c->http.errmsg);
     } else if (r.status != 200) {
@@ -174,7 +175,7 @@ static enum tt_err legacy(tt_client *c)
     api_key_header(c, key, sizeof key, extra);
     extra[0] = "Accept: application/json";
     tt__http_resp_init(&r);
-    enum tt_err rc = tt__http_request(&c->http, url.p, extra, NULL, &r);
+    enum tt_err rc = tt__http_request_sign(&c->http, url.p, extra, &r);
     tt__buf_free(&url);
     if (rc) {
         tt__client_err(c, rc == TT_ERR_TIMEOUT ? rc : TT_ERR_SIGN, "sign_url: %s", c->http.errmsg);
@@ -187,7 +188,7 @@ static enum tt_err legacy(tt_client *c)
     return rc;
 }
 
-static enum tt_err session_cookies(tt_client *c)
+enum tt_err tt__session_cookies(tt_client *c)
 {
     static const char *const names[] = { "sessionid", "sessionid_ss", "sid_tt" };
     enum tt_err rc = TT_OK;
@@ -207,10 +208,7 @@ static enum tt_err session_cookies(tt_client *c)
 
 enum tt_err tt__sign_fetch(tt_client *c)
 {
-    enum tt_err rc = session_cookies(c);
-    if (rc) {
-        return rc;
-    }
+    enum tt_err rc;
     switch (c->o.sign_flow) {
     case TT_SIGN_LEGACY:
         return legacy(c);
@@ -289,7 +287,7 @@ enum tt_err tt__poll_once(tt_client *c)
         return TT_ERR_NOMEM;
     }
     tt__http_resp_init(&r);
-    enum tt_err rc = tt__http_request(&c->http, url, NULL, NULL, &r);
+    enum tt_err rc = tt__http_request(&c->http, url, NULL, &r);
     tt__free(url);
     if (!rc && r.status != 200) {
         rc = TT_ERR_HTTP;

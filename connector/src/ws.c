@@ -83,11 +83,12 @@ static void send_heartbeat(struct tt_ws *w)
     lws_set_timer_usecs(w->wsi, (lws_usec_t)(w->hb_ms - now % w->hb_ms) * 1000);
 }
 
-/* Handshake-Options: "ping-interval=10; ..." (TTL-7 reads seconds). */
-static void read_handshake_options(struct tt_ws *w)
+/* Handshake-Options: "ping-interval=10; ..." (TTL-7 reads seconds). Read before the upgrade
+ * completes: lws frees the response headers before LWS_CALLBACK_CLIENT_ESTABLISHED. */
+static void read_handshake_options(struct tt_ws *w, struct lws *wsi)
 {
     char v[256];
-    if (lws_hdr_custom_copy(w->wsi, v, sizeof v, "handshake-options:", 18) <= 0) {
+    if (lws_hdr_custom_copy(wsi, v, sizeof v, "handshake-options:", 18) <= 0) {
         return;
     }
     const char *p = strstr(v, "ping-interval=");
@@ -105,7 +106,6 @@ static void on_established(struct tt_ws *w)
      * be decoded before tt_client_connect() has emitted "connected" (1.x never does that); lws
      * keeps them until the first tt__ws_service() lets them in. */
     w->held = !lws_rx_flow_control(w->wsi, 0);
-    read_handshake_options(w);
     if (!tt__frame_enter_room(&w->tx, w->room, unique ? unique : 1)) {
         enqueue(w, &w->tx);
     }
@@ -157,12 +157,15 @@ static int on_receive(struct tt_ws *w, const void *in, size_t len)
 
 static int on_writeable(struct tt_ws *w)
 {
-    if (w->closing || atomic_load(&w->c->stop)) {
-        lws_close_reason(w->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
-        return -1;
-    }
     if (!w->qn) {
+        if (w->closing || atomic_load(&w->c->stop)) {
+            lws_close_reason(w->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+            return -1;
+        }
         return 0;
+    }
+    if (w->closing || atomic_load(&w->c->stop)) {
+        lws_callback_on_writable(w->wsi); /* the queue first: the last batch's ack */
     }
     struct out_frame f = w->q[w->qh];
     w->qh = (w->qh + 1) % QUEUE_MAX;
@@ -202,7 +205,9 @@ static void on_peer_close(struct tt_ws *w, const uint8_t *in, size_t len)
     }
 }
 
-/* Handshake headers: User-Agent, Cookie (the jar), then the caller's websocket_headers. */
+/* Handshake headers: User-Agent (the option's: 1.x sends its default set, not the legacy
+ * signer's UA, which was for its signed URL), Cookie (the jar), then the caller's
+ * websocket_headers, which replace ours of the same name. */
 static int add_header(struct lws *wsi, const char *name, const char *v, unsigned char **p,
                       unsigned char *end)
 {
@@ -240,13 +245,16 @@ static int add_user_headers(struct lws *wsi, const char *s, unsigned char **p, u
 static int handshake_headers(struct tt_ws *w, struct lws *wsi, void *in, size_t len)
 {
     unsigned char **p = in, *end = *p + len;
+    const char *user = w->c->o.websocket_headers;
     struct tt_buf cookie;
-    int rc = add_header(wsi, "user-agent:", w->c->http.user_agent ? w->c->http.user_agent : "", p,
-                        end);
+    int rc = 0;
+    if (!tt__headers_set(user, "User-Agent:")) {
+        rc = add_header(wsi, "user-agent:", w->c->o.user_agent ? w->c->o.user_agent : "", p, end);
+    }
     tt__buf_init(&cookie, 16384);
     tt__cookie_header(&w->c->http, &cookie);
     const char *cv = tt__buf_cstr(&cookie);
-    if (!rc && cv && cv[0]) {
+    if (!rc && cv && cv[0] && !tt__headers_set(user, "Cookie:")) {
         rc = add_header(wsi, "cookie:", cv, p, end);
     }
     tt__buf_free(&cookie);
@@ -271,6 +279,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
         return handshake_headers(w, wsi, in, len);
+    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+        read_handshake_options(w, wsi);
+        return 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         on_established(w);
         return 0;
@@ -313,7 +324,7 @@ static enum tt_err ws_query(tt_client *c, struct tt_buf *q)
     struct tt_params p;
     enum tt_err rc;
     tt__params_init(&p);
-    rc = tt__params_ws_defaults(&p, c->http.user_agent ? c->http.user_agent : "");
+    rc = tt__params_ws_defaults(&p, c->o.user_agent ? c->o.user_agent : "");
     if (!rc && c->o.client_params) {
         rc = tt__params_merge(&p, c->o.client_params);
     }

@@ -387,6 +387,9 @@ static unsigned char *fetch_body(struct sim *s, struct room *r, const struct msg
 
     res.messages = base_messages(s, m, n);
     res.messages_count = res.messages ? (pb_size_t)n : 0;
+    s->n_answer_ids = 0;
+    for (size_t i = 0; i < n && i < POLL_MAX; i++)
+        s->answer_ids[s->n_answer_ids++] = m[i].msg_id;
     if (!r->f.no_cursor)
         res.cursor = cursor_at(s, r, seq);
     res.has_fetchInterval = true;
@@ -419,13 +422,17 @@ static unsigned char *fetch_body(struct sim *s, struct room *r, const struct msg
     return body;
 }
 
-/* The body of im/fetch and of the sign server's connect: the backlog, and a cursor at the
-   session's last message. */
+/* The body of im/fetch and of the sign server's connect: the backlog, then (a streamer's
+   `history`) the last messages the session already pushed, with their msgIds, as TikTok's
+   backlog repeats recent messages to a client that reconnects; and a cursor at the session's
+   last message. */
 unsigned char *fetch_result(struct sim *s, struct room *r, bool initial, size_t *len)
 {
     const struct session *ss = &r->sess[r->cur];
     struct msg_out m[POLL_MAX];
-    size_t n = 0;
+    size_t n = 0, hist = 0;
+    uint64_t last;
+    unsigned char *body;
 
     for (uint32_t i = 0; i < ss->n_ev && n < POLL_MAX; i++) {
         if (!(ss->ev[i].flags & EVF_BACKLOG))
@@ -435,7 +442,12 @@ unsigned char *fetch_result(struct sim *s, struct room *r, bool initial, size_t 
             n++;
         s->fixed_msg_id = 0;
     }
-    return fetch_body(s, r, m, n, r->poll_seq, initial, len);
+    if (r->history > 0 && r->poll != NULL && n < POLL_MAX)
+        hist = room_poll_since(r, r->poll_seq > r->history ? r->poll_seq - r->history : 0, m + n,
+                               POLL_MAX - n, &last);
+    body = fetch_body(s, r, m, n + hist, r->poll_seq, initial, len);
+    s->n_answer_history = (uint32_t)hist;
+    return body;
 }
 
 /* The answer to a polling im/fetch whose cursor was at `after`: the messages emitted since (at
@@ -446,6 +458,7 @@ unsigned char *fetch_poll(struct sim *s, struct room *r, uint64_t after, size_t 
     uint64_t seq;
     size_t n = room_poll_since(r, after, m, POLL_MAX, &seq);
 
+    s->n_answer_history = 0;
     return fetch_body(s, r, m, n, seq, false, len);
 }
 

@@ -72,6 +72,21 @@ static void method_of(struct lws *wsi, char *out, size_t cap)
     snprintf(out, cap, "%s", m);
 }
 
+/* The msgIds a fetch result carried, and how many of them (the last) repeat messages already
+   pushed: what a test of deduplication needs to know was really sent again. */
+static void log_answer(struct sim *s, struct sbuf *b)
+{
+    sbuf_json_key(b, "msg_ids");
+    sbuf_str(b, "[");
+    for (uint32_t i = 0; i < s->n_answer_ids; i++) {
+        if (i > 0)
+            sbuf_str(b, ",");
+        sbuf_printf(b, "\"%" PRId64 "\"", s->answer_ids[i]);
+    }
+    sbuf_str(b, "]");
+    sbuf_json_kint(b, "history", s->n_answer_history);
+}
+
 static void log_http(struct sim *s, struct lws *wsi, struct hsess *h, const struct query *q)
 {
     struct sbuf *b = slog_begin(s, "http");
@@ -88,6 +103,8 @@ static void log_http(struct sim *s, struct lws *wsi, struct hsess *h, const stru
     }
     sbuf_json_kint(b, "status", h->rp.status);
     sbuf_json_kstr(b, "room", h->rp.room);
+    if (h->rp.fetch_answer)
+        log_answer(s, b);
     if (h->rp.delay_ms > 0)
         sbuf_json_kint(b, "delay_ms", h->rp.delay_ms);
     slog_end(s, b);
@@ -219,6 +236,33 @@ int http_confirm_upgrade(struct lws *wsi)
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     return 1;
+}
+
+/* The 101 answer of a room with a `ping_interval`: `Handshake-Options: ping-interval=N`, the
+   heartbeat interval TikTok asks for (webcast-protocol.md §4.3; TTL-7 reads it as seconds). */
+int http_upgrade_headers(struct lws *wsi, void *in)
+{
+    struct lws_process_html_args *args = in;
+    static char qbuf[32768];
+    struct query q;
+    const char *rid;
+    char v[64];
+    uint32_t sess = 0;
+    struct room *r = NULL;
+    unsigned char **p = (unsigned char **)&args->p;
+
+    query_parse(wsi, qbuf, sizeof(qbuf), &q);
+    rid = query_get(&q, "room_id");
+    if (rid != NULL)
+        r = sim_room_by_id(sim_of(wsi), strtoll(rid, NULL, 10), &sess);
+    if (r == NULL || r->ping_interval <= 0)
+        return 0;
+    snprintf(v, sizeof(v), "ping-interval=%d", (int)r->ping_interval);
+    return lws_add_http_header_by_name(
+                   wsi, (const unsigned char *)"handshake-options:", (const unsigned char *)v,
+                   (int)strlen(v), p, *p + args->max_len)
+                   ? -1
+                   : 0;
 }
 
 int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)

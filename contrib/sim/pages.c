@@ -438,6 +438,7 @@ static void im_fetch(struct sim *s, struct lws *wsi, const struct query *q, stru
         room_poll_open(r);
         room_session_start(s, r); /* a poller starts the timeline, as a WebSocket does */
         body = fetch_poll(s, r, after, &len);
+        rp->fetch_answer = body != NULL;
         if (body != NULL)
             sbuf_add(&rp->body, body, len);
         free(body);
@@ -451,6 +452,7 @@ static void im_fetch(struct sim *s, struct lws *wsi, const struct query *q, stru
         room_poll_open(r); /* from now on the room keeps its messages for a poll (load rooms:
                               from their first poll, not to cost every WebSocket client) */
     body = fetch_result(s, r, true, &len);
+    rp->fetch_answer = body != NULL;
     if (body != NULL)
         sbuf_add(&rp->body, body, len);
     free(body);
@@ -632,6 +634,7 @@ static void sign_connect(struct sim *s, struct lws *wsi, const struct query *q, 
         sign_error(rp, 500, "Could not build the fetch result");
         return;
     }
+    rp->fetch_answer = true;
     rp->status = 200;
     rp->ctype = "application/x-protobuf";
     sbuf_add(&rp->body, body, len);

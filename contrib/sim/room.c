@@ -93,6 +93,8 @@ void room_session_start(struct sim *s, struct room *r)
         if (r->ring == NULL)
             return;
     }
+    if (r->history > 0 && r->rp == NULL)
+        room_poll_open(r); /* what the initial fetch repeats comes from the poll ring */
     r->running = true;
     r->t0_ms = sim_now_ms();
     r->next_ev = 0;

@@ -393,6 +393,11 @@ static int parse_streamer(struct parser *p, const cJSON *o)
     r->gzip = jnum(o, "gzip", r->gzip);
     r->need_ack = jbool(o, "need_ack", r->need_ack);
     r->loop = jbool(o, "loop", r->loop);
+    if (jint(o, "ping_interval", 0) < 0 || jint(o, "ping_interval", 0) > 3600 ||
+        jint(o, "history", 0) < 0 || jint(o, "history", 0) > POLL_MAX)
+        return FAIL(p, "ping_interval must be 0..3600 (s), history 0..%d", POLL_MAX);
+    r->ping_interval = (int32_t)jint(o, "ping_interval", 0);
+    r->history = (uint32_t)jint(o, "history", 0);
     p->cur = r;
     return parse_faults(p, &r->f, cJSON_GetObjectItemCaseSensitive(o, "faults"));
 }

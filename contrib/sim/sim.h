@@ -170,8 +170,10 @@ struct room {
     int64_t likes;
     double gzip; /* share of frames gzipped: 1 always, 0 never */
     bool need_ack;
-    bool loop; /* restart the timeline when it runs out */
-    bool load; /* a load-mode room: random events instead of a timeline */
+    bool loop;             /* restart the timeline when it runs out */
+    int32_t ping_interval; /* s, sent as Handshake-Options: ping-interval=N; 0: no header */
+    uint32_t history;      /* initial fetch answers repeat the last N messages pushed */
+    bool load;             /* a load-mode room: random events instead of a timeline */
     struct faults f;
     struct session *sess;
     uint32_t n_sess;
@@ -342,6 +344,9 @@ struct sim {
     uint64_t log_n;
     uint32_t conn_ids;
     uint64_t frames_out, bytes_out, events_out;
+    int64_t answer_ids[POLL_MAX]; /* msgIds of the last fetch answer, for the request log */
+    uint32_t n_answer_ids;
+    uint32_t n_answer_history; /* ... the last n of them repeat messages already pushed */
 };
 
 /* ---- cross-file functions ------------------------------------------------------------------ */
@@ -432,6 +437,7 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
 int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len);
 size_t http_session_size(void);
 int http_confirm_upgrade(struct lws *wsi);
+int http_upgrade_headers(struct lws *wsi, void *in); /* Handshake-Options */
 size_t ws_session_size(void);
 void ws_kick(struct conn *c); /* ask for a writeable callback */
 void ws_end_all(struct room *r, int64_t delay_ms);
@@ -452,7 +458,8 @@ struct reply {
     struct sbuf hdr; /* extra headers, "name\0value\0" pairs */
     struct sbuf body;
     int delay_ms;
-    const char *room; /* handle the request was about, for the log */
+    const char *room;  /* handle the request was about, for the log */
+    bool fetch_answer; /* a fetch result: log its msgIds (sim.answer_ids) */
 };
 void reply_header(struct reply *rp, const char *name, const char *value);
 void pages_route(struct sim *s, const char *method, const char *path, const struct query *q,

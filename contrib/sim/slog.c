@@ -92,9 +92,9 @@ void slog_query(struct sbuf *b, const struct query *q)
 }
 
 /* Headers lws has no token for, which the clients or sign servers use. */
-static const char *const custom[] = { "x-api-key",      "x-cookie-header",    "x-jwt-key",
-                                      "x-oauth-token",  "sec-fetch-site",     "sec-fetch-mode",
-                                      "sec-fetch-dest", "sec-fetch-ua-mobile" };
+static const char *const custom[] = { "x-api-key",      "x-cookie-header",     "x-jwt-key",
+                                      "x-oauth-token",  "sec-fetch-site",      "sec-fetch-mode",
+                                      "sec-fetch-dest", "sec-fetch-ua-mobile", "x-test" };
 
 static bool skip_token(int t)
 {

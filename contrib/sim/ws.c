@@ -379,6 +379,8 @@ int ws_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
     switch (reason) {
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return http_confirm_upgrade(wsi);
+    case LWS_CALLBACK_ADD_HEADERS:
+        return http_upgrade_headers(wsi, in);
     case LWS_CALLBACK_ESTABLISHED:
         established(s, c, wsi);
         return 0;

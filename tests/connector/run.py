@@ -4,7 +4,14 @@
 - happy path: the v3 oracle corpus replayed, every event equal to what 1.2.3 emits for those
   frames (our comparator), over plain http/ws and over https/wss with a throwaway CA;
 - the three sign flows (euler, legacy, session) and request polling, checked in the
-  simulator's request log: parameters, headers, cookies, enter-room, heartbeats, acks;
+  simulator's request log: every parameter and header of every request against
+  webcast-protocol.md (live page, api-live, room/info, gift/list, the Euler connect with its
+  key, 1.x's sign_url and the signed im/fetch, the WebSocket URL and handshake), cookies
+  (session, tt-target-idc, the signer's), client_params / request_headers /
+  websocket_headers over the defaults, enter-room, heartbeats, acks;
+- the heartbeat interval from the server's Handshake-Options ping-interval, else 10 s;
+- a dropped socket and a reconnect by the caller on the same client: the new connection's
+  backlog repeats recent msgIds, and every event still arrives exactly once;
 - every fault of contrib/sim/scenarios/faults.jsonl gives its documented error;
 - garbage frames cost themselves: the connection goes on;
 - through an http:// proxy (CONNECT tunnels), and SOCKS5 refused for the WebSocket;
@@ -17,13 +24,15 @@ SPDX-License-Identifier: MIT
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from itest import B, CORPUS, ROOT, check, clean_env, compare, finish, kill_all, start  # noqa: E402
+from itest import (B, CORPUS, ROOT, check, clean_env, compare, finish, kill_all,  # noqa: E402
+                   start, stop)
 
 FAULTS = os.path.join(ROOT, "contrib", "sim", "scenarios", "faults.jsonl")
 EVERY = os.path.join(ROOT, "contrib", "sim", "scenarios", "every-event.jsonl")
@@ -182,6 +191,425 @@ def test_polling(tmp):
     check(len(fetches) >= 5, "polling: im/fetch asked again and again (%d)" % len(fetches))
     check(all((l.get("query") or {}).get("cursor") for l in fetches[1:]),
           "polling: every poll carries the cursor")
+    for l in fetches[1:3]:  # and 1.x's client parameters, like the first fetch (§3.5)
+        params_ok(l["query"], HTTP_PARAMS, HTTP_PARAMS_2X, DEFAULT_UA,
+                  {"room_id": lambda v: v.isdigit(), "cursor": lambda v: v != "",
+                   "internal_ext": lambda v: v != ""}, {}, "polling im/fetch")
+
+
+# ---- the requests, parameter by parameter (webcast-protocol.md §3.3-§6) ----------------------
+
+DEFAULT_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/129.0.0.0 Safari/537.36")
+SIGN_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+           "Chrome/120.0.0.0 Safari/537.36")  # what the simulator's 1.x signer hands out
+
+# The headers of every request to TikTok: §3.8's set plus 2.x's Sec-Fetch ones (§4.3).
+TIKTOK_HEADERS = {
+    "connection": "keep-alive", "cache-control": "max-age=0",
+    "accept": "text/html,application/json,application/protobuf",
+    "referer": "https://www.tiktok.com/", "origin": "https://www.tiktok.com",
+    "accept-language": "en-US,en;q=0.9", "accept-encoding": "gzip, deflate",
+    "sec-fetch-site": "same-site", "sec-fetch-mode": "cors", "sec-fetch-dest": "empty",
+    "sec-fetch-ua-mobile": "?0",
+}
+
+# The client parameters (§3.8, 1.x: every one required) with the values either generation
+# sends (§4.3 gives 2.x's where they differ); browser_version is checked against the UA.
+HTTP_PARAMS = {
+    "aid": {"1988"}, "app_language": {"en-US", "en"}, "app_name": {"tiktok_web"},
+    "browser_language": {"en", "en-DE"}, "browser_name": {"Mozilla"},
+    "browser_online": {"true"}, "browser_platform": {"Win32"}, "cookie_enabled": {"true"},
+    "device_platform": {"web", "web_pc"}, "focus_state": {"true"}, "from_page": {"user"},
+    "history_len": {str(i) for i in range(15)}, "is_fullscreen": {"false"},
+    "is_page_visible": {"true"}, "did_rule": {"3"}, "fetch_rule": {"1"}, "last_rtt": {"0"},
+    "live_id": {"12"}, "resp_content_type": {"protobuf"}, "screen_height": {"1152", "1080"},
+    "screen_width": {"2048", "1920"}, "tz_name": {"Europe/Berlin"},
+    "referer": {"https://www.tiktok.com/"}, "root_referer": {"https://www.tiktok.com/"},
+    "host": {"https://webcast.tiktok.com"}, "webcast_sdk_version": {"1.3.0"},
+    "update_version_code": {"1.3.0"}, "browser_version": None,
+}
+# 2.x's additions (§4.3): optional, but with one of its values when sent.
+HTTP_PARAMS_2X = {
+    "channel": {"tiktok_web"}, "data_collection_enabled": {"true"}, "os": {"windows"},
+    "priority_region": {"DE"}, "region": {"DE"}, "user_is_login": {"true", "false"},
+    "webcast_language": {"en"},
+}
+# The WebSocket's (§4.3, TLC-2 and TTL-7 columns; all required) and the dynamic ones.
+WS_PARAMS = {
+    "version_code": {"180800"}, "aid": {"1988"}, "app_name": {"tiktok_web"},
+    "app_language": {"en", "en-US"}, "browser_language": {"en", "en-US", "en-DE"},
+    "browser_name": {"Mozilla"}, "browser_version": None, "browser_platform": {"Win32"},
+    "browser_online": {"true"}, "cookie_enabled": {"true"}, "tz_name": {"Europe/Berlin"},
+    "webcast_language": {"en"}, "screen_width": {"1920", "2048"},
+    "screen_height": {"1080", "1152"}, "device_platform": {"web"}, "identity": {"audience"},
+    "live_id": {"12"}, "ws_direct": {"0", "1"}, "sup_ws_ds_opt": {"1"},
+    "update_version_code": {"2.0.0"}, "did_rule": {"3"}, "heartbeat_duration": {"0", "10000"},
+    "resp_content_type": {"protobuf"}, "history_comment_count": {"6"}, "client_enter": {"1"},
+    "last_rtt": {str(i) for i in range(100, 201)}, "compress": {"gzip"},
+}
+
+
+def params_ok(got, spec, optional, ua, extra, overrides, what):
+    """got (a logged query) has every key of spec, nothing outside spec/optional/extra, each
+    value the spec allows (extra: exact values; overrides: client_params, which win)."""
+    bad = []
+    for k, allowed in spec.items():
+        v = got.get(k)
+        if k in overrides:
+            ok = v == overrides[k]
+        elif allowed is None:  # browser_version: the user agent after its first '/'
+            ok = v == ua.split("/", 1)[1]
+        else:
+            ok = v in allowed
+        if not ok:
+            bad.append("%s=%r" % (k, v))
+    for k, v in got.items():
+        if k in spec:
+            continue
+        if k in extra:
+            ok = extra[k](v) if callable(extra[k]) else v == extra[k]
+        elif k in overrides:
+            ok = v == overrides[k]
+        else:
+            ok = k in optional and v in optional[k]
+        if not ok:
+            bad.append("unexpected %s=%r" % (k, v))
+    missing = [k for k in list(extra) + list(overrides) if k not in got]
+    bad += ["missing %s" % k for k in missing]
+    check(not bad, "%s: parameters as §3.8/§4.3 say%s" % (what, ": " + ", ".join(bad[:6])
+                                                              if bad else ""))
+
+
+def headers_ok(got, ua, cookie_has, what, replaced=None, added=None):
+    """TikTok's header set, our User-Agent, the cookies; replaced/added: request_headers."""
+    want = dict(TIKTOK_HEADERS, **(replaced or {}))
+    want["user-agent"] = ua
+    want.update(added or {})
+    bad = ["%s=%r" % (k, got.get(k)) for k, v in want.items() if got.get(k) != v]
+    extra = set(got) - set(want) - {"host", "cookie"}
+    bad += ["unexpected %s" % k for k in sorted(extra)]
+    jar = dict(p.split("=", 1) for p in got.get("cookie", "").split("; ") if "=" in p)
+    bad += ["cookie %s=%r" % (k, jar.get(k)) for k, v in cookie_has.items() if jar.get(k) != v]
+    check(not bad, "%s: headers and cookies as §3.8/§3.9 say%s"
+          % (what, ": " + ", ".join(bad[:6]) if bad else ""))
+
+
+def req_scenario(tmp, handles, extra_fields=""):
+    lines = ['{"kind":"sim","seed":3}']
+    for h in handles:
+        lines.append('{"kind":"streamer","handle":"%s"%s}' % (h, extra_fields))
+        lines.append('{"t":0.2,"type":"chat","user":"fan","text":"one"}')
+        lines.append('{"t":0.5,"type":"follow","user":"fan"}')
+        lines.append('{"t":0.9,"type":"chat","user":"fan","text":"two"}')
+        lines.append('{"t":1.4,"type":"end"}')
+    path = os.path.join(tmp, "req.jsonl")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def of_room(lines, room, kind=None, path=None):
+    return [l for l in lines if l.get("room") == room and (kind is None or l["kind"] == kind)
+            and (path is None or path in (l.get("path") or ""))]
+
+
+def ws_side(lines, room, ua, cookie_has, what, ws_headers=None, overrides=None):
+    """The WebSocket of a flow: URL parameters, handshake headers, cookies, enter-room first,
+    heartbeats counted from 1, every batch that asked acked with its internalExt."""
+    ups = of_room(lines, room, "ws-upgrade")
+    check(len(ups) == 1, "%s: one WebSocket upgrade (%d)" % (what, len(ups)))
+    if not ups:
+        return
+    up = ups[0]
+    q = up.get("query", {})
+    rid = q.get("room_id", "")
+    params_ok(q, WS_PARAMS, {}, ua, {
+        "room_id": lambda v: v.isdigit(),
+        "cursor": lambda v: re.match(r"^\d+_%s_\d+_1_0_0$" % rid, v) is not None,
+        "internal_ext": lambda v: "wss_push_room_id:%s" % rid in v,
+        "imprp": lambda v: v.startswith("sim-imprp-"),  # the route params, each one
+        "wrss": "sim-wrss-%s" % rid}, overrides or {}, what + " WebSocket URL")
+    check(up.get("dup_keys") == ["version_code"] and up["path"].endswith("/ws_reuse_supplement/"),
+          "%s: the push server's path, &version_code=270000 appended (§4.3): %s %s"
+          % (what, up["path"], up.get("dup_keys")))
+    h = up.get("headers", {})
+    want_ua = (ws_headers or {}).get("user-agent", ua)
+    jar = dict(p.split("=", 1) for p in h.get("cookie", "").split("; ") if "=" in p)
+    bad = ["user-agent=%r" % h.get("user-agent")] if h.get("user-agent") != want_ua else []
+    bad += ["origin (2.x sends none)"] if "origin" in h else []
+    bad += ["%s=%r" % (k, h.get(k)) for k, v in (ws_headers or {}).items()
+            if k != "user-agent" and h.get(k) != v]
+    bad += ["cookie %s=%r" % (k, jar.get(k)) for k, v in cookie_has.items() if jar.get(k) != v]
+    check(not bad, "%s: WebSocket handshake headers and cookies%s"
+          % (what, ": " + ", ".join(bad) if bad else ""))
+    ins = of_room(lines, room, "ws-in")
+    types = [l.get("type") for l in ins]
+    enter = [l["enter"] for l in ins if l.get("enter")]
+    check(types[:1] == ["im_enter_room"] and len(enter) == 1 and enter[0]["room_id"] == rid and
+          enter[0]["live_id"] == 12 and enter[0]["identity"] == "audience" and
+          enter[0]["filter_welcome_msg"] == "0" and int(enter[0]["enter_unique_id"]) > 0,
+          "%s: im_enter_room first, with room id, liveId 12, audience, filterWelcomeMsg 0 "
+          "(§6.2): %s" % (what, enter))
+    hbs = [l["hb"] for l in ins if l.get("hb")]
+    check(hbs and all(b["room_id"] == rid for b in hbs) and
+          [b["seq"] for b in hbs] == list(range(1, len(hbs) + 1)),
+          "%s: heartbeats with the room id and sendPacketSeqId 1, 2, ... (§6.1): %s"
+          % (what, hbs))
+    acks = [l for l in ins if l.get("type") == "ack"]
+    close = of_room(lines, room, "ws-close")
+    check(close and close[0]["need_ack"] > 0 and close[0]["acks"] == close[0]["need_ack"] and
+          close[0]["acks_unknown"] == 0 and
+          all(a["payload"] and "wss_push_room_id:%s" % rid in a["payload"] for a in acks),
+          "%s: every batch that asked acked once, with its logId and internalExt (§6.3): %s"
+          % (what, {k: close[0][k] for k in ("need_ack", "acks", "acks_unknown")}
+             if close else "no ws-close"))
+
+
+def test_requests(tmp):
+    """Every request of the three flows, parameter by parameter and header by header, from the
+    simulator's request log; client_params, request_headers and websocket_headers where they
+    belong, over the defaults."""
+    import threading
+    handles = ("req_euler", "req_legacy", "req_session")
+    sim, base, log = start_sim(tmp, "requests", ["--scenario", req_scenario(tmp, handles),
+                                                 "--api-key", "k3y"])
+    check(base is not None, "simulator starts for the request checks")
+    custom_ua = "Mozilla/5.0 (X11; Linux x86_64) TestAgent/1.0"
+    runs = {
+        "req_euler": ["sign_api_key=k3y", "session_id=s3ss", "enable_extended_gift_info=true",
+                      "user_agent=" + custom_ua, "client_params=aid=1999&extra_param=yes",
+                      "request_headers=Referer: https://example.org/; X-Test: one; "
+                      "Cookie: mine=1; other=2",
+                      "websocket_headers=User-Agent: wsagent/1; X-Test: two"],
+        "req_legacy": ["sign_flow=legacy", "sign_api_key=k3y"],
+        "req_session": ["sign_flow=session", "session_id=s3ss", "tt_target_idc=useast2a"],
+    }
+    results = {}
+
+    def run(h):
+        results[h] = tt_connect(h, base, *runs[h])
+
+    threads = [threading.Thread(target=run, args=(h,)) for h in handles]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    stop(sim)
+    for h in handles:
+        rc, out, err = results[h]
+        check(rc == 0 and [e["data"].get("comment") for e in events(out) if e["event"] == "chat"]
+              == ["one", "two"], "%s: connects and gets the events (rc=%s %s)"
+              % (h, rc, err[-200:]))
+    lines = log_lines(log)
+    session = {"sessionid": "s3ss", "sessionid_ss": "s3ss", "sid_tt": "s3ss"}
+
+    # euler: every option that changes the wire
+    what = "euler"
+    over = {"aid": "1999", "extra_param": "yes"}
+    page = of_room(lines, "req_euler", "http", "/@req_euler/live")
+    check(len(page) == 1 and page[0]["query"] == {},
+          "euler: the live page, plain GET without parameters (§3.3)")
+    tiktok = page + of_room(lines, "req_euler", "http", "/webcast/room/info/") + \
+        [l for l in lines if l["kind"] == "http" and "/webcast/gift/list/" in l["path"]]
+    check(len(tiktok) == 3, "euler: live page, room/info and gift/list asked (%d)" % len(tiktok))
+    for l in tiktok:
+        headers_ok(l["headers"], custom_ua, dict(session, mine="1", other="2"),
+                   "%s %s" % (what, l["path"]),
+                   replaced={"referer": "https://example.org/"}, added={"x-test": "one"})
+    for l in tiktok[1:]:
+        params_ok(l["query"], HTTP_PARAMS, HTTP_PARAMS_2X, custom_ua,
+                  {"room_id": lambda v: v.isdigit()}, over, "%s %s" % (what, l["path"]))
+    sign = of_room(lines, "req_euler", "http", "/connect")
+    check(len(sign) == 1 and re.match(r"^/webcast/rooms/\d+/connect$", sign[0]["path"]),
+          "euler: /webcast/rooms/{room_id}/connect asked once (§5.2)")
+    if sign:
+        q, h = sign[0]["query"], sign[0]["headers"]
+        check(q == {"client": q.get("client"), "cursor": "", "client_enter": "true",
+                    "platform": "web", "user_agent": custom_ua} and q.get("client"),
+              "euler: client, cursor, client_enter, platform and the UA it will use (§5.2): %s"
+              % q)
+        check(h.get("x-api-key") == "k3y" and
+              h.get("accept") == "application/protobuf,application/json",
+              "euler: the API key header and Accept: application/protobuf,application/json")
+        leaked = [k for k in ("cookie", "referer", "origin", "x-test") if k in h]
+        check(not leaked and h.get("user-agent") != custom_ua,
+              "euler: the sign server gets no TikTok cookie (no session id), no TikTok "
+              "headers, no request_headers: %s" % leaked)
+        check(sign[0].get("status") == 200, "euler: the sign server accepted the key")
+    ws_side(lines, "req_euler", custom_ua,
+            dict(session, mine="1", other="2", **{"tt-target-idc": "useast1a"}),
+            what, ws_headers={"user-agent": "wsagent/1", "x-test": "two"}, overrides=over)
+
+    # legacy: 1.x's sign_url, then the signed im/fetch with the signer's UA and msToken
+    what = "legacy"
+    tiktok = of_room(lines, "req_legacy", "http", "/webcast/room/info/")
+    for l in tiktok:
+        headers_ok(l["headers"], DEFAULT_UA, {}, "legacy room/info")
+        params_ok(l["query"], HTTP_PARAMS, HTTP_PARAMS_2X, DEFAULT_UA,
+                  {"room_id": lambda v: v.isdigit()}, {}, "legacy room/info")
+    sign = of_room(lines, "req_legacy", "http", "/webcast/sign_url")
+    check(len(sign) == 1, "legacy: sign_url asked once (§5.1)")
+    if sign:
+        q, h = sign[0]["query"], sign[0]["headers"]
+        check(set(q) == {"url", "client", "uuc", "apiKey"} and q["uuc"].isdigit() and
+              q["apiKey"] == "k3y" and h.get("x-api-key") == "k3y",
+              "legacy: url, client, uuc and the key (§5.1): %s" % sorted(q))
+        check("cookie" not in h and "referer" not in h,
+              "legacy: no TikTok cookie or header to the sign server")
+        from urllib.parse import parse_qsl, urlsplit
+        u = urlsplit(q["url"])
+        uq = dict(parse_qsl(u.query, keep_blank_values=True))
+        check(u.path == "/webcast/im/fetch/", "legacy: the URL to sign is im/fetch's")
+        params_ok(uq, HTTP_PARAMS, HTTP_PARAMS_2X, DEFAULT_UA,
+                  {"room_id": lambda v: v.isdigit(), "cursor": "", "internal_ext": ""}, {},
+                  "legacy: the URL to sign, with empty cursor and internal_ext (§3.5)")
+        fetch = of_room(lines, "req_legacy", "http", "/webcast/im/fetch/")
+        check(len(fetch) == 1, "legacy: the signed im/fetch asked once")
+        if fetch:
+            fq = fetch[0]["query"]
+            signed = {k: v for k, v in fq.items() if k not in ("msToken", "X-Bogus",
+                                                               "_signature")}
+            check(signed == uq and all(fq.get(k) for k in ("msToken", "X-Bogus", "_signature")),
+                  "legacy: im/fetch is the signed URL verbatim (the URL + the tokens)")
+            headers_ok(fetch[0]["headers"], SIGN_UA, {"msToken": fq.get("msToken")},
+                       "legacy im/fetch (the signer's User-Agent and msToken, §5.1)")
+    ws_side(lines, "req_legacy", DEFAULT_UA, {}, what)
+
+    # session: no sign server, the session cookies everywhere
+    what = "session"
+    cookies = dict(session, **{"tt-target-idc": "useast2a"})
+    tiktok = of_room(lines, "req_session", "http")
+    check([l["path"].split("?")[0] for l in tiktok] ==
+          ["/@req_session/live", "/webcast/room/info/", "/webcast/im/fetch/"],
+          "session: live page, room/info, im/fetch and no sign server (§3.2): %s"
+          % [l["path"] for l in tiktok])
+    for l in tiktok:
+        headers_ok(l["headers"], DEFAULT_UA, cookies, "session %s" % l["path"])
+    for l in tiktok[1:]:
+        ex = {"room_id": lambda v: v.isdigit()}
+        if "im/fetch" in l["path"]:
+            ex.update(cursor="", internal_ext="")
+        params_ok(l["query"], HTTP_PARAMS, HTTP_PARAMS_2X, DEFAULT_UA, ex, {},
+                  "session %s" % l["path"])
+    ws_side(lines, "req_session", DEFAULT_UA, cookies, what)
+    return lines
+
+
+def test_api_live(log):
+    """api-live/user/room, the fallback after a live page without a room id (§3.3)."""
+    lines = [l for l in log_lines(log) if l.get("kind") == "http" and
+             "/api-live/user/room" in l.get("path", "")]
+    check(lines, "api-live asked after a page without a room id")
+    for l in lines[:2]:
+        headers_ok(l["headers"], DEFAULT_UA, {}, "api-live")
+        params_ok(l["query"], HTTP_PARAMS, HTTP_PARAMS_2X, DEFAULT_UA,
+                  {"uniqueId": l.get("room") or l["query"].get("uniqueId"), "sourceType": "54"},
+                  {}, "api-live (uniqueId, sourceType=54)")
+
+
+def test_heartbeat_interval(tmp):
+    """The server's Handshake-Options ping-interval sets the heartbeat interval; without it,
+    10 s (§4.3, §6.1). After the first (sent with enter-room), heartbeats fall on the
+    interval's multiples of the monotonic clock, whenever the connection began (ws.c). Three
+    rooms of one simulator, side by side, each ending after 4.5 s; one client starts 0.45 s
+    after the others, so that only the alignment can put its beats in step with theirs."""
+    import threading
+    path = os.path.join(tmp, "hb.jsonl")
+    with open(path, "w") as f:
+        for h, extra in (("hb_fast", ',"ping_interval":1'), ("hb_late", ',"ping_interval":1'),
+                         ("hb_default", "")):
+            f.write('{"kind":"streamer","handle":"%s"%s}\n{"t":4.5,"type":"end"}\n' % (h, extra))
+    sim, base, log = start_sim(tmp, "heartbeat", ["--scenario", path])
+    rcs = {}
+
+    def run(h, delay):
+        time.sleep(delay)  # a phase offset between the clients, not a wait for anything
+        rcs[h] = tt_connect(h, base)
+
+    threads = [threading.Thread(target=run, args=(h, d))
+               for h, d in (("hb_fast", 0), ("hb_default", 0), ("hb_late", 0.45))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    stop(sim)
+    lines = log_lines(log)
+    for h in ("hb_fast", "hb_late", "hb_default"):
+        check(rcs[h][0] == 0, "%s: connected until the stream ended (rc=%s)" % (h, rcs[h][0]))
+    beats = {h: [l["t"] for l in of_room(lines, h, "ws-in") if l.get("type") == "hb"][1:]
+             for h in ("hb_fast", "hb_late")}
+    fast = beats["hb_fast"]
+    gaps = [(b - a) / 1000.0 for a, b in zip(fast, fast[1:])]
+    check(len(fast) >= 3 and all(0.5 <= g <= 2.5 for g in gaps),
+          "ping-interval=1: heartbeats about 1 s apart over 4.5 s (%d, gaps %s)"
+          % (len(fast), ["%.2f" % g for g in gaps]))
+    # phase of each beat within the second, relative to hb_fast's first: 0 when in step
+    ref = fast[0] if fast else 0
+    phase = [((t - ref + 500) % 1000) - 500 for t in beats["hb_late"]]
+    check(len(phase) >= 2 and all(abs(p) < 200 for p in phase),
+          "heartbeats of two connections begun 0.45 s apart beat in step (offsets %s ms)"
+          % phase)
+    slow = of_room(lines, "hb_default", "ws-in")
+    hbs = [l["t"] for l in slow if l.get("type") == "hb"]
+    enter = [l["t"] for l in slow if l.get("type") == "im_enter_room"]
+    close = of_room(lines, "hb_default", "ws-close")
+    check(enter and close and close[0]["ms"] >= 3000 and 1 <= len(hbs) <= 2 and
+          hbs[0] - enter[0] < 500,
+          "no Handshake-Options: one heartbeat with enter-room and at most one more (the next "
+          "multiple of 10 s) in the %.1f s after, where 1 s would give 3 or more (got %d)"
+          % ((close[0]["ms"] / 1000.0) if close else 0, len(hbs)))
+
+
+def test_reconnect_dedup(tmp):
+    """A dropped socket, then the caller reconnects on the same client: the new connection's
+    first fetch repeats the last messages (same msgIds, as TikTok's backlog), and the caller
+    still sees every event exactly once."""
+    path = os.path.join(tmp, "again.jsonl")
+    lines = ['{"kind":"sim","seed":5}',
+             '{"kind":"streamer","handle":"again","history":6}',
+             '{"t":0,"type":"chat","user":"old","text":"from the backlog","backlog":true}']
+    texts = ["before %d" % i for i in range(1, 7)]
+    for i, t in enumerate(texts):
+        lines.append('{"t":%.2f,"type":"chat","user":"fan","text":"%s"}' % (0.3 + 0.2 * i, t))
+    lines.append('{"t":1.5,"type":"follow","user":"fan"}')
+    lines.append('{"t":2.2,"type":"drop"}')
+    after = ["after %d" % i for i in range(1, 4)]
+    for i, t in enumerate(after):
+        lines.append('{"t":%.2f,"type":"chat","user":"fan","text":"%s"}' % (4.2 + 0.2 * i, t))
+    lines.append('{"t":5.2,"type":"end"}')
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    sim, base, log = start_sim(tmp, "reconnect", ["--scenario", path])
+    rc, out, err = tt_connect("again", base, "reconnect=2", timeout=30)
+    stop(sim)
+    evs = events(out)
+    names = [e["event"] for e in evs]
+    check(rc == 0 and names.count("connected") == 2 and "disconnected" in names[:-1],
+          "the socket dropped, disconnected, the caller reconnected on the same client and "
+          "got to the end (rc=%s, %d connected) %s" % (rc, names.count("connected"), err[-200:]))
+    chats = [e["data"]["comment"] for e in evs if e["event"] == "chat"]
+    check(chats == ["from the backlog"] + texts + after,
+          "every chat exactly once, in order, none missing: %s" % chats)
+    ids = [(e["event"], e["data"]["msgId"]) for e in evs if e["data"].get("msgId")]
+    check(len(ids) == len(set(ids)) and names.count("follow") == 1 and
+          names.count("social") == 1, "no event twice by msgId (follow and social once each)")
+    first_conn = set()
+    for e in evs:
+        if e["event"] == "disconnected":
+            break
+        if e["data"].get("msgId"):
+            first_conn.add(e["data"]["msgId"])
+    answers = [l for l in log_lines(log) if l.get("kind") == "http" and "/connect" in l["path"]]
+    check(len(answers) == 2 and answers[0].get("history") == 0 and
+          answers[1].get("history") == 6,
+          "the reconnect's fetch repeated the last 6 messages (histories %s)"
+          % [a.get("history") for a in answers])
+    if len(answers) == 2:
+        again = answers[1]["msg_ids"]
+        check(len(again) == 7 and set(again) <= first_conn,
+              "its msgIds (the backlog's and the 6 repeated) were all delivered before the "
+              "drop: really sent again (%d of %d)" % (len(set(again) & first_conn), len(again)))
 
 
 FAULTS_EXPECTED = [
@@ -218,6 +646,7 @@ def test_faults(tmp):
     check(len(errors) >= 3, "each bad frame is an error event (%d)" % len(errors))
     sim.terminate()
     sim.wait(5)
+    return log
 
 
 def start_proxy():
@@ -330,8 +759,14 @@ def main():
             test_flows(tmp)
             print("== polling", flush=True)
             test_polling(tmp)
+            print("== requests, parameter by parameter", flush=True)
+            test_requests(tmp)
+            print("== heartbeat interval", flush=True)
+            test_heartbeat_interval(tmp)
+            print("== reconnect without duplicates", flush=True)
+            test_reconnect_dedup(tmp)
             print("== faults", flush=True)
-            test_faults(tmp)
+            test_api_live(test_faults(tmp))
             print("== proxy", flush=True)
             test_proxy(tmp)
             print("== valgrind", flush=True)
