@@ -114,11 +114,7 @@ demo: deps
 	$(Q)B=$(B) sh tools/demo.sh
 
 format-check:
-	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h' 2>/dev/null || find connector tools tests -name '*.[ch]') && echo "demo: deps
-	$(Q)$(MAKE) --no-print-directory -j2 all
-	$(Q)B=$(B) sh tools/demo.sh
-
-format-check: clean"
+	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h' 2>/dev/null || find connector tools tests -name '*.[ch]') && echo "format-check: clean"
 
 format:
 	$(Q)clang-format -i $(shell git ls-files '*.c' '*.h')
