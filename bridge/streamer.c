@@ -364,6 +364,18 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* libtiktok's own log lines (a gift list that failed, a fallback to polling, TLS checks
+ * turned off), under the streamer's name */
+static void on_tt_log(enum tt_log_level l, const char *msg, void *ud)
+{
+    const struct streamer *s = ud;
+    int level = l <= TT_LOG_ERR    ? BRIDGE_LOG_ERROR
+                : l == TT_LOG_WARN ? BRIDGE_LOG_WARN
+                : l < TT_LOG_DEBUG ? BRIDGE_LOG_INFO
+                                   : BRIDGE_LOG_DEBUG;
+    LOG_AT(level, s->topic, "%s", msg);
+}
+
 struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *cfg,
                               const struct bridge_streamer *bs)
 {
@@ -382,6 +394,7 @@ struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *c
         streamer_free(s);
         return NULL;
     }
+    tt_client_set_log(s->client, on_tt_log, TT_LOG_DEBUG, s);
     /* record_dir: the streamer's own, else the [bridge] one; "" (or none) is off */
     const char *rec = bs->record_dir && bs->record_dir[0] ? bs->record_dir : cfg->bridge.record_dir;
     if (rec && rec[0]) {

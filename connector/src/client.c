@@ -517,6 +517,12 @@ enum tt_err tt_client_connect(tt_client *c)
     c->errmsg[0] = '\0';
     c->retry_after = 0;
     c->last_err = TT_OK;
+    if (c->o.allow_insecure && !c->warned_insecure) {
+        c->warned_insecure = 1;
+        tt__client_log(c, TT_LOG_WARN,
+                       "allow_insecure is set: TLS certificates are not verified, and plain "
+                       "http/ws to any host is allowed");
+    }
     enum tt_err rc = connect_steps(c);
     if (rc) {
         c->last_err = rc;

@@ -59,7 +59,8 @@ struct tt_client {
     int64_t fetch_interval;
 
     int connected, upgraded, polling, stream_ended;
-    uint64_t dup_msg; /* msgId of the last duplicate, for its follow/share companions */
+    int warned_insecure; /* allow_insecure is said once, at the first connect */
+    uint64_t dup_msg;    /* msgId of the last duplicate, for its follow/share companions */
     atomic_int stop;
     struct tt_ws *ws;
     uint64_t next_poll_ms;

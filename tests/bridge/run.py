@@ -490,8 +490,10 @@ def test_main_thread_sleeps(tmp):
     broker.up()
     sim, url = start_sim(tmp)
     sub = Sub(tmp, broker.port, "tiktok/#", "sleep.txt")
-    cfg = write_config(tmp, "sleep.ini", broker.port, url, ["the_host"])
-    br = bridge(cfg, stderr=open(os.path.join(tmp, "sleep.log"), "w"))
+    cfg = write_config(tmp, "sleep.ini", broker.port, url, ["the_host"],
+                       extra="allow_insecure = true\n")
+    log = os.path.join(tmp, "sleep.log")
+    br = bridge(cfg, stderr=open(log, "w"))
     has = lambda needle: any(needle in l for l in sub.lines())
     check(wait_for(lambda: has("tiktok/the_host/status ") and has('"waiting"'), 30),
           "idle: the replay is over, the streamer waits")
@@ -499,6 +501,9 @@ def test_main_thread_sleeps(tmp):
     time.sleep(3)  # a measurement window, not a wait for anything
     per_s = (voluntary_switches(br.pid) - n0) / (time.monotonic() - t0)
     check(per_s < 3, "idle: the main thread wakes %.1f times a second (at most 3)" % per_s)
+    lib = [l for l in open(log) if "allow_insecure is set" in l]
+    check(lib and "warn" in lib[0] and "the_host" in lib[0],
+          "libtiktok's warnings reach the log, with the streamer: %s" % lib[:1])
     t0 = time.monotonic()
     pub(broker.port, "tiktok/bridge/request/health_check", '{"transaction":"z"}')
     ok = wait_for(lambda: has("tiktok/bridge/response/health_check "), 10, step=0.02)

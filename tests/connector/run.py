@@ -98,6 +98,11 @@ def test_happy_path(tmp, tls=False):
         opts = ["ca_file=" + crt]
     sim, base, log = start_sim(tmp, "happy-tls" if tls else "happy", args)
     check(base is not None, "simulator starts" + (" with TLS" if tls else ""))
+    if tls:  # verification is on: the sim's certificate is no CA's (the replay is not touched)
+        rc, out, err = tt_connect("the_host", base)
+        check(rc not in (0, None) and "certificate" in err and "not OK" in err and
+              "connected" not in [e["event"] for e in events(out)],
+              "TLS: an unknown certificate is refused without ca_file: %s" % err.strip()[-160:])
     rc, out, err = tt_connect("the_host", base, *opts)
     evs = events(out)
     names = [e["event"] for e in evs]
@@ -107,6 +112,11 @@ def test_happy_path(tmp, tls=False):
     check(names[-1] == "disconnected", "disconnected last%s" % tag)
     check(compare(tmp, evs, "happy%s.jsonl" % ("-tls" if tls else "")),
           "events equal 1.2.3's for the same frames%s" % tag)
+    if tls:  # the replay is over: the room is offline, but TLS no longer stands in the way
+        rc, out, err = tt_connect("the_host", base, "allow_insecure=true")
+        check("allow_insecure is set" in err and "not OK" not in err and
+              "not live" in err, "TLS: allow_insecure skips verification, with a "
+              "warning: %s" % err.strip()[-200:])
     sim.terminate()
     sim.wait(5)
     return log
