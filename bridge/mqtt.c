@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bridge.h"
 #include "mqtt.h"
 #include "xalloc.h"
 
@@ -58,6 +59,11 @@ struct bridge_mqtt {
     int64_t next_connect_ms;
     unsigned connect_failures;
     char **subs; /* copies of o.subscriptions */
+    /* what went wrong, set by paho's callbacks and logged by pump() on the main thread */
+    char why[320];
+    char tls_err[160]; /* OpenSSL's first error of the current attempt (ssl_error_cb) */
+    int why_new;
+    int64_t why_retry_ms; /* when the attempt after the failure in `why` is due */
 };
 
 /* ---- lists ---- */
@@ -224,10 +230,10 @@ static void sent_failed5(void *ctx, MQTTAsync_failureData5 *d)
 static void on_connection_lost(void *ctx, char *cause)
 {
     struct bridge_mqtt *b = ctx;
-    (void)cause;
     pthread_mutex_lock(&b->lock);
     b->connected = 0;
     b->lost = 1;
+    snprintf(b->why, sizeof b->why, "%s", cause ? cause : "connection lost");
     pthread_mutex_unlock(&b->lock);
     wake(b);
 }
@@ -242,6 +248,7 @@ static void on_connected(void *ctx, char *cause)
     b->connecting = 0;
     b->connect_failures = 0;
     b->reconnects++;
+    b->tls_err[0] = b->why[0] = '\0';
     pthread_mutex_unlock(&b->lock);
     wake(b);
 }
@@ -282,16 +289,85 @@ static void retry_later(struct bridge_mqtt *b)
     b->next_connect_ms = mono_ms() + (1000 << f > 30000 ? 30000 : 1000 << f);
 }
 
+static int is_tls(const char *uri)
+{
+    return !strncmp(uri, "ssl://", 6) || !strncmp(uri, "mqtts://", 8) || !strncmp(uri, "wss://", 6);
+}
+
+/* A refusal's text: the CONNACK return codes of 3.1.1, the reason codes of 5. */
+static const char *refusal_text(int code)
+{
+    static const char *const v311[] = {
+        "accepted",           "unacceptable protocol version", "identifier rejected",
+        "server unavailable", "bad user name or password",     "not authorized"
+    };
+    if (code > 0 && code <= 5) {
+        return v311[code];
+    }
+    const char *t = code >= 0x80 ? MQTTReasonCode_toString((enum MQTTReasonCodes)code) : NULL;
+    return t ? t : "unknown return code";
+}
+
+/* Why an attempt failed, in words a user can act on (lock held). paho only says "TCP/TLS
+ * connect failure"; OpenSSL's own text came through ssl_error_cb during the attempt. */
+static void note_failure(struct bridge_mqtt *b, int code, const char *msg)
+{
+    /* without OpenSSL's text a TLS failure can be any of these (the host name check and a
+     * client certificate refused after a TLS 1.3 handshake leave none) */
+    const char *hint = is_tls(b->o.uri) ? " (TLS: is the broker up and speaking TLS there, does "
+                                          "its certificate name the host, does it require a "
+                                          "client certificate, cert_file and key_file?)"
+                                        : "";
+    if (msg && !strcmp(msg, "CONNACK return code")) {
+        snprintf(b->why, sizeof b->why, "the broker refused the connection: %s (%d)",
+                 refusal_text(code), code);
+    } else if (b->tls_err[0]) {
+        snprintf(b->why, sizeof b->why,
+                 "TLS: %s (does ca_file hold the CA that signed the broker's certificate?)",
+                 b->tls_err);
+    } else if (msg && !strcmp(msg, "TCP connect completion failure")) {
+        snprintf(b->why, sizeof b->why, "the broker closed the connection before its CONNACK%s",
+                 hint);
+    } else if (msg && !strcmp(msg, "TCP/TLS connect failure")) {
+        snprintf(b->why, sizeof b->why, "cannot reach the broker%s", hint);
+    } else {
+        snprintf(b->why, sizeof b->why, "%s", msg ? msg : MQTTAsync_strerror(code));
+    }
+    b->tls_err[0] = '\0';
+    b->why_new = 1;
+    b->why_retry_ms = b->next_connect_ms;
+}
+
+/* paho hands us OpenSSL's error queue, one line per error: the first is the cause. A line reads
+ * "pid:error:0A000086:SSL routines:func:certificate verify failed:file:line:": keep the reason. */
+static int tls_error(const char *str, size_t len, void *ctx)
+{
+    struct bridge_mqtt *b = ctx;
+    const char *p = str, *end = str + len;
+    int colons = 0;
+    while (p < end && colons < 5) {
+        colons += *p++ == ':';
+    }
+    if (colons < 5) {
+        p = str; /* not the usual shape: the whole line */
+    }
+    const char *stop = memchr(p, p == str ? '\n' : ':', (size_t)(end - p));
+    int n = (int)((stop ? stop : end) - p);
+    pthread_mutex_lock(&b->lock);
+    if (!b->tls_err[0]) {
+        snprintf(b->tls_err, sizeof b->tls_err, "%.*s", n, p);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return 0;
+}
+
 static void connect_failed(void *ctx, MQTTAsync_failureData *d)
 {
     struct bridge_mqtt *b = ctx;
     pthread_mutex_lock(&b->lock);
     b->connecting = 0;
     retry_later(b);
-    /* 3.1.1 CONNACK 1: unacceptable protocol version, the answer of a broker without MQTT 5 */
-    if (b->protocol == MQTTVERSION_5 && d && d->code == 1) {
-        b->fallback = 1;
-    }
+    note_failure(b, d ? d->code : MQTTASYNC_FAILURE, d ? d->message : NULL);
     pthread_mutex_unlock(&b->lock);
     wake(b); /* the retry time changed */
 }
@@ -302,8 +378,11 @@ static void connect_failed5(void *ctx, MQTTAsync_failureData5 *d)
     pthread_mutex_lock(&b->lock);
     b->connecting = 0;
     retry_later(b);
-    /* reason 0x84 Unsupported Protocol Version, or a 3.1.1 broker's refusal (code 1) */
-    if (d && (d->reasonCode == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION || d->code == 1)) {
+    note_failure(b, d ? d->code : MQTTASYNC_FAILURE, d ? d->message : NULL);
+    /* a 3.1.1 broker answers a CONNECT of level 5 with its CONNACK code 1, unacceptable
+     * protocol version (paho reports a CONNACK's code as d->code); a 5 broker would say 0x84 */
+    if (d && d->message && !strcmp(d->message, "CONNACK return code") &&
+        (d->code == 1 || d->code == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION)) {
         b->fallback = 1;
     }
     pthread_mutex_unlock(&b->lock);
@@ -355,19 +434,26 @@ static int start_connect(struct bridge_mqtt *b)
     c->will = &will;
     c->username = b->o.username && *b->o.username ? b->o.username : NULL;
     c->password = b->o.password && *b->o.password ? b->o.password : NULL;
-    if (!strncmp(b->o.uri, "ssl://", 6) || !strncmp(b->o.uri, "mqtts://", 8) ||
-        !strncmp(b->o.uri, "wss://", 6)) {
+    if (is_tls(b->o.uri)) {
         ssl.trustStore = b->o.ca_file && *b->o.ca_file ? b->o.ca_file : NULL;
         ssl.keyStore = b->o.cert_file && *b->o.cert_file ? b->o.cert_file : NULL;
         ssl.privateKey = b->o.key_file && *b->o.key_file ? b->o.key_file : NULL;
         ssl.enableServerCertAuth = !b->o.tls_insecure;
-        ssl.verify = !b->o.tls_insecure;
+        ssl.verify = !b->o.tls_insecure; /* the certificate must name the host */
+        ssl.ssl_error_cb = tls_error;
+        ssl.ssl_error_context = b;
         c->ssl = &ssl;
     }
     b->connecting = 1;
-    if (MQTTAsync_connect(b->client, c) != MQTTASYNC_SUCCESS) {
+    int rc = MQTTAsync_connect(b->client, c);
+    if (rc != MQTTASYNC_SUCCESS) {
+        pthread_mutex_lock(&b->lock);
         b->connecting = 0;
         retry_later(b);
+        snprintf(b->why, sizeof b->why, "%s", MQTTAsync_strerror(rc));
+        b->why_new = 1;
+        b->why_retry_ms = b->next_connect_ms;
+        pthread_mutex_unlock(&b->lock);
         return -1;
     }
     return 0;
@@ -531,25 +617,70 @@ static void subscribe_all(struct bridge_mqtt *b)
 static void fall_back(struct bridge_mqtt *b)
 {
     char err[256];
+    LOG_WARN(NULL, "mqtt: %s refused MQTT 5: falling back to MQTT 3.1.1", b->o.uri);
     MQTTAsync_destroy(&b->client);
     b->protocol = MQTTVERSION_3_1_1;
     b->fallback = 0;
-    if (!create_client(b, err, sizeof err)) {
-        start_connect(b);
+    if (create_client(b, err, sizeof err)) {
+        LOG_ERR(NULL, "%s", err);
+        return;
     }
+    start_connect(b);
 }
 
 /* The connection dropped: a fresh client, everything in flight back in the queue. */
 static void replace_client(struct bridge_mqtt *b)
 {
     char err[256];
+    LOG_WARN(NULL, "mqtt: lost the connection to %s: reconnecting", b->o.uri);
     MQTTAsync_destroy(&b->client); /* no callback of the old client runs after this */
     pthread_mutex_lock(&b->lock);
     b->lost = 0;
     requeue_inflight(b);
     b->next_connect_ms = mono_ms();
     pthread_mutex_unlock(&b->lock);
-    create_client(b, err, sizeof err);
+    if (create_client(b, err, sizeof err)) {
+        LOG_ERR(NULL, "%s", err);
+    }
+}
+
+/* A failed attempt, logged from the main thread (lock held on entry and exit). Every attempt
+ * is logged: they are at most two a minute once the backoff reaches its 30 s. */
+static void log_failure(struct bridge_mqtt *b)
+{
+    char why[sizeof b->why];
+    int64_t wait = b->why_retry_ms - mono_ms();
+    int fallback = b->fallback;
+    memcpy(why, b->why, sizeof why);
+    b->why_new = 0;
+    pthread_mutex_unlock(&b->lock);
+    if (fallback) {
+        LOG_INFO(NULL, "mqtt: cannot connect to %s with MQTT 5: %s", b->o.uri, why);
+    } else {
+        LOG_WARN(NULL, "mqtt: cannot connect to %s: %s; retrying in %lld s", b->o.uri, why,
+                 (long long)(wait > 0 ? (wait + 999) / 1000 : 0));
+    }
+    pthread_mutex_lock(&b->lock);
+}
+
+/* Birth first, on every (re)connect, then the subscriptions (lock held on entry and exit). */
+static void on_birth(struct bridge_mqtt *b)
+{
+    b->just_connected = 0;
+    struct msg *birth = xcalloc(1, sizeof *birth);
+    birth->topic = xmalloc(strlen(b->o.state_topic) + 1 + 7);
+    strcpy(birth->topic, b->o.state_topic);
+    birth->payload = birth->topic + strlen(birth->topic) + 1;
+    strcpy(birth->payload, "online");
+    birth->len = 6;
+    birth->qos = 1;
+    birth->flags = BRIDGE_PUB_RETAIN;
+    list_push_front(&b->queue, birth);
+    int v5 = b->protocol == MQTTVERSION_5;
+    pthread_mutex_unlock(&b->lock);
+    LOG_INFO(NULL, "mqtt: connected to %s (MQTT %s)", b->o.uri, v5 ? "5" : "3.1.1");
+    subscribe_all(b);
+    pthread_mutex_lock(&b->lock);
 }
 
 void bridge_mqtt_pump(struct bridge_mqtt *b)
@@ -565,25 +696,16 @@ void bridge_mqtt_pump(struct bridge_mqtt *b)
         start_connect(b);
     }
     pthread_mutex_lock(&b->lock);
+    if (b->why_new) {
+        log_failure(b);
+    }
     if (b->fallback) {
         pthread_mutex_unlock(&b->lock);
         fall_back(b);
         pthread_mutex_lock(&b->lock);
     }
-    if (b->just_connected) { /* birth first, on every (re)connect, then the subscriptions */
-        b->just_connected = 0;
-        struct msg *birth = xcalloc(1, sizeof *birth);
-        birth->topic = xmalloc(strlen(b->o.state_topic) + 1 + 7);
-        strcpy(birth->topic, b->o.state_topic);
-        birth->payload = birth->topic + strlen(birth->topic) + 1;
-        strcpy(birth->payload, "online");
-        birth->len = 6;
-        birth->qos = 1;
-        birth->flags = BRIDGE_PUB_RETAIN;
-        list_push_front(&b->queue, birth);
-        pthread_mutex_unlock(&b->lock);
-        subscribe_all(b);
-        pthread_mutex_lock(&b->lock);
+    if (b->just_connected) {
+        on_birth(b);
     }
     while (b->connected && b->queue.head && b->inflight.n < INFLIGHT_MAX) {
         if (send_one(b, b->queue.head)) {
@@ -644,6 +766,7 @@ void bridge_mqtt_stats(struct bridge_mqtt *b, struct bridge_mqtt_stats *out)
     out->published = b->published;
     out->dropped = b->dropped;
     out->reconnects = b->reconnects ? b->reconnects - 1 : 0;
+    snprintf(out->error, sizeof out->error, "%s", b->why);
     pthread_mutex_unlock(&b->lock);
 }
 
