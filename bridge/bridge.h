@@ -127,6 +127,18 @@ void record_hook(const struct tt_raw_frame *f, void *ud);
 void record_close(struct bridge_rec *r);
 void record_free(struct bridge_rec *r);
 
+/* metrics.c: Prometheus /metrics and /healthz on [bridge] metrics (ADDR:PORT) */
+struct bridge_metrics;
+/** Bind and listen (nothing served yet); NULL with the reason in `err` when that fails. */
+struct bridge_metrics *bridge_metrics_new(const char *addr, char *err, size_t errlen);
+/** Serve from a thread of its own; out->mqtt (NULL with --stdout) must be set already. A scrape
+ * wakes the main loop through `out`. */
+int bridge_metrics_start(struct bridge_metrics *m, struct bridge_out *out, int64_t started_ms);
+/** Main thread, every turn of the loop: render /metrics when a scrape waits for it. */
+void bridge_metrics_pump(struct bridge_metrics *m, struct streamer *list);
+/** Stop serving and free; NULL is a no-op. */
+void bridge_metrics_free(struct bridge_metrics *m);
+
 /* notices.c: retained room info and <base>/bridge/event */
 void bridge_room_publish(struct streamer *s, const char *connected_json);
 void bridge_event_rate_limited(struct streamer *s, unsigned retry_after);

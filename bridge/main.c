@@ -140,7 +140,9 @@ struct bridge {
     int64_t started_ms, next_state_ms, next_health_ms;
     struct ha_ctx ha;
     struct bridge_api api;
-    struct runtime rt; /* streamers added / removed through the API (state_file) */
+    struct runtime rt;              /* streamers added / removed through the API (state_file) */
+    struct bridge_metrics *metrics; /* [bridge] metrics; NULL: off */
+    int info_protocol;              /* the MQTT protocol bridge/info last showed */
 };
 
 static struct streamer *find_streamer(struct bridge *b, const char *handle)
@@ -245,6 +247,7 @@ static cJSON *info_json(void *ud)
     }
     cJSON_AddStringToObject(j, "version", BRIDGE_VERSION);
     cJSON_AddStringToObject(j, "mqttProtocol", st.protocol == 5 ? "5" : "3.1.1");
+    b->info_protocol = st.protocol;
     cJSON_AddNumberToObject(j, "startTime", (double)b->started_ms);
     cJSON_AddStringToObject(j, "signer", b->cfg.tiktok.sign_api_url); /* the URL, never the key */
     list = cJSON_AddArrayToObject(j, "streamers");
@@ -400,6 +403,13 @@ static void publish_health(struct bridge *b)
 static void periodic(struct bridge *b)
 {
     int64_t now = bridge_now_ms();
+    struct bridge_mqtt_stats st = { 0 };
+    if (b->out.mqtt) { /* the broker refused MQTT 5: bridge/info says 3.1.1 from now on */
+        bridge_mqtt_stats(b->out.mqtt, &st);
+        if (st.protocol != b->info_protocol) {
+            publish_info(b);
+        }
+    }
     int due = now >= b->next_state_ms;
     /* the flag spares a walk over every streamer's mutex 20 times a second */
     if (due || atomic_exchange(&b->out.urgent, 0)) {
@@ -551,6 +561,7 @@ static void run(struct bridge *b, const char *path)
             bridge_mqtt_pump(b->out.mqtt);
         }
         periodic(b);
+        bridge_metrics_pump(b->metrics, b->streamers);
         if (!stop_flag) {
             poll(&p, 1, next_wait_ms(b));
         }
@@ -583,6 +594,7 @@ int main(int argc, char **argv)
     struct args a;
     static struct bridge b;
     b.out.wake_fd = -1; /* nobody to wake until setup_wake() */
+    char errbuf[320];
     int rc = parse_args(argc, argv, &a);
     if (rc) {
         return rc;
@@ -622,8 +634,16 @@ int main(int argc, char **argv)
     atomic_init(&b.out.raw, b.cfg.bridge.raw);
     atomic_init(&b.out.urgent, 0);
     b.started_ms = bridge_now_ms();
+    if (*b.cfg.bridge.metrics &&
+        !(b.metrics = bridge_metrics_new(b.cfg.bridge.metrics, errbuf, sizeof errbuf))) {
+        LOG_ERR(NULL, "%s ([bridge] metrics)", errbuf);
+        return 69;
+    }
     if (!a.to_stdout && start_mqtt(&b)) {
         LOG_ERR(NULL, "mqtt: cannot start (%s)", b.cfg.mqtt.uri);
+    }
+    if (b.metrics && bridge_metrics_start(b.metrics, &b.out, b.started_ms)) {
+        LOG_ERR(NULL, "metrics: cannot start its thread");
     }
     LOG_INFO(NULL, "tiktok2mqtt %s: %zu streamers, %s", BRIDGE_VERSION, b.cfg.n_streamers,
              a.to_stdout ? "output on stdout" : b.cfg.mqtt.uri);
@@ -645,6 +665,7 @@ int main(int argc, char **argv)
     publish_discovery(&b);
     run(&b, a.config);
     LOG_INFO(NULL, "stopping");
+    bridge_metrics_free(b.metrics);
     stop_all(b.streamers);
     b.streamers = NULL;
     bridge_mqtt_free(b.out.mqtt, 3000);
