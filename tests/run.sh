@@ -60,6 +60,7 @@ suite "conformance (tiktok-live-sim vs tiktok-live-connector)" env B="$B" sh tes
 suite "connection (tt_client vs tiktok-live-sim)" env B="$B" python3 tests/connector/run.py
 suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
+suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
 
 # 7. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
