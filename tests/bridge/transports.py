@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -42,6 +43,15 @@ sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
 from itest import check, finish, free_port, kill_all, stop, wait_for  # noqa: E402
 import run as bt  # noqa: E402  (tests/bridge/run.py: Broker, Sub, start_sim, bridge, ...)
+
+
+class Sub(bt.Sub):
+    """run.py's subscriber, but a line mosquitto_sub is still writing is not read half"""
+
+    def lines(self):
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            data = f.read()
+        return [l for l in data.split("\n")[:-1] if l.strip()]
 
 
 # ---- certificates ----
@@ -324,7 +334,7 @@ def scenario(tmp, tag, sub_port, uri, mqtt_extra="", extra="", expect_log=None, 
     of them with 1.2.3's payloads when `full`, else the first ones (the replay takes seconds on
     a busy machine); returns (subscriber, bridge, log path) still running"""
     sim, url = bt.start_sim(tmp)
-    sub = bt.Sub(tmp, sub_port, "tiktok/#", tag + ".txt")
+    sub = Sub(tmp, sub_port, "tiktok/#", tag + ".txt")
     cfg = config(tmp, tag + ".ini", url, uri, mqtt_extra, extra)
     log = os.path.join(tmp, tag + ".log")
     br = bt.bridge(cfg, stderr=open(log, "w"))
@@ -369,7 +379,7 @@ def test_tls(tmp):
 
     # the wrong CA: a clear log line, retried, never connected
     sim, url = bt.start_sim(tmp)
-    sub = bt.Sub(tmp, broker.port, "tiktok/bridge/#", "tls-wrong.txt")
+    sub = Sub(tmp, broker.port, "tiktok/bridge/#", "tls-wrong.txt")
     log = os.path.join(tmp, "tls-wrong.log")
     cfg = config(tmp, "tls-wrong.ini", url, "ssl://127.0.0.1:%d" % broker.tls,
                  "ca_file = %s\n" % certs.other_ca[1])
@@ -603,6 +613,25 @@ def test_metrics(tmp):
     big.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 5000 + b"\r\n\r\n")
     check(big.recv(64).startswith(b"HTTP/1.1 431"), "an oversized request: 431")
     big.close()
+    # the cap on clients (metrics.c MAX_CLIENTS, 16): silent connections fill it, a 17th is
+    # answered only once the server drops them at their 5 s deadline
+    silent = [socket.create_connection(("127.0.0.1", mport), 5) for _ in range(16)]
+    t0 = time.monotonic()
+    late = socket.create_connection(("127.0.0.1", mport), 5)
+    late.settimeout(20)
+    late.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        answer = late.recv(64)
+    except OSError:
+        answer = b""
+    took = time.monotonic() - t0
+    check(answer.startswith(b"HTTP/1.1 200") and took >= 4,
+          "16 silent clients: the 17th waits for their timeout (%.1f s) %r" % (took, answer[:20]))
+    for c in silent:
+        c.settimeout(5)
+    check(all(c.recv(1) == b"" for c in silent), "silent clients are closed by the server")
+    for c in silent + [late]:
+        c.close()
     sub.close()
     broker.down()
     status, _, body = None, "", ""
