@@ -97,20 +97,20 @@ static void bprintf(struct buf *b, const char *fmt, ...)
     }
 }
 
-/* A label value as the format wants it: backslash, double quote and newline escaped. */
+/* A label value as the format wants it: backslash, double quote and newline escaped. Values
+ * are handles and version strings: longer ones are cut (never mid-escape). */
 static void label(struct buf *b, const char *name, const char *v)
 {
-    bprintf(b, "%s=\"", name);
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"') {
-            bprintf(b, "\\%c", *v);
-        } else if (*v == '\n') {
-            bprintf(b, "\\n");
-        } else {
-            bprintf(b, "%c", *v);
+    char esc[256];
+    size_t n = 0;
+    for (; *v && n + 3 < sizeof esc; v++) {
+        if (*v == '\\' || *v == '"' || *v == '\n') {
+            esc[n++] = '\\';
         }
+        esc[n++] = *v == '\n' ? 'n' : *v;
     }
-    bprintf(b, "\"");
+    esc[n] = '\0';
+    bprintf(b, "%s=\"%s\"", name, esc);
 }
 
 static void family(struct buf *b, const char *name, const char *type, const char *help)
