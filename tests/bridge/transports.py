@@ -12,7 +12,8 @@ bridge.
   TCP gateway (RFC 6455, in this file) stands in front of it; ws:// and wss:// carry the events.
 - Fallback: a proxy refuses a CONNECT of protocol level 5 as a 3.1.1-only broker does (CONNACK
   return code 1, then close) and forwards the rest to mosquitto: the bridge ends up on 3.1.1
-  (bridge/info), says so in its log, and the events flow. protocol = 3.1.1 never tries 5.
+  (bridge/info), says so in its log, and the events flow; an MQTT 5 CONNACK with reason 0x84
+  (unsupported protocol version) falls back too. protocol = 3.1.1 never tries 5.
 - Metrics: /metrics parsed as the text exposition format (HELP/TYPE before samples, families
   contiguous, every sample `name{labels} value`); its counters match what a subscriber saw;
   /healthz flips to 503 while mosquitto is stopped and back to 200; a port in use stops startup.
@@ -275,7 +276,8 @@ def connect_packet(c):
     return head + lenbytes + body, body[2 + name_len]
 
 
-def v311_only_proxy(broker_port):
+def v311_only_proxy(broker_port, refusal=b"\x20\x02\x00\x01"):
+    """refusal: a 3.1.1 CONNACK, return code 1 (unacceptable protocol version), by default"""
     levels = []
 
     def forward(src, dst):
@@ -289,7 +291,7 @@ def v311_only_proxy(broker_port):
         pkt, level = connect_packet(c)
         levels.append(level)
         if level == 5:
-            c.sendall(b"\x20\x02\x00\x01")  # CONNACK: unacceptable protocol version
+            c.sendall(refusal)
             return
         up = socket.create_connection(("127.0.0.1", broker_port), 5)
         up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -475,6 +477,15 @@ def test_fallback(tmp):
     sub, br, log = scenario(tmp, "v5", broker.port, "tcp://127.0.0.1:%d" % broker.port,
                             full=False)
     check(info_protocol(sub) == "5", "protocol 5 (a broker that speaks it): bridge/info says 5")
+    finish_run(sub, br)
+    proxy.close()
+
+    # an MQTT 5 CONNACK with reason 0x84, unsupported protocol version: also a fallback
+    proxy = v311_only_proxy(broker.port, b"\x20\x03\x00\x84\x00")
+    sub, br, log = scenario(tmp, "fallback-0x84", broker.port, "tcp://127.0.0.1:%d" % proxy.port,
+                            expect_log=r"refused MQTT 5: falling back", full=False)
+    check(proxy.levels[:1] == [5] and 4 in proxy.levels,
+          "reason 0x84: level 5 first, then 4 (%s)" % proxy.levels)
     finish_run(sub, br)
     proxy.close()
     broker.down()
