@@ -31,11 +31,22 @@ EVENT_NAMES = {"chat", "member", "gift", "roomUser", "like", "social", "follow",
                "envelope", "subscribe", "streamEnd"}
 
 class Broker:
-    def __init__(self, tmp, port=None, persist=False):
+    def __init__(self, tmp, port=None, persist=False, passwords=None):
         self.port = port or free_port()
         self.conf = os.path.join(tmp, "mosquitto-%d.conf" % self.port)
         with open(self.conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % self.port)
+            f.write("listener %d 127.0.0.1\n" % self.port)
+            if passwords:  # {user: password}: nobody else gets in
+                pw = os.path.join(tmp, "mosquitto-%d.passwd" % self.port)
+                open(pw, "w").close()
+                for user, word in passwords.items():
+                    subprocess.run(["mosquitto_passwd", "-b", pw, user, word], check=True,
+                                   capture_output=True)
+                f.write("allow_anonymous false\npassword_file %s\n" % pw)
+                if os.geteuid() == 0:  # mosquitto would drop to its own user: the file is ours
+                    f.write("user root\n")
+            else:
+                f.write("allow_anonymous true\n")
             if persist:
                 f.write("persistence true\npersistence_location %s/\n" % tmp)
             else:
@@ -62,11 +73,12 @@ class Broker:
 class Sub:
     """mosquitto_sub -v into a file; lines are 'topic payload'."""
 
-    def __init__(self, tmp, port, topic, name, extra=()):
+    def __init__(self, tmp, port, topic, name, extra=(), creds=()):
         self.path = os.path.join(tmp, name)
         self.f = open(self.path, "w")
+        self.creds = list(creds)  # ["-u", user, "-P", password] for a broker that asks
         self.p = start(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-v", "-t", topic]
-                       + list(extra), stdout=self.f, stderr=subprocess.DEVNULL)
+                       + self.creds + list(extra), stdout=self.f, stderr=subprocess.DEVNULL)
         self.ready(port, topic)
 
     def ready(self, port, topic):
@@ -75,7 +87,7 @@ class Sub:
         marker = topic.replace("#", "_sub_ready")
         def seen():
             subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-t", marker,
-                            "-m", "x"], timeout=10)
+                            "-m", "x"] + self.creds, timeout=10)
             return any(l.startswith(marker + " ") for l in self.lines())
         if not wait_for(seen, 10, step=0.05):
             raise RuntimeError("mosquitto_sub on port %d never subscribed" % port)
@@ -177,6 +189,52 @@ def test_events_and_retained(tmp):
     stop(br, signal.SIGKILL)
     check(wait_for(lambda: sub.lines()[-1] == "tiktok/bridge/state offline", 10),
           "SIGKILL: the broker publishes the will 'offline'")
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
+def test_broker_auth(tmp):
+    """A broker that wants a user name and password: the password from password_file, then
+    from the environment (TIKTOK2MQTT_MQTT_PASSWORD); a wrong one is refused with the
+    broker's reason in the log, and never shows up in it."""
+    broker = Broker(tmp, passwords={"tiktok2mqtt": "s3cret-pw", "watcher": "w"})
+    check(broker.up(), "mosquitto with a password file starts")
+    sim, url = start_sim(tmp)
+    sub = Sub(tmp, broker.port, "tiktok/bridge/state", "auth.txt", creds=["-u", "watcher",
+                                                                        "-P", "w"])
+    pw = os.path.join(tmp, "mqtt.pass")
+    for name, secret, env in (("file", "s3cret-pw", None), ("env", None, "s3cret-pw"),
+                              ("wrong", "not-it", None)):
+        cfg = write_config(tmp, "auth-%s.ini" % name, broker.port, url, [])
+        lines = open(cfg).read().replace("[mqtt]\n", "[mqtt]\nusername = tiktok2mqtt\n", 1)
+        if secret:
+            with open(pw, "w") as f:
+                f.write(secret + "\n")
+            os.chmod(pw, 0o600)
+            lines = lines.replace("[mqtt]\n", "[mqtt]\npassword_file = %s\n" % pw, 1)
+        with open(cfg, "w") as f:
+            f.write(lines)
+        if env:
+            os.environ["TIKTOK2MQTT_MQTT_PASSWORD"] = env
+        log = os.path.join(tmp, "auth-%s.log" % name)
+        n = len(sub.lines())
+        try:
+            br = bridge(cfg, stderr=open(log, "w"))
+        finally:
+            os.environ.pop("TIKTOK2MQTT_MQTT_PASSWORD", None)
+        if name != "wrong":
+            check(wait_for(lambda: "tiktok/bridge/state online" in sub.lines()[n:], 15),
+                  "auth: the password from the %s gets the bridge in" % name)
+        else:
+            refused = lambda: "refused" in open(log).read()
+            check(wait_for(refused, 15) and br.poll() is None,
+                  "auth: a wrong password is refused, with the reason, and the bridge retries: "
+                  + open(log).read().strip()[-200:])
+            check("tiktok/bridge/state online" not in sub.lines()[n:],
+                  "auth: a wrong password does not get in")
+            check("not-it" not in open(log).read(), "auth: the password is not logged")
+        stop(br)
     sub.close()
     stop(sim)
     broker.down()
@@ -557,7 +615,7 @@ def main():
             tmp = tempfile.mkdtemp(prefix="bridge-test-")
             print("keeping " + tmp)
         try:
-            for t in (test_events_and_retained, test_stdout, test_broker_restart,
+            for t in (test_events_and_retained, test_stdout, test_broker_restart, test_broker_auth,
                       test_socket_dropped, test_rate_limit_and_relive, test_sighup,
                       test_runtime_api, test_main_thread_sleeps, test_probe,
                       test_config_errors, test_shards):
