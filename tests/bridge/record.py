@@ -29,12 +29,11 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
-from itest import B, CORPUS, ROOT, check, compare, finish, kill_all, start, stop, wait_for  # noqa: E402
+from itest import B, CORPUS, ROOT, check, compare, run_tests, start, stop, wait_for  # noqa: E402
 from run import Broker, Sub, events_of, expected_count  # noqa: E402
 
 SIM = os.path.join(B, "tiktok-live-sim")
@@ -317,25 +316,9 @@ def test_record_error(tmp):
 
 
 def main():
-    for tool in ("mosquitto", "mosquitto_sub"):
-        if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
-            check(False, "%s is installed (make deps)" % tool)
-            return finish()
-    only = os.environ.get("ONLY")
-    with tempfile.TemporaryDirectory() as tmp:
-        if os.environ.get("KEEP_TMP"):
-            tmp = tempfile.mkdtemp(prefix="record-test-")
-            print("keeping " + tmp)
-        try:
-            for t in (test_record_and_replay, test_relive_and_streamer_key,
-                      test_polling_recorded, test_record_error):
-                if only and only not in t.__name__:
-                    continue
-                print("== " + t.__name__, flush=True)
-                t(tmp)
-        finally:
-            kill_all()
-    return finish()
+    return run_tests((test_record_and_replay, test_relive_and_streamer_key,
+                      test_polling_recorded, test_record_error),
+                     ("mosquitto", "mosquitto_sub"), "record-test-")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -42,17 +41,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
-from itest import check, finish, free_port, kill_all, stop, wait_for  # noqa: E402
+from itest import check, free_port, run_tests, stop, wait_for  # noqa: E402
 import run as bt  # noqa: E402  (tests/bridge/run.py: Broker, Sub, start_sim, bridge, ...)
-
-
-class Sub(bt.Sub):
-    """run.py's subscriber, but a line mosquitto_sub is still writing is not read half"""
-
-    def lines(self):
-        with open(self.path, encoding="utf-8", errors="replace") as f:
-            data = f.read()
-        return [l for l in data.split("\n")[:-1] if l.strip()]
 
 
 # ---- certificates ----
@@ -336,7 +326,7 @@ def scenario(tmp, tag, sub_port, uri, mqtt_extra="", extra="", expect_log=None, 
     of them with 1.2.3's payloads when `full`, else the first ones (the replay takes seconds on
     a busy machine); returns (subscriber, bridge, log path) still running"""
     sim, url = bt.start_sim(tmp)
-    sub = Sub(tmp, sub_port, "tiktok/#", tag + ".txt")
+    sub = bt.Sub(tmp, sub_port, "tiktok/#", tag + ".txt")
     cfg = config(tmp, tag + ".ini", url, uri, mqtt_extra, extra)
     log = os.path.join(tmp, tag + ".log")
     br = bt.bridge(cfg, stderr=open(log, "w"))
@@ -381,7 +371,7 @@ def test_tls(tmp):
 
     # the wrong CA: a clear log line, retried, never connected
     sim, url = bt.start_sim(tmp)
-    sub = Sub(tmp, broker.port, "tiktok/bridge/#", "tls-wrong.txt")
+    sub = bt.Sub(tmp, broker.port, "tiktok/bridge/#", "tls-wrong.txt")
     log = os.path.join(tmp, "tls-wrong.log")
     cfg = config(tmp, "tls-wrong.ini", url, "ssl://127.0.0.1:%d" % broker.tls,
                  "ca_file = %s\n" % certs.other_ca[1])
@@ -684,24 +674,8 @@ def test_metrics(tmp):
 
 
 def main():
-    for tool in ("mosquitto", "mosquitto_sub", "openssl"):
-        if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
-            check(False, "%s is installed (make deps)" % tool)
-            return finish()
-    only = os.environ.get("ONLY")
-    with tempfile.TemporaryDirectory() as tmp:
-        if os.environ.get("KEEP_TMP"):
-            tmp = tempfile.mkdtemp(prefix="transports-test-")
-            print("keeping " + tmp)
-        try:
-            for t in (test_tls, test_websocket, test_fallback, test_metrics):
-                if only and only not in t.__name__:
-                    continue
-                print("== " + t.__name__, flush=True)
-                t(tmp)
-        finally:
-            kill_all()
-    return finish()
+    return run_tests((test_tls, test_websocket, test_fallback, test_metrics),
+                     ("mosquitto", "mosquitto_sub", "openssl"), "transports-test-")
 
 
 if __name__ == "__main__":

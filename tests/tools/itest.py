@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -95,3 +96,27 @@ def compare(tmp, events, name):
     if r.returncode:
         print(r.stdout[-2000:])
     return r.returncode == 0
+
+
+def run_tests(tests, tools=(), keep_prefix="itest-"):
+    """The common main of a test driver: every tool on PATH or a failed check; then each test
+    function with one temporary directory (KEEP_TMP=1 keeps it, ONLY=part picks tests by
+    name); every process started is killed at the end. Returns the exit status."""
+    for tool in tools:
+        if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
+            check(False, "%s is installed (make deps)" % tool)
+            return finish()
+    only = os.environ.get("ONLY")
+    with tempfile.TemporaryDirectory() as tmp:
+        if os.environ.get("KEEP_TMP"):  # for debugging: a copy survives the run
+            tmp = tempfile.mkdtemp(prefix=keep_prefix)
+            print("keeping " + tmp)
+        try:
+            for t in tests:
+                if only and only not in t.__name__:
+                    continue
+                print("== " + t.__name__, flush=True)
+                t(tmp)
+        finally:
+            kill_all()
+    return finish()
