@@ -1,12 +1,14 @@
 /** @file probe.c
  * `tiktok2mqtt -c FILE --probe HANDLE`: a diagnosis a user can paste into a bug report. Each
  * step of a connection with its outcome and, when it failed, the fix to try: the room, whether
- * it is live, the sign server (reachable, key accepted, rate limit), the WebSocket handshake,
+ * it is live, the sign server (reachable, key accepted, rate-limit headroom as the server
+ * counts it), the WebSocket handshake,
  * and the first events. Uses the streamer's effective [tiktok] settings (or the defaults);
  * never prints a secret. Exit 0 when events flowed, 1 otherwise.
  *
  * SPDX-License-Identifier: MIT
  */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -68,6 +70,33 @@ static const char *fix_for(enum tt_err e)
     }
 }
 
+/* "minute 58 of 60 left, hour ...": the sign server's own account (Euler's rate_limits) */
+static void rate_limit_step(tt_client *c)
+{
+    char *json = NULL, out[256] = "";
+    enum tt_err rc = tt_client_sign_limits(c, &json);
+    cJSON *doc = json ? cJSON_Parse(json) : NULL;
+    int left = 1;
+    static const char *const windows[] = { "minute", "hour", "day" };
+    for (size_t i = 0; i < 3 && doc; i++) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(doc, windows[i]);
+        const cJSON *rem = cJSON_GetObjectItemCaseSensitive(w, "remaining");
+        const cJSON *max = cJSON_GetObjectItemCaseSensitive(w, "max");
+        if (cJSON_IsNumber(rem) && cJSON_IsNumber(max)) {
+            size_t n = strlen(out);
+            snprintf(out + n, sizeof out - n, "%s%s %.0f of %.0f left", n ? ", " : "", windows[i],
+                     rem->valuedouble, max->valuedouble);
+            left = left && rem->valuedouble > 0;
+        }
+    }
+    if (!out[0]) { /* a signer without the endpoint: nothing to say, nothing wrong */
+        snprintf(out, sizeof out, "not reported (%s)", rc ? tt_client_errmsg(c) : "no figures");
+    }
+    step("rate limit", left, out, "wait for the reset, or a key or plan with higher limits");
+    cJSON_Delete(doc);
+    tt_free(json);
+}
+
 int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
 {
     const struct bridge_streamer *bs = bridge_cfg_find_streamer(cfg, handle);
@@ -105,6 +134,9 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
              : o.sign_api_key ? "answered, API key accepted"
                               : "answered (anonymous: set an API key for higher limits)",
              fix_for(rc));
+        if (t->sign_flow == 0) { /* Euler's API: how much of the limit is left */
+            rate_limit_step(c);
+        }
         if (!sign_failed) {
             step("websocket", !rc, rc ? msg : p.upgraded ? "connected" : "polling", fix_for(rc));
         }

@@ -311,6 +311,13 @@ TT_API enum tt_err tt_client_room_info(tt_client *c, char **json);
 /** GET gift/list now, connected or not: `*json` is the JSON array of gifts (tt_free()). */
 TT_API enum tt_err tt_client_available_gifts(tt_client *c, char **json);
 
+/** Ask the sign server how much of its rate limit is left (Euler Stream's
+ *  GET /webcast/rate_limits, with the API key): `*json` is its answer as sent,
+ *  {"minute":{"max","remaining","reset_at"},"hour":{...},"day":{...},...} (tt_free()).
+ *  Costs no signature. TT_ERR_SIGN_REFUSED for a refused key, TT_ERR_RATE_LIMITED,
+ *  TT_ERR_SIGN when the server has no such endpoint (a legacy or self-hosted signer). */
+TT_API enum tt_err tt_client_sign_limits(tt_client *c, char **json);
+
 /** Detail of the last error ("" if none): what failed, and what to try. Never holds secrets. */
 TT_API const char *tt_client_errmsg(const tt_client *c);
 

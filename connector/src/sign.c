@@ -104,6 +104,29 @@ static enum tt_err euler(tt_client *c)
     return rc;
 }
 
+enum tt_err tt_client_sign_limits(tt_client *c, char **json)
+{
+    struct tt_http_resp r;
+    char key[512], url[1024];
+    const char *extra[3];
+    *json = NULL;
+    snprintf(url, sizeof url, "%s/webcast/rate_limits", c->o.sign_api_url);
+    api_key_header(c, key, sizeof key, extra);
+    extra[0] = "Accept: application/json";
+    tt__http_resp_init(&r);
+    enum tt_err rc = tt__http_request_sign(&c->http, url, extra, &r);
+    if (rc) {
+        tt__client_err(c, rc == TT_ERR_TIMEOUT ? rc : TT_ERR_SIGN, "rate_limits: %s",
+                       c->http.errmsg);
+        rc = rc == TT_ERR_TIMEOUT ? rc : TT_ERR_SIGN;
+    } else if (!(rc = sign_status(c, &r, "rate_limits"))) {
+        *json = tt__strndup(r.body.p ? r.body.p : "", r.body.len);
+        rc = *json ? TT_OK : TT_ERR_NOMEM;
+    }
+    tt__http_resp_free(&r);
+    return rc;
+}
+
 /* The first im/fetch: 1.x's client params carry an empty cursor and internal_ext (§3.5). */
 static char *fetch_url(tt_client *c)
 {

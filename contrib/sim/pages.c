@@ -675,16 +675,41 @@ static void anchors_room_id(struct sim *s, const char *handle, struct reply *rp)
     sbuf_str(b, "}");
 }
 
-static void rate_limits(struct reply *rp)
+static const int64_t limit_secs[3] = { 60, 3600, 86400 };
+static const uint32_t limit_max[3] = { 60, 1000, 10000 };
+
+/* Signatures served in the current minute, hour and day: what rate_limits reports. */
+static void count_signature(struct sim *s, bool count)
 {
     int64_t now = sim_wall_ms() / 1000;
 
+    for (int i = 0; i < 3; i++) {
+        if (now / limit_secs[i] != s->sign_window[i]) {
+            s->sign_window[i] = now / limit_secs[i];
+            s->sign_count[i] = 0;
+        }
+        if (count)
+            s->sign_count[i]++;
+    }
+}
+
+static void rate_limits(struct sim *s, struct reply *rp)
+{
+    static const char *const names[3] = { "minute", "hour", "day" };
+
+    count_signature(s, false);
     json_reply(rp, 200);
-    sbuf_printf(&rp->body,
-                "{\"code\":200,\"minute\":{\"max\":60,\"remaining\":60,\"reset_at\":%" PRId64 "},"
-                "\"hour\":{\"max\":1000,\"remaining\":1000,\"reset_at\":%" PRId64 "},"
-                "\"day\":{\"max\":10000,\"remaining\":10000,\"reset_at\":%" PRId64 "}}",
-                now + 60, now + 3600, now + 86400);
+    sbuf_str(&rp->body, "{\"code\":200");
+    for (int i = 0; i < 3; i++) {
+        uint32_t used = s->sign_count[i] < limit_max[i] ? s->sign_count[i] : limit_max[i];
+
+        sbuf_printf(&rp->body,
+                    ",\"%s\":{\"max\":%" PRIu32 ",\"remaining\":%" PRIu32 ",\"reset_at\":%" PRId64
+                    "}",
+                    names[i], limit_max[i], limit_max[i] - used,
+                    (s->sign_window[i] + 1) * limit_secs[i]);
+    }
+    sbuf_str(&rp->body, "}");
 }
 
 /* ---- the simulator's own pages ---- */
@@ -759,18 +784,24 @@ static void route_sign(struct sim *s, const char *method, const char *path, cons
     char var[128];
     const char *rid = query_get(q, "room_id");
 
-    if (is(path, "/webcast/sign_url") && strcmp(method, "GET") == 0)
+    bool get_url = is(path, "/webcast/sign_url") && strcmp(method, "GET") == 0;
+    bool post_url = !get_url && (is(path, "/webcast/sign_url") || is(path, "/tiktok/sign_url"));
+    bool connect = path_var(path, "/webcast/rooms/", "/connect", var, sizeof(var));
+    bool fetch = is(path, "/webcast/fetch/");
+
+    count_signature(s, get_url || post_url || connect || fetch);
+    if (get_url)
         sign_url_v1(s, wsi, q, rp);
-    else if (is(path, "/webcast/sign_url") || is(path, "/tiktok/sign_url"))
+    else if (post_url)
         sign_url_post(s, wsi, q, body, rp);
-    else if (path_var(path, "/webcast/rooms/", "/connect", var, sizeof(var)))
+    else if (connect)
         sign_connect(s, wsi, q, strtoll(var, NULL, 10), rp);
-    else if (is(path, "/webcast/fetch/"))
+    else if (fetch)
         sign_connect(s, wsi, q, rid ? strtoll(rid, NULL, 10) : 0, rp);
     else if (path_var(path, "/webcast/anchors/", "/room_id", var, sizeof(var)))
         anchors_room_id(s, var, rp);
     else if (is(path, "/webcast/rate_limits"))
-        rate_limits(rp);
+        rate_limits(s, rp);
     else
         not_found(rp, path);
 }

@@ -316,6 +316,10 @@ struct sim {
     bool require_signature;
     uint64_t seed;
 
+    /* signatures served per minute, hour and day window, for /webcast/rate_limits */
+    int64_t sign_window[3];
+    uint32_t sign_count[3];
+
     /* the world */
     struct arena perm;
     struct sim_user *users;

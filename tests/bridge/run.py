@@ -15,6 +15,7 @@ Every wait is bounded; everything started is stopped. Ends with `N passed, N fai
 SPDX-License-Identifier: MIT
 """
 import json
+import re
 import os
 import signal
 import socket
@@ -606,6 +607,11 @@ def test_probe(tmp):
                        timeout=60)
     check(r.returncode == 0 and "websocket     ok" in r.stdout and "events        ok" in r.stdout,
           "--probe: a live room, every step ok:\n" + r.stdout)
+    # the sim counts the signatures it served in the current minute, hour and day: the
+    # probe's own connect is one (a minute may have turned over in between)
+    check(re.search(r"rate limit    ok   minute (59|60) of 60 left, hour 999 of 1000 left, "
+                    r"day 9999 of 10000 left", r.stdout),
+          "--probe: the sign server's rate-limit headroom, after its signature:\n" + r.stdout)
     stop(sim)
 
 
