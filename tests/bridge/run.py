@@ -306,6 +306,47 @@ def test_broker_restart(tmp):
     broker.down()
 
 
+def test_buffer_overflow(tmp):
+    """The broker is away for a whole stream and max_buffered is small: once it is back, the
+    newest messages arrive, in order, and the oldest were dropped and counted (bridge/health
+    mqtt.dropped), never silently."""
+    broker = Broker(tmp, persist=True)
+    broker.up()
+    sub = Sub(tmp, broker.port, "tiktok/#", "overflow.txt",
+              ["-q", "1", "-c", "-i", "overflow-test-sub"])
+    broker.down()  # the subscriber's session waits in the broker's persistence
+    sim, url = start_sim(tmp)
+    cfg = write_config(tmp, "overflow.ini", broker.port, url, ["the_host"])
+    with open(cfg) as f:
+        text = f.read().replace("[mqtt]\n", "[bridge]\nhealth_interval = 1\n[mqtt]\n"
+                                "max_buffered = 100\n", 1)
+    with open(cfg, "w") as f:
+        f.write(text)
+    log = os.path.join(tmp, "overflow.log")
+    br = bridge(cfg, stderr=open(log, "w"))
+    check(wait_for(lambda: "the_host: waiting" in open(log).read(), 30),
+          "overflow: the stream ends while the broker is away")
+    broker.up()
+    health = lambda: [json.loads(l.split(" ", 1)[1]) for l in sub.lines()
+                      if l.startswith("tiktok/bridge/health ")]
+    check(wait_for(lambda: any(h["mqtt"]["connected"] for h in health()), 30),
+          "overflow: the bridge is back on the broker")
+    want = [e for f in map(json.loads, open(os.path.join(CORPUS, "expected.jsonl")))
+            for e in f["events"] if e["event"] in EVENT_NAMES]
+    got = events_of(sub.lines(), "the_host")
+    key = lambda e: (e["event"], e["data"].get("msgId"))
+    tail = [key(e) for e in want[len(want) - len(got):]] if got else None
+    check(got and len(got) < 100 and [key(e) for e in got] == tail,
+          "overflow: the newest events arrive, in order (%d, the last of %d)"
+          % (len(got), len(want)))
+    dropped = max((h["mqtt"]["dropped"] for h in health()), default=0)
+    check(dropped >= len(want) - 100, "overflow: the dropped are counted: %d" % dropped)
+    stop(br)
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
 def test_config_errors(tmp):
     bad = os.path.join(tmp, "bad.ini")
     with open(bad, "w") as f:
@@ -617,7 +658,7 @@ def test_probe(tmp):
 
 def main():
     return run_tests((test_events_and_retained, test_stdout, test_broker_restart,
-                      test_broker_auth, test_socket_dropped, test_rate_limit_and_relive,
+                      test_buffer_overflow, test_broker_auth, test_socket_dropped, test_rate_limit_and_relive,
                       test_sighup, test_runtime_api, test_main_thread_sleeps, test_probe,
                       test_config_errors, test_shards),
                      ("mosquitto", "mosquitto_sub"), "bridge-test-")
