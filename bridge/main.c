@@ -411,7 +411,7 @@ static void periodic(struct bridge *b)
         }
     }
     int due = now >= b->next_state_ms;
-    /* the flag spares a walk over every streamer's mutex 20 times a second */
+    /* the flag spares a walk over every streamer's mutex at every wake (each publish wakes us) */
     if (due || atomic_exchange(&b->out.urgent, 0)) {
         for (struct streamer *s = b->streamers; s; s = s->next) {
             if (due || streamer_state_urgent(s)) {

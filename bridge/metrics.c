@@ -10,8 +10,9 @@
  * The figures are the counters bridge/health already publishes (streamer.c, mqtt.c): nothing is
  * counted twice. The streamer list belongs to the main thread (SIGHUP and the runtime API change
  * it), so this thread never walks it: a scrape raises `want` and wakes the main loop, whose
- * bridge_metrics_pump() renders the page and wakes this thread through its pipe. /healthz needs only the MQTT client's state, which is thread-safe, and
- * is answered at once, even while the main loop is busy.
+ * bridge_metrics_pump() renders the page and wakes this thread through its pipe. /healthz
+ * needs only the MQTT client's state, which is thread-safe, and is answered at once, even
+ * while the main loop is busy.
  *
  * SPDX-License-Identifier: MIT
  */
