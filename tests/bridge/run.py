@@ -6,8 +6,11 @@ Checks: every event of the replay arrives on <base>/<user>/<event> with the 1.x 
 comparator, tests/tools/compare_events.py); retained topics are there for a late subscriber and
 events are not retained; --stdout prints the contract's lines; SIGKILL makes the broker publish
 the last will `offline`; a broker restarted mid-stream at QoS 1 loses nothing the bridge
-accepted; a dropped socket is reconnected without a duplicate event; config errors exit 78 with file:line, a hostile handle is refused; two shards split
-the streamers between them exactly.
+accepted; past max_buffered the oldest are dropped and counted; the birth is sent again on a
+reconnect; user name and password from a file or the environment; a dropped socket is
+reconnected without a duplicate event; 429 and relive; SIGHUP; the runtime API; an idle main
+thread sleeps; --probe; config errors exit 78 with file:line, a hostile handle is refused; two
+shards split the streamers between them exactly.
 
 Environment: B (build dir, default build). Needs mosquitto and mosquitto_sub (make deps).
 Every wait is bounded; everything started is stopped. Ends with `N passed, N failed`.
@@ -347,6 +350,27 @@ def test_buffer_overflow(tmp):
     broker.down()
 
 
+def test_birth_on_reconnect(tmp):
+    """The birth "online" is sent again on every reconnect: a broker restarted without
+    persistence has forgotten every retained message, so an "online" there is a new one."""
+    broker = Broker(tmp)  # no persistence
+    broker.up()
+    cfg = write_config(tmp, "birth.ini", broker.port, "http://127.0.0.1:1", [])
+    log = os.path.join(tmp, "birth.log")
+    br = bridge(cfg, stderr=open(log, "w"))
+    connected = lambda: open(log).read().count("mqtt: connected to")
+    check(wait_for(lambda: connected() == 1, 15), "birth: the bridge connects")
+    broker.down()
+    broker.up()
+    check(wait_for(lambda: connected() == 2, 30), "birth: the bridge reconnects")
+    sub = Sub(tmp, broker.port, "tiktok/bridge/state", "birth.txt")
+    check(wait_for(lambda: "tiktok/bridge/state online" in sub.lines(), 10),
+          "birth: 'online' is retained again after the reconnect")
+    stop(br)
+    sub.close()
+    broker.down()
+
+
 def test_config_errors(tmp):
     bad = os.path.join(tmp, "bad.ini")
     with open(bad, "w") as f:
@@ -658,7 +682,7 @@ def test_probe(tmp):
 
 def main():
     return run_tests((test_events_and_retained, test_stdout, test_broker_restart,
-                      test_buffer_overflow, test_broker_auth, test_socket_dropped, test_rate_limit_and_relive,
+                      test_buffer_overflow, test_birth_on_reconnect, test_broker_auth, test_socket_dropped, test_rate_limit_and_relive,
                       test_sighup, test_runtime_api, test_main_thread_sleeps, test_probe,
                       test_config_errors, test_shards),
                      ("mosquitto", "mosquitto_sub"), "bridge-test-")
