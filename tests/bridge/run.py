@@ -680,11 +680,98 @@ def test_probe(tmp):
     stop(sim)
 
 
+CHURN_SCENARIO = """{"kind":"sim","seed":5}
+{"kind":"viewer","handle":"fan","nickname":"Fan"}
+{"kind":"streamer","handle":"steady","loop":true}
+{"t":0.2,"type":"chat","user":"fan","text":"tick"}
+{"t":0.6,"type":"chat","user":"fan","text":"tock"}
+{"kind":"streamer","handle":"racer","loop":true}
+{"t":0.1,"type":"chat","user":"fan","text":"hi"}
+{"t":0.5,"type":"chat","user":"fan","text":"again"}
+{"kind":"streamer","handle":"slowroom","faults":{"slow_ms":20000}}
+{"t":1.0,"type":"chat","user":"fan","text":"late"}
+"""
+
+
+def churn_sim(tmp):
+    scen = os.path.join(tmp, "churn.jsonl")
+    with open(scen, "w") as f:
+        f.write(CHURN_SCENARIO)
+    out = os.path.join(tmp, "churn.out")
+    sim = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario", scen,
+                 "--log", os.path.join(tmp, "churn-sim.log")],
+                stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    wait_for(lambda: '"listening"' in open(out).read(), 5)
+    return sim, json.loads(open(out).readline())["listening"]
+
+
+def stops_within(br, seconds):
+    t0 = time.monotonic()
+    br.send_signal(signal.SIGTERM)
+    try:
+        br.wait(seconds)
+    except subprocess.TimeoutExpired:
+        return False, seconds
+    return True, time.monotonic() - t0
+
+
+def test_stop_races(tmp):
+    """A stop is never lost: adding and removing the same live handle back to back leaves a
+    daemon that answers every request and stops on SIGTERM (it used to hang: connect cleared
+    a stop that had just arrived); removing a streamer whose room answers slowly answers at
+    once (the request in flight is cut) instead of after the room's 20 s."""
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = churn_sim(tmp)
+    cfg = write_config(tmp, "churn.ini", broker.port, url, ["steady"])
+    sub = Sub(tmp, broker.port, "tiktok/#", "churn.txt")
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "churn.log"), "w"))
+    has = lambda needle: any(needle in l for l in sub.lines())
+    check(wait_for(lambda: has("tiktok/steady/chat "), 15), "churn: the steady streamer is live")
+    pairs = 12
+    for i in range(pairs):
+        pub(broker.port, "tiktok/bridge/request/add_streamer",
+            '{"user":"racer","transaction":"a%d"}' % i)
+        pub(broker.port, "tiktok/bridge/request/remove_streamer",
+            '{"user":"racer","transaction":"r%d"}' % i)
+    answered = lambda: sum(1 for i in range(pairs) for t in ("a", "r")
+                           if has('"transaction":"%s%d"' % (t, i)))
+    check(wait_for(lambda: answered() == 2 * pairs, 30),
+          "churn: all %d add/remove requests answered (%d)" % (2 * pairs, answered()))
+    n = len(sub.lines())
+    check(wait_for(lambda: any(l.startswith("tiktok/steady/chat ") for l in sub.lines()[n:]), 10),
+          "churn: the other streamer's events go on")
+    ok, took = stops_within(br, 10)
+    check(ok and br.returncode == 0,
+          "churn: SIGTERM after the churn stops the bridge (%.1f s, rc %s)" % (took, br.returncode))
+
+    n = len(sub.lines())
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "churn2.log"), "w"))
+    check(wait_for(lambda: "tiktok/bridge/state online" in sub.lines()[n:], 10),
+          "slow room: bridge up")
+    pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"slowroom","transaction":"s1"}')
+    check(wait_for(lambda: any(l.startswith("tiktok/slowroom/status ") and '"connecting"' in l
+                               for l in sub.lines()[n:]), 10), "slow room: it is connecting")
+    t0 = time.monotonic()
+    pub(broker.port, "tiktok/bridge/request/remove_streamer",
+        '{"user":"slowroom","transaction":"s2"}')
+    check(wait_for(lambda: has('"transaction":"s2"'), 15) and time.monotonic() - t0 < 3,
+          "slow room: remove_streamer answers within 3 s (%.1f s)" % (time.monotonic() - t0))
+    pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"slowroom","transaction":"s3"}')
+    check(wait_for(lambda: has('"transaction":"s3"'), 10), "slow room: added again")
+    ok, took = stops_within(br, 3)
+    check(ok and br.returncode == 0,
+          "slow room: SIGTERM while it connects stops within 3 s (%.1f s)" % took)
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
 def main():
     return run_tests((test_events_and_retained, test_stdout, test_broker_restart,
                       test_buffer_overflow, test_birth_on_reconnect, test_broker_auth, test_socket_dropped, test_rate_limit_and_relive,
                       test_sighup, test_runtime_api, test_main_thread_sleeps, test_probe,
-                      test_config_errors, test_shards),
+                      test_config_errors, test_shards, test_stop_races),
                      ("mosquitto", "mosquitto_sub"), "bridge-test-")
 
 
