@@ -73,14 +73,18 @@ function tap(conn, onEvent) {
 // What the library's WebSocket client does with a frame that fails to decode: an 'error' event.
 const decodeError = (err) => ({ event: 'error', data: { info: 'Websocket message decoding failed', exception: String((err && err.message) || err) } });
 
-// Loads the library at dir (default LIB). Returns {dir, name, version, major, module, conn,
+// Loads the library at dir (default LIB). Returns {dir, name, version, major, module, conn, onEvent,
 // decode(buf): runs the frame through the decode path (throws what it throws),
 // decodeFrame(buf): the events it emitted for that frame, as JSON-ready objects}.
 async function load(dir = LIB) {
   const pkg = pkgOf(dir);
   const o = { dir, name: pkg.name, version: pkg.version, major: parseInt(pkg.version, 10) };
-  let sink = null;
-  const collect = (name, args) => { if (sink) sink.push(render(name, args)); };
+  let sink = null; // the events of the frame under decodeFrame
+  o.onEvent = null; // a benchmark's hook: sees every emit, rendered or not
+  const collect = (name, args) => {
+    if (o.onEvent) o.onEvent(name, args);
+    if (sink) sink.push(render(name, args));
+  };
   if (o.major === 1) {
     // 1.x: decodeProtobufMessage('WebcastWebsocketMessage') is what its WebSocket handler calls for
     // every binary message (push frame -> gunzip -> WebcastResponse -> messages -> events), less the ack.
