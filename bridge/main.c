@@ -329,6 +329,7 @@ static const char *api_streamer(void *ud, const char *cmd, const char *user, con
 {
     struct bridge *b = ud;
     char handle[BRIDGE_HANDLE_SIZE];
+    static char why_buf[256]; /* the main thread's alone: requests are handled there */
     const char *why = NULL, *err;
     (void)req;
     if (bridge_handle_normalize(user, handle, sizeof handle, &why)) {
@@ -343,12 +344,15 @@ static const char *api_streamer(void *ud, const char *cmd, const char *user, con
         return NULL;
     }
     err = !strcmp(cmd, "add_streamer") ? api_add(b, handle) : api_remove(b, handle);
-    if (!err && runtime_save(&b->rt)) {
-        LOG_ERR(NULL, "cannot write %s: the change lasts until a restart", b->rt.path);
-    }
     if (!err) {
         publish_info(b);
         publish_discovery(b);
+    }
+    if (!err && runtime_save(&b->rt, why_buf, sizeof why_buf)) {
+        /* the change stands, but the caller must hear that a restart undoes it */
+        LOG_ERR(NULL, "cannot write %s (%s): the change lasts until a restart", b->rt.path,
+                why_buf);
+        err = "done, but state_file cannot be written: the change lasts until a restart";
     }
     return err;
 }
