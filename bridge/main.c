@@ -296,10 +296,30 @@ static void api_reload(void *ud)
     reload_flag = 1;
 }
 
+/* A handle added at run time is its own topic: it must not be the bridge's level nor the
+ * topic another streamer already publishes under (its events would mix with theirs) */
+static const char *topic_taken(struct bridge *b, const char *handle)
+{
+    if (bridge_topic_reserved(handle)) {
+        return "its topic would be the bridge's own level: follow it from the configuration "
+               "with another topic";
+    }
+    for (struct streamer *s = b->streamers; s; s = s->next) {
+        if (!strcmp(s->topic, handle)) {
+            return "its topic is already used by another streamer";
+        }
+    }
+    return NULL;
+}
+
 static const char *api_add(struct bridge *b, const char *handle)
 {
     if (find_streamer(b, handle)) {
         return "already followed";
+    }
+    const char *taken = topic_taken(b, handle);
+    if (taken) {
+        return taken;
     }
     if (!bridge_shard_owns(handle, b->cfg.bridge.shard.i, b->cfg.bridge.shard.n)) {
         return "another shard owns this handle ([bridge] shard)";

@@ -575,6 +575,16 @@ def test_runtime_api(tmp):
     pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"a/b"}')
     check(wait_for(lambda: has('tiktok/bridge/response/add_streamer {"status":"error"'), 10),
           "API: a hostile handle is refused")
+    # "bridge" is a valid handle, but as a topic it is the bridge's own level: following it
+    # would publish under tiktok/bridge/ and removing it would clear tiktok/bridge/state
+    pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"bridge","transaction":"rb"}')
+    check(wait_for(lambda: has("the bridge's own level") and has('"transaction":"rb"}'), 10) and
+          not has("tiktok/bridge/status "),
+          "API: the handle 'bridge' is refused (its topic is the bridge's own)")
+    pub(broker.port, "tiktok/bridge/request/remove_streamer", '{"user":"bridge","transaction":"rr"}')
+    check(wait_for(lambda: has('"error":"not followed","transaction":"rr"'), 10) and
+          "tiktok/bridge/state (null)" not in sub.lines(),
+          "API: remove_streamer bridge leaves tiktok/bridge/state alone")
     stop(br)
     try:
         saved = json.load(open(state))
