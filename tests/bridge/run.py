@@ -581,6 +581,22 @@ def test_runtime_api(tmp):
     check(wait_for(lambda: has("the bridge's own level") and has('"transaction":"rb"}'), 10) and
           not has("tiktok/bridge/status "),
           "API: the handle 'bridge' is refused (its topic is the bridge's own)")
+    big = os.path.join(tmp, "big-request.json")
+    with open(big, "w") as f:
+        f.write('{"transaction":"%s"}' % ("x" * 1000000))
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t",
+                    "tiktok/bridge/request/health_check", "-f", big], timeout=10)
+    check(wait_for(lambda: has('{"status":"error","error":"the request body is over 4096 bytes"}'),
+                   10) and not any(l.startswith("tiktok/bridge/response/") and "xxxxxxxx" in l
+                                   for l in sub.lines()),
+          "API: a 1 MB request is refused, its transaction not echoed")
+    # a command name of 200 two-byte characters: its answer's topic would be cut mid-character,
+    # a message the broker client refuses and that used to block everything behind it
+    pub(broker.port, "tiktok/bridge/request/" + "\u00e9" * 200, "{}")
+    pub(broker.port, "tiktok/bridge/request/health_check", '{"transaction":"after-long"}')
+    check(wait_for(lambda: has('"transaction":"after-long"}') and
+                   has("tiktok/bridge/response/health_check {\"status\":\"ok\""), 10),
+          "API: a request on an overlong command topic is ignored, the next one answered")
     pub(broker.port, "tiktok/bridge/request/remove_streamer", '{"user":"bridge","transaction":"rr"}')
     check(wait_for(lambda: has('"error":"not followed","transaction":"rr"'), 10) and
           "tiktok/bridge/state (null)" not in sub.lines(),
