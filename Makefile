@@ -147,6 +147,7 @@ clean:
 
 # Parts of the tree with build rules of their own: the simulator and the bridge.
 -include contrib/sim/sim.mk bridge/bridge.mk bridge/daemon.mk
+-include tests/fuzz/fuzz.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

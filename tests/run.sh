@@ -56,6 +56,12 @@ suite "fuzz corpus replay" "$B/fuzz_replay" tests/fuzz/corpus tests/fixtures/ora
 # 5. the configuration layer's fuzz corpus and fixtures, under this build's flags
 suite "fuzz cfg corpus replay" "$B/fuzz_cfg_replay" tests/fuzz/corpus_cfg tests/fixtures/cfg
 
+# 5b. the other fuzz targets' corpora (tests/fuzz/fuzz.mk): JSON answers, the live page's room-id
+#     scan, the metrics server's requests, runtime API requests, handles and topics
+for t in json room http api handle; do
+    suite "fuzz $t corpus replay" "$B/fuzz_${t}_replay" "tests/fuzz/corpus_$t"
+done
+
 # 6. the simulator against the real Node library (1.2.3 and 2.5.0), then our connection and the
 #    daemon against the simulator (and a real mosquitto)
 suite "conformance (tiktok-live-sim vs tiktok-live-connector)" env B="$B" sh tests/conformance/run.sh

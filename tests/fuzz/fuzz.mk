@@ -1,0 +1,79 @@
+# tests/fuzz/fuzz.mk: the libFuzzer targets besides frames (Makefile) and the configuration
+# (bridge/bridge.mk), and their corpus replays. Included by the top Makefile.
+#
+#   make fuzz            every target in turn, FUZZ_SECONDS each (clang; frames last)
+#   make fuzz-json       one target: fuzz-json, fuzz-room, fuzz-http, fuzz-api, fuzz-handle
+#   make all             builds the gcc replays ($(B)/fuzz_<name>_replay), run by make check
+#
+# Each target is tests/fuzz/fuzz_<name>.c; its seed corpus is tests/fuzz/corpus_<name> (small,
+# committed); what a run grows goes to build/fuzz/corpus_<name>. docs/RELIABILITY.md records
+# the runs. The clang objects live in build/fuzz/obj, apart from the gcc ones.
+#
+# SPDX-License-Identifier: MIT
+
+FUZZ_TARGETS := json room http api handle
+FZ := build/fuzz
+
+# ---- gcc replays (make all / make check, under SANITIZE too) ----
+FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(B)/fuzz_%_replay)
+$(FUZZ_TARGETS:%=$(B)/obj/tests/fuzz/fuzz_%.o): ALL_CFLAGS += -Iconnector/src -Ibridge
+
+$(B)/fuzz_json_replay $(B)/fuzz_room_replay: $(B)/fuzz_%_replay: $(B)/obj/tests/fuzz/fuzz_%.o \
+		$(B)/obj/tests/fuzz/replay_main.o $(LIB)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
+
+$(B)/fuzz_http_replay: $(B)/obj/tests/fuzz/fuzz_http.o $(B)/obj/tests/fuzz/replay_main.o \
+		$(B)/obj/bridge/xalloc.o $(B)/obj/connector/src/err.o
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
+$(B)/fuzz_api_replay: $(B)/obj/tests/fuzz/fuzz_api.o $(B)/obj/tests/fuzz/replay_main.o \
+		$(B)/obj/bridge/api.o $(B)/obj/bridge/handle.o
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CJSON_LIBS)
+
+$(B)/fuzz_handle_replay: $(B)/obj/tests/fuzz/fuzz_handle.o $(B)/obj/tests/fuzz/replay_main.o \
+		$(B)/obj/bridge/handle.o
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+all: $(FUZZ_REPLAYS)
+
+# ---- clang + libFuzzer ----
+FZ_CFLAGS = $(FUZZ_CFLAGS) -Iconnector/src -Ibridge -MMD -MP
+FZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FZ)/obj/%.o) $(FZ)/obj/$(GEN_C:.c=.o)
+
+$(FZ)/obj/%.o: %.c | $(GEN_H)
+	$(QCC)mkdir -p $(@D)
+	$(Q)clang $(FZ_CFLAGS) -c -o $@ $<
+
+# an archive, so that fuzz_room.o (which includes room.c) takes room.o's place
+$(FZ)/libtiktok.a: $(FZ_LIB_OBJS)
+	$(QAR)rm -f $@
+	$(Q)ar rcs $@ $^
+
+FZ_LINK = $(QLD)clang $(FUZZ_CFLAGS) -o $@ $^
+
+$(FZ)/fuzz_json $(FZ)/fuzz_room: $(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o $(FZ)/libtiktok.a
+	$(FZ_LINK) $(LIB_LIBS) -lz
+$(FZ)/fuzz_http: $(FZ)/obj/tests/fuzz/fuzz_http.o $(FZ)/obj/bridge/xalloc.o \
+		$(FZ)/obj/connector/src/err.o
+	$(FZ_LINK) -lpthread
+$(FZ)/fuzz_api: $(FZ)/obj/tests/fuzz/fuzz_api.o $(FZ)/obj/bridge/api.o $(FZ)/obj/bridge/handle.o
+	$(FZ_LINK) $(CJSON_LIBS)
+$(FZ)/fuzz_handle: $(FZ)/obj/tests/fuzz/fuzz_handle.o $(FZ)/obj/bridge/handle.o
+	$(FZ_LINK)
+
+# Longest input per target: a page or an answer of a few KiB; the HTTP request cap is 2 KiB,
+# the API's body cap 4 KiB (inputs go past both); a handle or topic is short.
+FUZZ_MAX_LEN_json := 16384
+FUZZ_MAX_LEN_room := 16384
+FUZZ_MAX_LEN_http := 4096
+FUZZ_MAX_LEN_api := 8192
+FUZZ_MAX_LEN_handle := 512
+
+.PHONY: $(FUZZ_TARGETS:%=fuzz-%)
+$(FUZZ_TARGETS:%=fuzz-%): fuzz-%: $(FZ)/fuzz_%
+	$(Q)mkdir -p $(FZ)/corpus_$*
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN_$*) -print_final_stats=1 \
+		-artifact_prefix=$(FZ)/$*- $(FZ)/corpus_$* tests/fuzz/corpus_$*
+
+# `make fuzz` (the frames, Makefile) runs these first, then the configuration's.
+fuzz: $(FUZZ_TARGETS:%=fuzz-%) fuzz-cfg
