@@ -62,7 +62,10 @@ suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
 
-# 7. style as a test
+# 7. the build: a second make does nothing, internals stay internal
+suite "build hygiene" env B="$B" sh tests/build/run.sh
+
+# 8. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
     echo "1 passed, 0 failed"'
 

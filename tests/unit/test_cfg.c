@@ -137,6 +137,21 @@ static void test_defaults(void)
     CHECK_EQ(cfg.n_streamers, 0);
 }
 
+/* Under systemd's StateDirectory= the default state_file moves there (the config's directory
+ * is read-only); one written in the file is kept; a relative STATE_DIRECTORY is ignored. */
+static void test_state_directory(void)
+{
+    setenv("STATE_DIRECTORY", "/var/lib/tiktok2mqtt:/var/lib/other", 1);
+    CHECK(loads_clean(""));
+    CHECK(strcmp(cfg.bridge.state_file, "/var/lib/tiktok2mqtt/t.ini.state") == 0);
+    CHECK(loads_clean("[bridge]\nstate_file = /srv/s.state\n"));
+    CHECK(strcmp(cfg.bridge.state_file, "/srv/s.state") == 0);
+    setenv("STATE_DIRECTORY", "relative/dir", 1);
+    CHECK(loads_clean(""));
+    CHECK(strcmp(cfg.bridge.state_file, "t.ini.state") == 0);
+    unsetenv("STATE_DIRECTORY");
+}
+
 static void test_client_id(void)
 {
     char first[64];
@@ -781,7 +796,9 @@ int main(void)
     unsetenv("TIKTOK2MQTT_MQTT_PASSWORD");
     unsetenv("TIKTOK2MQTT_SIGN_API_KEY");
     unsetenv("TIKTOK2MQTT_SESSION_ID");
+    unsetenv("STATE_DIRECTORY");
     test_defaults();
+    test_state_directory();
     test_client_id();
     test_example();
     test_fixtures();
