@@ -35,7 +35,7 @@
 #define MAX_STREAMERS  10000      /* keeps the duplicate checks below (quadratic) instant */
 #define MAX_DIAGS      1000       /* past this, only counted */
 
-#define KEY_ROW(sec, key, type, field, dflt, min, max, flags, aux) \
+#define KEY_ROW(sec, key, type, field, dflt, min, max, flags, aux, doc) \
     { #sec, #key, T_##type, offsetof(CFG_STRUCT_##sec, field), dflt, min, max, flags, aux },
 const struct cfg_key cfg_keys[] = { CFG_TABLE(KEY_ROW) };
 

@@ -179,7 +179,7 @@ struct table_key {
     const char *section, *key;
 };
 
-#define TABLE_KEY(sec, key, type, field, dflt, min, max, flags, aux) { #sec, #key },
+#define TABLE_KEY(sec, key, type, field, dflt, min, max, flags, aux, doc) { #sec, #key },
 static const struct table_key table_keys[] = { CFG_TABLE(TABLE_KEY) };
 
 /* Whether the example has `key =` or `;key =` under its section ([streamer:*] for streamer
