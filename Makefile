@@ -73,7 +73,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 GEN_C := $(B)/gen/webcast.pb.c
 GEN_H := $(B)/gen/webcast.pb.h
 
-.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo
+.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(LIB_SO) $(TOOLS) $(UNIT_BINS) $(B)/fuzz_replay
@@ -144,6 +144,10 @@ check: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all
 	$(Q)B=$(B) sh tools/demo.sh
+
+# The key reference: the tables of docs/config.md and man/tiktok2mqtt.ini.5 from cfg_table.h.
+docs:
+	$(Q)python3 tools/gen_config_ref.py
 
 format-check:
 	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h' 2>/dev/null || find connector tools tests -name '*.[ch]') && echo "format-check: clean"

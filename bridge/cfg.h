@@ -1,5 +1,5 @@
 /** @file cfg.h
- * The daemon's configuration: one INI file (docs/mqtt-contract.md §4, bridge/CONFIG.md),
+ * The daemon's configuration: one INI file (docs/config.md),
  * loaded into a struct bridge_cfg whose fields are generated from cfg_table.h.
  *
  * Loading never stops at the first problem: every error is collected as "file:line: problem"
