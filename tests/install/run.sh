@@ -58,10 +58,12 @@ check "the unit keeps DynamicUser=yes, StateDirectory= and ProtectSystem=strict"
     "grep -qx DynamicUser=yes '$UNIT' && grep -qx StateDirectory=tiktok2mqtt '$UNIT' &&
     grep -qx ProtectSystem=strict '$UNIT'"
 if command -v systemd-analyze >/dev/null 2>&1; then
-    # verify wants ExecStart's program where the unit says: a copy pointing into DESTDIR
+    # verify wants ExecStart's program where the unit says (a copy pointing into DESTDIR) and
+    # runs man on Documentation=: the installed pages, found through MANPATH
     mkdir -p "$D/verify"
     sed "s|^ExecStart=$P/|ExecStart=$D$P/|" "$UNIT" >"$D/verify/tiktok2mqtt.service"
-    if systemd-analyze verify "$D/verify/tiktok2mqtt.service" >"$D/verify/log" 2>&1 &&
+    if MANPATH="$D$P/share/man" systemd-analyze verify "$D/verify/tiktok2mqtt.service" \
+        >"$D/verify/log" 2>&1 &&
         ! grep -q . "$D/verify/log"; then
         ok "systemd-analyze verify: the installed unit is clean"
     else
