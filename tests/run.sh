@@ -67,6 +67,7 @@ suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/tra
 suite "build hygiene" env B="$B" sh tests/build/run.sh
 suite "docs (generated key reference, example, man pages)" sh tests/docs/run.sh
 suite "install (DESTDIR, pkg-config, unit, exports)" env B="$B" sh tests/install/run.sh
+suite "deb (dpkg-deb, lintian)" env B="$B" sh tests/deb/run.sh
 
 # 8. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
