@@ -84,7 +84,7 @@ all: $(LIB) $(LIB_SO) $(TOOLS) $(UNIT_BINS) $(B)/fuzz_replay
 
 # Per-target include paths: the library's objects (position-independent, for the .so too), its
 # tests and fuzz targets see connector/src and the generated code; everyone else only tt.h.
-$(B)/obj/connector/%.o $(B)/obj/gen/%.o: ALL_CFLAGS += $(LIB_CPPFLAGS) -fPIC
+$(LIB_OBJS): ALL_CFLAGS += $(LIB_CPPFLAGS) -fPIC
 $(B)/obj/tests/%.o: ALL_CFLAGS += $(LIB_CPPFLAGS) -Itests
 
 # ---- generated nanopb code (proto/README.md) ----
