@@ -47,8 +47,11 @@ out=$("$D$P/bin/tiktok2mqtt" --version 2>&1)
 check "installed tiktok2mqtt --version: $out" sh -c "echo '$out' | grep -Eq '^tiktok2mqtt [0-9]+\.[0-9]+'"
 check "installed tiktok2mqtt --check-config on the installed configuration" \
     "$D$P/bin/tiktok2mqtt" --check-config -c "$CONF"
-check "installed tt-decode runs" sh -c "'$D$P/bin/tt-decode' --help >/dev/null 2>&1 ||
-    '$D$P/bin/tt-decode' -h >/dev/null 2>&1 || [ \$? -ne 127 ]"
+frame=$(ls tests/fixtures/oracle/v1/*.bin | head -n 1)
+check "installed tt-decode decodes a frame" sh -c \
+    "'$D$P/bin/tt-decode' '$frame' | grep -q '^{\"frame\":\"$(basename "$frame")\",\"events\":\\[{'"
+check "installed tiktok-live-sim runs (--help)" sh -c \
+    "'$D$P/bin/tiktok-live-sim' --help 2>&1 | grep -q -- '--listen HOST:PORT'"
 
 # the unit follows PREFIX and keeps its sandbox
 UNIT="$D$P/lib/systemd/system/tiktok2mqtt.service"
