@@ -278,7 +278,9 @@ static enum tt_err index_gifts(tt_client *c)
         }
         c->gift_refs[n++] = (struct tt_gift_ref){ id, (size_t)(g.p - arr.p), g.n };
     }
-    qsort(c->gift_refs, n, sizeof *c->gift_refs, cmp_ref);
+    if (n) { /* a list without ids leaves gift_refs NULL, which qsort may not be given */
+        qsort(c->gift_refs, n, sizeof *c->gift_refs, cmp_ref);
+    }
     c->n_gift_refs = n;
     return TT_OK;
 }
