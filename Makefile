@@ -4,7 +4,7 @@
 #   make deps             install the Debian packages and npm packages that are missing
 #   make check            deps, build, every test; SANITIZE=address,undefined and WERROR=1 apply
 #   make format-check     clang-format --dry-run over our C sources
-#   make fuzz             libFuzzer run of tests/fuzz/fuzz_frame.c (clang), FUZZ_SECONDS=60
+#   make fuzz             every libFuzzer target (clang), FUZZ_SECONDS=60 each (tests/fuzz/fuzz.mk)
 #   make bench-decode     decode throughput against the Node library (docs/PERFORMANCE.md)
 #   make install          PREFIX, DESTDIR, SYSCONFDIR, LIBDIR (packaging/install.mk, docs/install.md)
 #   make uninstall        removes what install put (never an edited configuration)
