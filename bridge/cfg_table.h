@@ -8,7 +8,8 @@
  *
  * Columns: X(section, key, type, field, default, min, max, flags, aux)
  *   default  the value as it would be written in the file, parsed by the same code as the
- *            file; NULL where it is computed at load (client_id, state_file, topic)
+ *            file; NULL where it is computed at load (client_id, state_file, ttwid_file,
+ *            topic)
  *   min/max  bounds of the integer types (INT, SEC, MS, BYTES; CLIENTID: length)
  *   aux      ENUM: the allowed values, '|'-separated, in the order of the C enum in cfg.h;
  *            SECRET: the environment variable that wins over the file; NULL otherwise
@@ -58,7 +59,9 @@ X(bridge, api,             BOOL,   api,             "true",    0, 0,        0,  
 X(bridge, state_file,      PATH,   state_file,      NULL,      0, 0,        0,              NULL) \
 X(bridge, raw,             BOOL,   raw,             "false",   0, 0,        CFG_RELOADABLE, NULL) \
 X(bridge, record_dir,      PATH,   record_dir,      "",        0, 0,        0,              NULL) \
-X(bridge, shard,           SHARD,  shard,           "1/1",     0, 0,        0,              NULL)
+X(bridge, shard,           SHARD,  shard,           "1/1",     0, 0,        0,              NULL) \
+X(bridge, ttwid_file,      PATH,   ttwid_file,      NULL,      0, 0,        CFG_PRIVATE,    NULL) \
+X(bridge, streamers_per_device, INT, streamers_per_device, "50", 1, 100000, 0,            NULL)
 
 #define CFG_KEYS_MQTT(X) \
 X(mqtt, uri,           URI,      uri,           "tcp://127.0.0.1:1883", 0, 0,   CFG_REQUIRED, NULL) \
@@ -94,7 +97,7 @@ X(tiktok, websocket_headers,           HEADERS, websocket_headers,           "",
 X(tiktok, request_timeout_ms,          MS,      request_timeout_ms,          "10000", 100, 600000,   CFG_TT, NULL) \
 X(tiktok, websocket_timeout_ms,        MS,      websocket_timeout_ms,        "10000", 100, 600000,   CFG_TT, NULL) \
 X(tiktok, proxy,                       PROXY,   proxy,                       "",      0, 0,          CFG_TT, NULL) \
-X(tiktok, sign_flow,                   ENUM,    sign_flow,                   "euler", 0, 0,          CFG_TT | CFG_REQUIRED, "euler|legacy|session") \
+X(tiktok, sign_flow,                   ENUM,    sign_flow,                   "auto",  0, 0,          CFG_TT | CFG_REQUIRED, "euler|legacy|session|direct|auto") \
 X(tiktok, sign_api_url,                URL,     sign_api_url,                "https://api.eulerstream.com", 0, 0, CFG_TT | CFG_REQUIRED, NULL) \
 X(tiktok, sign_api_key_file,           SECRET,  sign_api_key_file,           "",      0, 0,          CFG_TT | CFG_PRIVATE, "TIKTOK2MQTT_SIGN_API_KEY") \
 X(tiktok, session_id_file,             SECRET,  session_id_file,             "",      0, 0,          CFG_TT | CFG_PRIVATE, "TIKTOK2MQTT_SESSION_ID") \
@@ -110,7 +113,11 @@ X(tiktok, live_check_interval,         SEC,     live_check_interval,         "60
 X(tiktok, reconnect_min_s,             SEC,     reconnect_min_s,             "5",     1, 86400,      CFG_TT, NULL) \
 X(tiktok, reconnect_max_s,             SEC,     reconnect_max_s,             "300",   1, 86400,      CFG_TT, NULL) \
 X(tiktok, room_info_interval,          SEC,     room_info_interval,          "300",   0, 86400,      CFG_TT, NULL) \
-X(tiktok, events,                      EVENTS,  events,                      "all",   0, 0,          CFG_TT | CFG_REQUIRED, NULL)
+X(tiktok, events,                      EVENTS,  events,                      "all",   0, 0,          CFG_TT | CFG_REQUIRED, NULL) \
+X(tiktok, push_base,                   STR,     push_base,                   "wss://webcast-ws.tiktok.com", 0, 0, CFG_TT | CFG_REQUIRED, NULL) \
+X(tiktok, ttwid_tries,                 INT,     ttwid_tries,                 "3",     1, 20,         CFG_TT, NULL) \
+X(tiktok, stale_timeout_s,             SEC,     stale_timeout_s,             "60",    1, 86400,      CFG_TT, NULL) \
+X(tiktok, direct_retry_s,              SEC,     direct_retry_s,              "3600",  0, 604800,     CFG_TT, NULL)
 
 /* Keys only a [streamer:HANDLE] section has (besides the [tiktok] overrides). */
 #define CFG_KEYS_STREAMER(X) \

@@ -15,11 +15,13 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "device.h"
@@ -115,7 +117,12 @@ static void save(struct tt_devices *d)
         tt__buf_adds(&b, x->blocked ? ",\"blocked\":true}\n" : ",\"blocked\":false}\n");
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", d->path);
-    FILE *f = b.err ? NULL : fopen(tmp, "w");
+    /* 0600: a token is a credential of sorts, of this machine's IP */
+    int fd = b.err ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (fd >= 0 && !f) {
+        close(fd);
+    }
     int ok = f && fwrite(b.p ? b.p : "", 1, b.len, f) == b.len;
     ok = f && !fclose(f) && ok;
     ok = ok && !rename(tmp, d->path);
