@@ -49,6 +49,7 @@ static const char *const user_agents[] = {
 
 struct tt_devices {
     pthread_mutex_t mu;
+    pthread_mutex_t mint_mu; /* one mint at a time: the others then share its device */
     struct tt_device dev[DEVICES_MAX];
     unsigned users[DEVICES_MAX]; /* clients holding each device */
     size_t n;
@@ -149,6 +150,7 @@ enum tt_err tt_devices_new(struct tt_devices **out, const char *path, unsigned p
         return TT_ERR_NOMEM;
     }
     pthread_mutex_init(&d->mu, NULL);
+    pthread_mutex_init(&d->mint_mu, NULL);
     d->per_device = per_device;
     if (d->path) {
         load(d);
@@ -164,6 +166,7 @@ void tt_devices_free(struct tt_devices *d)
         return;
     }
     pthread_mutex_destroy(&d->mu);
+    pthread_mutex_destroy(&d->mint_mu);
     tt__free(d->path);
     tt__free(d);
 }
@@ -285,4 +288,14 @@ int tt__devices_blocked(struct tt_devices *d, unsigned id)
     int blocked = i == d->n || d->dev[i].blocked;
     pthread_mutex_unlock(&d->mu);
     return blocked;
+}
+
+void tt__devices_mint_lock(struct tt_devices *d)
+{
+    pthread_mutex_lock(&d->mint_mu);
+}
+
+void tt__devices_mint_unlock(struct tt_devices *d)
+{
+    pthread_mutex_unlock(&d->mint_mu);
 }

@@ -28,6 +28,10 @@ enum tt_err tt__devices_add(struct tt_devices *d, const char *token, const char 
                             struct tt_device *out);
 /** Give a device back; `retire`: it is blocked, never lent again (the file is rewritten). */
 void tt__devices_release(struct tt_devices *d, unsigned id, int retire);
+/** Serialise minting: a hundred streamers starting together would each mint a device when
+ *  one (or a few, under the cap) would do. Take, lock, take again, mint, unlock. */
+void tt__devices_mint_lock(struct tt_devices *d);
+void tt__devices_mint_unlock(struct tt_devices *d);
 /** 1 if another client has retired the device meanwhile. */
 int tt__devices_blocked(struct tt_devices *d, unsigned id);
 
@@ -40,7 +44,8 @@ struct tt_direct {
     char why[384];
     uint64_t fell_back_ms; /* auto: when it last fell back (monotonic), 0: never */
     uint64_t open_ms;      /* when the current WebSocket opened */
-    int stale_silent;      /* the last direct socket went stale without a single frame */
+    int minted_now;        /* the device was minted during this connect */
+    unsigned fresh_blocks; /* DEVICE_BLOCKED on fresh devices in a row (auto gives up at 2) */
     char refusal[128];     /* Handshake-Msg of the last refused upgrade */
 };
 

@@ -78,6 +78,11 @@ int tt__direct_pick(tt_client *c)
         snprintf(c->d.why, sizeof c->d.why, "sign_flow = %s", flow_name(f));
         return f == TT_SIGN_DIRECT;
     }
+    if (!c->o.enable_websocket_upgrade) { /* the direct path has nothing but its socket */
+        c->d.flow = TT_SIGN_EULER;
+        snprintf(c->d.why, sizeof c->d.why, "auto: euler (enable_websocket_upgrade is off)");
+        return 0;
+    }
     if (c->d.fell_back_ms && now - c->d.fell_back_ms < retry) {
         c->d.flow = TT_SIGN_EULER; /* why still says why it fell back */
         return 0;
@@ -123,11 +128,20 @@ static enum tt_err get_device(tt_client *c)
     if (c->d.dev.id && tt__devices_blocked(c->d.pool, c->d.dev.id)) {
         drop_device(c, 0); /* another streamer's connection gave it up */
     }
-    if (c->d.dev.id || tt__devices_take(c->d.pool, &c->d.dev)) {
-        return tt__cookie_set(&c->http, "ttwid", 5, c->d.dev.token, strlen(c->d.dev.token));
+    c->d.minted_now = 0;
+    if (!c->d.dev.id && !tt__devices_take(c->d.pool, &c->d.dev)) {
+        tt__devices_mint_lock(c->d.pool);
+        if (!tt__devices_take(c->d.pool, &c->d.dev)) { /* nobody minted one meanwhile */
+            enum tt_err rc = mint(c);
+            c->d.minted_now = !rc;
+            if (rc) {
+                tt__devices_mint_unlock(c->d.pool);
+                return rc;
+            }
+        }
+        tt__devices_mint_unlock(c->d.pool);
     }
-    enum tt_err rc = mint(c);
-    return rc ? rc : tt__cookie_set(&c->http, "ttwid", 5, c->d.dev.token, strlen(c->d.dev.token));
+    return tt__cookie_set(&c->http, "ttwid", 5, c->d.dev.token, strlen(c->d.dev.token));
 }
 
 /* ---- the room id: api-live with the direct path's query ---- */
@@ -231,9 +245,13 @@ enum tt_err tt__direct_push(tt_client *c)
 
 enum tt_err tt__direct_refused(tt_client *c, enum tt_err rc)
 {
+    if (!rc) {
+        c->d.fresh_blocks = 0;
+    }
     if (rc != TT_ERR_WS_REFUSED || !strstr(c->d.refusal, "DEVICE_BLOCKED")) {
         return rc;
     }
+    c->d.fresh_blocks = c->d.minted_now ? c->d.fresh_blocks + 1 : 0;
     tt__client_log(c, TT_LOG_WARN, "direct: device blocked (%s): a new one at the next connect",
                    c->d.dev.ua);
     drop_device(c, 1);
@@ -245,12 +263,16 @@ enum tt_err tt__direct_refused(tt_client *c, enum tt_err rc)
 
 int tt__direct_fallback(tt_client *c, enum tt_err rc)
 {
+    /* DEVICE_BLOCKED means "this device": a new one is minted, unless even fresh devices are
+     * refused (twice in a row), which says the edge refuses this IP, not a device */
+    int blocked_ip = rc == TT_ERR_DEVICE_BLOCKED && c->d.fresh_blocks >= 2;
     int edge_failed = rc == TT_ERR_NO_TTWID || rc == TT_ERR_WS_REFUSED || rc == TT_ERR_TIMEOUT ||
-                      rc == TT_ERR_CONNECTION_LOST || rc == TT_ERR_STALE;
+                      rc == TT_ERR_CONNECTION_LOST || rc == TT_ERR_STALE || blocked_ip;
     if (c->o.sign_flow != TT_SIGN_AUTO || !edge_failed) {
         return 0;
     }
     c->d.fell_back_ms = tt__now_ms();
+    c->d.fresh_blocks = 0;
     c->d.flow = TT_SIGN_EULER;
     snprintf(c->d.why, sizeof c->d.why, "auto: fell back to euler (%.300s)",
              c->errmsg[0] ? c->errmsg : tt_strerror(rc));

@@ -13,7 +13,9 @@ examples/tt-connect against tiktok-live-sim on loopback (docs/protocol.md "The d
 - ttwid_file: a second run reuses the device (no GET /), the file holds token, ua, minted,
   blocked;
 - auto: the edge refuses (not DEVICE_BLOCKED) -> Euler carries the connection; an offline
-  streamer is no reason to fall back;
+  streamer is no reason to fall back; after a fallback the reconnect goes to Euler until
+  direct_retry_s; a direct socket silent from the start, and two fresh devices blocked in a
+  row, fall back too;
 - the watchdog: a socket gone silent is closed after stale_timeout_s and the reconnect is up
   within stale_timeout_s + 5 s; every event the simulator sent on an open socket arrives
   exactly once; the same on the Euler flow.
@@ -403,6 +405,46 @@ def test_auto_fallback(tmp):
     stop(sim)
 
 
+def upgrades(log, since=0):
+    return [("direct" if u.get("direct") else "signed", u.get("refused"))
+            for u in log_lines(log)[since:] if u.get("kind") == "ws-upgrade"]
+
+
+def test_auto_more(tmp):
+    """direct_retry_s; a direct socket silent from the start; fresh devices blocked twice."""
+    scen = [streamer("kim", "7100000000000000008",
+                     faults={"direct_handshake": "417 illegal app_id", "drop_after": 2})]
+    scen += timeline(8, t0=0.3, step=0.3)
+    sim, base, log = start_sim(tmp, "retry", scen)
+    rc, out, err, _ = tt_connect("kim", base, "reconnect=1")
+    check(upgrades(log) == [("direct", 417), ("signed", None), ("signed", None)],
+          "auto after a fallback: the reconnect goes to Euler at once (direct_retry_s 3600): %s"
+          % upgrades(log))
+    stop(sim)
+    sim, base, log = start_sim(tmp, "retry0", scen)
+    rc, out, err, _ = tt_connect("kim", base, "reconnect=1", "direct_retry_s=0")
+    check(upgrades(log) == [("direct", 417), ("signed", None), ("direct", 417), ("signed", None)],
+          "direct_retry_s=0: the reconnect tries direct again first: %s" % upgrades(log))
+    stop(sim)
+    scen = [streamer("lou", "7100000000000000009", faults={"silent": True})]
+    sim, base, log = start_sim(tmp, "silent", scen)
+    rc, out, err, _ = tt_connect("lou", base, "stale_timeout_s=1", "reconnect=1")
+    check(upgrades(log) == [("direct", None), ("signed", None)],
+          "auto: a direct socket silent from the start -> the reconnect uses Euler: %s"
+          % upgrades(log))
+    check("fell back to euler (WebSocket: no frame for 1 s" in err,
+          "... and says so: %s" % err.strip()[-300:])
+    stop(sim)
+    scen = [streamer("max", "7100000000000000010", faults={"device_blocked": 5})]
+    sim, base, log = start_sim(tmp, "fresh", scen + timeline(3, t0=0.5))
+    rc, out, err, _ = tt_connect("max", base, "reconnect=2")
+    check(upgrades(log) == [("direct", 415), ("direct", 415), ("signed", None)],
+          "auto: two fresh devices blocked in a row -> Euler: %s" % upgrades(log))
+    check(rc == 0 and chats(events(out)) == ["c0", "c1", "c2"],
+          "... which carries the stream (rc=%s %s)" % (rc, err[-200:]))
+    stop(sim)
+
+
 def watchdog_run(tmp, name, flow):
     """chats before a silence of 3 s and after it; stale_timeout_s=2: the watchdog closes the
     first socket about 2 s into the silence, the second one opens while it lasts and sees the
@@ -447,7 +489,7 @@ def test_watchdog(tmp):
 
 def main():
     return run_tests([test_happy, test_ttwid_withheld, test_device_blocked, test_persistence,
-                      test_auto_fallback, test_watchdog], tools=("openssl",),
+                      test_auto_fallback, test_auto_more, test_watchdog], tools=("openssl",),
                      keep_prefix="direct-")
 
 
