@@ -515,6 +515,7 @@ static enum tt_err room_steps(tt_client *c)
 
 static enum tt_err signed_steps(tt_client *c)
 {
+    tt__direct_signed_ua(c);
     enum tt_err rc = c->room_id[0] ? TT_OK : tt__room_resolve(c);
     if (!rc) {
         rc = room_steps(c);

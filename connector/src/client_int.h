@@ -26,6 +26,8 @@ enum tt_err tt__direct_prepare(tt_client *c);
 enum tt_err tt__direct_push(tt_client *c);
 /** A refused upgrade: DEVICE_BLOCKED gives the device up and becomes TT_ERR_DEVICE_BLOCKED. */
 enum tt_err tt__direct_refused(tt_client *c, enum tt_err rc);
+/** The signed flows' User-Agent (the user_agent option) back on HTTP requests. */
+void tt__direct_signed_ua(tt_client *c);
 /** auto: 1 if a direct failure `rc` means "use Euler now" (and records why). */
 int tt__direct_fallback(tt_client *c, enum tt_err rc);
 /** A connection ended: a young direct socket gives its device up; a silent one falls back. */

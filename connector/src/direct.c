@@ -95,6 +95,23 @@ int tt__direct_pick(tt_client *c)
 
 /* ---- the device ---- */
 
+/* The User-Agent of every HTTP request from now on: TikTok judges a ttwid together with the
+ * User-Agent it was minted with, so on the direct path room info and the gift list carry the
+ * device's too; the signed flows get the user_agent option back. */
+static enum tt_err http_ua(tt_client *c, const char *ua)
+{
+    if (!ua || (c->http.user_agent && !strcmp(c->http.user_agent, ua))) {
+        return TT_OK;
+    }
+    char *dup = tt__strdup(ua);
+    if (!dup) {
+        return TT_ERR_NOMEM;
+    }
+    tt__free(c->http.user_agent);
+    c->http.user_agent = dup;
+    return TT_OK;
+}
+
 static enum tt_err mint(tt_client *c)
 {
     char url[1024], ua_line[300];
@@ -141,7 +158,8 @@ static enum tt_err get_device(tt_client *c)
         }
         tt__devices_mint_unlock(c->d.pool);
     }
-    return tt__cookie_set(&c->http, "ttwid", 5, c->d.dev.token, strlen(c->d.dev.token));
+    enum tt_err rc = http_ua(c, c->d.dev.ua);
+    return rc ? rc : tt__cookie_set(&c->http, "ttwid", 5, c->d.dev.token, strlen(c->d.dev.token));
 }
 
 /* ---- the room id: api-live with the direct path's query ---- */
@@ -259,6 +277,13 @@ enum tt_err tt__direct_refused(tt_client *c, enum tt_err rc)
                    "TikTok refused the WebSocket: DEVICE_BLOCKED (the ttwid and User-Agent "
                    "pair); the next connect mints a new device");
     return TT_ERR_DEVICE_BLOCKED;
+}
+
+void tt__direct_signed_ua(tt_client *c)
+{
+    if (http_ua(c, c->o.user_agent)) {
+        tt__client_log(c, TT_LOG_WARN, "out of memory: the device's User-Agent stays");
+    }
 }
 
 int tt__direct_fallback(tt_client *c, enum tt_err rc)

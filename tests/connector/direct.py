@@ -243,6 +243,10 @@ def test_requests(lines, room):
     check(api[0]["headers"].get("referer") == "https://www.tiktok.com/",
           "api-live: Referer https://www.tiktok.com/")
     check(api[0]["headers"].get("user-agent") == ua, "api-live: the device's User-Agent")
+    info = [l for l in lines if l.get("kind") == "http" and
+            l.get("path", "").startswith("/webcast/room/info")]
+    check(info and info[0]["headers"].get("user-agent") == ua,
+          "room/info: the device's User-Agent too")
     rows = doc_table("**WebSocket** straight to the push edge")
     check(len(rows) == 28, "docs/protocol.md lists the 28 WebSocket parameters (%d)" % len(rows))
     u = up[0]
