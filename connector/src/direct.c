@@ -119,7 +119,7 @@ static enum tt_err mint(tt_client *c)
     const char *extra[] = { ua_line, "Accept: text/html,application/xhtml+xml", NULL };
     snprintf(url, sizeof url, "%s/", c->o.web_base);
     snprintf(ua_line, sizeof ua_line, "User-Agent: %s", ua);
-    for (unsigned i = 0; i < c->o.ttwid_tries; i++) {
+    for (unsigned i = 0; i < c->o.ttwid_tries && !atomic_load(&c->stop); i++) {
         struct tt_http_resp r;
         if (i) { /* TikTok hands it out intermittently: a short pause, then again */
             struct timespec ts = { 0, 250000000L * (long)(i < 4 ? i : 4) };
@@ -293,7 +293,7 @@ int tt__direct_fallback(tt_client *c, enum tt_err rc)
     int blocked_ip = rc == TT_ERR_DEVICE_BLOCKED && c->d.fresh_blocks >= 2;
     int edge_failed = rc == TT_ERR_NO_TTWID || rc == TT_ERR_WS_REFUSED || rc == TT_ERR_TIMEOUT ||
                       rc == TT_ERR_CONNECTION_LOST || rc == TT_ERR_STALE || blocked_ip;
-    if (c->o.sign_flow != TT_SIGN_AUTO || !edge_failed) {
+    if (c->o.sign_flow != TT_SIGN_AUTO || !edge_failed || atomic_load(&c->stop)) {
         return 0;
     }
     c->d.fell_back_ms = tt__now_ms();
