@@ -122,7 +122,7 @@ static enum tt_err mint(tt_client *c)
     for (unsigned i = 0; i < c->o.ttwid_tries && !atomic_load(&c->stop); i++) {
         struct tt_http_resp r;
         if (i) { /* TikTok hands it out intermittently: a short pause, then again */
-            struct timespec ts = { 0, 250000000L * (long)(i < 4 ? i : 4) };
+            struct timespec ts = { 0, 250000000L * (long)(i < 3 ? i : 3) }; /* < 1 s */
             nanosleep(&ts, NULL);
         }
         tt__cookie_del(&c->http, "ttwid");
