@@ -1,5 +1,5 @@
 /** @file cfg.h
- * The daemon's configuration: one INI file (docs/mqtt-contract.md §4, bridge/CONFIG.md),
+ * The daemon's configuration: one INI file (every key: cfg_table.h, docs/config.md),
  * loaded into a struct bridge_cfg whose fields are generated from cfg_table.h.
  *
  * Loading never stops at the first problem: every error is collected as "file:line: problem"
@@ -8,7 +8,7 @@
  *
  * Ownership: everything a struct bridge_cfg points to is owned by it and freed by
  * bridge_cfg_free(). Strings are never NULL after a load: "" means unset. Memory policy: the
- * loader aborts on out-of-memory (the daemon's policy, style.md §3.5), so no call here returns
+ * loader aborts on out-of-memory (the daemon's policy, xalloc.h), so no call here returns
  * an allocation error. Not thread-safe: load on one thread, then share read-only.
  *
  * SPDX-License-Identifier: MIT

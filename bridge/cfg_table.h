@@ -1,5 +1,5 @@
 /** @file cfg_table.h
- * Every configuration key of docs/mqtt-contract.md §4, in one X-macro table: CFG_TABLE(X) is
+ * Every configuration key of the daemon, in one X-macro table: CFG_TABLE(X) is
  * the whole of it, written as one block per section so that cfg.h can build each section's
  * struct from its block. From this table come the struct fields (cfg.h), the defaults, the
  * parser's key lookup and typed parsing with bounds, the printer (secrets masked), the reload

@@ -44,7 +44,7 @@ for v in v1 v3; do
         '$B/oracle-$v.jsonl' && exit \$rc"
 done
 
-# 3. real captures (reads ../shared; says SKIPPED when it is absent)
+# 3. real captures (third-party, beside the clone; the suite says SKIPPED when they are absent)
 suite "captures" env TT_DECODE="$B/tt-decode" python3 tests/tools/check_captures.py
 
 # 4. the fuzz corpus and every fixture frame through the fuzz target, under this build's flags
