@@ -62,7 +62,11 @@ suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
 
-# 7. style as a test
+# 7. the project stands alone: no file leans on notes kept beside the clone, and every
+#    relative link of the Markdown pages resolves inside the repository
+suite "stand-alone (no reference outside the repository)" python3 tests/tools/check_standalone.py
+
+# 8. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
     echo "1 passed, 0 failed"'
 
