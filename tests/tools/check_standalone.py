@@ -33,20 +33,6 @@ NOTE_RE = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(n) for n in NOTES) + r
 SHARED = ".." + "/shared"
 ORACLE_RE = re.compile(re.escape(SHARED) + r"/oracle\b")
 
-# Links to pages other work creates (the generated key reference, the install guide). A link
-# to one of these passes while the file is missing; once it exists it is checked like any.
-PENDING_LINKS = {"docs/config.md", "docs/install.md"}
-
-# Files whose references are being removed by concurrent work, which this branch must not
-# touch. Delete an entry (and then this list) once the file is clean: a clean entry is only
-# reported as a note, so it never hides a new reference elsewhere.
-PENDING_FILES = {
-    "bridge/CONFIG.md": "replaced by the generated docs/config.md",
-    "tools/bench_decode.py": "the oracle drivers move into the repository",
-    "tests/tools/check_captures.py": "the oracle drivers move into the repository",
-}
-PENDING_DIRS = ("tests/conformance/", "tests/fixtures/oracle/")
-
 SKIP_DIRS = {".git", "build", "node_modules"}
 TEXT_LIMIT = 4 << 20  # bytes read per file: past this it is data, not something we wrote
 
@@ -82,10 +68,6 @@ def read_text(rel):
     return data.decode("utf-8", "replace")
 
 
-def pending(rel):
-    return rel in PENDING_FILES or rel.startswith(PENDING_DIRS)
-
-
 def check_names(rel, text):
     """Checks 1 and 2 for one file."""
     hits = sorted(set(m.group(0) for m in NOTE_RE.finditer(text)))
@@ -93,10 +75,6 @@ def check_names(rel, text):
     may_name_shared = rel.startswith("tests/") and "SKIPPED:" in text
     if SHARED in text and not may_name_shared:
         hits.append(SHARED)
-    if hits and pending(rel):
-        print("note: %s still names %s (pending: %s)" % (
-            rel, ", ".join(hits), PENDING_FILES.get(rel, "the oracle drivers move in")))
-        return
     check(not hits, "%s names %s" % (rel, ", ".join(hits)))
 
 
@@ -151,8 +129,6 @@ def check_links(rel, text, files):
             what = "%s: link %s" % (rel, target)
             if dest.startswith(".."):
                 check(False, what + " leaves the repository")
-                continue
-            if path and dest in PENDING_LINKS and dest not in files:
                 continue
             exists = dest in files or os.path.isdir(os.path.join(ROOT, dest))
             if not exists:
