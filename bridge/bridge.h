@@ -64,7 +64,7 @@ void bridge_out_publish(struct bridge_out *o, const char *rest, const char *payl
  * message is dropped (the next state or health message supersedes it). */
 void bridge_out_publish_json(struct bridge_out *o, const char *rest, cJSON *j, int qos,
                              unsigned flags);
-/** --stdout lines (mqtt-contract.md §3). */
+/** --stdout lines (docs/mqtt.md §7). */
 void bridge_out_event_line(struct bridge_out *o, const char *user, const char *event,
                            const char *json, size_t len);
 void bridge_out_status_line(struct bridge_out *o, const char *user, const char *status_json);

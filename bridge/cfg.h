@@ -8,7 +8,7 @@
  *
  * Ownership: everything a struct bridge_cfg points to is owned by it and freed by
  * bridge_cfg_free(). Strings are never NULL after a load: "" means unset. Memory policy: the
- * loader aborts on out-of-memory (the daemon's policy, style.md §3.5), so no call here returns
+ * loader aborts on out-of-memory (the daemon's policy, xalloc.h), so no call here returns
  * an allocation error. Not thread-safe: load on one thread, then share read-only.
  *
  * SPDX-License-Identifier: MIT

@@ -46,7 +46,7 @@ done
 # our generator (tests/oracle/gen.js): fresh corpora, the real library's events, the decoder agrees
 suite "oracle generator (fresh corpora)" env B="$B" sh tests/oracle/check_gen.sh
 
-# 3. real captures (reads ../shared; says SKIPPED when it is absent)
+# 3. real captures (third-party, beside the clone; the suite says SKIPPED when they are absent)
 suite "captures" env TT_DECODE="$B/tt-decode" python3 tests/tools/check_captures.py
 
 # 4. the fuzz corpus and every fixture frame through the fuzz target, under this build's flags
@@ -73,7 +73,11 @@ suite "docs (generated key reference, example, man pages)" sh tests/docs/run.sh
 suite "install (DESTDIR, pkg-config, unit, exports)" env B="$B" sh tests/install/run.sh
 suite "deb (dpkg-deb, lintian)" env B="$B" sh tests/deb/run.sh
 
-# 8. style as a test
+# 8. the project stands alone: no file leans on notes kept beside the clone, and every
+#    relative link of the Markdown pages resolves inside the repository
+suite "stand-alone (no reference outside the repository)" python3 tests/tools/check_standalone.py
+
+# 9. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
     echo "1 passed, 0 failed"'
 
