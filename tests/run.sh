@@ -65,6 +65,7 @@ suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
 # where users live: the Node-RED flow in a real Node-RED, the overlay in headless Chromium
 suite "node-red flow (contrib/node-red)" env B="$B" python3 tests/node-red/run_flow.py
+suite "overlay in chromium (contrib/overlay)" env B="$B" python3 tests/overlay/run_page.py
 
 # 7. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
