@@ -49,7 +49,7 @@ struct cfg_key {
 
 extern const struct cfg_key cfg_keys[];
 
-#define CFG_KEY_ID(sec, key, type, field, dflt, min, max, flags, aux) K_##sec##_##key,
+#define CFG_KEY_ID(sec, key, type, field, dflt, min, max, flags, aux, doc) K_##sec##_##key,
 enum { CFG_TABLE(CFG_KEY_ID) K_COUNT };
 
 struct cfg_diag {

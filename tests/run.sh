@@ -67,7 +67,14 @@ suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/tra
 suite "node-red flow (contrib/node-red)" env B="$B" python3 tests/node-red/run_flow.py
 suite "overlay in chromium (contrib/overlay)" env B="$B" python3 tests/overlay/run_page.py
 
-# 7. style as a test
+# 7. the build: a second make does nothing, internals stay internal; what install and the
+#    packages put, and the documents that are generated from the code
+suite "build hygiene" env B="$B" sh tests/build/run.sh
+suite "docs (generated key reference, example, man pages)" sh tests/docs/run.sh
+suite "install (DESTDIR, pkg-config, unit, exports)" env B="$B" sh tests/install/run.sh
+suite "deb (dpkg-deb, lintian)" env B="$B" sh tests/deb/run.sh
+
+# 8. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
     echo "1 passed, 0 failed"'
 

@@ -13,7 +13,7 @@ set -eu
 PKGS="build-essential pkg-config libpaho-mqtt-dev libcurl4-openssl-dev libwebsockets-dev nanopb
 libnanopb-dev protobuf-compiler python3 python3-protobuf libcjson-dev libinih-dev zlib1g-dev
 libdeflate-dev
-mosquitto mosquitto-clients clang libclang-rt-14-dev clang-format nodejs npm chromium"
+mosquitto mosquitto-clients clang libclang-rt-14-dev clang-format nodejs npm lintian chromium"
 
 missing=""
 for p in $PKGS; do
