@@ -145,6 +145,14 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all
 	$(Q)B=$(B) sh tools/demo.sh
 
+# the overlay ready to open or serve: its files and mqtt.js's browser bundle (from npm, make deps)
+.PHONY: overlay
+overlay: deps
+	$(Q)mkdir -p build/overlay
+	$(Q)cp contrib/overlay/index.html contrib/overlay/overlay.css contrib/overlay/overlay.js \
+		contrib/overlay/sources.js build/npm/node_modules/mqtt/dist/mqtt.min.js build/overlay/
+	@echo "overlay: build/overlay/index.html?mqtt=ws://HOST:PORT&user=HANDLE (contrib/overlay/README.md)"
+
 # The key reference: the tables of docs/config.md and man/tiktok2mqtt.ini.5 from cfg_table.h.
 docs:
 	$(Q)python3 tools/gen_config_ref.py

@@ -8,7 +8,7 @@
  *
  * Ownership: everything a struct bridge_cfg points to is owned by it and freed by
  * bridge_cfg_free(). Strings are never NULL after a load: "" means unset. Memory policy: the
- * loader aborts on out-of-memory (the daemon's policy, style.md §3.5), so no call here returns
+ * loader aborts on out-of-memory (the daemon's policy, xalloc.h), so no call here returns
  * an allocation error. Not thread-safe: load on one thread, then share read-only.
  *
  * SPDX-License-Identifier: MIT
@@ -38,7 +38,13 @@ enum bridge_log_level {
     BRIDGE_LOG_TRACE
 };
 enum bridge_mqtt_protocol { BRIDGE_MQTT_5, BRIDGE_MQTT_311 };
-enum bridge_sign_flow { BRIDGE_SIGN_EULER, BRIDGE_SIGN_LEGACY, BRIDGE_SIGN_SESSION };
+enum bridge_sign_flow {
+    BRIDGE_SIGN_EULER,
+    BRIDGE_SIGN_LEGACY,
+    BRIDGE_SIGN_SESSION,
+    BRIDGE_SIGN_DIRECT,
+    BRIDGE_SIGN_AUTO
+};
 
 /** A secret read from a `*_file` key or from its environment variable. */
 struct bridge_secret {

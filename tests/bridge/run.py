@@ -136,6 +136,8 @@ def write_config(tmp, name, mqtt_port, sim_url, streamers, extra=""):
         f.write("[homeassistant]\nenabled = false\n")
         f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\nsign_api_url = %s\n"
                 % (sim_url, sim_url, sim_url))
+        # the signed flow these tests are about (the default, auto, is tests/bridge/direct.py's)
+        f.write("sign_flow = euler\n")
         f.write("reconnect_min_s = 1\nreconnect_max_s = 2\nlive_check_interval = 60\n")
         f.write(extra)
         for s in streamers:
@@ -393,7 +395,7 @@ def fnv1a32(s):
 
 def test_shards(tmp):
     """Two instances, the same config, shard 1/2 and 2/2: each streamer runs in exactly one,
-    the one mqtt-contract.md §4 names (FNV-1a-32(handle) mod n = i - 1)."""
+    the one docs/mqtt.md §8 names (FNV-1a-32(handle) mod n = i - 1)."""
     handles = ["streamer_%02d" % i for i in range(8)]
     seen = []
     for i in (1, 2):
