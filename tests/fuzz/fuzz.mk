@@ -22,9 +22,10 @@ $(B)/fuzz_json_replay $(B)/fuzz_room_replay: $(B)/fuzz_%_replay: $(B)/obj/tests/
 		$(B)/obj/tests/fuzz/replay_main.o $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
 
+# metrics.c reads a few of libtiktok's figures (its version, device counts)
 $(B)/fuzz_http_replay: $(B)/obj/tests/fuzz/fuzz_http.o $(B)/obj/tests/fuzz/replay_main.o \
-		$(B)/obj/bridge/xalloc.o $(B)/obj/connector/src/err.o
-	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+		$(B)/obj/bridge/xalloc.o $(LIB)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz -lpthread
 
 $(B)/fuzz_api_replay: $(B)/obj/tests/fuzz/fuzz_api.o $(B)/obj/tests/fuzz/replay_main.o \
 		$(B)/obj/bridge/api.o $(B)/obj/bridge/handle.o
@@ -53,9 +54,8 @@ FZ_LINK = $(QLD)clang $(FUZZ_CFLAGS) -o $@ $^
 
 $(FZ)/fuzz_json $(FZ)/fuzz_room: $(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o $(FZ)/libtiktok.a
 	$(FZ_LINK) $(LIB_LIBS) -lz
-$(FZ)/fuzz_http: $(FZ)/obj/tests/fuzz/fuzz_http.o $(FZ)/obj/bridge/xalloc.o \
-		$(FZ)/obj/connector/src/err.o
-	$(FZ_LINK) -lpthread
+$(FZ)/fuzz_http: $(FZ)/obj/tests/fuzz/fuzz_http.o $(FZ)/obj/bridge/xalloc.o $(FZ)/libtiktok.a
+	$(FZ_LINK) $(LIB_LIBS) -lz -lpthread
 $(FZ)/fuzz_api: $(FZ)/obj/tests/fuzz/fuzz_api.o $(FZ)/obj/bridge/api.o $(FZ)/obj/bridge/handle.o
 	$(FZ_LINK) $(CJSON_LIBS)
 $(FZ)/fuzz_handle: $(FZ)/obj/tests/fuzz/fuzz_handle.o $(FZ)/obj/bridge/handle.o
