@@ -6,6 +6,7 @@
 #   make format-check     clang-format --dry-run over our C sources
 #   make fuzz             libFuzzer run of tests/fuzz/fuzz_frame.c (clang), FUZZ_SECONDS=60
 #   make bench-decode     decode throughput against the Node library (docs/PERFORMANCE.md)
+#   make bench            every benchmark (tools/bench.mk), rewriting docs/PERFORMANCE.md
 #
 # User knobs: CC, CFLAGS (appended last, so they win), SANITIZE, WERROR=1, V=1, PREFIX.
 
@@ -146,7 +147,7 @@ clean:
 	rm -rf build
 
 # Parts of the tree with build rules of their own: the simulator and the bridge.
--include contrib/sim/sim.mk bridge/bridge.mk bridge/daemon.mk
+-include contrib/sim/sim.mk bridge/bridge.mk bridge/daemon.mk tools/bench.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
