@@ -6,10 +6,11 @@
  * Speaks MQTT 3.1.1 over a plain socket (no library: a subscriber that only reads needs
  * CONNECT, SUBSCRIBE, PUBLISH and PUBACK), so it costs a few hundred nanoseconds a message,
  * where mosquitto_sub piped into a script costs tens of microseconds. For each PUBLISH it
- * takes the first "msgId" and "createTime" of the JSON payload (both the bridge's and the
- * Node library's events carry them, as a number or a string), counts unique msgIds and
- * duplicates, and keeps the latency now - createTime (ms; createTime is whole milliseconds,
- * so each figure is 0-1 ms above the truth). Messages without a msgId (state, birth,
+ * takes the first "msgId" of the JSON payload and the "createTime" after it (both the bridge's
+ * and the Node library's events carry them, as a number or a string), counts unique msgIds
+ * and duplicates (the same msgId twice on one topic: one message may become two events on two
+ * topics, a gift and its giftEnd), and keeps the latency now - createTime (ms; createTime is
+ * whole milliseconds, so each figure is 0-1 ms above the truth). Messages without a msgId (state, birth,
  * discovery) are counted apart.
  *
  * Prints `ready` once subscribed, then at the end one JSON line: {"received","unique","dups",
@@ -87,7 +88,8 @@ struct stats {
     double first_ms, last_ms;
     float *lat;
     size_t n_lat;
-    struct set ids;
+    struct set ids;   /* msgIds */
+    struct set pairs; /* (msgId, topic): one message may be two events (gift and giftEnd) */
 };
 
 static double now_ms(void)
@@ -118,7 +120,18 @@ static uint64_t json_num(const char *p, size_t n, const char *key, size_t klen)
     return 0;
 }
 
-static int on_publish(struct stats *st, const char *payload, size_t n)
+/* FNV-1a of the topic, to tell apart the events one message becomes */
+static uint64_t topic_hash(const unsigned char *t, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ t[i]) * 0x100000001b3u;
+    return h;
+}
+
+static int on_publish(struct stats *st, const unsigned char *topic, size_t tlen,
+                      const char *payload, size_t n)
 {
     uint64_t id = json_num(payload, n, "\"msgId\":", 8);
     double t = now_ms();
@@ -131,14 +144,16 @@ static int on_publish(struct stats *st, const char *payload, size_t n)
     if (st->first_ms == 0)
         st->first_ms = t;
     st->last_ms = t;
-    int added = set_add(&st->ids, id);
-    if (added < 0)
+    int added = set_add(&st->pairs, (id ^ topic_hash(topic, tlen)) | 1);
+    if (added < 0 || set_add(&st->ids, id) < 0)
         return -1;
     if (added == 0) {
         st->dups++;
         return 0;
     }
-    uint64_t ct = json_num(payload, n, "\"createTime\":", 13);
+    /* the message's createTime follows its msgId (a user's createTime may come before) */
+    const char *at = memmem(payload, n, "\"msgId\":", 8);
+    uint64_t ct = json_num(at, n - (size_t)(at - payload), "\"createTime\":", 13);
     if (ct != 0 && st->n_lat < LAT_CAP)
         st->lat[st->n_lat++] = (float)(t - (double)ct);
     return 0;
@@ -219,6 +234,7 @@ static int packet(struct stats *st, const unsigned char *p, size_t hdr, size_t l
     if (end - v < 2)
         return -1;
     size_t tl = (size_t)v[0] << 8 | v[1];
+    const unsigned char *topic = v + 2;
     v += 2 + tl;
     if (qos > 0) {
         if (v + 2 > end)
@@ -233,7 +249,7 @@ static int packet(struct stats *st, const unsigned char *p, size_t hdr, size_t l
     }
     if (v > end)
         return -1;
-    return on_publish(st, (const char *)v, (size_t)(end - v));
+    return on_publish(st, topic, tl, (const char *)v, (size_t)(end - v));
 }
 
 /* Takes the complete packets off buf; returns bytes used, or -1. */
@@ -327,9 +343,11 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     st.ids.cap = SET_INIT;
     st.ids.slot = calloc(SET_INIT, sizeof(uint64_t));
+    st.pairs.cap = SET_INIT;
+    st.pairs.slot = calloc(SET_INIT, sizeof(uint64_t));
     st.lat = malloc(LAT_CAP * sizeof(float));
     int fd = dial(argv[1], argv[2]);
-    if (fd < 0 || st.ids.slot == NULL || st.lat == NULL ||
+    if (fd < 0 || st.ids.slot == NULL || st.pairs.slot == NULL || st.lat == NULL ||
         send_connect_subscribe(fd, argv[3][0] - '0', argv[4]) != 0) {
         fprintf(stderr, "bench-sub: cannot connect to %s:%s\n", argv[1], argv[2]);
         return 1;

@@ -2,7 +2,8 @@
 # make deps: install what the build and the tests need and this machine lacks.
 #   - Debian 12 packages (apt-get, as root or through sudo), only the missing ones;
 #   - the npm packages tests and benchmarks use (tiktok-live-connector 1.2.3 and 2.5.0, the
-#     real Node library we compare with), into build/oracle/v1 and build/oracle/v2.
+#     real Node library we compare with), into build/oracle/v1 and build/oracle/v2, and mqtt.js
+#     5 beside 1.2.3 for the Node peer of make bench-e2e.
 # Idempotent and quiet when everything is there. SKIP_NPM=1 skips the npm part.
 # SPDX-License-Identifier: MIT
 set -eu
@@ -45,4 +46,10 @@ if [ "${SKIP_NPM:-0}" != 1 ]; then
         (cd "$d" && { [ -f package.json ] || npm init -y >/dev/null; } &&
             npm install --no-audit --no-fund --loglevel=error "tiktok-live-connector@${v%%:*}" >/dev/null)
     done
+    # mqtt.js beside 1.2.3: tools/peer_node.js, the Node stack make bench-e2e compares with
+    d=build/oracle/v1
+    if [ ! -f "$d/node_modules/mqtt/package.json" ]; then
+        echo "deps: npm install mqtt@5 into $d"
+        (cd "$d" && npm install --no-audit --no-fund --loglevel=error "mqtt@5" >/dev/null)
+    fi
 fi

@@ -100,6 +100,10 @@ static void random_event(struct sim *s, struct room *r, struct ev *e, struct ev_
 
     memset(e, 0, sizeof(*e));
     e->user = viewer(s, r);
+    /* only events whose JSON carries a msgId to count by: viewer counts, questions and emotes
+       (whose renderings have none) give their share to chat */
+    if (s->load.msgid_only && roll >= 91)
+        roll = 0;
     if (roll < 35) {
         e->type = EV_CHAT;
         e->s1 = phrases[(x >> 8) % (sizeof(phrases) / sizeof(phrases[0]))];

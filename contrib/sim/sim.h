@@ -218,6 +218,7 @@ struct load {
     double gzip;
     int64_t batch_ms;      /* an event waits at most this long for its frame */
     uint32_t frame_events; /* at most this many events per frame (more frames if more are due) */
+    bool msgid_only;       /* no viewer counts, questions, emotes: see load.c */
 };
 
 #define LOAD_FRAME_MAX 4096 /* cap of frame_events */
