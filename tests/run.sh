@@ -64,7 +64,10 @@ suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
 
-# 7. style as a test
+# 7. the benchmarks' tools run and count correctly (a smoke run, no figure checked)
+suite "bench tools smoke" env B="$B" python3 tools/bench_e2e.py --smoke
+
+# 8. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
     echo "1 passed, 0 failed"'
 

@@ -144,7 +144,8 @@ static int on_publish(struct stats *st, const unsigned char *topic, size_t tlen,
     if (st->first_ms == 0)
         st->first_ms = t;
     st->last_ms = t;
-    int added = set_add(&st->pairs, (id ^ topic_hash(topic, tlen)) | 1);
+    uint64_t pair = id ^ topic_hash(topic, tlen);
+    int added = set_add(&st->pairs, pair ? pair : 1); /* 0 marks an empty slot */
     if (added < 0 || set_add(&st->ids, id) < 0)
         return -1;
     if (added == 0) {
