@@ -3,7 +3,8 @@
 load (RATE events/s over STREAMERS streamers, QoS QOS, BROKER default or tuned), sampled by
 `perf record -g` for PERF_S seconds once every streamer is live. Prints perf's report (the top
 of it by thread and by symbol, children included) and writes perf.data to OUT (default
-build/profile-e2e). Needs perf (Debian: linux-perf) and the right to use it.
+build/profile-e2e), then STACKS (3) stack samples of every thread (gdb), to see where the
+threads wait. Needs perf (Debian: linux-perf) and the right to use it, and gdb.
 
 Environment: B, STREAMERS (50), RATE (5000), QOS (1), BROKER (tuned), SECONDS (25), PERF_S (10).
 
@@ -39,6 +40,12 @@ def main():
                                 "--sort", sort, "--percent-limit", "1.5", "-g", "none"],
                                capture_output=True, text=True)
             print("\n".join(l for l in r.stdout.splitlines() if l and not l.startswith("#")))
+        # where the threads wait: a few stack samples of every thread (gdb, if installed)
+        for _ in range(int(os.environ.get("STACKS", "3"))):
+            r = subprocess.run(["gdb", "-p", str(br.pid), "-batch", "-ex", "thread apply all bt 8"],
+                               capture_output=True, text=True)
+            print("\n".join(l for l in r.stdout.splitlines() if l.startswith(("Thread", "#"))))
+            time.sleep(0.7)
         E.wait_for(lambda: sub.poll() is not None, SECONDS + 30, step=0.5)
         E.stop(sub)
         print(open(sub_out).read())
