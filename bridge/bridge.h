@@ -45,9 +45,10 @@ struct bridge_out {
     pthread_mutex_t stdout_lock;
     char base[256];
     int qos;
-    atomic_int raw;    /* [bridge] raw: publish unknown message types */
-    atomic_int urgent; /* a streamer's state must go out now (a stream started or ended) */
-    int wake_fd;       /* eventfd the main thread sleeps on; -1 before main() makes it */
+    atomic_int raw;        /* [bridge] raw: publish unknown message types */
+    atomic_int urgent;     /* a streamer's state must go out now (a stream started or ended) */
+    atomic_int info_dirty; /* bridge/info must go out again (a streamer changed its flow) */
+    int wake_fd;           /* eventfd the main thread sleeps on; -1 before main() makes it */
     atomic_int wake_pending;
 };
 
@@ -63,7 +64,7 @@ void bridge_out_publish(struct bridge_out *o, const char *rest, const char *payl
  * message is dropped (the next state or health message supersedes it). */
 void bridge_out_publish_json(struct bridge_out *o, const char *rest, cJSON *j, int qos,
                              unsigned flags);
-/** --stdout lines (mqtt-contract.md §3). */
+/** --stdout lines (docs/mqtt.md §7). */
 void bridge_out_event_line(struct bridge_out *o, const char *user, const char *event,
                            const char *json, size_t len);
 void bridge_out_status_line(struct bridge_out *o, const char *user, const char *status_json);
@@ -92,12 +93,18 @@ struct streamer {
     struct bridge_totals totals;
     int totals_dirty;
     uint64_t events, decode_errors, reconnects, sign_requests, rate_limit_wait_s;
+    uint64_t stale_closes;  /* sockets the watchdog closed (stale_timeout_s without a frame) */
+    char flow[16];          /* the flow of the current or last connection, "" before one */
+    char flow_why[384];     /* ... and why that one (tt_client_flow) */
     int64_t start_delay_ms; /* staggered starts: not every streamer hits the signer at once */
     struct bridge_rec *rec; /* record_dir, NULL when off; used by its thread only */
 };
 
+/** `devices`: the process's device pool for the direct path (borrowed; outlives streamers). */
 struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *cfg,
-                              const struct bridge_streamer *s);
+                              const struct bridge_streamer *s, struct tt_devices *devices);
+/** Its flow and why, for bridge/info: copies into the buffers (under its lock). */
+void streamer_flow(struct streamer *s, char *flow, size_t fn, char *why, size_t wn);
 int streamer_start(struct streamer *s);
 /** The connection's options from a streamer's effective [tiktok] keys (--probe uses them too,
  * so a probe connects exactly as the daemon would). */
@@ -136,6 +143,8 @@ struct bridge_metrics *bridge_metrics_new(const char *addr, char *err, size_t er
 int bridge_metrics_start(struct bridge_metrics *m, struct bridge_out *out, int64_t started_ms);
 /** Main thread, every turn of the loop: render /metrics when a scrape waits for it. */
 void bridge_metrics_pump(struct bridge_metrics *m, struct streamer *list);
+/** The device pool whose figures the metrics show (NULL: none). */
+void bridge_metrics_devices(struct bridge_metrics *m, struct tt_devices *devices);
 /** Stop serving and free; NULL is a no-op. */
 void bridge_metrics_free(struct bridge_metrics *m);
 

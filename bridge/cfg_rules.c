@@ -12,6 +12,7 @@
  */
 #include "cfg_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,7 +71,7 @@ static void check_mqtt(struct cfg_ctx *c)
     }
 }
 
-/* http:// to a host that is not loopback needs allow_insecure (contract §4). */
+/* http:// to a host that is not loopback needs allow_insecure (docs/config.md). */
 static void check_plain_http(struct cfg_ctx *c, const struct bridge_tiktok *tt, int st)
 {
     static const int url_ids[] = { K_tiktok_sign_api_url, K_tiktok_web_base,
@@ -106,6 +107,31 @@ static void check_proxy(struct cfg_ctx *c, const struct bridge_tiktok *tt, int s
     }
 }
 
+/* push_base: ws:// or wss:// host[:port], nothing after it (the path is fixed); ws:// to a
+ * host that is not loopback needs allow_insecure, as http:// does. */
+static void check_push_base(struct cfg_ctx *c, const struct bridge_tiktok *tt, int st)
+{
+    static const int ids[] = { K_tiktok_push_base, K_tiktok_allow_insecure };
+    const char *v = tt->push_base;
+    int ln = rule_line(c, st, ids, N_OF(ids));
+    size_t skip = !strncmp(v, "wss://", 6) ? 6 : !strncmp(v, "ws://", 5) ? 5 : 0;
+    if (ln < 0) {
+        return;
+    }
+    if (!skip || !v[skip] || strcspn(v + skip, "/?#@ ") != strlen(v + skip)) {
+        cfg_err(c, ln, "push_base '%s' is not wss://host[:port] (no path, no trailing '/')", v);
+        return;
+    }
+    char http[512];
+    snprintf(http, sizeof http, "http://%s", v + skip);
+    if (skip == 5 && !tt->allow_insecure && cfg_url_is_plain_remote(http)) {
+        cfg_err(c, ln,
+                "push_base %s is a plain WebSocket to a host that is not loopback: use wss:// "
+                "or set allow_insecure = true",
+                v);
+    }
+}
+
 static void check_tiktok(struct cfg_ctx *c, const struct bridge_tiktok *tt, int st)
 {
     static const int backoff[] = { K_tiktok_reconnect_min_s, K_tiktok_reconnect_max_s };
@@ -123,6 +149,7 @@ static void check_tiktok(struct cfg_ctx *c, const struct bridge_tiktok *tt, int 
     }
     check_proxy(c, tt, st);
     check_plain_http(c, tt, st);
+    check_push_base(c, tt, st);
 }
 
 /* Two streamers on one topic would mix their events; "bridge" is the bridge's own level. */
@@ -132,11 +159,11 @@ static void check_topics(struct cfg_ctx *c)
     for (size_t i = 0; i < cfg->n_streamers; i++) {
         const struct bridge_streamer *st = &cfg->streamers[i];
         int ln = c->st_seen[i][K_streamer_topic] ? c->st_seen[i][K_streamer_topic] : st->line;
-        if (strcmp(st->topic, "bridge") == 0) {
+        if (bridge_topic_reserved(st->topic)) {
             cfg_err(c, ln,
-                    "topic 'bridge' is the bridge's own (%s/bridge/...): give "
+                    "topic '%s' falls on the bridge's own (%s/bridge/...): give "
                     "[streamer:%s] another topic",
-                    cfg->mqtt.base_topic, st->handle);
+                    st->topic, cfg->mqtt.base_topic, st->handle);
         }
         for (size_t j = 0; j < i; j++) {
             if (strcmp(cfg->streamers[j].topic, st->topic) == 0) {

@@ -1,5 +1,5 @@
 /** @file handle.h
- * Streamer handles, topic levels and shard ownership, as docs/mqtt-contract.md §1 and §4
+ * Streamer handles, topic levels and shard ownership, as docs/mqtt.md §1 and §8
  * define them. Pure functions: no allocation, no I/O, safe from any thread.
  *
  * A handle is a TikTok uniqueId. It is normalised once (one leading '@' stripped, ASCII
@@ -39,5 +39,9 @@ bool bridge_shard_owns(const char *handle, unsigned i, unsigned n);
  *  or '#', no leading or trailing '/', no leading '$' (broker topics), no control character,
  *  valid UTF-8. Returns 0, or -1 with `*why` set (static string). */
 int bridge_topic_check(const char *topic, const char **why);
+
+/** True when a streamer's topic would land on the bridge's own topics: its first level is
+ *  "bridge" (<base>/bridge/state, request, response, ...). The one list of such levels. */
+bool bridge_topic_reserved(const char *topic);
 
 #endif

@@ -143,6 +143,7 @@ struct bridge {
     struct runtime rt;              /* streamers added / removed through the API (state_file) */
     struct bridge_metrics *metrics; /* [bridge] metrics; NULL: off */
     int info_protocol;              /* the MQTT protocol bridge/info last showed */
+    struct tt_devices *devices;     /* the direct path's devices, shared by every streamer */
 };
 
 static struct streamer *find_streamer(struct bridge *b, const char *handle)
@@ -161,7 +162,7 @@ static void start_one(struct bridge *b, const struct bridge_streamer *bs, int64_
         find_streamer(b, bs->handle)) {
         return;
     }
-    struct streamer *s = streamer_new(&b->out, &b->cfg, bs);
+    struct streamer *s = streamer_new(&b->out, &b->cfg, bs, b->devices);
     if (!s) {
         return;
     }
@@ -237,6 +238,24 @@ static void start_runtime(struct bridge *b, const char *handle)
     start_one(b, &bs, 0);
 }
 
+/* "flow" and "flowReason": how a running streamer connects and why (auto decides at each
+ * connect; null before its first one, or when it does not run here). */
+static void add_flow(struct bridge *b, cJSON *o, const char *handle)
+{
+    struct streamer *s = find_streamer(b, handle);
+    char flow[16] = "", why[384] = "";
+    if (s) {
+        streamer_flow(s, flow, sizeof flow, why, sizeof why);
+    }
+    if (flow[0]) {
+        cJSON_AddStringToObject(o, "flow", flow);
+        cJSON_AddStringToObject(o, "flowReason", why);
+    } else {
+        cJSON_AddNullToObject(o, "flow");
+        cJSON_AddNullToObject(o, "flowReason");
+    }
+}
+
 static cJSON *info_json(void *ud)
 {
     struct bridge *b = ud;
@@ -259,6 +278,7 @@ static cJSON *info_json(void *ud)
         cJSON_AddBoolToObject(o, "enabled", bs->enabled);
         cJSON_AddBoolToObject(o, "owned", bs->owned);
         cJSON_AddBoolToObject(o, "removed", runtime_is_removed(&b->rt, bs->handle));
+        add_flow(b, o, bs->handle);
         cJSON_AddItemToArray(list, o);
     }
     for (size_t i = 0; i < b->rt.n_added; i++) { /* added through the API */
@@ -267,6 +287,7 @@ static cJSON *info_json(void *ud)
         cJSON_AddStringToObject(o, "topic", b->rt.added[i]);
         cJSON_AddBoolToObject(o, "enabled", 1);
         cJSON_AddBoolToObject(o, "runtime", 1);
+        add_flow(b, o, b->rt.added[i]);
         cJSON_AddItemToArray(list, o);
     }
     return j;
@@ -296,10 +317,30 @@ static void api_reload(void *ud)
     reload_flag = 1;
 }
 
+/* A handle added at run time is its own topic: it must not be the bridge's level nor the
+ * topic another streamer already publishes under (its events would mix with theirs) */
+static const char *topic_taken(struct bridge *b, const char *handle)
+{
+    if (bridge_topic_reserved(handle)) {
+        return "its topic would be the bridge's own level: follow it from the configuration "
+               "with another topic";
+    }
+    for (struct streamer *s = b->streamers; s; s = s->next) {
+        if (!strcmp(s->topic, handle)) {
+            return "its topic is already used by another streamer";
+        }
+    }
+    return NULL;
+}
+
 static const char *api_add(struct bridge *b, const char *handle)
 {
     if (find_streamer(b, handle)) {
         return "already followed";
+    }
+    const char *taken = topic_taken(b, handle);
+    if (taken) {
+        return taken;
     }
     if (!bridge_shard_owns(handle, b->cfg.bridge.shard.i, b->cfg.bridge.shard.n)) {
         return "another shard owns this handle ([bridge] shard)";
@@ -329,6 +370,7 @@ static const char *api_streamer(void *ud, const char *cmd, const char *user, con
 {
     struct bridge *b = ud;
     char handle[BRIDGE_HANDLE_SIZE];
+    static char why_buf[256]; /* the main thread's alone: requests are handled there */
     const char *why = NULL, *err;
     (void)req;
     if (bridge_handle_normalize(user, handle, sizeof handle, &why)) {
@@ -343,12 +385,15 @@ static const char *api_streamer(void *ud, const char *cmd, const char *user, con
         return NULL;
     }
     err = !strcmp(cmd, "add_streamer") ? api_add(b, handle) : api_remove(b, handle);
-    if (!err && runtime_save(&b->rt)) {
-        LOG_ERR(NULL, "cannot write %s: the change lasts until a restart", b->rt.path);
-    }
     if (!err) {
         publish_info(b);
         publish_discovery(b);
+    }
+    if (!err && runtime_save(&b->rt, why_buf, sizeof why_buf)) {
+        /* the change stands, but the caller must hear that a restart undoes it */
+        LOG_ERR(NULL, "cannot write %s (%s): the change lasts until a restart", b->rt.path,
+                why_buf);
+        err = "done, but state_file cannot be written: the change lasts until a restart";
     }
     return err;
 }
@@ -409,6 +454,9 @@ static void periodic(struct bridge *b)
         if (st.protocol != b->info_protocol) {
             publish_info(b);
         }
+    }
+    if (atomic_exchange(&b->out.info_dirty, 0)) { /* a streamer connects another way now */
+        publish_info(b);
     }
     int due = now >= b->next_state_ms;
     /* the flag spares a walk over every streamer's mutex at every wake (each publish wakes us) */
@@ -633,6 +681,7 @@ int main(int argc, char **argv)
     b.out.qos = (int)b.cfg.mqtt.qos;
     atomic_init(&b.out.raw, b.cfg.bridge.raw);
     atomic_init(&b.out.urgent, 0);
+    atomic_init(&b.out.info_dirty, 0);
     b.started_ms = bridge_now_ms();
     if (*b.cfg.bridge.metrics &&
         !(b.metrics = bridge_metrics_new(b.cfg.bridge.metrics, errbuf, sizeof errbuf))) {
@@ -642,6 +691,12 @@ int main(int argc, char **argv)
     if (!a.to_stdout && start_mqtt(&b)) {
         LOG_ERR(NULL, "mqtt: cannot start (%s)", b.cfg.mqtt.uri);
     }
+    if (tt_devices_new(&b.devices, b.cfg.bridge.ttwid_file,
+                       (unsigned)b.cfg.bridge.streamers_per_device)) {
+        LOG_ERR(NULL, "out of memory");
+        return 71;
+    }
+    bridge_metrics_devices(b.metrics, b.devices);
     if (b.metrics && bridge_metrics_start(b.metrics, &b.out, b.started_ms)) {
         LOG_ERR(NULL, "metrics: cannot start its thread");
     }
@@ -668,6 +723,7 @@ int main(int argc, char **argv)
     bridge_metrics_free(b.metrics);
     stop_all(b.streamers);
     b.streamers = NULL;
+    tt_devices_free(b.devices); /* after the streamers: they borrow it */
     bridge_mqtt_free(b.out.mqtt, 3000);
     runtime_free(&b.rt);
     bridge_cfg_free(&b.cfg);

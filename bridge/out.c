@@ -1,6 +1,6 @@
 /** @file out.c
  * Where everything goes: MQTT topics under the base topic, or JSON lines on stdout with
- * --stdout (mqtt-contract.md §3: events as {"user","event","data"}, status changes as
+ * --stdout (docs/mqtt.md §7: events as {"user","event","data"}, status changes as
  * {"user","status"}; nothing else is printed).
  *
  * SPDX-License-Identifier: MIT

@@ -1,5 +1,5 @@
 /** @file xalloc.h
- * The daemon's allocation policy (redis's, style.md §3.5): an allocation that fails logs and
+ * The daemon's allocation policy (redis's zmalloc): an allocation that fails logs and
  * aborts, so call sites need no checks. The library (libtiktok) checks every allocation instead.
  *
  * SPDX-License-Identifier: MIT

@@ -1,10 +1,10 @@
 /** @file tt-connect.c
  * Getting started (the seed's first example, in C): connect to a streamer's LIVE and print every
- * event as one JSON line, `{"event":"<name>","data":{…}}` (mqtt-contract.md §3), flushed.
+ * event as one JSON line, `{"event":"<name>","data":{…}}` (docs/mqtt.md §7), flushed.
  *
  *   tt-connect HANDLE [key=value ...]
  *
- * The keys are the [tiktok] keys of the bridge's config (README: "Options"), e.g.
+ * The keys are the [tiktok] keys of the bridge's config (docs/libtiktok.md "Options"), e.g.
  *   tt-connect the_host web_base=http://127.0.0.1:8080 webcast_base=http://127.0.0.1:8080 \
  *              sign_api_url=http://127.0.0.1:8080 sign_flow=legacy
  * One key is the example's own: `reconnect=N` connects again, on the same client, after a lost
@@ -63,6 +63,15 @@ static long take_reconnect(int *argc, char **argv)
     return n;
 }
 
+/* Which flow the connection took and why (sign_flow = auto decides per connect). */
+static void say_flow(void)
+{
+    static const char *const names[] = { "euler", "legacy", "session", "direct", "auto" };
+    const char *why;
+    enum tt_sign_flow f = tt_client_flow(client, &why);
+    fprintf(stderr, "tt-connect: flow %s: %s\n", (unsigned)f < 5 ? names[f] : "?", why);
+}
+
 int main(int argc, char **argv)
 {
     struct tt_options o;
@@ -87,9 +96,14 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     enum tt_err e = tt_client_run(client);
-    while (e == TT_ERR_CONNECTION_LOST && reconnects-- > 0) {
+    say_flow();
+    /* what a caller reconnects after: a drop, a silent socket, a blocked device (a new one is
+     * minted at the next connect) */
+    while ((e == TT_ERR_CONNECTION_LOST || e == TT_ERR_STALE || e == TT_ERR_DEVICE_BLOCKED) &&
+           reconnects-- > 0) {
         fprintf(stderr, "tt-connect: %s: reconnecting\n", tt_client_errmsg(client));
         e = tt_client_run(client);
+        say_flow();
     }
     int failed = e && !(e == TT_ERR_OFFLINE && was_connected);
     if (failed) {

@@ -159,8 +159,10 @@ def peer(url, rooms, port, qos):
         env.pop(k, None)
     p = subprocess.Popen(["node", os.path.join(ROOT, "tools", "peer_node.js")], env=env,
                          stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    ok = wait_for(lambda: '"connected"' in open(out).read(), 60, step=0.2)
-    return p, ok
+    ok = wait_for(lambda: '"connected"' in open(out).read() or p.poll() is not None, 60, step=0.2)
+    if p.poll() is not None:  # e.g. make deps not run: say so, not "0 events"
+        raise RuntimeError("tools/peer_node.js exited: " + open(out).read()[-600:])
+    return p, '"connected"' in open(out).read()
 
 
 def one_run(kind, broker_kind, qos, total_rate, seconds, watch=False, cap=30):

@@ -9,7 +9,8 @@
 //
 // Environment: SIM (required: web, webcast and sign server), USERS (comma-separated) or
 // PREFIX + COUNT (load00001 ... in the simulator's load mode), MQTT_URL, QOS (0 or 1),
-// BASE_TOPIC (tiktok). Both libraries come from build/oracle/v1 (make deps). Prints
+// BASE_TOPIC (tiktok). The libraries come from make deps: tiktok-live-connector 1.2.3 from
+// build/oracle/v1, mqtt.js 5 from build/npm. Prints
 // {"connected":N} on stdout once every streamer is connected, and {"published":N} at the end
 // (SIGTERM). Loopback only: tests/oracle/guard.js refuses any other connection.
 // SPDX-License-Identifier: MIT
@@ -19,7 +20,7 @@ require('../tests/oracle/guard.js');
 const ROOT = path.join(__dirname, '..', 'build', 'oracle', 'v1', 'node_modules');
 const lib = require(path.join(ROOT, 'tiktok-live-connector'));
 const config = require(path.join(ROOT, 'tiktok-live-connector', 'dist', 'lib', 'webcastConfig.js'));
-const mqtt = require(path.join(ROOT, 'mqtt'));
+const mqtt = require(path.join(__dirname, '..', 'build', 'npm', 'node_modules', 'mqtt'));
 
 const SIM = (process.env.SIM || '').replace(/\/+$/, '');
 if (!SIM) {

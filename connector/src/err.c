@@ -34,6 +34,9 @@ const char *tt_strerror(enum tt_err err)
         [TT_ERR_HTTP] = "HTTP request failed",
         [TT_ERR_STATE] = "not allowed in this state",
         [TT_ERR_UNSUPPORTED] = "not supported by this build",
+        [TT_ERR_STALE] = "no frame for stale_timeout_s: the socket went silent",
+        [TT_ERR_NO_TTWID] = "TikTok issued no ttwid device token",
+        [TT_ERR_DEVICE_BLOCKED] = "the device (ttwid and User-Agent) is blocked",
     };
     if ((unsigned)err >= TT_ERR__COUNT || !msgs[err]) {
         return "unknown error";

@@ -1,6 +1,6 @@
 /** @file pages.c
  * Every HTTP endpoint of the simulator, on TikTok's and the sign servers' real paths
- * (webcast-protocol.md §3-§5; what the real clients request: tests/oracle/client.js runs them):
+ * (docs/protocol.md §3-§4; what the real clients request: tests/oracle/client.js runs them):
  *
  *   GET  /@{handle}/live                 live page: SIGI_STATE script (2.x) and "roomId" (1.x)
  *   GET  /api-live/user/room/            ?uniqueId=        room id and live status (JSON)
@@ -814,8 +814,10 @@ void pages_route(struct sim *s, const char *method, const char *path, const stru
 
     (void)body_len;
     rp->status = 200;
-    if (path_var(path, "/@", "/live", var, sizeof(var)) ||
-        path_var(path, "/@", "/live/", var, sizeof(var)))
+    if (strcmp(path, "/") == 0)
+        device_home(s, rp);
+    else if (path_var(path, "/@", "/live", var, sizeof(var)) ||
+             path_var(path, "/@", "/live/", var, sizeof(var)))
         live_page(s, var, rp);
     else if (is(path, "/api-live/user/room/"))
         api_live(s, q, rp);

@@ -136,6 +136,8 @@ def write_config(tmp, name, mqtt_port, sim_url, streamers, extra=""):
         f.write("[homeassistant]\nenabled = false\n")
         f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\nsign_api_url = %s\n"
                 % (sim_url, sim_url, sim_url))
+        # the signed flow these tests are about (the default, auto, is tests/bridge/direct.py's)
+        f.write("sign_flow = euler\n")
         f.write("reconnect_min_s = 1\nreconnect_max_s = 2\nlive_check_interval = 60\n")
         f.write(extra)
         for s in streamers:
@@ -393,7 +395,7 @@ def fnv1a32(s):
 
 def test_shards(tmp):
     """Two instances, the same config, shard 1/2 and 2/2: each streamer runs in exactly one,
-    the one mqtt-contract.md §4 names (FNV-1a-32(handle) mod n = i - 1)."""
+    the one docs/mqtt.md §8 names (FNV-1a-32(handle) mod n = i - 1)."""
     handles = ["streamer_%02d" % i for i in range(8)]
     seen = []
     for i in (1, 2):
@@ -575,6 +577,32 @@ def test_runtime_api(tmp):
     pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"a/b"}')
     check(wait_for(lambda: has('tiktok/bridge/response/add_streamer {"status":"error"'), 10),
           "API: a hostile handle is refused")
+    # "bridge" is a valid handle, but as a topic it is the bridge's own level: following it
+    # would publish under tiktok/bridge/ and removing it would clear tiktok/bridge/state
+    pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"bridge","transaction":"rb"}')
+    check(wait_for(lambda: has("the bridge's own level") and has('"transaction":"rb"}'), 10) and
+          not has("tiktok/bridge/status "),
+          "API: the handle 'bridge' is refused (its topic is the bridge's own)")
+    big = os.path.join(tmp, "big-request.json")
+    with open(big, "w") as f:
+        f.write('{"transaction":"%s"}' % ("x" * 1000000))
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t",
+                    "tiktok/bridge/request/health_check", "-f", big], timeout=10)
+    check(wait_for(lambda: has('{"status":"error","error":"the request body is over 4096 bytes"}'),
+                   10) and not any(l.startswith("tiktok/bridge/response/") and "xxxxxxxx" in l
+                                   for l in sub.lines()),
+          "API: a 1 MB request is refused, its transaction not echoed")
+    # a command name of 'a' and 200 two-byte characters: its answer's topic would be cut mid-character,
+    # a message the broker client refuses and that used to block everything behind it
+    pub(broker.port, "tiktok/bridge/request/a" + "\u00e9" * 200, "{}")
+    pub(broker.port, "tiktok/bridge/request/health_check", '{"transaction":"after-long"}')
+    check(wait_for(lambda: has('"transaction":"after-long"}') and
+                   has("tiktok/bridge/response/health_check {\"status\":\"ok\""), 10),
+          "API: a request on an overlong command topic is ignored, the next one answered")
+    pub(broker.port, "tiktok/bridge/request/remove_streamer", '{"user":"bridge","transaction":"rr"}')
+    check(wait_for(lambda: has('"error":"not followed","transaction":"rr"'), 10) and
+          "tiktok/bridge/state (null)" not in sub.lines(),
+          "API: remove_streamer bridge leaves tiktok/bridge/state alone")
     stop(br)
     try:
         saved = json.load(open(state))
@@ -767,11 +795,65 @@ def test_stop_races(tmp):
     broker.down()
 
 
+def test_state_file_safety(tmp):
+    """state_file is replaced through a fresh temporary name: a symlink planted at the old fixed
+    name (<state_file>.tmp) is never followed, so its target survives; a state_file that cannot
+    be written turns the API's answer into an error that says the change will not last."""
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = faults_sim(tmp, "statefile")
+    victim = os.path.join(tmp, "victim.txt")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    state = os.path.join(tmp, "sf.state")
+    os.symlink(victim, state + ".tmp")
+    runs = ((state, "sf-ok"), (os.path.join(tmp, "no-such-dir", "sf.state"), "sf-bad"))
+    sub = Sub(tmp, broker.port, "tiktok/bridge/#", "sf.txt")
+    for path, tag in runs:
+        cfg = write_config(tmp, tag + ".ini", broker.port, url, ["sleepy"])
+        with open(cfg) as f:
+            text = f.read().replace("[mqtt]", "[bridge]\nstate_file = %s\n[mqtt]" % path, 1)
+        with open(cfg, "w") as f:
+            f.write(text)
+        n = len(sub.lines())
+        br = bridge(cfg, stderr=open(os.path.join(tmp, tag + ".log"), "w"))
+        check(wait_for(lambda: "tiktok/bridge/state online" in sub.lines()[n:], 10),
+              "%s: bridge up" % tag)
+        pub(broker.port, "tiktok/bridge/request/add_streamer",
+            '{"user":"ghost","transaction":"%s"}' % tag)
+        answer = lambda: [l for l in sub.lines()[n:] if '"transaction":"%s"' % tag in l
+                          and l.startswith("tiktok/bridge/response/")]
+        check(wait_for(lambda: answer(), 10), "%s: add_streamer answered" % tag)
+        got = answer()[0] if answer() else ""
+        if tag == "sf-ok":
+            check('"status":"ok"' in got, "state_file writable: the answer is ok (%s)" % got)
+            check(open(victim).read() == "precious\n",
+                  "a symlink planted at <state_file>.tmp is not followed")
+            try:
+                saved = json.load(open(state))
+            except (OSError, ValueError):
+                saved = None
+            check(saved is not None and saved.get("added") == ["ghost"] and
+                  not saved.get("removed") and not os.path.islink(state),
+                  "state_file holds the change (%s)" % saved)
+            check(oct(os.stat(state).st_mode & 0o777) == "0o600", "state_file is mode 0600")
+        else:
+            check('"status":"error"' in got and "state_file cannot be written" in got,
+                  "state_file unwritable: the answer is an error that says so (%s)" % got)
+        stop(br)
+    leftovers = [f for f in os.listdir(tmp) if f.startswith("sf.state.")]
+    check(leftovers == ["sf.state.tmp"], "no temporary file left behind (%s)" % leftovers)
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
 def main():
     return run_tests((test_events_and_retained, test_stdout, test_broker_restart,
                       test_buffer_overflow, test_birth_on_reconnect, test_broker_auth, test_socket_dropped, test_rate_limit_and_relive,
                       test_sighup, test_runtime_api, test_main_thread_sleeps, test_probe,
-                      test_config_errors, test_shards, test_stop_races),
+                      test_config_errors, test_shards, test_stop_races,
+                      test_state_file_safety),
                      ("mosquitto", "mosquitto_sub"), "bridge-test-")
 
 
