@@ -14,14 +14,20 @@
  * sync: MQTTClient (the synchronous client) driven from this one thread: no callbacks, so no
  *   thread of its own; MQTTClient_publishMessage5 until WINDOW are in flight, then
  *   MQTTClient_waitForCompletion() on the oldest reads the acknowledgements.
+ * The two clients are two libraries (libpaho-mqtt3as, libpaho-mqtt3c) that export the same
+ * internal symbols: a program must link only one of them, so this file builds twice,
+ * bench-paho (async) and bench-paho-sync (-DBENCH_PAHO_SYNC).
  * Prints one JSON line: mode, n, size, wall_s, cpu_s (user + system of this process, every
  * thread), cpu_us_per_msg, msgs_per_s. Exit 1 when the broker cannot be reached or a message
  * fails, 64 on a usage error.
  *
  * SPDX-License-Identifier: MIT
  */
-#include <MQTTAsync.h>
+#ifdef BENCH_PAHO_SYNC
 #include <MQTTClient.h>
+#else
+#include <MQTTAsync.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,11 +38,6 @@
 #include <unistd.h>
 
 #define TOPIC "tiktok/bench_paho/chat"
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static long inflight, acked, failed, rejected;
-static int connected = -1; /* -1 waiting, 0 failed, 1 connected */
 
 static double cpu_s(void)
 {
@@ -54,6 +55,26 @@ static double wall_s(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static void msgid_prop(MQTTProperties *props, char *idbuf, size_t len, long i)
+{
+    MQTTProperty p;
+
+    memset(&p, 0, sizeof p);
+    snprintf(idbuf, len, "%ld", 7300000000000000000L + i);
+    p.identifier = MQTTPROPERTY_CODE_USER_PROPERTY;
+    p.value.data.data = (char *)(uintptr_t) "msgId";
+    p.value.data.len = 5;
+    p.value.value.data = idbuf;
+    p.value.value.len = (int)strlen(idbuf);
+    MQTTProperties_add(props, &p);
+}
+
+#ifndef BENCH_PAHO_SYNC
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static long inflight, acked, failed, rejected;
+static int connected = -1; /* -1 waiting, 0 failed, 1 connected */
 
 static void settle(int ok)
 {
@@ -97,20 +118,6 @@ static void on_connect_failed(void *ctx, MQTTAsync_failureData5 *d)
     connected = 0;
     pthread_cond_signal(&cond);
     pthread_mutex_unlock(&lock);
-}
-
-static void msgid_prop(MQTTProperties *props, char *idbuf, size_t len, long i)
-{
-    MQTTProperty p;
-
-    memset(&p, 0, sizeof p);
-    snprintf(idbuf, len, "%ld", 7300000000000000000L + i);
-    p.identifier = MQTTPROPERTY_CODE_USER_PROPERTY;
-    p.value.data.data = (char *)(uintptr_t) "msgId";
-    p.value.data.len = 5;
-    p.value.value.data = idbuf;
-    p.value.value.len = (int)strlen(idbuf);
-    MQTTProperties_add(props, &p);
 }
 
 static int run_async(const char *uri, long n, char *payload, int size, long window, int buf)
@@ -181,6 +188,7 @@ static int run_async(const char *uri, long n, char *payload, int size, long wind
     return failed == 0 ? 0 : -1;
 }
 
+#else
 static int run_sync(const char *uri, long n, char *payload, int size, long window)
 {
     MQTTClient c;
@@ -231,6 +239,8 @@ static int run_sync(const char *uri, long n, char *payload, int size, long windo
     return 0;
 }
 
+#endif
+
 int main(int argc, char **argv)
 {
     if (argc < 5 || (strcmp(argv[4], "async") != 0 && strcmp(argv[4], "async-buf") != 0 &&
@@ -252,9 +262,23 @@ int main(int argc, char **argv)
     memcpy(payload, "{\"x\":\"", size > 6 ? 6 : (size_t)size);
     payload[size - 1] = '}';
     double c0 = cpu_s(), w0 = wall_s();
-    int rc = strcmp(argv[4], "sync") == 0
-                     ? run_sync(argv[1], n, payload, size, window)
-                     : run_async(argv[1], n, payload, size, window, argv[4][5] == '-');
+#ifdef BENCH_PAHO_SYNC
+    long rejected_n = 0;
+    int rc = strcmp(argv[4], "sync") == 0 ? run_sync(argv[1], n, payload, size, window) : -2;
+#else
+    int rc = strcmp(argv[4], "sync") != 0
+                     ? run_async(argv[1], n, payload, size, window, argv[4][5] == '-')
+                     : -2;
+    long rejected_n = rejected;
+#endif
+    if (rc == -2) {
+        fprintf(stderr,
+                "bench-paho: %s is the other binary's (bench-paho: async, async-buf; "
+                "bench-paho-sync: sync)\n",
+                argv[4]);
+        free(payload);
+        return 64;
+    }
     double cpu = cpu_s() - c0, wall = wall_s() - w0;
     free(payload);
     if (rc != 0) {
@@ -263,6 +287,7 @@ int main(int argc, char **argv)
     }
     printf("{\"mode\":\"%s\",\"n\":%ld,\"size\":%d,\"window\":%ld,\"wall_s\":%.4f,\"cpu_s\":%.4f,"
            "\"cpu_us_per_msg\":%.3f,\"msgs_per_s\":%.0f,\"rejected\":%ld}\n",
-           argv[4], n, size, window, wall, cpu, cpu / (double)n * 1e6, (double)n / wall, rejected);
+           argv[4], n, size, window, wall, cpu, cpu / (double)n * 1e6, (double)n / wall,
+           rejected_n);
     return 0;
 }

@@ -321,6 +321,14 @@ static void report(struct stats *st)
            "\"last_ms\":%.3f,\"lat_n\":%zu,\"lat_p50\":%.2f,\"lat_p99\":%.2f,\"lat_max\":%.2f}\n",
            (unsigned long long)st->received, st->ids.n, (unsigned long long)st->dups,
            (unsigned long long)st->other, st->first_ms, st->last_ms, st->n_lat, p50, p99, max);
+    fflush(stdout);
+}
+
+static void stats_free(struct stats *st)
+{
+    free(st->ids.slot);
+    free(st->pairs.slot);
+    free(st->lat);
 }
 
 int main(int argc, char **argv)
@@ -351,6 +359,7 @@ int main(int argc, char **argv)
     if (fd < 0 || st.ids.slot == NULL || st.pairs.slot == NULL || st.lat == NULL ||
         send_connect_subscribe(fd, argv[3][0] - '0', argv[4]) != 0) {
         fprintf(stderr, "bench-sub: cannot connect to %s:%s\n", argv[1], argv[2]);
+        stats_free(&st);
         return 1;
     }
     while (!stop_now && (expect == 0 || st.ids.n < expect)) {
@@ -372,11 +381,14 @@ int main(int argc, char **argv)
         if (used < 0) {
             fprintf(stderr, "bench-sub: bad packet or out of memory\n");
             report(&st);
+            stats_free(&st);
             return 1;
         }
         memmove(buf, buf + used, have - (size_t)used);
         have -= (size_t)used;
     }
     report(&st);
+    stats_free(&st);
+    close(fd);
     return 0;
 }

@@ -335,7 +335,7 @@ def smoke():
     # bench-paho: 300 messages each way
     bp, port = broker("tuned")
     for mode in ("async", "sync"):
-        res = subprocess.run([os.path.join(B, "bench-paho"), "tcp://127.0.0.1:%d" % port, "300",
+        res = subprocess.run([os.path.join(B, "bench-paho-sync" if mode == "sync" else "bench-paho"), "tcp://127.0.0.1:%d" % port, "300",
                               "1000", mode], capture_output=True, text=True, timeout=60)
         if res.returncode != 0 or '"n":300' not in res.stdout:
             fails.append("bench-paho %s: %s" % (mode, (res.stdout + res.stderr).strip()))

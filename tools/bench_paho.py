@@ -65,7 +65,7 @@ def main():
             for mode, window, what in MODES:
                 rs = []
                 for _ in range(ROUNDS):
-                    r = subprocess.run([os.path.join(B, "bench-paho"), "tcp://127.0.0.1:%d" % port,
+                    r = subprocess.run([os.path.join(B, "bench-paho-sync" if mode == "sync" else "bench-paho"), "tcp://127.0.0.1:%d" % port,
                                         str(n), str(SIZE), mode, str(window)],
                                        capture_output=True, text=True, timeout=600)
                     if r.returncode != 0:
