@@ -144,7 +144,5 @@ void bridge_room_publish(struct streamer *s, const char *connected_json);
 void bridge_event_rate_limited(struct streamer *s, unsigned retry_after);
 void bridge_event_error(struct streamer *s, enum tt_err e, const char *msg);
 void bridge_event_simple(struct bridge_out *o, const char *type, const char *user);
-/** Error codes as status.error.code and bridge/event show them: stable, snake case. */
-const char *bridge_err_code(enum tt_err e);
 
 #endif

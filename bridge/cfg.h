@@ -52,7 +52,7 @@ struct bridge_shard {
     unsigned i, n;
 };
 
-/** `events = all` or a list; bit k is event name k of bridge_event_name(). */
+/** `events = all` or a list; bit k is event k of topic.h (bridge_event_name()). */
 struct bridge_events {
     uint64_t mask;
     char *list; /**< canonical text: "all" or "chat,gift" */
@@ -157,10 +157,10 @@ void bridge_cfg_print(FILE *out, const struct bridge_cfg *cfg);
 const struct bridge_streamer *bridge_cfg_find_streamer(const struct bridge_cfg *cfg,
                                                        const char *handle);
 
-/** Event names known to `events`; NULL past the last. Bit k of bridge_events.mask is name k. */
-const char *bridge_event_name(unsigned k);
 /** True when `name` (e.g. "giftEnd") is selected; unknown names are not. */
 bool bridge_events_has(const struct bridge_events *ev, const char *name);
+/** True when event bit `bit` (an enum tt_event_type, or a topic.h derived event) is selected. */
+bool bridge_events_want(const struct bridge_events *ev, unsigned bit);
 
 /* ---- reload ---- */
 

@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cfg_int.h"
+#include "topic.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -546,51 +547,34 @@ static int p_shard(struct cfg_ctx *c, const struct cfg_key *k, void *f, const ch
     return 0;
 }
 
-static const char *const event_names[] = {
-    "chat",          "member",         "gift",    "roomUser",     "like",
-    "social",        "follow",         "share",   "questionNew",  "linkMicBattle",
-    "linkMicArmies", "liveIntro",      "emote",   "envelope",     "subscribe",
-    "streamEnd",     "controlMessage", "roomPin", "pollMessage",  "goalUpdate",
-    "rankUpdate",    "roomMessage",    "barrage", "inRoomBanner", "captionMessage",
-    "imDelete",      "system",         "giftEnd", "error",
-};
-#define N_EVENTS (sizeof event_names / sizeof event_names[0])
-
-const char *bridge_event_name(unsigned k)
-{
-    return k < N_EVENTS ? event_names[k] : NULL;
-}
-
-static int event_index(const char *name, bool nocase)
-{
-    for (size_t i = 0; i < N_EVENTS; i++) {
-        if (nocase ? !strcasecmp(event_names[i], name) : !strcmp(event_names[i], name)) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
 bool bridge_events_has(const struct bridge_events *ev, const char *name)
 {
-    int i = event_index(name, false);
+    int i = bridge_event_bit(name, false);
     return i >= 0 && (ev->mask >> i & 1);
+}
+
+bool bridge_events_want(const struct bridge_events *ev, unsigned bit)
+{
+    return bit < 64 && (ev->mask >> bit & 1);
 }
 
 static int bad_event(struct cfg_ctx *c, const char *name)
 {
     char list[400];
     size_t o = 0;
-    int near = event_index(name, true);
+    int near = bridge_event_bit(name, true);
     if (!*name || strcmp(name, "all") == 0) {
         return bad(c, *name ? "'all' stands alone" : "empty name in the list");
     }
     if (near >= 0) {
         return bad(c, "unknown event '%s' (did you mean '%s'?)", cfg_shown(name),
-                   event_names[near]);
+                   bridge_event_name((unsigned)near));
     }
-    for (size_t i = 0; i < N_EVENTS; i++) {
-        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", event_names[i]);
+    for (unsigned i = 0; i < BRIDGE_EV__COUNT && o < sizeof list; i++) {
+        const char *n = bridge_event_name(i);
+        if (n) {
+            o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "", n);
+        }
     }
     return bad(c, "unknown event '%s' (events: all, or a list of %s)", cfg_shown(name), list);
 }
@@ -600,7 +584,7 @@ static int p_events(struct cfg_ctx *c, const struct cfg_key *k, void *f, const c
     struct bridge_events *e = f;
     char *copy = cfg_xstrdup(v), *list = cfg_xcalloc(strlen(v) + 1, 1), *p = copy;
     bool all = strcmp(v, "all") == 0;
-    uint64_t mask = all ? (UINT64_C(1) << N_EVENTS) - 1 : 0;
+    uint64_t mask = 0;
     int rc = 0;
     (void)k;
     while (!all && p && !rc) {
@@ -610,7 +594,7 @@ static int p_events(struct cfg_ctx *c, const struct cfg_key *k, void *f, const c
             *comma = '\0';
         }
         name = cfg_trim(p);
-        i = event_index(name, false);
+        i = bridge_event_bit(name, false);
         rc = i < 0 ? bad_event(c, name) : 0;
         if (i >= 0 && !(mask >> i & 1)) {
             strcat(*list ? strcat(list, ",") : list, name);
@@ -622,6 +606,9 @@ static int p_events(struct cfg_ctx *c, const struct cfg_key *k, void *f, const c
     if (rc) {
         free(list);
         return rc;
+    }
+    for (unsigned i = 0; all && i < BRIDGE_EV__COUNT; i++) {
+        mask |= bridge_event_name(i) ? UINT64_C(1) << i : 0;
     }
     if (all) {
         strcpy(list, "all");

@@ -15,6 +15,7 @@
 
 #include "bridge.h"
 #include "ha.h"
+#include "topic.h"
 
 static void safe_id(const char *in, char *out, size_t n)
 {
@@ -30,22 +31,26 @@ static void safe_id(const char *in, char *out, size_t n)
 }
 
 struct entity {
-    const char *component, *key, *name, *topic, *value_template, *unit, *icon;
+    const char *component, *key, *name;
+    int event; /* the event topic it follows (topic.h bit), or STATE: <user>/state */
+    const char *value_template, *unit, *icon;
 };
+
+#define STATE (-1)
 
 /* clang-format off */
 static const struct entity entities[] = {
-    { "binary_sensor", "live",       "Live",        "state",    "{{ 'ON' if value_json.live else 'OFF' }}", NULL, "mdi:broadcast" },
-    { "sensor",        "viewers",    "Viewers",     "state",    "{{ value_json.viewerCount }}",    NULL,       "mdi:eye" },
-    { "sensor",        "likes",      "Total likes", "state",    "{{ value_json.totalLikeCount }}", NULL,       "mdi:heart" },
-    { "sensor",        "diamonds",   "Diamonds",    "state",    "{{ value_json.diamonds }}",       "diamonds", "mdi:diamond-stone" },
-    { "sensor",        "follows",    "Follows",     "state",    "{{ value_json.follows }}",        NULL,       "mdi:account-plus" },
-    { "sensor",        "shares",     "Shares",      "state",    "{{ value_json.shares }}",         NULL,       "mdi:share" },
-    { "event",         "chat",       "Chat",        "chat",     NULL, NULL, "mdi:chat" },
-    { "event",         "gift",       "Gift",        "giftEnd",  NULL, NULL, "mdi:gift" },
-    { "event",         "follow",     "Follow",      "follow",   NULL, NULL, "mdi:account-plus" },
-    { "event",         "share",      "Share",       "share",    NULL, NULL, "mdi:share" },
-    { "event",         "subscribe",  "Subscribe",   "subscribe", NULL, NULL, "mdi:star" },
+    { "binary_sensor", "live",      "Live",        STATE, "{{ 'ON' if value_json.live else 'OFF' }}", NULL, "mdi:broadcast" },
+    { "sensor",        "viewers",   "Viewers",     STATE, "{{ value_json.viewerCount }}",    NULL,       "mdi:eye" },
+    { "sensor",        "likes",     "Total likes", STATE, "{{ value_json.totalLikeCount }}", NULL,       "mdi:heart" },
+    { "sensor",        "diamonds",  "Diamonds",    STATE, "{{ value_json.diamonds }}",       "diamonds", "mdi:diamond-stone" },
+    { "sensor",        "follows",   "Follows",     STATE, "{{ value_json.follows }}",        NULL,       "mdi:account-plus" },
+    { "sensor",        "shares",    "Shares",      STATE, "{{ value_json.shares }}",         NULL,       "mdi:share" },
+    { "event",         "chat",      "Chat",        TT_EV_CHAT,         NULL, NULL, "mdi:chat" },
+    { "event",         "gift",      "Gift",        BRIDGE_EV_GIFT_END, NULL, NULL, "mdi:gift" },
+    { "event",         "follow",    "Follow",      TT_EV_FOLLOW,       NULL, NULL, "mdi:account-plus" },
+    { "event",         "share",     "Share",       TT_EV_SHARE,        NULL, NULL, "mdi:share" },
+    { "event",         "subscribe", "Subscribe",   TT_EV_SUBSCRIBE,    NULL, NULL, "mdi:star" },
 };
 /* clang-format on */
 
@@ -75,7 +80,8 @@ static char *entity_config(const struct ha_ctx *h, const char *handle, const cha
     snprintf(buf, sizeof buf, "tiktok2mqtt_%s_%s", id, e->key);
     cJSON_AddStringToObject(j, "unique_id", buf);
     cJSON_AddStringToObject(j, "object_id", buf);
-    snprintf(buf, sizeof buf, "%s/%s/%s", h->base, topic, e->topic);
+    snprintf(buf, sizeof buf, "%s/%s/%s", h->base, topic,
+             e->event == STATE ? "state" : bridge_event_name((unsigned)e->event));
     cJSON_AddStringToObject(j, "state_topic", buf);
     snprintf(buf, sizeof buf, "%s/bridge/state", h->base);
     cJSON_AddStringToObject(j, "availability_topic", buf);

@@ -86,37 +86,6 @@ void bridge_room_publish(struct streamer *s, const char *connected_json)
     cJSON_Delete(c);
 }
 
-/* Error codes as they appear in status.error.code: stable, snake case. */
-const char *bridge_err_code(enum tt_err e)
-{
-    switch (e) {
-    case TT_ERR_NOT_FOUND:
-        return "user_not_found";
-    case TT_ERR_OFFLINE:
-        return "offline";
-    case TT_ERR_AGE_RESTRICTED:
-        return "age_restricted";
-    case TT_ERR_BLOCKED:
-        return "blocked";
-    case TT_ERR_RATE_LIMITED:
-        return "rate_limited";
-    case TT_ERR_SIGN_REFUSED:
-        return "sign_refused";
-    case TT_ERR_SIGN:
-        return "sign_failed";
-    case TT_ERR_NO_CURSOR:
-        return "signature_rejected";
-    case TT_ERR_WS_REFUSED:
-        return "websocket_refused";
-    case TT_ERR_CONNECTION_LOST:
-        return "connection_lost";
-    case TT_ERR_TIMEOUT:
-        return "timeout";
-    default:
-        return "error";
-    }
-}
-
 static void publish_event(struct bridge_out *o, cJSON *j)
 {
     bridge_out_publish_json(o, "bridge/event", j, 1, BRIDGE_PUB_JSON);
@@ -136,7 +105,7 @@ void bridge_event_error(struct streamer *s, enum tt_err e, const char *msg)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "type", "error");
     cJSON_AddStringToObject(j, "user", s->topic);
-    cJSON_AddStringToObject(j, "code", bridge_err_code(e));
+    cJSON_AddStringToObject(j, "code", tt_err_name(e));
     cJSON_AddStringToObject(j, "message", msg ? msg : "");
     publish_event(s->out, j);
 }

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "bridge.h"
+#include "topic.h"
 #include "xalloc.h"
 
 int64_t bridge_now_ms(void)
@@ -81,7 +82,7 @@ static void set_state(struct streamer *s, const char *state, enum tt_err e, cons
     if (changed) {
         s->since_ms = bridge_now_ms();
     }
-    snprintf(s->err_code, sizeof s->err_code, "%s", e ? bridge_err_code(e) : "");
+    snprintf(s->err_code, sizeof s->err_code, "%s", e ? tt_err_name(e) : "");
     snprintf(s->err_msg, sizeof s->err_msg, "%s", e && msg ? msg : "");
     s->retry_at_ms = retry_at;
     publish_status(s);
@@ -144,7 +145,7 @@ static void gift_end(struct streamer *s, const struct tt_event *ev)
     s->totals.gifts++;
     s->totals.diamonds += total;
     s->totals_dirty = 1;
-    if (!bridge_events_has(&s->cfg.tt.events, "giftEnd")) {
+    if (!bridge_events_want(&s->cfg.tt.events, BRIDGE_EV_GIFT_END)) {
         return;
     }
     size_t n = ev->json_len;
@@ -221,7 +222,7 @@ static void on_event(const struct tt_event *ev, void *ud)
         }
         return;
     }
-    if (!bridge_events_has(&s->cfg.tt.events, ev->name)) {
+    if (!bridge_events_want(&s->cfg.tt.events, ev->type)) {
         return;
     }
     char rest[128];

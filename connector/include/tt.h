@@ -61,6 +61,10 @@ enum tt_err {
 /** Static, never NULL, for any value (unknown values give "unknown error"). */
 TT_API const char *tt_strerror(enum tt_err err);
 
+/** A stable snake-case name of the code, for machines ("user_not_found", "rate_limited",
+ *  "sign_failed", ...; "ok" for TT_OK). Static, never NULL ("error" for unknown values). */
+TT_API const char *tt_err_name(enum tt_err err);
+
 /** Event types. Names (tt_event_type_name) are stable and used as MQTT topic levels. */
 enum tt_event_type {
     TT_EV_NONE = 0,

@@ -58,9 +58,11 @@ int64_t tt__js_parse_int(struct pb_slice s, int *nan);
 /** 1 if `needle` occurs in `s` (case-sensitive, or ASCII-case-insensitive with `icase`). */
 int tt__contains(struct pb_slice s, const char *needle, int icase);
 
-/* Decoders, one per Webcast message type (decoders.h lists them). */
-#define DECODER(method, fn) int tt__dec_##fn(struct dec *x);
-#include "decoders.h"
-#undef DECODER
+/* Decoders, one per Webcast message type (the registry, events.h, lists them). */
+#define TT_EVENT(type, name, method, fn, file) int tt__dec_##fn(struct dec *x);
+#define TT_EVENT_ALSO(type, name, file)
+#include "events.h"
+#undef TT_EVENT
+#undef TT_EVENT_ALSO
 
 #endif

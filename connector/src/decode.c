@@ -25,9 +25,11 @@ static const struct {
     size_t len;
     tt_dec_fn fn;
 } decoders[] = {
-#define DECODER(m, f) { m, sizeof(m) - 1, tt__dec_##f },
-#include "decoders.h"
-#undef DECODER
+#define TT_EVENT(type, name, m, f, file) { m, sizeof(m) - 1, tt__dec_##f },
+#define TT_EVENT_ALSO(type, name, file)
+#include "events.h"
+#undef TT_EVENT
+#undef TT_EVENT_ALSO
 };
 
 static void set_err(struct tt_decoder *d, const char *fmt, ...)
