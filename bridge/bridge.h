@@ -140,7 +140,8 @@ void bridge_metrics_pump(struct bridge_metrics *m, struct streamer *list);
 void bridge_metrics_free(struct bridge_metrics *m);
 
 /* notices.c: retained room info and <base>/bridge/event */
-void bridge_room_publish(struct streamer *s, const char *connected_json);
+/** TikTok's room/info data (tt_state.room_info) as <user>/room. */
+void bridge_room_publish(struct streamer *s, const char *room_id, const char *room_info);
 void bridge_event_rate_limited(struct streamer *s, unsigned retry_after);
 void bridge_event_error(struct streamer *s, enum tt_err e, const char *msg);
 void bridge_event_simple(struct bridge_out *o, const char *type, const char *user);

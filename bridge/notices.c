@@ -64,13 +64,12 @@ static void add_stream_urls(cJSON *out, const cJSON *info)
     }
 }
 
-void bridge_room_publish(struct streamer *s, const char *connected_json)
+void bridge_room_publish(struct streamer *s, const char *room_id, const char *room_info)
 {
-    cJSON *c = cJSON_Parse(connected_json);
-    const cJSON *info = cJSON_GetObjectItemCaseSensitive(c, "roomInfo");
+    cJSON *info = cJSON_Parse(room_info);
     cJSON *out = cJSON_CreateObject();
     const cJSON *stats = cJSON_GetObjectItemCaseSensitive(info, "stats");
-    cJSON_AddStringToObject(out, "roomId", str_at(c, "roomId"));
+    cJSON_AddStringToObject(out, "roomId", room_id);
     cJSON_AddStringToObject(out, "title", str_at(info, "title"));
     cJSON_AddNumberToObject(out, "status", num_at(info, "status"));
     cJSON_AddNumberToObject(out, "createTime", num_at(info, "create_time"));
@@ -83,7 +82,7 @@ void bridge_room_publish(struct streamer *s, const char *connected_json)
     char rest[128];
     snprintf(rest, sizeof rest, "%s/room", s->topic);
     bridge_out_publish_json(s->out, rest, out, 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON);
-    cJSON_Delete(c);
+    cJSON_Delete(info);
 }
 
 static void publish_event(struct bridge_out *o, cJSON *j)

@@ -17,7 +17,7 @@
 #include "probe.h"
 
 struct probe {
-    int events, connected, upgraded;
+    int events, connected;
 };
 
 static void on_event(const struct tt_event *ev, void *ud)
@@ -25,7 +25,6 @@ static void on_event(const struct tt_event *ev, void *ud)
     struct probe *p = ud;
     if (ev->type == TT_EV_CONNECTED) {
         p->connected = 1;
-        p->upgraded = strstr(ev->json, "\"upgradedToWebsocket\":true") != NULL;
     } else if (ev->type < TT_EV_RAW_DATA && ev->type != TT_EV_NONE) {
         p->events++;
     }
@@ -137,8 +136,10 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
         if (t->sign_flow == 0) { /* Euler's API: how much of the limit is left */
             rate_limit_step(c);
         }
+        tt_client_state(c, &st);
         if (!sign_failed) {
-            step("websocket", !rc, rc ? msg : p.upgraded ? "connected" : "polling", fix_for(rc));
+            step("websocket", !rc, rc ? msg : st.upgraded_to_websocket ? "connected" : "polling",
+                 fix_for(rc));
         }
     }
     if (!rc) {

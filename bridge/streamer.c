@@ -94,15 +94,6 @@ static void set_state(struct streamer *s, const char *state, enum tt_err e, cons
 
 /* ---- events ---- */
 
-static int64_t num(const char *json, const char *key)
-{
-    /* the decoder's JSON: "key":123 — small counters only, read without a parser */
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    return p ? strtoll(p + strlen(pat), NULL, 10) : 0;
-}
-
 static void count(struct streamer *s, const struct tt_event *ev)
 {
     struct bridge_totals *t = &s->totals;
@@ -131,33 +122,24 @@ static void count(struct streamer *s, const struct tt_event *ev)
     s->totals_dirty = 1;
 }
 
-/* A completed gift: a streak's last event, or a gift that cannot streak (type != 1). */
+/* A completed gift (the library says which, with its total and its giftEnd payload). */
 static void gift_end(struct streamer *s, const struct tt_event *ev)
 {
-    if (ev->u.gift.gift_type == 1 && !ev->u.gift.repeat_end) {
+    if (!ev->u.gift.complete) {
         return;
     }
-    int64_t diamonds = ev->u.gift.diamond_count;
-    if (!diamonds) {
-        diamonds = num(ev->json, "diamond_count"); /* from extendedGiftInfo */
-    }
-    int64_t total = ev->u.gift.repeat_count * diamonds;
     s->totals.gifts++;
-    s->totals.diamonds += total;
+    s->totals.diamonds += ev->u.gift.total_diamonds;
     s->totals_dirty = 1;
-    if (!bridge_events_want(&s->cfg.tt.events, BRIDGE_EV_GIFT_END)) {
+    if (!ev->u.gift.end_json || !bridge_events_want(&s->cfg.tt.events, BRIDGE_EV_GIFT_END)) {
         return;
     }
-    size_t n = ev->json_len;
-    char *json = xmalloc(n + 48);
-    memcpy(json, ev->json, n - 1); /* without the closing brace */
-    n = n - 1 + (size_t)sprintf(json + n - 1, ",\"totalDiamonds\":%lld}", (long long)total);
     char rest[128];
     snprintf(rest, sizeof rest, "%s/giftEnd", s->topic);
-    bridge_out_publish(s->out, rest, json, n, s->out->qos, BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT,
-                       ev->msg_id);
-    bridge_out_event_line(s->out, s->topic, "giftEnd", json, n);
-    free(json);
+    bridge_out_publish(s->out, rest, ev->u.gift.end_json, ev->u.gift.end_json_len, s->out->qos,
+                       BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT, ev->msg_id);
+    bridge_out_event_line(s->out, s->topic, "giftEnd", ev->u.gift.end_json,
+                          ev->u.gift.end_json_len);
 }
 
 /* Control events of the connection: status and availability, not event topics. */
@@ -177,7 +159,7 @@ static int control_event(struct streamer *s, const struct tt_event *ev)
         bridge_out_wake(s->out);
         publish_availability(s, 1);
         set_state(s, "live", TT_OK, NULL, 0);
-        bridge_room_publish(s, ev->json);
+        bridge_room_publish(s, st.room_id, st.room_info);
         return 1;
     }
     case TT_EV_DISCONNECTED:

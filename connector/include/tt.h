@@ -124,8 +124,17 @@ struct tt_event {
     size_t raw_len;     /**< bytes at raw */
     union {             /**< typed summary of the fields a bridge aggregates */
         struct {
-            int64_t gift_id, repeat_count, gift_type, diamond_count;
-            int repeat_end; /**< 1 on the last event of a streak */
+            int64_t gift_id, repeat_count, gift_type;
+            int64_t diamond_count; /**< the message's, else the gift list's (0 if unknown) */
+            int repeat_end;        /**< 1 on the last event of a streak */
+            /** 1 on a completed gift: a streak's last event, or a gift that cannot streak
+             *  (gift_type != 1). Then total_diamonds = repeat_count * diamond_count and
+             *  end_json is the event's object with "totalDiamonds" as its last member;
+             *  otherwise 0, 0 and NULL. */
+            int complete;
+            int64_t total_diamonds;
+            const char *end_json;
+            size_t end_json_len;
         } gift;
         struct {
             int64_t count, total;

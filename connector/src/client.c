@@ -3,9 +3,9 @@
  * (room id, room info, gift list, connection data, WebSocket or polling), the service loop,
  * and the control events (connected, websocketConnected, disconnected, error).
  *
- * Events the decoder yields pass through tt__client_on_event: deduplicated by msgId, gifts
- * given extendedGiftInfo from the gift list (as 1.x does), and a streamEnd ends the connection
- * after it is delivered.
+ * Events the decoder yields pass through tt__client_on_event: deduplicated by msgId, and a
+ * streamEnd ends the connection after it is delivered. The decoder reads the client's gift
+ * list itself (gifts.h): gift events come complete, with extendedGiftInfo as 1.x adds it.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -18,6 +18,7 @@
 
 #include "alloc.h"
 #include "client_int.h"
+#include "tt_int.h"
 #include "json.h"
 
 uint64_t tt__now_ms(void)
@@ -156,6 +157,9 @@ static enum tt_err init_parts(tt_client *c)
         rc = tt_decoder_new(&c->dec, &c->o.limits);
     }
     if (!rc) {
+        tt__decoder_set_gifts(c->dec, &c->gifts);
+    }
+    if (!rc) {
         rc = tt__dedup_init(&c->dedup, c->o.dedup_window);
     }
     return rc;
@@ -211,8 +215,7 @@ void tt_client_free(tt_client *c)
     tt__buf_free(&c->fetch);
     tt__buf_free(&c->evjson);
     tt__free(c->room_info);
-    tt__free(c->gifts_json);
-    tt__free(c->gift_refs);
+    tt__gifts_free(&c->gifts);
     tt__free(c->cursor);
     tt__free(c->internal_ext);
     tt__free(c->push_server);
@@ -331,45 +334,6 @@ static void emit_error(tt_client *c, enum tt_err e, const char *info)
     emit_built(c, TT_EV_ERROR, e);
 }
 
-static const struct tt_gift_ref *find_gift(const tt_client *c, int64_t id)
-{
-    size_t lo = 0, hi = c->n_gift_refs;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (c->gift_refs[mid].id == id) {
-            return &c->gift_refs[mid];
-        }
-        if (c->gift_refs[mid].id < id) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return NULL;
-}
-
-/* 1.x: extendedGiftInfo = the gift/list entry whose id equals giftId. */
-static void deliver_gift(tt_client *c, const struct tt_event *ev)
-{
-    const struct tt_gift_ref *g = find_gift(c, ev->u.gift.gift_id);
-    if (!g || ev->json_len < 2) {
-        c->cb(ev, c->ud);
-        return;
-    }
-    struct tt_event copy = *ev;
-    tt__buf_reset(&c->evjson);
-    tt__buf_add(&c->evjson, ev->json, ev->json_len - 1); /* without its closing brace */
-    tt__buf_adds(&c->evjson, ",\"extendedGiftInfo\":");
-    tt__buf_add(&c->evjson, c->gifts_json + g->off, g->len);
-    tt__buf_addc(&c->evjson, '}');
-    const char *json = tt__buf_cstr(&c->evjson);
-    if (json) {
-        copy.json = json;
-        copy.json_len = c->evjson.len;
-    }
-    c->cb(&copy, c->ud);
-}
-
 void tt__client_on_event(const struct tt_event *ev, void *ud)
 {
     tt_client *c = ud;
@@ -382,11 +346,7 @@ void tt__client_on_event(const struct tt_event *ev, void *ud)
     if (!first && ev->msg_id && ev->msg_id == c->dup_msg) {
         return;
     }
-    if (ev->type == TT_EV_GIFT && c->n_gift_refs) {
-        deliver_gift(c, ev);
-    } else {
-        c->cb(ev, c->ud);
-    }
+    c->cb(ev, c->ud);
     if (ev->type == TT_EV_STREAM_END) {
         c->stream_ended = 1; /* 1.x disconnects right after streamEnd */
     }
@@ -458,7 +418,7 @@ static void emit_connected(tt_client *c)
     JK(&w, "roomInfo");
     jw_raw(&w, c->room_info ? c->room_info : "null");
     JK(&w, "availableGifts");
-    jw_raw(&w, c->gifts_json ? c->gifts_json : "[]");
+    jw_raw(&w, c->gifts.json ? c->gifts.json : "[]");
     jw_close(&w, '}');
     emit_built(c, TT_EV_CONNECTED, TT_OK);
 }
@@ -672,7 +632,7 @@ enum tt_err tt_client_available_gifts(tt_client *c, char **json)
     }
     enum tt_err rc = tt__room_gifts(c);
     if (!rc) {
-        *json = tt__strdup(c->gifts_json);
+        *json = tt__strdup(c->gifts.json);
         rc = *json ? TT_OK : TT_ERR_NOMEM;
     }
     return rc;

@@ -10,17 +10,13 @@
 #include <stdatomic.h>
 
 #include "buf.h"
+#include "gifts.h"
 #include "http.h"
 #include "params.h"
 #include "tt.h"
 
 struct tt_ws; /* ws.c */
 
-/* Gifts of gift/list, by id, for extendedGiftInfo: slices of `gifts_json`. */
-struct tt_gift_ref {
-    int64_t id;
-    size_t off, len;
-};
 
 /* Recently seen msgIds: an open-addressed set with FIFO eviction (dedup.c). */
 struct tt_dedup {
@@ -46,10 +42,8 @@ struct tt_client {
     struct tt_decoder *dec;
 
     char room_id[32];
-    char *room_info;  /* JSON text of room/info's data */
-    char *gifts_json; /* JSON text of gift/list's data.gifts */
-    struct tt_gift_ref *gift_refs;
-    size_t n_gift_refs;
+    char *room_info;       /* JSON text of room/info's data */
+    struct tt_gifts gifts; /* gift/list's data.gifts; the decoder reads it for gift events */
 
     /* connection data (from the initial fetch) */
     struct tt_buf fetch; /* its body, decoded again when the initial messages go out */
@@ -66,7 +60,7 @@ struct tt_client {
     uint64_t next_poll_ms;
     unsigned poll_failures;
     struct tt_dedup dedup;
-    struct tt_buf evjson; /* a gift's JSON with extendedGiftInfo appended */
+    struct tt_buf evjson; /* the JSON of the connection's own events */
 
     enum tt_err last_err;
     unsigned retry_after;

@@ -11,8 +11,13 @@
  * describe, giftType, diamondCount, giftName, giftPictureUrl (the LAST url, as 1.x reads the
  * repeated urlList as one string), timestamp (number), receiverUserId (string).
  *
+ * With a gift list (the client's, gifts.h), the entry of giftId is added as extendedGiftInfo
+ * (1.x), and its diamond_count stands in for a message that has none.
+ *
  * Streaks: a gift of type 1 arrives with repeatEnd 0 and a growing repeatCount, then once more
- * with repeatEnd 1 and the final count; tt_event.u.gift carries these for the bridge's giftEnd.
+ * with repeatEnd 1 and the final count. The last one, or any gift that cannot streak, is
+ * complete: tt_event.u.gift then also has total_diamonds and end_json, the same object closed
+ * with "totalDiamonds" (the bridge's giftEnd), written here so no one reopens the JSON.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -82,6 +87,38 @@ static void write_details(struct jw *w, const struct pb_msg *g, const struct pb_
     tt__json_u64_str(w->b, pb_u(info, GI_RECEIVER));
 }
 
+/* extendedGiftInfo, and the list's diamond count when the message had none. */
+static void write_extended(struct jw *w, const struct dec *x, struct tt_event *ev)
+{
+    const struct tt_gift_ref *g = tt__gifts_find(x->gifts, ev->u.gift.gift_id);
+    if (!g) {
+        return;
+    }
+    if (!ev->u.gift.diamond_count) {
+        ev->u.gift.diamond_count = g->diamond_count;
+    }
+    JK(w, "extendedGiftInfo");
+    tt__buf_add(w->b, x->gifts->json + g->off, g->len);
+}
+
+/* The completed gift: the body written so far (`body` bytes of x->json) closed a second way. */
+static void write_end(struct dec *x, size_t body, struct tt_event *ev)
+{
+    struct tt_buf *e = x->end_json;
+    ev->u.gift.complete = ev->u.gift.gift_type != 1 || ev->u.gift.repeat_end;
+    if (!ev->u.gift.complete) {
+        return;
+    }
+    ev->u.gift.total_diamonds = ev->u.gift.repeat_count * ev->u.gift.diamond_count;
+    tt__buf_reset(e);
+    tt__buf_add(e, x->json->p, body);
+    tt__buf_adds(e, ",\"totalDiamonds\":");
+    tt__json_i64(e, ev->u.gift.total_diamonds);
+    tt__buf_addc(e, '}');
+    ev->u.gift.end_json = tt__buf_cstr(e); /* NULL out of memory: no giftEnd, still counted */
+    ev->u.gift.end_json_len = ev->u.gift.end_json ? e->len : 0;
+}
+
 int tt__dec_gift(struct dec *x)
 {
     struct pb_msg m, g, info;
@@ -116,6 +153,9 @@ int tt__dec_gift(struct dec *x)
     tt__common_write(&w, &c);
     write_legacy_gift(&w, &ev);
     write_details(&w, &g, &info);
+    write_extended(&w, x, &ev);
+    size_t body = x->json->len;
     jw_close(&w, '}');
+    write_end(x, body, &ev);
     return tt__emit(x, &ev, TT_EV_GIFT);
 }

@@ -71,6 +71,7 @@ enum tt_err tt_decoder_new(struct tt_decoder **out, const struct tt_limits *limi
     }
     tt__buf_init(&d->inflated, d->lim.max_inflate_bytes + 1);
     tt__buf_init(&d->json, d->lim.max_json_bytes);
+    tt__buf_init(&d->end_json, d->lim.max_json_bytes);
     tt__buf_init(&d->strs, d->lim.max_frame_bytes + d->lim.max_inflate_bytes + 4096);
     tt__buf_init(&d->method, 256);
     if (tt__gzip_new(&d->gz)) {
@@ -89,9 +90,15 @@ void tt_decoder_free(struct tt_decoder *d)
     tt__gzip_free(d->gz);
     tt__buf_free(&d->inflated);
     tt__buf_free(&d->json);
+    tt__buf_free(&d->end_json);
     tt__buf_free(&d->strs);
     tt__buf_free(&d->method);
     tt__free(d);
+}
+
+void tt__decoder_set_gifts(struct tt_decoder *d, const struct tt_gifts *gifts)
+{
+    d->gifts = gifts;
 }
 
 const char *tt_decoder_errmsg(const struct tt_decoder *d)
@@ -182,7 +189,7 @@ static int emit_decode_error(struct dec *x, const char *why)
 static enum tt_err dispatch(struct tt_decoder *d, struct pb_slice method, struct pb_slice payload,
                             struct tt_frame_info *info, tt_event_fn cb, void *ud)
 {
-    struct dec x = { cb, ud, NULL, payload, &d->json, 0 };
+    struct dec x = { cb, ud, NULL, payload, &d->json, 0, d->gifts, &d->end_json };
     enum tt_err lost = TT_OK;
     tt__buf_reset(&d->method);
     tt__buf_add(&d->method, method.p, method.n < 255 ? method.n : 255);
@@ -317,7 +324,7 @@ static enum tt_err decode_result(struct tt_decoder *d, const uint8_t *p, size_t 
     while (tt__pb_iter_next(&it, &e)) {
         info->n_messages++;
         if (tt__pb_scan(&m, message_desc, 2, e.p, e.n)) {
-            struct dec x = { cb, ud, "", e, &d->json, 0 };
+            struct dec x = { cb, ud, "", e, &d->json, 0, d->gifts, &d->end_json };
             info->n_bad_messages++;
             emit_decode_error(&x, "malformed message envelope");
             info->n_events += x.n_events;
