@@ -94,6 +94,12 @@ $(B)/tests/test_proto: $(B)/obj/tests/unit/test_proto.o $(B)/obj/gen/webcast.pb.
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NANOPB_LIBS)
 
 $(B)/obj/tests/unit/test_proto.o $(B)/obj/connector/src/frames.o: $(GEN_H)
+# The decoders read field numbers from the generated header (dec.h TT_TAG): its *_tag lines
+# alone, since nanopb's pb.h and our wire.h both name the wire types.
+GEN_TAGS := $(B)/gen/webcast_tags.h
+$(GEN_TAGS): $(GEN_H)
+	$(QGEN)grep '^#define TikTok_[A-Za-z0-9_]*_tag ' $< >$@
+$(filter $(B)/obj/connector/%,$(LIB_OBJS)): | $(GEN_TAGS)
 
 $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(LIB)
 	$(QLD)mkdir -p $(@D)
@@ -123,6 +129,7 @@ format:
 FUZZ_CFLAGS := -std=c11 $(TT_CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined
 fuzz-build: $(GEN_C)
 	$(Q)mkdir -p build/fuzz
+	$(Q)$(MAKE) --no-print-directory $(GEN_TAGS)
 	$(Q)clang $(FUZZ_CFLAGS) -o build/fuzz/fuzz_frame tests/fuzz/fuzz_frame.c $(LIB_SRCS) $(GEN_C) $(LIB_LIBS)
 
 fuzz: fuzz-build

@@ -15,6 +15,18 @@
 #include "gifts.h"
 #include "json.h"
 #include "wire.h"
+#include "webcast_tags.h" /* the *_tag lines of the generated webcast.pb.h (Makefile) */
+
+/** A field number, from the schema (proto/webcast.proto) through nanopb's generated *_tag
+ *  constants: the hand-written decoders name fields, so the schema is the one source of their
+ *  numbers and a field missing from it does not compile. */
+#define TT_TAG(msg, field) TikTok_##msg##_##field##_tag
+
+/** The common header's field number, the same in every Webcast message that has one (the
+ *  decoders that read it generically assert so for their messages). */
+#define TT_COMMON_FIELD TT_TAG(WebcastChatMessage, common)
+#define TT_ASSERT_COMMON(msg) \
+    _Static_assert(TT_TAG(msg, common) == TT_COMMON_FIELD, #msg ": common header moved")
 
 /** One message being decoded. */
 struct dec {

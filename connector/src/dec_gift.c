@@ -25,21 +25,30 @@
 
 enum { G_COMMON, G_ID, G_REPEAT, G_USER, G_END, G_GROUP, G_GIFT, G_MONITOR_EXTRA, G_INFO, G_N };
 static const struct pb_desc gift_msg_desc[G_N] = {
-    [G_COMMON] = { 1, PB_LEN }, [G_ID] = { 2, PB_INT },    [G_REPEAT] = { 5, PB_INT },
-    [G_USER] = { 7, PB_LEN },   [G_END] = { 9, PB_INT },   [G_GROUP] = { 11, PB_INT },
-    [G_GIFT] = { 15, PB_LEN },  [G_INFO] = { 23, PB_LEN }, [G_MONITOR_EXTRA] = { 22, PB_LEN },
+    [G_COMMON] = { TT_TAG(WebcastGiftMessage, common), PB_LEN },
+    [G_ID] = { TT_TAG(WebcastGiftMessage, giftId), PB_INT },
+    [G_REPEAT] = { TT_TAG(WebcastGiftMessage, repeatCount), PB_INT },
+    [G_USER] = { TT_TAG(WebcastGiftMessage, user), PB_LEN },
+    [G_END] = { TT_TAG(WebcastGiftMessage, repeatEnd), PB_INT },
+    [G_GROUP] = { TT_TAG(WebcastGiftMessage, groupId), PB_INT },
+    [G_GIFT] = { TT_TAG(WebcastGiftMessage, gift), PB_LEN },
+    [G_INFO] = { TT_TAG(WebcastGiftMessage, monitorInfo), PB_LEN },
+    [G_MONITOR_EXTRA] = { TT_TAG(WebcastGiftMessage, monitorExtra), PB_LEN },
 };
 
 enum { GD_IMAGE, GD_DESCRIBE, GD_TYPE, GD_DIAMONDS, GD_NAME, GD_N };
 static const struct pb_desc gift_desc[GD_N] = {
-    [GD_IMAGE] = { 1, PB_LEN },     [GD_DESCRIBE] = { 2, PB_LEN }, [GD_TYPE] = { 11, PB_INT },
-    [GD_DIAMONDS] = { 12, PB_INT }, [GD_NAME] = { 16, PB_LEN },
+    [GD_IMAGE] = { TT_TAG(Gift, image), PB_LEN },
+    [GD_DESCRIBE] = { TT_TAG(Gift, describe), PB_LEN },
+    [GD_TYPE] = { TT_TAG(Gift, type), PB_INT },
+    [GD_DIAMONDS] = { TT_TAG(Gift, diamondCount), PB_INT },
+    [GD_NAME] = { TT_TAG(Gift, name), PB_LEN },
 };
 
 enum { GI_TIMESTAMP, GI_RECEIVER, GI_N };
 static const struct pb_desc gift_info_desc[GI_N] = {
-    [GI_TIMESTAMP] = { 6, PB_INT },
-    [GI_RECEIVER] = { 8, PB_INT },
+    [GI_TIMESTAMP] = { TT_TAG(GiftMonitorInfo, sendGiftSendMessageSuccessMs), PB_INT },
+    [GI_RECEIVER] = { TT_TAG(GiftMonitorInfo, toUserId), PB_INT },
 };
 
 /* 1.x JSON.parses monitorExtra when it starts with '{' and keeps the string when that fails. */
@@ -80,7 +89,7 @@ static void write_details(struct jw *w, const struct pb_msg *g, const struct pb_
     JK(w, "giftName");
     jw_str(w, pb_s(g, GD_NAME));
     JK(w, "giftPictureUrl");
-    jw_str(w, tt__last_string(pb_s(g, GD_IMAGE), 1));
+    jw_str(w, tt__last_string(pb_s(g, GD_IMAGE), TT_TAG(ImageModel, urlList)));
     JK(w, "timestamp");
     tt__json_u64(w->b, pb_u(info, GI_TIMESTAMP));
     JK(w, "receiverUserId");

@@ -255,20 +255,31 @@ enum {
     R_N
 };
 static const struct pb_desc result_desc[R_N] = {
-    [R_CURSOR] = { 2, PB_LEN },   [R_FETCH_INTERVAL] = { 3, PB_INT },
-    [R_NOW] = { 4, PB_INT },      [R_INTERNAL_EXT] = { 5, PB_LEN },
-    [R_ROUTE] = { 7, PB_REP },    [R_HEARTBEAT] = { 8, PB_INT },
-    [R_NEED_ACK] = { 9, PB_INT }, [R_PUSH_SERVER] = { 10, PB_LEN },
+    [R_CURSOR] = { TT_TAG(ProtoMessageFetchResult, cursor), PB_LEN },
+    [R_FETCH_INTERVAL] = { TT_TAG(ProtoMessageFetchResult, fetchInterval), PB_INT },
+    [R_NOW] = { TT_TAG(ProtoMessageFetchResult, now), PB_INT },
+    [R_INTERNAL_EXT] = { TT_TAG(ProtoMessageFetchResult, internalExt), PB_LEN },
+    [R_ROUTE] = { TT_TAG(ProtoMessageFetchResult, routeParams), PB_REP },
+    [R_HEARTBEAT] = { TT_TAG(ProtoMessageFetchResult, heartbeatDuration), PB_INT },
+    [R_NEED_ACK] = { TT_TAG(ProtoMessageFetchResult, needAck), PB_INT },
+    [R_PUSH_SERVER] = { TT_TAG(ProtoMessageFetchResult, pushServer), PB_LEN },
 };
 
 enum { PF_SEQ, PF_LOG, PF_ENCODING, PF_TYPE, PF_PAYLOAD, PF_N };
 static const struct pb_desc frame_desc[PF_N] = {
-    [PF_SEQ] = { 1, PB_INT },  [PF_LOG] = { 2, PB_INT },     [PF_ENCODING] = { 6, PB_LEN },
-    [PF_TYPE] = { 7, PB_LEN }, [PF_PAYLOAD] = { 8, PB_LEN },
+    [PF_SEQ] = { TT_TAG(WebcastPushFrame, seqId), PB_INT },
+    [PF_LOG] = { TT_TAG(WebcastPushFrame, logId), PB_INT },
+    [PF_ENCODING] = { TT_TAG(WebcastPushFrame, payloadEncoding), PB_LEN },
+    [PF_TYPE] = { TT_TAG(WebcastPushFrame, payloadType), PB_LEN },
+    [PF_PAYLOAD] = { TT_TAG(WebcastPushFrame, payload), PB_LEN },
 };
 
-static const struct pb_desc kv_desc[2] = { { 1, PB_LEN }, { 2, PB_LEN } };
-static const struct pb_desc message_desc[2] = { { 1, PB_LEN }, { 2, PB_LEN } };
+static const struct pb_desc kv_desc[2] = {
+    { TT_TAG(ProtoMessageFetchResult_RouteParamsEntry, key), PB_LEN },
+    { TT_TAG(ProtoMessageFetchResult_RouteParamsEntry, value), PB_LEN }
+};
+static const struct pb_desc message_desc[2] = { { TT_TAG(BaseProtoMessage, method), PB_LEN },
+                                                { TT_TAG(BaseProtoMessage, payload), PB_LEN } };
 
 /* Route params and the result's strings into `slots`; returns the number of slots used. */
 static size_t result_slots(const struct pb_msg *r, struct tt_frame_info *info,
@@ -281,7 +292,7 @@ static size_t result_slots(const struct pb_msg *r, struct tt_frame_info *info,
     slots[n++] = (struct str_slot){ &info->cursor, pb_s(r, R_CURSOR) };
     slots[n++] = (struct str_slot){ &info->internal_ext, pb_s(r, R_INTERNAL_EXT) };
     slots[n++] = (struct str_slot){ &info->push_server, pb_s(r, R_PUSH_SERVER) };
-    tt__pb_iter_init(&it, r->self, 7);
+    tt__pb_iter_init(&it, r->self, TT_TAG(ProtoMessageFetchResult, routeParams));
     while (info->n_route_params < TT_MAX_ROUTE_PARAMS && tt__pb_iter_next(&it, &e)) {
         if (tt__pb_scan(&kv, kv_desc, 2, e.p, e.n)) {
             continue; /* a broken pair is not worth the frame */
@@ -320,7 +331,7 @@ static enum tt_err decode_result(struct tt_decoder *d, const uint8_t *p, size_t 
         return rc;
     }
     enum tt_err lost = TT_OK;
-    tt__pb_iter_init(&it, r.self, 1);
+    tt__pb_iter_init(&it, r.self, TT_TAG(ProtoMessageFetchResult, messages));
     while (tt__pb_iter_next(&it, &e)) {
         info->n_messages++;
         if (tt__pb_scan(&m, message_desc, 2, e.p, e.n)) {
