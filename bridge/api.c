@@ -17,7 +17,6 @@ static void respond(struct bridge_out *o, const char *cmd, const cJSON *req, cJS
                     const char *error)
 {
     cJSON *r = cJSON_CreateObject();
-    char rest[160];
     cJSON_AddStringToObject(r, "status", error ? "error" : "ok");
     if (error) {
         cJSON_AddStringToObject(r, "error", error);
@@ -29,8 +28,7 @@ static void respond(struct bridge_out *o, const char *cmd, const cJSON *req, cJS
     if (t) {
         cJSON_AddItemToObject(r, "transaction", cJSON_Duplicate(t, 1));
     }
-    snprintf(rest, sizeof rest, "bridge/response/%s", cmd);
-    bridge_out_publish_json(o, rest, r, 1, BRIDGE_PUB_JSON);
+    bridge_out_notice_json(o, BRIDGE_TOPIC_RESPONSE, cmd, r);
 }
 
 void bridge_api_request(const struct bridge_api *api, const char *cmd, const char *body, size_t len)

@@ -6,7 +6,7 @@
 #ifndef BRIDGE_API_H
 #define BRIDGE_API_H
 
-#include "bridge.h"
+#include "out.h"
 
 struct bridge_api {
     struct bridge_out *out;

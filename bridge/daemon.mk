@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 
 BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/streamer.c bridge/notices.c bridge/out.c \
+	bridge/sink_mqtt.c bridge/sink_stdout.c \
 	bridge/log.c bridge/xalloc.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c \
 	bridge/record.c \
 	bridge/metrics.c

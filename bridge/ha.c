@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bridge.h"
 #include "ha.h"
 #include "topic.h"
 
@@ -71,6 +70,11 @@ static cJSON *device(const char *handle, const char *id)
     return d;
 }
 
+static void topic_of(const struct ha_ctx *h, struct bridge_topic t, char *out, size_t n)
+{
+    bridge_topic(h->roots, &t, out, n);
+}
+
 static char *entity_config(const struct ha_ctx *h, const char *handle, const char *topic,
                            const char *id, const struct entity *e)
 {
@@ -80,10 +84,17 @@ static char *entity_config(const struct ha_ctx *h, const char *handle, const cha
     snprintf(buf, sizeof buf, "tiktok2mqtt_%s_%s", id, e->key);
     cJSON_AddStringToObject(j, "unique_id", buf);
     cJSON_AddStringToObject(j, "object_id", buf);
-    snprintf(buf, sizeof buf, "%s/%s/%s", h->base, topic,
-             e->event == STATE ? "state" : bridge_event_name((unsigned)e->event));
+    if (e->event == STATE) {
+        topic_of(h, (struct bridge_topic){ BRIDGE_TOPIC_STATE, topic, 0, NULL, NULL }, buf,
+                 sizeof buf);
+    } else {
+        topic_of(h,
+                 (struct bridge_topic){ BRIDGE_TOPIC_EVENT, topic, (unsigned)e->event, NULL, NULL },
+                 buf, sizeof buf);
+    }
     cJSON_AddStringToObject(j, "state_topic", buf);
-    snprintf(buf, sizeof buf, "%s/bridge/state", h->base);
+    topic_of(h, (struct bridge_topic){ BRIDGE_TOPIC_BRIDGE_STATE, NULL, 0, NULL, NULL }, buf,
+             sizeof buf);
     cJSON_AddStringToObject(j, "availability_topic", buf);
     if (e->value_template) {
         cJSON_AddStringToObject(j, "value_template", e->value_template);
@@ -111,7 +122,8 @@ static char *entity_config(const struct ha_ctx *h, const char *handle, const cha
 static void discovery_topic(const struct ha_ctx *h, const char *id, const struct entity *e,
                             char *out, size_t n)
 {
-    snprintf(out, n, "%s/%s/tiktok2mqtt_%s/%s/config", h->prefix, e->component, id, e->key);
+    topic_of(h, (struct bridge_topic){ BRIDGE_TOPIC_HA_CONFIG, id, 0, e->component, e->key }, out,
+             n);
 }
 
 void bridge_ha_publish(const struct ha_ctx *h, const char *handle, const char *topic)

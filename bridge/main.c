@@ -26,9 +26,14 @@
 
 #include "api.h"
 #include "bridge.h"
-#include "ha.h"
+#include "log.h"
+#include "metrics.h"
+#include "notices.h"
+#include "out.h"
 #include "probe.h"
 #include "runtime.h"
+#include "sink.h"
+#include "streamer.h"
 #include "xalloc.h"
 
 static volatile sig_atomic_t stop_flag, reload_flag;
@@ -138,7 +143,6 @@ struct bridge {
     struct bridge_out out;
     struct streamer *streamers;
     int64_t started_ms, next_state_ms, next_health_ms;
-    struct ha_ctx ha;
     struct bridge_api api;
     struct runtime rt;              /* streamers added / removed through the API (state_file) */
     struct bridge_metrics *metrics; /* [bridge] metrics; NULL: off */
@@ -189,20 +193,6 @@ static void stop_all(struct streamer *list)
     }
 }
 
-/* A removed streamer's retained topics are cleared (an empty retained payload). */
-static void clear_retained(struct bridge *b, const char *topic)
-{
-    static const char *const parts[] = { "availability", "status", "room", "state" };
-    char rest[128];
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(rest, sizeof rest, "%s/%s", topic, parts[i]);
-        bridge_out_publish(&b->out, rest, "", 0, 1, BRIDGE_PUB_RETAIN, 0);
-    }
-    if (b->out.mqtt) {
-        bridge_ha_clear(&b->ha, topic);
-    }
-}
-
 /* Take a streamer off the running list and stop it (its retained topics stay). */
 static void stop_running(struct bridge *b, struct streamer *s)
 {
@@ -221,7 +211,7 @@ static void remove_running(struct bridge *b, struct streamer *s)
     char topic[64];
     snprintf(topic, sizeof topic, "%s", s->topic);
     stop_running(b, s);
-    clear_retained(b, topic);
+    bridge_out_clear(&b->out, topic); /* what was kept of it goes */
 }
 
 /* A streamer the API added: the [tiktok] defaults, its handle as topic. */
@@ -240,11 +230,9 @@ static void start_runtime(struct bridge *b, const char *handle)
 static cJSON *info_json(void *ud)
 {
     struct bridge *b = ud;
-    struct bridge_mqtt_stats st = { 0 };
+    struct bridge_mqtt_stats st;
     cJSON *j = cJSON_CreateObject(), *list;
-    if (b->out.mqtt) {
-        bridge_mqtt_stats(b->out.mqtt, &st);
-    }
+    bridge_out_stats(&b->out, &st);
     cJSON_AddStringToObject(j, "version", BRIDGE_VERSION);
     cJSON_AddStringToObject(j, "mqttProtocol", st.protocol == 5 ? "5" : "3.1.1");
     b->info_protocol = st.protocol;
@@ -274,17 +262,13 @@ static cJSON *info_json(void *ud)
 
 static void publish_info(struct bridge *b)
 {
-    bridge_out_publish_json(&b->out, "bridge/info", info_json(b), 1,
-                            BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON);
+    bridge_out_retained_json(&b->out, BRIDGE_TOPIC_INFO, NULL, info_json(b));
 }
 
 static void publish_discovery(struct bridge *b)
 {
-    if (!b->out.mqtt || !b->cfg.homeassistant.enabled) {
-        return;
-    }
     for (struct streamer *s = b->streamers; s; s = s->next) {
-        bridge_ha_publish(&b->ha, s->cfg.handle, s->topic);
+        bridge_out_announce(&b->out, s->cfg.handle, s->topic);
     }
 }
 
@@ -353,17 +337,15 @@ static const char *api_streamer(void *ud, const char *cmd, const char *user, con
     return err;
 }
 
-static void on_mqtt_msg(const char *topic, const char *payload, size_t len, void *ud)
+static void on_request(const char *cmd, const char *body, size_t len, void *ud)
 {
     struct bridge *b = ud;
-    char req[320], status[320];
-    snprintf(req, sizeof req, "%s/bridge/request/", b->cfg.mqtt.base_topic);
-    snprintf(status, sizeof status, "%s/status", b->cfg.homeassistant.discovery_prefix);
-    if (!strcmp(topic, status) && len == 6 && !memcmp(payload, "online", 6)) {
-        publish_discovery(b); /* Home Assistant restarted: it forgot the entities */
-    } else if (!strncmp(topic, req, strlen(req)) && b->cfg.bridge.api) {
-        bridge_api_request(&b->api, topic + strlen(req), payload, len);
-    }
+    bridge_api_request(&b->api, cmd, body, len);
+}
+
+static void on_ha_online(void *ud)
+{
+    publish_discovery(ud);
 }
 
 static long rss_kib(void)
@@ -381,11 +363,9 @@ static long rss_kib(void)
 
 static void publish_health(struct bridge *b)
 {
-    struct bridge_mqtt_stats st = { 0 };
+    struct bridge_mqtt_stats st;
     cJSON *j = cJSON_CreateObject(), *mq, *per;
-    if (b->out.mqtt) {
-        bridge_mqtt_stats(b->out.mqtt, &st);
-    }
+    bridge_out_stats(&b->out, &st);
     cJSON_AddNumberToObject(j, "uptime", (double)(bridge_now_ms() - b->started_ms) / 1000);
     cJSON_AddNumberToObject(j, "rssKiB", (double)rss_kib());
     mq = cJSON_AddObjectToObject(j, "mqtt");
@@ -397,18 +377,16 @@ static void publish_health(struct bridge *b)
     for (struct streamer *s = b->streamers; s; s = s->next) {
         cJSON_AddItemToObject(per, s->topic, streamer_health(s));
     }
-    bridge_out_publish_json(&b->out, "bridge/health", j, 0, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON);
+    bridge_out_retained_json(&b->out, BRIDGE_TOPIC_HEALTH, NULL, j);
 }
 
 static void periodic(struct bridge *b)
 {
     int64_t now = bridge_now_ms();
-    struct bridge_mqtt_stats st = { 0 };
-    if (b->out.mqtt) { /* the broker refused MQTT 5: bridge/info says 3.1.1 from now on */
-        bridge_mqtt_stats(b->out.mqtt, &st);
-        if (st.protocol != b->info_protocol) {
-            publish_info(b);
-        }
+    struct bridge_mqtt_stats st;
+    /* the broker refused MQTT 5: bridge/info says 3.1.1 from now on */
+    if (bridge_out_stats(&b->out, &st) && st.protocol != b->info_protocol) {
+        publish_info(b);
     }
     int due = now >= b->next_state_ms;
     /* the flag spares a walk over every streamer's mutex at every wake (each publish wakes us) */
@@ -477,66 +455,42 @@ static void reload(struct bridge *b, const char *path)
     b->cfg = next;
     bridge_log_level = b->cfg.bridge.log_level;
     atomic_store(&b->out.raw, b->cfg.bridge.raw);
-    b->ha.prefix = b->cfg.homeassistant.discovery_prefix; /* the new config's strings */
-    b->ha.base = b->cfg.mqtt.base_topic;
     publish_info(b);
     publish_discovery(b);
     bridge_event_simple(&b->out, "config_reloaded", NULL);
     LOG_INFO(NULL, "reloaded %s", path);
 }
 
-/* ---- MQTT ---- */
+/* ---- the output ---- */
 
-static void wake_main(void *out)
+static void wake_main(void *ud)
 {
-    bridge_out_wake(out);
+    struct bridge *b = ud;
+    bridge_out_wake(&b->out);
 }
 
-static int start_mqtt(struct bridge *b)
+/* The one place that chooses the sink: JSON lines with --stdout, else the broker. */
+static int start_output(struct bridge *b, int to_stdout)
 {
-    const struct bridge_cfg_mqtt *m = &b->cfg.mqtt;
-    char state[320], req[320], ha[320], err[256];
-    snprintf(state, sizeof state, "%s/bridge/state", m->base_topic);
-    snprintf(req, sizeof req, "%s/bridge/request/+", m->base_topic);
-    snprintf(ha, sizeof ha, "%s/status", b->cfg.homeassistant.discovery_prefix);
-    const char *subs[] = { req, b->cfg.homeassistant.enabled ? ha : NULL, NULL };
-    struct bridge_mqtt_opts o = {
-        .uri = m->uri,
-        .client_id = m->client_id,
-        .username = m->username_file.value ? m->username_file.value : m->username,
-        .password = m->password_file.value,
-        .protocol5 = m->protocol == BRIDGE_MQTT_5,
-        .keepalive = (int)m->keepalive,
-        .ca_file = m->ca_file,
-        .cert_file = m->cert_file,
-        .key_file = m->key_file,
-        .tls_insecure = m->tls_insecure,
-        .max_buffered = (size_t)m->max_buffered,
-        .state_topic = state,
-        .subscriptions = subs,
-        .event_expiry = (unsigned)m->event_expiry,
-        .wake = wake_main,
-        .wake_ud = &b->out,
-    };
-    if (bridge_mqtt_new(&b->out.mqtt, &o, on_mqtt_msg, b, err, sizeof err)) {
+    const struct bridge_sink_mqtt_cb cb = { on_request, on_ha_online, wake_main, b };
+    char err[256];
+    b->api = (struct bridge_api){ &b->out, b, info_json, api_reload, api_streamer };
+    b->out.sink = to_stdout ? bridge_sink_stdout_new()
+                            : bridge_sink_mqtt_new(&b->cfg, &cb, err, sizeof err);
+    if (!b->out.sink) {
         LOG_ERR(NULL, "%s", err);
         return -1;
     }
-    if (m->tls_insecure) {
-        LOG_WARN(NULL, "mqtt: tls_insecure is set: the broker's certificate is not verified");
-    }
-    b->ha = (struct ha_ctx){ b->out.mqtt, b->cfg.homeassistant.discovery_prefix, m->base_topic };
-    b->api = (struct bridge_api){ &b->out, b, info_json, api_reload, api_streamer };
-    return bridge_mqtt_start(b->out.mqtt);
+    return 0;
 }
 
 /* ms until the main thread must run although nobody woke it */
-static int next_wait_ms(struct bridge *b)
+static int next_wait_ms(struct bridge *b, int sink_ms)
 {
     int64_t now = bridge_now_ms(), at = b->next_state_ms;
     at = b->next_health_ms < at ? b->next_health_ms : at;
     int64_t d = at > now ? at - now : 0;
-    int m = b->out.mqtt ? bridge_mqtt_next_ms(b->out.mqtt) : -1;
+    int m = sink_ms;
     if (m >= 0 && m < d) {
         d = m;
     }
@@ -557,13 +511,11 @@ static void run(struct bridge *b, const char *path)
             reload_flag = 0;
             reload(b, path);
         }
-        if (b->out.mqtt) {
-            bridge_mqtt_pump(b->out.mqtt);
-        }
+        int sink_ms = bridge_out_pump(&b->out);
         periodic(b);
         bridge_metrics_pump(b->metrics, b->streamers);
         if (!stop_flag) {
-            poll(&p, 1, next_wait_ms(b));
+            poll(&p, 1, next_wait_ms(b, sink_ms));
         }
     }
 }
@@ -628,9 +580,6 @@ int main(int argc, char **argv)
         return 71;
     }
     setup_signals();
-    pthread_mutex_init(&b.out.stdout_lock, NULL);
-    snprintf(b.out.base, sizeof b.out.base, "%s", b.cfg.mqtt.base_topic);
-    b.out.qos = (int)b.cfg.mqtt.qos;
     atomic_init(&b.out.raw, b.cfg.bridge.raw);
     atomic_init(&b.out.urgent, 0);
     b.started_ms = bridge_now_ms();
@@ -639,8 +588,8 @@ int main(int argc, char **argv)
         LOG_ERR(NULL, "%s ([bridge] metrics)", errbuf);
         return 69;
     }
-    if (!a.to_stdout && start_mqtt(&b)) {
-        LOG_ERR(NULL, "mqtt: cannot start (%s)", b.cfg.mqtt.uri);
+    if (start_output(&b, a.to_stdout)) {
+        return 69;
     }
     if (b.metrics && bridge_metrics_start(b.metrics, &b.out, b.started_ms)) {
         LOG_ERR(NULL, "metrics: cannot start its thread");
@@ -668,7 +617,7 @@ int main(int argc, char **argv)
     bridge_metrics_free(b.metrics);
     stop_all(b.streamers);
     b.streamers = NULL;
-    bridge_mqtt_free(b.out.mqtt, 3000);
+    bridge_out_close(&b.out, 3000);
     runtime_free(&b.rt);
     bridge_cfg_free(&b.cfg);
     tt_global_cleanup();

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 #define MAX_CLIENTS 16
@@ -58,7 +59,6 @@ struct bridge_metrics {
     size_t page_len;
     uint64_t gen, gen_served; /* gen_served: the server thread's own */
     struct bridge_out *out;   /* woken for a scrape (bridge_out_wake is thread-safe) */
-    struct bridge_mqtt *mqtt; /* NULL with --stdout */
     int64_t started_ms;
     struct client c[MAX_CLIENTS];
 };
@@ -220,10 +220,8 @@ static void counter(struct buf *b, const char *name, const char *help, uint64_t 
 
 static void render_bridge(struct buf *b, struct bridge_metrics *m, size_t n_streamers)
 {
-    struct bridge_mqtt_stats st = { 0 };
-    if (m->mqtt) {
-        bridge_mqtt_stats(m->mqtt, &st);
-    }
+    struct bridge_mqtt_stats st;
+    bridge_out_stats(m->out, &st); /* zero without a broker (--stdout) */
     family(b, "build_info", "gauge", "The bridge's and libtiktok's versions.");
     bprintf(b, "tiktok2mqtt_build_info{");
     label(b, "version", BRIDGE_VERSION);
@@ -233,8 +231,7 @@ static void render_bridge(struct buf *b, struct bridge_metrics *m, size_t n_stre
     gauge(b, "start_time_seconds", "Unix time the bridge started.", (double)m->started_ms / 1000);
     gauge(b, "streamers", "Streamers followed by this instance.", (double)n_streamers);
     gauge(b, "mqtt_connected", "1 while the broker is connected.", st.connected);
-    gauge(b, "mqtt_protocol_level", "MQTT protocol in use: 5, or 4 for 3.1.1.",
-          m->mqtt ? st.protocol : 0);
+    gauge(b, "mqtt_protocol_level", "MQTT protocol in use: 5, or 4 for 3.1.1.", st.protocol);
     counter(b, "mqtt_messages_published_total", "Messages the broker acknowledged.", st.published);
     gauge(b, "mqtt_messages_buffered", "Messages waiting for the broker.", (double)st.queued);
     gauge(b, "mqtt_messages_in_flight", "Messages sent and not yet acknowledged.",
@@ -296,13 +293,12 @@ static void text(struct client *c, int code, const char *body)
 
 static void healthz(struct bridge_metrics *m, struct client *c)
 {
-    struct bridge_mqtt_stats st = { 0 };
+    struct bridge_mqtt_stats st;
     char body[400];
-    if (!m->mqtt) {
+    if (!bridge_out_stats(m->out, &st)) {
         text(c, 200, "ok (no broker: --stdout)\n");
         return;
     }
-    bridge_mqtt_stats(m->mqtt, &st);
     if (st.connected) {
         text(c, 200, "ok\n");
         return;
@@ -565,7 +561,6 @@ int bridge_metrics_start(struct bridge_metrics *m, struct bridge_out *out, int64
 {
     pthread_attr_t attr;
     m->out = out;
-    m->mqtt = out->mqtt;
     m->started_ms = started_ms;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024); /* 16 clients' 2 KiB requests live in m */

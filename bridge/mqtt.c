@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bridge.h"
+#include "log.h"
 #include "mqtt.h"
 #include "xalloc.h"
 

@@ -1,6 +1,6 @@
 /** @file notices.c
  * Payloads the bridge writes itself: the retained room info of a streamer (mqtt-contract.md
- * §1, picked out of TikTok's room/info) and the notices on <base>/bridge/event.
+ * §1, picked out of TikTok's room/info) and the notices on bridge/event.
  *
  * TikTok's JSON is read with cJSON, which holds numbers as doubles: ids are taken from their
  * *_str twins, never from numbers.
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bridge.h"
+#include "notices.h"
 
 static const char *str_at(const cJSON *o, const char *key)
 {
@@ -79,15 +79,13 @@ void bridge_room_publish(struct streamer *s, const char *room_id, const char *ro
     cJSON_AddNumberToObject(out, "likeCount",
                             num_at(info, "like_count") ? num_at(info, "like_count")
                                                        : num_at(stats, "like_count"));
-    char rest[128];
-    snprintf(rest, sizeof rest, "%s/room", s->topic);
-    bridge_out_publish_json(s->out, rest, out, 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON);
+    bridge_out_retained_json(s->out, BRIDGE_TOPIC_ROOM, s->topic, out);
     cJSON_Delete(info);
 }
 
 static void publish_event(struct bridge_out *o, cJSON *j)
 {
-    bridge_out_publish_json(o, "bridge/event", j, 1, BRIDGE_PUB_JSON);
+    bridge_out_notice_json(o, BRIDGE_TOPIC_NOTICE, NULL, j);
 }
 
 void bridge_event_rate_limited(struct streamer *s, unsigned retry_after)

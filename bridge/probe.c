@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bridge.h"
+#include "streamer.h"
 #include "probe.h"
 
 struct probe {
@@ -138,7 +138,10 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
         }
         tt_client_state(c, &st);
         if (!sign_failed) {
-            step("websocket", !rc, rc ? msg : st.upgraded_to_websocket ? "connected" : "polling",
+            step("websocket", !rc,
+                 rc                         ? msg
+                 : st.upgraded_to_websocket ? "connected"
+                                            : "polling",
                  fix_for(rc));
         }
     }

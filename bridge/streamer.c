@@ -22,6 +22,10 @@
 #include <time.h>
 
 #include "bridge.h"
+#include "log.h"
+#include "notices.h"
+#include "record.h"
+#include "streamer.h"
 #include "topic.h"
 #include "xalloc.h"
 
@@ -34,7 +38,8 @@ int64_t bridge_now_ms(void)
 
 /* ---- status ---- */
 
-static void publish_status(struct streamer *s)
+/* The status object of `s` (under its lock); NULL out of memory. cJSON_free it. */
+static char *status_json(const struct streamer *s)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "state", s->state);
@@ -53,26 +58,18 @@ static void publish_status(struct streamer *s)
         cJSON_AddNullToObject(j, "retryAt");
     }
     char *txt = cJSON_PrintUnformatted(j);
-    if (!txt) {
-        cJSON_Delete(j);
-        return; /* out of memory: the next status supersedes this one */
-    }
-    char rest[128];
-    snprintf(rest, sizeof rest, "%s/status", s->topic);
-    bridge_out_publish(s->out, rest, txt, strlen(txt), 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON, 0);
-    bridge_out_status_line(s->out, s->topic, txt);
-    cJSON_free(txt);
     cJSON_Delete(j);
+    return txt;
 }
 
 static void publish_availability(struct streamer *s, int online)
 {
-    char rest[128];
-    snprintf(rest, sizeof rest, "%s/availability", s->topic);
-    bridge_out_publish(s->out, rest, online ? "online" : "offline", online ? 6 : 7, 1,
-                       BRIDGE_PUB_RETAIN, 0);
+    bridge_out_retained(s->out, BRIDGE_TOPIC_AVAILABILITY, s->topic, online ? "online" : "offline",
+                        online ? 6 : 7);
 }
 
+/* Only the streamer's own thread calls this, so statuses go out in the order they were set,
+ * and they go out after the lock is released: a slow sink never holds up the main thread. */
 static void set_state(struct streamer *s, const char *state, enum tt_err e, const char *msg,
                       int64_t retry_at)
 {
@@ -85,8 +82,12 @@ static void set_state(struct streamer *s, const char *state, enum tt_err e, cons
     snprintf(s->err_code, sizeof s->err_code, "%s", e ? tt_err_name(e) : "");
     snprintf(s->err_msg, sizeof s->err_msg, "%s", e && msg ? msg : "");
     s->retry_at_ms = retry_at;
-    publish_status(s);
+    char *txt = status_json(s); /* out of memory: the next status supersedes this one */
     pthread_mutex_unlock(&s->lock);
+    if (txt) {
+        bridge_out_status(s->out, s->topic, txt, strlen(txt));
+    }
+    cJSON_free(txt);
     if (changed) {
         LOG_INFO(s->topic, "%s%s%s", state, e ? ": " : "", e && msg ? msg : "");
     }
@@ -122,24 +123,17 @@ static void count(struct streamer *s, const struct tt_event *ev)
     s->totals_dirty = 1;
 }
 
-/* A completed gift (the library says which, with its total and its giftEnd payload). */
-static void gift_end(struct streamer *s, const struct tt_event *ev)
+/* A completed gift counts (the library says which, with its total); 1 when its giftEnd is to be
+ * published. Under the streamer's lock. */
+static int gift_end(struct streamer *s, const struct tt_event *ev)
 {
     if (!ev->u.gift.complete) {
-        return;
+        return 0;
     }
     s->totals.gifts++;
     s->totals.diamonds += ev->u.gift.total_diamonds;
     s->totals_dirty = 1;
-    if (!ev->u.gift.end_json || !bridge_events_want(&s->cfg.tt.events, BRIDGE_EV_GIFT_END)) {
-        return;
-    }
-    char rest[128];
-    snprintf(rest, sizeof rest, "%s/giftEnd", s->topic);
-    bridge_out_publish(s->out, rest, ev->u.gift.end_json, ev->u.gift.end_json_len, s->out->qos,
-                       BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT, ev->msg_id);
-    bridge_out_event_line(s->out, s->topic, "giftEnd", ev->u.gift.end_json,
-                          ev->u.gift.end_json_len);
+    return ev->u.gift.end_json && bridge_events_want(&s->cfg.tt.events, BRIDGE_EV_GIFT_END);
 }
 
 /* Control events of the connection: status and availability, not event topics. */
@@ -178,6 +172,7 @@ static int control_event(struct streamer *s, const struct tt_event *ev)
 static void on_event(const struct tt_event *ev, void *ud)
 {
     struct streamer *s = ud;
+    int end = 0;
     if (control_event(s, ev)) {
         return;
     }
@@ -187,7 +182,7 @@ static void on_event(const struct tt_event *ev, void *ud)
     s->totals.last_event_at = bridge_now_ms();
     count(s, ev);
     if (ev->type == TT_EV_GIFT) {
-        gift_end(s, ev);
+        end = gift_end(s, ev);
     }
     if (ev->type == TT_EV_STREAM_END) {
         s->totals.live = 0;
@@ -198,20 +193,19 @@ static void on_event(const struct tt_event *ev, void *ud)
     pthread_mutex_unlock(&s->lock);
     if (ev->type == TT_EV_RAW_DATA) {
         if (atomic_load(&s->out->raw)) {
-            char rest[192];
-            snprintf(rest, sizeof rest, "%s/rawData/%s", s->topic, ev->method);
-            bridge_out_publish(s->out, rest, ev->json, ev->json_len, 0, BRIDGE_PUB_JSON, 0);
+            bridge_out_event(s->out, s->topic, TT_EV_RAW_DATA, ev->method, ev->json, ev->json_len,
+                             0);
         }
         return;
     }
-    if (!bridge_events_want(&s->cfg.tt.events, ev->type)) {
-        return;
+    if (end) { /* before the gift itself, as it always went */
+        bridge_out_event(s->out, s->topic, BRIDGE_EV_GIFT_END, ev->method, ev->u.gift.end_json,
+                         ev->u.gift.end_json_len, ev->msg_id);
     }
-    char rest[128];
-    snprintf(rest, sizeof rest, "%s/%s", s->topic, ev->name);
-    bridge_out_publish(s->out, rest, ev->json, ev->json_len, s->out->qos,
-                       BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT, ev->msg_id);
-    bridge_out_event_line(s->out, s->topic, ev->name, ev->json, ev->json_len);
+    if (bridge_events_want(&s->cfg.tt.events, ev->type)) {
+        bridge_out_event(s->out, s->topic, ev->type, ev->method, ev->json, ev->json_len,
+                         ev->msg_id);
+    }
 }
 
 /* ---- the connection's options, from the streamer's effective [tiktok] keys ---- */
@@ -442,7 +436,7 @@ void streamer_publish_state(struct streamer *s, int force)
         return;
     }
     const struct bridge_totals *t = &s->totals;
-    char json[512], rest[128];
+    char json[512];
     int n = snprintf(json, sizeof json,
                      "{\"live\":%s,\"viewerCount\":%lld,\"totalLikeCount\":%lld,\"diamonds\":%lld,"
                      "\"gifts\":%lld,\"follows\":%lld,\"shares\":%lld,\"members\":%lld,"
@@ -453,8 +447,7 @@ void streamer_publish_state(struct streamer *s, int force)
                      (long long)t->chats, (long long)t->last_event_at);
     s->totals_dirty = 0;
     pthread_mutex_unlock(&s->lock);
-    snprintf(rest, sizeof rest, "%s/state", s->topic);
-    bridge_out_publish(s->out, rest, json, (size_t)n, 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON, 0);
+    bridge_out_retained(s->out, BRIDGE_TOPIC_STATE, s->topic, json, (size_t)n);
 }
 
 int streamer_state_urgent(struct streamer *s)
