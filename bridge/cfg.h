@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "cfg_table.h"
+#include "tt.h"
 #include "handle.h"
 
 /** Exit statuses of the daemon (sysexits.h values; systemd: RestartPreventExitStatus=78). */
@@ -161,6 +162,17 @@ const struct bridge_streamer *bridge_cfg_find_streamer(const struct bridge_cfg *
 bool bridge_events_has(const struct bridge_events *ev, const char *name);
 /** True when event bit `bit` (an enum tt_event_type, or a topic.h derived event) is selected. */
 bool bridge_events_want(const struct bridge_events *ev, unsigned bit);
+
+/* ---- [tiktok] onto libtiktok's options (cfg_tt.c) ---- */
+
+/** tt_options from a streamer's effective [tiktok] keys, through libtiktok's option table
+ *  (--probe uses it too, so a probe connects as the daemon would). Strings are borrowed from
+ *  `t`. -1 with the library's reason in `err` when it refuses a value. */
+int bridge_cfg_tt_options(const struct bridge_tiktok *t, struct tt_options *o, char *err,
+                          size_t errlen);
+/** The i-th [tiktok] key that is a libtiktok option: its library name (in `buf`), its flags
+ *  and its default text (NULL for secrets and computed ones); NULL past the last. For tests. */
+const char *bridge_cfg_tt_key(unsigned i, unsigned *flags, const char **dflt, char *buf, size_t n);
 
 /* ---- reload ---- */
 

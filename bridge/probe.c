@@ -104,7 +104,10 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
     struct probe p = { 0 };
     tt_client *c;
     char *info = NULL, msg[640];
-    streamer_tt_options(t, &o);
+    if (bridge_cfg_tt_options(t, &o, msg, sizeof msg)) {
+        step("options", 0, msg, "check the [tiktok] keys");
+        return 1;
+    }
     printf("probe @%s (%s settings; sign flow %s, sign server %s, API key %s)\n", handle,
            bs ? "its" : "the [tiktok]",
            t->sign_flow == 1 ? "legacy"

@@ -208,36 +208,6 @@ static void on_event(const struct tt_event *ev, void *ud)
     }
 }
 
-/* ---- the connection's options, from the streamer's effective [tiktok] keys ---- */
-
-void streamer_tt_options(const struct bridge_tiktok *t, struct tt_options *o)
-{
-    tt_options_init(o);
-    o->process_initial_data = t->process_initial_data;
-    o->fetch_room_info_on_connect = t->fetch_room_info_on_connect;
-    o->enable_extended_gift_info = t->enable_extended_gift_info;
-    o->enable_websocket_upgrade = t->enable_websocket_upgrade;
-    o->enable_request_polling = t->enable_request_polling;
-    o->request_polling_interval_ms = (unsigned)t->request_polling_interval_ms;
-    o->client_params = t->client_params;
-    o->request_headers = t->request_headers;
-    o->websocket_headers = t->websocket_headers;
-    o->request_timeout_ms = (unsigned)t->request_timeout_ms;
-    o->websocket_timeout_ms = (unsigned)t->websocket_timeout_ms;
-    o->proxy = t->proxy;
-    o->sign_flow = (enum tt_sign_flow)t->sign_flow;
-    o->sign_api_url = t->sign_api_url;
-    o->sign_api_key = t->sign_api_key_file.value;
-    o->session_id = t->session_id_file.value;
-    o->tt_target_idc = t->tt_target_idc;
-    o->web_base = t->web_base;
-    o->webcast_base = t->webcast_base;
-    o->ca_file = t->ca_file;
-    o->allow_insecure = t->allow_insecure;
-    o->limits.max_frame_bytes = (size_t)t->max_frame_bytes;
-    o->limits.max_inflate_bytes = (size_t)t->max_inflate_bytes;
-}
-
 /* ---- the thread ---- */
 
 /* Sleep until `until_ms` (wall clock) or a stop request; returns 1 when asked to stop. */
@@ -365,7 +335,12 @@ struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *c
     atomic_init(&s->stop, 0);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
-    streamer_tt_options(&bs->tt, &o);
+    char err[256];
+    if (bridge_cfg_tt_options(&bs->tt, &o, err, sizeof err)) {
+        LOG_ERR(bs->handle, "cannot make its connection: %s", err);
+        streamer_free(s);
+        return NULL;
+    }
     if (tt_client_new(&s->client, bs->handle, &o, on_event, s)) {
         LOG_ERR(bs->handle, "cannot make its connection (bad options?)");
         streamer_free(s);

@@ -48,9 +48,6 @@ struct streamer {
 struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *cfg,
                               const struct bridge_streamer *s);
 int streamer_start(struct streamer *s);
-/** The connection's options from a streamer's effective [tiktok] keys (--probe uses them too,
- * so a probe connects exactly as the daemon would). */
-void streamer_tt_options(const struct bridge_tiktok *t, struct tt_options *o);
 /** Ask to stop (from any thread); streamer_join waits and publishes availability offline. */
 void streamer_stop(struct streamer *s);
 void streamer_join(struct streamer *s);

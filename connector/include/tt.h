@@ -277,6 +277,11 @@ TT_API void tt_options_init(struct tt_options *o);
 TT_API enum tt_err tt_options_set(struct tt_options *o, const char *key, const char *value,
                                   char *err, size_t errlen);
 
+/** The value of one option, by the same key, as text tt_options_set() takes back ("true",
+ *  "1000", "euler", a string; "" for an unset string). TT_ERR_INVAL for an unknown key. */
+TT_API enum tt_err tt_options_get(const struct tt_options *o, const char *key, char *buf,
+                                  size_t len);
+
 typedef struct tt_client tt_client;
 
 /** A connection to the LIVE of `unique_id` ("@name", "name" or a profile/live URL). Copies

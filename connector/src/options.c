@@ -36,6 +36,9 @@ void tt_options_init(struct tt_options *o)
     o->webcast_base = "https://webcast.tiktok.com";
     o->user_agent = TT_DEFAULT_UA;
     o->dedup_window = 4096;
+    /* the decoder's own defaults (tt_decoder_new), written out so tt_options_get shows them */
+    o->limits.max_frame_bytes = (size_t)1 << 20;
+    o->limits.max_inflate_bytes = (size_t)8 << 20;
 }
 
 static int parse_bool(const char *v, int *out)
@@ -150,6 +153,60 @@ static enum tt_err set_one(struct tt_options *o, const struct key *k, const char
     }
 }
 
+static const struct key *find_key(const char *name)
+{
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (!strcmp(keys[i].name, name)) {
+            return &keys[i];
+        }
+    }
+    return NULL;
+}
+
+/* The value as tt_options_set() would take it back. */
+static void get_one(const struct tt_options *o, const struct key *k, char *buf, size_t len)
+{
+    static const char *const flows[] = { "euler", "legacy", "session" };
+    const char *field = (const char *)o + k->off;
+    const char *str;
+    int b;
+    switch (k->kind) {
+    case K_BOOL:
+        memcpy(&b, field, sizeof b);
+        snprintf(buf, len, "%s", b ? "true" : "false");
+        break;
+    case K_MS:
+        snprintf(buf, len, "%u", *(const unsigned *)(const void *)field);
+        break;
+    case K_SIZE:
+        snprintf(buf, len, "%zu", *(const size_t *)(const void *)field);
+        break;
+    case K_FLOW:
+        snprintf(buf, len, "%s",
+                 (unsigned)o->sign_flow < sizeof flows / sizeof flows[0] ? flows[o->sign_flow]
+                                                                         : "");
+        break;
+    default:
+        memcpy(&str, field, sizeof str);
+        snprintf(buf, len, "%s", str ? str : "");
+        break;
+    }
+}
+
+enum tt_err tt_options_get(const struct tt_options *o, const char *key, char *buf, size_t len)
+{
+    const struct key *k = o && key ? find_key(key) : NULL;
+    if (!buf || !len) {
+        return TT_ERR_INVAL;
+    }
+    buf[0] = '\0';
+    if (!k) {
+        return TT_ERR_INVAL;
+    }
+    get_one(o, k, buf, len);
+    return TT_OK;
+}
+
 enum tt_err tt_options_set(struct tt_options *o, const char *key, const char *value, char *err,
                            size_t errlen)
 {
@@ -163,10 +220,9 @@ enum tt_err tt_options_set(struct tt_options *o, const char *key, const char *va
         snprintf(err, errlen, "missing key or value");
         return TT_ERR_INVAL;
     }
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        if (!strcmp(keys[i].name, key)) {
-            return set_one(o, &keys[i], value, err, errlen);
-        }
+    const struct key *k = find_key(key);
+    if (k) {
+        return set_one(o, k, value, err, errlen);
     }
     snprintf(err, errlen, "unknown option '%s'", key);
     return TT_ERR_INVAL;
