@@ -13,6 +13,18 @@
 
 #include "api.h"
 
+/* Requests are a handle and a transaction: a few hundred bytes. The cap keeps a hostile body
+ * (a 20 MB "transaction") from being parsed, held and echoed back. */
+#define API_BODY_MAX 4096
+/* A command names the answer's topic: longer or odder ones could cut it mid-character */
+#define API_CMD_MAX 32
+
+static int plain_command(const char *cmd)
+{
+    size_t n = strspn(cmd, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+    return n > 0 && n <= API_CMD_MAX && cmd[n] == '\0';
+}
+
 static void respond(struct bridge_out *o, const char *cmd, const cJSON *req, cJSON *data,
                     const char *error)
 {
@@ -33,11 +45,18 @@ static void respond(struct bridge_out *o, const char *cmd, const cJSON *req, cJS
 
 void bridge_api_request(const struct bridge_api *api, const char *cmd, const char *body, size_t len)
 {
-    cJSON *req = cJSON_ParseWithLength(body, len);
+    if (!plain_command(cmd)) {
+        LOG_WARN(NULL, "api: a request on a command topic that is not a short lower-case word "
+                       "is ignored (no answer: its topic would be invalid)");
+        return;
+    }
+    cJSON *req = len <= API_BODY_MAX ? cJSON_ParseWithLength(body, len) : NULL;
     const char *user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "user"));
     const char *err = NULL;
     cJSON *data = NULL;
-    if (len && !req) {
+    if (len > API_BODY_MAX) {
+        err = "the request body is over 4096 bytes";
+    } else if (len && !req) {
         err = "the request body is not JSON";
     } else if (!strcmp(cmd, "health_check")) {
         data = cJSON_CreateObject();

@@ -132,11 +132,11 @@ static void check_topics(struct cfg_ctx *c)
     for (size_t i = 0; i < cfg->n_streamers; i++) {
         const struct bridge_streamer *st = &cfg->streamers[i];
         int ln = c->st_seen[i][K_streamer_topic] ? c->st_seen[i][K_streamer_topic] : st->line;
-        if (strcmp(st->topic, "bridge") == 0) {
+        if (bridge_topic_reserved(st->topic)) {
             cfg_err(c, ln,
-                    "topic 'bridge' is the bridge's own (%s/bridge/...): give "
+                    "topic '%s' falls on the bridge's own (%s/bridge/...): give "
                     "[streamer:%s] another topic",
-                    cfg->mqtt.base_topic, st->handle);
+                    st->topic, cfg->mqtt.base_topic, st->handle);
         }
         for (size_t j = 0; j < i; j++) {
             if (strcmp(cfg->streamers[j].topic, st->topic) == 0) {

@@ -4,7 +4,7 @@
 BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/streamer.c bridge/notices.c bridge/out.c \
 	bridge/sink_mqtt.c bridge/sink_stdout.c \
 	bridge/log.c bridge/xalloc.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c \
-	bridge/record.c \
+	bridge/record.c bridge/file_write.c \
 	bridge/metrics.c
 BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(B)/obj/%.o)
 PAHO_LIBS := -lpaho-mqtt3as

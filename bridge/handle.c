@@ -168,6 +168,18 @@ static const char *bad_topic_chars(const unsigned char *s)
     return NULL;
 }
 
+bool bridge_topic_reserved(const char *topic)
+{
+    static const char *const levels[] = { "bridge" };
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        size_t n = strlen(levels[i]);
+        if (!strncmp(topic, levels[i], n) && (topic[n] == '\0' || topic[n] == '/')) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int bridge_topic_check(const char *topic, const char **why)
 {
     const char *reason = NULL, *ignored;

@@ -40,4 +40,8 @@ bool bridge_shard_owns(const char *handle, unsigned i, unsigned n);
  *  valid UTF-8. Returns 0, or -1 with `*why` set (static string). */
 int bridge_topic_check(const char *topic, const char **why);
 
+/** True when a streamer's topic would land on the bridge's own topics: its first level is
+ *  "bridge" (<base>/bridge/state, request, response, ...). The one list of such levels. */
+bool bridge_topic_reserved(const char *topic);
+
 #endif

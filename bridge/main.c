@@ -280,10 +280,30 @@ static void api_reload(void *ud)
     reload_flag = 1;
 }
 
+/* A handle added at run time is its own topic: it must not be the bridge's level nor the
+ * topic another streamer already publishes under (its events would mix with theirs) */
+static const char *topic_taken(struct bridge *b, const char *handle)
+{
+    if (bridge_topic_reserved(handle)) {
+        return "its topic would be the bridge's own level: follow it from the configuration "
+               "with another topic";
+    }
+    for (struct streamer *s = b->streamers; s; s = s->next) {
+        if (!strcmp(s->topic, handle)) {
+            return "its topic is already used by another streamer";
+        }
+    }
+    return NULL;
+}
+
 static const char *api_add(struct bridge *b, const char *handle)
 {
     if (find_streamer(b, handle)) {
         return "already followed";
+    }
+    const char *taken = topic_taken(b, handle);
+    if (taken) {
+        return taken;
     }
     if (!bridge_shard_owns(handle, b->cfg.bridge.shard.i, b->cfg.bridge.shard.n)) {
         return "another shard owns this handle ([bridge] shard)";
@@ -313,6 +333,7 @@ static const char *api_streamer(void *ud, const char *cmd, const char *user, con
 {
     struct bridge *b = ud;
     char handle[BRIDGE_HANDLE_SIZE];
+    static char why_buf[256]; /* the main thread's alone: requests are handled there */
     const char *why = NULL, *err;
     (void)req;
     if (bridge_handle_normalize(user, handle, sizeof handle, &why)) {
@@ -327,12 +348,15 @@ static const char *api_streamer(void *ud, const char *cmd, const char *user, con
         return NULL;
     }
     err = !strcmp(cmd, "add_streamer") ? api_add(b, handle) : api_remove(b, handle);
-    if (!err && runtime_save(&b->rt)) {
-        LOG_ERR(NULL, "cannot write %s: the change lasts until a restart", b->rt.path);
-    }
     if (!err) {
         publish_info(b);
         publish_discovery(b);
+    }
+    if (!err && runtime_save(&b->rt, why_buf, sizeof why_buf)) {
+        /* the change stands, but the caller must hear that a restart undoes it */
+        LOG_ERR(NULL, "cannot write %s (%s): the change lasts until a restart", b->rt.path,
+                why_buf);
+        err = "done, but state_file cannot be written: the change lasts until a restart";
     }
     return err;
 }

@@ -4,8 +4,7 @@
  *
  * The file is JSON: {"added":["handle",…],"removed":["handle",…]}. An added handle is followed
  * with the [tiktok] defaults; a removed one is not started even though the configuration names
- * it. The file is rewritten whole, through a temporary file and rename(), so a crash never
- * leaves half of it.
+ * it. The file is rewritten whole (file_write_atomic), so a crash never leaves half of it.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -14,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file_write.h"
 #include "runtime.h"
 #include "xalloc.h"
 
@@ -111,7 +111,7 @@ int runtime_load(struct runtime *r, const char *path)
     return 0;
 }
 
-int runtime_save(const struct runtime *r)
+int runtime_save(const struct runtime *r, char *err, size_t errlen)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddItemToObject(j, "added",
@@ -121,18 +121,18 @@ int runtime_save(const struct runtime *r)
             cJSON_CreateStringArray((const char *const *)r->removed, (int)r->n_removed));
     char *txt = cJSON_Print(j);
     cJSON_Delete(j);
-    size_t tl = strlen(r->path) + 8;
-    char *tmp = xmalloc(tl);
-    snprintf(tmp, tl, "%s.tmp", r->path);
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fputs(txt, f) >= 0 && fputc('\n', f) != EOF;
-    ok = f && !fclose(f) && ok && !rename(tmp, r->path);
-    cJSON_free(txt);
-    if (!ok) {
-        remove(tmp);
+    if (!txt) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
-    free(tmp);
-    return ok ? 0 : -1;
+    size_t n = strlen(txt);
+    char *line = xmalloc(n + 2);
+    memcpy(line, txt, n);
+    memcpy(line + n, "\n", 2);
+    cJSON_free(txt);
+    int rc = file_write_atomic(r->path, line, n + 1, err, errlen);
+    free(line);
+    return rc;
 }
 
 void runtime_free(struct runtime *r)

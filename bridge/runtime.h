@@ -18,8 +18,8 @@ struct runtime {
 
 /** Read `path` (absent: empty). -1 when it is not valid JSON (then empty). */
 int runtime_load(struct runtime *r, const char *path);
-/** Write it back, atomically. -1 on failure. */
-int runtime_save(const struct runtime *r);
+/** Write it back, atomically. -1 on failure, with the reason in `err`. */
+int runtime_save(const struct runtime *r, char *err, size_t errlen);
 void runtime_free(struct runtime *r);
 int runtime_is_added(const struct runtime *r, const char *handle);
 int runtime_is_removed(const struct runtime *r, const char *handle);

@@ -303,6 +303,13 @@ static void *thread_main(void *arg)
         s->sign_requests++;
         pthread_mutex_unlock(&s->lock);
         enum tt_err rc = tt_client_connect(s->client);
+        /* tt_client_connect forgets a stop made before it started (the next connection must
+         * not be refused by an old one): streamer_stop sets s->stop first, so either this sees
+         * it, or the client's own flag was set after connect began and ends the connection */
+        if (atomic_load(&s->stop)) {
+            tt_client_disconnect(s->client);
+            break;
+        }
         next = rc ? after_failure(s, rc, &attempt) : run_live(s, &attempt);
     }
     record_close(s->rec);

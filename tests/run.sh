@@ -43,6 +43,8 @@ for v in v1 v3; do
         rc=\$?; python3 tests/tools/compare_events.py tests/fixtures/oracle/$v/expected.jsonl \
         '$B/oracle-$v.jsonl' && exit \$rc"
 done
+# our generator (tests/oracle/gen.js): fresh corpora, the real library's events, the decoder agrees
+suite "oracle generator (fresh corpora)" env B="$B" sh tests/oracle/check_gen.sh
 
 # 3. real captures (reads ../shared; says SKIPPED when it is absent)
 suite "captures" env TT_DECODE="$B/tt-decode" python3 tests/tools/check_captures.py

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """make bench-decode: decode throughput of libtiktok beside the real Node library.
 
-For each corpus (gen.js, seed 1, FRAMES frames, 85 % gzip: the v1 schema, which the issue's
+For each corpus (tests/oracle/gen.js, seed 1, FRAMES frames, 85 % gzip: the v1 schema, which the issue's
 goal is stated on, and the v3 schema, which both Node versions decode), on one core
 (taskset -c 0), median of RUNS runs over frames preloaded in memory:
 
@@ -9,12 +9,13 @@ goal is stated on, and the v3 schema, which both Node versions decode), on one c
                                            (OUR_RUNS runs, default 31: each takes ~0.1 s)
   floor     build/bench-inflate            only the gzip payloads' decompression (zlib reset,
                                            zlib fresh per payload, libdeflate)
-  node v1   ../shared/oracle/bench.js --json   tiktok-live-connector 1.2.3, events + JSON.stringify
-  node v2   same with ORACLE_LIB=2.5.0         (v3-schema corpus only: 2.x needs payloadEncoding)
+  node v1   tools/bench_decode.js --json   tiktok-live-connector 1.2.3, events + JSON.stringify
+  node v2   same with ORACLE_LIB=2.5.0     (v3-schema corpus only: 2.x needs payloadEncoding)
 
 Writes the table to stdout and, with --write, the figures section of docs/PERFORMANCE.md.
-Needs ../shared/oracle and the npm packages `make deps` puts into build/oracle.
-Environment: FRAMES (20000), ROUNDS (5), RUNS (1), OUR_RUNS (31), B (build), SHARED (../shared).
+Needs node and the npm packages `make deps` puts into build/oracle (the drivers are ours:
+tests/oracle/gen.js and tools/bench_decode.js).
+Environment: FRAMES (20000), ROUNDS (5), RUNS (1), OUR_RUNS (31), B (build).
 The machine is shared and noisy: the sides of each ratio are measured back to back, in
 ROUNDS rounds, and the median ratio is reported with its range.
 
@@ -28,7 +29,6 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 B = os.path.join(ROOT, os.environ.get("B", "build"))
-SHARED = os.environ.get("SHARED", os.path.join(ROOT, "..", "shared"))
 FRAMES = int(os.environ.get("FRAMES", "20000"))
 RUNS = int(os.environ.get("RUNS", "1"))
 # our runs take a tenth of a second each, so one burst of load on the shared machine can move a
@@ -46,7 +46,7 @@ def run(cmd, env=None):
 
 
 def last_json(text):
-    """The last JSON object printed (bench.js pretty-prints one at the end)."""
+    """The last JSON object printed (bench_decode.js pretty-prints one at the end)."""
     start = text.rfind("\n{")
     return json.loads(text[start + 1 if start >= 0 else 0:])
 
@@ -55,8 +55,8 @@ def corpus(schema):
     d = os.path.join(ROOT, "build", "bench", f"corpus-{schema}-{FRAMES}")
     if not os.path.exists(os.path.join(d, "manifest.json")):
         os.makedirs(d, exist_ok=True)
-        run(["node", os.path.join(SHARED, "oracle", "gen.js"), "--seed", "1", "--frames",
-             str(FRAMES), "--no-expected", "--out", d], env={"ORACLE_SCHEMA": schema})
+        run(["node", os.path.join(ROOT, "tests", "oracle", "gen.js"), "--seed", "1", "--frames",
+             str(FRAMES), "--schema", schema, "--no-expected", "--out", d])
     return d
 
 
@@ -75,8 +75,9 @@ def measure(schema):
     slow spell of the shared machine hits both sides of a ratio; the ratios' median is what
     counts (and the medians of each side are shown)."""
     d = corpus(schema)
-    bench_js = os.path.join(SHARED, "oracle", "bench.js")
-    libs = {"v1": {}}
+    bench_js = os.path.join(ROOT, "tools", "bench_decode.js")
+    libs = {"v1": {"ORACLE_LIB": os.path.join(ORACLE_DIR, "v1", "node_modules",
+                                              "tiktok-live-connector")}}
     if schema == "v3":
         libs["v2"] = {"ORACLE_LIB": os.path.join(ORACLE_DIR, "v2", "node_modules",
                                                  "tiktok-live-connector")}
@@ -100,7 +101,7 @@ def table(res):
     ours_s = median([r["ours"]["medianSec"] for r in rounds])
     ours_eps = median([r["ours"]["eventsPerSec"] for r in rounds])
     lines = [
-        f"Corpus: gen.js `--seed 1 --frames {FRAMES}`, {res['schema']} schema, "
+        f"Corpus: tests/oracle/gen.js `--seed 1 --frames {FRAMES}`, {res['schema']} schema, "
         f"{o0['frames']} frames, {o0['wireBytes'] / 1e6:.1f} MB on the wire, "
         f"{f0['gzipFrames']} gzip payloads inflating to {f0['inflatedBytes'] / 1e6:.1f} MB; "
         f"{len(rounds)} rounds.",
@@ -115,7 +116,7 @@ def table(res):
         ratio = median([r["ours"]["eventsPerSec"] / r["node"][v]["eventsPerSec"] for r in rounds])
         lo = min(r["ours"]["eventsPerSec"] / r["node"][v]["eventsPerSec"] for r in rounds)
         hi = max(r["ours"]["eventsPerSec"] / r["node"][v]["eventsPerSec"] for r in rounds)
-        lines.append(f"| Node {ns[0]['library']} (bench.js --json) | "
+        lines.append(f"| Node {ns[0]['library']} (bench_decode.js --json) | "
                      f"{median([n['medianSec'] for n in ns]):.3f} | "
                      f"{median([n['eventsPerSec'] for n in ns]):,.0f} | "
                      f"{median([n['peakRssMB'] for n in ns]):.0f} | "

@@ -144,6 +144,7 @@ static int normalize(const char *in, char *out, size_t n)
 static enum tt_err init_parts(tt_client *c)
 {
     enum tt_err rc = tt__http_init(&c->http, &c->o);
+    c->http.cancel = &c->stop;
     if (!rc) {
         rc = tt__session_cookies(c);
     }
@@ -188,6 +189,7 @@ enum tt_err tt_client_new(tt_client **out, const char *unique_id, const struct t
     c->cb = cb;
     c->ud = ud;
     atomic_init(&c->stop, 0);
+    pthread_mutex_init(&c->wake_lock, NULL);
     enum tt_err rc = normalize(unique_id, c->unique_id, sizeof c->unique_id) ? TT_ERR_INVAL
                                                                              : copy_options(c, o);
     if (!rc) {
@@ -207,6 +209,7 @@ void tt_client_free(tt_client *c)
         return;
     }
     tt__ws_close(c);
+    pthread_mutex_destroy(&c->wake_lock);
     tt__http_cleanup(&c->http);
     tt__params_free(&c->params);
     tt__params_free(&c->route);
@@ -484,6 +487,11 @@ enum tt_err tt_client_connect(tt_client *c)
                        "http/ws to any host is allowed");
     }
     enum tt_err rc = connect_steps(c);
+    if (rc && atomic_load(&c->stop)) { /* asked to stop: not a failure to report */
+        tt__ws_close(c);
+        tt__client_err(c, TT_ERR_STATE, "stopped");
+        return c->last_err = TT_ERR_STATE;
+    }
     if (rc) {
         c->last_err = rc;
         emit_error(c, rc, "Connection failed");

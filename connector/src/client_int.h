@@ -7,6 +7,7 @@
 #ifndef TT_CLIENT_INT_H
 #define TT_CLIENT_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "buf.h"
@@ -57,6 +58,11 @@ struct tt_client {
     uint64_t dup_msg;    /* msgId of the last duplicate, for its follow/share companions */
     atomic_int stop;
     struct tt_ws *ws;
+    /* tt_client_stop() runs on another thread: it may wake the WebSocket's event loop only
+     * while that loop exists. `wake_ctx` is the loop (an lws_context), set and cleared under
+     * `wake_lock` around its creation and destruction */
+    pthread_mutex_t wake_lock;
+    void *wake_ctx;
     uint64_t next_poll_ms;
     unsigned poll_failures;
     struct tt_dedup dedup;

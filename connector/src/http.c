@@ -385,6 +385,16 @@ static struct curl_slist *sign_headers(const char *const *extra, int *oom)
     return l;
 }
 
+/* curl calls this at least once a second, and more often while data flows, DNS included:
+ * tt_client_stop() then ends a request in flight instead of waiting out its timeout */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const struct tt_http *h = ud;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return h->cancel && atomic_load(h->cancel);
+}
+
 static void set_options(struct tt_http *h, const char *url, const char *ua, struct curl_slist *hdrs,
                         struct hdr_ctx *x)
 {
@@ -400,6 +410,9 @@ static void set_options(struct tt_http *h, const char *url, const char *ua, stru
     curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     /* proxies come from our options alone, never from the environment */
@@ -438,6 +451,10 @@ static enum tt_err perform(struct tt_http *h, const char *url, const char *ua,
     if (cc == CURLE_WRITE_ERROR && r->body.err) {
         snprintf(h->errmsg, sizeof h->errmsg, "response body over %zu bytes", r->body.max);
         return TT_ERR_TOO_LARGE;
+    }
+    if (cc == CURLE_ABORTED_BY_CALLBACK) {
+        snprintf(h->errmsg, sizeof h->errmsg, "stopped");
+        return TT_ERR_STATE;
     }
     if (cc != CURLE_OK) {
         snprintf(h->errmsg, sizeof h->errmsg, "%s", curl_easy_strerror(cc));

@@ -8,6 +8,8 @@
 #ifndef TT_HTTP_H
 #define TT_HTTP_H
 
+#include <stdatomic.h>
+
 #include "buf.h"
 #include "tt.h"
 
@@ -25,7 +27,8 @@ struct tt_http {
     char *proxy, *ca_file, *user_agent;
     char *extra_headers; /* the caller's "Name: value; Name: value" */
     unsigned timeout_ms;
-    int insecure; /* allow_insecure */
+    int insecure;             /* allow_insecure */
+    const atomic_int *cancel; /* set: a request in flight ends (TT_ERR_STATE "stopped") */
     char errmsg[256];
 };
 

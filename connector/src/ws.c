@@ -491,6 +491,9 @@ static void ws_free(struct tt_ws *w)
         return;
     }
     if (w->ctx) {
+        pthread_mutex_lock(&w->c->wake_lock);
+        w->c->wake_ctx = NULL;
+        pthread_mutex_unlock(&w->c->wake_lock);
         lws_sul_cancel(&w->tick);
         lws_context_destroy(w->ctx);
     }
@@ -524,13 +527,20 @@ enum tt_err tt__ws_open(tt_client *c)
     tt__buf_init(&w->tx, 8192);
     rc = make_context(c, w);
     if (!rc) {
+        pthread_mutex_lock(&c->wake_lock); /* from here a stop wakes the handshake's wait */
+        c->wake_ctx = w->ctx;
+        pthread_mutex_unlock(&c->wake_lock);
         rc = connect_ws(c, w, &t);
     }
     uint64_t deadline = tt__now_ms() + c->o.websocket_timeout_ms;
-    while (!rc && !w->established && !w->closed && tt__now_ms() < deadline) {
+    while (!rc && !w->established && !w->closed && tt__now_ms() < deadline &&
+           !atomic_load(&c->stop)) {
         service_for(w, (int)(deadline - tt__now_ms()));
     }
-    if (!rc && !w->established) {
+    if (!rc && !w->established && atomic_load(&c->stop)) {
+        rc = TT_ERR_STATE;
+        tt__client_err(c, rc, "stopped");
+    } else if (!rc && !w->established) {
         rc = w->closed && w->reason ? w->reason : TT_ERR_TIMEOUT;
         tt__client_err(c, rc, "%s", w->closed ? w->detail : "WebSocket: handshake timed out");
     }
@@ -594,7 +604,9 @@ void tt__ws_close(tt_client *c)
 
 void tt__ws_wake(tt_client *c)
 {
-    if (c->ws && c->ws->ctx) {
-        lws_cancel_service(c->ws->ctx);
+    pthread_mutex_lock(&c->wake_lock);
+    if (c->wake_ctx) {
+        lws_cancel_service(c->wake_ctx);
     }
+    pthread_mutex_unlock(&c->wake_lock);
 }

@@ -575,6 +575,32 @@ def test_runtime_api(tmp):
     pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"a/b"}')
     check(wait_for(lambda: has('tiktok/bridge/response/add_streamer {"status":"error"'), 10),
           "API: a hostile handle is refused")
+    # "bridge" is a valid handle, but as a topic it is the bridge's own level: following it
+    # would publish under tiktok/bridge/ and removing it would clear tiktok/bridge/state
+    pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"bridge","transaction":"rb"}')
+    check(wait_for(lambda: has("the bridge's own level") and has('"transaction":"rb"}'), 10) and
+          not has("tiktok/bridge/status "),
+          "API: the handle 'bridge' is refused (its topic is the bridge's own)")
+    big = os.path.join(tmp, "big-request.json")
+    with open(big, "w") as f:
+        f.write('{"transaction":"%s"}' % ("x" * 1000000))
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t",
+                    "tiktok/bridge/request/health_check", "-f", big], timeout=10)
+    check(wait_for(lambda: has('{"status":"error","error":"the request body is over 4096 bytes"}'),
+                   10) and not any(l.startswith("tiktok/bridge/response/") and "xxxxxxxx" in l
+                                   for l in sub.lines()),
+          "API: a 1 MB request is refused, its transaction not echoed")
+    # a command name of 'a' and 200 two-byte characters: its answer's topic would be cut mid-character,
+    # a message the broker client refuses and that used to block everything behind it
+    pub(broker.port, "tiktok/bridge/request/a" + "\u00e9" * 200, "{}")
+    pub(broker.port, "tiktok/bridge/request/health_check", '{"transaction":"after-long"}')
+    check(wait_for(lambda: has('"transaction":"after-long"}') and
+                   has("tiktok/bridge/response/health_check {\"status\":\"ok\""), 10),
+          "API: a request on an overlong command topic is ignored, the next one answered")
+    pub(broker.port, "tiktok/bridge/request/remove_streamer", '{"user":"bridge","transaction":"rr"}')
+    check(wait_for(lambda: has('"error":"not followed","transaction":"rr"'), 10) and
+          "tiktok/bridge/state (null)" not in sub.lines(),
+          "API: remove_streamer bridge leaves tiktok/bridge/state alone")
     stop(br)
     try:
         saved = json.load(open(state))
@@ -680,11 +706,152 @@ def test_probe(tmp):
     stop(sim)
 
 
+CHURN_SCENARIO = """{"kind":"sim","seed":5}
+{"kind":"viewer","handle":"fan","nickname":"Fan"}
+{"kind":"streamer","handle":"steady","loop":true}
+{"t":0.2,"type":"chat","user":"fan","text":"tick"}
+{"t":0.6,"type":"chat","user":"fan","text":"tock"}
+{"kind":"streamer","handle":"racer","loop":true}
+{"t":0.1,"type":"chat","user":"fan","text":"hi"}
+{"t":0.5,"type":"chat","user":"fan","text":"again"}
+{"kind":"streamer","handle":"slowroom","faults":{"slow_ms":20000}}
+{"t":1.0,"type":"chat","user":"fan","text":"late"}
+"""
+
+
+def churn_sim(tmp):
+    scen = os.path.join(tmp, "churn.jsonl")
+    with open(scen, "w") as f:
+        f.write(CHURN_SCENARIO)
+    out = os.path.join(tmp, "churn.out")
+    sim = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario", scen,
+                 "--log", os.path.join(tmp, "churn-sim.log")],
+                stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    wait_for(lambda: '"listening"' in open(out).read(), 5)
+    return sim, json.loads(open(out).readline())["listening"]
+
+
+def stops_within(br, seconds):
+    t0 = time.monotonic()
+    br.send_signal(signal.SIGTERM)
+    try:
+        br.wait(seconds)
+    except subprocess.TimeoutExpired:
+        return False, seconds
+    return True, time.monotonic() - t0
+
+
+def test_stop_races(tmp):
+    """A stop is never lost: adding and removing the same live handle back to back leaves a
+    daemon that answers every request and stops on SIGTERM (it used to hang: connect cleared
+    a stop that had just arrived); removing a streamer whose room answers slowly answers at
+    once (the request in flight is cut) instead of after the room's 20 s."""
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = churn_sim(tmp)
+    cfg = write_config(tmp, "churn.ini", broker.port, url, ["steady"])
+    sub = Sub(tmp, broker.port, "tiktok/#", "churn.txt")
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "churn.log"), "w"))
+    has = lambda needle: any(needle in l for l in sub.lines())
+    check(wait_for(lambda: has("tiktok/steady/chat "), 15), "churn: the steady streamer is live")
+    pairs = 12
+    for i in range(pairs):
+        pub(broker.port, "tiktok/bridge/request/add_streamer",
+            '{"user":"racer","transaction":"a%d"}' % i)
+        pub(broker.port, "tiktok/bridge/request/remove_streamer",
+            '{"user":"racer","transaction":"r%d"}' % i)
+    answered = lambda: sum(1 for i in range(pairs) for t in ("a", "r")
+                           if has('"transaction":"%s%d"' % (t, i)))
+    check(wait_for(lambda: answered() == 2 * pairs, 30),
+          "churn: all %d add/remove requests answered (%d)" % (2 * pairs, answered()))
+    n = len(sub.lines())
+    check(wait_for(lambda: any(l.startswith("tiktok/steady/chat ") for l in sub.lines()[n:]), 10),
+          "churn: the other streamer's events go on")
+    ok, took = stops_within(br, 10)
+    check(ok and br.returncode == 0,
+          "churn: SIGTERM after the churn stops the bridge (%.1f s, rc %s)" % (took, br.returncode))
+
+    n = len(sub.lines())
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "churn2.log"), "w"))
+    check(wait_for(lambda: "tiktok/bridge/state online" in sub.lines()[n:], 10),
+          "slow room: bridge up")
+    pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"slowroom","transaction":"s1"}')
+    check(wait_for(lambda: any(l.startswith("tiktok/slowroom/status ") and '"connecting"' in l
+                               for l in sub.lines()[n:]), 10), "slow room: it is connecting")
+    t0 = time.monotonic()
+    pub(broker.port, "tiktok/bridge/request/remove_streamer",
+        '{"user":"slowroom","transaction":"s2"}')
+    check(wait_for(lambda: has('"transaction":"s2"'), 15) and time.monotonic() - t0 < 3,
+          "slow room: remove_streamer answers within 3 s (%.1f s)" % (time.monotonic() - t0))
+    pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"slowroom","transaction":"s3"}')
+    check(wait_for(lambda: has('"transaction":"s3"'), 10), "slow room: added again")
+    ok, took = stops_within(br, 3)
+    check(ok and br.returncode == 0,
+          "slow room: SIGTERM while it connects stops within 3 s (%.1f s)" % took)
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
+def test_state_file_safety(tmp):
+    """state_file is replaced through a fresh temporary name: a symlink planted at the old fixed
+    name (<state_file>.tmp) is never followed, so its target survives; a state_file that cannot
+    be written turns the API's answer into an error that says the change will not last."""
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = faults_sim(tmp, "statefile")
+    victim = os.path.join(tmp, "victim.txt")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    state = os.path.join(tmp, "sf.state")
+    os.symlink(victim, state + ".tmp")
+    runs = ((state, "sf-ok"), (os.path.join(tmp, "no-such-dir", "sf.state"), "sf-bad"))
+    sub = Sub(tmp, broker.port, "tiktok/bridge/#", "sf.txt")
+    for path, tag in runs:
+        cfg = write_config(tmp, tag + ".ini", broker.port, url, ["sleepy"])
+        with open(cfg) as f:
+            text = f.read().replace("[mqtt]", "[bridge]\nstate_file = %s\n[mqtt]" % path, 1)
+        with open(cfg, "w") as f:
+            f.write(text)
+        n = len(sub.lines())
+        br = bridge(cfg, stderr=open(os.path.join(tmp, tag + ".log"), "w"))
+        check(wait_for(lambda: "tiktok/bridge/state online" in sub.lines()[n:], 10),
+              "%s: bridge up" % tag)
+        pub(broker.port, "tiktok/bridge/request/add_streamer",
+            '{"user":"ghost","transaction":"%s"}' % tag)
+        answer = lambda: [l for l in sub.lines()[n:] if '"transaction":"%s"' % tag in l
+                          and l.startswith("tiktok/bridge/response/")]
+        check(wait_for(lambda: answer(), 10), "%s: add_streamer answered" % tag)
+        got = answer()[0] if answer() else ""
+        if tag == "sf-ok":
+            check('"status":"ok"' in got, "state_file writable: the answer is ok (%s)" % got)
+            check(open(victim).read() == "precious\n",
+                  "a symlink planted at <state_file>.tmp is not followed")
+            try:
+                saved = json.load(open(state))
+            except (OSError, ValueError):
+                saved = None
+            check(saved is not None and saved.get("added") == ["ghost"] and
+                  not saved.get("removed") and not os.path.islink(state),
+                  "state_file holds the change (%s)" % saved)
+            check(oct(os.stat(state).st_mode & 0o777) == "0o600", "state_file is mode 0600")
+        else:
+            check('"status":"error"' in got and "state_file cannot be written" in got,
+                  "state_file unwritable: the answer is an error that says so (%s)" % got)
+        stop(br)
+    leftovers = [f for f in os.listdir(tmp) if f.startswith("sf.state.")]
+    check(leftovers == ["sf.state.tmp"], "no temporary file left behind (%s)" % leftovers)
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
 def main():
     return run_tests((test_events_and_retained, test_stdout, test_broker_restart,
                       test_buffer_overflow, test_birth_on_reconnect, test_broker_auth, test_socket_dropped, test_rate_limit_and_relive,
                       test_sighup, test_runtime_api, test_main_thread_sleeps, test_probe,
-                      test_config_errors, test_shards),
+                      test_config_errors, test_shards, test_stop_races,
+                      test_state_file_safety),
                      ("mosquitto", "mosquitto_sub"), "bridge-test-")
 
 

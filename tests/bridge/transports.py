@@ -239,6 +239,9 @@ def ws_gateway(broker_port, tls=None):
                   b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
                   b"\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n")
         up = socket.create_connection(("127.0.0.1", broker_port), 5)
+        # the 5 s were for the connect alone: at QoS 0 the broker may say nothing for longer,
+        # and a recv timing out would cut the bridge's connection in the middle of the replay
+        up.settimeout(None)
         up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pipe_both(c, up, ws_frames_to_tcp, lambda src, dst: tcp_to_ws_frames(src, dst))
         up.close()
@@ -284,6 +287,7 @@ def v311_only_proxy(broker_port, refusal=b"\x20\x02\x00\x01"):
             c.sendall(refusal)
             return
         up = socket.create_connection(("127.0.0.1", broker_port), 5)
+        up.settimeout(None)  # as in ws_gateway: the 5 s bound the connect only
         up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         up.sendall(pkt)
         pipe_both(c, up, forward, forward)

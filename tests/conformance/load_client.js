@@ -4,14 +4,13 @@
 // the simulator's push server, counting the frames each receives, until every socket is closed
 // (the rooms end) or TIMEOUT_MS passes. Prints one JSON line:
 //   {"rooms":N,"opened":N,"closed":N,"with_frames":N,"frames":N,"bytes":N,"codes":{...},"ms":N}
-//   SHARED=../shared ORACLE_LIB=build/oracle/v2/node_modules/tiktok-live-connector \
+//   ORACLE_LIB=build/oracle/v2/node_modules/tiktok-live-connector \
 //     node load_client.js ws://127.0.0.1:PORT ROOM_IDS_FILE TIMEOUT_MS
-// Loopback only: ../shared/oracle/guard.js refuses any other connection.
+// Loopback only: tests/oracle/guard.js refuses any other connection; `ws` is the library's own.
 // SPDX-License-Identifier: MIT
 const fs = require('node:fs');
-const path = require('node:path');
 
-require(path.join(process.env.SHARED, 'oracle', 'guard.js'));
+require('../oracle/guard.js');
 const WebSocket = require(require.resolve('ws', { paths: [process.env.ORACLE_LIB] }));
 
 const [base, idsFile, timeoutArg] = process.argv.slice(2);

@@ -2,16 +2,16 @@
 """Conformance of tiktok-live-sim with the real tiktok-live-connector (1.2.3 and 2.5.0).
 
 The real Node library, installed by `make deps` into build/oracle, connects to the simulator
-through ../shared/oracle/client.js and must receive exactly the events that the same library
+through tests/oracle/client.js and must receive exactly the events that the same library
 decodes from the frames the simulator sent (compared as multisets: the live client reorders
 events across frames); against each fault it must fail the way it fails against TikTok; and
 the simulator's request log must show its requests, heartbeats, acks and (2.x) enter-room frame.
 
     B=build python3 tests/conformance/run.py [-v] [-k SUBSTRING]
 
-Environment: B (build directory of the simulator, default build), SHARED (default ../shared
-beside the repository). Needs node; without node, ../shared or the installed library every
-test fails loudly. Prints PASS/FAIL per check and ends with `N passed, N failed`.
+Environment: B (build directory of the simulator, default build). The Node drivers are ours
+(tests/oracle); the library comes from `make deps`. Needs node; without node or the installed
+library every test fails loudly. Prints PASS/FAIL per check and ends with `N passed, N failed`.
 
 SPDX-License-Identifier: MIT
 """
@@ -34,13 +34,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 B = os.environ.get("B", "build")
 BDIR = B if os.path.isabs(B) else os.path.join(ROOT, B)
-SHARED = os.path.abspath(os.environ.get("SHARED", os.path.join(ROOT, "..", "shared")))
 SIM = os.path.join(BDIR, "tiktok-live-sim")
 TT_DECODE = os.path.join(BDIR, "tt-decode")
 ORACLE_DIR = os.path.join(ROOT, "build", "oracle")
 LIB = {v: os.path.join(ORACLE_DIR, v, "node_modules", "tiktok-live-connector") for v in ("v1", "v2")}
-CLIENT_JS = os.path.join(SHARED, "oracle", "client.js")
-DECODE_JS = os.path.join(SHARED, "oracle", "decode.js")
+CLIENT_JS = os.path.join(ROOT, "tests", "oracle", "client.js")
+DECODE_JS = os.path.join(ROOT, "tests", "oracle", "decode.js")
 SCEN = os.path.join(ROOT, "contrib", "sim", "scenarios")
 CORPUS = os.path.join(ROOT, "tests", "fixtures", "oracle", "v3")
 COMPARE = os.path.join(ROOT, "tests", "tools", "compare_events.py")
@@ -173,7 +172,7 @@ def stop_sim(sim):
 # ---- the real clients ---------------------------------------------------------------------------
 
 def client(ver, base, unique_id, timeout_ms=15000, tls=False, tag=None):
-    """Runs ../shared/oracle/client.js; returns the events it printed (list of dicts)."""
+    """Runs tests/oracle/client.js; returns the events it printed (list of dicts)."""
     env = clean_env(ORACLE_DIR=ORACLE_DIR, ORACLE_LIB=LIB[ver], TIKTOK_BASE=base, WEBCAST_BASE=base,
                     UNIQUE_ID=unique_id, CLIENT_TIMEOUT_MS=timeout_ms)
     if tls:
@@ -319,7 +318,7 @@ def replay_span(name, rec, *args):
         return None
     try:
         ids = write(os.path.join(WORK, name + ".ids"), "7301234567890123456\n")
-        env = clean_env(SHARED=SHARED, ORACLE_LIB=LIB["v2"])
+        env = clean_env(ORACLE_LIB=LIB["v2"])
         subprocess.run(["node", os.path.join(HERE, "load_client.js"), sim.ws, ids, "20000"], env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         start = sim.wait_log(lambda e: e.get("kind") == "room" and e.get("state") == "started", 1)
@@ -798,7 +797,7 @@ def test_load():
         ids = os.path.join(WORK, "load-ids.txt")
         write(ids, "\n".join(r["room_id"] for r in st["rooms"]) + "\n")
         cpu0 = cpu_seconds(sim.p.pid)
-        env = clean_env(SHARED=SHARED, ORACLE_LIB=LIB["v2"])
+        env = clean_env(ORACLE_LIB=LIB["v2"])
         p = subprocess.run(["node", os.path.join(HERE, "load_client.js"), sim.ws, ids, "30000"],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=90)
         cpu1 = cpu_seconds(sim.p.pid)
@@ -824,8 +823,7 @@ def preflight():
         problems.append("node is not installed (the real client runs on it)")
     if shutil.which("npm") is None:
         problems.append("npm is not installed (`make deps` installs the real client with it)")
-    for path, what in ((CLIENT_JS, "../shared/oracle/client.js (set SHARED)"),
-                       (DECODE_JS, "../shared/oracle/decode.js (set SHARED)"),
+    for path, what in ((CLIENT_JS, "tests/oracle/client.js"), (DECODE_JS, "tests/oracle/decode.js"),
                        (os.path.join(LIB["v1"], "package.json"), "tiktok-live-connector 1.2.3 (make deps)"),
                        (os.path.join(LIB["v2"], "package.json"), "tiktok-live-connector 2.5.0 (make deps)"),
                        (SIM, "the simulator (make)")):

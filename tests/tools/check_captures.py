@@ -25,7 +25,7 @@ Reads ../shared/captures (beside the project; SHARED=... overrides the
   c  every captured message of a 1.x type (samples, test resources, corpus;
      identical payloads once) wrapped in its own push frame (pbwire.push_frame),
      plus the reconstructed real frame; decoded by the real library 1.2.3
-     (../shared/oracle/decode.js) and by `tt-decode DIR`; compared with
+     (tests/oracle/decode.js) and by `tt-decode DIR`; compared with
      compare_events.py.  The oracle is ORACLE_DIR if set, else build/oracle if
      it has v1/node_modules/tiktok-live-connector, else /tmp/oracle.  Without
      node or the library, part c is skipped (reported, not counted).
@@ -596,7 +596,7 @@ def build_frames(out_dir):
 def run_oracle(frames_dir, expected_path):
     """node decode.js over frames_dir -> expected_path; returns None or a skip/fail reason."""
     node = shutil.which("node")
-    decode_js = os.path.join(SHARED, "oracle", "decode.js")
+    decode_js = os.path.join(ROOT, "tests", "oracle", "decode.js")
     odir = oracle_dir()
     lib = os.path.join(odir, "v1", "node_modules", "tiktok-live-connector")
     if not node:

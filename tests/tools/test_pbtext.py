@@ -139,7 +139,7 @@ def test_wire():
 def test_captures():
     """Every captured oracle parses; spot checks of known values."""
     if not os.path.isdir(CAPS):
-        print("captures not found (%s): skipping capture parse checks" % CAPS)
+        print("SKIPPED: ../shared/captures not found (%s): no capture parse checks" % CAPS)
         return
     files = sorted(glob.glob(os.path.join(CAPS, "*", "*.decoded.txt"))
                    + glob.glob(os.path.join(CAPS, "*", "*", "*.decoded.txt")))
