@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "log.h"
 
 /* Requests are a handle and a transaction: a few hundred bytes. The cap keeps a hostile body
  * (a 20 MB "transaction") from being parsed, held and echoed back. */
