@@ -1,18 +1,38 @@
 /** @file bridge.h
- * The daemon's version and the wall clock it stamps things with.
+ * The running bridge: its configuration, its output, its streamers and its clocks, shared by
+ * main.c (the command line and the main loop), streamers.c (the set and reload), api.c (the
+ * runtime API) and report.c (bridge/info, bridge/health, states). Main thread only, but for
+ * what out.h and streamer.h say is thread-safe.
  *
- * The daemon's modules each have their own header: log.h, out.h (the output) and sink.h (what
- * an output is), topic.h, streamer.h, streamers.h (the set and reload), api.h, notices.h,
- * record.h, metrics.h, ha.h, mqtt.h, probe.h, runtime.h, cfg.h, handle.h.
+ * The daemon's other modules each have their own header: log.h, out.h (the output) and
+ * sink.h (what an output is), topic.h, streamer.h, notices.h, record.h, metrics.h, ha.h,
+ * mqtt.h, probe.h, runtime.h, cfg.h, handle.h.
  *
  * SPDX-License-Identifier: MIT
  */
 #ifndef BRIDGE_BRIDGE_H
 #define BRIDGE_BRIDGE_H
 
+#include <signal.h>
 #include <stdint.h>
 
+#include "cfg.h"
+#include "out.h"
+#include "runtime.h"
+#include "streamer.h"
+
 #define BRIDGE_VERSION "0.1.0"
+
+struct bridge {
+    struct bridge_cfg cfg;
+    struct bridge_out out;
+    struct streamer *streamers; /* the running ones (streamers.c) */
+    int64_t started_ms, next_state_ms, next_health_ms;
+    struct runtime rt;              /* streamers added / removed through the API (state_file) */
+    struct bridge_metrics *metrics; /* [bridge] metrics; NULL: off */
+    int info_protocol;              /* the MQTT protocol bridge/info last showed */
+    volatile sig_atomic_t reload;   /* SIGHUP or the API's reload: the main loop reloads */
+};
 
 /** Unix time in ms (CLOCK_REALTIME). */
 int64_t bridge_now_ms(void);

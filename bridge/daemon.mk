@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 
 BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/streamer.c bridge/notices.c bridge/out.c \
-	bridge/sink_mqtt.c bridge/sink_stdout.c \
+	bridge/sink_mqtt.c bridge/sink_stdout.c bridge/streamers.c bridge/report.c \
 	bridge/log.c bridge/xalloc.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c \
 	bridge/record.c bridge/file_write.c \
 	bridge/metrics.c
