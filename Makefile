@@ -93,7 +93,7 @@ $(B)/tests/test_proto: $(B)/obj/tests/unit/test_proto.o $(B)/obj/gen/webcast.pb.
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NANOPB_LIBS)
 
-$(B)/obj/tests/unit/test_proto.o $(B)/obj/connector/src/frames.o: $(GEN_H)
+$(B)/obj/tests/unit/test_proto.o $(B)/obj/connector/src/encode.o: $(GEN_H)
 # The decoders read field numbers from the generated header (dec.h TT_TAG): its *_tag lines
 # alone, since nanopb's pb.h and our wire.h both name the wire types.
 GEN_TAGS := $(B)/gen/webcast_tags.h

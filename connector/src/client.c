@@ -249,7 +249,7 @@ void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t 
     }
     tt__buf_init(&wrapped, TT_HTTP_MAX_BODY + 16);
     if (src != TT_RAW_WEBSOCKET) {
-        if (tt__frame_wrap_result(&wrapped, p, n)) {
+        if (tt__encode_wrap_result(&wrapped, p, n)) {
             tt__client_log(c, TT_LOG_WARN, "raw hook: a fetch answer could not be wrapped");
             tt__buf_free(&wrapped);
             return;

@@ -1,6 +1,6 @@
 /** @file client_int.h
  * Private definition of struct tt_client and the connector's internal API (room.c, sign.c,
- * ws.c, frames.c, dedup.c, client.c).
+ * ws.c, encode.c, dedup.c, client.c).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -108,12 +108,13 @@ enum tt_err tt__ws_service(tt_client *c, int timeout_ms);
 void tt__ws_close(tt_client *c);
 void tt__ws_wake(tt_client *c);
 
-/* frames.c: client -> server frames, encoded with our nanopb schema */
-enum tt_err tt__frame_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t seq);
-enum tt_err tt__frame_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t unique);
-enum tt_err tt__frame_ack(struct tt_buf *out, uint64_t log_id, const char *internal_ext);
+/* encode.c: outgoing frames (client -> server), encoded with our nanopb schema; the incoming
+ * ones are read by decode.c */
+enum tt_err tt__encode_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t seq);
+enum tt_err tt__encode_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t unique);
+enum tt_err tt__encode_ack(struct tt_buf *out, uint64_t log_id, const char *internal_ext);
 /** A fetch answer (ProtoMessageFetchResult) as the push frame a server would send it in. */
-enum tt_err tt__frame_wrap_result(struct tt_buf *out, const uint8_t *result, size_t n);
+enum tt_err tt__encode_wrap_result(struct tt_buf *out, const uint8_t *result, size_t n);
 
 /* dedup.c */
 enum tt_err tt__dedup_init(struct tt_dedup *d, size_t window);

@@ -1,5 +1,6 @@
 /** @file decode.c
- * The decode pipeline: push frame -> (gzip) -> fetch result -> messages -> decoders -> events.
+ * Incoming frames (the outgoing ones are encode.c's): push frame -> (gzip) -> fetch result ->
+ * messages -> decoders -> events.
  *
  *   WebcastPushFrame: seqId 1, logId 2, payloadEncoding 6, payloadType 7, payload 8
  *   ProtoMessageFetchResult: messages 1, cursor 2, fetchInterval 3, now 4, internalExt 5,

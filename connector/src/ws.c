@@ -76,7 +76,7 @@ static void enqueue(struct tt_ws *w, const struct tt_buf *frame)
  * aligned; docs/PERFORMANCE.md). The first beat, right after enter-room, comes earlier. */
 static void send_heartbeat(struct tt_ws *w)
 {
-    if (!tt__frame_heartbeat(&w->tx, w->room, ++w->hb_seq)) {
+    if (!tt__encode_heartbeat(&w->tx, w->room, ++w->hb_seq)) {
         enqueue(w, &w->tx);
     }
     uint64_t now = tt__now_ms();
@@ -106,7 +106,7 @@ static void on_established(struct tt_ws *w)
      * be decoded before tt_client_connect() has emitted "connected" (1.x never does that); lws
      * keeps them until the first tt__ws_service() lets them in. */
     w->held = !lws_rx_flow_control(w->wsi, 0);
-    if (!tt__frame_enter_room(&w->tx, w->room, unique ? unique : 1)) {
+    if (!tt__encode_enter_room(&w->tx, w->room, unique ? unique : 1)) {
         enqueue(w, &w->tx);
     }
     send_heartbeat(w);
@@ -134,7 +134,7 @@ static void on_message(struct tt_ws *w)
         return;
     }
     if (info.has_result && info.need_ack &&
-        !tt__frame_ack(&w->tx, info.log_id, info.internal_ext)) {
+        !tt__encode_ack(&w->tx, info.log_id, info.internal_ext)) {
         enqueue(w, &w->tx);
     }
 }
