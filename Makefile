@@ -35,6 +35,7 @@ SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recove
 endif
 
 TT_CPPFLAGS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iconnector/include -Iconnector/src -Itests \
+	-Icommon \
 	-I$(B)/gen -DPB_ENABLE_MALLOC
 ALL_CFLAGS := -std=c11 $(TT_CPPFLAGS) $(TT_WARN) -fvisibility=hidden -MMD -MP $(SAN_FLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
@@ -51,7 +52,13 @@ QLD = @echo "  LD      $@";
 QGEN = @echo "  GEN     $@";
 endif
 
-LIB_SRCS := $(wildcard connector/src/*.c)
+# common/: what the library, the daemon, the simulator and the tools share. The library takes
+# the clocks and the PRNG (hidden, as everything not TT_API); the programs also take the
+# abort-on-OOM allocators, which the library never links.
+COMMON_LIB_SRCS := common/clock.c common/prng.c
+COMMON_LIB_OBJS := $(COMMON_LIB_SRCS:%.c=$(B)/obj/%.o)
+COMMON_APP_OBJS := $(COMMON_LIB_OBJS) $(B)/obj/common/xalloc.o
+LIB_SRCS := $(wildcard connector/src/*.c) $(COMMON_LIB_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/webcast.pb.o
 LIB := $(B)/libtiktok.a
 

@@ -1,5 +1,5 @@
 /** @file bridge.h
- * The running bridge: its configuration, its output, its streamers and its clocks, shared by
+ * The running bridge: its configuration, its output, its streamers and its timers, shared by
  * main.c (the command line and the main loop), streamers.c (the set and reload), api.c (the
  * runtime API) and report.c (bridge/info, bridge/health, states). Main thread only, but for
  * what out.h and streamer.h say is thread-safe.
@@ -33,8 +33,5 @@ struct bridge {
     int info_protocol;              /* the MQTT protocol bridge/info last showed */
     volatile sig_atomic_t reload;   /* SIGHUP or the API's reload: the main loop reloads */
 };
-
-/** Unix time in ms (CLOCK_REALTIME). */
-int64_t bridge_now_ms(void);
 
 #endif

@@ -9,7 +9,7 @@
 
 BRIDGE_CFG_SRCS := bridge/cfg.c bridge/cfg_value.c bridge/cfg_rules.c bridge/handle.c bridge/topic.c \
 	bridge/cfg_tt.c
-BRIDGE_CFG_OBJS := $(BRIDGE_CFG_SRCS:%.c=$(B)/obj/%.o)
+BRIDGE_CFG_OBJS := $(BRIDGE_CFG_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/common/xalloc.o
 BRIDGE_CFG_LIBS := -linih
 
 # The tests and the fuzz target include the bridge's headers by their bare names.
@@ -36,7 +36,7 @@ all: $(B)/fuzz_cfg_replay
 fuzz-cfg:
 	$(Q)mkdir -p build/fuzz/corpus_cfg
 	$(Q)clang $(FUZZ_CFLAGS) -Ibridge -o build/fuzz/fuzz_cfg tests/fuzz/fuzz_cfg.c \
-		$(BRIDGE_CFG_SRCS) connector/src/events.c connector/src/options.c -linih
+		$(BRIDGE_CFG_SRCS) common/xalloc.c connector/src/events.c connector/src/options.c -linih
 	$(Q){ echo '"[streamer:"'; echo '"[tiktok]"'; echo '"[mqtt]"'; \
 		sed -n 's/^X([a-z]*, *\([a-z_]*\),.*/"\1 = "/p' bridge/cfg_table.h; } >build/fuzz/cfg.dict
 	$(Q)build/fuzz/fuzz_cfg -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

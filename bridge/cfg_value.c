@@ -248,7 +248,7 @@ static int p_uri(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char
         return bad(c, ws ? "a ws:// path cannot hold '?' or '#'" : "a %s:// URI has no path",
                    u.scheme);
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 static int p_url(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
@@ -269,7 +269,7 @@ static int p_url(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char
                                             : "'%s': host only, no path (the paths are fixed)",
                    cfg_shown(v));
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 /* The value is never echoed: it may hold the proxy's password. */
@@ -279,7 +279,7 @@ static int p_proxy(struct cfg_ctx *c, const struct cfg_key *k, void *f, const ch
     const char *why = *v ? url_split(v, &u) : NULL;
     (void)k;
     if (!*v) {
-        return put(f, cfg_xstrdup(""));
+        return put(f, xstrdup(""));
     }
     if (why) {
         return bad(c, "not http://[user:pass@]host:port (%s)", why);
@@ -291,7 +291,7 @@ static int p_proxy(struct cfg_ctx *c, const struct cfg_key *k, void *f, const ch
         return bad(c, "not %s://[user:pass@]host:port (%s)", u.scheme,
                    u.port < 0 ? "the port is required" : "a proxy has no path");
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 static int p_addr(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
@@ -303,7 +303,7 @@ static int p_addr(struct cfg_ctx *c, const struct cfg_key *k, void *f, const cha
         return bad(c, "'%s' is not ADDR:PORT (%s), e.g. 127.0.0.1:9100 or [::1]:9100", cfg_shown(v),
                    why ? why : "no port");
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 static bool is_loopback(const char *h, size_t n)
@@ -345,7 +345,7 @@ static int p_topic(struct cfg_ctx *c, const struct cfg_key *k, void *f, const ch
     if (bridge_topic_check(v, &why)) {
         return bad(c, "'%s' is not a usable topic: %s", cfg_shown(v), why);
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 /* A streamer's topic level: the handle rule, normalised the same way. "" = the handle. */
@@ -357,7 +357,7 @@ static int p_name(struct cfg_ctx *c, const struct cfg_key *k, void *f, const cha
     if (*v && bridge_handle_normalize(v, h, sizeof h, &why)) {
         return bad(c, "invalid topic '%s': %s", cfg_shown(v), why);
     }
-    return put(f, cfg_xstrdup(*v ? h : ""));
+    return put(f, xstrdup(*v ? h : ""));
 }
 
 static int p_clientid(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
@@ -377,14 +377,14 @@ static int p_clientid(struct cfg_ctx *c, const struct cfg_key *k, void *f, const
                  "than 23",
                  n);
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 static int p_str(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
 {
     (void)c;
     (void)k;
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 /* ---- files ---- */
@@ -395,9 +395,9 @@ static int p_str(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char
 static char *resolve(struct cfg_ctx *c, const char *v)
 {
     if (!*v || v[0] == '/') {
-        return cfg_xstrdup(v);
+        return xstrdup(v);
     }
-    return cfg_xasprintf("%s/%s", c->cfg->dir, v);
+    return xasprintf("%s/%s", c->cfg->dir, v);
 }
 
 /* Open a regular file, warning when a CFG_PRIVATE file is open to group or others.
@@ -490,7 +490,7 @@ static int read_secret(struct cfg_ctx *c, const struct cfg_key *k, const char *p
     }
     buf[n] = '\0';
     if (!rc) {
-        *out = cfg_xstrdup(buf);
+        *out = xstrdup(buf);
     }
     wipe(buf, sizeof buf);
     return rc;
@@ -516,7 +516,7 @@ static int p_secret(struct cfg_ctx *c, const struct cfg_key *k, void *f, const c
     char *path = resolve(c, v), *value = NULL;
     bool from_env = env && *env;
     if (from_env) {
-        value = cfg_xstrdup(env);
+        value = xstrdup(env);
     } else if (*path && read_secret(c, k, path, &value)) {
         free(path);
         return -1;
@@ -582,7 +582,7 @@ static int bad_event(struct cfg_ctx *c, const char *name)
 static int p_events(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
 {
     struct bridge_events *e = f;
-    char *copy = cfg_xstrdup(v), *list = cfg_xcalloc(strlen(v) + 1, 1), *p = copy;
+    char *copy = xstrdup(v), *list = xcalloc(strlen(v) + 1, 1), *p = copy;
     bool all = strcmp(v, "all") == 0;
     uint64_t mask = 0;
     int rc = 0;
@@ -652,7 +652,7 @@ static int p_params(struct cfg_ctx *c, const struct cfg_key *k, void *f, const c
         }
         p = amp + 1;
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 /* Name: value; Name: value, kept as written: libtiktok splits it at every ';' (tt.h), so the
@@ -675,7 +675,7 @@ static int p_headers(struct cfg_ctx *c, const struct cfg_key *k, void *f, const 
         }
         p += len + (p[len] == ';');
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 /* ---- dispatch ---- */
@@ -733,7 +733,7 @@ int cfg_set(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
 void cfg_set_default(struct cfg_ctx *c, const struct cfg_key *k, void *f)
 {
     if (!k->dflt) {
-        put(f, cfg_xstrdup("")); /* computed once the file is read */
+        put(f, xstrdup("")); /* computed once the file is read */
     } else if (cfg_set(c, k, f, k->dflt)) {
         cfg_err(c, 0, "internal: the default of %s.%s is refused: %s", k->section, k->name, c->msg);
     }

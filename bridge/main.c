@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "api.h"
 #include "bridge.h"
 #include "log.h"
@@ -163,7 +164,7 @@ static int start_output(struct bridge *b, int to_stdout)
 /* ms until the main thread must run although nobody woke it */
 static int next_wait_ms(struct bridge *b, int sink_ms)
 {
-    int64_t now = bridge_now_ms(), at = b->next_state_ms;
+    int64_t now = common_wall_ms(), at = b->next_state_ms;
     at = b->next_health_ms < at ? b->next_health_ms : at;
     int64_t d = at > now ? at - now : 0;
     int m = sink_ms;
@@ -258,7 +259,7 @@ int main(int argc, char **argv)
     setup_signals();
     atomic_init(&b.out.raw, b.cfg.bridge.raw);
     atomic_init(&b.out.urgent, 0);
-    b.started_ms = bridge_now_ms();
+    b.started_ms = common_wall_ms();
     if (*b.cfg.bridge.metrics &&
         !(b.metrics = bridge_metrics_new(b.cfg.bridge.metrics, errbuf, sizeof errbuf))) {
         LOG_ERR(NULL, "%s ([bridge] metrics)", errbuf);

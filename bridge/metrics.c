@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "clock.h"
 #include "metrics.h"
 #include "xalloc.h"
 
@@ -62,13 +63,6 @@ struct bridge_metrics {
     int64_t started_ms;
     struct client c[MAX_CLIENTS];
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the page: a growing buffer ---- */
 
@@ -386,7 +380,7 @@ static void accept_one(struct bridge_metrics *m)
             c->fd = fd;
             c->phase = READING;
             c->got = 0;
-            c->deadline = mono_ms() + CLIENT_MS;
+            c->deadline = common_mono_ms() + CLIENT_MS;
             return;
         }
     }
@@ -431,7 +425,7 @@ static nfds_t poll_set(struct bridge_metrics *m, struct pollfd *pf, struct clien
                        int *timeout)
 {
     nfds_t n = 0;
-    int64_t now = mono_ms(), next = INT64_MAX;
+    int64_t now = common_mono_ms(), next = INT64_MAX;
     int busy = 0;
     pf[n++] = (struct pollfd){ m->wake[0], POLLIN, 0 };
     for (size_t i = 0; i < MAX_CLIENTS; i++) {
@@ -485,7 +479,7 @@ static void *serve(void *arg)
                 close_client(who[i]);
             }
         }
-        int64_t now = mono_ms();
+        int64_t now = common_mono_ms();
         for (size_t i = 0; i < MAX_CLIENTS; i++) {
             expire(&m->c[i], now);
         }

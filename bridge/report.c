@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "report.h"
 #include "runtime.h"
 
@@ -67,7 +68,7 @@ static void publish_health(struct bridge *b)
     struct bridge_mqtt_stats st;
     cJSON *j = cJSON_CreateObject(), *mq, *per;
     bridge_out_stats(&b->out, &st);
-    cJSON_AddNumberToObject(j, "uptime", (double)(bridge_now_ms() - b->started_ms) / 1000);
+    cJSON_AddNumberToObject(j, "uptime", (double)(common_wall_ms() - b->started_ms) / 1000);
     cJSON_AddNumberToObject(j, "rssKiB", (double)rss_kib());
     mq = cJSON_AddObjectToObject(j, "mqtt");
     cJSON_AddBoolToObject(mq, "connected", st.connected);
@@ -83,7 +84,7 @@ static void publish_health(struct bridge *b)
 
 void bridge_report_periodic(struct bridge *b)
 {
-    int64_t now = bridge_now_ms();
+    int64_t now = common_wall_ms();
     struct bridge_mqtt_stats st;
     /* the broker refused MQTT 5: bridge/info says 3.1.1 from now on */
     if (bridge_out_stats(&b->out, &st) && st.protocol != b->info_protocol) {

@@ -22,19 +22,14 @@
 #include <time.h>
 
 #include "bridge.h"
+#include "clock.h"
 #include "log.h"
+#include "prng.h"
 #include "notices.h"
 #include "record.h"
 #include "streamer.h"
 #include "topic.h"
 #include "xalloc.h"
-
-int64_t bridge_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- status ---- */
 
@@ -77,7 +72,7 @@ static void set_state(struct streamer *s, const char *state, enum tt_err e, cons
     int changed = strcmp(s->state, state) != 0;
     snprintf(s->state, sizeof s->state, "%s", state);
     if (changed) {
-        s->since_ms = bridge_now_ms();
+        s->since_ms = common_wall_ms();
     }
     snprintf(s->err_code, sizeof s->err_code, "%s", e ? tt_err_name(e) : "");
     snprintf(s->err_msg, sizeof s->err_msg, "%s", e && msg ? msg : "");
@@ -179,7 +174,7 @@ static void on_event(const struct tt_event *ev, void *ud)
     pthread_mutex_lock(&s->lock);
     s->events++;
     s->decode_errors += ev->type == TT_EV_DECODE_ERROR;
-    s->totals.last_event_at = bridge_now_ms();
+    s->totals.last_event_at = common_wall_ms();
     count(s, ev);
     if (ev->type == TT_EV_GIFT) {
         end = gift_end(s, ev);
@@ -215,7 +210,7 @@ static int nap_until(struct streamer *s, int64_t until_ms)
 {
     pthread_mutex_lock(&s->lock);
     while (!atomic_load(&s->stop)) {
-        int64_t now = bridge_now_ms();
+        int64_t now = common_wall_ms();
         if (now >= until_ms) {
             break;
         }
@@ -232,14 +227,14 @@ static int64_t backoff_ms(const struct bridge_tiktok *t, unsigned attempt)
     int64_t lo = t->reconnect_min_s * 1000, hi = t->reconnect_max_s * 1000;
     int64_t cap = lo << (attempt < 16 ? attempt : 16);
     cap = cap > hi ? hi : cap;
-    return lo + (cap > lo ? (int64_t)((unsigned)rand() % (unsigned)(cap - lo + 1)) : 0);
+    return lo + (cap > lo ? (int64_t)common_rand_below((uint64_t)(cap - lo + 1)) : 0);
 }
 
 /* What to do after connect() failed: the next attempt's time and the state to show. */
 static int64_t after_failure(struct streamer *s, enum tt_err rc, unsigned *attempt)
 {
     const struct bridge_tiktok *t = &s->cfg.tt;
-    int64_t now = bridge_now_ms(), at;
+    int64_t now = common_wall_ms(), at;
     const char *msg = tt_client_errmsg(s->client);
     if (rc == TT_ERR_OFFLINE) {
         at = now + t->live_check_interval * 1000;
@@ -280,14 +275,14 @@ static int64_t run_live(struct streamer *s, unsigned *attempt)
     if (rc == TT_ERR_OFFLINE) { /* the stream ended: wait for the next one */
         record_close(s->rec);
         set_state(s, "ended", TT_OK, NULL, 0);
-        int64_t at = bridge_now_ms() + t->live_check_interval * 1000;
+        int64_t at = common_wall_ms() + t->live_check_interval * 1000;
         set_state(s, "waiting", TT_OK, NULL, at);
         return at;
     }
     pthread_mutex_lock(&s->lock);
     s->reconnects++;
     pthread_mutex_unlock(&s->lock);
-    int64_t at = bridge_now_ms() + backoff_ms(t, (*attempt)++);
+    int64_t at = common_wall_ms() + backoff_ms(t, (*attempt)++);
     set_state(s, "connecting", rc, tt_client_errmsg(s->client), at);
     return at;
 }
@@ -296,7 +291,7 @@ static void *thread_main(void *arg)
 {
     struct streamer *s = arg;
     unsigned attempt = 0;
-    int64_t next = bridge_now_ms() + s->start_delay_ms;
+    int64_t next = common_wall_ms() + s->start_delay_ms;
     while (!nap_until(s, next)) {
         set_state(s, "connecting", TT_OK, NULL, 0);
         pthread_mutex_lock(&s->lock);
@@ -444,7 +439,7 @@ cJSON *streamer_health(struct streamer *s)
 {
     cJSON *j = cJSON_CreateObject();
     pthread_mutex_lock(&s->lock);
-    int64_t age = s->totals.last_event_at ? bridge_now_ms() - s->totals.last_event_at : -1;
+    int64_t age = s->totals.last_event_at ? common_wall_ms() - s->totals.last_event_at : -1;
     cJSON_AddStringToObject(j, "state", s->state);
     cJSON_AddNumberToObject(j, "events", (double)s->events);
     cJSON_AddNumberToObject(j, "decodeErrors", (double)s->decode_errors);

@@ -18,14 +18,13 @@
 
 #include "alloc.h"
 #include "client_int.h"
+#include "clock.h"
 #include "tt_int.h"
 #include "json.h"
 
 uint64_t tt__now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return (uint64_t)common_mono_ms();
 }
 
 void tt__client_err(tt_client *c, enum tt_err e, const char *fmt, ...)
@@ -243,7 +242,6 @@ void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t 
 {
     struct tt_raw_frame f = { 0 };
     struct tt_buf wrapped;
-    struct timespec ts;
     if (!c->raw_fn) {
         return;
     }
@@ -257,11 +255,10 @@ void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t 
         p = wrapped.p;
         n = wrapped.len;
     }
-    clock_gettime(CLOCK_REALTIME, &ts);
     f.data = p;
     f.len = n;
     f.source = src;
-    f.unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    f.unix_ms = common_wall_ms();
     f.mono_ms = tt__now_ms();
     f.room_id = c->room_id;
     c->raw_fn(&f, c->raw_ud);

@@ -21,6 +21,7 @@
 
 #include "alloc.h"
 #include "client_int.h"
+#include "prng.h"
 #include "tls.h"
 
 #define QUEUE_MAX     64 /* frames waiting to be written: acks, heartbeats, enter-room */
@@ -100,7 +101,7 @@ static void read_handshake_options(struct tt_ws *w, struct lws *wsi)
 
 static void on_established(struct tt_ws *w)
 {
-    uint64_t unique = ((uint64_t)rand() << 31 ^ (uint64_t)rand()) & INT64_MAX;
+    uint64_t unique = common_rand64() & INT64_MAX;
     w->established = 1;
     /* Messages pushed right after the upgrade can arrive in the same read as the 101 and would
      * be decoded before tt_client_connect() has emitted "connected" (1.x never does that); lws

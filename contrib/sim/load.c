@@ -88,13 +88,13 @@ int load_setup(struct sim *s)
 
 static uint32_t viewer(struct sim *s, struct room *r)
 {
-    return pool_base + (uint32_t)(sim_rand(&r->rng) % s->load.viewers);
+    return pool_base + (uint32_t)(common_splitmix64(&r->rng) % s->load.viewers);
 }
 
 /* One random event, in proportions close to a busy room's. */
 static void random_event(struct sim *s, struct room *r, struct ev *e, struct ev_item *top)
 {
-    uint64_t x = sim_rand(&r->rng);
+    uint64_t x = common_splitmix64(&r->rng);
     unsigned roll = (unsigned)(x % 100);
 
     memset(e, 0, sizeof(*e));
@@ -224,7 +224,7 @@ int load_tick(struct sim *s, struct room *r, int64_t now)
 {
     struct msg_out batch[LOAD_BATCH];
     size_t n = 0;
-    int64_t now_us = now * 1000, wall = sim_wall_ms();
+    int64_t now_us = now * 1000, wall = common_wall_ms();
 
     if (s->load.seconds > 0 && now - r->t0_ms >= (int64_t)(s->load.seconds * 1000)) {
         struct ev end = { .type = EV_END, .user = SIM_NONE };
@@ -244,13 +244,13 @@ int load_tick(struct sim *s, struct room *r, int64_t now)
         /* jittered spacing (0.5x-1.5x the mean) so rooms do not tick in lockstep */
         double mean = 1e6 / s->load.rate;
 
-        const struct variant *v = &variants[sim_rand(&r->rng) % n_variants];
+        const struct variant *v = &variants[common_splitmix64(&r->rng) % n_variants];
         unsigned char *p = arena_alloc(&s->scratch, v->len);
 
         if (p == NULL)
             break;
         memcpy(p, v->data, v->len);
-        s->next_msg_id += 1 + (int64_t)(sim_rand(&s->rng) % 977);
+        s->next_msg_id += 1 + (int64_t)(common_splitmix64(&s->rng) % 977);
         patch(p, v->off_id, v->len_id, (uint64_t)s->next_msg_id);
         patch(p, v->off_room, v->len_room, (uint64_t)room_cur_id(r));
         patch(p, v->off_time, v->len_time, (uint64_t)wall);
@@ -259,7 +259,8 @@ int load_tick(struct sim *s, struct room *r, int64_t now)
         batch[n].len = v->len;
         batch[n].msg_id = s->next_msg_id;
         n++;
-        r->load_next_us += (int64_t)(mean * (0.5 + (double)(sim_rand(&r->rng) % 1000) / 1000.0));
+        r->load_next_us +=
+                (int64_t)(mean * (0.5 + (double)(common_splitmix64(&r->rng) % 1000) / 1000.0));
     }
     return n > 0 ? room_emit_msgs(s, r, batch, n) : 0;
 }
