@@ -30,7 +30,9 @@ static void safe_id(const char *in, char *out, size_t n)
 }
 
 struct entity {
-    const char *component, *key, *name;
+    const char *component;
+    const char *key; /* the entity's id part; NULL: the name of the event it follows */
+    const char *name;
     int event; /* the event topic it follows (topic.h bit), or STATE: <user>/state */
     const char *value_template, *unit, *icon;
 };
@@ -45,11 +47,11 @@ static const struct entity entities[] = {
     { "sensor",        "diamonds",  "Diamonds",    STATE, "{{ value_json.diamonds }}",       "diamonds", "mdi:diamond-stone" },
     { "sensor",        "follows",   "Follows",     STATE, "{{ value_json.follows }}",        NULL,       "mdi:account-plus" },
     { "sensor",        "shares",    "Shares",      STATE, "{{ value_json.shares }}",         NULL,       "mdi:share" },
-    { "event",         "chat",      "Chat",        TT_EV_CHAT,         NULL, NULL, "mdi:chat" },
+    { "event",         NULL,        "Chat",        TT_EV_CHAT,         NULL, NULL, "mdi:chat" },
     { "event",         "gift",      "Gift",        BRIDGE_EV_GIFT_END, NULL, NULL, "mdi:gift" },
-    { "event",         "follow",    "Follow",      TT_EV_FOLLOW,       NULL, NULL, "mdi:account-plus" },
-    { "event",         "share",     "Share",       TT_EV_SHARE,        NULL, NULL, "mdi:share" },
-    { "event",         "subscribe", "Subscribe",   TT_EV_SUBSCRIBE,    NULL, NULL, "mdi:star" },
+    { "event",         NULL,        "Follow",      TT_EV_FOLLOW,       NULL, NULL, "mdi:account-plus" },
+    { "event",         NULL,        "Share",       TT_EV_SHARE,        NULL, NULL, "mdi:share" },
+    { "event",         NULL,        "Subscribe",   TT_EV_SUBSCRIBE,    NULL, NULL, "mdi:star" },
 };
 /* clang-format on */
 
@@ -75,13 +77,18 @@ static void topic_of(const struct ha_ctx *h, struct bridge_topic t, char *out, s
     bridge_topic(h->roots, &t, out, n);
 }
 
+static const char *key_of(const struct entity *e)
+{
+    return e->key ? e->key : bridge_event_name((unsigned)e->event);
+}
+
 static char *entity_config(const struct ha_ctx *h, const char *handle, const char *topic,
                            const char *id, const struct entity *e)
 {
     char buf[320];
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", e->name);
-    snprintf(buf, sizeof buf, "tiktok2mqtt_%s_%s", id, e->key);
+    snprintf(buf, sizeof buf, "tiktok2mqtt_%s_%s", id, key_of(e));
     cJSON_AddStringToObject(j, "unique_id", buf);
     cJSON_AddStringToObject(j, "object_id", buf);
     if (e->event == STATE) {
@@ -101,9 +108,9 @@ static char *entity_config(const struct ha_ctx *h, const char *handle, const cha
     }
     if (!strcmp(e->component, "event")) {
         cJSON_AddItemToObject(j, "event_types",
-                              cJSON_CreateStringArray((const char *[]){ e->key }, 1));
+                              cJSON_CreateStringArray((const char *[]){ key_of(e) }, 1));
         /* our event payloads carry no event_type: the template supplies it */
-        snprintf(buf, sizeof buf, "{{ {'event_type': '%s'} | tojson }}", e->key);
+        snprintf(buf, sizeof buf, "{{ {'event_type': '%s'} | tojson }}", key_of(e));
         cJSON_AddStringToObject(j, "value_template", buf);
     }
     if (e->unit) {
@@ -122,8 +129,8 @@ static char *entity_config(const struct ha_ctx *h, const char *handle, const cha
 static void discovery_topic(const struct ha_ctx *h, const char *id, const struct entity *e,
                             char *out, size_t n)
 {
-    topic_of(h, (struct bridge_topic){ BRIDGE_TOPIC_HA_CONFIG, id, 0, e->component, e->key }, out,
-             n);
+    topic_of(h, (struct bridge_topic){ BRIDGE_TOPIC_HA_CONFIG, id, 0, e->component, key_of(e) },
+             out, n);
 }
 
 void bridge_ha_publish(const struct ha_ctx *h, const char *handle, const char *topic)

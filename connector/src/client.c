@@ -514,7 +514,7 @@ static void emit_disconnected(tt_client *c, enum tt_err why)
     jw_open(&w, &c->evjson, '{');
     JK(&w, "reason");
     jw_cstr(&w, why == TT_OK            ? "disconnect"
-                : why == TT_ERR_OFFLINE ? "streamEnd"
+                : why == TT_ERR_OFFLINE ? tt_event_type_name(TT_EV_STREAM_END)
                                         : tt_strerror(why));
     JK(&w, "message");
     jw_cstr(&w, why == TT_OK ? "" : c->errmsg);

@@ -108,16 +108,16 @@ int tt__dec_room_pin(struct dec *x)
         { TT_TAG(WebcastRoomPinMessage, displayDuration), PB_INT },
         { TT_TAG(WebcastRoomPinMessage, pinMsgId), PB_INT },
     };
-    /* pinned message kinds: field index, event name, field number of its user */
+    /* pinned message kinds: field index, the event it would be, field number of its user */
     static const struct {
-        const char *name;
+        enum tt_event_type type;
         uint32_t user_num;
     } kinds[] = {
-        { "chat", TT_TAG(WebcastChatMessage, user) },
-        { "social", TT_TAG(WebcastSocialMessage, user) },
-        { "gift", TT_TAG(WebcastGiftMessage, user) },
-        { "member", TT_TAG(WebcastMemberMessage, user) },
-        { "like", TT_TAG(WebcastLikeMessage, user) },
+        { TT_EV_CHAT, TT_TAG(WebcastChatMessage, user) },
+        { TT_EV_SOCIAL, TT_TAG(WebcastSocialMessage, user) },
+        { TT_EV_GIFT, TT_TAG(WebcastGiftMessage, user) },
+        { TT_EV_MEMBER, TT_TAG(WebcastMemberMessage, user) },
+        { TT_EV_LIKE, TT_TAG(WebcastLikeMessage, user) },
     };
     struct pb_msg m, pm;
     struct common c;
@@ -156,7 +156,7 @@ int tt__dec_room_pin(struct dec *x)
     }
     jw_open(&o, w.b, '{');
     JK(&o, "event");
-    jw_cstr(&o, kinds[k].name);
+    jw_cstr(&o, tt_event_type_name(kinds[k].type));
     if (k == 0) {
         JK(&o, "comment");
         jw_str(&o, pb_s(&pm, 1));
