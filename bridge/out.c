@@ -36,26 +36,30 @@ void bridge_out_retained(struct bridge_out *o, enum bridge_topic_kind t, const c
     o->sink->ops->retained(o->sink, t, user, payload, len);
 }
 
-void bridge_out_retained_json(struct bridge_out *o, enum bridge_topic_kind t, const char *user,
-                              cJSON *j)
+/* `j` printed compactly to the sink (a notice or a retained state), then deleted. */
+static void send_json(struct bridge_out *o, int notice, enum bridge_topic_kind t, const char *s,
+                      cJSON *j)
 {
     char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
-    if (txt) {
-        o->sink->ops->retained(o->sink, t, user, txt, strlen(txt));
+    if (txt && notice) {
+        o->sink->ops->notice(o->sink, t, s, txt, strlen(txt));
+    } else if (txt) {
+        o->sink->ops->retained(o->sink, t, s, txt, strlen(txt));
     }
     cJSON_free(txt);
     cJSON_Delete(j);
 }
 
+void bridge_out_retained_json(struct bridge_out *o, enum bridge_topic_kind t, const char *user,
+                              cJSON *j)
+{
+    send_json(o, 0, t, user, j);
+}
+
 void bridge_out_notice_json(struct bridge_out *o, enum bridge_topic_kind t, const char *arg,
                             cJSON *j)
 {
-    char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
-    if (txt) {
-        o->sink->ops->notice(o->sink, t, arg, txt, strlen(txt));
-    }
-    cJSON_free(txt);
-    cJSON_Delete(j);
+    send_json(o, 1, t, arg, j);
 }
 
 void bridge_out_clear(struct bridge_out *o, const char *user)

@@ -19,6 +19,13 @@ int64_t common_mono_ms(void)
     return ms_of(CLOCK_MONOTONIC);
 }
 
+double common_mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int64_t common_wall_ms(void)
 {
     return ms_of(CLOCK_REALTIME);

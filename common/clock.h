@@ -12,6 +12,8 @@
 
 /** CLOCK_MONOTONIC in ms: never goes back, meaningless across processes. */
 int64_t common_mono_ms(void);
+/** CLOCK_MONOTONIC in seconds, to the ns (benchmarks). */
+double common_mono_s(void);
 /** CLOCK_REALTIME in ms since 1970. */
 int64_t common_wall_ms(void);
 
