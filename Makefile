@@ -6,6 +6,10 @@
 #   make format-check     clang-format --dry-run over our C sources
 #   make fuzz             libFuzzer run of tests/fuzz/fuzz_frame.c (clang), FUZZ_SECONDS=60
 #   make bench-decode     decode throughput against the Node library (docs/PERFORMANCE.md)
+#   make install          PREFIX, DESTDIR, SYSCONFDIR, LIBDIR (packaging/install.mk, docs/install.md)
+#   make uninstall        removes what install put (never an edited configuration)
+#   make deb              Debian packages into $(B)/deb (packaging/deb.mk)
+#   make docs             regenerate docs/config.md and man/tiktok2mqtt.ini.5 from bridge/cfg_table.h
 #
 # User knobs: CC, CFLAGS (appended last, so they win), SANITIZE, WERROR=1, V=1, PREFIX.
 
@@ -34,9 +38,12 @@ ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-TT_CPPFLAGS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iconnector/include -Iconnector/src -Itests \
-	-Icommon \
-	-I$(B)/gen -DPB_ENABLE_MALLOC
+# Everyone sees the public header and common/ (what the library, the daemon, the simulator and
+# the tools share); the library's internals (connector/src) and the generated nanopb code are
+# added below for the library, its tests and the simulator alone.
+TT_CPPFLAGS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iconnector/include -Icommon \
+	-DPB_ENABLE_MALLOC
+LIB_CPPFLAGS := -Iconnector/src -I$(B)/gen
 ALL_CFLAGS := -std=c11 $(TT_CPPFLAGS) $(TT_WARN) -fvisibility=hidden -MMD -MP $(SAN_FLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 NANOPB_LIBS := -lprotobuf-nanopb
@@ -61,6 +68,12 @@ COMMON_APP_OBJS := $(COMMON_LIB_OBJS) $(B)/obj/common/xalloc.o
 LIB_SRCS := $(wildcard connector/src/*.c) $(COMMON_LIB_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/webcast.pb.o
 LIB := $(B)/libtiktok.a
+# The shared library: soname libtiktok.so.$(LIB_MAJOR), file libtiktok.so.$(LIB_VERSION).
+LIB_VERSION := $(shell sed -n 's/^\#define TT_VERSION "\(.*\)"/\1/p' connector/src/version.c)
+LIB_MAJOR := $(firstword $(subst ., ,$(LIB_VERSION)))
+LIB_SONAME := libtiktok.so.$(LIB_MAJOR)
+LIB_SO := $(B)/libtiktok.so.$(LIB_VERSION)
+LIB_MAP := $(B)/libtiktok.map
 
 TOOLS := $(B)/tt-decode
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -68,10 +81,19 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 GEN_C := $(B)/gen/webcast.pb.c
 GEN_H := $(B)/gen/webcast.pb.h
 
-.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode bench-bridge clean install demo
+.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs
 .DEFAULT_GOAL := all
 
-all: $(LIB) $(TOOLS) $(UNIT_BINS) $(B)/fuzz_replay
+all: $(LIB) $(LIB_SO) $(TOOLS) $(UNIT_BINS) $(B)/fuzz_replay
+
+# Nothing built is an intermediate to be deleted: a second `make` must find everything in
+# place and do nothing (tests/build/run.sh checks it).
+.SECONDARY:
+
+# Per-target include paths: the library's objects (position-independent, for the .so too), its
+# tests and fuzz targets see connector/src and the generated code; everyone else only tt.h.
+$(LIB_OBJS): ALL_CFLAGS += $(LIB_CPPFLAGS) -fPIC
+$(B)/obj/tests/%.o: ALL_CFLAGS += $(LIB_CPPFLAGS) -Itests
 
 # ---- generated nanopb code (proto/README.md) ----
 $(GEN_C) $(GEN_H) &: proto/webcast.proto proto/webcast.options
@@ -90,6 +112,17 @@ $(B)/obj/%.o: %.c
 $(LIB): $(LIB_OBJS)
 	$(QAR)rm -f $@
 	$(Q)ar rcs $@ $^
+
+# The linker version script: exactly the functions tt.h declares with TT_API are global,
+# everything else (our tt__* internals, nanopb's descriptors and runtime) is local.
+$(LIB_MAP): connector/include/tt.h
+	$(QGEN)mkdir -p $(@D)
+	$(Q){ echo '{ global:'; sed -n 's/^TT_API [^(]*[ *]\(tt_[a-z0-9_]*\)(.*/    \1;/p' $<; \
+		echo 'local: *; };'; } >$@.tmp && mv $@.tmp $@
+
+$(LIB_SO): $(LIB_OBJS) $(LIB_MAP)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=$(LIB_MAP) \
+		-o $@ $(LIB_OBJS) $(LIB_LIBS)
 
 # ---- tools ----
 $(B)/tt-decode: $(B)/obj/tools/tt-decode.o $(LIB)
@@ -120,11 +153,23 @@ deps:
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all
-	$(Q)B=$(B) sh tests/run.sh
+	$(Q)B=$(B) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all
 	$(Q)B=$(B) sh tools/demo.sh
+
+# the overlay ready to open or serve: its files and mqtt.js's browser bundle (from npm, make deps)
+.PHONY: overlay
+overlay: deps
+	$(Q)mkdir -p build/overlay
+	$(Q)cp contrib/overlay/index.html contrib/overlay/overlay.css contrib/overlay/overlay.js \
+		contrib/overlay/sources.js build/npm/node_modules/mqtt/dist/mqtt.min.js build/overlay/
+	@echo "overlay: build/overlay/index.html?mqtt=ws://HOST:PORT&user=HANDLE (contrib/overlay/README.md)"
+
+# The key reference: the tables of docs/config.md and man/tiktok2mqtt.ini.5 from cfg_table.h.
+docs:
+	$(Q)python3 tools/gen_config_ref.py
 
 format-check:
 	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h' 2>/dev/null || find connector tools tests -name '*.[ch]') && echo "format-check: clean"
@@ -133,7 +178,7 @@ format:
 	$(Q)clang-format -i $(shell git ls-files '*.c' '*.h')
 
 # ---- fuzzing (clang + libFuzzer; the corpus is replayed by gcc builds in make check) ----
-FUZZ_CFLAGS := -std=c11 $(TT_CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := -std=c11 $(TT_CPPFLAGS) $(LIB_CPPFLAGS) -Itests -g -O1 -fsanitize=fuzzer,address,undefined
 fuzz-build: $(GEN_C)
 	$(Q)mkdir -p build/fuzz
 	$(Q)$(MAKE) --no-print-directory $(GEN_TAGS)
@@ -150,17 +195,11 @@ bench-decode: all $(B)/bench-inflate
 bench-bridge: all
 	$(Q)B=$(B) python3 tools/bench_bridge.py --write
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 connector/include/tt.h $(DESTDIR)$(PREFIX)/include/
-
 clean:
 	rm -rf build
 
 # Parts of the tree with build rules of their own: the simulator and the bridge.
--include contrib/sim/sim.mk bridge/bridge.mk bridge/daemon.mk
+-include contrib/sim/sim.mk bridge/bridge.mk bridge/daemon.mk packaging/install.mk packaging/deb.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -1,5 +1,5 @@
 /** @file api.c
- * The runtime API on <base>/bridge/request/<cmd> (mqtt-contract.md §5): a JSON body that may
+ * The runtime API on <base>/bridge/request/<cmd> (docs/mqtt.md §5): a JSON body that may
  * carry "transaction", echoed in the answer on <base>/bridge/response/<cmd>:
  *   {"status":"ok","data":{…},"transaction":…} or {"status":"error","error":"…",…}.
  * Commands: health_check, info, reconnect {"user"}, reload, add_streamer, remove_streamer.

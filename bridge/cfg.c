@@ -35,7 +35,7 @@
 #define MAX_STREAMERS  10000      /* keeps the duplicate checks below (quadratic) instant */
 #define MAX_DIAGS      1000       /* past this, only counted */
 
-#define KEY_ROW(sec, key, type, field, dflt, min, max, flags, aux) \
+#define KEY_ROW(sec, key, type, field, dflt, min, max, flags, aux, doc) \
     { #sec, #key, T_##type, offsetof(CFG_STRUCT_##sec, field), dflt, min, max, flags, aux },
 const struct cfg_key cfg_keys[] = { CFG_TABLE(KEY_ROW) };
 
@@ -505,6 +505,19 @@ static char *default_client_id(const char *path)
     return xasprintf("tiktok2mqtt-%s-%06x", n ? part : "host", ((h >> 24) ^ h) & 0xffffffu);
 }
 
+/* The default state_file: the config's absolute path + ".state", except under systemd's
+ * StateDirectory= (which sets STATE_DIRECTORY, possibly a ':'-list: its first entry), where
+ * ProtectSystem=strict makes the config's directory read-only: there it is
+ * $STATE_DIRECTORY/<config file name>.state. A state_file written in the file always wins. */
+static char *default_state_file(const char *abspath)
+{
+    const char *dir = getenv("STATE_DIRECTORY"), *base = strrchr(abspath, '/');
+    if (!dir || dir[0] != '/') {
+        return xasprintf("%s.state", abspath);
+    }
+    return xasprintf("%.*s/%s.state", (int)strcspn(dir, ":"), dir, base ? base + 1 : abspath);
+}
+
 static void computed_defaults(struct cfg_ctx *c, const char *abspath)
 {
     struct bridge_cfg *cfg = c->cfg;
@@ -514,7 +527,7 @@ static void computed_defaults(struct cfg_ctx *c, const char *abspath)
     }
     if (!*cfg->bridge.state_file) {
         free(cfg->bridge.state_file);
-        cfg->bridge.state_file = xasprintf("%s.state", abspath);
+        cfg->bridge.state_file = default_state_file(abspath);
     }
     for (size_t i = 0; i < cfg->n_streamers; i++) {
         struct bridge_streamer *st = &cfg->streamers[i];

@@ -1,5 +1,5 @@
 /** @file cfg.h
- * The daemon's configuration: one INI file (docs/mqtt-contract.md §4, bridge/CONFIG.md),
+ * The daemon's configuration: one INI file (docs/config.md),
  * loaded into a struct bridge_cfg whose fields are generated from cfg_table.h.
  *
  * Loading never stops at the first problem: every error is collected as "file:line: problem"
@@ -8,7 +8,7 @@
  *
  * Ownership: everything a struct bridge_cfg points to is owned by it and freed by
  * bridge_cfg_free(). Strings are never NULL after a load: "" means unset. Memory policy: the
- * loader aborts on out-of-memory (the daemon's policy, style.md §3.5), so no call here returns
+ * loader aborts on out-of-memory (the daemon's policy, xalloc.h), so no call here returns
  * an allocation error. Not thread-safe: load on one thread, then share read-only.
  *
  * SPDX-License-Identifier: MIT
@@ -60,29 +60,30 @@ struct bridge_events {
 };
 
 /* The C type of each table type. */
-#define CFG_CT_BOOL                                                         bool
-#define CFG_CT_INT                                                          long long
-#define CFG_CT_SEC                                                          long long
-#define CFG_CT_MS                                                           long long
-#define CFG_CT_BYTES                                                        long long
-#define CFG_CT_ENUM                                                         int
-#define CFG_CT_STR                                                          char *
-#define CFG_CT_URI                                                          char *
-#define CFG_CT_URL                                                          char *
-#define CFG_CT_PROXY                                                        char *
-#define CFG_CT_TOPIC                                                        char *
-#define CFG_CT_NAME                                                         char *
-#define CFG_CT_CLIENTID                                                     char *
-#define CFG_CT_ADDR                                                         char *
-#define CFG_CT_PATH                                                         char *
-#define CFG_CT_RPATH                                                        char *
-#define CFG_CT_PARAMS                                                       char *
-#define CFG_CT_HEADERS                                                      char *
-#define CFG_CT_SECRET                                                       struct bridge_secret
-#define CFG_CT_SHARD                                                        struct bridge_shard
-#define CFG_CT_EVENTS                                                       struct bridge_events
+#define CFG_CT_BOOL     bool
+#define CFG_CT_INT      long long
+#define CFG_CT_SEC      long long
+#define CFG_CT_MS       long long
+#define CFG_CT_BYTES    long long
+#define CFG_CT_ENUM     int
+#define CFG_CT_STR      char *
+#define CFG_CT_URI      char *
+#define CFG_CT_URL      char *
+#define CFG_CT_PROXY    char *
+#define CFG_CT_TOPIC    char *
+#define CFG_CT_NAME     char *
+#define CFG_CT_CLIENTID char *
+#define CFG_CT_ADDR     char *
+#define CFG_CT_PATH     char *
+#define CFG_CT_RPATH    char *
+#define CFG_CT_PARAMS   char *
+#define CFG_CT_HEADERS  char *
+#define CFG_CT_SECRET   struct bridge_secret
+#define CFG_CT_SHARD    struct bridge_shard
+#define CFG_CT_EVENTS   struct bridge_events
 
-#define BRIDGE_CFG_FIELD(sec, key, type, field, dflt, min, max, flags, aux) CFG_CT_##type field;
+#define BRIDGE_CFG_FIELD(sec, key, type, field, dflt, min, max, flags, aux, doc) \
+    CFG_CT_##type field;
 
 /** [bridge] */
 struct bridge_cfg_bridge {

@@ -49,7 +49,7 @@ struct cfg_key {
 
 extern const struct cfg_key cfg_keys[];
 
-#define CFG_KEY_ID(sec, key, type, field, dflt, min, max, flags, aux) K_##sec##_##key,
+#define CFG_KEY_ID(sec, key, type, field, dflt, min, max, flags, aux, doc) K_##sec##_##key,
 enum { CFG_TABLE(CFG_KEY_ID) K_COUNT };
 
 struct cfg_diag {
@@ -87,9 +87,9 @@ struct cfg_ctx {
     int (*st_seen)[K_COUNT]; /* the same for each streamer's section */
 };
 
-/* Out of memory aborts (common/xalloc.h): the daemon's policy (style.md §3.5, as redis's
- * zmalloc). A config that cannot be held in memory cannot be run, and threading NOMEM through
- * every parser would double this code for a case that ends the process anyway. */
+/* Out of memory aborts (common/xalloc.h): the daemon's policy, as redis's zmalloc. A config
+ * that cannot be held in memory cannot be run, and threading NOMEM through every parser would
+ * double this code for a case that ends the process anyway. */
 #include "xalloc.h"
 
 /* Text helpers. cfg_shown() makes user text safe to print (printable ASCII, the rest as \xNN,

@@ -70,7 +70,7 @@ static void check_mqtt(struct cfg_ctx *c)
     }
 }
 
-/* http:// to a host that is not loopback needs allow_insecure (contract §4). */
+/* http:// to a host that is not loopback needs allow_insecure (docs/config.md). */
 static void check_plain_http(struct cfg_ctx *c, const struct bridge_tiktok *tt, int st)
 {
     static const int url_ids[] = { K_tiktok_sign_api_url, K_tiktok_web_base,

@@ -1,5 +1,5 @@
 /** @file ha.c
- * Home Assistant MQTT discovery (mqtt-contract.md §6): one device per streamer (via the bridge
+ * Home Assistant MQTT discovery (docs/mqtt.md §6): one device per streamer (via the bridge
  * device), a `live` binary sensor, sensors for viewers, total likes, diamonds (this live),
  * follows and shares, and event entities for chat, gift (from giftEnd), follow, share and
  * subscribe. Availability is <base>/bridge/state alone, so `live` reads off, not unavailable,

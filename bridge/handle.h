@@ -1,5 +1,5 @@
 /** @file handle.h
- * Streamer handles, topic levels and shard ownership, as docs/mqtt-contract.md §1 and §4
+ * Streamer handles, topic levels and shard ownership, as docs/mqtt.md §1 and §8
  * define them. Pure functions: no allocation, no I/O, safe from any thread.
  *
  * A handle is a TikTok uniqueId. It is normalised once (one leading '@' stripped, ASCII

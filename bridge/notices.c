@@ -1,6 +1,6 @@
 /** @file notices.c
- * Payloads the bridge writes itself: the retained room info of a streamer (mqtt-contract.md
- * §1, picked out of TikTok's room/info) and the notices on bridge/event.
+ * Payloads the bridge writes itself: the retained room info of a streamer (docs/mqtt.md
+ * §3.2, picked out of TikTok's room/info) and the notices on <base>/bridge/event.
  *
  * TikTok's JSON is read with cJSON, which holds numbers as doubles: ids are taken from their
  * *_str twins, never from numbers.

@@ -1,6 +1,6 @@
 /** @file runtime.c
  * Streamers added and removed at run time (the add_streamer / remove_streamer API), kept in
- * [bridge] state_file so they survive a restart (mqtt-contract.md §5).
+ * [bridge] state_file so they survive a restart (docs/mqtt.md §5).
  *
  * The file is JSON: {"added":["handle",…],"removed":["handle",…]}. An added handle is followed
  * with the [tiktok] defaults; a removed one is not started even though the configuration names

@@ -1,7 +1,6 @@
 /** @file xalloc.h
- * The allocation policy of the programs (the daemon, the simulator, the tools; redis's, as
- * style.md §3.5 has it): an allocation that fails says so and aborts, so call sites need no
- * checks. Never linked into libtiktok, which checks every allocation and never exits.
+ * The allocation policy of the programs (the daemon, the simulator, the tools; redis's
+ * zmalloc's): an allocation that fails says so and aborts, so call sites need no checks. Never linked into libtiktok, which checks every allocation and never exits.
  *
  * SPDX-License-Identifier: MIT
  */

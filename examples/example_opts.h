@@ -1,6 +1,6 @@
 /** @file example_opts.h
  * What every example shares: `key=value` arguments into struct tt_options (the [tiktok] keys of
- * the bridge's config, see the README), and a callback that drops events.
+ * the bridge's config, see docs/libtiktok.md), and a callback that drops events.
  *
  * SPDX-License-Identifier: MIT
  */

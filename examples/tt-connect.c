@@ -1,10 +1,10 @@
 /** @file tt-connect.c
  * Getting started (the seed's first example, in C): connect to a streamer's LIVE and print every
- * event as one JSON line, `{"event":"<name>","data":{…}}` (mqtt-contract.md §3), flushed.
+ * event as one JSON line, `{"event":"<name>","data":{…}}` (docs/mqtt.md §7), flushed.
  *
  *   tt-connect HANDLE [key=value ...]
  *
- * The keys are the [tiktok] keys of the bridge's config (README: "Options"), e.g.
+ * The keys are the [tiktok] keys of the bridge's config (docs/libtiktok.md "Options"), e.g.
  *   tt-connect the_host web_base=http://127.0.0.1:8080 webcast_base=http://127.0.0.1:8080 \
  *              sign_api_url=http://127.0.0.1:8080 sign_flow=legacy
  * One key is the example's own: `reconnect=N` connects again, on the same client, after a lost

@@ -46,7 +46,7 @@ done
 # our generator (tests/oracle/gen.js): fresh corpora, the real library's events, the decoder agrees
 suite "oracle generator (fresh corpora)" env B="$B" sh tests/oracle/check_gen.sh
 
-# 3. real captures (reads ../shared; says SKIPPED when it is absent)
+# 3. real captures (third-party, beside the clone; the suite says SKIPPED when they are absent)
 suite "captures" env TT_DECODE="$B/tt-decode" python3 tests/tools/check_captures.py
 
 # 4. the fuzz corpus and every fixture frame through the fuzz target, under this build's flags
@@ -63,8 +63,22 @@ suite "connection (tt_client vs tiktok-live-sim)" env B="$B" python3 tests/conne
 suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
+# where users live: the Node-RED flow in a real Node-RED, the overlay in headless Chromium
+suite "node-red flow (contrib/node-red)" env B="$B" python3 tests/node-red/run_flow.py
+suite "overlay in chromium (contrib/overlay)" env B="$B" python3 tests/overlay/run_page.py
 
-# 7. style as a test
+# 7. the build: a second make does nothing, internals stay internal; what install and the
+#    packages put, and the documents that are generated from the code
+suite "build hygiene" env B="$B" sh tests/build/run.sh
+suite "docs (generated key reference, example, man pages)" sh tests/docs/run.sh
+suite "install (DESTDIR, pkg-config, unit, exports)" env B="$B" sh tests/install/run.sh
+suite "deb (dpkg-deb, lintian)" env B="$B" sh tests/deb/run.sh
+
+# 8. the project stands alone: no file leans on notes kept beside the clone, and every
+#    relative link of the Markdown pages resolves inside the repository
+suite "stand-alone (no reference outside the repository)" python3 tests/tools/check_standalone.py
+
+# 9. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
     echo "1 passed, 0 failed"'
 

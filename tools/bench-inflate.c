@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,21 +33,54 @@ static int is_bin(const struct dirent *e)
     return n > 4 && !strcmp(e->d_name + n - 4, ".bin");
 }
 
-/* The payload (field 8) of a push frame, if it is gzip. */
-static int gzip_payload(const uint8_t *p, size_t n, struct pb_slice *out)
+struct slice {
+    const uint8_t *p;
+    size_t n;
+};
+
+/* A protobuf varint at *p (below end); 0 when truncated or longer than 10 bytes. The library's
+ * own reader is internal to it: this tool links only the public API. */
+static int varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
-    struct pb_reader r = { p, p + n };
-    struct pb_field f;
-    while (tt__pb_next(&r, &f) > 0) {
-        if (f.num == 8 && f.wt == PB_WT_LEN && f.s.n > 2 && f.s.p[0] == 0x1f && f.s.p[1] == 0x8b) {
-            *out = f.s;
+    *out = 0;
+    for (unsigned shift = 0; *p < end && shift < 70; shift += 7) {
+        uint8_t b = *(*p)++;
+        *out |= (uint64_t)(b & 0x7f) << shift;
+        if (b < 0x80) {
             return 1;
         }
     }
     return 0;
 }
 
-static size_t libdeflate_all(struct pb_slice *pl, size_t n, uint8_t *out, size_t cap)
+/* The payload (field 8) of a push frame, if it is gzip. */
+static int gzip_payload(const uint8_t *p, size_t n, struct slice *out)
+{
+    const uint8_t *end = p + n;
+    uint64_t key, v;
+    while (p < end && varint(&p, end, &key)) {
+        unsigned wt = (unsigned)(key & 7);
+        if (wt == 0 && varint(&p, end, &v)) {
+            continue;
+        }
+        if ((wt == 1 || wt == 5) && (size_t)(end - p) >= (wt == 1 ? 8u : 4u)) {
+            p += wt == 1 ? 8 : 4;
+            continue;
+        }
+        if (wt != 2 || !varint(&p, end, &v) || v > (uint64_t)(end - p)) {
+            return 0;
+        }
+        if ((key >> 3) == 8 && v > 2 && p[0] == 0x1f && p[1] == 0x8b) {
+            out->p = p;
+            out->n = (size_t)v;
+            return 1;
+        }
+        p += v;
+    }
+    return 0;
+}
+
+static size_t libdeflate_all(struct slice *pl, size_t n, uint8_t *out, size_t cap)
 {
     struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
     size_t total = 0, got;
@@ -59,7 +93,7 @@ static size_t libdeflate_all(struct pb_slice *pl, size_t n, uint8_t *out, size_t
     return total;
 }
 
-static size_t inflate_all(struct pb_slice *pl, size_t n, int fresh, uint8_t *out, size_t cap)
+static size_t inflate_all(struct slice *pl, size_t n, int fresh, uint8_t *out, size_t cap)
 {
     z_stream zs = { 0 };
     size_t total = 0;
@@ -96,7 +130,7 @@ int main(int argc, char **argv)
         perror(argv[2]);
         return 2;
     }
-    struct pb_slice *pl = calloc((size_t)nf, sizeof *pl);
+    struct slice *pl = calloc((size_t)nf, sizeof *pl);
     size_t ng = 0;
     for (int i = 0; i < nf; i++) {
         char path[4096];

@@ -2,7 +2,10 @@
 # make deps: install what the build and the tests need and this machine lacks.
 #   - Debian 12 packages (apt-get, as root or through sudo), only the missing ones;
 #   - the npm packages tests and benchmarks use (tiktok-live-connector 1.2.3 and 2.5.0, the
-#     real Node library we compare with), into build/oracle/v1 and build/oracle/v2.
+#     real Node library we compare with), into build/oracle/v1 and build/oracle/v2;
+#   - the npm packages of the integration tests (tests/node-red, tests/overlay), pinned, into
+#     build/npm: node-red (4.x: 5.x needs node 22), playwright-core (drives Debian's chromium)
+#     and mqtt (its browser bundle is what contrib/overlay loads over MQTT-over-WebSockets).
 # Idempotent and quiet when everything is there. SKIP_NPM=1 skips the npm part.
 # SPDX-License-Identifier: MIT
 set -eu
@@ -10,7 +13,7 @@ set -eu
 PKGS="build-essential pkg-config libpaho-mqtt-dev libcurl4-openssl-dev libwebsockets-dev nanopb
 libnanopb-dev protobuf-compiler python3 python3-protobuf libcjson-dev libinih-dev zlib1g-dev
 libdeflate-dev
-mosquitto mosquitto-clients clang libclang-rt-14-dev clang-format nodejs npm"
+mosquitto mosquitto-clients clang libclang-rt-14-dev clang-format nodejs npm lintian chromium"
 
 missing=""
 for p in $PKGS; do
@@ -44,5 +47,17 @@ if [ "${SKIP_NPM:-0}" != 1 ]; then
         mkdir -p "$d"
         (cd "$d" && { [ -f package.json ] || npm init -y >/dev/null; } &&
             npm install --no-audit --no-fund --loglevel=error "tiktok-live-connector@${v%%:*}" >/dev/null)
+    done
+    # the integration tests' packages, each at the version pinned here (no global install)
+    d=build/npm
+    for pkg in node-red@4.1.15 playwright-core@1.65.2 mqtt@5.16.0; do
+        name=${pkg%@*}
+        want=${pkg##*@}
+        have=$(node -p "require('./$d/node_modules/$name/package.json').version" 2>/dev/null || true)
+        [ "$have" = "$want" ] && continue
+        echo "deps: npm install $pkg into $d"
+        mkdir -p "$d"
+        (cd "$d" && { [ -f package.json ] || npm init -y >/dev/null; } &&
+            npm install --save-exact --no-audit --no-fund --loglevel=error "$pkg" >/dev/null)
     done
 fi

@@ -6,7 +6,7 @@
  *   tt-decode --messages-jsonl FILE        lines {"method":…,"b64":…} -> {"index":N,"events":[…]}
  *   tt-decode --bench RUNS PATH...         decode the frames RUNS times in memory, report speed
  *
- * Output (mqtt-contract.md §3): {"frame":"<base name>","events":[{"event":…,"data":…},…]} per
+ * Output (docs/mqtt.md §7): {"frame":"<base name>","events":[{"event":…,"data":…},…]} per
  * frame, with "error":"<message>" when the frame failed. Errors also go to stderr with the file
  * name; the exit status is 0 when everything decoded, 1 when something did not, 2 on usage or
  * I/O errors. A client of libtiktok's public header only.

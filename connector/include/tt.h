@@ -4,7 +4,7 @@
  * This header is the whole contract; nothing under connector/src is public. It includes no
  * third-party header. The decoder part is network-free: it turns one WebSocket push frame (or one
  * bare Webcast message) into events whose data is the JSON object tiktok-live-connector 1.2.3
- * emits, with the deviations listed in the README (exact integers, defaults always present).
+ * emits, with the deviations listed in docs/events.md (exact integers, defaults always present).
  *
  * Threads: a struct tt_decoder is not thread-safe; use one per thread. Different decoders share
  * nothing and may run in parallel.
@@ -68,7 +68,7 @@ TT_API const char *tt_err_name(enum tt_err err);
 /** Event types. Names (tt_event_type_name) are stable and used as MQTT topic levels. */
 enum tt_event_type {
     TT_EV_NONE = 0,
-    /* the 1.x events (webcast-protocol.md §9.1) */
+    /* the 1.x events (docs/events.md) */
     TT_EV_CHAT,            /**< "chat" */
     TT_EV_MEMBER,          /**< "member" */
     TT_EV_GIFT,            /**< "gift" */
@@ -85,7 +85,7 @@ enum tt_event_type {
     TT_EV_ENVELOPE,        /**< "envelope" */
     TT_EV_SUBSCRIBE,       /**< "subscribe" */
     TT_EV_STREAM_END,      /**< "streamEnd": control action 3 or 4 */
-    /* beyond 1.x, named as 2.x names them (webcast-protocol.md §9.2) */
+    /* beyond 1.x, named as 2.x names them (docs/events.md) */
     TT_EV_CONTROL_MESSAGE, /**< "controlMessage": every control action */
     TT_EV_ROOM_PIN,        /**< "roomPin" */
     TT_EV_POLL_MESSAGE,    /**< "pollMessage" */
@@ -205,7 +205,7 @@ TT_API void tt_decoder_free(struct tt_decoder *d);
  *  inflated within the caps, the fetch result's messages dispatched by method name, one
  *  callback per event. A malformed message costs that message alone (a TT_EV_DECODE_ERROR
  *  event says which); a malformed frame returns an error after the events decoded before the
- *  failure. `info` may be NULL. The events' data is the 1.x JSON (see the README). */
+ *  failure. `info` may be NULL. The events' data is the 1.x JSON (docs/events.md). */
 TT_API enum tt_err tt_decode_frame(struct tt_decoder *d, const void *buf, size_t len,
                                    struct tt_frame_info *info, tt_event_fn cb, void *userdata);
 
@@ -273,7 +273,7 @@ struct tt_options {
 TT_API void tt_options_init(struct tt_options *o);
 
 /** Set one option by its [tiktok] config key (process_initial_data, sign_flow, web_base, ...,
- *  see the README); `value` is borrowed. Returns TT_ERR_INVAL with a reason in `err`. */
+ *  see docs/libtiktok.md); `value` is borrowed. Returns TT_ERR_INVAL with a reason in `err`. */
 TT_API enum tt_err tt_options_set(struct tt_options *o, const char *key, const char *value,
                                   char *err, size_t errlen);
 

@@ -1,6 +1,6 @@
 /** @file dec_extra.c
  * Message types beyond 1.x, named as tiktok-live-connector 2.x names their events; the payloads
- * are our own design, documented field by field in the README ("Events beyond 1.x").
+ * are our own design, documented field by field in docs/events.md ("Events beyond 1.x").
  *
  *   WebcastRoomPinMessage      -> roomPin: chatMessage 2, socialMessage 3, giftMessage 4,
  *       memberMessage 5, likeMessage 6, method 30, pinTime 31, operator 32, action 33,

@@ -9,7 +9,7 @@
  *   WebcastSubNotifyMessage -> "subscribe": common 1, user 2, exhibitionType 3, subMonth 4,
  *                                           subscribeType 5, oldSubscribeStatus 6,
  *                                           subscribingStatus 8
- * Numbers keep all their digits: 1.x wraps totalLikeCount above 2^31 (README, deviations).
+ * Numbers keep all their digits: 1.x wraps totalLikeCount above 2^31 (docs/events.md, deviations).
  *
  * SPDX-License-Identifier: MIT
  */

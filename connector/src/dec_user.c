@@ -17,8 +17,8 @@
  * Quirks kept from 1.x: a repeated urlList read where 1.x's schema has a single string yields the
  * LAST url; badges are flattened text first, then image, then privilege per BadgeStruct;
  * gifterLevel is the level of the FIRST badge with scene type 8, even a text badge without one.
- * Deviations (README): uniqueId/nickname "" and absent parts (followInfo, profilePictureUrls) are
- * written with their defaults instead of being left out.
+ * Deviations (docs/events.md): uniqueId/nickname "" and absent parts (followInfo,
+ * profilePictureUrls) are written with their defaults instead of being left out.
  *
  * SPDX-License-Identifier: MIT
  */

@@ -1,6 +1,6 @@
 /** @file dedup.c
  * Event deduplication by msgId. The backlog after a reconnect repeats recent messages
- * (webcast-protocol.md §3.5): the last `window` ids are remembered in an open-addressed hash set,
+ * (docs/protocol.md §2): the last `window` ids are remembered in an open-addressed hash set,
  * evicted in insertion order. Fixed memory: 24 bytes per remembered id.
  *
  * SPDX-License-Identifier: MIT
@@ -76,7 +76,7 @@ static void rebuild(struct tt_dedup *d)
 int tt__dedup_seen(struct tt_dedup *d, uint64_t id)
 {
     if (id <= GONE || !d->cap) {
-        return 0; /* no msgId: never a duplicate (mqtt-contract.md §2) */
+        return 0; /* no msgId (0): never a duplicate, it may be anything */
     }
     if (find(d, id, 0) != SIZE_MAX) {
         return 1;

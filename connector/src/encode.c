@@ -1,12 +1,12 @@
 /** @file encode.c
- * Outgoing: the frames the client sends on the WebSocket (webcast-protocol.md §6), encoded with the nanopb
- * code generated from proto/webcast.proto: heartbeat (2.x: payloadType "hb" carrying
+ * Outgoing: the frames the client sends on the WebSocket (docs/protocol.md §7.4), encoded with
+ * the nanopb code generated from proto/webcast.proto: heartbeat (2.x: payloadType "hb" carrying
  * HeartBeatMessage{roomId, sendPacketSeqId}), enter-room (payloadType "im_enter_room" carrying
  * WebcastImEnterRoomMessage{roomId, liveId 12, identity "audience", enterUniqueId,
  * filterWelcomeMsg "0"}) and ack ({logId, payloadType "ack", payload = internalExt}). Also the
  * other way round, for the raw hook: an HTTP fetch answer wrapped as the push frame ("msg") a
  * server would have sent it in, so recordings hold push frames only.
- * test_proto checks the same encodings byte for byte against the protocol notes.
+ * test_proto checks the same encodings byte for byte against hand-encoded bytes.
  *
  * SPDX-License-Identifier: MIT
  */

@@ -1,14 +1,10 @@
 /** @file events.c
- * Event names and the library's version. The names come from the registry (events.h), which
- * must cover every enum tt_event_type (checked at compile time).
+ * Event names, from the registry (events.h), which must cover every enum tt_event_type
+ * (checked at compile time).
  *
  * SPDX-License-Identifier: MIT
  */
 #include "tt.h"
-
-#ifndef TT_VERSION
-#define TT_VERSION "0.1.0"
-#endif
 
 #define TT_EVENT(type, name, method, fn, file) +1
 #define TT_EVENT_ALSO(type, name, file)        +1
@@ -34,9 +30,4 @@ const char *tt_event_type_name(enum tt_event_type type)
         return "";
     }
     return names[type];
-}
-
-const char *tt_version(void)
-{
-    return TT_VERSION;
 }

@@ -14,7 +14,7 @@
 #include "alloc.h"
 #include "http.h"
 
-/* The header set of 1.x (webcast-protocol.md §3.8) with 2.x's Sec-Fetch additions (§4.3). */
+/* The header set of 1.x with 2.x's Sec-Fetch additions (docs/protocol.md §3.1). */
 static const char *const default_headers[] = {
     "Connection: keep-alive",
     "Cache-Control: max-age=0",
@@ -375,7 +375,7 @@ static struct curl_slist *build_headers(struct tt_http *h, const char *const *ex
 }
 
 /* A sign server gets `extra` alone: none of TikTok's browser headers, and never the jar, which
- * may hold a logged-in session id (2.x forwards it only when told to, §4.5). */
+ * may hold a logged-in session id (2.x forwards it only when told to). */
 static struct curl_slist *sign_headers(const char *const *extra, int *oom)
 {
     struct curl_slist *l = NULL;
@@ -403,7 +403,7 @@ static void set_options(struct tt_http *h, const char *url, const char *ua, stru
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_USERAGENT, ua);
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip, deflate"); /* §3.8; curl decodes */
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip, deflate"); /* as 1.x; curl decodes */
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x->r);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

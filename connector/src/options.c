@@ -1,6 +1,6 @@
 /** @file options.c
  * tt_options: defaults, and setting them by the [tiktok] config keys of the bridge
- * (mqtt-contract.md §4), so tt-connect, the bridge and the README share one vocabulary.
+ * (docs/config.md), so tt-connect, the bridge and the docs share one vocabulary.
  *
  * SPDX-License-Identifier: MIT
  */

@@ -1,6 +1,6 @@
 /** @file params.c
- * Query parameters. The values are those the web clients send (webcast-protocol.md §3.8 for
- * HTTP, §4.3 for the WebSocket): TikTok and the sign servers see a browser, not us.
+ * Query parameters. The values are those the web clients send (docs/protocol.md §3.1 for
+ * HTTP, §5.1 for the WebSocket): TikTok and the sign servers see a browser, not us.
  *
  * SPDX-License-Identifier: MIT
  */

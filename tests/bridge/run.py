@@ -393,7 +393,7 @@ def fnv1a32(s):
 
 def test_shards(tmp):
     """Two instances, the same config, shard 1/2 and 2/2: each streamer runs in exactly one,
-    the one mqtt-contract.md §4 names (FNV-1a-32(handle) mod n = i - 1)."""
+    the one docs/mqtt.md §8 names (FNV-1a-32(handle) mod n = i - 1)."""
     handles = ["streamer_%02d" % i for i in range(8)]
     seen = []
     for i in (1, 2):

@@ -8,8 +8,10 @@ bridge.
   gives a log line naming TLS and the verification failure and the bridge keeps retrying;
   tls_insecure connects with a warning; a listener requiring client certificates accepts
   cert_file/key_file.
-- WebSocket: Debian 12's mosquitto 2.0.11 is built without websockets, so a small WebSocket to
-  TCP gateway (RFC 6455, in this file) stands in front of it; ws:// and wss:// carry the events.
+- WebSocket: a small WebSocket to TCP gateway (RFC 6455, in this file) stands in front of
+  mosquitto's TCP listener; ws:// and wss:// carry the events. (Debian 12's mosquitto 2.0.11
+  does speak websockets: a `protocol websockets` listener works beside a TCP listener, as
+  tests/overlay uses it; a configuration with only a websockets listener fails to start.)
 - Fallback: a proxy refuses a CONNECT of protocol level 5 as a 3.1.1-only broker does (CONNACK
   return code 1, then close) and forwards the rest to mosquitto: the bridge ends up on 3.1.1
   (bridge/info), says so in its log, and the events flow; an MQTT 5 CONNACK with reason 0x84

@@ -5,7 +5,7 @@
   frames (our comparator), over plain http/ws and over https/wss with a throwaway CA;
 - the three sign flows (euler, legacy, session) and request polling, checked in the
   simulator's request log: every parameter and header of every request against
-  webcast-protocol.md (live page, api-live, room/info, gift/list, the Euler connect with its
+  docs/protocol.md (live page, api-live, room/info, gift/list, the Euler connect with its
   key, 1.x's sign_url and the signed im/fetch, the WebSocket URL and handshake), cookies
   (session, tt-target-idc, the signer's), client_params / request_headers /
   websocket_headers over the defaults, enter-room, heartbeats, acks;
@@ -207,14 +207,14 @@ def test_polling(tmp):
                    "internal_ext": lambda v: v != ""}, {}, "polling im/fetch")
 
 
-# ---- the requests, parameter by parameter (webcast-protocol.md §3.3-§6) ----------------------
+# ---- the requests, parameter by parameter (§ numbers: docs/protocol.md) ----------------------
 
 DEFAULT_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
               "Chrome/129.0.0.0 Safari/537.36")
 SIGN_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
            "Chrome/120.0.0.0 Safari/537.36")  # what the simulator's 1.x signer hands out
 
-# The headers of every request to TikTok: §3.8's set plus 2.x's Sec-Fetch ones (§4.3).
+# The headers of every request to TikTok: 1.x's set plus 2.x's Sec-Fetch ones (§3.1).
 TIKTOK_HEADERS = {
     "connection": "keep-alive", "cache-control": "max-age=0",
     "accept": "text/html,application/json,application/protobuf",
@@ -224,8 +224,8 @@ TIKTOK_HEADERS = {
     "sec-fetch-ua-mobile": "?0",
 }
 
-# The client parameters (§3.8, 1.x: every one required) with the values either generation
-# sends (§4.3 gives 2.x's where they differ); browser_version is checked against the UA.
+# The client parameters (§3.1, 1.x: every one required) with the values either generation
+# sends (2.x's where they differ); browser_version is checked against the UA.
 HTTP_PARAMS = {
     "aid": {"1988"}, "app_language": {"en-US", "en"}, "app_name": {"tiktok_web"},
     "browser_language": {"en", "en-DE"}, "browser_name": {"Mozilla"},
@@ -239,13 +239,13 @@ HTTP_PARAMS = {
     "host": {"https://webcast.tiktok.com"}, "webcast_sdk_version": {"1.3.0"},
     "update_version_code": {"1.3.0"}, "browser_version": None,
 }
-# 2.x's additions (§4.3): optional, but with one of its values when sent.
+# 2.x's additions (§3.1): optional, but with one of its values when sent.
 HTTP_PARAMS_2X = {
     "channel": {"tiktok_web"}, "data_collection_enabled": {"true"}, "os": {"windows"},
     "priority_region": {"DE"}, "region": {"DE"}, "user_is_login": {"true", "false"},
     "webcast_language": {"en"},
 }
-# The WebSocket's (§4.3, TLC-2 and TTL-7 columns; all required) and the dynamic ones.
+# The WebSocket's (§5.1, as both 2.x-era clients send them; all required) and the dynamic ones.
 WS_PARAMS = {
     "version_code": {"180800"}, "aid": {"1988"}, "app_name": {"tiktok_web"},
     "app_language": {"en", "en-US"}, "browser_language": {"en", "en-US", "en-DE"},
@@ -287,7 +287,7 @@ def params_ok(got, spec, optional, ua, extra, overrides, what):
             bad.append("unexpected %s=%r" % (k, v))
     missing = [k for k in list(extra) + list(overrides) if k not in got]
     bad += ["missing %s" % k for k in missing]
-    check(not bad, "%s: parameters as §3.8/§4.3 say%s" % (what, ": " + ", ".join(bad[:6])
+    check(not bad, "%s: parameters as §3.1 says%s" % (what, ": " + ", ".join(bad[:6])
                                                               if bad else ""))
 
 
@@ -301,7 +301,7 @@ def headers_ok(got, ua, cookie_has, what, replaced=None, added=None):
     bad += ["unexpected %s" % k for k in sorted(extra)]
     jar = dict(p.split("=", 1) for p in got.get("cookie", "").split("; ") if "=" in p)
     bad += ["cookie %s=%r" % (k, jar.get(k)) for k, v in cookie_has.items() if jar.get(k) != v]
-    check(not bad, "%s: headers and cookies as §3.8/§3.9 say%s"
+    check(not bad, "%s: headers and cookies as §3.1/§3.6 say%s"
           % (what, ": " + ", ".join(bad[:6]) if bad else ""))
 
 
@@ -341,7 +341,7 @@ def ws_side(lines, room, ua, cookie_has, what, ws_headers=None, overrides=None):
         "imprp": lambda v: v.startswith("sim-imprp-"),  # the route params, each one
         "wrss": "sim-wrss-%s" % rid}, overrides or {}, what + " WebSocket URL")
     check(up.get("dup_keys") == ["version_code"] and up["path"].endswith("/ws_reuse_supplement/"),
-          "%s: the push server's path, &version_code=270000 appended (§4.3): %s %s"
+          "%s: the push server's path, &version_code=270000 appended (§5.1): %s %s"
           % (what, up["path"], up.get("dup_keys")))
     h = up.get("headers", {})
     want_ua = (ws_headers or {}).get("user-agent", ua)
@@ -360,18 +360,18 @@ def ws_side(lines, room, ua, cookie_has, what, ws_headers=None, overrides=None):
           enter[0]["live_id"] == 12 and enter[0]["identity"] == "audience" and
           enter[0]["filter_welcome_msg"] == "0" and int(enter[0]["enter_unique_id"]) > 0,
           "%s: im_enter_room first, with room id, liveId 12, audience, filterWelcomeMsg 0 "
-          "(§6.2): %s" % (what, enter))
+          "(§7.4): %s" % (what, enter))
     hbs = [l["hb"] for l in ins if l.get("hb")]
     check(hbs and all(b["room_id"] == rid for b in hbs) and
           [b["seq"] for b in hbs] == list(range(1, len(hbs) + 1)),
-          "%s: heartbeats with the room id and sendPacketSeqId 1, 2, ... (§6.1): %s"
+          "%s: heartbeats with the room id and sendPacketSeqId 1, 2, ... (§7.4): %s"
           % (what, hbs))
     acks = [l for l in ins if l.get("type") == "ack"]
     close = of_room(lines, room, "ws-close")
     check(close and close[0]["need_ack"] > 0 and close[0]["acks"] == close[0]["need_ack"] and
           close[0]["acks_unknown"] == 0 and
           all(a["payload"] and "wss_push_room_id:%s" % rid in a["payload"] for a in acks),
-          "%s: every batch that asked acked once, with its logId and internalExt (§6.3): %s"
+          "%s: every batch that asked acked once, with its logId and internalExt (§7.4): %s"
           % (what, {k: close[0][k] for k in ("need_ack", "acks", "acks_unknown")}
              if close else "no ws-close"))
 
@@ -419,7 +419,7 @@ def test_requests(tmp):
     over = {"aid": "1999", "extra_param": "yes"}
     page = of_room(lines, "req_euler", "http", "/@req_euler/live")
     check(len(page) == 1 and page[0]["query"] == {},
-          "euler: the live page, plain GET without parameters (§3.3)")
+          "euler: the live page, plain GET without parameters (§3.2)")
     tiktok = page + of_room(lines, "req_euler", "http", "/webcast/room/info/") + \
         [l for l in lines if l["kind"] == "http" and "/webcast/gift/list/" in l["path"]]
     check(len(tiktok) == 3, "euler: live page, room/info and gift/list asked (%d)" % len(tiktok))
@@ -432,12 +432,12 @@ def test_requests(tmp):
                   {"room_id": lambda v: v.isdigit()}, over, "%s %s" % (what, l["path"]))
     sign = of_room(lines, "req_euler", "http", "/connect")
     check(len(sign) == 1 and re.match(r"^/webcast/rooms/\d+/connect$", sign[0]["path"]),
-          "euler: /webcast/rooms/{room_id}/connect asked once (§5.2)")
+          "euler: /webcast/rooms/{room_id}/connect asked once (§4.1)")
     if sign:
         q, h = sign[0]["query"], sign[0]["headers"]
         check(q == {"client": q.get("client"), "cursor": "", "client_enter": "true",
                     "platform": "web", "user_agent": custom_ua} and q.get("client"),
-              "euler: client, cursor, client_enter, platform and the UA it will use (§5.2): %s"
+              "euler: client, cursor, client_enter, platform and the UA it will use (§4.1): %s"
               % q)
         check(h.get("x-api-key") == "k3y" and
               h.get("accept") == "application/protobuf,application/json",
@@ -459,12 +459,12 @@ def test_requests(tmp):
         params_ok(l["query"], HTTP_PARAMS, HTTP_PARAMS_2X, DEFAULT_UA,
                   {"room_id": lambda v: v.isdigit()}, {}, "legacy room/info")
     sign = of_room(lines, "req_legacy", "http", "/webcast/sign_url")
-    check(len(sign) == 1, "legacy: sign_url asked once (§5.1)")
+    check(len(sign) == 1, "legacy: sign_url asked once (§4.2)")
     if sign:
         q, h = sign[0]["query"], sign[0]["headers"]
         check(set(q) == {"url", "client", "uuc", "apiKey"} and q["uuc"].isdigit() and
               q["apiKey"] == "k3y" and h.get("x-api-key") == "k3y",
-              "legacy: url, client, uuc and the key (§5.1): %s" % sorted(q))
+              "legacy: url, client, uuc and the key (§4.2): %s" % sorted(q))
         check("cookie" not in h and "referer" not in h,
               "legacy: no TikTok cookie or header to the sign server")
         from urllib.parse import parse_qsl, urlsplit
@@ -483,7 +483,7 @@ def test_requests(tmp):
             check(signed == uq and all(fq.get(k) for k in ("msToken", "X-Bogus", "_signature")),
                   "legacy: im/fetch is the signed URL verbatim (the URL + the tokens)")
             headers_ok(fetch[0]["headers"], SIGN_UA, {"msToken": fq.get("msToken")},
-                       "legacy im/fetch (the signer's User-Agent and msToken, §5.1)")
+                       "legacy im/fetch (the signer's User-Agent and msToken, §4.2)")
     ws_side(lines, "req_legacy", DEFAULT_UA, {}, what)
 
     # session: no sign server, the session cookies everywhere
@@ -492,7 +492,7 @@ def test_requests(tmp):
     tiktok = of_room(lines, "req_session", "http")
     check([l["path"].split("?")[0] for l in tiktok] ==
           ["/@req_session/live", "/webcast/room/info/", "/webcast/im/fetch/"],
-          "session: live page, room/info, im/fetch and no sign server (§3.2): %s"
+          "session: live page, room/info, im/fetch and no sign server (§2): %s"
           % [l["path"] for l in tiktok])
     for l in tiktok:
         headers_ok(l["headers"], DEFAULT_UA, cookies, "session %s" % l["path"])
@@ -507,7 +507,7 @@ def test_requests(tmp):
 
 
 def test_api_live(log):
-    """api-live/user/room, the fallback after a live page without a room id (§3.3)."""
+    """api-live/user/room, the fallback after a live page without a room id (§3.2)."""
     lines = [l for l in log_lines(log) if l.get("kind") == "http" and
              "/api-live/user/room" in l.get("path", "")]
     check(lines, "api-live asked after a page without a room id")
@@ -520,7 +520,7 @@ def test_api_live(log):
 
 def test_heartbeat_interval(tmp):
     """The server's Handshake-Options ping-interval sets the heartbeat interval; without it,
-    10 s (§4.3, §6.1). After the first (sent with enter-room), heartbeats fall on the
+    10 s (§5.3). After the first (sent with enter-room), heartbeats fall on the
     interval's multiples of the monotonic clock, whenever the connection began (ws.c). Three
     rooms of one simulator, side by side, each ending after 4.5 s; one client starts 0.45 s
     after the others, so that only the alignment can put its beats in step with theirs."""

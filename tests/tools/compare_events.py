@@ -62,7 +62,7 @@ import json
 import sys
 from collections import Counter
 
-# Event names tiktok-live-connector 1.2.3 emits while decoding (webcast-protocol.md 9.1).
+# Event names tiktok-live-connector 1.2.3 emits while decoding (docs/events.md).
 V1_EVENTS = frozenset([
     "chat", "member", "gift", "roomUser", "like", "social", "follow", "share",
     "questionNew", "linkMicBattle", "linkMicArmies", "liveIntro", "emote",

@@ -1,6 +1,6 @@
 """Parser for protobuf text format as printed by `protoc --decode` (stdlib only).
 
-Reads the `*.decoded.txt` oracles under ../shared/captures:
+Reads the `*.decoded.txt` references that come with the third-party captures:
 
     common {
       method: "WebcastChatMessage"

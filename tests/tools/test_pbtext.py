@@ -2,7 +2,7 @@
 """Self-test for pbtext.py (protoc text format) and pbwire.py (wire helpers).
 
 Hand-written cases for the grammar and the escapes, a wire round trip of
-push_frame(), and, when ../shared/captures is present, a parse of every
+push_frame(), and, when the third-party captures are present, a parse of every
 `*.decoded.txt` there with a few spot checks of known values (ending with
 `N passed, N failed`; exit 1 on any failure).
 

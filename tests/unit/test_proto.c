@@ -3,7 +3,7 @@
  * Debian's prebuilt libprotobuf-nanopb. The runtime's build flags are fixed (PB_ENABLE_MALLOC on,
  * PB_FIELD_32BIT off), and a generated file compiled with different flags disagrees with it about
  * struct layouts without any link error; these tests make such a mismatch fail loudly. They also
- * pin the byte-exact client frames of docs/webcast-protocol.md §6 (heartbeat, enter-room, ack)
+ * pin the byte-exact client frames of docs/protocol.md §7.4 (heartbeat, enter-room, ack)
  * to the encoder. Build: cc -DPB_ENABLE_MALLOC -Ibuild/gen test_proto.c build/gen/webcast.pb.c
  * -lprotobuf-nanopb. Prints one line per failure, then "N passed, N failed"; exits 1 on failure.
  *
@@ -309,7 +309,7 @@ static size_t encode_frame(const char *type, const uint8_t *payload, size_t plen
     return len;
 }
 
-/* (c) 2.x heartbeat, byte-exact (webcast-protocol.md §6.1). */
+/* (c) 2.x heartbeat, byte-exact (docs/protocol.md §7.4). */
 static void test_heartbeat_bytes(void)
 {
     static const uint8_t want[] = { 0x32, 0x02, 0x70, 0x62, 0x3A, 0x02, 0x68, 0x62,
@@ -331,7 +331,7 @@ static void test_heartbeat_bytes(void)
     CHECK_MEM(buf, len, want, sizeof(want));
 }
 
-/* 2.x enter-room, byte-exact (§6.2), with a fixed 9-byte enterUniqueId. */
+/* 2.x enter-room, byte-exact (docs/protocol.md §7.4), with a fixed 9-byte enterUniqueId. */
 static void test_enter_room_bytes(void)
 {
     static const uint8_t want[] = { 0x32, 0x02, 0x70, 0x62, 0x3A, 0x0D, 'i',  'm',  '_',  'e',
@@ -362,7 +362,7 @@ static void test_enter_room_bytes(void)
     CHECK_MEM(buf, len, want, sizeof(want));
 }
 
-/* (d) 1.x ack decodes (§6.3); the 2.x ack encodes byte-exact. */
+/* (d) 1.x ack decodes (docs/protocol.md §7.4); the 2.x ack encodes byte-exact. */
 static void test_ack_bytes(void)
 {
     static const uint8_t ack1[] = { 0x10, 0x90, 0xC0, 0xC6, 0xB3, 0xBB, 0x9B, 0x84,

@@ -4,7 +4,7 @@
  * on after its last frame, a new room in a new directory, the byte cap, and every refusal with
  * exactly one log line: a room id that is not a number, a symlink planted for the handle, a
  * record_dir under a regular file, a write that fails half way (RLIMIT_FSIZE stands in for a
- * full disk) leaving no partial frame. Also prints what one frame costs, for the README.
+ * full disk) leaving no partial frame. Also prints what one frame costs, for docs/bridge.md.
  *
  * SPDX-License-Identifier: MIT
  */

@@ -1,0 +1,101 @@
+#!/bin/sh
+# make deb, tested without touching the machine: build the packages, list and extract them,
+# run the extracted daemon on the extracted configuration, read their control data, and run
+# lintian on them where it is installed (no error allowed). B and SANITIZE name the build.
+# SPDX-License-Identifier: MIT
+set -u
+B=${B:-build}
+SANITIZE=${SANITIZE:-}
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok: $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+check() { # check DESCRIPTION COMMAND...
+    d=$1
+    shift
+    if "$@"; then ok "$d"; else bad "$d"; fi
+}
+
+if ! command -v dpkg-deb >/dev/null 2>&1; then
+    echo "SKIPPED: dpkg-deb is not installed"
+    echo "0 passed, 0 failed"
+    exit 0
+fi
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+V=$(sed -n 's/^#define TT_VERSION "\(.*\)"/\1/p' connector/src/version.c)
+A=$(dpkg --print-architecture)
+MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || cc -print-multiarch)
+
+if make --no-print-directory -s ${SANITIZE:+SANITIZE=$SANITIZE} deb >"$T/log" 2>&1; then
+    ok "make deb"
+else
+    bad "make deb:"
+    cat "$T/log"
+fi
+D=$B/deb/tiktok2mqtt_${V}_$A.deb
+L=$B/deb/libtiktok0_${V}_$A.deb
+X=$B/deb/libtiktok-dev_${V}_$A.deb
+for f in "$D" "$L" "$X"; do check "built $f" test -s "$f"; done
+
+# has PACKAGE PATH...: dpkg-deb -c lists every PATH
+has() {
+    deb=$1
+    shift
+    dpkg-deb -c "$deb" | awk '{print $6}' >"$T/list"
+    for p in "$@"; do
+        check "$(basename "$deb") has $p" grep -qx "./$p" "$T/list"
+    done
+}
+has "$D" usr/bin/tiktok2mqtt usr/bin/tt-decode usr/bin/tiktok-live-sim \
+    etc/tiktok2mqtt/tiktok2mqtt.ini lib/systemd/system/tiktok2mqtt.service \
+    usr/share/man/man8/tiktok2mqtt.8.gz usr/share/man/man5/tiktok2mqtt.ini.5.gz \
+    usr/share/man/man1/tt-decode.1.gz usr/share/man/man1/tiktok-live-sim.1.gz \
+    usr/share/doc/tiktok2mqtt/copyright
+has "$L" "usr/lib/$MA/libtiktok.so.$V" "usr/lib/$MA/libtiktok.so.0"
+has "$X" "usr/lib/$MA/libtiktok.a" "usr/lib/$MA/libtiktok.so" "usr/lib/$MA/pkgconfig/libtiktok.pc" \
+    usr/include/tt.h
+
+# control data
+dep=$(dpkg-deb -f "$D" Depends)
+check "tiktok2mqtt Depends on the libraries it links (paho, libwebsockets, curl): $dep" \
+    sh -c "echo '$dep' | grep -q libpaho-mqtt && echo '$dep' | grep -q libwebsockets &&
+    echo '$dep' | grep -q libcurl"
+check "libtiktok-dev Depends on libtiktok0 (= $V)" \
+    sh -c "dpkg-deb -f '$X' Depends | grep -qF 'libtiktok0 (= $V)'"
+dpkg-deb -e "$D" "$T/ctl"
+check "the configuration is a conffile" grep -qx /etc/tiktok2mqtt/tiktok2mqtt.ini "$T/ctl/conffiles"
+check "postinst enables the unit" grep -q 'deb-systemd-helper enable tiktok2mqtt.service' \
+    "$T/ctl/postinst"
+check "postinst does not start it" sh -c \
+    "! grep -v '^ *#' '$T/ctl/postinst' | grep -Eq 'deb-systemd-invoke|systemctl.*start|--now'"
+check "maintainer scripts are valid sh" sh -c \
+    "for s in postinst prerm postrm; do sh -n '$T/ctl/'\$s || exit 1; done"
+dpkg-deb -e "$L" "$T/lctl"
+check "libtiktok0 declares its soname in shlibs" grep -qx "libtiktok 0 libtiktok0 (>= $V)" \
+    "$T/lctl/shlibs"
+
+# extracted, the daemon runs on its configuration
+dpkg-deb -x "$D" "$T/root"
+out=$("$T/root/usr/bin/tiktok2mqtt" --version 2>&1)
+check "extracted tiktok2mqtt --version: $out" sh -c "echo '$out' | grep -q '^tiktok2mqtt $V'"
+check "extracted tiktok2mqtt --check-config on the packaged configuration" \
+    "$T/root/usr/bin/tiktok2mqtt" --check-config -c "$T/root/etc/tiktok2mqtt/tiktok2mqtt.ini"
+check "the packaged unit starts /usr/bin/tiktok2mqtt" grep -qx \
+    'ExecStart=/usr/bin/tiktok2mqtt -c /etc/tiktok2mqtt/tiktok2mqtt.ini' \
+    "$T/root/lib/systemd/system/tiktok2mqtt.service"
+dpkg-deb -x "$X" "$T/dev"
+check "libtiktok.pc names /usr/lib/$MA" grep -qx "libdir=/usr/lib/$MA" \
+    "$T/dev/usr/lib/$MA/pkgconfig/libtiktok.pc"
+
+if command -v lintian >/dev/null 2>&1; then
+    lintian "$D" "$L" "$X" >"$T/lintian" 2>&1
+    grep -v 'root privileges' "$T/lintian"
+    check "lintian: no error ($(grep -c '^W:' "$T/lintian") warnings)" \
+        sh -c "! grep -q '^E:' '$T/lintian'"
+else
+    echo "SKIPPED: lintian is not installed (make deps installs it)"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,60 @@
+#!/bin/sh
+# The documentation cannot drift from the code:
+#   - docs/config.md's and man/tiktok2mqtt.ini.5's key tables are what bridge/cfg_table.h
+#     generates, and etc/tiktok2mqtt.ini matches the table (tools/gen_config_ref.py --check);
+#   - the check catches drift: on copies of the tree with a default changed in the table, a
+#     generated row edited by hand, or an unknown key in the example, it must fail;
+#   - every man page renders without a groff warning.
+# SPDX-License-Identifier: MIT
+set -u
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok: $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+
+if python3 tools/gen_config_ref.py --check >"${TMPDIR:-/tmp}/gen.$$" 2>&1; then
+    ok "tools/gen_config_ref.py --check: the reference and the example match the table"
+else
+    bad "tools/gen_config_ref.py --check:"
+    cat "${TMPDIR:-/tmp}/gen.$$"
+fi
+rm -f "${TMPDIR:-/tmp}/gen.$$"
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+copy() { # a fresh copy of what the generator reads
+    rm -rf "$T/tree"
+    mkdir -p "$T/tree/bridge" "$T/tree/docs" "$T/tree/man" "$T/tree/etc"
+    cp bridge/cfg_table.h "$T/tree/bridge/" && cp docs/config.md "$T/tree/docs/" &&
+        cp man/tiktok2mqtt.ini.5 "$T/tree/man/" && cp etc/tiktok2mqtt.ini "$T/tree/etc/"
+}
+drift() { # drift DESCRIPTION FILE SED-EXPRESSION: the check must fail on the edited copy
+    copy
+    sed -i "$3" "$T/tree/$2"
+    if cmp -s "$2" "$T/tree/$2"; then
+        bad "$1: the edit changed nothing (the test is stale)"
+    elif python3 tools/gen_config_ref.py --check --root "$T/tree" >"$T/log" 2>&1; then
+        bad "$1: not caught"
+    else
+        ok "$1: caught ($(grep -m1 FAIL "$T/log" | cut -c1-90))"
+    fi
+}
+drift "a default changed in the table" bridge/cfg_table.h 's/"100000",/"200000",/'
+drift "a doc string changed in the table" bridge/cfg_table.h 's/"of the event messages"/"of events"/'
+drift "a generated row edited in docs/config.md" docs/config.md 's/^| `qos` | int | `1`/| `qos` | int | `2`/'
+drift "a generated entry edited in the man page" man/tiktok2mqtt.ini.5 's/^\.B keepalive$/.B keep_alive/'
+drift "an unknown key set in the example" etc/tiktok2mqtt.ini 's/^;qos = 1$/qos = 1\nqos_level = 1/'
+drift "a value out of range in the example" etc/tiktok2mqtt.ini 's/^;qos = 1$/qos = 3/'
+drift "a key missing from the example" etc/tiktok2mqtt.ini '/^;keepalive = /d'
+
+for m in man/*.[1-8]; do
+    if [ "$(LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$m" 2>&1)" = "" ]; then
+        ok "$m renders without warnings"
+    else
+        bad "$m: groff warns:"
+        LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$m" 2>&1 | head -n 5
+    fi
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
