@@ -19,7 +19,6 @@
 #include <zlib.h>
 
 #include "clock.h"
-#include "wire.h"
 
 static int cmp_double(const void *a, const void *b)
 {
