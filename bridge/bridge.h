@@ -32,6 +32,7 @@ struct bridge {
     struct bridge_metrics *metrics; /* [bridge] metrics; NULL: off */
     int info_protocol;              /* the MQTT protocol bridge/info last showed */
     volatile sig_atomic_t reload;   /* SIGHUP or the API's reload: the main loop reloads */
+    struct tt_devices *devices;     /* the direct path's devices, shared by every streamer */
 };
 
 #endif

@@ -529,6 +529,13 @@ static void computed_defaults(struct cfg_ctx *c, const char *abspath)
         free(cfg->bridge.state_file);
         cfg->bridge.state_file = default_state_file(abspath);
     }
+    if (!*cfg->bridge.ttwid_file) { /* beside the state file: both are the bridge's memory */
+        const char *slash = strrchr(cfg->bridge.state_file, '/');
+        int dir = slash ? (int)(slash - cfg->bridge.state_file) : 1;
+        free(cfg->bridge.ttwid_file);
+        cfg->bridge.ttwid_file =
+                xasprintf("%.*s/ttwid.jsonl", dir, slash ? cfg->bridge.state_file : ".");
+    }
     for (size_t i = 0; i < cfg->n_streamers; i++) {
         struct bridge_streamer *st = &cfg->streamers[i];
         if (!*st->topic) {

@@ -39,7 +39,13 @@ enum bridge_log_level {
     BRIDGE_LOG_TRACE
 };
 enum bridge_mqtt_protocol { BRIDGE_MQTT_5, BRIDGE_MQTT_311 };
-enum bridge_sign_flow { BRIDGE_SIGN_EULER, BRIDGE_SIGN_LEGACY, BRIDGE_SIGN_SESSION };
+enum bridge_sign_flow {
+    BRIDGE_SIGN_EULER,
+    BRIDGE_SIGN_LEGACY,
+    BRIDGE_SIGN_SESSION,
+    BRIDGE_SIGN_DIRECT,
+    BRIDGE_SIGN_AUTO
+};
 
 /** A secret read from a `*_file` key or from its environment variable. */
 struct bridge_secret {

@@ -12,6 +12,7 @@
  */
 #include "cfg_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +107,31 @@ static void check_proxy(struct cfg_ctx *c, const struct bridge_tiktok *tt, int s
     }
 }
 
+/* push_base: ws:// or wss:// host[:port], nothing after it (the path is fixed); ws:// to a
+ * host that is not loopback needs allow_insecure, as http:// does. */
+static void check_push_base(struct cfg_ctx *c, const struct bridge_tiktok *tt, int st)
+{
+    static const int ids[] = { K_tiktok_push_base, K_tiktok_allow_insecure };
+    const char *v = tt->push_base;
+    int ln = rule_line(c, st, ids, N_OF(ids));
+    size_t skip = !strncmp(v, "wss://", 6) ? 6 : !strncmp(v, "ws://", 5) ? 5 : 0;
+    if (ln < 0) {
+        return;
+    }
+    if (!skip || !v[skip] || strcspn(v + skip, "/?#@ ") != strlen(v + skip)) {
+        cfg_err(c, ln, "push_base '%s' is not wss://host[:port] (no path, no trailing '/')", v);
+        return;
+    }
+    char http[512];
+    snprintf(http, sizeof http, "http://%s", v + skip);
+    if (skip == 5 && !tt->allow_insecure && cfg_url_is_plain_remote(http)) {
+        cfg_err(c, ln,
+                "push_base %s is a plain WebSocket to a host that is not loopback: use wss:// "
+                "or set allow_insecure = true",
+                v);
+    }
+}
+
 static void check_tiktok(struct cfg_ctx *c, const struct bridge_tiktok *tt, int st)
 {
     static const int backoff[] = { K_tiktok_reconnect_min_s, K_tiktok_reconnect_max_s };
@@ -123,6 +149,7 @@ static void check_tiktok(struct cfg_ctx *c, const struct bridge_tiktok *tt, int 
     }
     check_proxy(c, tt, st);
     check_plain_http(c, tt, st);
+    check_push_base(c, tt, st);
 }
 
 /* Two streamers on one topic would mix their events; "bridge" is the bridge's own level. */

@@ -10,7 +10,8 @@
  *
  * Columns: X(section, key, type, field, default, min, max, flags, aux, doc)
  *   default  the value as it would be written in the file, parsed by the same code as the
- *            file; NULL where it is computed at load (client_id, state_file, topic)
+ *            file; NULL where it is computed at load (client_id, state_file, ttwid_file,
+ *            topic)
  *   min/max  bounds of the integer types (INT, SEC, MS, BYTES; CLIENTID: length)
  *   aux      ENUM: the allowed values, '|'-separated, in the order of the C enum in cfg.h;
  *            SECRET: the environment variable that wins over the file; NULL otherwise
@@ -84,7 +85,14 @@ X(bridge, record_dir,      PATH,   record_dir,      "",        0, 0,        0,  
   "GiB per room; `tiktok-live-sim --replay` plays one back; empty: off") \
 X(bridge, shard,           SHARD,  shard,           "1/1",     0, 0,        0,              NULL, \
   "`i/n` with 1 <= i <= n <= 65535: this instance owns a handle when FNV-1a-32(handle) mod n " \
-  "= i - 1")
+  "= i - 1") \
+X(bridge, ttwid_file,      PATH,   ttwid_file,      NULL,      0, 0,        CFG_PRIVATE,    NULL, \
+  "the direct path's devices (a `ttwid` token and the User-Agent it was minted with), one " \
+  "JSON line each (`token`, `ua`, `minted`, `blocked`), so a restart reuses them; rewritten " \
+  "(mode 0600) on every mint or block; `--probe` reuses it too. Default: `ttwid.jsonl` in " \
+  "the directory of `state_file` (docs/protocol.md, the direct path)") \
+X(bridge, streamers_per_device, INT, streamers_per_device, "50", 1, 100000, 0,            NULL, \
+  "streamers that share one direct-path device before another is minted")
 
 #define CFG_KEYS_MQTT(X) \
 X(mqtt, uri,           URI,      uri,           "tcp://127.0.0.1:1883", 0, 0,   CFG_REQUIRED, NULL, \
@@ -161,10 +169,12 @@ X(tiktok, proxy,                       PROXY,   proxy,                       "",
   "`http://[user:pass@]host:port` for HTTP and the WebSocket; `https://`, `socks5://`, " \
   "`socks5h://` only with `enable_websocket_upgrade = false`; its password is masked when " \
   "printed") \
-X(tiktok, sign_flow,                   ENUM,    sign_flow,                   "euler", 0, 0,          CFG_TT | CFG_REQUIRED, "euler|legacy|session", \
-  "how the WebSocket URL is obtained: `euler` (the sign server's " \
-  "`/webcast/rooms/{room_id}/connect`), `legacy` (`/webcast/sign_url`), `session` (unsigned; " \
-  "needs a session id)") \
+X(tiktok, sign_flow,                   ENUM,    sign_flow,                   "auto",  0, 0,          CFG_TT | CFG_REQUIRED, "euler|legacy|session|direct|auto", \
+  "how a connection is made: `direct` (no sign server: a `ttwid` device token and TikTok's " \
+  "push edge), `euler` (the sign server's `/webcast/rooms/{room_id}/connect`), `legacy` " \
+  "(`/webcast/sign_url`), `session` (unsigned; needs a session id), `auto` (`direct`, then " \
+  "`euler` when the direct path is refused); docs/protocol.md (the direct path) says when each " \
+  "is used") \
 X(tiktok, sign_api_url,                URL,     sign_api_url,                "https://api.eulerstream.com", 0, 0, CFG_TT | CFG_REQUIRED, NULL, \
   "the sign server: `https://` or `http://` host[:port], no path, no trailing slash") \
 X(tiktok, sign_api_key_file,           SECRET,  sign_api_key_file,           "",      0, 0,          CFG_TT | CFG_PRIVATE, "TIKTOK2MQTT_SIGN_API_KEY", \
@@ -174,7 +184,8 @@ X(tiktok, session_id_file,             SECRET,  session_id_file,             "",
 X(tiktok, tt_target_idc,               STR,     tt_target_idc,               "",      0, 0,          CFG_TT | CFG_SECRET, NULL, \
   "goes with the session id; never logged, printed as `***`") \
 X(tiktok, web_base,                    URL,     web_base,                    "https://www.tiktok.com", 0, 0, CFG_TT | CFG_REQUIRED, NULL, \
-  "as `sign_api_url`; paths `/@{handle}/live`, `/api-live/user/room/`") \
+  "as `sign_api_url`; paths `/@{handle}/live`, `/api-live/user/room/`, and `/` (the direct " \
+  "path's `ttwid`)") \
 X(tiktok, webcast_base,                URL,     webcast_base,                "https://webcast.tiktok.com", 0, 0, CFG_TT | CFG_REQUIRED, NULL, \
   "as `sign_api_url`; paths `/webcast/room/info/`, `/webcast/room/check_alive/`, " \
   "`/webcast/gift/list/`, `/webcast/im/fetch/`") \
@@ -197,7 +208,21 @@ X(tiktok, reconnect_max_s,             SEC,     reconnect_max_s,             "30
 X(tiktok, room_info_interval,          SEC,     room_info_interval,          "300",   0, 86400,      CFG_TT | CFG_BRIDGE_ONLY, NULL, \
   "between refreshes of `<base>/<user>/room`; 0: only on connect") \
 X(tiktok, events,                      EVENTS,  events,                      "all",   0, 0,          CFG_TT | CFG_REQUIRED | CFG_BRIDGE_ONLY, NULL, \
-  "which events are published: `all`, or a comma list of event names (see below)")
+  "which events are published: `all`, or a comma list of event names (see below)") \
+X(tiktok, push_base,                   STR,     push_base,                   "wss://webcast-ws.tiktok.com", 0, 0, CFG_TT | CFG_REQUIRED, NULL, \
+  "the direct path's push edge: `wss://` (or `ws://`, loopback or with `allow_insecure`) " \
+  "host[:port], no path; regional hosts of the same backend: `wss://webcast-ws.eu.tiktok.com`, " \
+  "`wss://webcast-ws.us.tiktok.com`") \
+X(tiktok, ttwid_tries,                 INT,     ttwid_tries,                 "3",     1, 20,         CFG_TT, NULL, \
+  "requests of `web_base`'s home page for a `ttwid` before the direct path gives up (`auto` " \
+  "then falls back)") \
+X(tiktok, stale_timeout_s,             SEC,     stale_timeout_s,             "60",    1, 86400,      CFG_TT, NULL, \
+  "the watchdog, on every WebSocket whatever the flow: nothing at all received (events, " \
+  "heartbeat answers) for this long closes the socket; the bridge reconnects and counts it " \
+  "(`staleCloses` in `bridge/health`, `tiktok2mqtt_streamer_stale_closes_total`)") \
+X(tiktok, direct_retry_s,              SEC,     direct_retry_s,              "3600",  0, 604800,     CFG_TT, NULL, \
+  "`auto`: after a fallback to `euler`, the streamer's next connection this long later tries " \
+  "`direct` again")
 
 /* Keys only a [streamer:HANDLE] section has (besides the [tiktok] overrides). */
 #define CFG_KEYS_STREAMER(X) \

@@ -259,6 +259,7 @@ int main(int argc, char **argv)
     setup_signals();
     atomic_init(&b.out.raw, b.cfg.bridge.raw);
     atomic_init(&b.out.urgent, 0);
+    atomic_init(&b.out.info_dirty, 0);
     b.started_ms = common_wall_ms();
     if (*b.cfg.bridge.metrics &&
         !(b.metrics = bridge_metrics_new(b.cfg.bridge.metrics, errbuf, sizeof errbuf))) {
@@ -268,6 +269,18 @@ int main(int argc, char **argv)
     if (start_output(&b, a.to_stdout)) {
         return 69;
     }
+    if (tt_devices_new(&b.devices, b.cfg.bridge.ttwid_file,
+                       (unsigned)b.cfg.bridge.streamers_per_device)) {
+        LOG_ERR(NULL, "out of memory");
+        return 71;
+    }
+    bridge_metrics_devices(b.metrics, b.devices);
+    if (tt_devices_new(&b.devices, b.cfg.bridge.ttwid_file,
+                       (unsigned)b.cfg.bridge.streamers_per_device)) {
+        LOG_ERR(NULL, "out of memory");
+        return 71;
+    }
+    bridge_metrics_devices(b.metrics, b.devices);
     if (b.metrics && bridge_metrics_start(b.metrics, &b.out, b.started_ms)) {
         LOG_ERR(NULL, "metrics: cannot start its thread");
     }
@@ -294,6 +307,7 @@ int main(int argc, char **argv)
     LOG_INFO(NULL, "stopping");
     bridge_metrics_free(b.metrics);
     bridge_streamers_stop_all(&b);
+    tt_devices_free(b.devices); /* after the streamers: they borrow it */
     bridge_out_close(&b.out, 3000);
     runtime_free(&b.rt);
     bridge_cfg_free(&b.cfg);

@@ -61,8 +61,16 @@ struct bridge_metrics {
     uint64_t gen, gen_served; /* gen_served: the server thread's own */
     struct bridge_out *out;   /* woken for a scrape (bridge_out_wake is thread-safe) */
     int64_t started_ms;
+    struct tt_devices *devices; /* the direct path's pool; NULL: none */
     struct client c[MAX_CLIENTS];
 };
+
+void bridge_metrics_devices(struct bridge_metrics *m, struct tt_devices *devices)
+{
+    if (m) {
+        m->devices = devices;
+    }
+}
 
 /* ---- the page: a growing buffer ---- */
 
@@ -118,8 +126,9 @@ static void family(struct buf *b, const char *name, const char *type, const char
 /* One streamer's figures, copied under its lock so that each family below is consistent. */
 struct snap {
     char handle[BRIDGE_HANDLE_SIZE], state[16];
-    uint64_t events, decode_errors, reconnects, sign_requests, rate_limit_wait_s;
+    uint64_t events, decode_errors, reconnects, sign_requests, rate_limit_wait_s, stale_closes;
     int64_t last_event_at, viewers;
+    char flow[16];
 };
 
 static const struct {
@@ -136,7 +145,13 @@ static const struct {
       offsetof(struct snap, sign_requests) },
     { "streamer_rate_limit_wait_seconds_total", "Seconds waited on the sign server's 429s.",
       offsetof(struct snap, rate_limit_wait_s) },
+    { "streamer_stale_closes_total",
+      "Sockets closed by the watchdog: no frame for stale_timeout_s (then reconnected).",
+      offsetof(struct snap, stale_closes) },
 };
+
+/* The flows tt_client_flow names: the flow gauge has one series per flow, 1 for the current. */
+static const char *const flows[] = { "direct", "euler", "legacy", "session" };
 
 /* Every state streamer.c sets: the status gauge has one series per state, 1 for the current. */
 static const char *const states[] = { "stopped", "connecting", "live", "ended",
@@ -158,6 +173,8 @@ static size_t snapshot(struct streamer *list, struct snap **out)
         v[i].reconnects = s->reconnects;
         v[i].sign_requests = s->sign_requests;
         v[i].rate_limit_wait_s = s->rate_limit_wait_s;
+        v[i].stale_closes = s->stale_closes;
+        snprintf(v[i].flow, sizeof v[i].flow, "%s", s->flow);
         v[i].last_event_at = s->totals.last_event_at;
         v[i].viewers = s->totals.viewer_count;
         pthread_mutex_unlock(&s->lock);
@@ -192,6 +209,16 @@ static void render_streamers(struct buf *b, const struct snap *v, size_t n)
         label(b, "streamer", v[i].handle);
         bprintf(b, "} %.3f\n", (double)v[i].last_event_at / 1000);
     }
+    family(b, "streamer_flow", "gauge",
+           "How the streamer connects (sign_flow; auto shows direct or euler): 1 for the "
+           "current one, all 0 before the first connect.");
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < sizeof flows / sizeof flows[0]; k++) {
+            bprintf(b, "tiktok2mqtt_streamer_flow{");
+            label(b, "streamer", v[i].handle);
+            bprintf(b, ",flow=\"%s\"} %d\n", flows[k], !strcmp(flows[k], v[i].flow));
+        }
+    }
     family(b, "streamer_viewers", "gauge", "Viewers, as the last roomUser event said.");
     for (size_t i = 0; i < n; i++) {
         bprintf(b, "tiktok2mqtt_streamer_viewers{");
@@ -210,6 +237,24 @@ static void counter(struct buf *b, const char *name, const char *help, uint64_t 
 {
     family(b, name, "counter", help);
     bprintf(b, "tiktok2mqtt_%s %llu\n", name, (unsigned long long)v);
+}
+
+/* The direct path's device pool (ttwid tokens), shared by the streamers. */
+static void render_devices(struct buf *b, struct tt_devices *d)
+{
+    struct tt_devices_stats st = { 0 };
+    if (d) {
+        tt_devices_stats(d, &st);
+    }
+    gauge(b, "devices", "Direct-path devices (ttwid + User-Agent) known, blocked ones included.",
+          st.devices);
+    gauge(b, "devices_blocked", "Devices given up (DEVICE_BLOCKED, or a socket that died young).",
+          st.blocked);
+    counter(b, "ttwid_minted_total", "ttwid tokens obtained from TikTok by this process.",
+            st.minted);
+    counter(b, "device_rotations_total", "Devices given up by this process.", st.rotated);
+    gauge(b, "ttwid_file_save_failed", "1 when the last write of ttwid_file failed.",
+          st.save_failed);
 }
 
 static void render_bridge(struct buf *b, struct bridge_metrics *m, size_t n_streamers)
@@ -233,6 +278,7 @@ static void render_bridge(struct buf *b, struct bridge_metrics *m, size_t n_stre
     counter(b, "mqtt_messages_dropped_total", "Oldest messages dropped past max_buffered.",
             st.dropped);
     counter(b, "mqtt_reconnects_total", "Reconnections to the broker.", st.reconnects);
+    render_devices(b, m->devices);
 }
 
 void bridge_metrics_pump(struct bridge_metrics *m, struct streamer *list)

@@ -20,6 +20,8 @@ struct bridge_metrics *bridge_metrics_new(const char *addr, char *err, size_t er
 int bridge_metrics_start(struct bridge_metrics *m, struct bridge_out *out, int64_t started_ms);
 /** Main thread, every turn of the loop: render /metrics when a scrape waits for it. */
 void bridge_metrics_pump(struct bridge_metrics *m, struct streamer *list);
+/** The device pool whose figures the metrics show (NULL: none). */
+void bridge_metrics_devices(struct bridge_metrics *m, struct tt_devices *devices);
 /** Stop serving and free; NULL is a no-op. */
 void bridge_metrics_free(struct bridge_metrics *m);
 

@@ -17,6 +17,7 @@ struct bridge_out {
     struct bridge_sink *sink; /* set once at startup, before any streamer runs */
     atomic_int raw;           /* [bridge] raw: publish unknown message types */
     atomic_int urgent;        /* a streamer's state must go out now (a stream started or ended) */
+    atomic_int info_dirty;    /* bridge/info must go out again (a streamer changed its flow) */
     int wake_fd;              /* eventfd the main thread sleeps on; -1 before main() makes it */
     atomic_int wake_pending;
 };

@@ -2,8 +2,9 @@
  * `tiktok2mqtt -c FILE --probe HANDLE`: a diagnosis a user can paste into a bug report. Each
  * step of a connection with its outcome and, when it failed, the fix to try: the room, whether
  * it is live, the sign server (reachable, key accepted, rate-limit headroom as the server
- * counts it), the WebSocket handshake,
- * and the first events. Uses the streamer's effective [tiktok] settings (or the defaults);
+ * counts it), or on the direct path the device (ttwid), the flow taken and why (auto may
+ * fall back), the WebSocket handshake, and the first events. The probe borrows the daemon's
+ * ttwid_file, so it reuses the daemon's device instead of minting one. Uses the streamer's effective [tiktok] settings (or the defaults);
  * never prints a secret. Exit 0 when events flowed, 1 otherwise.
  *
  * SPDX-License-Identifier: MIT
@@ -59,7 +60,14 @@ static const char *fix_for(enum tt_err e)
     case TT_ERR_NO_CURSOR:
         return "the signature was rejected: retry later, or try another sign_flow";
     case TT_ERR_WS_REFUSED:
-        return "usually stale connection data: retry; if it persists, report it";
+        return "usually stale connection data: retry; if it persists, report it (on the "
+               "direct path: sign_flow = auto falls back to the sign server)";
+    case TT_ERR_NO_TTWID:
+        return "TikTok gave no ttwid: retry later, raise ttwid_tries, or sign_flow = auto";
+    case TT_ERR_DEVICE_BLOCKED:
+        return "nothing to do: the next connect mints a new device (the bridge does so)";
+    case TT_ERR_STALE:
+        return "the socket went silent: the bridge reconnects (stale_timeout_s)";
     case TT_ERR_UNSUPPORTED:
         return "use an http:// proxy for the WebSocket";
     case TT_ERR_TIMEOUT:
@@ -70,6 +78,18 @@ static const char *fix_for(enum tt_err e)
 }
 
 /* "minute 58 of 60 left, hour ...": the sign server's own account (Euler's rate_limits) */
+/* Which flow the connect took and why; 1 if it was the direct path. */
+static int flow_step(tt_client *c)
+{
+    static const char *const names[] = { "euler", "legacy", "session", "direct", "auto" };
+    const char *why;
+    char out[512];
+    enum tt_sign_flow f = tt_client_flow(c, &why);
+    snprintf(out, sizeof out, "%s (%s)", (unsigned)f < 5 ? names[f] : "?", why);
+    step("flow", 1, out, NULL);
+    return f == TT_SIGN_DIRECT;
+}
+
 static void rate_limit_step(tt_client *c)
 {
     char *json = NULL, out[256] = "";
@@ -100,8 +120,10 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
 {
     const struct bridge_streamer *bs = bridge_cfg_find_streamer(cfg, handle);
     const struct bridge_tiktok *t = bs ? &bs->tt : &cfg->tiktok;
+    static const char *const flows[] = { "euler", "legacy", "session", "direct", "auto" };
     struct tt_options o;
     struct probe p = { 0 };
+    struct tt_devices *devices = NULL;
     tt_client *c;
     char *info = NULL, msg[640];
     if (bridge_cfg_tt_options(t, &o, msg, sizeof msg)) {
@@ -109,13 +131,15 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
         return 1;
     }
     printf("probe @%s (%s settings; sign flow %s, sign server %s, API key %s)\n", handle,
-           bs ? "its" : "the [tiktok]",
-           t->sign_flow == 1 ? "legacy"
-           : t->sign_flow    ? "session"
-                             : "euler",
+           bs ? "its" : "the [tiktok]", (unsigned)t->sign_flow < 5 ? flows[t->sign_flow] : "?",
            t->sign_api_url, o.sign_api_key ? "set" : "not set");
+    if (tt_devices_new(&devices, cfg->bridge.ttwid_file, 0)) {
+        return 1;
+    }
+    o.devices = devices;
     if (tt_client_new(&c, handle, &o, on_event, &p)) {
         step("handle", 0, "not a TikTok handle", "letters, digits, '_' and '.'");
+        tt_devices_free(devices);
         return 1;
     }
     enum tt_err rc = tt_client_room_info(c, &info);
@@ -129,14 +153,20 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
     if (!rc) {
         rc = tt_client_connect(c);
         snprintf(msg, sizeof msg, "%s", rc ? tt_client_errmsg(c) : "connection data received");
+        int direct = flow_step(c);
         int sign_failed = rc == TT_ERR_RATE_LIMITED || rc == TT_ERR_SIGN_REFUSED ||
-                          rc == TT_ERR_SIGN || rc == TT_ERR_NO_CURSOR;
-        step("sign server", !sign_failed,
-             sign_failed      ? msg
-             : o.sign_api_key ? "answered, API key accepted"
-                              : "answered (anonymous: set an API key for higher limits)",
-             fix_for(rc));
-        if (t->sign_flow == 0) { /* Euler's API: how much of the limit is left */
+                          rc == TT_ERR_SIGN || rc == TT_ERR_NO_CURSOR || rc == TT_ERR_NO_TTWID;
+        if (direct) { /* no sign server asked: the device is what stands in its place */
+            step("device", !sign_failed, sign_failed ? msg : "a ttwid (lent or minted)",
+                 fix_for(rc));
+        } else {
+            step("sign server", !sign_failed,
+                 sign_failed      ? msg
+                 : o.sign_api_key ? "answered, API key accepted"
+                                  : "answered (anonymous: set an API key for higher limits)",
+                 fix_for(rc));
+        }
+        if (!direct && t->sign_flow != 1 && t->sign_flow != 2) { /* Euler's rate limits */
             rate_limit_step(c);
         }
         tt_client_state(c, &st);
@@ -156,5 +186,6 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
         step("events", p.events > 0, msg, "a quiet room, or run longer; the stream is connected");
     }
     tt_client_free(c);
+    tt_devices_free(devices);
     return !rc && p.events > 0 ? 0 : 1;
 }

@@ -12,6 +12,25 @@
 #include "clock.h"
 #include "report.h"
 #include "runtime.h"
+#include "streamers.h"
+
+/* "flow" and "flowReason": how a running streamer connects and why (auto decides at each
+ * connect; null before its first one, or when it does not run here). */
+static void add_flow(struct bridge *b, cJSON *o, const char *handle)
+{
+    struct streamer *s = bridge_streamer_find(b, handle);
+    char flow[16] = "", why[384] = "";
+    if (s) {
+        streamer_flow(s, flow, sizeof flow, why, sizeof why);
+    }
+    if (flow[0]) {
+        cJSON_AddStringToObject(o, "flow", flow);
+        cJSON_AddStringToObject(o, "flowReason", why);
+    } else {
+        cJSON_AddNullToObject(o, "flow");
+        cJSON_AddNullToObject(o, "flowReason");
+    }
+}
 
 cJSON *bridge_info_json(struct bridge *b)
 {
@@ -32,6 +51,7 @@ cJSON *bridge_info_json(struct bridge *b)
         cJSON_AddBoolToObject(o, "enabled", bs->enabled);
         cJSON_AddBoolToObject(o, "owned", bs->owned);
         cJSON_AddBoolToObject(o, "removed", runtime_is_removed(&b->rt, bs->handle));
+        add_flow(b, o, bs->handle);
         cJSON_AddItemToArray(list, o);
     }
     for (size_t i = 0; i < b->rt.n_added; i++) { /* added through the API */
@@ -40,6 +60,7 @@ cJSON *bridge_info_json(struct bridge *b)
         cJSON_AddStringToObject(o, "topic", b->rt.added[i]);
         cJSON_AddBoolToObject(o, "enabled", 1);
         cJSON_AddBoolToObject(o, "runtime", 1);
+        add_flow(b, o, b->rt.added[i]);
         cJSON_AddItemToArray(list, o);
     }
     return j;
@@ -88,6 +109,9 @@ void bridge_report_periodic(struct bridge *b)
     struct bridge_mqtt_stats st;
     /* the broker refused MQTT 5: bridge/info says 3.1.1 from now on */
     if (bridge_out_stats(&b->out, &st) && st.protocol != b->info_protocol) {
+        bridge_report_info(b);
+    }
+    if (atomic_exchange(&b->out.info_dirty, 0)) { /* a streamer connects another way now */
         bridge_report_info(b);
     }
     int due = now >= b->next_state_ms;

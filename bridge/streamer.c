@@ -203,6 +203,33 @@ static void on_event(const struct tt_event *ev, void *ud)
     }
 }
 
+/* After each connect: which flow it took (auto decides per connect); bridge/info shows it. */
+static void note_flow(struct streamer *s)
+{
+    static const char *const names[] = { "euler", "legacy", "session", "direct", "auto" };
+    const char *why;
+    enum tt_sign_flow f = tt_client_flow(s->client, &why);
+    const char *name = (unsigned)f < 5 ? names[f] : "?";
+    pthread_mutex_lock(&s->lock);
+    int changed = strcmp(s->flow, name) != 0;
+    snprintf(s->flow, sizeof s->flow, "%s", name);
+    snprintf(s->flow_why, sizeof s->flow_why, "%s", why);
+    pthread_mutex_unlock(&s->lock);
+    if (changed) {
+        LOG_INFO(s->topic, "flow %s: %s", name, why);
+        atomic_store(&s->out->info_dirty, 1);
+        bridge_out_wake(s->out);
+    }
+}
+
+void streamer_flow(struct streamer *s, char *flow, size_t fn, char *why, size_t wn)
+{
+    pthread_mutex_lock(&s->lock);
+    snprintf(flow, fn, "%s", s->flow);
+    snprintf(why, wn, "%s", s->flow_why);
+    pthread_mutex_unlock(&s->lock);
+}
+
 /* ---- the thread ---- */
 
 /* Sleep until `until_ms` (wall clock) or a stop request; returns 1 when asked to stop. */
@@ -281,6 +308,7 @@ static int64_t run_live(struct streamer *s, unsigned *attempt)
     }
     pthread_mutex_lock(&s->lock);
     s->reconnects++;
+    s->stale_closes += rc == TT_ERR_STALE;
     pthread_mutex_unlock(&s->lock);
     int64_t at = common_wall_ms() + backoff_ms(t, (*attempt)++);
     set_state(s, "connecting", rc, tt_client_errmsg(s->client), at);
@@ -305,6 +333,7 @@ static void *thread_main(void *arg)
             tt_client_disconnect(s->client);
             break;
         }
+        note_flow(s);
         next = rc ? after_failure(s, rc, &attempt) : run_live(s, &attempt);
     }
     record_close(s->rec);
@@ -326,7 +355,7 @@ static void on_tt_log(enum tt_log_level l, const char *msg, void *ud)
 }
 
 struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *cfg,
-                              const struct bridge_streamer *bs)
+                              const struct bridge_streamer *bs, struct tt_devices *devices)
 {
     struct streamer *s = xcalloc(1, sizeof *s);
     struct tt_options o;
@@ -343,6 +372,7 @@ struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *c
         streamer_free(s);
         return NULL;
     }
+    o.devices = devices;
     if (tt_client_new(&s->client, bs->handle, &o, on_event, s)) {
         LOG_ERR(bs->handle, "cannot make its connection (bad options?)");
         streamer_free(s);
@@ -444,6 +474,7 @@ cJSON *streamer_health(struct streamer *s)
     cJSON_AddNumberToObject(j, "events", (double)s->events);
     cJSON_AddNumberToObject(j, "decodeErrors", (double)s->decode_errors);
     cJSON_AddNumberToObject(j, "reconnects", (double)s->reconnects);
+    cJSON_AddNumberToObject(j, "staleCloses", (double)s->stale_closes);
     cJSON_AddNumberToObject(j, "lastEventAgeMs", (double)age);
     cJSON_AddNumberToObject(j, "signRequests", (double)s->sign_requests);
     cJSON_AddNumberToObject(j, "rateLimitWaitS", (double)s->rate_limit_wait_s);

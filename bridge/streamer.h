@@ -41,12 +41,18 @@ struct streamer {
     struct bridge_totals totals;
     int totals_dirty;
     uint64_t events, decode_errors, reconnects, sign_requests, rate_limit_wait_s;
+    uint64_t stale_closes;  /* sockets the watchdog closed (stale_timeout_s without a frame) */
+    char flow[16];          /* the flow of the current or last connection, "" before one */
+    char flow_why[384];     /* ... and why that one (tt_client_flow) */
     int64_t start_delay_ms; /* staggered starts: not every streamer hits the signer at once */
     struct bridge_rec *rec; /* record_dir, NULL when off; used by its thread only */
 };
 
+/** `devices`: the process's device pool for the direct path (borrowed; outlives streamers). */
 struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *cfg,
-                              const struct bridge_streamer *s);
+                              const struct bridge_streamer *s, struct tt_devices *devices);
+/** Its flow and why, for bridge/info: copies into the buffers (under its lock). */
+void streamer_flow(struct streamer *s, char *flow, size_t fn, char *why, size_t wn);
 int streamer_start(struct streamer *s);
 /** Ask to stop (from any thread); streamer_join waits and publishes availability offline. */
 void streamer_stop(struct streamer *s);

@@ -31,7 +31,7 @@ void bridge_streamer_start(struct bridge *b, const struct bridge_streamer *bs, i
         bridge_streamer_find(b, bs->handle)) {
         return;
     }
-    struct streamer *s = streamer_new(&b->out, &b->cfg, bs);
+    struct streamer *s = streamer_new(&b->out, &b->cfg, bs, b->devices);
     if (!s) {
         return;
     }

@@ -63,6 +63,15 @@ static long take_reconnect(int *argc, char **argv)
     return n;
 }
 
+/* Which flow the connection took and why (sign_flow = auto decides per connect). */
+static void say_flow(void)
+{
+    static const char *const names[] = { "euler", "legacy", "session", "direct", "auto" };
+    const char *why;
+    enum tt_sign_flow f = tt_client_flow(client, &why);
+    fprintf(stderr, "tt-connect: flow %s: %s\n", (unsigned)f < 5 ? names[f] : "?", why);
+}
+
 int main(int argc, char **argv)
 {
     struct tt_options o;
@@ -87,9 +96,14 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     enum tt_err e = tt_client_run(client);
-    while (e == TT_ERR_CONNECTION_LOST && reconnects-- > 0) {
+    say_flow();
+    /* what a caller reconnects after: a drop, a silent socket, a blocked device (a new one is
+     * minted at the next connect) */
+    while ((e == TT_ERR_CONNECTION_LOST || e == TT_ERR_STALE || e == TT_ERR_DEVICE_BLOCKED) &&
+           reconnects-- > 0) {
         fprintf(stderr, "tt-connect: %s: reconnecting\n", tt_client_errmsg(client));
         e = tt_client_run(client);
+        say_flow();
     }
     int failed = e && !(e == TT_ERR_OFFLINE && was_connected);
     if (failed) {

@@ -60,9 +60,11 @@ suite "fuzz cfg corpus replay" "$B/fuzz_cfg_replay" tests/fuzz/corpus_cfg tests/
 #    daemon against the simulator (and a real mosquitto)
 suite "conformance (tiktok-live-sim vs tiktok-live-connector)" env B="$B" sh tests/conformance/run.sh
 suite "connection (tt_client vs tiktok-live-sim)" env B="$B" python3 tests/connector/run.py
+suite "direct path, auto, watchdog (tt_client vs tiktok-live-sim)" env B="$B" python3 tests/connector/direct.py
 suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
+suite "bridge on the direct path (auto, devices, watchdog)" env B="$B" python3 tests/bridge/direct.py
 # where users live: the Node-RED flow in a real Node-RED, the overlay in headless Chromium
 suite "node-red flow (contrib/node-red)" env B="$B" python3 tests/node-red/run_flow.py
 suite "overlay in chromium (contrib/overlay)" env B="$B" python3 tests/overlay/run_page.py

@@ -79,6 +79,7 @@ def main():
         f.write("[homeassistant]\nenabled = false\n")
         f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\nsign_api_url = %s\n"
                 % (url, url, url))
+        f.write("sign_flow = euler\n")  # the flow docs/PERFORMANCE.md measured
         f.write("enable_extended_gift_info = false\n")
         for i in range(1, N + 1):
             f.write("[streamer:load%05d]\n" % i)

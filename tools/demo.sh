@@ -43,6 +43,7 @@ enabled = false
 web_base = $SIM
 webcast_base = $SIM
 sign_api_url = $SIM
+push_base = ws${SIM#http}
 [streamer:pixel_pia]
 [streamer:cosmo_cooks]
 [streamer:the_host]

@@ -55,6 +55,10 @@ enum tt_err {
     TT_ERR_HTTP,            /**< an HTTP request failed (status or transport), see the message */
     TT_ERR_STATE,           /**< not allowed in the current state (e.g. connect twice) */
     TT_ERR_UNSUPPORTED,     /**< an option this build cannot honour (SOCKS5 for the WebSocket) */
+    TT_ERR_STALE,           /**< no frame for stale_timeout_s: the socket went silent, closed */
+    TT_ERR_NO_TTWID,        /**< the direct path: TikTok issued no ttwid after ttwid_tries */
+    TT_ERR_DEVICE_BLOCKED,  /**< the direct path: the device (ttwid + User-Agent) is blocked;
+                                 the next connect mints a new one */
     TT_ERR__COUNT           /**< not an error: number of codes */
 };
 
@@ -232,8 +236,32 @@ TT_API const char *tt_version(void);
 enum tt_sign_flow {
     TT_SIGN_EULER = 0, /**< sign server does im/fetch: GET /webcast/rooms/{room_id}/connect */
     TT_SIGN_LEGACY,    /**< 1.x: GET /webcast/sign_url, then the signed im/fetch ourselves */
-    TT_SIGN_SESSION    /**< unsigned im/fetch with a logged-in session id (no sign server) */
+    TT_SIGN_SESSION,   /**< unsigned im/fetch with a logged-in session id (no sign server) */
+    TT_SIGN_DIRECT,    /**< no sign server: a ttwid device token and the push edge directly */
+    TT_SIGN_AUTO       /**< direct first, Euler when the direct path is refused (default) */
 };
+
+/** A pool of devices (a ttwid token and the User-Agent it was minted with) shared by the
+ *  clients of a process on the direct path. Thread-safe. Optional: a client without one keeps
+ *  a private pool (persisted in its ttwid_file, if set). */
+struct tt_devices;
+
+/** A pool that lends each device to at most `per_device` clients (0: no cap) and keeps its
+ *  devices in `path` (one JSON line each: token, ua, minted, blocked; NULL: memory only), read
+ *  now so a restart reuses them. A missing file is no error; unreadable lines are skipped. */
+TT_API enum tt_err tt_devices_new(struct tt_devices **out, const char *path, unsigned per_device);
+/** Free a pool no client uses any more; NULL is a no-op. */
+TT_API void tt_devices_free(struct tt_devices *d);
+
+struct tt_devices_stats {
+    unsigned devices; /**< known, blocked ones included */
+    unsigned blocked; /**< refused by TikTok, or retired after a connection died young */
+    unsigned in_use;  /**< devices lent to at least one client */
+    uint64_t minted;  /**< ttwid tokens obtained by this process */
+    uint64_t rotated; /**< devices given up (DEVICE_BLOCKED, or a connection that died < 30 s) */
+    int save_failed;  /**< the last write of the file failed */
+};
+TT_API void tt_devices_stats(struct tt_devices *d, struct tt_devices_stats *out);
 
 /** Options of a connection. Set them with tt_options_init() then tt_options_set() (the
  *  vocabulary of the [tiktok] keys of the bridge's config) or by field. Strings are BORROWED
@@ -267,6 +295,13 @@ struct tt_options {
     const char *user_agent;      /**< default: a current desktop Chrome */
     struct tt_limits limits;     /**< decoder caps; zero fields are defaults */
     unsigned dedup_window;       /**< msgIds remembered for deduplication (default 4096) */
+    /* the direct path and the watchdog (docs/protocol.md "The direct path") */
+    const char *push_base;      /**< push edge for direct: default wss://webcast-ws.tiktok.com */
+    unsigned ttwid_tries;       /**< GET / attempts for a ttwid (default 3) */
+    unsigned stale_timeout_s;   /**< no frame for this long closes a WebSocket (default 60) */
+    unsigned direct_retry_s;    /**< auto: try direct again this long after a fallback (3600) */
+    const char *ttwid_file;     /**< the private pool's file, when `devices` is NULL */
+    struct tt_devices *devices; /**< a shared pool (borrowed: it must outlive the client) */
 };
 
 /** Defaults into `o`. */
@@ -339,6 +374,12 @@ TT_API enum tt_err tt_client_available_gifts(tt_client *c, char **json);
  *  Costs no signature. TT_ERR_SIGN_REFUSED for a refused key, TT_ERR_RATE_LIMITED,
  *  TT_ERR_SIGN when the server has no such endpoint (a legacy or self-hosted signer). */
 TT_API enum tt_err tt_client_sign_limits(tt_client *c, char **json);
+
+/** The flow of the current (or last) connection: TT_SIGN_DIRECT or a signed one, never
+ *  TT_SIGN_AUTO; `*why` (may be NULL) says why this one, e.g. "auto: fell back to euler
+ *  (TikTok refused the WebSocket: ...), direct again in 3540 s". Owned by the client, valid
+ *  until its next call. */
+TT_API enum tt_sign_flow tt_client_flow(tt_client *c, const char **why);
 
 /** Detail of the last error ("" if none): what failed, and what to try. Never holds secrets. */
 TT_API const char *tt_client_errmsg(const tt_client *c);

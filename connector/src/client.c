@@ -78,6 +78,7 @@ static const size_t string_offs[] = {
     offsetof(struct tt_options, session_id),        offsetof(struct tt_options, tt_target_idc),
     offsetof(struct tt_options, web_base),          offsetof(struct tt_options, webcast_base),
     offsetof(struct tt_options, ca_file),           offsetof(struct tt_options, user_agent),
+    offsetof(struct tt_options, push_base),         offsetof(struct tt_options, ttwid_file),
 };
 #define N_STRINGS (sizeof string_offs / sizeof string_offs[0])
 
@@ -162,6 +163,9 @@ static enum tt_err init_parts(tt_client *c)
     if (!rc) {
         rc = tt__dedup_init(&c->dedup, c->o.dedup_window);
     }
+    if (!rc) {
+        rc = tt__direct_init(c);
+    }
     return rc;
 }
 
@@ -208,6 +212,7 @@ void tt_client_free(tt_client *c)
         return;
     }
     tt__ws_close(c);
+    tt__direct_free(c);
     pthread_mutex_destroy(&c->wake_lock);
     tt__http_cleanup(&c->http);
     tt__params_free(&c->params);
@@ -263,6 +268,22 @@ void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t 
     f.room_id = c->room_id;
     c->raw_fn(&f, c->raw_ud);
     tt__buf_free(&wrapped); /* freed each time: fetch answers are rare, and may be large */
+}
+
+enum tt_sign_flow tt_client_flow(tt_client *c, const char **why)
+{
+    uint64_t now = tt__now_ms(), retry = (uint64_t)c->o.direct_retry_s * 1000;
+    if (why) {
+        *why = c->d.why;
+    }
+    if (c->d.fell_back_ms && c->o.sign_flow == TT_SIGN_AUTO) {
+        uint64_t left = now - c->d.fell_back_ms < retry ? retry - (now - c->d.fell_back_ms) : 0;
+        char *p = strstr(c->d.why, "), direct again");
+        size_t at = p ? (size_t)(p - c->d.why) + 1 : strlen(c->d.why);
+        snprintf(c->d.why + at, sizeof c->d.why - at, ", direct again in %llu s",
+                 (unsigned long long)(left / 1000));
+    }
+    return c->d.flow == TT_SIGN_AUTO ? TT_SIGN_DIRECT : c->d.flow;
 }
 
 const char *tt_client_errmsg(const tt_client *c)
@@ -377,6 +398,7 @@ static enum tt_err open_transport(tt_client *c)
     if (c->o.enable_websocket_upgrade && c->push_server && c->push_server[0]) {
         rc = tt__ws_open(c);
         if (!rc) {
+            c->d.open_ms = tt__now_ms();
             c->upgraded = 1;
             emit_websocket_connected(c);
             return TT_OK;
@@ -439,20 +461,24 @@ static enum tt_err check_proxy(tt_client *c)
     return TT_ERR_UNSUPPORTED;
 }
 
-static enum tt_err connect_steps(tt_client *c)
+/* Room info and the gift list: the same unsigned requests in every flow. */
+static enum tt_err room_steps(tt_client *c)
 {
-    enum tt_err rc = check_proxy(c);
-    if (rc) {
-        return rc;
-    }
-    rc = tt__room_resolve(c);
-    if (!rc && c->o.fetch_room_info_on_connect) {
-        rc = tt__room_info(c);
-    }
+    enum tt_err rc = c->o.fetch_room_info_on_connect ? tt__room_info(c) : TT_OK;
     if (!rc && c->o.enable_extended_gift_info && tt__room_gifts(c)) {
         tt__client_log(c, TT_LOG_WARN, "gift list: %s (gifts come without extendedGiftInfo)",
                        c->errmsg);
         c->errmsg[0] = '\0';
+    }
+    return rc;
+}
+
+static enum tt_err signed_steps(tt_client *c)
+{
+    tt__direct_signed_ua(c);
+    enum tt_err rc = c->room_id[0] ? TT_OK : tt__room_resolve(c);
+    if (!rc) {
+        rc = room_steps(c);
     }
     if (!rc) {
         rc = tt__sign_fetch(c);
@@ -461,6 +487,40 @@ static enum tt_err connect_steps(tt_client *c)
         rc = tt__take_connection_data(c);
     }
     return rc ? rc : open_transport(c);
+}
+
+/* direct.c has the direct path's own steps; the transport is the same WebSocket. */
+static enum tt_err direct_steps(tt_client *c)
+{
+    enum tt_err rc = tt__direct_prepare(c);
+    if (!rc) {
+        rc = room_steps(c);
+    }
+    if (!rc) {
+        rc = tt__direct_push(c);
+    }
+    if (!rc && !c->o.enable_websocket_upgrade) {
+        tt__client_err(c, TT_ERR_NO_UPGRADE, "the direct path needs enable_websocket_upgrade");
+        return TT_ERR_NO_UPGRADE;
+    }
+    return rc ? rc : tt__direct_refused(c, open_transport(c));
+}
+
+static enum tt_err connect_steps(tt_client *c)
+{
+    enum tt_err rc = check_proxy(c);
+    if (rc) {
+        return rc;
+    }
+    c->room_id[0] = '\0';
+    if (!tt__direct_pick(c)) {
+        return signed_steps(c);
+    }
+    rc = direct_steps(c);
+    if (rc && tt__direct_fallback(c, rc)) {
+        rc = signed_steps(c); /* the room id found on the way is kept */
+    }
+    return rc;
 }
 
 enum tt_err tt_client_connect(tt_client *c)
@@ -494,11 +554,13 @@ enum tt_err tt_client_connect(tt_client *c)
         emit_error(c, rc, "Connection failed");
         return rc;
     }
-    if (c->o.process_initial_data) {
+    if (c->o.process_initial_data && c->fetch.len) {
         tt__client_raw(c, TT_RAW_FETCH, c->fetch.p, c->fetch.len);
     }
-    tt_decode_fetch_result(c->dec, c->fetch.p, c->fetch.len, NULL,
-                           c->o.process_initial_data ? tt__client_on_event : remember_only, c);
+    if (c->fetch.len) { /* the direct path has no initial fetch, hence no backlog */
+        tt_decode_fetch_result(c->dec, c->fetch.p, c->fetch.len, NULL,
+                               c->o.process_initial_data ? tt__client_on_event : remember_only, c);
+    }
     tt__buf_free(&c->fetch); /* its data is taken: no need to hold the body while connected */
     c->connected = 1;
     emit_connected(c);
@@ -578,7 +640,9 @@ enum tt_err tt_client_service(tt_client *c, int timeout_ms)
         return TT_ERR_STATE;
     }
     if (rc) {
+        int frames = tt__ws_frames(c);
         end_connection(c, rc);
+        tt__direct_ended(c, rc, frames);
     }
     return rc;
 }

@@ -11,12 +11,36 @@
 #include <stdatomic.h>
 
 #include "buf.h"
+#include "device.h"
 #include "gifts.h"
 #include "http.h"
 #include "params.h"
 #include "tt.h"
 
-struct tt_ws; /* ws.c */
+struct tt_ws; /* direct.c */
+enum tt_err tt__direct_init(tt_client *c);
+void tt__direct_free(tt_client *c);
+/** Choose this connect's flow; 1 if it is the direct path. */
+int tt__direct_pick(tt_client *c);
+/** A device (lent or minted) and the room id. */
+enum tt_err tt__direct_prepare(tt_client *c);
+/** The push edge's URL as c->push_server; no cursor, no backlog. */
+enum tt_err tt__direct_push(tt_client *c);
+/** A refused upgrade: DEVICE_BLOCKED gives the device up and becomes TT_ERR_DEVICE_BLOCKED. */
+enum tt_err tt__direct_refused(tt_client *c, enum tt_err rc);
+/** The signed flows' User-Agent (the user_agent option) back on HTTP requests. */
+void tt__direct_signed_ua(tt_client *c);
+/** auto: 1 if a direct failure `rc` means "use Euler now" (and records why). */
+int tt__direct_fallback(tt_client *c, enum tt_err rc);
+/** A connection ended: a young direct socket gives its device up; a silent one falls back. */
+void tt__direct_ended(tt_client *c, enum tt_err why, int frames);
+/** The device's User-Agent on the direct path, else NULL. */
+const char *tt__direct_ua(const tt_client *c);
+enum tt_err tt__direct_ws_query(tt_client *c, struct tt_buf *q);
+/** "name:", "value" pairs, NULL-terminated: the direct path's extra handshake headers. */
+const char *const *tt__direct_ws_headers(void);
+
+/* ws.c */
 
 
 /* Recently seen msgIds: an open-addressed set with FIFO eviction (dedup.c). */
@@ -68,6 +92,8 @@ struct tt_client {
     struct tt_dedup dedup;
     struct tt_buf evjson; /* the JSON of the connection's own events */
 
+    struct tt_direct d; /* the direct path and auto's choice (direct.c) */
+
     enum tt_err last_err;
     unsigned retry_after;
     char errmsg[512];
@@ -101,10 +127,33 @@ enum tt_err tt__poll_once(tt_client *c);
 /** Decode c->fetch's connection data (no events) into the client. */
 enum tt_err tt__take_connection_data(tt_client *c);
 
+/* direct.c */
+enum tt_err tt__direct_init(tt_client *c);
+void tt__direct_free(tt_client *c);
+/** Choose this connect's flow; 1 if it is the direct path. */
+int tt__direct_pick(tt_client *c);
+/** A device (lent or minted) and the room id. */
+enum tt_err tt__direct_prepare(tt_client *c);
+/** The push edge's URL as c->push_server; no cursor, no backlog. */
+enum tt_err tt__direct_push(tt_client *c);
+/** A refused upgrade: DEVICE_BLOCKED gives the device up and becomes TT_ERR_DEVICE_BLOCKED. */
+enum tt_err tt__direct_refused(tt_client *c, enum tt_err rc);
+/** auto: 1 if a direct failure `rc` means "use Euler now" (and records why). */
+int tt__direct_fallback(tt_client *c, enum tt_err rc);
+/** A connection ended: a young direct socket gives its device up; a silent one falls back. */
+void tt__direct_ended(tt_client *c, enum tt_err why, int frames);
+/** The device's User-Agent on the direct path, else NULL. */
+const char *tt__direct_ua(const tt_client *c);
+enum tt_err tt__direct_ws_query(tt_client *c, struct tt_buf *q);
+/** "name:", "value" pairs, NULL-terminated: the direct path's extra handshake headers. */
+const char *const *tt__direct_ws_headers(void);
+
 /* ws.c */
 enum tt_err tt__ws_open(tt_client *c);
 /** Service for up to timeout_ms; returns TT_OK or why the socket is gone. */
 enum tt_err tt__ws_service(tt_client *c, int timeout_ms);
+/** Frames received on the current socket. */
+int tt__ws_frames(const tt_client *c);
 void tt__ws_close(tt_client *c);
 void tt__ws_wake(tt_client *c);
 

@@ -29,7 +29,10 @@
     X(TT_ERR_TIMEOUT,         "timeout",            "timed out") \
     X(TT_ERR_HTTP,            "http_failed",        "HTTP request failed") \
     X(TT_ERR_STATE,           "bad_state",          "not allowed in this state") \
-    X(TT_ERR_UNSUPPORTED,     "unsupported",        "not supported by this build")
+    X(TT_ERR_UNSUPPORTED,     "unsupported",        "not supported by this build") \
+    X(TT_ERR_STALE,           "stale",              "no frame for stale_timeout_s: the socket went silent") \
+    X(TT_ERR_NO_TTWID,        "no_ttwid",           "TikTok issued no ttwid device token") \
+    X(TT_ERR_DEVICE_BLOCKED,  "device_blocked",     "the device (ttwid and User-Agent) is blocked")
 /* clang-format on */
 
 #define COUNT(code, name, msg) +1

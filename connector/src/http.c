@@ -234,6 +234,18 @@ const char *tt__cookie_get(const struct tt_http *h, const char *name)
     return NULL;
 }
 
+void tt__cookie_del(struct tt_http *h, const char *name)
+{
+    for (size_t i = 0; i < h->n_cookies; i++) {
+        if (!strcmp(h->cookies[i].name, name)) {
+            tt__free(h->cookies[i].name);
+            tt__free(h->cookies[i].value);
+            h->cookies[i] = h->cookies[--h->n_cookies];
+            return;
+        }
+    }
+}
+
 /* ---- requests ---- */
 
 int tt__url_is_loopback(const char *url)

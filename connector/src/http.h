@@ -66,6 +66,8 @@ void tt__cookie_parse(struct tt_http *h, const char *s, int first_only);
 /** The jar as a Cookie header value into `b` ("a=1; b=2"). */
 void tt__cookie_header(const struct tt_http *h, struct tt_buf *b);
 const char *tt__cookie_get(const struct tt_http *h, const char *name);
+/** Remove a cookie from the jar, if there. */
+void tt__cookie_del(struct tt_http *h, const char *name);
 
 /** 1 if the caller's "Name: value; Name: value" sets the header named in `line` ("Name:" or
  *  "Name: value", any case): then it replaces ours. */

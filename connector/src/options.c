@@ -30,12 +30,16 @@ void tt_options_init(struct tt_options *o)
     o->request_polling_interval_ms = 1000;
     o->request_timeout_ms = 10000;
     o->websocket_timeout_ms = 10000;
-    o->sign_flow = TT_SIGN_EULER;
+    o->sign_flow = TT_SIGN_AUTO; /* no sign server needed while TikTok's edge accepts us */
     o->sign_api_url = "https://api.eulerstream.com";
     o->web_base = "https://www.tiktok.com";
     o->webcast_base = "https://webcast.tiktok.com";
     o->user_agent = TT_DEFAULT_UA;
     o->dedup_window = 4096;
+    o->push_base = "wss://webcast-ws.tiktok.com";
+    o->ttwid_tries = 3;
+    o->stale_timeout_s = 60;
+    o->direct_retry_s = 3600;
     /* the decoder's own defaults (tt_decoder_new), written out so tt_options_get shows them */
     o->limits.max_frame_bytes = (size_t)1 << 20;
     o->limits.max_inflate_bytes = (size_t)8 << 20;
@@ -66,7 +70,7 @@ static int parse_uint(const char *v, unsigned long max, unsigned long *out)
     return 0;
 }
 
-enum kind { K_BOOL, K_MS, K_STR, K_SIZE, K_FLOW };
+enum kind { K_BOOL, K_MS, K_STR, K_SIZE, K_FLOW, K_COUNT, K_SEC };
 
 struct key {
     const char *name;
@@ -105,8 +109,17 @@ static const struct key keys[] = {
     KEY("user_agent",                  K_STR,  user_agent),
     KEY("max_frame_bytes",             K_SIZE, limits.max_frame_bytes),
     KEY("max_inflate_bytes",           K_SIZE, limits.max_inflate_bytes),
+    KEY("push_base",                   K_STR,  push_base),
+    KEY("ttwid_tries",                 K_COUNT, ttwid_tries),
+    KEY("stale_timeout_s",             K_COUNT, stale_timeout_s),
+    KEY("direct_retry_s",              K_SEC,  direct_retry_s),
+    KEY("ttwid_file",                  K_STR,  ttwid_file),
 };
 /* clang-format on */
+
+/* sign_flow's names, in the order of enum tt_sign_flow */
+static const char *const flows[] = { "euler", "legacy", "session", "direct", "auto" };
+#define N_FLOWS ((int)(sizeof flows / sizeof flows[0]))
 
 static enum tt_err set_one(struct tt_options *o, const struct key *k, const char *v, char *err,
                            size_t errlen)
@@ -136,15 +149,24 @@ static enum tt_err set_one(struct tt_options *o, const struct key *k, const char
         }
         *(size_t *)(void *)field = (size_t)x;
         return TT_OK;
+    case K_COUNT: /* tries, seconds of the watchdog: at least 1 */
+    case K_SEC:   /* seconds that may be 0 */
+        if (parse_uint(v, 7u * 24 * 3600, &x) || (k->kind == K_COUNT && x == 0)) {
+            snprintf(err, errlen, "%s: '%s' is not a number in %d..604800", k->name, v,
+                     k->kind == K_COUNT);
+            return TT_ERR_INVAL;
+        }
+        *(unsigned *)(void *)field = (unsigned)x;
+        return TT_OK;
     case K_FLOW: {
-        static const char *const flows[] = { "euler", "legacy", "session" };
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < N_FLOWS; i++) {
             if (!strcasecmp(v, flows[i])) {
                 o->sign_flow = (enum tt_sign_flow)i;
                 return TT_OK;
             }
         }
-        snprintf(err, errlen, "sign_flow: '%s' is not one of euler, legacy, session", v);
+        snprintf(err, errlen, "sign_flow: '%s' is not one of euler, legacy, session, direct, auto",
+                 v);
         return TT_ERR_INVAL;
     }
     default:
@@ -166,7 +188,6 @@ static const struct key *find_key(const char *name)
 /* The value as tt_options_set() would take it back. */
 static void get_one(const struct tt_options *o, const struct key *k, char *buf, size_t len)
 {
-    static const char *const flows[] = { "euler", "legacy", "session" };
     const char *field = (const char *)o + k->off;
     const char *str;
     int b;
@@ -176,6 +197,8 @@ static void get_one(const struct tt_options *o, const struct key *k, char *buf, 
         snprintf(buf, len, "%s", b ? "true" : "false");
         break;
     case K_MS:
+    case K_COUNT:
+    case K_SEC:
         snprintf(buf, len, "%u", *(const unsigned *)(const void *)field);
         break;
     case K_SIZE:
@@ -183,8 +206,7 @@ static void get_one(const struct tt_options *o, const struct key *k, char *buf, 
         break;
     case K_FLOW:
         snprintf(buf, len, "%s",
-                 (unsigned)o->sign_flow < sizeof flows / sizeof flows[0] ? flows[o->sign_flow]
-                                                                         : "");
+                 (int)o->sign_flow >= 0 && (int)o->sign_flow < N_FLOWS ? flows[o->sign_flow] : "");
         break;
     default:
         memcpy(&str, field, sizeof str);

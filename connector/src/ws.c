@@ -13,6 +13,11 @@
  * TikTok refuses a bad handshake with HTTP 200 and a handshake-msg header instead of 101: that
  * becomes TT_ERR_WS_REFUSED with its message.
  *
+ * The direct path (direct.c) has a query and headers of its own: ws_direct=1, no cursor, and the
+ * device's User-Agent and ttwid. Whatever the flow, a watchdog closes a socket on which no
+ * frame at all (events or heartbeat answers) arrived for stale_timeout_s: TikTok's sockets can
+ * stay open and silent, and a streamer would look live forever (TT_ERR_STALE).
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <libwebsockets.h>
@@ -45,7 +50,9 @@ struct tt_ws {
     uint64_t room, hb_seq;
     unsigned hb_ms;
     int established, closed, closing;
-    int held; /* reception paused until the caller has seen "connected" */
+    int held;            /* reception paused until the caller has seen "connected" */
+    uint64_t last_rx_ms; /* the watchdog's clock: the last byte received (or the open) */
+    int frames;          /* messages received */
     enum tt_err reason;
     int close_code;
     char detail[256];
@@ -103,6 +110,7 @@ static void on_established(struct tt_ws *w)
 {
     uint64_t unique = common_rand64() & INT64_MAX;
     w->established = 1;
+    w->last_rx_ms = tt__now_ms();
     /* Messages pushed right after the upgrade can arrive in the same read as the 101 and would
      * be decoded before tt_client_connect() has emitted "connected" (1.x never does that); lws
      * keeps them until the first tt__ws_service() lets them in. */
@@ -143,12 +151,14 @@ static void on_message(struct tt_ws *w)
 static int on_receive(struct tt_ws *w, const void *in, size_t len)
 {
     tt__buf_add(&w->rx, in, len);
+    w->last_rx_ms = tt__now_ms();
     if (w->rx.err) {
         tt__client_log(w->c, TT_LOG_WARN, "ws: message over max_frame_bytes, dropped");
     }
     if (!lws_is_final_fragment(w->wsi) || lws_remaining_packet_payload(w->wsi)) {
         return 0;
     }
+    w->frames++;
     if (!w->rx.err) {
         on_message(w);
     }
@@ -187,6 +197,7 @@ static void on_connection_error(struct tt_ws *w, const char *why)
     char msg[200];
     w->closed = 1;
     if (lws_hdr_custom_copy(w->wsi, msg, sizeof msg, "handshake-msg:", 14) > 0) {
+        snprintf(w->c->d.refusal, sizeof w->c->d.refusal, "%.100s", msg);
         w->reason = TT_ERR_WS_REFUSED;
         snprintf(w->detail, sizeof w->detail, "TikTok refused the WebSocket: %s", msg);
         return;
@@ -247,10 +258,11 @@ static int handshake_headers(struct tt_ws *w, struct lws *wsi, void *in, size_t 
 {
     unsigned char **p = in, *end = *p + len;
     const char *user = w->c->o.websocket_headers;
+    const char *ua = tt__direct_ua(w->c) ? tt__direct_ua(w->c) : w->c->o.user_agent;
     struct tt_buf cookie;
     int rc = 0;
     if (!tt__headers_set(user, "User-Agent:")) {
-        rc = add_header(wsi, "user-agent:", w->c->o.user_agent ? w->c->o.user_agent : "", p, end);
+        rc = add_header(wsi, "user-agent:", ua ? ua : "", p, end);
     }
     tt__buf_init(&cookie, 16384);
     tt__cookie_header(&w->c->http, &cookie);
@@ -259,6 +271,12 @@ static int handshake_headers(struct tt_ws *w, struct lws *wsi, void *in, size_t 
         rc = add_header(wsi, "cookie:", cv, p, end);
     }
     tt__buf_free(&cookie);
+    const char *const *dh = w->c->d.flow == TT_SIGN_DIRECT ? tt__direct_ws_headers() : NULL;
+    for (size_t i = 0; dh && dh[i] && !rc; i += 2) {
+        if (!tt__headers_set(user, dh[i])) {
+            rc = add_header(wsi, dh[i], dh[i + 1], p, end);
+        }
+    }
     return rc || add_user_headers(wsi, w->c->o.websocket_headers, p, end) ? -1 : 0;
 }
 
@@ -324,6 +342,9 @@ static enum tt_err ws_query(tt_client *c, struct tt_buf *q)
 {
     struct tt_params p;
     enum tt_err rc;
+    if (c->d.flow == TT_SIGN_DIRECT) {
+        return tt__direct_ws_query(c, q);
+    }
     tt__params_init(&p);
     rc = tt__params_ws_defaults(&p, c->o.user_agent ? c->o.user_agent : "");
     if (!rc && c->o.client_params) {
@@ -522,6 +543,7 @@ enum tt_err tt__ws_open(tt_client *c)
         return TT_ERR_NOMEM;
     }
     w->c = c;
+    c->d.refusal[0] = '\0';
     w->room = strtoull(c->room_id, NULL, 10);
     w->hb_ms = HB_DEFAULT_MS;
     tt__buf_init(&w->rx, c->o.limits.max_frame_bytes ? c->o.limits.max_frame_bytes : 1 << 20);
@@ -553,6 +575,29 @@ enum tt_err tt__ws_open(tt_client *c)
     return TT_OK;
 }
 
+/* When the watchdog bites if nothing arrives before. */
+static uint64_t stale_at(const struct tt_ws *w)
+{
+    return w->last_rx_ms + (uint64_t)w->c->o.stale_timeout_s * 1000;
+}
+
+static void watchdog(struct tt_ws *w)
+{
+    if (w->closed || !w->c->o.stale_timeout_s || tt__now_ms() < stale_at(w)) {
+        return;
+    }
+    w->closed = 1; /* the socket goes with the context: a silent peer gets no close frame */
+    w->reason = TT_ERR_STALE;
+    snprintf(w->detail, sizeof w->detail,
+             "WebSocket: no frame for %u s (not even a heartbeat answer): closed",
+             w->c->o.stale_timeout_s);
+}
+
+int tt__ws_frames(const tt_client *c)
+{
+    return c->ws ? c->ws->frames : 0;
+}
+
 enum tt_err tt__ws_service(tt_client *c, int timeout_ms)
 {
     struct tt_ws *w = c->ws;
@@ -565,7 +610,9 @@ enum tt_err tt__ws_service(tt_client *c, int timeout_ms)
         w->held = 0;
     }
     do {
-        service_for(w, (int)(deadline > tt__now_ms() ? deadline - tt__now_ms() : 1));
+        uint64_t until = deadline < stale_at(w) ? deadline : stale_at(w), now = tt__now_ms();
+        service_for(w, (int)(until > now ? until - now : 1));
+        watchdog(w);
     } while (!w->closed && tt__now_ms() < deadline && !atomic_load(&c->stop) && !c->stream_ended);
     if (atomic_load(&c->stop) && !w->closed) {
         w->closing = 1;

@@ -105,6 +105,8 @@ static void log_http(struct sim *s, struct lws *wsi, struct hsess *h, const stru
     sbuf_json_kstr(b, "room", h->rp.room);
     if (h->rp.fetch_answer)
         log_answer(s, b);
+    if (h->rp.ttwid != NULL)
+        sbuf_json_kstr(b, "ttwid", h->rp.ttwid);
     if (h->rp.delay_ms > 0)
         sbuf_json_kint(b, "delay_ms", h->rp.delay_ms);
     slog_end(s, b);
@@ -194,48 +196,84 @@ static int writeable(struct lws *wsi, struct hsess *h)
 /* The upgrade to WebSocket: logged here, where the request headers are still at hand. lws
    asks the protocol the connection is bound to, which is the WebSocket one (it is the vhost's
    default), so ws.c forwards the callback here. */
+static void log_upgrade(struct sim *s, struct lws *wsi, const struct query *q, const char *path,
+                        const struct room *r, const struct refusal *rf, bool direct)
+{
+    struct sbuf *b = slog_begin(s, "ws-upgrade");
+
+    if (b == NULL)
+        return;
+    sbuf_json_kstr(b, "path", path);
+    slog_query(b, q);
+    slog_headers(b, wsi);
+    sbuf_json_kstr(b, "room", r ? r->handle : NULL);
+    if (direct) {
+        sbuf_json_kbool(b, "direct", true);
+        sbuf_json_kstr(b, "ttwid", rf->ttwid);
+    }
+    if (rf->status != 0) {
+        sbuf_json_kint(b, "refused", rf->status);
+        sbuf_json_kstr(b, "refused_msg", rf->msg);
+        if (rf->why != NULL)
+            sbuf_json_kstr(b, "refused_why", rf->why);
+    }
+    slog_end(s, b);
+}
+
+static int refuse(struct lws *wsi, const struct refusal *rf)
+{
+    unsigned char buf[LWS_PRE + 2048];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+    char st[16];
+
+    snprintf(st, sizeof(st), "%d", rf->status);
+    if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/plain", 0, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"handshake-status:",
+                                    (const unsigned char *)st, (int)strlen(st), &p, end) ||
+        lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"handshake-msg:", (const unsigned char *)rf->msg,
+                (int)strlen(rf->msg), &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    return 1;
+}
+
+/* The upgrade to WebSocket: logged here, where the request headers are still at hand. lws
+   asks the protocol the connection is bound to, which is the WebSocket one (it is the vhost's
+   default), so ws.c forwards the callback here. A direct upgrade (ws_direct=1, no sign server)
+   must show a device token (device.c); any upgrade may be refused by the room's `handshake`. */
 int http_confirm_upgrade(struct lws *wsi)
 {
     struct sim *s = sim_of(wsi);
     static char qbuf[32768];
-    unsigned char buf[LWS_PRE + 2048];
-    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
     struct query q;
-    char path[1024] = "", st[16];
-    const char *rid;
+    struct refusal rf;
+    char path[1024] = "";
+    const char *rid, *wd;
     uint32_t sess = 0;
     struct room *r = NULL;
-    struct sbuf *b;
+    bool direct;
 
     query_parse(wsi, qbuf, sizeof(qbuf), &q);
     lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI);
     rid = query_get(&q, "room_id");
     if (rid != NULL)
         r = sim_room_by_id(s, strtoll(rid, NULL, 10), &sess);
-    b = slog_begin(s, "ws-upgrade");
-    if (b != NULL) {
-        sbuf_json_kstr(b, "path", path);
-        slog_query(b, &q);
-        slog_headers(b, wsi);
-        sbuf_json_kstr(b, "room", r ? r->handle : NULL);
-        if (r != NULL && r->f.handshake_status)
-            sbuf_json_kint(b, "refused", r->f.handshake_status);
-        slog_end(s, b);
+    wd = query_get(&q, "ws_direct");
+    direct = wd != NULL && strcmp(wd, "1") == 0;
+    memset(&rf, 0, sizeof(rf));
+    if (direct)
+        device_refuse(s, wsi, r, &rf);
+    if (rf.status == 0 && r != NULL && r->f.handshake_status != 0) {
+        rf.status = r->f.handshake_status;
+        rf.msg = r->f.handshake_msg ? r->f.handshake_msg : "";
+        rf.why = "handshake fault";
     }
-    if (r == NULL || r->f.handshake_status == 0)
+    log_upgrade(s, wsi, &q, path, r, &rf, direct);
+    if (rf.status == 0)
         return 0;
     slog_fault(s, r, "websocket handshake refused");
-    snprintf(st, sizeof(st), "%d", r->f.handshake_status);
-    if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/plain", 0, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"handshake-status:",
-                                    (const unsigned char *)st, (int)strlen(st), &p, end) ||
-        lws_add_http_header_by_name(
-                wsi, (const unsigned char *)"handshake-msg:",
-                (const unsigned char *)(r->f.handshake_msg ? r->f.handshake_msg : ""),
-                r->f.handshake_msg ? (int)strlen(r->f.handshake_msg) : 0, &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
-        return -1;
-    return 1;
+    return refuse(wsi, &rf);
 }
 
 /* The 101 answer of a room with a `ping_interval`: `Handshake-Options: ping-interval=N`, the

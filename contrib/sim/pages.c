@@ -814,8 +814,10 @@ void pages_route(struct sim *s, const char *method, const char *path, const stru
 
     (void)body_len;
     rp->status = 200;
-    if (path_var(path, "/@", "/live", var, sizeof(var)) ||
-        path_var(path, "/@", "/live/", var, sizeof(var)))
+    if (strcmp(path, "/") == 0)
+        device_home(s, rp);
+    else if (path_var(path, "/@", "/live", var, sizeof(var)) ||
+             path_var(path, "/@", "/live/", var, sizeof(var)))
         live_page(s, var, rp);
     else if (is(path, "/api-live/user/room/"))
         api_live(s, q, rp);

@@ -268,6 +268,7 @@ static int parse_sim(struct parser *p, const cJSON *o)
         s->api_key = perm_str(p, jstr(o, "api_key", NULL));
     s->slow_ms = (int)jint(o, "slow_ms", s->slow_ms);
     s->require_signature = jbool(o, "require_signature", s->require_signature);
+    s->ttwid_withhold = (uint32_t)jint(o, "ttwid_withhold", s->ttwid_withhold);
     return 0;
 }
 
@@ -318,6 +319,17 @@ static void parse_handshake(struct parser *p, struct faults *f, const cJSON *v)
     }
 }
 
+/* The same shapes, for a refusal of direct upgrades alone. */
+static void parse_direct_handshake(struct parser *p, struct faults *f, const cJSON *v)
+{
+    struct faults tmp;
+
+    memset(&tmp, 0, sizeof(tmp));
+    parse_handshake(p, &tmp, v);
+    f->direct_handshake_status = tmp.handshake_status;
+    f->direct_handshake_msg = tmp.handshake_msg;
+}
+
 static int parse_faults(struct parser *p, struct faults *f, const cJSON *o)
 {
     if (o == NULL)
@@ -338,6 +350,8 @@ static int parse_faults(struct parser *p, struct faults *f, const cJSON *o)
     f->no_enter_answer = jbool(o, "no_enter_answer", false);
     f->euler_refuse = jbool(o, "euler_refuse", false);
     parse_handshake(p, f, cJSON_GetObjectItemCaseSensitive(o, "handshake"));
+    f->device_blocked = (int)jint(o, "device_blocked", 0);
+    parse_direct_handshake(p, f, cJSON_GetObjectItemCaseSensitive(o, "direct_handshake"));
     f->drop_after = (int)jint(o, "drop_after", 0);
     f->close_after = (int)jint(o, "close_after", 0);
     f->close_code = (int)jint(o, "close_code", 0);
@@ -351,7 +365,7 @@ static int parse_faults(struct parser *p, struct faults *f, const cJSON *o)
             "silent",         "no_heartbeat_answer", "no_enter_answer",
             "euler_refuse",   "handshake",           "drop_after",
             "close_after",    "close_code",          "close_reason",
-            "slow_ms"
+            "slow_ms",        "device_blocked",      "direct_handshake"
         };
         bool ok = false;
 

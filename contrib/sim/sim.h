@@ -15,6 +15,7 @@
  *   frame.c        messages -> fetch results and push frames (gzip); client frame parsing
  *   http.c         the HTTP side: routing, responses, delays, refused upgrades
  *   pages.c        the endpoints' bodies: live page, api-live, room info, gift list, signing
+ *   device.c       the direct edge: ttwid tokens from GET /, the ws_direct=1 upgrade's check
  *   ws.c           the WebSocket push server
  *   slog.c         the JSON-lines request log (--log) and frame dumps (--dump)
  *   arena.c, sbuf.c, gifts.c   allocator, string builder, gift table
@@ -155,7 +156,10 @@ struct faults {
     int close_after; /* send a close frame after N frames */
     int close_code;
     const char *close_reason;
-    int slow_ms; /* delay every HTTP answer about this room */
+    int slow_ms;                 /* delay every HTTP answer about this room */
+    int device_blocked;          /* direct upgrades: block the ttwid of the first N (device.c) */
+    int direct_handshake_status; /* refuse direct upgrades (only) with this status and msg */
+    const char *direct_handshake_msg;
 };
 
 enum room_state { ROOM_LIVE, ROOM_OFFLINE, ROOM_MISSING, ROOM_ENDED };
@@ -207,6 +211,7 @@ struct room {
     int64_t load_next_us;  /* load mode: when the next event is due (monotonic us) */
     int64_t load_flush_ms; /* load mode: when the last frame went out */
     struct replay *rp;
+    uint32_t devices_blocked; /* the device_blocked fault's count so far */
 };
 
 /* Load mode (README "Load mode"). */
@@ -288,6 +293,14 @@ struct msg_out {
 
 /* ---- the simulator ------------------------------------------------------------------------ */
 
+/* A device token GET / issued (device.c). */
+struct sim_device {
+    char ttwid[160];
+    bool blocked;
+};
+
+#define SIM_DEVICES 1024 /* tokens remembered; the oldest is forgotten (then "unknown") */
+
 struct hmap {
     uint64_t *keys; /* 0 = empty slot */
     uint32_t *vals;
@@ -317,6 +330,7 @@ struct sim {
     int64_t end_grace_ms; /* an ended room's sockets stay open this long */
     bool require_signature;
     uint64_t seed;
+    uint32_t ttwid_withhold; /* GET / answers the first N times without a ttwid */
 
     /* signatures served per minute, hour and day window, for /webcast/rate_limits */
     int64_t sign_window[3];
@@ -352,7 +366,10 @@ struct sim {
     uint64_t frames_out, bytes_out, events_out;
     int64_t answer_ids[POLL_MAX]; /* msgIds of the last fetch answer, for the request log */
     uint32_t n_answer_ids;
-    uint32_t n_answer_history; /* ... the last n of them repeat messages already pushed */
+    uint32_t n_answer_history;  /* ... the last n of them repeat messages already pushed */
+    struct sim_device *devices; /* SIM_DEVICES of them once GET / was asked, a ring */
+    uint32_t n_devices;         /* tokens issued */
+    uint32_t ttwid_withheld;
 };
 
 /* ---- cross-file functions ------------------------------------------------------------------ */
@@ -463,10 +480,21 @@ struct reply {
     int delay_ms;
     const char *room;  /* handle the request was about, for the log */
     bool fetch_answer; /* a fetch result: log its msgIds (sim.answer_ids) */
+    const char *ttwid; /* the device token this answer set (GET /), for the log */
 };
 void reply_header(struct reply *rp, const char *name, const char *value);
 void pages_route(struct sim *s, const char *method, const char *path, const struct query *q,
                  const char *body, size_t body_len, struct lws *wsi, struct reply *rp);
+
+/* device.c */
+struct refusal {
+    int status;      /* handshake-status, 0: accepted */
+    const char *msg; /* handshake-msg */
+    const char *why; /* for the log: missing/unknown/blocked ttwid, a fault */
+    char ttwid[160]; /* the token the upgrade carried, "" if none */
+};
+void device_home(struct sim *s, struct reply *rp);
+bool device_refuse(struct sim *s, struct lws *wsi, struct room *r, struct refusal *out);
 
 /* slog.c */
 struct sbuf *slog_begin(struct sim *s, const char *kind); /* NULL when there is no log */

@@ -74,6 +74,14 @@ void slog_query(struct sbuf *b, const struct query *q)
         sbuf_json_kstr(b, q->a[i].k, q->a[i].v);
     }
     sbuf_str(b, "}");
+    sbuf_json_key(b, "keys"); /* every name in the order sent: what a test of order needs */
+    sbuf_str(b, "[");
+    for (int i = 0; i < q->n; i++) {
+        if (i > 0)
+            sbuf_str(b, ",");
+        sbuf_json_str(b, q->a[i].k);
+    }
+    sbuf_str(b, "]");
     if (!any_dup)
         return;
     sbuf_json_key(b, "dup_keys");

@@ -70,6 +70,7 @@ def config(tmp, name, url, streamers, mqtt_port=1, base="tiktok", bridge="", sec
                 % (mqtt_port, base))
         f.write("[homeassistant]\nenabled = false\n")
         f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\nsign_api_url = %s\n" % (url, url, url))
+        f.write("sign_flow = euler\n")  # recordings of the signed flow (with its backlog)
         f.write("reconnect_min_s = 1\nreconnect_max_s = 2\nlive_check_interval = 1\n")
         for s in streamers:
             f.write("[streamer:%s]\n%s" % (s, sections.get(s, "")))

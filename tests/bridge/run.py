@@ -136,6 +136,8 @@ def write_config(tmp, name, mqtt_port, sim_url, streamers, extra=""):
         f.write("[homeassistant]\nenabled = false\n")
         f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\nsign_api_url = %s\n"
                 % (sim_url, sim_url, sim_url))
+        # the signed flow these tests are about (the default, auto, is tests/bridge/direct.py's)
+        f.write("sign_flow = euler\n")
         f.write("reconnect_min_s = 1\nreconnect_max_s = 2\nlive_check_interval = 60\n")
         f.write(extra)
         for s in streamers:

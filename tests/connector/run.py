@@ -53,8 +53,10 @@ def start_sim(tmp, name, args):
 
 
 def tt_connect(handle, base, *opts, timeout=20):
+    # sign_flow=euler: these are the signed flows' tests (the default, auto, goes direct first:
+    # tests/connector/direct.py); a later sign_flow= in opts wins
     cmd = [os.path.join(B, "tt-connect"), handle, "web_base=" + base, "webcast_base=" + base,
-           "sign_api_url=" + base] + list(opts)
+           "sign_api_url=" + base, "sign_flow=euler"] + list(opts)
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=clean_env())
         return r.returncode, r.stdout, r.stderr

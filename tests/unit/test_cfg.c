@@ -123,7 +123,10 @@ static void test_defaults(void)
     CHECK(tt->enable_extended_gift_info && tt->enable_websocket_upgrade);
     CHECK(tt->enable_request_polling && tt->request_polling_interval_ms == 1000);
     CHECK(tt->request_timeout_ms == 10000 && tt->websocket_timeout_ms == 10000);
-    CHECK_EQ(tt->sign_flow, BRIDGE_SIGN_EULER);
+    CHECK_EQ(tt->sign_flow, BRIDGE_SIGN_AUTO);
+    CHECK(strcmp(tt->push_base, "wss://webcast-ws.tiktok.com") == 0);
+    CHECK(tt->ttwid_tries == 3 && tt->stale_timeout_s == 60 && tt->direct_retry_s == 3600);
+    CHECK(cfg.bridge.streamers_per_device == 50);
     CHECK(strcmp(tt->sign_api_url, "https://api.eulerstream.com") == 0);
     CHECK(strcmp(tt->web_base, "https://www.tiktok.com") == 0);
     CHECK(strcmp(tt->webcast_base, "https://webcast.tiktok.com") == 0);
@@ -242,6 +245,7 @@ static void test_example(void)
     if (errs.n_errors) {
         dump(EXAMPLE);
     }
+    CHECK_EQ(cfg.tiktok.sign_flow, BRIDGE_SIGN_AUTO); /* and it needs no sign server */
     free(text);
 }
 

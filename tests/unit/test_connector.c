@@ -5,7 +5,9 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "tt.h"
@@ -179,6 +181,77 @@ static void test_options(void)
     CHECK_HAS(err, "no_such_key");
 }
 
+/* The direct path's options: auto is the default, the watchdog goes down to 1 s, not 0. */
+static void test_direct_options(void)
+{
+    struct tt_options o;
+    char err[128];
+    tt_options_init(&o);
+    CHECK_EQ(o.sign_flow, TT_SIGN_AUTO);
+    CHECK(!strcmp(o.push_base, "wss://webcast-ws.tiktok.com"));
+    CHECK_EQ(o.ttwid_tries, 3);
+    CHECK_EQ(o.stale_timeout_s, 60);
+    CHECK_EQ(o.direct_retry_s, 3600);
+    CHECK_EQ(tt_options_set(&o, "sign_flow", "direct", err, sizeof err), TT_OK);
+    CHECK_EQ(o.sign_flow, TT_SIGN_DIRECT);
+    CHECK_EQ(tt_options_set(&o, "sign_flow", "AUTO", err, sizeof err), TT_OK);
+    CHECK_EQ(o.sign_flow, TT_SIGN_AUTO);
+    CHECK_EQ(tt_options_set(&o, "stale_timeout_s", "1", err, sizeof err), TT_OK);
+    CHECK_EQ(o.stale_timeout_s, 1);
+    CHECK_EQ(tt_options_set(&o, "stale_timeout_s", "0", err, sizeof err), TT_ERR_INVAL);
+    CHECK_HAS(err, "stale_timeout_s");
+    CHECK_EQ(tt_options_set(&o, "direct_retry_s", "0", err, sizeof err), TT_OK);
+    CHECK_EQ(o.direct_retry_s, 0);
+    CHECK_EQ(tt_options_set(&o, "ttwid_tries", "x", err, sizeof err), TT_ERR_INVAL);
+    CHECK_EQ(tt_options_set(&o, "push_base", "ws://127.0.0.1:9", err, sizeof err), TT_OK);
+    CHECK(!strcmp(o.push_base, "ws://127.0.0.1:9"));
+    CHECK(strcmp(tt_strerror(TT_ERR_STALE), "unknown error"));
+    CHECK(strcmp(tt_strerror(TT_ERR_DEVICE_BLOCKED), "unknown error"));
+    CHECK(strcmp(tt_strerror(TT_ERR_NO_TTWID), "unknown error"));
+}
+
+/* The device pool: the cap per device, retiring, and the file a restart reads. */
+static void test_devices(void)
+{
+    struct tt_devices *d = NULL, *d2 = NULL;
+    struct tt_device a, b, c;
+    struct tt_devices_stats st;
+    char path[] = "/tmp/tt-devices-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    remove(path); /* a missing file is no error */
+    CHECK_EQ(tt_devices_new(&d, path, 2), TT_OK);
+    CHECK(!tt__devices_take(d, &a)); /* empty: mint one */
+    const char *ua1 = tt__devices_user_agent(d, NULL);
+    CHECK_EQ(tt__devices_add(d, "1%7Ctok1", ua1, &a), TT_OK);
+    CHECK(tt__devices_take(d, &b)); /* the second client shares it */
+    CHECK(!strcmp(b.token, "1%7Ctok1") && b.id == a.id);
+    CHECK(!tt__devices_take(d, &c)); /* the cap is 2 */
+    const char *ua2 = tt__devices_user_agent(d, ua1);
+    CHECK(strcmp(ua1, ua2));
+    CHECK_EQ(tt__devices_add(d, "1%7Ctok2", ua2, &c), TT_OK);
+    tt__devices_release(d, a.id, 1); /* blocked: for everyone */
+    CHECK(tt__devices_blocked(d, b.id));
+    tt__devices_release(d, b.id, 0);
+    tt_devices_stats(d, &st);
+    CHECK_EQ(st.devices, 2);
+    CHECK_EQ(st.blocked, 1);
+    CHECK_EQ(st.in_use, 1);
+    CHECK_EQ(st.minted, 2);
+    CHECK_EQ(st.rotated, 1);
+    CHECK_EQ(st.save_failed, 0);
+    tt_devices_free(d);
+    CHECK_EQ(tt_devices_new(&d2, path, 0), TT_OK); /* a restart */
+    CHECK(tt__devices_take(d2, &a));
+    CHECK(!strcmp(a.token, "1%7Ctok2") && !strcmp(a.ua, ua2) && a.minted > 1700000000);
+    tt_devices_stats(d2, &st);
+    CHECK_EQ(st.devices, 2);
+    CHECK_EQ(st.blocked, 1);
+    tt_devices_free(d2);
+    remove(path);
+}
+
 static void ignore(const struct tt_event *ev, void *ud)
 {
     (void)ev;
@@ -217,5 +290,7 @@ int main(void)
     test_frames();
     test_options();
     test_handles();
+    test_direct_options();
+    test_devices();
     return h_finish();
 }

@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""tiktok2mqtt on the direct path against tiktok-live-sim and a real mosquitto, on loopback:
+
+- no sign server at all (sign_api_url points at a closed port), the default sign_flow (auto):
+  three streamers' events on MQTT; streamers_per_device = 2 -> two devices for three
+  streamers; bridge/info says flow direct and why; /metrics counts the devices;
+- ttwid_file beside state_file: after a restart the bridge mints nothing and reuses the
+  saved tokens;
+- --probe: the flow step and the device step;
+- auto falling back to Euler for a streamer whose edge refuses it (bridge/info says why),
+  the other streamers staying on direct;
+- the watchdog: a socket gone silent is closed after stale_timeout_s, counted in
+  bridge/health (staleCloses) and the metrics, and the streamer is live again.
+
+Environment: B (build dir). Ends with `N passed, N failed`.
+
+SPDX-License-Identifier: MIT
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+sys.path.insert(0, HERE)
+from itest import B, check, free_port, run_tests, start, stop, wait_for  # noqa: E402
+import run as bt  # noqa: E402  (tests/bridge/run.py: Broker, Sub, bridge)
+
+
+def start_sim(tmp, name, scenario):
+    path = os.path.join(tmp, name + ".jsonl")
+    with open(path, "w") as f:
+        f.write("\n".join(json.dumps(x) for x in scenario) + "\n")
+    out = os.path.join(tmp, name + ".out")
+    log = os.path.join(tmp, name + ".log")
+    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--log", log,
+               "--scenario", path], stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    wait_for(lambda: '"listening"' in open(out).read(), 5)
+    try:
+        url = json.loads(open(out).readline())["listening"]
+    except ValueError:
+        url = None
+    return p, url, log
+
+
+def log_lines(path):
+    out = []
+    for line in open(path):
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
+def write_config(tmp, name, port, url, streamers, bridge_extra="", tiktok_extra=""):
+    """auto (the default), no sign server unless tiktok_extra names one"""
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write("[bridge]\nhealth_interval = 1\n%s" % bridge_extra)
+        f.write("[mqtt]\nuri = tcp://127.0.0.1:%d\nkeepalive = 5\n" % port)
+        f.write("[homeassistant]\nenabled = false\n")
+        f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\npush_base = %s\n"
+                % (url, url, url.replace("http://", "ws://")))
+        f.write("sign_api_url = http://127.0.0.1:1\n")  # nothing listens there
+        f.write("reconnect_min_s = 1\nreconnect_max_s = 2\nlive_check_interval = 60\n")
+        f.write(tiktok_extra)
+        for s, extra in streamers:
+            f.write("[streamer:%s]\n%s" % (s, extra))
+    os.chmod(path, 0o600)
+    return path
+
+
+def chats_of(sub, user):
+    out = []
+    for line in sub.lines():
+        topic, _, payload = line.partition(" ")
+        if topic == "tiktok/%s/chat" % user:
+            out.append(json.loads(payload).get("comment"))
+    return out
+
+
+def retained(sub, topic):
+    last = None
+    for line in sub.lines():
+        t, _, payload = line.partition(" ")
+        if t == topic:
+            try:
+                last = json.loads(payload)
+            except ValueError:
+                pass
+    return last
+
+
+def info_flows(sub):
+    info = retained(sub, "tiktok/bridge/info") or {}
+    return {s["handle"]: (s.get("flow"), s.get("flowReason")) for s in info.get("streamers", [])}
+
+
+def scrape(port):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=3) as r:
+            return r.read().decode()
+    except OSError:
+        return ""
+
+
+def metric(text, name, labels=""):
+    m = re.search(r"^tiktok2mqtt_%s%s (\S+)$" % (re.escape(name), re.escape(labels)), text,
+                  re.M)
+    return float(m.group(1)) if m else None
+
+
+def chats(room, n, t0=0.5):
+    return [{"t": t0 + 0.3 * i, "type": "chat", "text": "%s %d" % (room, i), "room": room}
+            for i in range(n)]
+
+
+def test_direct_bridge(tmp):
+    scen = [{"kind": "streamer", "handle": h} for h in ("p1", "p2", "p3")]
+    scen += chats("p1", 3) + chats("p2", 3) + chats("p3", 3)
+    sim, url, log = start_sim(tmp, "direct", scen)
+    broker = bt.Broker(tmp)
+    check(broker.up() and url, "mosquitto and the simulator start")
+    sub = bt.Sub(tmp, broker.port, "tiktok/#", "direct.sub")
+    mport = free_port()
+    cfg = write_config(tmp, "direct.ini", broker.port, url,
+                       [("p1", ""), ("p2", ""), ("p3", "")],
+                       "streamers_per_device = 2\nmetrics = 127.0.0.1:%d\n" % mport)
+    br = bt.bridge(cfg, stderr=open(os.path.join(tmp, "direct.err"), "w"))
+    ok = wait_for(lambda: all(len(chats_of(sub, u)) >= 3 for u in ("p1", "p2", "p3")), 30)
+    check(ok, "no sign server: every streamer's chats arrive: %s"
+          % {u: chats_of(sub, u) for u in ("p1", "p2", "p3")})
+    for u in ("p1", "p2", "p3"):
+        check(chats_of(sub, u) == ["%s %d" % (u, i) for i in range(3)],
+              "%s: each chat once, in order" % u)
+    lines = log_lines(log)
+    homes = [l for l in lines if l.get("kind") == "http" and l.get("path") == "/"]
+    ups = [l for l in lines if l.get("kind") == "ws-upgrade"]
+    check(len(homes) == 2, "streamers_per_device = 2: two devices minted for three streamers "
+          "(%d GET /)" % len(homes))
+    check(len(ups) == 3 and all(u.get("direct") and "refused" not in u for u in ups) and
+          len({u.get("ttwid") for u in ups}) == 2,
+          "three direct upgrades on two ttwids: %s" % [u.get("ttwid", "")[-8:] for u in ups])
+    check(not any("/webcast/rooms/" in l.get("path", "") for l in lines),
+          "the sign server was never needed")
+    ok = wait_for(lambda: all(f == ("direct", "auto: the direct path")
+                              for f in info_flows(sub).values()) and len(info_flows(sub)) == 3,
+                  10)
+    check(ok, "bridge/info: flow direct, reason given, for each: %s" % info_flows(sub))
+    text = scrape(mport)
+    check(metric(text, "ttwid_minted_total") == 2 and metric(text, "devices") == 2 and
+          metric(text, "devices_blocked") == 0,
+          "metrics: two devices minted, none blocked")
+    check(metric(text, "streamer_flow", '{streamer="p1",flow="direct"}') == 1 and
+          metric(text, "streamer_flow", '{streamer="p1",flow="euler"}') == 0,
+          "metrics: p1's flow is direct")
+    stop(br)
+    path = os.path.join(tmp, "ttwid.jsonl")
+    try:
+        rows = [json.loads(l) for l in open(path)]
+    except (OSError, ValueError):
+        rows = []
+    check(len(rows) == 2 and all(set(r) == {"token", "ua", "minted", "blocked"} for r in rows)
+          and {r["token"] for r in rows} == {h.get("ttwid") for h in homes},
+          "ttwid_file beside state_file: the two devices, one line each")
+    check(rows and oct(os.stat(path).st_mode & 0o777) == "0o600", "ttwid_file is private")
+    # a restart: the devices come from the file, nothing is minted
+    before = len(log_lines(log))
+    br = bt.bridge(cfg, stderr=open(os.path.join(tmp, "direct2.err"), "w"))
+    wait_for(lambda: len([l for l in log_lines(log)[before:]
+                          if l.get("kind") == "ws-upgrade"]) >= 3, 20)
+    lines = log_lines(log)[before:]
+    ups = [l for l in lines if l.get("kind") == "ws-upgrade"]
+    check(len(ups) == 3 and {u.get("ttwid") for u in ups} <= {r["token"] for r in rows} and
+          not any(l.get("kind") == "http" and l.get("path") == "/" for l in lines),
+          "after a restart: the saved devices, no GET /")
+    stop(br)
+    r = subprocess.run([os.path.join(B, "tiktok2mqtt"), "-c", cfg, "--probe", "p1"],
+                       capture_output=True, text=True, timeout=60)
+    check("flow          ok   direct (auto: the direct path)" in r.stdout and
+          "device        ok" in r.stdout and "websocket     ok" in r.stdout,
+          "--probe: the flow and the device:\n" + r.stdout)
+    sub.close()
+    broker.down()
+    stop(sim)
+
+
+def test_fallback_and_watchdog(tmp):
+    scen = [{"kind": "streamer", "handle": "refuser",
+             "faults": {"direct_handshake": "417 illegal app_id"}},
+            {"kind": "streamer", "handle": "quiet"},
+            {"kind": "streamer", "handle": "fine"}]
+    scen += chats("refuser", 3) + chats("fine", 2)
+    scen += [{"t": 0.5, "type": "chat", "text": "before", "room": "quiet"},
+             {"t": 1.0, "type": "silence", "seconds": 3, "room": "quiet"},
+             {"t": 4.5, "type": "chat", "text": "after", "room": "quiet"}]
+    sim, url, log = start_sim(tmp, "fallback", scen)
+    broker = bt.Broker(tmp)
+    check(broker.up() and url, "mosquitto and the simulator start")
+    sub = bt.Sub(tmp, broker.port, "tiktok/#", "fallback.sub")
+    mport = free_port()
+    cfg = write_config(tmp, "fallback.ini", broker.port, url,
+                       [("refuser", "sign_api_url = %s\n" % url),
+                        ("quiet", "stale_timeout_s = 2\n"), ("fine", "")],
+                       "metrics = 127.0.0.1:%d\nttwid_file = fallback.ttwid\n" % mport)
+    br = bt.bridge(cfg, stderr=open(os.path.join(tmp, "fallback.err"), "w"))
+    ok = wait_for(lambda: len(chats_of(sub, "refuser")) >= 3 and len(chats_of(sub, "fine")) >= 2
+                  and "after" in chats_of(sub, "quiet"), 40)
+    check(ok, "every streamer's chats arrive: %s"
+          % {u: chats_of(sub, u) for u in ("refuser", "quiet", "fine")})
+    check(chats_of(sub, "refuser") == ["refuser %d" % i for i in range(3)],
+          "refuser: Euler carries it, each chat once")
+    check(chats_of(sub, "quiet") == ["before", "after"],
+          "quiet: the chats before and after the silence, once each")
+    flows = {}
+    wait_for(lambda: flows.update(info_flows(sub)) or
+             (flows.get("refuser", (None,))[0] == "euler" and flows.get("fine", (None,))[0]
+              == "direct"), 10)
+    check(flows.get("refuser", ("", ""))[0] == "euler" and
+          "fell back to euler (TikTok refused the WebSocket: illegal app_id)"
+          in (flows["refuser"][1] or ""),
+          "bridge/info: refuser fell back to euler, and why: %s" % (flows.get("refuser"),))
+    check(flows.get("fine", ("",))[0] == "direct", "bridge/info: the others stay direct")
+    lines = log_lines(log)
+    check(any(re.match(r"/webcast/rooms/\d+/connect", l.get("path", "")) for l in lines),
+          "the sign server was asked for refuser")
+
+    def stale_counted():
+        h = retained(sub, "tiktok/bridge/health") or {}
+        return h.get("streamers", {}).get("quiet", {}).get("staleCloses", 0) >= 1
+    check(wait_for(stale_counted, 10), "bridge/health: quiet's staleCloses counts the silent "
+          "socket: %s" % (retained(sub, "tiktok/bridge/health") or {}).get("streamers", {})
+          .get("quiet"))
+    text = scrape(mport)
+    check((metric(text, "streamer_stale_closes_total", '{streamer="quiet"}') or 0) >= 1 and
+          metric(text, "streamer_stale_closes_total", '{streamer="fine"}') == 0,
+          "metrics: tiktok2mqtt_streamer_stale_closes_total counts it for quiet alone")
+    status = retained(sub, "tiktok/quiet/status") or {}
+    check(status.get("state") == "live", "quiet is live again: %s" % status)
+    stop(br)
+    r = subprocess.run([os.path.join(B, "tiktok2mqtt"), "-c", cfg, "--probe", "refuser"],
+                       capture_output=True, text=True, timeout=60)
+    check("flow          ok   euler (auto: fell back to euler (TikTok refused the WebSocket: "
+          "illegal app_id)" in r.stdout and "sign server   ok" in r.stdout,
+          "--probe: the fallback and its reason:\n" + r.stdout)
+    sub.close()
+    broker.down()
+    stop(sim)
+
+
+def main():
+    return run_tests((test_direct_bridge, test_fallback_and_watchdog),
+                     ("mosquitto", "mosquitto_sub"), "bridge-direct-")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
