@@ -275,12 +275,6 @@ int main(int argc, char **argv)
         return 71;
     }
     bridge_metrics_devices(b.metrics, b.devices);
-    if (tt_devices_new(&b.devices, b.cfg.bridge.ttwid_file,
-                       (unsigned)b.cfg.bridge.streamers_per_device)) {
-        LOG_ERR(NULL, "out of memory");
-        return 71;
-    }
-    bridge_metrics_devices(b.metrics, b.devices);
     if (b.metrics && bridge_metrics_start(b.metrics, &b.out, b.started_ms)) {
         LOG_ERR(NULL, "metrics: cannot start its thread");
     }
@@ -296,8 +290,8 @@ int main(int argc, char **argv)
                  kept ? ", the file is kept as " : "", kept ? bad : "");
     }
     for (size_t i = 0; i < b.cfg.n_streamers; i++) {
-        bridge_streamer_start(&b, &b.cfg.streamers[i],
-                              (int64_t)i * 50); /* staggered: 20 a second */
+        /* staggered: 20 a second */
+        bridge_streamer_start(&b, &b.cfg.streamers[i], (int64_t)i * 50);
     }
     for (size_t i = 0; i < b.rt.n_added; i++) {
         bridge_streamer_start_runtime(&b, b.rt.added[i]);
