@@ -10,6 +10,7 @@
 #   make uninstall        removes what install put (never an edited configuration)
 #   make deb              Debian packages into $(B)/deb (packaging/deb.mk)
 #   make docs             regenerate docs/config.md and man/tiktok2mqtt.ini.5 from bridge/cfg_table.h
+#   make bench            every benchmark (tools/bench.mk), rewriting docs/PERFORMANCE.md
 #
 # User knobs: CC, CFLAGS (appended last, so they win), SANITIZE, WERROR=1, V=1, PREFIX.
 
@@ -199,7 +200,8 @@ clean:
 	rm -rf build
 
 # Parts of the tree with build rules of their own: the simulator and the bridge.
--include contrib/sim/sim.mk bridge/bridge.mk bridge/daemon.mk packaging/install.mk packaging/deb.mk
+-include contrib/sim/sim.mk bridge/bridge.mk bridge/daemon.mk packaging/install.mk packaging/deb.mk \
+	tools/bench.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -80,7 +80,10 @@ suite "deb (dpkg-deb, lintian)" env B="$B" sh tests/deb/run.sh
 #    relative link of the Markdown pages resolves inside the repository
 suite "stand-alone (no reference outside the repository)" python3 tests/tools/check_standalone.py
 
-# 9. style as a test
+# 9. the benchmarks' tools run and count correctly (a smoke run, no figure checked)
+suite "bench tools smoke" env B="$B" python3 tools/bench_e2e.py --smoke
+
+# 10. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
     echo "1 passed, 0 failed"'
 

@@ -5,7 +5,8 @@
 #     real Node library we compare with), into build/oracle/v1 and build/oracle/v2;
 #   - the npm packages of the integration tests (tests/node-red, tests/overlay), pinned, into
 #     build/npm: node-red (4.x: 5.x needs node 22), playwright-core (drives Debian's chromium)
-#     and mqtt (its browser bundle is what contrib/overlay loads over MQTT-over-WebSockets).
+#     and mqtt (its browser bundle is what contrib/overlay loads over MQTT-over-WebSockets;
+#     tools/peer_node.js, the Node stack make bench-e2e compares with, publishes with it).
 # Idempotent and quiet when everything is there. SKIP_NPM=1 skips the npm part.
 # SPDX-License-Identifier: MIT
 set -eu

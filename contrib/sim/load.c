@@ -19,8 +19,9 @@
 #include "gifts.h"
 #include "sim.h"
 
-#define LOAD_BATCH 32
-#define VARIANTS   512
+#define VARIANTS             512
+#define LOAD_FRAME_BYTES     60000 /* a frame's messages, encoded: see load_frame() */
+#define LOAD_FRAMES_PER_TICK 32    /* so that one room cannot hold the loop for long */
 
 /* A pre-encoded message and where its common header's ids are. */
 struct variant {
@@ -99,6 +100,10 @@ static void random_event(struct sim *s, struct room *r, struct ev *e, struct ev_
 
     memset(e, 0, sizeof(*e));
     e->user = viewer(s, r);
+    /* only events whose JSON carries a msgId to count by: viewer counts, questions and emotes
+       (whose renderings have none) give their share to chat */
+    if (s->load.msgid_only && roll >= 91)
+        roll = 0;
     if (roll < 35) {
         e->type = EV_CHAT;
         e->s1 = phrases[(x >> 8) % (sizeof(phrases) / sizeof(phrases[0]))];
@@ -220,11 +225,57 @@ static int build_variants(struct sim *s)
     return 0;
 }
 
+/* One frame of at most frame_events due events. createTime is the wall clock now, when the frame
+   is built and handed to the sockets: latency measured from it includes none of the simulator's
+   own scheduling. */
+static int load_frame(struct sim *s, struct room *r, int64_t now_us)
+{
+    static struct msg_out batch[LOAD_FRAME_MAX]; /* one thread: the sim is a single poll loop */
+    size_t n = 0, max = s->load.frame_events;
+    uint64_t wall = (uint64_t)common_wall_ms();
+    /* jittered spacing (0.5x-1.5x the mean) so rooms do not tick in lockstep */
+    double mean = 1e6 / s->load.rate;
+
+    size_t bytes = 0;
+
+    while (r->load_next_us <= now_us && n < max) {
+        const struct variant *v = &variants[common_splitmix64(&r->rng) % n_variants];
+        unsigned char *p;
+
+        /* nanopb as Debian builds it caps a bytes field at 64 KiB: the frame's payload */
+        if ((bytes += v->len + 32) > LOAD_FRAME_BYTES)
+            break;
+        p = arena_alloc(&s->scratch, v->len);
+        if (p == NULL)
+            break;
+        memcpy(p, v->data, v->len);
+        s->next_msg_id += 1 + (int64_t)(common_splitmix64(&s->rng) % 977);
+        patch(p, v->off_id, v->len_id, (uint64_t)s->next_msg_id);
+        patch(p, v->off_room, v->len_room, (uint64_t)room_cur_id(r));
+        patch(p, v->off_time, v->len_time, wall);
+        batch[n].method = v->method;
+        batch[n].data = p;
+        batch[n].len = v->len;
+        batch[n].msg_id = s->next_msg_id;
+        n++;
+        r->load_next_us +=
+                (int64_t)(mean * (0.5 + (double)(common_splitmix64(&r->rng) % 1000) / 1000.0));
+    }
+    return n > 0 ? room_emit_msgs(s, r, batch, n) : 0;
+}
+
+int64_t load_tick_us(const struct sim *s)
+{
+    int64_t us = s->load.batch_ms * 1000;
+
+    /* fewer wakeups than a scenario's 10 ms (a load run has thousands of sockets), unless the
+       frames are asked for more often than that */
+    return us < 1000 ? 1000 : us < LOAD_TICK_US ? us : LOAD_TICK_US;
+}
+
 int load_tick(struct sim *s, struct room *r, int64_t now)
 {
-    struct msg_out batch[LOAD_BATCH];
-    size_t n = 0;
-    int64_t now_us = now * 1000, wall = common_wall_ms();
+    int64_t now_us = now * 1000;
 
     if (s->load.seconds > 0 && now - r->t0_ms >= (int64_t)(s->load.seconds * 1000)) {
         struct ev end = { .type = EV_END, .user = SIM_NONE };
@@ -240,27 +291,11 @@ int load_tick(struct sim *s, struct room *r, int64_t now)
     if (now - r->load_flush_ms < s->load.batch_ms)
         return 0;
     r->load_flush_ms = now;
-    while (r->load_next_us <= now_us && n < LOAD_BATCH && !room_choked(r)) {
-        /* jittered spacing (0.5x-1.5x the mean) so rooms do not tick in lockstep */
-        double mean = 1e6 / s->load.rate;
-
-        const struct variant *v = &variants[common_splitmix64(&r->rng) % n_variants];
-        unsigned char *p = arena_alloc(&s->scratch, v->len);
-
-        if (p == NULL)
-            break;
-        memcpy(p, v->data, v->len);
-        s->next_msg_id += 1 + (int64_t)(common_splitmix64(&s->rng) % 977);
-        patch(p, v->off_id, v->len_id, (uint64_t)s->next_msg_id);
-        patch(p, v->off_room, v->len_room, (uint64_t)room_cur_id(r));
-        patch(p, v->off_time, v->len_time, (uint64_t)wall);
-        batch[n].method = v->method;
-        batch[n].data = p;
-        batch[n].len = v->len;
-        batch[n].msg_id = s->next_msg_id;
-        n++;
-        r->load_next_us +=
-                (int64_t)(mean * (0.5 + (double)(common_splitmix64(&r->rng) % 1000) / 1000.0));
-    }
-    return n > 0 ? room_emit_msgs(s, r, batch, n) : 0;
+    /* more due than a frame holds (a high rate, or a client that held the room back): further
+       frames now, as many as the slowest client's ring takes, so the rate asked for is the
+       rate sent */
+    for (int k = 0; k < LOAD_FRAMES_PER_TICK && r->load_next_us <= now_us && !room_choked(r); k++)
+        if (load_frame(s, r, now_us) != 0)
+            return -1;
+    return 0;
 }

@@ -21,8 +21,7 @@
 
 #include "sim.h"
 
-#define TICK_US      (10 * LWS_US_PER_MS)
-#define LOAD_TICK_US (25 * LWS_US_PER_MS) /* fewer wakeups: a load run has thousands of sockets */
+#define TICK_US (10 * LWS_US_PER_MS)
 
 static volatile sig_atomic_t stop;
 static struct lws_context *the_ctx;
@@ -63,7 +62,8 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
     room_tick_all(the_sim);
     if (!stop)
-        lws_sul_schedule(the_ctx, 0, sul, tick, the_sim->load_mode ? LOAD_TICK_US : TICK_US);
+        lws_sul_schedule(the_ctx, 0, sul, tick,
+                         the_sim->load_mode ? load_tick_us(the_sim) : TICK_US);
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

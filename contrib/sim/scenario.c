@@ -428,10 +428,15 @@ static int parse_load(struct parser *p, const cJSON *o)
     l->viewers = (uint32_t)jint(o, "viewers", 500);
     l->gzip = jnum(o, "gzip", 1.0);
     l->batch_ms = jint(o, "batch_ms", 200);
-    if (l->rooms == 0 || l->rooms > 1000000 || l->rate < 0 || l->rate > 10000 || l->viewers == 0 ||
-        l->viewers > 100000 || l->batch_ms < 0 || l->batch_ms > 60000)
-        return FAIL(p, "load: rooms 1..1000000, rate 0..10000, viewers 1..100000, "
-                       "batch_ms 0..60000");
+    if (cJSON_GetObjectItemCaseSensitive(o, "fps") != NULL) /* frames per second per room */
+        l->batch_ms = jnum(o, "fps", 5) > 0 ? (int64_t)(1000 / jnum(o, "fps", 5)) : -1;
+    l->frame_events = (uint32_t)jint(o, "frame_events", 32);
+    l->msgid_only = jint(o, "msgid_only", 0) != 0;
+    if (l->rooms == 0 || l->rooms > 1000000 || l->rate < 0 || l->rate > 1000000 ||
+        l->viewers == 0 || l->viewers > 100000 || l->batch_ms < 0 || l->batch_ms > 60000 ||
+        l->frame_events == 0 || l->frame_events > LOAD_FRAME_MAX)
+        return FAIL(p, "load: rooms 1..1000000, rate 0..1000000, viewers 1..100000, "
+                       "batch_ms 0..60000 (fps 1/60..1000), frame_events 1..4096");
     p->s->load_mode = true;
     return 0;
 }

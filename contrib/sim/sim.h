@@ -223,8 +223,12 @@ struct load {
     const char *prefix;
     uint32_t viewers; /* size of the viewer pool */
     double gzip;
-    int64_t batch_ms; /* an event waits at most this long for its frame */
+    int64_t batch_ms;      /* an event waits at most this long for its frame */
+    uint32_t frame_events; /* at most this many events per frame (more frames if more are due) */
+    bool msgid_only;       /* no viewer counts, questions, emotes: see load.c */
 };
+
+#define LOAD_FRAME_MAX 4096 /* cap of frame_events */
 
 /* A message as emitted, kept for clients that poll im/fetch (room.c). */
 struct poll_msg {
@@ -396,6 +400,8 @@ int64_t sim_make_id(uint64_t seed, const char *salt, int64_t base);
 /* load.c */
 int load_setup(struct sim *s);
 int load_tick(struct sim *s, struct room *r, int64_t now);
+int64_t load_tick_us(const struct sim *s); /* the poll loop's tick in load mode */
+#define LOAD_TICK_US 25000                 /* at most, so a load run wakes rarely */
 
 /* replay.c */
 int replay_setup(struct sim *s);

@@ -1,0 +1,293 @@
+/** @file bench-paho.c
+ * paho.mqtt.c alone (`make bench-paho`): N messages of SIZE bytes at QoS 1 to a broker, and
+ * nothing else, so that the CPU the library itself needs per message is known.
+ *
+ *   bench-paho URI N SIZE async|async-buf|sync [WINDOW]
+ *
+ * async: MQTTAsync as bridge/mqtt.c drives it: MQTT 5, persistence none, clean start, each
+ *   message with a user property msgId, MQTTAsync_sendMessage from one thread with an
+ *   onSuccess5 callback, at most WINDOW (512, the bridge's INFLIGHT_MAX) unacknowledged,
+ *   the sender waiting on a condition variable when the window is full. paho refuses a
+ *   message while 100 (its default maxBufferedMessages) are queued in it, in flight or not:
+ *   such a message waits for one acknowledgement and goes again (`rejected` counts them).
+ * async-buf: the same with maxBufferedMessages = WINDOW + 1, so nothing is refused.
+ * sync: MQTTClient (the synchronous client) driven from this one thread: no callbacks, so no
+ *   thread of its own; MQTTClient_publishMessage5 until WINDOW are in flight, then
+ *   MQTTClient_waitForCompletion() on the oldest reads the acknowledgements.
+ * The two clients are two libraries (libpaho-mqtt3as, libpaho-mqtt3c) that export the same
+ * internal symbols: a program must link only one of them, so this file builds twice,
+ * bench-paho (async) and bench-paho-sync (-DBENCH_PAHO_SYNC).
+ * Prints one JSON line: mode, n, size, wall_s, cpu_s (user + system of this process, every
+ * thread), cpu_us_per_msg, msgs_per_s. Exit 1 when the broker cannot be reached or a message
+ * fails, 64 on a usage error.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifdef BENCH_PAHO_SYNC
+#include <MQTTClient.h>
+#else
+#include <MQTTAsync.h>
+#endif
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TOPIC "tiktok/bench_paho/chat"
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static double wall_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void msgid_prop(MQTTProperties *props, char *idbuf, size_t len, long i)
+{
+    MQTTProperty p;
+
+    memset(&p, 0, sizeof p);
+    snprintf(idbuf, len, "%ld", 7300000000000000000L + i);
+    p.identifier = MQTTPROPERTY_CODE_USER_PROPERTY;
+    p.value.data.data = (char *)(uintptr_t) "msgId";
+    p.value.data.len = 5;
+    p.value.value.data = idbuf;
+    p.value.value.len = (int)strlen(idbuf);
+    MQTTProperties_add(props, &p);
+}
+
+#ifndef BENCH_PAHO_SYNC
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static long inflight, acked, failed, rejected;
+static int connected = -1; /* -1 waiting, 0 failed, 1 connected */
+
+static void settle(int ok)
+{
+    pthread_mutex_lock(&lock);
+    inflight--;
+    acked += ok;
+    failed += !ok;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
+static void sent_ok(void *ctx, MQTTAsync_successData5 *d)
+{
+    (void)ctx;
+    (void)d;
+    settle(1);
+}
+
+static void sent_failed(void *ctx, MQTTAsync_failureData5 *d)
+{
+    (void)ctx;
+    (void)d;
+    settle(0);
+}
+
+static void on_connect(void *ctx, MQTTAsync_successData5 *d)
+{
+    (void)ctx;
+    (void)d;
+    pthread_mutex_lock(&lock);
+    connected = 1;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
+static void on_connect_failed(void *ctx, MQTTAsync_failureData5 *d)
+{
+    (void)ctx;
+    (void)d;
+    pthread_mutex_lock(&lock);
+    connected = 0;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
+static int run_async(const char *uri, long n, char *payload, int size, long window, int buf)
+{
+    MQTTAsync c;
+    MQTTAsync_createOptions cr = MQTTAsync_createOptions_initializer;
+    MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer5;
+
+    cr.MQTTVersion = MQTTVERSION_5;
+    cr.sendWhileDisconnected = 0;
+    if (buf)
+        cr.maxBufferedMessages = (int)window + 1;
+    if (MQTTAsync_createWithOptions(&c, uri, "bench-paho-async", MQTTCLIENT_PERSISTENCE_NONE, NULL,
+                                    &cr) != MQTTASYNC_SUCCESS)
+        return -1;
+    co.cleanstart = 1;
+    co.keepAliveInterval = 30;
+    co.onSuccess5 = on_connect;
+    co.onFailure5 = on_connect_failed;
+    if (MQTTAsync_connect(c, &co) != MQTTASYNC_SUCCESS)
+        return -1;
+    pthread_mutex_lock(&lock);
+    while (connected < 0)
+        pthread_cond_wait(&cond, &lock);
+    pthread_mutex_unlock(&lock);
+    if (connected != 1)
+        return -1;
+    for (long i = 0; i < n; i++) {
+        MQTTAsync_message m = MQTTAsync_message_initializer;
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        char idbuf[24];
+
+        pthread_mutex_lock(&lock);
+        while (inflight >= window)
+            pthread_cond_wait(&cond, &lock);
+        inflight++;
+        pthread_mutex_unlock(&lock);
+        m.payload = payload;
+        m.payloadlen = size;
+        m.qos = 1;
+        msgid_prop(&m.properties, idbuf, sizeof idbuf, i);
+        ro.onSuccess5 = sent_ok;
+        ro.onFailure5 = sent_failed;
+        int rc = MQTTAsync_sendMessage(c, TOPIC, &m, &ro);
+        MQTTProperties_free(&m.properties);
+        if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES) {
+            /* paho's command queue holds 100 by default, in flight or not: wait for an
+               acknowledgement and send this one again, as the bridge requeues it */
+            pthread_mutex_lock(&lock);
+            rejected++;
+            long was = inflight--;
+            while (inflight >= was - 1 && inflight > 0)
+                pthread_cond_wait(&cond, &lock);
+            pthread_mutex_unlock(&lock);
+            i--;
+        } else if (rc != MQTTASYNC_SUCCESS) {
+            fprintf(stderr, "bench-paho: sendMessage: %s\n", MQTTAsync_strerror(rc));
+            settle(0);
+        }
+    }
+    pthread_mutex_lock(&lock);
+    while (inflight > 0)
+        pthread_cond_wait(&cond, &lock);
+    pthread_mutex_unlock(&lock);
+    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+    MQTTAsync_disconnect(c, &d);
+    MQTTAsync_destroy(&c);
+    return failed == 0 ? 0 : -1;
+}
+
+#else
+static int run_sync(const char *uri, long n, char *payload, int size, long window)
+{
+    MQTTClient c;
+    MQTTClient_createOptions cr = MQTTClient_createOptions_initializer;
+    MQTTClient_connectOptions co = MQTTClient_connectOptions_initializer5;
+    MQTTProperties none = MQTTProperties_initializer;
+
+    cr.MQTTVersion = MQTTVERSION_5;
+    if (MQTTClient_createWithOptions(&c, uri, "bench-paho-sync", MQTTCLIENT_PERSISTENCE_NONE, NULL,
+                                     &cr) != MQTTCLIENT_SUCCESS)
+        return -1;
+    co.cleanstart = 1;
+    co.keepAliveInterval = 30;
+    co.reliable = 0; /* more than one message in flight */
+    co.maxInflightMessages = (int)window;
+    MQTTResponse r = MQTTClient_connect5(c, &co, &none, NULL);
+    if ((int)r.reasonCode != MQTTCLIENT_SUCCESS)
+        return -1;
+    MQTTResponse_free(r);
+    /* a ring of the tokens in flight: when full, wait for the oldest (waitForCompletion reads
+       the broker's packets on this thread until that one is acknowledged) */
+    MQTTClient_deliveryToken *ring = calloc((size_t)window, sizeof *ring);
+    if (ring == NULL)
+        return -1;
+    for (long i = 0; i < n; i++) {
+        MQTTClient_message m = MQTTClient_message_initializer;
+        char idbuf[24];
+
+        if (i >= window &&
+            MQTTClient_waitForCompletion(c, ring[i % window], 10000) != MQTTCLIENT_SUCCESS)
+            return -1;
+        m.payload = payload;
+        m.payloadlen = size;
+        m.qos = 1;
+        msgid_prop(&m.properties, idbuf, sizeof idbuf, i);
+        r = MQTTClient_publishMessage5(c, TOPIC, &m, &ring[i % window]);
+        MQTTProperties_free(&m.properties);
+        if ((int)r.reasonCode != MQTTCLIENT_SUCCESS)
+            return -1;
+        MQTTResponse_free(r);
+    }
+    for (long i = n > window ? n - window : 0; i < n; i++)
+        if (MQTTClient_waitForCompletion(c, ring[i % window], 10000) != MQTTCLIENT_SUCCESS)
+            return -1;
+    free(ring);
+    MQTTClient_disconnect5(c, 1000, MQTTREASONCODE_SUCCESS, NULL);
+    MQTTClient_destroy(&c);
+    return 0;
+}
+
+#endif
+
+int main(int argc, char **argv)
+{
+    if (argc < 5 || (strcmp(argv[4], "async") != 0 && strcmp(argv[4], "async-buf") != 0 &&
+                     strcmp(argv[4], "sync") != 0)) {
+        fprintf(stderr, "usage: bench-paho URI N SIZE async|async-buf|sync [WINDOW]\n");
+        return 64;
+    }
+    long n = atol(argv[2]), window = argc > 5 ? atol(argv[5]) : 512;
+    int size = atoi(argv[3]);
+    if (n <= 0 || size <= 0 || size > (1 << 20) || window <= 0 || window > 65535) {
+        fprintf(stderr, "bench-paho: N > 0, SIZE 1..1048576, WINDOW 1..65535\n");
+        return 64;
+    }
+    char *payload = malloc((size_t)size);
+    if (payload == NULL)
+        return 1;
+    /* a JSON-looking payload of the asked size */
+    memset(payload, 'x', (size_t)size);
+    memcpy(payload, "{\"x\":\"", size > 6 ? 6 : (size_t)size);
+    payload[size - 1] = '}';
+    double c0 = cpu_s(), w0 = wall_s();
+#ifdef BENCH_PAHO_SYNC
+    long rejected_n = 0;
+    int rc = strcmp(argv[4], "sync") == 0 ? run_sync(argv[1], n, payload, size, window) : -2;
+#else
+    int rc = strcmp(argv[4], "sync") != 0
+                     ? run_async(argv[1], n, payload, size, window, argv[4][5] == '-')
+                     : -2;
+    long rejected_n = rejected;
+#endif
+    if (rc == -2) {
+        fprintf(stderr,
+                "bench-paho: %s is the other binary's (bench-paho: async, async-buf; "
+                "bench-paho-sync: sync)\n",
+                argv[4]);
+        free(payload);
+        return 64;
+    }
+    double cpu = cpu_s() - c0, wall = wall_s() - w0;
+    free(payload);
+    if (rc != 0) {
+        fprintf(stderr, "bench-paho: %s run failed (broker at %s?)\n", argv[4], argv[1]);
+        return 1;
+    }
+    printf("{\"mode\":\"%s\",\"n\":%ld,\"size\":%d,\"window\":%ld,\"wall_s\":%.4f,\"cpu_s\":%.4f,"
+           "\"cpu_us_per_msg\":%.3f,\"msgs_per_s\":%.0f,\"rejected\":%ld}\n",
+           argv[4], n, size, window, wall, cpu, cpu / (double)n * 1e6, (double)n / wall,
+           rejected_n);
+    return 0;
+}
