@@ -51,7 +51,9 @@ static enum tt_err index_gifts(struct tt_gifts *g)
             return TT_ERR_NOMEM;
         }
     }
-    qsort(g->refs, g->n, sizeof *g->refs, cmp_ref);
+    if (g->n) { /* a list without ids leaves refs NULL, which qsort may not be given */
+        qsort(g->refs, g->n, sizeof *g->refs, cmp_ref);
+    }
     return TT_OK;
 }
 
