@@ -39,9 +39,11 @@ ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-# Everyone sees the public header only; the library's internals (connector/src) and the
-# generated nanopb code are added below for the library, its tests and the simulator alone.
-TT_CPPFLAGS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iconnector/include -DPB_ENABLE_MALLOC
+# Everyone sees the public header and common/ (what the library, the daemon, the simulator and
+# the tools share); the library's internals (connector/src) and the generated nanopb code are
+# added below for the library, its tests and the simulator alone.
+TT_CPPFLAGS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iconnector/include -Icommon \
+	-DPB_ENABLE_MALLOC
 LIB_CPPFLAGS := -Iconnector/src -I$(B)/gen
 ALL_CFLAGS := -std=c11 $(TT_CPPFLAGS) $(TT_WARN) -fvisibility=hidden -MMD -MP $(SAN_FLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
@@ -58,11 +60,17 @@ QLD = @echo "  LD      $@";
 QGEN = @echo "  GEN     $@";
 endif
 
-LIB_SRCS := $(wildcard connector/src/*.c)
+# common/: what the library, the daemon, the simulator and the tools share. The library takes
+# the clocks and the PRNG (hidden, as everything not TT_API); the programs also take the
+# abort-on-OOM allocators, which the library never links.
+COMMON_LIB_SRCS := common/clock.c common/prng.c
+COMMON_LIB_OBJS := $(COMMON_LIB_SRCS:%.c=$(B)/obj/%.o)
+COMMON_APP_OBJS := $(COMMON_LIB_OBJS) $(B)/obj/common/xalloc.o
+LIB_SRCS := $(wildcard connector/src/*.c) $(COMMON_LIB_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/webcast.pb.o
 LIB := $(B)/libtiktok.a
 # The shared library: soname libtiktok.so.$(LIB_MAJOR), file libtiktok.so.$(LIB_VERSION).
-LIB_VERSION := $(shell sed -n 's/^\#define TT_VERSION "\(.*\)"/\1/p' connector/src/err.c)
+LIB_VERSION := $(shell sed -n 's/^\#define TT_VERSION "\(.*\)"/\1/p' connector/src/version.c)
 LIB_MAJOR := $(firstword $(subst ., ,$(LIB_VERSION)))
 LIB_SONAME := libtiktok.so.$(LIB_MAJOR)
 LIB_SO := $(B)/libtiktok.so.$(LIB_VERSION)
@@ -126,7 +134,13 @@ $(B)/tests/test_proto: $(B)/obj/tests/unit/test_proto.o $(B)/obj/gen/webcast.pb.
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NANOPB_LIBS)
 
-$(B)/obj/tests/unit/test_proto.o $(B)/obj/connector/src/frames.o: $(GEN_H)
+$(B)/obj/tests/unit/test_proto.o $(B)/obj/connector/src/encode.o: $(GEN_H)
+# The decoders read field numbers from the generated header (dec.h TT_TAG): its *_tag lines
+# alone, since nanopb's pb.h and our wire.h both name the wire types.
+GEN_TAGS := $(B)/gen/webcast_tags.h
+$(GEN_TAGS): $(GEN_H)
+	$(QGEN)grep '^#define TikTok_[A-Za-z0-9_]*_tag ' $< >$@
+$(filter $(B)/obj/connector/%,$(LIB_OBJS)): | $(GEN_TAGS)
 
 $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(LIB)
 	$(QLD)mkdir -p $(@D)
@@ -168,6 +182,7 @@ format:
 FUZZ_CFLAGS := -std=c11 $(TT_CPPFLAGS) $(LIB_CPPFLAGS) -Itests -g -O1 -fsanitize=fuzzer,address,undefined
 fuzz-build: $(GEN_C)
 	$(Q)mkdir -p build/fuzz
+	$(Q)$(MAKE) --no-print-directory $(GEN_TAGS)
 	$(Q)clang $(FUZZ_CFLAGS) -o build/fuzz/fuzz_frame tests/fuzz/fuzz_frame.c $(LIB_SRCS) $(GEN_C) $(LIB_LIBS)
 
 fuzz: fuzz-build

@@ -12,6 +12,11 @@
 #include <string.h>
 
 #include "api.h"
+#include "handle.h"
+#include "log.h"
+#include "notices.h"
+#include "report.h"
+#include "streamers.h"
 
 /* Requests are a handle and a transaction: a few hundred bytes. The cap keeps a hostile body
  * (a 20 MB "transaction") from being parsed, held and echoed back. */
@@ -29,7 +34,6 @@ static void respond(struct bridge_out *o, const char *cmd, const cJSON *req, cJS
                     const char *error)
 {
     cJSON *r = cJSON_CreateObject();
-    char rest[160];
     cJSON_AddStringToObject(r, "status", error ? "error" : "ok");
     if (error) {
         cJSON_AddStringToObject(r, "error", error);
@@ -41,11 +45,148 @@ static void respond(struct bridge_out *o, const char *cmd, const cJSON *req, cJS
     if (t) {
         cJSON_AddItemToObject(r, "transaction", cJSON_Duplicate(t, 1));
     }
-    snprintf(rest, sizeof rest, "bridge/response/%s", cmd);
-    bridge_out_publish_json(o, rest, r, 1, BRIDGE_PUB_JSON);
+    bridge_out_notice_json(o, BRIDGE_TOPIC_RESPONSE, cmd, r);
 }
 
-void bridge_api_request(const struct bridge_api *api, const char *cmd, const char *body, size_t len)
+/* ---- the commands ---- */
+
+/* A command's answer: NULL and maybe `*data`, or an error text. `handle` is the request's
+ * normalized "user" for the commands that need one, else NULL. */
+typedef const char *cmd_fn(struct bridge *b, const char *handle, cJSON **data);
+
+static const char *cmd_health_check(struct bridge *b, const char *handle, cJSON **data)
+{
+    (void)b, (void)handle;
+    *data = cJSON_CreateObject();
+    cJSON_AddBoolToObject(*data, "healthy", 1);
+    return NULL;
+}
+
+static const char *cmd_info(struct bridge *b, const char *handle, cJSON **data)
+{
+    (void)handle;
+    *data = bridge_info_json(b);
+    return NULL;
+}
+
+static const char *cmd_reload(struct bridge *b, const char *handle, cJSON **data)
+{
+    (void)handle, (void)data;
+    b->reload = 1; /* the main loop reloads after this answer */
+    return NULL;
+}
+
+static const char *cmd_reconnect(struct bridge *b, const char *handle, cJSON **data)
+{
+    struct streamer *s = bridge_streamer_find(b, handle);
+    (void)data;
+    if (!s) {
+        return "not followed";
+    }
+    tt_client_stop(s->client); /* its thread reconnects after the shortest backoff */
+    return NULL;
+}
+
+/* After a change of the streamer set: bridge/info, discovery, and state_file. */
+static const char *changed(struct bridge *b)
+{
+    static char why[256]; /* the main thread's alone: requests are handled there */
+    bridge_report_info(b);
+    bridge_streamers_announce(b);
+    if (runtime_save(&b->rt, why, sizeof why)) {
+        /* the change stands, but the caller must hear that a restart undoes it */
+        LOG_ERR(NULL, "cannot write %s (%s): the change lasts until a restart", b->rt.path, why);
+        return "done, but state_file cannot be written: the change lasts until a restart";
+    }
+    return NULL;
+}
+
+static const char *cmd_add_streamer(struct bridge *b, const char *handle, cJSON **data)
+{
+    (void)data;
+    if (bridge_streamer_find(b, handle)) {
+        return "already followed";
+    }
+    const char *taken = bridge_streamer_topic_taken(b, handle);
+    if (taken) {
+        return taken;
+    }
+    if (!bridge_shard_owns(handle, b->cfg.bridge.shard.i, b->cfg.bridge.shard.n)) {
+        return "another shard owns this handle ([bridge] shard)";
+    }
+    runtime_note_added(&b->rt, handle, bridge_cfg_find_streamer(&b->cfg, handle) != NULL);
+    bridge_streamer_start_runtime(b, handle);
+    if (!bridge_streamer_find(b, handle)) {
+        return "cannot start it (see the log)";
+    }
+    bridge_event_simple(&b->out, "streamer_added", handle);
+    return changed(b);
+}
+
+static const char *cmd_remove_streamer(struct bridge *b, const char *handle, cJSON **data)
+{
+    struct streamer *s = bridge_streamer_find(b, handle);
+    (void)data;
+    if (!s) {
+        return "not followed";
+    }
+    runtime_note_removed(&b->rt, handle, bridge_cfg_find_streamer(&b->cfg, handle) != NULL);
+    bridge_streamer_remove(b, s);
+    bridge_event_simple(&b->out, "streamer_removed", handle);
+    return changed(b);
+}
+
+/* The commands, in the order the "unknown command" answer lists them. */
+static const struct {
+    const char *name;
+    bool needs_user; /* "user": a handle, normalized before the handler sees it */
+    cmd_fn *fn;
+} commands[] = {
+    { "health_check", false, cmd_health_check }, { "info", false, cmd_info },
+    { "reconnect", true, cmd_reconnect },        { "reload", false, cmd_reload },
+    { "add_streamer", true, cmd_add_streamer },  { "remove_streamer", true, cmd_remove_streamer },
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const char *unknown_command(void)
+{
+    static char text[160];
+    size_t o = (size_t)snprintf(text, sizeof text, "unknown command (");
+    for (size_t i = 0; i < N_COMMANDS && o < sizeof text; i++) {
+        o += (size_t)snprintf(text + o, sizeof text - o, "%s%s", i ? ", " : "", commands[i].name);
+    }
+    if (o < sizeof text) {
+        snprintf(text + o, sizeof text - o, ")");
+    }
+    return text;
+}
+
+/* Run command `cmd` for `req`; NULL or an error text. */
+static const char *dispatch(struct bridge *b, const char *cmd, const cJSON *req, cJSON **data)
+{
+    char handle[BRIDGE_HANDLE_SIZE];
+    const char *user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "user"));
+    const char *why = NULL;
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(cmd, commands[i].name) != 0) {
+            continue;
+        }
+        if (!commands[i].needs_user) {
+            return commands[i].fn(b, NULL, data);
+        }
+        if (!user) {
+            return "\"user\" is required";
+        }
+        if (bridge_handle_normalize(user, handle, sizeof handle, &why)) {
+            return why ? why : "invalid handle";
+        }
+        return commands[i].fn(b, handle, data);
+    }
+    return unknown_command();
+}
+
+void bridge_api_request(struct bridge *b, const char *cmd, const char *body, size_t len)
 {
     if (!plain_command(cmd)) {
         LOG_WARN(NULL, "api: a request on a command topic that is not a short lower-case word "
@@ -53,27 +194,15 @@ void bridge_api_request(const struct bridge_api *api, const char *cmd, const cha
         return;
     }
     cJSON *req = len <= API_BODY_MAX ? cJSON_ParseWithLength(body, len) : NULL;
-    const char *user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "user"));
     const char *err = NULL;
     cJSON *data = NULL;
     if (len > API_BODY_MAX) {
         err = "the request body is over 4096 bytes";
     } else if (len && !req) {
         err = "the request body is not JSON";
-    } else if (!strcmp(cmd, "health_check")) {
-        data = cJSON_CreateObject();
-        cJSON_AddBoolToObject(data, "healthy", 1);
-    } else if (!strcmp(cmd, "info")) {
-        data = api->info(api->ud);
-    } else if (!strcmp(cmd, "reload")) {
-        api->reload(api->ud);
-    } else if (!strcmp(cmd, "reconnect") || !strcmp(cmd, "add_streamer") ||
-               !strcmp(cmd, "remove_streamer")) {
-        err = !user ? "\"user\" is required" : api->streamer_cmd(api->ud, cmd, user, req);
     } else {
-        err = "unknown command (health_check, info, reconnect, reload, add_streamer, "
-              "remove_streamer)";
+        err = dispatch(b, cmd, req, &data);
     }
-    respond(api->out, cmd, req, data, err);
+    respond(&b->out, cmd, req, data, err);
     cJSON_Delete(req);
 }

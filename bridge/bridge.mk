@@ -7,8 +7,9 @@
 #
 # SPDX-License-Identifier: MIT
 
-BRIDGE_CFG_SRCS := bridge/cfg.c bridge/cfg_value.c bridge/cfg_rules.c bridge/handle.c
-BRIDGE_CFG_OBJS := $(BRIDGE_CFG_SRCS:%.c=$(B)/obj/%.o)
+BRIDGE_CFG_SRCS := bridge/cfg.c bridge/cfg_value.c bridge/cfg_rules.c bridge/handle.c bridge/topic.c \
+	bridge/cfg_tt.c
+BRIDGE_CFG_OBJS := $(BRIDGE_CFG_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/common/xalloc.o
 BRIDGE_CFG_LIBS := -linih
 
 # The tests and the fuzz target include the bridge's headers by their bare names.
@@ -16,7 +17,7 @@ $(B)/obj/tests/unit/test_cfg.o $(B)/obj/tests/unit/test_handle.o \
 $(B)/obj/tests/fuzz/fuzz_cfg.o: ALL_CFLAGS += -Ibridge
 
 # Explicit rules: they win over the generic test rule, which links only libtiktok.
-$(B)/tests/test_cfg: $(B)/obj/tests/unit/test_cfg.o $(BRIDGE_CFG_OBJS)
+$(B)/tests/test_cfg: $(B)/obj/tests/unit/test_cfg.o $(BRIDGE_CFG_OBJS) $(LIB)
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BRIDGE_CFG_LIBS)
 
@@ -26,7 +27,7 @@ $(B)/tests/test_handle: $(B)/obj/tests/unit/test_handle.o $(B)/obj/bridge/handle
 
 # gcc builds replay the corpus through the fuzz target: `fuzz_cfg_replay DIR...`
 $(B)/fuzz_cfg_replay: $(B)/obj/tests/fuzz/fuzz_cfg.o $(B)/obj/tests/fuzz/replay_main.o \
-		$(BRIDGE_CFG_OBJS)
+		$(BRIDGE_CFG_OBJS) $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BRIDGE_CFG_LIBS)
 
 all: $(B)/fuzz_cfg_replay
@@ -35,7 +36,7 @@ all: $(B)/fuzz_cfg_replay
 fuzz-cfg:
 	$(Q)mkdir -p build/fuzz/corpus_cfg
 	$(Q)clang $(FUZZ_CFLAGS) -Ibridge -o build/fuzz/fuzz_cfg tests/fuzz/fuzz_cfg.c \
-		$(BRIDGE_CFG_SRCS) -linih
+		$(BRIDGE_CFG_SRCS) common/xalloc.c connector/src/events.c connector/src/options.c -linih
 	$(Q){ echo '"[streamer:"'; echo '"[tiktok]"'; echo '"[mqtt]"'; \
 		sed -n 's/^X([a-z]*, *\([a-z_]*\),.*/"\1 = "/p' bridge/cfg_table.h; } >build/fuzz/cfg.dict
 	$(Q)build/fuzz/fuzz_cfg -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

@@ -44,63 +44,6 @@ static const char *const sect_names[] = { "bridge", "mqtt", "homeassistant", "ti
 
 /* ---- memory and text ---- */
 
-_Noreturn static void oom(void)
-{
-    fputs("tiktok2mqtt: out of memory\n", stderr);
-    abort();
-}
-
-void *cfg_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        oom();
-    }
-    return p;
-}
-
-void *cfg_xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) {
-        oom();
-    }
-    return p;
-}
-
-void *cfg_xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        oom();
-    }
-    return q;
-}
-
-char *cfg_xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(cfg_xmalloc(n), s, n);
-}
-
-char *cfg_xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    char *s;
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        oom(); /* only an encoding error gets here, and our formats have none */
-    }
-    s = cfg_xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 static bool is_ws(char ch)
 {
     return ch == ' ' || ch == '\t' || ch == '\v' || ch == '\f' || ch == '\r' || ch == '\n';
@@ -158,12 +101,12 @@ static void diag_add(struct cfg_ctx *c, struct cfg_diags *d, int line, const cha
     }
     if (d->n == d->cap) {
         d->cap = d->cap ? 2 * d->cap : 16;
-        d->v = cfg_xrealloc(d->v, d->cap * sizeof *d->v);
+        d->v = xrealloc(d->v, d->cap * sizeof *d->v);
     }
     d->v[d->n].line = line;
     d->v[d->n].seq = c->seq++;
-    d->v[d->n++].text = line > 0 ? cfg_xasprintf("%s:%d: %s", c->name, line, body)
-                                 : cfg_xasprintf("%s: %s", c->name, body);
+    d->v[d->n++].text = line > 0 ? xasprintf("%s:%d: %s", c->name, line, body)
+                                 : xasprintf("%s: %s", c->name, body);
 }
 
 void cfg_err(struct cfg_ctx *c, int line, const char *fmt, ...)
@@ -197,13 +140,13 @@ static void diags_move(struct cfg_ctx *c, struct cfg_diags *d, char ***out, size
     if (d->n) {
         qsort(d->v, d->n, sizeof *d->v, diag_cmp);
     }
-    *out = cfg_xmalloc((d->n + 1) * sizeof **out);
+    *out = xmalloc((d->n + 1) * sizeof **out);
     for (size_t i = 0; i < d->n; i++) {
         (*out)[i] = d->v[i].text;
     }
     *n = d->n;
     if (d->dropped) {
-        (*out)[(*n)++] = cfg_xasprintf("%s: %zu more not shown", c->name, d->dropped);
+        (*out)[(*n)++] = xasprintf("%s: %zu more not shown", c->name, d->dropped);
     }
     free(d->v);
     memset(d, 0, sizeof *d);
@@ -309,8 +252,8 @@ static int add_streamer(struct cfg_ctx *c, const char *handle)
 {
     struct bridge_cfg *cfg = c->cfg;
     struct bridge_streamer *st;
-    cfg->streamers = cfg_xrealloc(cfg->streamers, (cfg->n_streamers + 1) * sizeof *st);
-    c->st_seen = cfg_xrealloc(c->st_seen, (cfg->n_streamers + 1) * sizeof *c->st_seen);
+    cfg->streamers = xrealloc(cfg->streamers, (cfg->n_streamers + 1) * sizeof *st);
+    c->st_seen = xrealloc(c->st_seen, (cfg->n_streamers + 1) * sizeof *c->st_seen);
     memset(c->st_seen[cfg->n_streamers], 0, sizeof *c->st_seen);
     st = &cfg->streamers[cfg->n_streamers++];
     memset(st, 0, sizeof *st);
@@ -391,8 +334,8 @@ static int on_kv(void *user, const char *section, const char *name, const char *
     struct kv *kv = user;
     (void)section;
     if (!kv->name) {
-        kv->name = cfg_xstrdup(name);
-        kv->value = cfg_xstrdup(value ? value : "");
+        kv->name = xstrdup(name);
+        kv->value = xstrdup(value ? value : "");
     }
     return 1;
 }
@@ -447,14 +390,14 @@ static void split_lines(struct cfg_ctx *c, const char *text, size_t len)
 {
     size_t n = 0;
     char *p;
-    c->text = cfg_xmalloc(len + 1);
+    c->text = xmalloc(len + 1);
     memcpy(c->text, text, len);
     c->text[len] = '\0';
     for (size_t i = 0; i < len; i++) {
         n += text[i] == '\n';
     }
     n += len > 0 && text[len - 1] != '\n';
-    c->lines = cfg_xcalloc(n ? n : 1, sizeof *c->lines);
+    c->lines = xcalloc(n ? n : 1, sizeof *c->lines);
     p = c->text;
     for (size_t i = 0; i < n; i++) {
         char *e = memchr(p, '\n', len - (size_t)(p - c->text));
@@ -556,10 +499,10 @@ static char *default_client_id(const char *path)
             part[n++] = *p;
         }
     }
-    both = cfg_xasprintf("%s\n%s", host, path); /* no host name holds a newline */
+    both = xasprintf("%s\n%s", host, path); /* no host name holds a newline */
     h = bridge_fnv1a32(both, strlen(both));
     free(both);
-    return cfg_xasprintf("tiktok2mqtt-%s-%06x", n ? part : "host", ((h >> 24) ^ h) & 0xffffffu);
+    return xasprintf("tiktok2mqtt-%s-%06x", n ? part : "host", ((h >> 24) ^ h) & 0xffffffu);
 }
 
 /* The default state_file: the config's absolute path + ".state", except under systemd's
@@ -570,9 +513,9 @@ static char *default_state_file(const char *abspath)
 {
     const char *dir = getenv("STATE_DIRECTORY"), *base = strrchr(abspath, '/');
     if (!dir || dir[0] != '/') {
-        return cfg_xasprintf("%s.state", abspath);
+        return xasprintf("%s.state", abspath);
     }
-    return cfg_xasprintf("%.*s/%s.state", (int)strcspn(dir, ":"), dir, base ? base + 1 : abspath);
+    return xasprintf("%.*s/%s.state", (int)strcspn(dir, ":"), dir, base ? base + 1 : abspath);
 }
 
 static void computed_defaults(struct cfg_ctx *c, const char *abspath)
@@ -591,13 +534,13 @@ static void computed_defaults(struct cfg_ctx *c, const char *abspath)
         int dir = slash ? (int)(slash - cfg->bridge.state_file) : 1;
         free(cfg->bridge.ttwid_file);
         cfg->bridge.ttwid_file =
-                cfg_xasprintf("%.*s/ttwid.jsonl", dir, slash ? cfg->bridge.state_file : ".");
+                xasprintf("%.*s/ttwid.jsonl", dir, slash ? cfg->bridge.state_file : ".");
     }
     for (size_t i = 0; i < cfg->n_streamers; i++) {
         struct bridge_streamer *st = &cfg->streamers[i];
         if (!*st->topic) {
             free(st->topic);
-            st->topic = cfg_xstrdup(st->handle);
+            st->topic = xstrdup(st->handle);
         }
         st->owned = bridge_shard_owns(st->handle, cfg->bridge.shard.i, cfg->bridge.shard.n);
     }
@@ -609,9 +552,9 @@ static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash) {
-        return cfg_xstrdup(".");
+        return xstrdup(".");
     }
-    return slash == path ? cfg_xstrdup("/") : cfg_xasprintf("%.*s", (int)(slash - path), path);
+    return slash == path ? xstrdup("/") : xasprintf("%.*s", (int)(slash - path), path);
 }
 
 static int cfg_finish(struct cfg_ctx *c, struct bridge_cfg_errors *errs)
@@ -634,7 +577,7 @@ static int parse_mem(struct cfg_ctx *c, const char *text, size_t len, const char
 {
     memset(out, 0, sizeof *out);
     c->cfg = out;
-    out->path = cfg_xstrdup(c->name);
+    out->path = xstrdup(c->name);
     out->dir = dir_of(abspath);
     set_defaults(c);
     split_lines(c, text, len);
@@ -667,7 +610,7 @@ static char *read_file(struct cfg_ctx *c, const char *path, size_t *len)
         cfg_err(c, 0, "cannot read: %s", strerror(errno));
         return NULL;
     }
-    buf = cfg_xmalloc(FILE_MAX_BYTES + 1);
+    buf = xmalloc(FILE_MAX_BYTES + 1);
     while ((got = fread(buf + n, 1, FILE_MAX_BYTES + 1 - n, f)) > 0 && n < FILE_MAX_BYTES + 1) {
         n += got;
     }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "cfg_table.h"
+#include "tt.h"
 #include "handle.h"
 
 /** Exit statuses of the daemon (sysexits.h values; systemd: RestartPreventExitStatus=78). */
@@ -58,7 +59,7 @@ struct bridge_shard {
     unsigned i, n;
 };
 
-/** `events = all` or a list; bit k is event name k of bridge_event_name(). */
+/** `events = all` or a list; bit k is event k of topic.h (bridge_event_name()). */
 struct bridge_events {
     uint64_t mask;
     char *list; /**< canonical text: "all" or "chat,gift" */
@@ -164,10 +165,21 @@ void bridge_cfg_print(FILE *out, const struct bridge_cfg *cfg);
 const struct bridge_streamer *bridge_cfg_find_streamer(const struct bridge_cfg *cfg,
                                                        const char *handle);
 
-/** Event names known to `events`; NULL past the last. Bit k of bridge_events.mask is name k. */
-const char *bridge_event_name(unsigned k);
 /** True when `name` (e.g. "giftEnd") is selected; unknown names are not. */
 bool bridge_events_has(const struct bridge_events *ev, const char *name);
+/** True when event bit `bit` (an enum tt_event_type, or a topic.h derived event) is selected. */
+bool bridge_events_want(const struct bridge_events *ev, unsigned bit);
+
+/* ---- [tiktok] onto libtiktok's options (cfg_tt.c) ---- */
+
+/** tt_options from a streamer's effective [tiktok] keys, through libtiktok's option table
+ *  (--probe uses it too, so a probe connects as the daemon would). Strings are borrowed from
+ *  `t`. -1 with the library's reason in `err` when it refuses a value. */
+int bridge_cfg_tt_options(const struct bridge_tiktok *t, struct tt_options *o, char *err,
+                          size_t errlen);
+/** The i-th [tiktok] key that is a libtiktok option: its library name (in `buf`), its flags
+ *  and its default text (NULL for secrets and computed ones); NULL past the last. For tests. */
+const char *bridge_cfg_tt_key(unsigned i, unsigned *flags, const char **dflt, char *buf, size_t n);
 
 /* ---- reload ---- */
 

@@ -87,14 +87,10 @@ struct cfg_ctx {
     int (*st_seen)[K_COUNT]; /* the same for each streamer's section */
 };
 
-/* Out of memory aborts: the daemon's policy (xalloc.h, as redis's zmalloc). A config
- * that cannot be held in memory cannot be run, and threading NOMEM through every parser
- * would double this code for a case that ends the process anyway. */
-void *cfg_xmalloc(size_t n);
-void *cfg_xcalloc(size_t n, size_t size);
-void *cfg_xrealloc(void *p, size_t n);
-char *cfg_xstrdup(const char *s);
-char *cfg_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Out of memory aborts (common/xalloc.h): the daemon's policy, as redis's zmalloc. A config
+ * that cannot be held in memory cannot be run, and threading NOMEM through every parser would
+ * double this code for a case that ends the process anyway. */
+#include "xalloc.h"
 
 /* Text helpers. cfg_shown() makes user text safe to print (printable ASCII, the rest as \xNN,
  * cut at 60 bytes); it rotates through a few thread-local buffers, enough for one message. */

@@ -216,17 +216,16 @@ static void copy_value(const struct cfg_key *k, void *dst, const void *src)
     struct bridge_secret *d = dst;
     switch (cfg_storage_of(k->type)) {
     case ST_STR:
-        *(char **)dst = cfg_xstrdup(*(char *const *)src);
+        *(char **)dst = xstrdup(*(char *const *)src);
         break;
     case ST_SECRET:
-        d->file = cfg_xstrdup(s->file);
-        d->value = s->value ? cfg_xstrdup(s->value) : NULL;
+        d->file = xstrdup(s->file);
+        d->value = s->value ? xstrdup(s->value) : NULL;
         d->from_env = s->from_env;
         break;
     case ST_EVENTS:
         ((struct bridge_events *)dst)->mask = ((const struct bridge_events *)src)->mask;
-        ((struct bridge_events *)dst)->list =
-                cfg_xstrdup(((const struct bridge_events *)src)->list);
+        ((struct bridge_events *)dst)->list = xstrdup(((const struct bridge_events *)src)->list);
         break;
     default:
         memcpy(dst, src, size[cfg_storage_of(k->type)]);
@@ -379,7 +378,7 @@ void bridge_cfg_print(FILE *out, const struct bridge_cfg *cfg)
 
 static void list_add(char **list, const char *prefix, const char *name)
 {
-    char *s = cfg_xasprintf("%s%s%s%s", *list ? *list : "", *list ? ", " : "", prefix, name);
+    char *s = xasprintf("%s%s%s%s", *list ? *list : "", *list ? ", " : "", prefix, name);
     free(*list);
     *list = s;
 }
@@ -428,7 +427,7 @@ static void diff_streamer(struct bridge_cfg_streamer_diff *d, const struct bridg
                 : !b   ? BRIDGE_CFG_REMOVED
                 : keys ? BRIDGE_CFG_CHANGED
                        : BRIDGE_CFG_UNCHANGED;
-    d->keys = keys ? keys : cfg_xstrdup("");
+    d->keys = keys ? keys : xstrdup("");
 }
 
 void bridge_cfg_diff(const struct bridge_cfg *before, const struct bridge_cfg *after,
@@ -443,8 +442,8 @@ void bridge_cfg_diff(const struct bridge_cfg *before, const struct bridge_cfg *a
         snprintf(prefix, sizeof prefix, "%s.", sections[i]);
         out->restart_required |= diff_keys(&global, sections[i], prefix, a[i], b[i]);
     }
-    out->global_keys = global ? global : cfg_xstrdup("");
-    out->streamers = cfg_xcalloc(before->n_streamers + after->n_streamers, sizeof *out->streamers);
+    out->global_keys = global ? global : xstrdup("");
+    out->streamers = xcalloc(before->n_streamers + after->n_streamers, sizeof *out->streamers);
     for (size_t i = 0; i < after->n_streamers; i++) {
         const struct bridge_streamer *st = &after->streamers[i];
         diff_streamer(&out->streamers[out->n_streamers++], find(before, st->handle), st);

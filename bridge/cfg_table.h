@@ -49,6 +49,11 @@
 #define CFG_RELOADABLE 0x04u /* a change takes effect on SIGHUP without a restart */
 #define CFG_STREAMER   0x08u /* may be overridden in a [streamer:HANDLE] section */
 #define CFG_PRIVATE    0x10u /* names a file others should not read: warned when they can */
+/* [tiktok] keys are libtiktok's options (tt_options_set, connector/src/options.c) of the same
+ * name, a SECRET key `x_file` giving option `x` its secret (cfg_tt.c maps them, and test_cfg
+ * checks that every one is known to the library), except: */
+#define CFG_BRIDGE_ONLY 0x20u /* the bridge's own: not a libtiktok option */
+#define CFG_OWN_DEFAULT 0x40u /* a default unlike libtiktok's, on purpose (test_cfg checks) */
 
 /* Flags shared by every [tiktok] key: each may be overridden per streamer, and a change only
  * restarts the streamers it applies to. */
@@ -131,12 +136,15 @@ X(homeassistant, enabled,          BOOL,  enabled,          "true",          0, 
 X(homeassistant, discovery_prefix, TOPIC, discovery_prefix, "homeassistant", 0, 0, CFG_REQUIRED, NULL, \
   "as `base_topic`, and different from it")
 
+/* enable_extended_gift_info: libtiktok keeps the seed's default (off); the bridge turns it on,
+ * so that gifts carry extendedGiftInfo and giftEnd's totalDiamonds has a diamond count even
+ * when the message lacks one. */
 #define CFG_KEYS_TIKTOK(X) \
 X(tiktok, process_initial_data,        BOOL,    process_initial_data,        "true",  0, 0,          CFG_TT, NULL, \
   "emit the messages of the first fetch") \
 X(tiktok, fetch_room_info_on_connect,  BOOL,    fetch_room_info_on_connect,  "true",  0, 0,          CFG_TT, NULL, \
   "fetch room info first") \
-X(tiktok, enable_extended_gift_info,   BOOL,    enable_extended_gift_info,   "true",  0, 0,          CFG_TT, NULL, \
+X(tiktok, enable_extended_gift_info,   BOOL,    enable_extended_gift_info,   "true",  0, 0,          CFG_TT | CFG_OWN_DEFAULT, NULL, \
   "gift names and diamond values (on, unlike tiktok-live-connector, because automations need " \
   "them)") \
 X(tiktok, enable_websocket_upgrade,    BOOL,    enable_websocket_upgrade,    "true",  0, 0,          CFG_TT, NULL, \
@@ -189,17 +197,17 @@ X(tiktok, max_frame_bytes,             BYTES,   max_frame_bytes,             "10
   "cap on one WebSocket frame") \
 X(tiktok, max_inflate_bytes,           BYTES,   max_inflate_bytes,           "8388608", 1024, 268435456, CFG_TT, NULL, \
   "cap on one frame once inflated") \
-X(tiktok, wait_until_live,             BOOL,    wait_until_live,             "true",  0, 0,          CFG_TT, NULL, \
+X(tiktok, wait_until_live,             BOOL,    wait_until_live,             "true",  0, 0,          CFG_TT | CFG_BRIDGE_ONLY, NULL, \
   "poll while the streamer is offline instead of giving up") \
-X(tiktok, live_check_interval,         SEC,     live_check_interval,         "60",    1, 86400,      CFG_TT, NULL, \
+X(tiktok, live_check_interval,         SEC,     live_check_interval,         "60",    1, 86400,      CFG_TT | CFG_BRIDGE_ONLY, NULL, \
   "between those polls; each is a request to TikTok, so keep it at 30 or more") \
-X(tiktok, reconnect_min_s,             SEC,     reconnect_min_s,             "5",     1, 86400,      CFG_TT, NULL, \
+X(tiktok, reconnect_min_s,             SEC,     reconnect_min_s,             "5",     1, 86400,      CFG_TT | CFG_BRIDGE_ONLY, NULL, \
   "reconnect backoff, doubling from this (with jitter); at most `reconnect_max_s`") \
-X(tiktok, reconnect_max_s,             SEC,     reconnect_max_s,             "300",   1, 86400,      CFG_TT, NULL, \
+X(tiktok, reconnect_max_s,             SEC,     reconnect_max_s,             "300",   1, 86400,      CFG_TT | CFG_BRIDGE_ONLY, NULL, \
   "the backoff's ceiling") \
-X(tiktok, room_info_interval,          SEC,     room_info_interval,          "300",   0, 86400,      CFG_TT, NULL, \
+X(tiktok, room_info_interval,          SEC,     room_info_interval,          "300",   0, 86400,      CFG_TT | CFG_BRIDGE_ONLY, NULL, \
   "between refreshes of `<base>/<user>/room`; 0: only on connect") \
-X(tiktok, events,                      EVENTS,  events,                      "all",   0, 0,          CFG_TT | CFG_REQUIRED, NULL, \
+X(tiktok, events,                      EVENTS,  events,                      "all",   0, 0,          CFG_TT | CFG_REQUIRED | CFG_BRIDGE_ONLY, NULL, \
   "which events are published: `all`, or a comma list of event names (see below)") \
 X(tiktok, push_base,                   STR,     push_base,                   "wss://webcast-ws.tiktok.com", 0, 0, CFG_TT | CFG_REQUIRED, NULL, \
   "the direct path's push edge: `wss://` (or `ws://`, loopback or with `allow_insecure`) " \

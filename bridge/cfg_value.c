@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cfg_int.h"
+#include "topic.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -247,7 +248,7 @@ static int p_uri(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char
         return bad(c, ws ? "a ws:// path cannot hold '?' or '#'" : "a %s:// URI has no path",
                    u.scheme);
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 static int p_url(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
@@ -268,7 +269,7 @@ static int p_url(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char
                                             : "'%s': host only, no path (the paths are fixed)",
                    cfg_shown(v));
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 /* The value is never echoed: it may hold the proxy's password. */
@@ -278,7 +279,7 @@ static int p_proxy(struct cfg_ctx *c, const struct cfg_key *k, void *f, const ch
     const char *why = *v ? url_split(v, &u) : NULL;
     (void)k;
     if (!*v) {
-        return put(f, cfg_xstrdup(""));
+        return put(f, xstrdup(""));
     }
     if (why) {
         return bad(c, "not http://[user:pass@]host:port (%s)", why);
@@ -290,7 +291,7 @@ static int p_proxy(struct cfg_ctx *c, const struct cfg_key *k, void *f, const ch
         return bad(c, "not %s://[user:pass@]host:port (%s)", u.scheme,
                    u.port < 0 ? "the port is required" : "a proxy has no path");
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 static int p_addr(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
@@ -302,7 +303,7 @@ static int p_addr(struct cfg_ctx *c, const struct cfg_key *k, void *f, const cha
         return bad(c, "'%s' is not ADDR:PORT (%s), e.g. 127.0.0.1:9100 or [::1]:9100", cfg_shown(v),
                    why ? why : "no port");
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 static bool is_loopback(const char *h, size_t n)
@@ -344,7 +345,7 @@ static int p_topic(struct cfg_ctx *c, const struct cfg_key *k, void *f, const ch
     if (bridge_topic_check(v, &why)) {
         return bad(c, "'%s' is not a usable topic: %s", cfg_shown(v), why);
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 /* A streamer's topic level: the handle rule, normalised the same way. "" = the handle. */
@@ -356,7 +357,7 @@ static int p_name(struct cfg_ctx *c, const struct cfg_key *k, void *f, const cha
     if (*v && bridge_handle_normalize(v, h, sizeof h, &why)) {
         return bad(c, "invalid topic '%s': %s", cfg_shown(v), why);
     }
-    return put(f, cfg_xstrdup(*v ? h : ""));
+    return put(f, xstrdup(*v ? h : ""));
 }
 
 static int p_clientid(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
@@ -376,14 +377,14 @@ static int p_clientid(struct cfg_ctx *c, const struct cfg_key *k, void *f, const
                  "than 23",
                  n);
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 static int p_str(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
 {
     (void)c;
     (void)k;
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 /* ---- files ---- */
@@ -394,9 +395,9 @@ static int p_str(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char
 static char *resolve(struct cfg_ctx *c, const char *v)
 {
     if (!*v || v[0] == '/') {
-        return cfg_xstrdup(v);
+        return xstrdup(v);
     }
-    return cfg_xasprintf("%s/%s", c->cfg->dir, v);
+    return xasprintf("%s/%s", c->cfg->dir, v);
 }
 
 /* Open a regular file, warning when a CFG_PRIVATE file is open to group or others.
@@ -489,7 +490,7 @@ static int read_secret(struct cfg_ctx *c, const struct cfg_key *k, const char *p
     }
     buf[n] = '\0';
     if (!rc) {
-        *out = cfg_xstrdup(buf);
+        *out = xstrdup(buf);
     }
     wipe(buf, sizeof buf);
     return rc;
@@ -515,7 +516,7 @@ static int p_secret(struct cfg_ctx *c, const struct cfg_key *k, void *f, const c
     char *path = resolve(c, v), *value = NULL;
     bool from_env = env && *env;
     if (from_env) {
-        value = cfg_xstrdup(env);
+        value = xstrdup(env);
     } else if (*path && read_secret(c, k, path, &value)) {
         free(path);
         return -1;
@@ -546,51 +547,34 @@ static int p_shard(struct cfg_ctx *c, const struct cfg_key *k, void *f, const ch
     return 0;
 }
 
-static const char *const event_names[] = {
-    "chat",          "member",         "gift",    "roomUser",     "like",
-    "social",        "follow",         "share",   "questionNew",  "linkMicBattle",
-    "linkMicArmies", "liveIntro",      "emote",   "envelope",     "subscribe",
-    "streamEnd",     "controlMessage", "roomPin", "pollMessage",  "goalUpdate",
-    "rankUpdate",    "roomMessage",    "barrage", "inRoomBanner", "captionMessage",
-    "imDelete",      "system",         "giftEnd", "error",
-};
-#define N_EVENTS (sizeof event_names / sizeof event_names[0])
-
-const char *bridge_event_name(unsigned k)
-{
-    return k < N_EVENTS ? event_names[k] : NULL;
-}
-
-static int event_index(const char *name, bool nocase)
-{
-    for (size_t i = 0; i < N_EVENTS; i++) {
-        if (nocase ? !strcasecmp(event_names[i], name) : !strcmp(event_names[i], name)) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
 bool bridge_events_has(const struct bridge_events *ev, const char *name)
 {
-    int i = event_index(name, false);
+    int i = bridge_event_bit(name, false);
     return i >= 0 && (ev->mask >> i & 1);
+}
+
+bool bridge_events_want(const struct bridge_events *ev, unsigned bit)
+{
+    return bit < 64 && (ev->mask >> bit & 1);
 }
 
 static int bad_event(struct cfg_ctx *c, const char *name)
 {
     char list[400];
     size_t o = 0;
-    int near = event_index(name, true);
+    int near = bridge_event_bit(name, true);
     if (!*name || strcmp(name, "all") == 0) {
         return bad(c, *name ? "'all' stands alone" : "empty name in the list");
     }
     if (near >= 0) {
         return bad(c, "unknown event '%s' (did you mean '%s'?)", cfg_shown(name),
-                   event_names[near]);
+                   bridge_event_name((unsigned)near));
     }
-    for (size_t i = 0; i < N_EVENTS; i++) {
-        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", event_names[i]);
+    for (unsigned i = 0; i < BRIDGE_EV__COUNT && o < sizeof list; i++) {
+        const char *n = bridge_event_name(i);
+        if (n) {
+            o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "", n);
+        }
     }
     return bad(c, "unknown event '%s' (events: all, or a list of %s)", cfg_shown(name), list);
 }
@@ -598,9 +582,9 @@ static int bad_event(struct cfg_ctx *c, const char *name)
 static int p_events(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
 {
     struct bridge_events *e = f;
-    char *copy = cfg_xstrdup(v), *list = cfg_xcalloc(strlen(v) + 1, 1), *p = copy;
+    char *copy = xstrdup(v), *list = xcalloc(strlen(v) + 1, 1), *p = copy;
     bool all = strcmp(v, "all") == 0;
-    uint64_t mask = all ? (UINT64_C(1) << N_EVENTS) - 1 : 0;
+    uint64_t mask = 0;
     int rc = 0;
     (void)k;
     while (!all && p && !rc) {
@@ -610,7 +594,7 @@ static int p_events(struct cfg_ctx *c, const struct cfg_key *k, void *f, const c
             *comma = '\0';
         }
         name = cfg_trim(p);
-        i = event_index(name, false);
+        i = bridge_event_bit(name, false);
         rc = i < 0 ? bad_event(c, name) : 0;
         if (i >= 0 && !(mask >> i & 1)) {
             strcat(*list ? strcat(list, ",") : list, name);
@@ -622,6 +606,9 @@ static int p_events(struct cfg_ctx *c, const struct cfg_key *k, void *f, const c
     if (rc) {
         free(list);
         return rc;
+    }
+    for (unsigned i = 0; all && i < BRIDGE_EV__COUNT; i++) {
+        mask |= bridge_event_name(i) ? UINT64_C(1) << i : 0;
     }
     if (all) {
         strcpy(list, "all");
@@ -665,7 +652,7 @@ static int p_params(struct cfg_ctx *c, const struct cfg_key *k, void *f, const c
         }
         p = amp + 1;
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 /* Name: value; Name: value, kept as written: libtiktok splits it at every ';' (tt.h), so the
@@ -688,7 +675,7 @@ static int p_headers(struct cfg_ctx *c, const struct cfg_key *k, void *f, const 
         }
         p += len + (p[len] == ';');
     }
-    return put(f, cfg_xstrdup(v));
+    return put(f, xstrdup(v));
 }
 
 /* ---- dispatch ---- */
@@ -746,7 +733,7 @@ int cfg_set(struct cfg_ctx *c, const struct cfg_key *k, void *f, const char *v)
 void cfg_set_default(struct cfg_ctx *c, const struct cfg_key *k, void *f)
 {
     if (!k->dflt) {
-        put(f, cfg_xstrdup("")); /* computed once the file is read */
+        put(f, xstrdup("")); /* computed once the file is read */
     } else if (cfg_set(c, k, f, k->dflt)) {
         cfg_err(c, 0, "internal: the default of %s.%s is refused: %s", k->section, k->name, c->msg);
     }

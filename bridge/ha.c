@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bridge.h"
 #include "ha.h"
+#include "topic.h"
 
 static void safe_id(const char *in, char *out, size_t n)
 {
@@ -30,22 +30,28 @@ static void safe_id(const char *in, char *out, size_t n)
 }
 
 struct entity {
-    const char *component, *key, *name, *topic, *value_template, *unit, *icon;
+    const char *component;
+    const char *key; /* the entity's id part; NULL: the name of the event it follows */
+    const char *name;
+    int event; /* the event topic it follows (topic.h bit), or STATE: <user>/state */
+    const char *value_template, *unit, *icon;
 };
+
+#define STATE (-1)
 
 /* clang-format off */
 static const struct entity entities[] = {
-    { "binary_sensor", "live",       "Live",        "state",    "{{ 'ON' if value_json.live else 'OFF' }}", NULL, "mdi:broadcast" },
-    { "sensor",        "viewers",    "Viewers",     "state",    "{{ value_json.viewerCount }}",    NULL,       "mdi:eye" },
-    { "sensor",        "likes",      "Total likes", "state",    "{{ value_json.totalLikeCount }}", NULL,       "mdi:heart" },
-    { "sensor",        "diamonds",   "Diamonds",    "state",    "{{ value_json.diamonds }}",       "diamonds", "mdi:diamond-stone" },
-    { "sensor",        "follows",    "Follows",     "state",    "{{ value_json.follows }}",        NULL,       "mdi:account-plus" },
-    { "sensor",        "shares",     "Shares",      "state",    "{{ value_json.shares }}",         NULL,       "mdi:share" },
-    { "event",         "chat",       "Chat",        "chat",     NULL, NULL, "mdi:chat" },
-    { "event",         "gift",       "Gift",        "giftEnd",  NULL, NULL, "mdi:gift" },
-    { "event",         "follow",     "Follow",      "follow",   NULL, NULL, "mdi:account-plus" },
-    { "event",         "share",      "Share",       "share",    NULL, NULL, "mdi:share" },
-    { "event",         "subscribe",  "Subscribe",   "subscribe", NULL, NULL, "mdi:star" },
+    { "binary_sensor", "live",      "Live",        STATE, "{{ 'ON' if value_json.live else 'OFF' }}", NULL, "mdi:broadcast" },
+    { "sensor",        "viewers",   "Viewers",     STATE, "{{ value_json.viewerCount }}",    NULL,       "mdi:eye" },
+    { "sensor",        "likes",     "Total likes", STATE, "{{ value_json.totalLikeCount }}", NULL,       "mdi:heart" },
+    { "sensor",        "diamonds",  "Diamonds",    STATE, "{{ value_json.diamonds }}",       "diamonds", "mdi:diamond-stone" },
+    { "sensor",        "follows",   "Follows",     STATE, "{{ value_json.follows }}",        NULL,       "mdi:account-plus" },
+    { "sensor",        "shares",    "Shares",      STATE, "{{ value_json.shares }}",         NULL,       "mdi:share" },
+    { "event",         NULL,        "Chat",        TT_EV_CHAT,         NULL, NULL, "mdi:chat" },
+    { "event",         "gift",      "Gift",        BRIDGE_EV_GIFT_END, NULL, NULL, "mdi:gift" },
+    { "event",         NULL,        "Follow",      TT_EV_FOLLOW,       NULL, NULL, "mdi:account-plus" },
+    { "event",         NULL,        "Share",       TT_EV_SHARE,        NULL, NULL, "mdi:share" },
+    { "event",         NULL,        "Subscribe",   TT_EV_SUBSCRIBE,    NULL, NULL, "mdi:star" },
 };
 /* clang-format on */
 
@@ -66,27 +72,45 @@ static cJSON *device(const char *handle, const char *id)
     return d;
 }
 
+static void topic_of(const struct ha_ctx *h, struct bridge_topic t, char *out, size_t n)
+{
+    bridge_topic(h->roots, &t, out, n);
+}
+
+static const char *key_of(const struct entity *e)
+{
+    return e->key ? e->key : bridge_event_name((unsigned)e->event);
+}
+
 static char *entity_config(const struct ha_ctx *h, const char *handle, const char *topic,
                            const char *id, const struct entity *e)
 {
     char buf[320];
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", e->name);
-    snprintf(buf, sizeof buf, "tiktok2mqtt_%s_%s", id, e->key);
+    snprintf(buf, sizeof buf, "tiktok2mqtt_%s_%s", id, key_of(e));
     cJSON_AddStringToObject(j, "unique_id", buf);
     cJSON_AddStringToObject(j, "object_id", buf);
-    snprintf(buf, sizeof buf, "%s/%s/%s", h->base, topic, e->topic);
+    if (e->event == STATE) {
+        topic_of(h, (struct bridge_topic){ BRIDGE_TOPIC_STATE, topic, 0, NULL, NULL }, buf,
+                 sizeof buf);
+    } else {
+        topic_of(h,
+                 (struct bridge_topic){ BRIDGE_TOPIC_EVENT, topic, (unsigned)e->event, NULL, NULL },
+                 buf, sizeof buf);
+    }
     cJSON_AddStringToObject(j, "state_topic", buf);
-    snprintf(buf, sizeof buf, "%s/bridge/state", h->base);
+    topic_of(h, (struct bridge_topic){ BRIDGE_TOPIC_BRIDGE_STATE, NULL, 0, NULL, NULL }, buf,
+             sizeof buf);
     cJSON_AddStringToObject(j, "availability_topic", buf);
     if (e->value_template) {
         cJSON_AddStringToObject(j, "value_template", e->value_template);
     }
     if (!strcmp(e->component, "event")) {
         cJSON_AddItemToObject(j, "event_types",
-                              cJSON_CreateStringArray((const char *[]){ e->key }, 1));
+                              cJSON_CreateStringArray((const char *[]){ key_of(e) }, 1));
         /* our event payloads carry no event_type: the template supplies it */
-        snprintf(buf, sizeof buf, "{{ {'event_type': '%s'} | tojson }}", e->key);
+        snprintf(buf, sizeof buf, "{{ {'event_type': '%s'} | tojson }}", key_of(e));
         cJSON_AddStringToObject(j, "value_template", buf);
     }
     if (e->unit) {
@@ -105,7 +129,8 @@ static char *entity_config(const struct ha_ctx *h, const char *handle, const cha
 static void discovery_topic(const struct ha_ctx *h, const char *id, const struct entity *e,
                             char *out, size_t n)
 {
-    snprintf(out, n, "%s/%s/tiktok2mqtt_%s/%s/config", h->prefix, e->component, id, e->key);
+    topic_of(h, (struct bridge_topic){ BRIDGE_TOPIC_HA_CONFIG, id, 0, e->component, key_of(e) },
+             out, n);
 }
 
 void bridge_ha_publish(const struct ha_ctx *h, const char *handle, const char *topic)

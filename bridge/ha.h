@@ -1,5 +1,5 @@
 /** @file ha.h
- * Home Assistant MQTT discovery for the streamers (ha.c).
+ * Home Assistant MQTT discovery for the streamers (ha.c), a part of the MQTT sink.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -7,11 +7,11 @@
 #define BRIDGE_HA_H
 
 #include "mqtt.h"
+#include "topic.h"
 
 struct ha_ctx {
     struct bridge_mqtt *mqtt;
-    const char *prefix; /* [homeassistant] discovery_prefix */
-    const char *base;   /* [mqtt] base_topic */
+    const struct bridge_topic_roots *roots; /* base_topic and discovery_prefix */
 };
 
 /** The discovery configs of one streamer (retained). */

@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "bridge.h"
+#include "log.h"
 
 int bridge_log_level = BRIDGE_LOG_INFO;
 

@@ -1,5 +1,7 @@
 /** @file main.c
- * tiktok2mqtt: command line, startup, the main loop, reload and shutdown.
+ * tiktok2mqtt: the command line, startup in order, the main loop, shutdown in reverse. What
+ * runs is elsewhere: the streamer set and reload (streamers.c), the runtime API (api.c), what
+ * the bridge reports about itself (report.c), the output (out.h, sink_*.c).
  *
  *   tiktok2mqtt -c FILE [--stdout] [-v|-q]    run
  *   tiktok2mqtt -c FILE --check-config        validate: file:line: problem, exit 78 on error
@@ -24,31 +26,39 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "api.h"
 #include "bridge.h"
-#include "ha.h"
+#include "log.h"
+#include "metrics.h"
+#include "notices.h"
+#include "out.h"
 #include "probe.h"
+#include "report.h"
 #include "runtime.h"
+#include "sink.h"
+#include "streamer.h"
+#include "streamers.h"
 #include "xalloc.h"
 
-static volatile sig_atomic_t stop_flag, reload_flag;
-static struct bridge_out *signal_out; /* whom a signal wakes: any thread may take it */
+static volatile sig_atomic_t stop_flag;
+static struct bridge *signal_bridge; /* whom a signal wakes, once it can be woken */
 
 static void on_stop(int sig)
 {
     (void)sig;
     stop_flag = 1;
-    if (signal_out) {
-        bridge_out_wake(signal_out);
+    if (signal_bridge) {
+        bridge_out_wake(&signal_bridge->out);
     }
 }
 
 static void on_hup(int sig)
 {
     (void)sig;
-    reload_flag = 1;
-    if (signal_out) {
-        bridge_out_wake(signal_out);
+    if (signal_bridge) {
+        signal_bridge->reload = 1;
+        bridge_out_wake(&signal_bridge->out);
     }
 }
 
@@ -117,478 +127,51 @@ static int parse_args(int argc, char **argv, struct args *a)
     return 0;
 }
 
-static int load(const char *path, struct bridge_cfg *cfg)
+/* ---- what the output hands back ---- */
+
+static void on_request(const char *cmd, const char *body, size_t len, void *ud)
 {
-    struct bridge_cfg_errors errs = { 0 };
-    int rc = bridge_cfg_load(path, cfg, &errs);
-    for (size_t i = 0; i < errs.n_warnings; i++) {
-        fprintf(stderr, "%s (warning)\n", errs.warnings[i]);
-    }
-    for (size_t i = 0; i < errs.n_errors; i++) {
-        fprintf(stderr, "%s\n", errs.errors[i]);
-    }
-    bridge_cfg_errors_free(&errs);
-    return rc;
+    bridge_api_request(ud, cmd, body, len);
 }
 
-/* ---- the running bridge ---- */
-
-struct bridge {
-    struct bridge_cfg cfg;
-    struct bridge_out out;
-    struct streamer *streamers;
-    int64_t started_ms, next_state_ms, next_health_ms;
-    struct ha_ctx ha;
-    struct bridge_api api;
-    struct runtime rt;              /* streamers added / removed through the API (state_file) */
-    struct bridge_metrics *metrics; /* [bridge] metrics; NULL: off */
-    int info_protocol;              /* the MQTT protocol bridge/info last showed */
-    struct tt_devices *devices;     /* the direct path's devices, shared by every streamer */
-};
-
-static struct streamer *find_streamer(struct bridge *b, const char *handle)
+static void on_ha_online(void *ud)
 {
-    for (struct streamer *s = b->streamers; s; s = s->next) {
-        if (!strcmp(s->cfg.handle, handle)) {
-            return s;
-        }
-    }
-    return NULL;
+    bridge_streamers_announce(ud);
 }
 
-static void start_one(struct bridge *b, const struct bridge_streamer *bs, int64_t delay_ms)
-{
-    if (!bs->owned || !bs->enabled || runtime_is_removed(&b->rt, bs->handle) ||
-        find_streamer(b, bs->handle)) {
-        return;
-    }
-    struct streamer *s = streamer_new(&b->out, &b->cfg, bs, b->devices);
-    if (!s) {
-        return;
-    }
-    s->start_delay_ms = delay_ms;
-    if (streamer_start(s)) {
-        LOG_ERR(bs->handle, "cannot start its thread");
-        streamer_free(s);
-        return;
-    }
-    s->next = b->streamers;
-    b->streamers = s;
-}
+/* ---- the output ---- */
 
-/* Stopping several at once: ask all, then wait for all (each may be mid-request). */
-static void stop_all(struct streamer *list)
-{
-    for (struct streamer *s = list; s; s = s->next) {
-        streamer_stop(s);
-    }
-    while (list) {
-        struct streamer *next = list->next;
-        streamer_join(list);
-        streamer_free(list);
-        list = next;
-    }
-}
-
-/* A removed streamer's retained topics are cleared (an empty retained payload). */
-static void clear_retained(struct bridge *b, const char *topic)
-{
-    static const char *const parts[] = { "availability", "status", "room", "state" };
-    char rest[128];
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(rest, sizeof rest, "%s/%s", topic, parts[i]);
-        bridge_out_publish(&b->out, rest, "", 0, 1, BRIDGE_PUB_RETAIN, 0);
-    }
-    if (b->out.mqtt) {
-        bridge_ha_clear(&b->ha, topic);
-    }
-}
-
-/* Take a streamer off the running list and stop it (its retained topics stay). */
-static void stop_running(struct bridge *b, struct streamer *s)
-{
-    struct streamer **pp = &b->streamers;
-    while (*pp != s) {
-        pp = &(*pp)->next;
-    }
-    *pp = s->next;
-    s->next = NULL;
-    stop_all(s);
-}
-
-/* Stop a running streamer for good: its thread, its retained topics, its discovery. */
-static void remove_running(struct bridge *b, struct streamer *s)
-{
-    char topic[64];
-    snprintf(topic, sizeof topic, "%s", s->topic);
-    stop_running(b, s);
-    clear_retained(b, topic);
-}
-
-/* A streamer the API added: the [tiktok] defaults, its handle as topic. */
-static void start_runtime(struct bridge *b, const char *handle)
-{
-    struct bridge_streamer bs;
-    memset(&bs, 0, sizeof bs);
-    snprintf(bs.handle, sizeof bs.handle, "%s", handle);
-    bs.topic = bs.handle;
-    bs.enabled = true;
-    bs.owned = bridge_shard_owns(handle, b->cfg.bridge.shard.i, b->cfg.bridge.shard.n);
-    bs.tt = b->cfg.tiktok; /* strings borrowed: streamer_new copies what it keeps */
-    start_one(b, &bs, 0);
-}
-
-/* "flow" and "flowReason": how a running streamer connects and why (auto decides at each
- * connect; null before its first one, or when it does not run here). */
-static void add_flow(struct bridge *b, cJSON *o, const char *handle)
-{
-    struct streamer *s = find_streamer(b, handle);
-    char flow[16] = "", why[384] = "";
-    if (s) {
-        streamer_flow(s, flow, sizeof flow, why, sizeof why);
-    }
-    if (flow[0]) {
-        cJSON_AddStringToObject(o, "flow", flow);
-        cJSON_AddStringToObject(o, "flowReason", why);
-    } else {
-        cJSON_AddNullToObject(o, "flow");
-        cJSON_AddNullToObject(o, "flowReason");
-    }
-}
-
-static cJSON *info_json(void *ud)
+static void wake_main(void *ud)
 {
     struct bridge *b = ud;
-    struct bridge_mqtt_stats st = { 0 };
-    cJSON *j = cJSON_CreateObject(), *list;
-    if (b->out.mqtt) {
-        bridge_mqtt_stats(b->out.mqtt, &st);
-    }
-    cJSON_AddStringToObject(j, "version", BRIDGE_VERSION);
-    cJSON_AddStringToObject(j, "mqttProtocol", st.protocol == 5 ? "5" : "3.1.1");
-    b->info_protocol = st.protocol;
-    cJSON_AddNumberToObject(j, "startTime", (double)b->started_ms);
-    cJSON_AddStringToObject(j, "signer", b->cfg.tiktok.sign_api_url); /* the URL, never the key */
-    list = cJSON_AddArrayToObject(j, "streamers");
-    for (size_t i = 0; i < b->cfg.n_streamers; i++) {
-        const struct bridge_streamer *bs = &b->cfg.streamers[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "handle", bs->handle);
-        cJSON_AddStringToObject(o, "topic", bs->topic);
-        cJSON_AddBoolToObject(o, "enabled", bs->enabled);
-        cJSON_AddBoolToObject(o, "owned", bs->owned);
-        cJSON_AddBoolToObject(o, "removed", runtime_is_removed(&b->rt, bs->handle));
-        add_flow(b, o, bs->handle);
-        cJSON_AddItemToArray(list, o);
-    }
-    for (size_t i = 0; i < b->rt.n_added; i++) { /* added through the API */
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "handle", b->rt.added[i]);
-        cJSON_AddStringToObject(o, "topic", b->rt.added[i]);
-        cJSON_AddBoolToObject(o, "enabled", 1);
-        cJSON_AddBoolToObject(o, "runtime", 1);
-        add_flow(b, o, b->rt.added[i]);
-        cJSON_AddItemToArray(list, o);
-    }
-    return j;
+    bridge_out_wake(&b->out);
 }
 
-static void publish_info(struct bridge *b)
+/* The one place that chooses the sink: JSON lines with --stdout, else the broker. */
+static int start_output(struct bridge *b, int to_stdout)
 {
-    bridge_out_publish_json(&b->out, "bridge/info", info_json(b), 1,
-                            BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON);
-}
-
-static void publish_discovery(struct bridge *b)
-{
-    if (!b->out.mqtt || !b->cfg.homeassistant.enabled) {
-        return;
-    }
-    for (struct streamer *s = b->streamers; s; s = s->next) {
-        bridge_ha_publish(&b->ha, s->cfg.handle, s->topic);
-    }
-}
-
-/* ---- the runtime API and Home Assistant's birth ---- */
-
-static void api_reload(void *ud)
-{
-    (void)ud;
-    reload_flag = 1;
-}
-
-/* A handle added at run time is its own topic: it must not be the bridge's level nor the
- * topic another streamer already publishes under (its events would mix with theirs) */
-static const char *topic_taken(struct bridge *b, const char *handle)
-{
-    if (bridge_topic_reserved(handle)) {
-        return "its topic would be the bridge's own level: follow it from the configuration "
-               "with another topic";
-    }
-    for (struct streamer *s = b->streamers; s; s = s->next) {
-        if (!strcmp(s->topic, handle)) {
-            return "its topic is already used by another streamer";
-        }
-    }
-    return NULL;
-}
-
-static const char *api_add(struct bridge *b, const char *handle)
-{
-    if (find_streamer(b, handle)) {
-        return "already followed";
-    }
-    const char *taken = topic_taken(b, handle);
-    if (taken) {
-        return taken;
-    }
-    if (!bridge_shard_owns(handle, b->cfg.bridge.shard.i, b->cfg.bridge.shard.n)) {
-        return "another shard owns this handle ([bridge] shard)";
-    }
-    runtime_note_added(&b->rt, handle, bridge_cfg_find_streamer(&b->cfg, handle) != NULL);
-    start_runtime(b, handle);
-    if (!find_streamer(b, handle)) {
-        return "cannot start it (see the log)";
-    }
-    bridge_event_simple(&b->out, "streamer_added", handle);
-    return NULL;
-}
-
-static const char *api_remove(struct bridge *b, const char *handle)
-{
-    struct streamer *s = find_streamer(b, handle);
-    if (!s) {
-        return "not followed";
-    }
-    runtime_note_removed(&b->rt, handle, bridge_cfg_find_streamer(&b->cfg, handle) != NULL);
-    remove_running(b, s);
-    bridge_event_simple(&b->out, "streamer_removed", handle);
-    return NULL;
-}
-
-static const char *api_streamer(void *ud, const char *cmd, const char *user, const cJSON *req)
-{
-    struct bridge *b = ud;
-    char handle[BRIDGE_HANDLE_SIZE];
-    static char why_buf[256]; /* the main thread's alone: requests are handled there */
-    const char *why = NULL, *err;
-    (void)req;
-    if (bridge_handle_normalize(user, handle, sizeof handle, &why)) {
-        return why ? why : "invalid handle";
-    }
-    if (!strcmp(cmd, "reconnect")) {
-        struct streamer *s = find_streamer(b, handle);
-        if (!s) {
-            return "not followed";
-        }
-        tt_client_stop(s->client); /* its thread reconnects after the shortest backoff */
-        return NULL;
-    }
-    err = !strcmp(cmd, "add_streamer") ? api_add(b, handle) : api_remove(b, handle);
-    if (!err) {
-        publish_info(b);
-        publish_discovery(b);
-    }
-    if (!err && runtime_save(&b->rt, why_buf, sizeof why_buf)) {
-        /* the change stands, but the caller must hear that a restart undoes it */
-        LOG_ERR(NULL, "cannot write %s (%s): the change lasts until a restart", b->rt.path,
-                why_buf);
-        err = "done, but state_file cannot be written: the change lasts until a restart";
-    }
-    return err;
-}
-
-static void on_mqtt_msg(const char *topic, const char *payload, size_t len, void *ud)
-{
-    struct bridge *b = ud;
-    char req[320], status[320];
-    snprintf(req, sizeof req, "%s/bridge/request/", b->cfg.mqtt.base_topic);
-    snprintf(status, sizeof status, "%s/status", b->cfg.homeassistant.discovery_prefix);
-    if (!strcmp(topic, status) && len == 6 && !memcmp(payload, "online", 6)) {
-        publish_discovery(b); /* Home Assistant restarted: it forgot the entities */
-    } else if (!strncmp(topic, req, strlen(req)) && b->cfg.bridge.api) {
-        bridge_api_request(&b->api, topic + strlen(req), payload, len);
-    }
-}
-
-static long rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) {
-            resident = 0;
-        }
-        fclose(f);
-    }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static void publish_health(struct bridge *b)
-{
-    struct bridge_mqtt_stats st = { 0 };
-    cJSON *j = cJSON_CreateObject(), *mq, *per;
-    if (b->out.mqtt) {
-        bridge_mqtt_stats(b->out.mqtt, &st);
-    }
-    cJSON_AddNumberToObject(j, "uptime", (double)(bridge_now_ms() - b->started_ms) / 1000);
-    cJSON_AddNumberToObject(j, "rssKiB", (double)rss_kib());
-    mq = cJSON_AddObjectToObject(j, "mqtt");
-    cJSON_AddBoolToObject(mq, "connected", st.connected);
-    cJSON_AddNumberToObject(mq, "queued", (double)st.queued);
-    cJSON_AddNumberToObject(mq, "published", (double)st.published);
-    cJSON_AddNumberToObject(mq, "dropped", (double)st.dropped);
-    per = cJSON_AddObjectToObject(j, "streamers");
-    for (struct streamer *s = b->streamers; s; s = s->next) {
-        cJSON_AddItemToObject(per, s->topic, streamer_health(s));
-    }
-    bridge_out_publish_json(&b->out, "bridge/health", j, 0, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON);
-}
-
-static void periodic(struct bridge *b)
-{
-    int64_t now = bridge_now_ms();
-    struct bridge_mqtt_stats st = { 0 };
-    if (b->out.mqtt) { /* the broker refused MQTT 5: bridge/info says 3.1.1 from now on */
-        bridge_mqtt_stats(b->out.mqtt, &st);
-        if (st.protocol != b->info_protocol) {
-            publish_info(b);
-        }
-    }
-    if (atomic_exchange(&b->out.info_dirty, 0)) { /* a streamer connects another way now */
-        publish_info(b);
-    }
-    int due = now >= b->next_state_ms;
-    /* the flag spares a walk over every streamer's mutex at every wake (each publish wakes us) */
-    if (due || atomic_exchange(&b->out.urgent, 0)) {
-        for (struct streamer *s = b->streamers; s; s = s->next) {
-            if (due || streamer_state_urgent(s)) {
-                streamer_publish_state(s, 0);
-            }
-        }
-    }
-    if (due) {
-        b->next_state_ms = now + b->cfg.bridge.state_interval * 1000;
-    }
-    if (now >= b->next_health_ms) {
-        publish_health(b);
-        b->next_health_ms = now + b->cfg.bridge.health_interval * 1000;
-    }
-}
-
-/* ---- reload (SIGHUP): added start, removed stop and clear, changed restart ---- */
-
-static void apply_diff(struct bridge *b, const struct bridge_cfg_diff *d)
-{
-    for (size_t i = 0; i < d->n_streamers; i++) {
-        const struct bridge_cfg_streamer_diff *sd = &d->streamers[i];
-        struct streamer *s = find_streamer(b, sd->handle);
-        if (sd->change == BRIDGE_CFG_UNCHANGED) {
-            continue;
-        }
-        if (s) { /* removed or changed: stop the running one first */
-            if (sd->change == BRIDGE_CFG_REMOVED || strcmp(s->topic, sd->after->topic)) {
-                remove_running(b, s);
-            } else {
-                stop_running(b, s); /* restarted below with its new settings */
-            }
-            if (sd->change == BRIDGE_CFG_REMOVED) {
-                bridge_event_simple(&b->out, "streamer_removed", sd->handle);
-            }
-        }
-        if (sd->after) {
-            start_one(b, sd->after, 0);
-            if (sd->change == BRIDGE_CFG_ADDED) {
-                bridge_event_simple(&b->out, "streamer_added", sd->handle);
-            }
-        }
-    }
-}
-
-static void reload(struct bridge *b, const char *path)
-{
-    struct bridge_cfg next = { 0 };
-    struct bridge_cfg_diff d = { 0 };
-    if (load(path, &next)) {
-        LOG_ERR(NULL, "reload: %s has errors, keeping the running configuration", path);
-        bridge_cfg_free(&next);
-        return;
-    }
-    bridge_cfg_diff(&b->cfg, &next, &d);
-    if (d.restart_required) {
-        LOG_WARN(NULL, "reload: changed keys need a restart to take effect: %s", d.global_keys);
-    }
-    apply_diff(b, &d);
-    bridge_cfg_diff_free(&d);
-    /* running streamers hold no pointers into the old config (streamer.c), so it can go */
-    bridge_cfg_free(&b->cfg);
-    b->cfg = next;
-    bridge_log_level = b->cfg.bridge.log_level;
-    atomic_store(&b->out.raw, b->cfg.bridge.raw);
-    b->ha.prefix = b->cfg.homeassistant.discovery_prefix; /* the new config's strings */
-    b->ha.base = b->cfg.mqtt.base_topic;
-    publish_info(b);
-    publish_discovery(b);
-    bridge_event_simple(&b->out, "config_reloaded", NULL);
-    LOG_INFO(NULL, "reloaded %s", path);
-}
-
-/* ---- MQTT ---- */
-
-static void wake_main(void *out)
-{
-    bridge_out_wake(out);
-}
-
-static int start_mqtt(struct bridge *b)
-{
-    const struct bridge_cfg_mqtt *m = &b->cfg.mqtt;
-    char state[320], req[320], ha[320], err[256];
-    snprintf(state, sizeof state, "%s/bridge/state", m->base_topic);
-    snprintf(req, sizeof req, "%s/bridge/request/+", m->base_topic);
-    snprintf(ha, sizeof ha, "%s/status", b->cfg.homeassistant.discovery_prefix);
-    const char *subs[] = { req, b->cfg.homeassistant.enabled ? ha : NULL, NULL };
-    struct bridge_mqtt_opts o = {
-        .uri = m->uri,
-        .client_id = m->client_id,
-        .username = m->username_file.value ? m->username_file.value : m->username,
-        .password = m->password_file.value,
-        .protocol5 = m->protocol == BRIDGE_MQTT_5,
-        .keepalive = (int)m->keepalive,
-        .ca_file = m->ca_file,
-        .cert_file = m->cert_file,
-        .key_file = m->key_file,
-        .tls_insecure = m->tls_insecure,
-        .max_buffered = (size_t)m->max_buffered,
-        .state_topic = state,
-        .subscriptions = subs,
-        .event_expiry = (unsigned)m->event_expiry,
-        .wake = wake_main,
-        .wake_ud = &b->out,
-    };
-    if (bridge_mqtt_new(&b->out.mqtt, &o, on_mqtt_msg, b, err, sizeof err)) {
+    const struct bridge_sink_mqtt_cb cb = { on_request, on_ha_online, wake_main, b };
+    char err[256];
+    b->out.sink = to_stdout ? bridge_sink_stdout_new()
+                            : bridge_sink_mqtt_new(&b->cfg, &cb, err, sizeof err);
+    if (!b->out.sink) {
         LOG_ERR(NULL, "%s", err);
         return -1;
     }
-    if (m->tls_insecure) {
-        LOG_WARN(NULL, "mqtt: tls_insecure is set: the broker's certificate is not verified");
-    }
-    b->ha = (struct ha_ctx){ b->out.mqtt, b->cfg.homeassistant.discovery_prefix, m->base_topic };
-    b->api = (struct bridge_api){ &b->out, b, info_json, api_reload, api_streamer };
-    return bridge_mqtt_start(b->out.mqtt);
+    return 0;
 }
 
 /* ms until the main thread must run although nobody woke it */
-static int next_wait_ms(struct bridge *b)
+static int next_wait_ms(struct bridge *b, int sink_ms)
 {
-    int64_t now = bridge_now_ms(), at = b->next_state_ms;
+    int64_t now = common_wall_ms(), at = b->next_state_ms;
     at = b->next_health_ms < at ? b->next_health_ms : at;
     int64_t d = at > now ? at - now : 0;
-    int m = b->out.mqtt ? bridge_mqtt_next_ms(b->out.mqtt) : -1;
+    int m = sink_ms;
     if (m >= 0 && m < d) {
         d = m;
     }
-    return reload_flag ? 0 : d > 60000 ? 60000 : (int)d;
+    return b->reload ? 0 : d > 60000 ? 60000 : (int)d;
 }
 
 /* Sleeps until bridge_out_wake() or the next deadline: an idle bridge with a thousand
@@ -601,27 +184,25 @@ static void run(struct bridge *b, const char *path)
         uint64_t n;
         ssize_t r = read(b->out.wake_fd, &n, sizeof n);
         (void)r;
-        if (reload_flag) {
-            reload_flag = 0;
-            reload(b, path);
+        if (b->reload) {
+            b->reload = 0;
+            bridge_reload(b, path);
         }
-        if (b->out.mqtt) {
-            bridge_mqtt_pump(b->out.mqtt);
-        }
-        periodic(b);
+        int sink_ms = bridge_out_pump(&b->out);
+        bridge_report_periodic(b);
         bridge_metrics_pump(b->metrics, b->streamers);
         if (!stop_flag) {
-            poll(&p, 1, next_wait_ms(b));
+            poll(&p, 1, next_wait_ms(b, sink_ms));
         }
     }
 }
 
-static int setup_wake(struct bridge_out *o)
+static int setup_wake(struct bridge *b)
 {
-    atomic_init(&o->wake_pending, 0);
-    o->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    signal_out = o->wake_fd >= 0 ? o : NULL;
-    return o->wake_fd >= 0 ? 0 : -1;
+    atomic_init(&b->out.wake_pending, 0);
+    b->out.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    signal_bridge = b->out.wake_fd >= 0 ? b : NULL;
+    return b->out.wake_fd >= 0 ? 0 : -1;
 }
 
 static void setup_signals(void)
@@ -647,7 +228,7 @@ int main(int argc, char **argv)
     if (rc) {
         return rc;
     }
-    if (load(a.config, &b.cfg)) {
+    if (bridge_load_config(a.config, &b.cfg)) {
         return BRIDGE_EXIT_CONFIG;
     }
     if (a.check || a.print) {
@@ -671,25 +252,22 @@ int main(int argc, char **argv)
         LOG_ERR(NULL, "cannot initialise libtiktok");
         return 69;
     }
-    if (setup_wake(&b.out)) {
+    if (setup_wake(&b)) {
         LOG_ERR(NULL, "cannot create an eventfd: %s", strerror(errno));
         return 71;
     }
     setup_signals();
-    pthread_mutex_init(&b.out.stdout_lock, NULL);
-    snprintf(b.out.base, sizeof b.out.base, "%s", b.cfg.mqtt.base_topic);
-    b.out.qos = (int)b.cfg.mqtt.qos;
     atomic_init(&b.out.raw, b.cfg.bridge.raw);
     atomic_init(&b.out.urgent, 0);
     atomic_init(&b.out.info_dirty, 0);
-    b.started_ms = bridge_now_ms();
+    b.started_ms = common_wall_ms();
     if (*b.cfg.bridge.metrics &&
         !(b.metrics = bridge_metrics_new(b.cfg.bridge.metrics, errbuf, sizeof errbuf))) {
         LOG_ERR(NULL, "%s ([bridge] metrics)", errbuf);
         return 69;
     }
-    if (!a.to_stdout && start_mqtt(&b)) {
-        LOG_ERR(NULL, "mqtt: cannot start (%s)", b.cfg.mqtt.uri);
+    if (start_output(&b, a.to_stdout)) {
+        return 69;
     }
     if (tt_devices_new(&b.devices, b.cfg.bridge.ttwid_file,
                        (unsigned)b.cfg.bridge.streamers_per_device)) {
@@ -702,7 +280,7 @@ int main(int argc, char **argv)
     }
     LOG_INFO(NULL, "tiktok2mqtt %s: %zu streamers, %s", BRIDGE_VERSION, b.cfg.n_streamers,
              a.to_stdout ? "output on stdout" : b.cfg.mqtt.uri);
-    publish_info(&b);
+    bridge_report_info(&b);
     if (runtime_load(&b.rt, b.cfg.bridge.state_file)) {
         /* kept aside, not overwritten by the next change: the user may want it back */
         char bad[PATH_MAX];
@@ -712,19 +290,19 @@ int main(int argc, char **argv)
                  kept ? ", the file is kept as " : "", kept ? bad : "");
     }
     for (size_t i = 0; i < b.cfg.n_streamers; i++) {
-        start_one(&b, &b.cfg.streamers[i], (int64_t)i * 50); /* staggered: 20 a second */
+        /* staggered: 20 a second */
+        bridge_streamer_start(&b, &b.cfg.streamers[i], (int64_t)i * 50);
     }
     for (size_t i = 0; i < b.rt.n_added; i++) {
-        start_runtime(&b, b.rt.added[i]);
+        bridge_streamer_start_runtime(&b, b.rt.added[i]);
     }
-    publish_discovery(&b);
+    bridge_streamers_announce(&b);
     run(&b, a.config);
     LOG_INFO(NULL, "stopping");
     bridge_metrics_free(b.metrics);
-    stop_all(b.streamers);
-    b.streamers = NULL;
+    bridge_streamers_stop_all(&b);
     tt_devices_free(b.devices); /* after the streamers: they borrow it */
-    bridge_mqtt_free(b.out.mqtt, 3000);
+    bridge_out_close(&b.out, 3000);
     runtime_free(&b.rt);
     bridge_cfg_free(&b.cfg);
     tt_global_cleanup();

@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "clock.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 #define MAX_CLIENTS 16
@@ -58,7 +60,6 @@ struct bridge_metrics {
     size_t page_len;
     uint64_t gen, gen_served; /* gen_served: the server thread's own */
     struct bridge_out *out;   /* woken for a scrape (bridge_out_wake is thread-safe) */
-    struct bridge_mqtt *mqtt; /* NULL with --stdout */
     int64_t started_ms;
     struct tt_devices *devices; /* the direct path's pool; NULL: none */
     struct client c[MAX_CLIENTS];
@@ -69,13 +70,6 @@ void bridge_metrics_devices(struct bridge_metrics *m, struct tt_devices *devices
     if (m) {
         m->devices = devices;
     }
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- the page: a growing buffer ---- */
@@ -265,10 +259,8 @@ static void render_devices(struct buf *b, struct tt_devices *d)
 
 static void render_bridge(struct buf *b, struct bridge_metrics *m, size_t n_streamers)
 {
-    struct bridge_mqtt_stats st = { 0 };
-    if (m->mqtt) {
-        bridge_mqtt_stats(m->mqtt, &st);
-    }
+    struct bridge_mqtt_stats st;
+    bridge_out_stats(m->out, &st); /* zero without a broker (--stdout) */
     family(b, "build_info", "gauge", "The bridge's and libtiktok's versions.");
     bprintf(b, "tiktok2mqtt_build_info{");
     label(b, "version", BRIDGE_VERSION);
@@ -278,8 +270,7 @@ static void render_bridge(struct buf *b, struct bridge_metrics *m, size_t n_stre
     gauge(b, "start_time_seconds", "Unix time the bridge started.", (double)m->started_ms / 1000);
     gauge(b, "streamers", "Streamers followed by this instance.", (double)n_streamers);
     gauge(b, "mqtt_connected", "1 while the broker is connected.", st.connected);
-    gauge(b, "mqtt_protocol_level", "MQTT protocol in use: 5, or 4 for 3.1.1.",
-          m->mqtt ? st.protocol : 0);
+    gauge(b, "mqtt_protocol_level", "MQTT protocol in use: 5, or 4 for 3.1.1.", st.protocol);
     counter(b, "mqtt_messages_published_total", "Messages the broker acknowledged.", st.published);
     gauge(b, "mqtt_messages_buffered", "Messages waiting for the broker.", (double)st.queued);
     gauge(b, "mqtt_messages_in_flight", "Messages sent and not yet acknowledged.",
@@ -342,13 +333,12 @@ static void text(struct client *c, int code, const char *body)
 
 static void healthz(struct bridge_metrics *m, struct client *c)
 {
-    struct bridge_mqtt_stats st = { 0 };
+    struct bridge_mqtt_stats st;
     char body[400];
-    if (!m->mqtt) {
+    if (!bridge_out_stats(m->out, &st)) {
         text(c, 200, "ok (no broker: --stdout)\n");
         return;
     }
-    bridge_mqtt_stats(m->mqtt, &st);
     if (st.connected) {
         text(c, 200, "ok\n");
         return;
@@ -436,7 +426,7 @@ static void accept_one(struct bridge_metrics *m)
             c->fd = fd;
             c->phase = READING;
             c->got = 0;
-            c->deadline = mono_ms() + CLIENT_MS;
+            c->deadline = common_mono_ms() + CLIENT_MS;
             return;
         }
     }
@@ -481,7 +471,7 @@ static nfds_t poll_set(struct bridge_metrics *m, struct pollfd *pf, struct clien
                        int *timeout)
 {
     nfds_t n = 0;
-    int64_t now = mono_ms(), next = INT64_MAX;
+    int64_t now = common_mono_ms(), next = INT64_MAX;
     int busy = 0;
     pf[n++] = (struct pollfd){ m->wake[0], POLLIN, 0 };
     for (size_t i = 0; i < MAX_CLIENTS; i++) {
@@ -535,7 +525,7 @@ static void *serve(void *arg)
                 close_client(who[i]);
             }
         }
-        int64_t now = mono_ms();
+        int64_t now = common_mono_ms();
         for (size_t i = 0; i < MAX_CLIENTS; i++) {
             expire(&m->c[i], now);
         }
@@ -611,7 +601,6 @@ int bridge_metrics_start(struct bridge_metrics *m, struct bridge_out *out, int64
 {
     pthread_attr_t attr;
     m->out = out;
-    m->mqtt = out->mqtt;
     m->started_ms = started_ms;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024); /* 16 clients' 2 KiB requests live in m */

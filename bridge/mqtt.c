@@ -17,7 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "bridge.h"
+#include "clock.h"
+#include "log.h"
 #include "mqtt.h"
 #include "xalloc.h"
 
@@ -274,19 +275,12 @@ static int on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *msg)
     return 1;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The next attempt: 1 s doubling to 30 s while the broker stays away. */
 static void retry_later(struct bridge_mqtt *b)
 {
     unsigned f = b->connect_failures < 5 ? b->connect_failures : 5;
     b->connect_failures++;
-    b->next_connect_ms = mono_ms() + (1000 << f > 30000 ? 30000 : 1000 << f);
+    b->next_connect_ms = common_mono_ms() + (1000 << f > 30000 ? 30000 : 1000 << f);
 }
 
 static int is_tls(const char *uri)
@@ -637,7 +631,7 @@ static void replace_client(struct bridge_mqtt *b)
     pthread_mutex_lock(&b->lock);
     b->lost = 0;
     requeue_inflight(b);
-    b->next_connect_ms = mono_ms();
+    b->next_connect_ms = common_mono_ms();
     pthread_mutex_unlock(&b->lock);
     if (create_client(b, err, sizeof err)) {
         LOG_ERR(NULL, "%s", err);
@@ -649,7 +643,7 @@ static void replace_client(struct bridge_mqtt *b)
 static void log_failure(struct bridge_mqtt *b)
 {
     char why[sizeof b->why];
-    int64_t wait = b->why_retry_ms - mono_ms();
+    int64_t wait = b->why_retry_ms - common_mono_ms();
     int fallback = b->fallback;
     memcpy(why, b->why, sizeof why);
     b->why_new = 0;
@@ -688,7 +682,7 @@ void bridge_mqtt_pump(struct bridge_mqtt *b)
     struct inbound *in;
     pthread_mutex_lock(&b->lock);
     int lost = b->lost, retry = !b->connected && !b->connecting && b->client &&
-                                mono_ms() >= b->next_connect_ms && !b->stopping;
+                                common_mono_ms() >= b->next_connect_ms && !b->stopping;
     pthread_mutex_unlock(&b->lock);
     if (lost) {
         replace_client(b);
@@ -732,22 +726,19 @@ int bridge_mqtt_next_ms(struct bridge_mqtt *b)
     if (!waiting) {
         return -1;
     }
-    int64_t d = at - mono_ms();
+    int64_t d = at - common_mono_ms();
     return d <= 0 ? 0 : d > INT32_MAX ? INT32_MAX : (int)d;
 }
 
 int bridge_mqtt_flush(struct bridge_mqtt *b, int timeout_ms)
 {
-    struct timespec end;
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    long long deadline = (long long)end.tv_sec * 1000 + end.tv_nsec / 1000000 + timeout_ms;
+    int64_t deadline = common_mono_ms() + timeout_ms;
     for (;;) {
         bridge_mqtt_pump(b);
         pthread_mutex_lock(&b->lock);
         int empty = !b->queue.n && !b->inflight.n, up = b->connected;
         pthread_mutex_unlock(&b->lock);
-        clock_gettime(CLOCK_MONOTONIC, &end);
-        long long now = (long long)end.tv_sec * 1000 + end.tv_nsec / 1000000;
+        int64_t now = common_mono_ms();
         if (empty || now >= deadline || (!up && now + 0 >= deadline)) {
             return empty ? 0 : -1;
         }

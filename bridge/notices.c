@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bridge.h"
+#include "notices.h"
 
 static const char *str_at(const cJSON *o, const char *key)
 {
@@ -64,13 +64,12 @@ static void add_stream_urls(cJSON *out, const cJSON *info)
     }
 }
 
-void bridge_room_publish(struct streamer *s, const char *connected_json)
+void bridge_room_publish(struct streamer *s, const char *room_id, const char *room_info)
 {
-    cJSON *c = cJSON_Parse(connected_json);
-    const cJSON *info = cJSON_GetObjectItemCaseSensitive(c, "roomInfo");
+    cJSON *info = cJSON_Parse(room_info);
     cJSON *out = cJSON_CreateObject();
     const cJSON *stats = cJSON_GetObjectItemCaseSensitive(info, "stats");
-    cJSON_AddStringToObject(out, "roomId", str_at(c, "roomId"));
+    cJSON_AddStringToObject(out, "roomId", room_id);
     cJSON_AddStringToObject(out, "title", str_at(info, "title"));
     cJSON_AddNumberToObject(out, "status", num_at(info, "status"));
     cJSON_AddNumberToObject(out, "createTime", num_at(info, "create_time"));
@@ -80,46 +79,13 @@ void bridge_room_publish(struct streamer *s, const char *connected_json)
     cJSON_AddNumberToObject(out, "likeCount",
                             num_at(info, "like_count") ? num_at(info, "like_count")
                                                        : num_at(stats, "like_count"));
-    char rest[128];
-    snprintf(rest, sizeof rest, "%s/room", s->topic);
-    bridge_out_publish_json(s->out, rest, out, 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON);
-    cJSON_Delete(c);
-}
-
-/* Error codes as they appear in status.error.code: stable, snake case. */
-const char *bridge_err_code(enum tt_err e)
-{
-    switch (e) {
-    case TT_ERR_NOT_FOUND:
-        return "user_not_found";
-    case TT_ERR_OFFLINE:
-        return "offline";
-    case TT_ERR_AGE_RESTRICTED:
-        return "age_restricted";
-    case TT_ERR_BLOCKED:
-        return "blocked";
-    case TT_ERR_RATE_LIMITED:
-        return "rate_limited";
-    case TT_ERR_SIGN_REFUSED:
-        return "sign_refused";
-    case TT_ERR_SIGN:
-        return "sign_failed";
-    case TT_ERR_NO_CURSOR:
-        return "signature_rejected";
-    case TT_ERR_WS_REFUSED:
-        return "websocket_refused";
-    case TT_ERR_CONNECTION_LOST:
-        return "connection_lost";
-    case TT_ERR_TIMEOUT:
-        return "timeout";
-    default:
-        return "error";
-    }
+    bridge_out_retained_json(s->out, BRIDGE_TOPIC_ROOM, s->topic, out);
+    cJSON_Delete(info);
 }
 
 static void publish_event(struct bridge_out *o, cJSON *j)
 {
-    bridge_out_publish_json(o, "bridge/event", j, 1, BRIDGE_PUB_JSON);
+    bridge_out_notice_json(o, BRIDGE_TOPIC_NOTICE, NULL, j);
 }
 
 void bridge_event_rate_limited(struct streamer *s, unsigned retry_after)
@@ -136,7 +102,7 @@ void bridge_event_error(struct streamer *s, enum tt_err e, const char *msg)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "type", "error");
     cJSON_AddStringToObject(j, "user", s->topic);
-    cJSON_AddStringToObject(j, "code", bridge_err_code(e));
+    cJSON_AddStringToObject(j, "code", tt_err_name(e));
     cJSON_AddStringToObject(j, "message", msg ? msg : "");
     publish_event(s->out, j);
 }

@@ -1,16 +1,14 @@
 /** @file out.c
- * Where everything goes: MQTT topics under the base topic, or JSON lines on stdout with
- * --stdout (docs/mqtt.md §7: events as {"user","event","data"}, status changes as
- * {"user","status"}; nothing else is printed).
+ * The bridge's output: the sink in use, and the main thread's wakeup (out.h).
  *
  * SPDX-License-Identifier: MIT
  */
+#include <cjson/cJSON.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "bridge.h"
+#include "out.h"
 
 void bridge_out_wake(struct bridge_out *o)
 {
@@ -21,47 +19,76 @@ void bridge_out_wake(struct bridge_out *o)
     }
 }
 
-void bridge_out_publish(struct bridge_out *o, const char *rest, const char *payload, size_t len,
-                        int qos, unsigned flags, uint64_t msg_id)
+void bridge_out_event(struct bridge_out *o, const char *user, unsigned ev, const char *method,
+                      const char *json, size_t len, uint64_t msg_id)
 {
-    char topic[512];
-    if (!o->mqtt) {
-        return;
-    }
-    snprintf(topic, sizeof topic, "%s/%s", o->base, rest);
-    bridge_mqtt_publish(o->mqtt, topic, payload, len, qos, flags, msg_id);
+    o->sink->ops->event(o->sink, user, ev, method, json, len, msg_id);
 }
 
-void bridge_out_publish_json(struct bridge_out *o, const char *rest, cJSON *j, int qos,
-                             unsigned flags)
+void bridge_out_status(struct bridge_out *o, const char *user, const char *json, size_t len)
+{
+    o->sink->ops->status(o->sink, user, json, len);
+}
+
+void bridge_out_retained(struct bridge_out *o, enum bridge_topic_kind t, const char *user,
+                         const char *payload, size_t len)
+{
+    o->sink->ops->retained(o->sink, t, user, payload, len);
+}
+
+/* `j` printed compactly to the sink (a notice or a retained state), then deleted. */
+static void send_json(struct bridge_out *o, int notice, enum bridge_topic_kind t, const char *s,
+                      cJSON *j)
 {
     char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
-    if (txt) {
-        bridge_out_publish(o, rest, txt, strlen(txt), qos, flags, 0);
+    if (txt && notice) {
+        o->sink->ops->notice(o->sink, t, s, txt, strlen(txt));
+    } else if (txt) {
+        o->sink->ops->retained(o->sink, t, s, txt, strlen(txt));
     }
     cJSON_free(txt);
     cJSON_Delete(j);
 }
 
-void bridge_out_event_line(struct bridge_out *o, const char *user, const char *event,
-                           const char *json, size_t len)
+void bridge_out_retained_json(struct bridge_out *o, enum bridge_topic_kind t, const char *user,
+                              cJSON *j)
 {
-    if (o->mqtt) {
-        return;
-    }
-    pthread_mutex_lock(&o->stdout_lock);
-    printf("{\"user\":\"%s\",\"event\":\"%s\",\"data\":%.*s}\n", user, event, (int)len, json);
-    fflush(stdout);
-    pthread_mutex_unlock(&o->stdout_lock);
+    send_json(o, 0, t, user, j);
 }
 
-void bridge_out_status_line(struct bridge_out *o, const char *user, const char *status_json)
+void bridge_out_notice_json(struct bridge_out *o, enum bridge_topic_kind t, const char *arg,
+                            cJSON *j)
 {
-    if (o->mqtt) {
-        return;
+    send_json(o, 1, t, arg, j);
+}
+
+void bridge_out_clear(struct bridge_out *o, const char *user)
+{
+    o->sink->ops->clear(o->sink, user);
+}
+
+void bridge_out_announce(struct bridge_out *o, const char *handle, const char *user)
+{
+    if (o->sink->ops->announce) {
+        o->sink->ops->announce(o->sink, handle, user);
     }
-    pthread_mutex_lock(&o->stdout_lock);
-    printf("{\"user\":\"%s\",\"status\":%s}\n", user, status_json);
-    fflush(stdout);
-    pthread_mutex_unlock(&o->stdout_lock);
+}
+
+int bridge_out_pump(struct bridge_out *o)
+{
+    return o->sink->ops->pump ? o->sink->ops->pump(o->sink) : -1;
+}
+
+int bridge_out_stats(struct bridge_out *o, struct bridge_mqtt_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    return o->sink->ops->stats ? o->sink->ops->stats(o->sink, st) : 0;
+}
+
+void bridge_out_close(struct bridge_out *o, int timeout_ms)
+{
+    if (o->sink) {
+        o->sink->ops->close(o->sink, timeout_ms);
+        o->sink = NULL;
+    }
 }

@@ -14,11 +14,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "bridge.h"
+#include "streamer.h"
 #include "probe.h"
 
 struct probe {
-    int events, connected, upgraded;
+    int events, connected;
 };
 
 static void on_event(const struct tt_event *ev, void *ud)
@@ -26,7 +26,6 @@ static void on_event(const struct tt_event *ev, void *ud)
     struct probe *p = ud;
     if (ev->type == TT_EV_CONNECTED) {
         p->connected = 1;
-        p->upgraded = strstr(ev->json, "\"upgradedToWebsocket\":true") != NULL;
     } else if (ev->type < TT_EV_RAW_DATA && ev->type != TT_EV_NONE) {
         p->events++;
     }
@@ -127,7 +126,10 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
     struct tt_devices *devices = NULL;
     tt_client *c;
     char *info = NULL, msg[640];
-    streamer_tt_options(t, &o);
+    if (bridge_cfg_tt_options(t, &o, msg, sizeof msg)) {
+        step("options", 0, msg, "check the [tiktok] keys");
+        return 1;
+    }
     printf("probe @%s (%s settings; sign flow %s, sign server %s, API key %s)\n", handle,
            bs ? "its" : "the [tiktok]", (unsigned)t->sign_flow < 5 ? flows[t->sign_flow] : "?",
            t->sign_api_url, o.sign_api_key ? "set" : "not set");
@@ -167,8 +169,13 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
         if (!direct && t->sign_flow != 1 && t->sign_flow != 2) { /* Euler's rate limits */
             rate_limit_step(c);
         }
+        tt_client_state(c, &st);
         if (!sign_failed) {
-            step("websocket", !rc, rc ? msg : p.upgraded ? "connected" : "polling", fix_for(rc));
+            step("websocket", !rc,
+                 rc                         ? msg
+                 : st.upgraded_to_websocket ? "connected"
+                                            : "polling",
+                 fix_for(rc));
         }
     }
     if (!rc) {

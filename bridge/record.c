@@ -35,7 +35,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bridge.h"
+#include "log.h"
+#include "record.h"
 #include "xalloc.h"
 
 #define RECORD_MAX_FRAMES 10000000u /* what tiktok-live-sim --replay reads (its FRAMES_MAX) */

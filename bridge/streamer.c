@@ -22,18 +22,19 @@
 #include <time.h>
 
 #include "bridge.h"
+#include "clock.h"
+#include "log.h"
+#include "prng.h"
+#include "notices.h"
+#include "record.h"
+#include "streamer.h"
+#include "topic.h"
 #include "xalloc.h"
-
-int64_t bridge_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- status ---- */
 
-static void publish_status(struct streamer *s)
+/* The status object of `s` (under its lock); NULL out of memory. cJSON_free it. */
+static char *status_json(const struct streamer *s)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "state", s->state);
@@ -52,26 +53,18 @@ static void publish_status(struct streamer *s)
         cJSON_AddNullToObject(j, "retryAt");
     }
     char *txt = cJSON_PrintUnformatted(j);
-    if (!txt) {
-        cJSON_Delete(j);
-        return; /* out of memory: the next status supersedes this one */
-    }
-    char rest[128];
-    snprintf(rest, sizeof rest, "%s/status", s->topic);
-    bridge_out_publish(s->out, rest, txt, strlen(txt), 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON, 0);
-    bridge_out_status_line(s->out, s->topic, txt);
-    cJSON_free(txt);
     cJSON_Delete(j);
+    return txt;
 }
 
 static void publish_availability(struct streamer *s, int online)
 {
-    char rest[128];
-    snprintf(rest, sizeof rest, "%s/availability", s->topic);
-    bridge_out_publish(s->out, rest, online ? "online" : "offline", online ? 6 : 7, 1,
-                       BRIDGE_PUB_RETAIN, 0);
+    bridge_out_retained(s->out, BRIDGE_TOPIC_AVAILABILITY, s->topic, online ? "online" : "offline",
+                        online ? 6 : 7);
 }
 
+/* Only the streamer's own thread calls this, so statuses go out in the order they were set,
+ * and they go out after the lock is released: a slow sink never holds up the main thread. */
 static void set_state(struct streamer *s, const char *state, enum tt_err e, const char *msg,
                       int64_t retry_at)
 {
@@ -79,28 +72,23 @@ static void set_state(struct streamer *s, const char *state, enum tt_err e, cons
     int changed = strcmp(s->state, state) != 0;
     snprintf(s->state, sizeof s->state, "%s", state);
     if (changed) {
-        s->since_ms = bridge_now_ms();
+        s->since_ms = common_wall_ms();
     }
-    snprintf(s->err_code, sizeof s->err_code, "%s", e ? bridge_err_code(e) : "");
+    snprintf(s->err_code, sizeof s->err_code, "%s", e ? tt_err_name(e) : "");
     snprintf(s->err_msg, sizeof s->err_msg, "%s", e && msg ? msg : "");
     s->retry_at_ms = retry_at;
-    publish_status(s);
+    char *txt = status_json(s); /* out of memory: the next status supersedes this one */
     pthread_mutex_unlock(&s->lock);
+    if (txt) {
+        bridge_out_status(s->out, s->topic, txt, strlen(txt));
+    }
+    cJSON_free(txt);
     if (changed) {
         LOG_INFO(s->topic, "%s%s%s", state, e ? ": " : "", e && msg ? msg : "");
     }
 }
 
 /* ---- events ---- */
-
-static int64_t num(const char *json, const char *key)
-{
-    /* the decoder's JSON: "key":123 — small counters only, read without a parser */
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    return p ? strtoll(p + strlen(pat), NULL, 10) : 0;
-}
 
 static void count(struct streamer *s, const struct tt_event *ev)
 {
@@ -130,33 +118,17 @@ static void count(struct streamer *s, const struct tt_event *ev)
     s->totals_dirty = 1;
 }
 
-/* A completed gift: a streak's last event, or a gift that cannot streak (type != 1). */
-static void gift_end(struct streamer *s, const struct tt_event *ev)
+/* A completed gift counts (the library says which, with its total); 1 when its giftEnd is to be
+ * published. Under the streamer's lock. */
+static int gift_end(struct streamer *s, const struct tt_event *ev)
 {
-    if (ev->u.gift.gift_type == 1 && !ev->u.gift.repeat_end) {
-        return;
+    if (!ev->u.gift.complete) {
+        return 0;
     }
-    int64_t diamonds = ev->u.gift.diamond_count;
-    if (!diamonds) {
-        diamonds = num(ev->json, "diamond_count"); /* from extendedGiftInfo */
-    }
-    int64_t total = ev->u.gift.repeat_count * diamonds;
     s->totals.gifts++;
-    s->totals.diamonds += total;
+    s->totals.diamonds += ev->u.gift.total_diamonds;
     s->totals_dirty = 1;
-    if (!bridge_events_has(&s->cfg.tt.events, "giftEnd")) {
-        return;
-    }
-    size_t n = ev->json_len;
-    char *json = xmalloc(n + 48);
-    memcpy(json, ev->json, n - 1); /* without the closing brace */
-    n = n - 1 + (size_t)sprintf(json + n - 1, ",\"totalDiamonds\":%lld}", (long long)total);
-    char rest[128];
-    snprintf(rest, sizeof rest, "%s/giftEnd", s->topic);
-    bridge_out_publish(s->out, rest, json, n, s->out->qos, BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT,
-                       ev->msg_id);
-    bridge_out_event_line(s->out, s->topic, "giftEnd", json, n);
-    free(json);
+    return ev->u.gift.end_json && bridge_events_want(&s->cfg.tt.events, BRIDGE_EV_GIFT_END);
 }
 
 /* Control events of the connection: status and availability, not event topics. */
@@ -176,7 +148,7 @@ static int control_event(struct streamer *s, const struct tt_event *ev)
         bridge_out_wake(s->out);
         publish_availability(s, 1);
         set_state(s, "live", TT_OK, NULL, 0);
-        bridge_room_publish(s, ev->json);
+        bridge_room_publish(s, st.room_id, st.room_info);
         return 1;
     }
     case TT_EV_DISCONNECTED:
@@ -195,16 +167,17 @@ static int control_event(struct streamer *s, const struct tt_event *ev)
 static void on_event(const struct tt_event *ev, void *ud)
 {
     struct streamer *s = ud;
+    int end = 0;
     if (control_event(s, ev)) {
         return;
     }
     pthread_mutex_lock(&s->lock);
     s->events++;
     s->decode_errors += ev->type == TT_EV_DECODE_ERROR;
-    s->totals.last_event_at = bridge_now_ms();
+    s->totals.last_event_at = common_wall_ms();
     count(s, ev);
     if (ev->type == TT_EV_GIFT) {
-        gift_end(s, ev);
+        end = gift_end(s, ev);
     }
     if (ev->type == TT_EV_STREAM_END) {
         s->totals.live = 0;
@@ -215,54 +188,19 @@ static void on_event(const struct tt_event *ev, void *ud)
     pthread_mutex_unlock(&s->lock);
     if (ev->type == TT_EV_RAW_DATA) {
         if (atomic_load(&s->out->raw)) {
-            char rest[192];
-            snprintf(rest, sizeof rest, "%s/rawData/%s", s->topic, ev->method);
-            bridge_out_publish(s->out, rest, ev->json, ev->json_len, 0, BRIDGE_PUB_JSON, 0);
+            bridge_out_event(s->out, s->topic, TT_EV_RAW_DATA, ev->method, ev->json, ev->json_len,
+                             0);
         }
         return;
     }
-    if (!bridge_events_has(&s->cfg.tt.events, ev->name)) {
-        return;
+    if (end) { /* before the gift itself, as it always went */
+        bridge_out_event(s->out, s->topic, BRIDGE_EV_GIFT_END, ev->method, ev->u.gift.end_json,
+                         ev->u.gift.end_json_len, ev->msg_id);
     }
-    char rest[128];
-    snprintf(rest, sizeof rest, "%s/%s", s->topic, ev->name);
-    bridge_out_publish(s->out, rest, ev->json, ev->json_len, s->out->qos,
-                       BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT, ev->msg_id);
-    bridge_out_event_line(s->out, s->topic, ev->name, ev->json, ev->json_len);
-}
-
-/* ---- the connection's options, from the streamer's effective [tiktok] keys ---- */
-
-void streamer_tt_options(const struct bridge_tiktok *t, struct tt_options *o)
-{
-    tt_options_init(o);
-    o->process_initial_data = t->process_initial_data;
-    o->fetch_room_info_on_connect = t->fetch_room_info_on_connect;
-    o->enable_extended_gift_info = t->enable_extended_gift_info;
-    o->enable_websocket_upgrade = t->enable_websocket_upgrade;
-    o->enable_request_polling = t->enable_request_polling;
-    o->request_polling_interval_ms = (unsigned)t->request_polling_interval_ms;
-    o->client_params = t->client_params;
-    o->request_headers = t->request_headers;
-    o->websocket_headers = t->websocket_headers;
-    o->request_timeout_ms = (unsigned)t->request_timeout_ms;
-    o->websocket_timeout_ms = (unsigned)t->websocket_timeout_ms;
-    o->proxy = t->proxy;
-    o->sign_flow = (enum tt_sign_flow)t->sign_flow;
-    o->sign_api_url = t->sign_api_url;
-    o->sign_api_key = t->sign_api_key_file.value;
-    o->session_id = t->session_id_file.value;
-    o->tt_target_idc = t->tt_target_idc;
-    o->web_base = t->web_base;
-    o->webcast_base = t->webcast_base;
-    o->ca_file = t->ca_file;
-    o->allow_insecure = t->allow_insecure;
-    o->limits.max_frame_bytes = (size_t)t->max_frame_bytes;
-    o->limits.max_inflate_bytes = (size_t)t->max_inflate_bytes;
-    o->push_base = t->push_base;
-    o->ttwid_tries = (unsigned)t->ttwid_tries;
-    o->stale_timeout_s = (unsigned)t->stale_timeout_s;
-    o->direct_retry_s = (unsigned)t->direct_retry_s;
+    if (bridge_events_want(&s->cfg.tt.events, ev->type)) {
+        bridge_out_event(s->out, s->topic, ev->type, ev->method, ev->json, ev->json_len,
+                         ev->msg_id);
+    }
 }
 
 /* After each connect: which flow it took (auto decides per connect); bridge/info shows it. */
@@ -299,7 +237,7 @@ static int nap_until(struct streamer *s, int64_t until_ms)
 {
     pthread_mutex_lock(&s->lock);
     while (!atomic_load(&s->stop)) {
-        int64_t now = bridge_now_ms();
+        int64_t now = common_wall_ms();
         if (now >= until_ms) {
             break;
         }
@@ -316,14 +254,14 @@ static int64_t backoff_ms(const struct bridge_tiktok *t, unsigned attempt)
     int64_t lo = t->reconnect_min_s * 1000, hi = t->reconnect_max_s * 1000;
     int64_t cap = lo << (attempt < 16 ? attempt : 16);
     cap = cap > hi ? hi : cap;
-    return lo + (cap > lo ? (int64_t)((unsigned)rand() % (unsigned)(cap - lo + 1)) : 0);
+    return lo + (cap > lo ? (int64_t)common_rand_below((uint64_t)(cap - lo + 1)) : 0);
 }
 
 /* What to do after connect() failed: the next attempt's time and the state to show. */
 static int64_t after_failure(struct streamer *s, enum tt_err rc, unsigned *attempt)
 {
     const struct bridge_tiktok *t = &s->cfg.tt;
-    int64_t now = bridge_now_ms(), at;
+    int64_t now = common_wall_ms(), at;
     const char *msg = tt_client_errmsg(s->client);
     if (rc == TT_ERR_OFFLINE) {
         at = now + t->live_check_interval * 1000;
@@ -364,7 +302,7 @@ static int64_t run_live(struct streamer *s, unsigned *attempt)
     if (rc == TT_ERR_OFFLINE) { /* the stream ended: wait for the next one */
         record_close(s->rec);
         set_state(s, "ended", TT_OK, NULL, 0);
-        int64_t at = bridge_now_ms() + t->live_check_interval * 1000;
+        int64_t at = common_wall_ms() + t->live_check_interval * 1000;
         set_state(s, "waiting", TT_OK, NULL, at);
         return at;
     }
@@ -372,7 +310,7 @@ static int64_t run_live(struct streamer *s, unsigned *attempt)
     s->reconnects++;
     s->stale_closes += rc == TT_ERR_STALE;
     pthread_mutex_unlock(&s->lock);
-    int64_t at = bridge_now_ms() + backoff_ms(t, (*attempt)++);
+    int64_t at = common_wall_ms() + backoff_ms(t, (*attempt)++);
     set_state(s, "connecting", rc, tt_client_errmsg(s->client), at);
     return at;
 }
@@ -381,7 +319,7 @@ static void *thread_main(void *arg)
 {
     struct streamer *s = arg;
     unsigned attempt = 0;
-    int64_t next = bridge_now_ms() + s->start_delay_ms;
+    int64_t next = common_wall_ms() + s->start_delay_ms;
     while (!nap_until(s, next)) {
         set_state(s, "connecting", TT_OK, NULL, 0);
         pthread_mutex_lock(&s->lock);
@@ -428,7 +366,12 @@ struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *c
     atomic_init(&s->stop, 0);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
-    streamer_tt_options(&bs->tt, &o);
+    char err[256];
+    if (bridge_cfg_tt_options(&bs->tt, &o, err, sizeof err)) {
+        LOG_ERR(bs->handle, "cannot make its connection: %s", err);
+        streamer_free(s);
+        return NULL;
+    }
     o.devices = devices;
     if (tt_client_new(&s->client, bs->handle, &o, on_event, s)) {
         LOG_ERR(bs->handle, "cannot make its connection (bad options?)");
@@ -500,7 +443,7 @@ void streamer_publish_state(struct streamer *s, int force)
         return;
     }
     const struct bridge_totals *t = &s->totals;
-    char json[512], rest[128];
+    char json[512];
     int n = snprintf(json, sizeof json,
                      "{\"live\":%s,\"viewerCount\":%lld,\"totalLikeCount\":%lld,\"diamonds\":%lld,"
                      "\"gifts\":%lld,\"follows\":%lld,\"shares\":%lld,\"members\":%lld,"
@@ -511,8 +454,7 @@ void streamer_publish_state(struct streamer *s, int force)
                      (long long)t->chats, (long long)t->last_event_at);
     s->totals_dirty = 0;
     pthread_mutex_unlock(&s->lock);
-    snprintf(rest, sizeof rest, "%s/state", s->topic);
-    bridge_out_publish(s->out, rest, json, (size_t)n, 1, BRIDGE_PUB_RETAIN | BRIDGE_PUB_JSON, 0);
+    bridge_out_retained(s->out, BRIDGE_TOPIC_STATE, s->topic, json, (size_t)n);
 }
 
 int streamer_state_urgent(struct streamer *s)
@@ -527,7 +469,7 @@ cJSON *streamer_health(struct streamer *s)
 {
     cJSON *j = cJSON_CreateObject();
     pthread_mutex_lock(&s->lock);
-    int64_t age = s->totals.last_event_at ? bridge_now_ms() - s->totals.last_event_at : -1;
+    int64_t age = s->totals.last_event_at ? common_wall_ms() - s->totals.last_event_at : -1;
     cJSON_AddStringToObject(j, "state", s->state);
     cJSON_AddNumberToObject(j, "events", (double)s->events);
     cJSON_AddNumberToObject(j, "decodeErrors", (double)s->decode_errors);

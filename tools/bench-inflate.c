@@ -18,12 +18,7 @@
 #include <libdeflate.h>
 #include <zlib.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "clock.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -154,10 +149,10 @@ int main(int argc, char **argv)
     size_t bytes = 0;
     for (int pass = 0; pass < 3; pass++) {
         for (int r = 0; r < runs && r < 64; r++) {
-            double t0 = now_s();
+            double t0 = common_mono_s();
             bytes = pass < 2 ? inflate_all(pl, ng, pass, out, sizeof out)
                              : libdeflate_all(pl, ng, out, sizeof out);
-            t[pass][r] = now_s() - t0;
+            t[pass][r] = common_mono_s() - t0;
         }
         qsort(t[pass], (size_t)(runs < 64 ? runs : 64), sizeof(double), cmp_double);
     }

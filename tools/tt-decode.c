@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "tt.h"
 
 #define MAX_FILE ((size_t)64 << 20)
@@ -330,13 +331,6 @@ static int run_jsonl(struct tt_decoder *d, const char *path)
     return status;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -370,11 +364,11 @@ static int run_bench(struct tt_decoder *d, int runs, int argc, char **argv)
     size_t events = 0;
     for (int r = 0; r < runs; r++) {
         o.events = 0;
-        double t0 = now_s();
+        double t0 = common_mono_s();
         for (size_t i = 0; i < nf; i++) {
             tt_decode_frame(d, bufs[i], lens[i], NULL, on_event, &o);
         }
-        t[r] = now_s() - t0;
+        t[r] = common_mono_s() - t0;
         events = o.events;
     }
     qsort(t, (size_t)runs, sizeof *t, cmp_double);

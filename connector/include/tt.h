@@ -65,6 +65,10 @@ enum tt_err {
 /** Static, never NULL, for any value (unknown values give "unknown error"). */
 TT_API const char *tt_strerror(enum tt_err err);
 
+/** A stable snake-case name of the code, for machines ("user_not_found", "rate_limited",
+ *  "sign_failed", ...; "ok" for TT_OK). Static, never NULL ("error" for unknown values). */
+TT_API const char *tt_err_name(enum tt_err err);
+
 /** Event types. Names (tt_event_type_name) are stable and used as MQTT topic levels. */
 enum tt_event_type {
     TT_EV_NONE = 0,
@@ -124,8 +128,17 @@ struct tt_event {
     size_t raw_len;     /**< bytes at raw */
     union {             /**< typed summary of the fields a bridge aggregates */
         struct {
-            int64_t gift_id, repeat_count, gift_type, diamond_count;
-            int repeat_end; /**< 1 on the last event of a streak */
+            int64_t gift_id, repeat_count, gift_type;
+            int64_t diamond_count; /**< the message's, else the gift list's (0 if unknown) */
+            int repeat_end;        /**< 1 on the last event of a streak */
+            /** 1 on a completed gift: a streak's last event, or a gift that cannot streak
+             *  (gift_type != 1). Then total_diamonds = repeat_count * diamond_count and
+             *  end_json is the event's object with "totalDiamonds" as its last member;
+             *  otherwise 0, 0 and NULL. */
+            int complete;
+            int64_t total_diamonds;
+            const char *end_json;
+            size_t end_json_len;
         } gift;
         struct {
             int64_t count, total;
@@ -298,6 +311,11 @@ TT_API void tt_options_init(struct tt_options *o);
  *  see docs/libtiktok.md); `value` is borrowed. Returns TT_ERR_INVAL with a reason in `err`. */
 TT_API enum tt_err tt_options_set(struct tt_options *o, const char *key, const char *value,
                                   char *err, size_t errlen);
+
+/** The value of one option, by the same key, as text tt_options_set() takes back ("true",
+ *  "1000", "euler", a string; "" for an unset string). TT_ERR_INVAL for an unknown key. */
+TT_API enum tt_err tt_options_get(const struct tt_options *o, const char *key, char *buf,
+                                  size_t len);
 
 typedef struct tt_client tt_client;
 

@@ -3,9 +3,9 @@
  * (room id, room info, gift list, connection data, WebSocket or polling), the service loop,
  * and the control events (connected, websocketConnected, disconnected, error).
  *
- * Events the decoder yields pass through tt__client_on_event: deduplicated by msgId, gifts
- * given extendedGiftInfo from the gift list (as 1.x does), and a streamEnd ends the connection
- * after it is delivered.
+ * Events the decoder yields pass through tt__client_on_event: deduplicated by msgId, and a
+ * streamEnd ends the connection after it is delivered. The decoder reads the client's gift
+ * list itself (gifts.h): gift events come complete, with extendedGiftInfo as 1.x adds it.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -18,13 +18,13 @@
 
 #include "alloc.h"
 #include "client_int.h"
+#include "clock.h"
+#include "tt_int.h"
 #include "json.h"
 
 uint64_t tt__now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return (uint64_t)common_mono_ms();
 }
 
 void tt__client_err(tt_client *c, enum tt_err e, const char *fmt, ...)
@@ -158,6 +158,9 @@ static enum tt_err init_parts(tt_client *c)
         rc = tt_decoder_new(&c->dec, &c->o.limits);
     }
     if (!rc) {
+        tt__decoder_set_gifts(c->dec, &c->gifts);
+    }
+    if (!rc) {
         rc = tt__dedup_init(&c->dedup, c->o.dedup_window);
     }
     if (!rc) {
@@ -219,8 +222,7 @@ void tt_client_free(tt_client *c)
     tt__buf_free(&c->fetch);
     tt__buf_free(&c->evjson);
     tt__free(c->room_info);
-    tt__free(c->gifts_json);
-    tt__free(c->gift_refs);
+    tt__gifts_free(&c->gifts);
     tt__free(c->cursor);
     tt__free(c->internal_ext);
     tt__free(c->push_server);
@@ -245,13 +247,12 @@ void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t 
 {
     struct tt_raw_frame f = { 0 };
     struct tt_buf wrapped;
-    struct timespec ts;
     if (!c->raw_fn) {
         return;
     }
     tt__buf_init(&wrapped, TT_HTTP_MAX_BODY + 16);
     if (src != TT_RAW_WEBSOCKET) {
-        if (tt__frame_wrap_result(&wrapped, p, n)) {
+        if (tt__encode_wrap_result(&wrapped, p, n)) {
             tt__client_log(c, TT_LOG_WARN, "raw hook: a fetch answer could not be wrapped");
             tt__buf_free(&wrapped);
             return;
@@ -259,11 +260,10 @@ void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t 
         p = wrapped.p;
         n = wrapped.len;
     }
-    clock_gettime(CLOCK_REALTIME, &ts);
     f.data = p;
     f.len = n;
     f.source = src;
-    f.unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    f.unix_ms = common_wall_ms();
     f.mono_ms = tt__now_ms();
     f.room_id = c->room_id;
     c->raw_fn(&f, c->raw_ud);
@@ -355,45 +355,6 @@ static void emit_error(tt_client *c, enum tt_err e, const char *info)
     emit_built(c, TT_EV_ERROR, e);
 }
 
-static const struct tt_gift_ref *find_gift(const tt_client *c, int64_t id)
-{
-    size_t lo = 0, hi = c->n_gift_refs;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (c->gift_refs[mid].id == id) {
-            return &c->gift_refs[mid];
-        }
-        if (c->gift_refs[mid].id < id) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return NULL;
-}
-
-/* 1.x: extendedGiftInfo = the gift/list entry whose id equals giftId. */
-static void deliver_gift(tt_client *c, const struct tt_event *ev)
-{
-    const struct tt_gift_ref *g = find_gift(c, ev->u.gift.gift_id);
-    if (!g || ev->json_len < 2) {
-        c->cb(ev, c->ud);
-        return;
-    }
-    struct tt_event copy = *ev;
-    tt__buf_reset(&c->evjson);
-    tt__buf_add(&c->evjson, ev->json, ev->json_len - 1); /* without its closing brace */
-    tt__buf_adds(&c->evjson, ",\"extendedGiftInfo\":");
-    tt__buf_add(&c->evjson, c->gifts_json + g->off, g->len);
-    tt__buf_addc(&c->evjson, '}');
-    const char *json = tt__buf_cstr(&c->evjson);
-    if (json) {
-        copy.json = json;
-        copy.json_len = c->evjson.len;
-    }
-    c->cb(&copy, c->ud);
-}
-
 void tt__client_on_event(const struct tt_event *ev, void *ud)
 {
     tt_client *c = ud;
@@ -406,11 +367,7 @@ void tt__client_on_event(const struct tt_event *ev, void *ud)
     if (!first && ev->msg_id && ev->msg_id == c->dup_msg) {
         return;
     }
-    if (ev->type == TT_EV_GIFT && c->n_gift_refs) {
-        deliver_gift(c, ev);
-    } else {
-        c->cb(ev, c->ud);
-    }
+    c->cb(ev, c->ud);
     if (ev->type == TT_EV_STREAM_END) {
         c->stream_ended = 1; /* 1.x disconnects right after streamEnd */
     }
@@ -483,7 +440,7 @@ static void emit_connected(tt_client *c)
     JK(&w, "roomInfo");
     jw_raw(&w, c->room_info ? c->room_info : "null");
     JK(&w, "availableGifts");
-    jw_raw(&w, c->gifts_json ? c->gifts_json : "[]");
+    jw_raw(&w, c->gifts.json ? c->gifts.json : "[]");
     jw_close(&w, '}');
     emit_built(c, TT_EV_CONNECTED, TT_OK);
 }
@@ -619,7 +576,7 @@ static void emit_disconnected(tt_client *c, enum tt_err why)
     jw_open(&w, &c->evjson, '{');
     JK(&w, "reason");
     jw_cstr(&w, why == TT_OK            ? "disconnect"
-                : why == TT_ERR_OFFLINE ? "streamEnd"
+                : why == TT_ERR_OFFLINE ? tt_event_type_name(TT_EV_STREAM_END)
                                         : tt_strerror(why));
     JK(&w, "message");
     jw_cstr(&w, why == TT_OK ? "" : c->errmsg);
@@ -744,7 +701,7 @@ enum tt_err tt_client_available_gifts(tt_client *c, char **json)
     }
     enum tt_err rc = tt__room_gifts(c);
     if (!rc) {
-        *json = tt__strdup(c->gifts_json);
+        *json = tt__strdup(c->gifts.json);
         rc = *json ? TT_OK : TT_ERR_NOMEM;
     }
     return rc;

@@ -1,6 +1,6 @@
 /** @file client_int.h
  * Private definition of struct tt_client and the connector's internal API (room.c, sign.c,
- * ws.c, frames.c, dedup.c, client.c).
+ * ws.c, encode.c, dedup.c, client.c).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "device.h"
+#include "gifts.h"
 #include "http.h"
 #include "params.h"
 #include "tt.h"
@@ -41,11 +42,6 @@ const char *const *tt__direct_ws_headers(void);
 
 /* ws.c */
 
-/* Gifts of gift/list, by id, for extendedGiftInfo: slices of `gifts_json`. */
-struct tt_gift_ref {
-    int64_t id;
-    size_t off, len;
-};
 
 /* Recently seen msgIds: an open-addressed set with FIFO eviction (dedup.c). */
 struct tt_dedup {
@@ -71,10 +67,8 @@ struct tt_client {
     struct tt_decoder *dec;
 
     char room_id[32];
-    char *room_info;  /* JSON text of room/info's data */
-    char *gifts_json; /* JSON text of gift/list's data.gifts */
-    struct tt_gift_ref *gift_refs;
-    size_t n_gift_refs;
+    char *room_info;       /* JSON text of room/info's data */
+    struct tt_gifts gifts; /* gift/list's data.gifts; the decoder reads it for gift events */
 
     /* connection data (from the initial fetch) */
     struct tt_buf fetch; /* its body, decoded again when the initial messages go out */
@@ -96,7 +90,7 @@ struct tt_client {
     uint64_t next_poll_ms;
     unsigned poll_failures;
     struct tt_dedup dedup;
-    struct tt_buf evjson; /* a gift's JSON with extendedGiftInfo appended */
+    struct tt_buf evjson; /* the JSON of the connection's own events */
 
     struct tt_direct d; /* the direct path and auto's choice (direct.c) */
 
@@ -163,12 +157,13 @@ int tt__ws_frames(const tt_client *c);
 void tt__ws_close(tt_client *c);
 void tt__ws_wake(tt_client *c);
 
-/* frames.c: client -> server frames, encoded with our nanopb schema */
-enum tt_err tt__frame_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t seq);
-enum tt_err tt__frame_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t unique);
-enum tt_err tt__frame_ack(struct tt_buf *out, uint64_t log_id, const char *internal_ext);
+/* encode.c: outgoing frames (client -> server), encoded with our nanopb schema; the incoming
+ * ones are read by decode.c */
+enum tt_err tt__encode_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t seq);
+enum tt_err tt__encode_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t unique);
+enum tt_err tt__encode_ack(struct tt_buf *out, uint64_t log_id, const char *internal_ext);
 /** A fetch answer (ProtoMessageFetchResult) as the push frame a server would send it in. */
-enum tt_err tt__frame_wrap_result(struct tt_buf *out, const uint8_t *result, size_t n);
+enum tt_err tt__encode_wrap_result(struct tt_buf *out, const uint8_t *result, size_t n);
 
 /* dedup.c */
 enum tt_err tt__dedup_init(struct tt_dedup *d, size_t window);

@@ -12,17 +12,32 @@
 #define TT_DEC_H
 
 #include "tt.h"
+#include "gifts.h"
 #include "json.h"
 #include "wire.h"
+#include "webcast_tags.h" /* the *_tag lines of the generated webcast.pb.h (Makefile) */
+
+/** A field number, from the schema (proto/webcast.proto) through nanopb's generated *_tag
+ *  constants: the hand-written decoders name fields, so the schema is the one source of their
+ *  numbers and a field missing from it does not compile. */
+#define TT_TAG(msg, field) TikTok_##msg##_##field##_tag
+
+/** The common header's field number, the same in every Webcast message that has one (the
+ *  decoders that read it generically assert so for their messages). */
+#define TT_COMMON_FIELD TT_TAG(WebcastChatMessage, common)
+#define TT_ASSERT_COMMON(msg) \
+    _Static_assert(TT_TAG(msg, common) == TT_COMMON_FIELD, #msg ": common header moved")
 
 /** One message being decoded. */
 struct dec {
     tt_event_fn cb;
     void *ud;
-    const char *method;  /* NUL-terminated */
-    struct pb_slice raw; /* the message payload */
-    struct tt_buf *json; /* reset before each decoder runs */
-    size_t n_events;     /* events emitted so far for this message */
+    const char *method;           /* NUL-terminated */
+    struct pb_slice raw;          /* the message payload */
+    struct tt_buf *json;          /* reset before each decoder runs */
+    size_t n_events;              /* events emitted so far for this message */
+    const struct tt_gifts *gifts; /* the client's gift list (gifts.h), NULL if none */
+    struct tt_buf *end_json;      /* a completed gift's second rendering (dec_gift.c) */
 };
 
 typedef int (*tt_dec_fn)(struct dec *x);
@@ -58,9 +73,11 @@ int64_t tt__js_parse_int(struct pb_slice s, int *nan);
 /** 1 if `needle` occurs in `s` (case-sensitive, or ASCII-case-insensitive with `icase`). */
 int tt__contains(struct pb_slice s, const char *needle, int icase);
 
-/* Decoders, one per Webcast message type (decoders.h lists them). */
-#define DECODER(method, fn) int tt__dec_##fn(struct dec *x);
-#include "decoders.h"
-#undef DECODER
+/* Decoders, one per Webcast message type (the registry, events.h, lists them). */
+#define TT_EVENT(type, name, method, fn, file) int tt__dec_##fn(struct dec *x);
+#define TT_EVENT_ALSO(type, name, file)
+#include "events.h"
+#undef TT_EVENT
+#undef TT_EVENT_ALSO
 
 #endif

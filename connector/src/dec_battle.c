@@ -15,9 +15,12 @@
  */
 #include "dec.h"
 
+TT_ASSERT_COMMON(WebcastLinkMicBattle);
+TT_ASSERT_COMMON(WebcastLinkMicArmies);
+
 static uint64_t msg_id_of(struct pb_slice msg)
 {
-    static const struct pb_desc d[] = { { 1, PB_LEN } };
+    static const struct pb_desc d[] = { { TT_COMMON_FIELD, PB_LEN } };
     struct pb_msg m;
     struct common c;
     if (tt__pb_scan(&m, d, 1, msg.p, msg.n) || tt__common_read(pb_s(&m, 0), &c)) {
@@ -29,8 +32,8 @@ static uint64_t msg_id_of(struct pb_slice msg)
 /* value.user of an anchorsInfo entry; 0 with *user empty when absent. */
 static int battle_user(struct pb_slice entry, struct pb_slice *user)
 {
-    static const struct pb_desc one[] = { { 2, PB_LEN } };
-    static const struct pb_desc inner[] = { { 1, PB_LEN } };
+    static const struct pb_desc one[] = { { TT_TAG(BattleUserInfoWrapper, value), PB_LEN } };
+    static const struct pb_desc inner[] = { { TT_TAG(BattleUserInfo, user), PB_LEN } };
     struct pb_msg m, v;
     if (tt__pb_scan_slice(&m, one, 1, entry) || tt__pb_scan_slice(&v, inner, 1, pb_s(&m, 0))) {
         return -1;
@@ -57,7 +60,7 @@ int tt__dec_link_mic_battle(struct dec *x)
     jw_open(&w, x->json, '{');
     JK(&w, "battleUsers");
     jw_open(&a, w.b, '[');
-    tt__pb_iter_init(&it, x->raw, 10);
+    tt__pb_iter_init(&it, x->raw, TT_TAG(WebcastLinkMicBattle, anchorsInfo));
     while (tt__pb_iter_next(&it, &e)) {
         if (battle_user(e, &user)) {
             return -1;
@@ -84,7 +87,7 @@ static int write_participants(struct jw *w, struct pb_slice army)
     struct pb_slice u;
     JK(w, "participants");
     jw_open(&a, w->b, '[');
-    tt__pb_iter_init(&it, army, 1);
+    tt__pb_iter_init(&it, army, TT_TAG(BattleUserArmies, userArmies));
     while (tt__pb_iter_next(&it, &u)) {
         JI(&a);
         jw_open(&o, a.b, '{');
@@ -100,8 +103,9 @@ static int write_participants(struct jw *w, struct pb_slice army)
 /* One armies map entry: every value occurrence is a group (1.x declares it repeated). */
 static int write_army_entry(struct jw *a, struct pb_slice entry)
 {
-    static const struct pb_desc kd[] = { { 1, PB_INT } };
-    static const struct pb_desc vd[] = { { 2, PB_INT } };
+    static const struct pb_desc kd[] = { { TT_TAG(WebcastLinkMicArmies_ArmiesEntry, key),
+                                           PB_INT } };
+    static const struct pb_desc vd[] = { { TT_TAG(BattleUserArmies, hostscore), PB_INT } };
     struct pb_msg k, v;
     struct pb_iter it;
     struct pb_slice val;
@@ -109,7 +113,7 @@ static int write_army_entry(struct jw *a, struct pb_slice entry)
     if (tt__pb_scan_slice(&k, kd, 1, entry)) {
         return -1;
     }
-    tt__pb_iter_init(&it, entry, 2);
+    tt__pb_iter_init(&it, entry, TT_TAG(WebcastLinkMicArmies_ArmiesEntry, value));
     while (tt__pb_iter_next(&it, &val)) {
         if (tt__pb_scan_slice(&v, vd, 1, val)) {
             return -1;
@@ -130,7 +134,7 @@ static int write_army_entry(struct jw *a, struct pb_slice entry)
 
 int tt__dec_link_mic_armies(struct dec *x)
 {
-    static const struct pb_desc d[] = { { 7, PB_INT } };
+    static const struct pb_desc d[] = { { TT_TAG(WebcastLinkMicArmies, triggerReason), PB_INT } };
     struct tt_event ev = { 0 };
     struct jw w, a;
     struct pb_iter it;
@@ -145,7 +149,7 @@ int tt__dec_link_mic_armies(struct dec *x)
     tt__json_i64(w.b, pb_i32(&m, 0));
     JK(&w, "battleArmies");
     jw_open(&a, w.b, '[');
-    tt__pb_iter_init(&it, x->raw, 3);
+    tt__pb_iter_init(&it, x->raw, TT_TAG(WebcastLinkMicArmies, armies));
     while (tt__pb_iter_next(&it, &e)) {
         if (write_army_entry(&a, e)) {
             return -1;

@@ -15,8 +15,8 @@
 
 enum { EM_ID, EM_IMAGE, EM_N };
 static const struct pb_desc emote_model_desc[EM_N] = {
-    [EM_ID] = { 1, PB_LEN },
-    [EM_IMAGE] = { 2, PB_LEN },
+    [EM_ID] = { TT_TAG(EmoteModel, emoteId), PB_LEN },
+    [EM_IMAGE] = { TT_TAG(EmoteModel, image), PB_LEN },
 };
 
 /* Members emoteId and emoteImageUrl of an EmoteModel. */
@@ -29,14 +29,14 @@ static int write_emote_model(struct jw *w, struct pb_slice s)
     JK(w, "emoteId");
     jw_str(w, pb_s(&m, EM_ID));
     JK(w, "emoteImageUrl");
-    jw_str(w, tt__last_string(pb_s(&m, EM_IMAGE), 1));
+    jw_str(w, tt__last_string(pb_s(&m, EM_IMAGE), TT_TAG(ImageModel, urlList)));
     return 0;
 }
 
 enum { EI_INDEX, EI_EMOTE, EI_N };
 static const struct pb_desc emote_index_desc[EI_N] = {
-    [EI_INDEX] = { 1, PB_INT },
-    [EI_EMOTE] = { 2, PB_LEN },
+    [EI_INDEX] = { TT_TAG(EmoteWithIndex, index), PB_INT },
+    [EI_EMOTE] = { TT_TAG(EmoteWithIndex, emote), PB_LEN },
 };
 
 static int write_chat_emotes(struct jw *w, struct pb_slice chat)
@@ -47,7 +47,7 @@ static int write_chat_emotes(struct jw *w, struct pb_slice chat)
     struct pb_msg m;
     JK(w, "emotes");
     jw_open(&a, w->b, '[');
-    tt__pb_iter_init(&it, chat, 13);
+    tt__pb_iter_init(&it, chat, TT_TAG(WebcastChatMessage, emotes));
     while (tt__pb_iter_next(&it, &e)) {
         if (tt__pb_scan(&m, emote_index_desc, EI_N, e.p, e.n)) {
             return -1;
@@ -67,9 +67,9 @@ static int write_chat_emotes(struct jw *w, struct pb_slice chat)
 
 enum { CH_COMMON, CH_USER, CH_CONTENT, CH_N };
 static const struct pb_desc chat_desc[CH_N] = {
-    [CH_COMMON] = { 1, PB_LEN },
-    [CH_USER] = { 2, PB_LEN },
-    [CH_CONTENT] = { 3, PB_LEN },
+    [CH_COMMON] = { TT_TAG(WebcastChatMessage, common), PB_LEN },
+    [CH_USER] = { TT_TAG(WebcastChatMessage, user), PB_LEN },
+    [CH_CONTENT] = { TT_TAG(WebcastChatMessage, content), PB_LEN },
 };
 
 int tt__dec_chat(struct dec *x)
@@ -96,8 +96,8 @@ int tt__dec_chat(struct dec *x)
 
 enum { EC_COMMON, EC_USER, EC_N };
 static const struct pb_desc emote_chat_desc[EC_N] = {
-    [EC_COMMON] = { 1, PB_LEN },
-    [EC_USER] = { 2, PB_LEN },
+    [EC_COMMON] = { TT_TAG(WebcastEmoteChatMessage, common), PB_LEN },
+    [EC_USER] = { TT_TAG(WebcastEmoteChatMessage, user), PB_LEN },
 };
 
 int tt__dec_emote(struct dec *x)
@@ -112,7 +112,7 @@ int tt__dec_emote(struct dec *x)
         tt__common_read(pb_s(&m, EC_COMMON), &c)) {
         return -1;
     }
-    tt__pb_iter_init(&it, x->raw, 3);
+    tt__pb_iter_init(&it, x->raw, TT_TAG(WebcastEmoteChatMessage, emoteList));
     while (tt__pb_iter_next(&it, &e)) {
         last = e;
     }

@@ -25,11 +25,19 @@
  */
 #include "dec.h"
 
+TT_ASSERT_COMMON(WebcastRoomPinMessage);
+TT_ASSERT_COMMON(WebcastPollMessage);
+TT_ASSERT_COMMON(WebcastRoomMessage);
+TT_ASSERT_COMMON(WebcastBarrageMessage);
+TT_ASSERT_COMMON(WebcastInRoomBannerMessage);
+TT_ASSERT_COMMON(WebcastImDeleteMessage);
+TT_ASSERT_COMMON(WebcastSystemMessage);
+
 /* Scan message + common header; open the JSON object and write the header into it. */
 static int begin(struct dec *x, struct pb_msg *m, const struct pb_desc *d, size_t nd,
                  struct common *c, struct jw *w, struct tt_event *ev)
 {
-    static const struct pb_desc one[] = { { 1, PB_LEN } };
+    static const struct pb_desc one[] = { { TT_COMMON_FIELD, PB_LEN } };
     struct pb_msg cm;
     if (tt__pb_scan(m, d, nd, x->raw.p, x->raw.n) || tt__pb_scan(&cm, one, 1, x->raw.p, x->raw.n) ||
         tt__common_read(pb_s(&cm, 0), c)) {
@@ -88,15 +96,29 @@ static int write_user_or_null(struct jw *w, const struct pb_msg *m, unsigned i, 
 int tt__dec_room_pin(struct dec *x)
 {
     static const struct pb_desc d[] = {
-        { 2, PB_LEN },  { 3, PB_LEN },  { 4, PB_LEN },  { 5, PB_LEN },
-        { 6, PB_LEN },  { 30, PB_LEN }, { 31, PB_INT }, { 32, PB_LEN },
-        { 33, PB_INT }, { 34, PB_INT }, { 35, PB_INT },
+        { TT_TAG(WebcastRoomPinMessage, chatMessage), PB_LEN },
+        { TT_TAG(WebcastRoomPinMessage, socialMessage), PB_LEN },
+        { TT_TAG(WebcastRoomPinMessage, giftMessage), PB_LEN },
+        { TT_TAG(WebcastRoomPinMessage, memberMessage), PB_LEN },
+        { TT_TAG(WebcastRoomPinMessage, likeMessage), PB_LEN },
+        { TT_TAG(WebcastRoomPinMessage, method), PB_LEN },
+        { TT_TAG(WebcastRoomPinMessage, pinTime), PB_INT },
+        { TT_TAG(WebcastRoomPinMessage, operator), PB_LEN },
+        { TT_TAG(WebcastRoomPinMessage, action), PB_INT },
+        { TT_TAG(WebcastRoomPinMessage, displayDuration), PB_INT },
+        { TT_TAG(WebcastRoomPinMessage, pinMsgId), PB_INT },
     };
-    /* pinned message kinds: field index, event name, field number of its user */
+    /* pinned message kinds: field index, the event it would be, field number of its user */
     static const struct {
-        const char *name;
+        enum tt_event_type type;
         uint32_t user_num;
-    } kinds[] = { { "chat", 2 }, { "social", 2 }, { "gift", 7 }, { "member", 2 }, { "like", 5 } };
+    } kinds[] = {
+        { TT_EV_CHAT, TT_TAG(WebcastChatMessage, user) },
+        { TT_EV_SOCIAL, TT_TAG(WebcastSocialMessage, user) },
+        { TT_EV_GIFT, TT_TAG(WebcastGiftMessage, user) },
+        { TT_EV_MEMBER, TT_TAG(WebcastMemberMessage, user) },
+        { TT_EV_LIKE, TT_TAG(WebcastLikeMessage, user) },
+    };
     struct pb_msg m, pm;
     struct common c;
     struct tt_event ev;
@@ -127,13 +149,14 @@ int tt__dec_room_pin(struct dec *x)
         jw_raw(&w, "null");
         return finish(x, &w, &ev, TT_EV_ROOM_PIN);
     }
-    struct pb_desc pd[] = { { kinds[k].user_num, PB_LEN }, { 3, PB_LEN } };
+    struct pb_desc pd[] = { { kinds[k].user_num, PB_LEN },
+                            { TT_TAG(WebcastChatMessage, content), PB_LEN } };
     if (tt__pb_scan_slice(&pm, pd, k == 0 ? 2 : 1, pb_s(&m, k))) {
         return -1;
     }
     jw_open(&o, w.b, '{');
     JK(&o, "event");
-    jw_cstr(&o, kinds[k].name);
+    jw_cstr(&o, tt_event_type_name(kinds[k].type));
     if (k == 0) {
         JK(&o, "comment");
         jw_str(&o, pb_s(&pm, 1));
@@ -148,7 +171,9 @@ int tt__dec_room_pin(struct dec *x)
 
 static int write_poll_options(struct jw *w, struct pb_slice content, uint32_t num)
 {
-    static const struct pb_desc d[] = { { 1, PB_INT }, { 2, PB_LEN }, { 3, PB_INT } };
+    static const struct pb_desc d[] = { { TT_TAG(PollOptionInfo, votes), PB_INT },
+                                        { TT_TAG(PollOptionInfo, displayContent), PB_LEN },
+                                        { TT_TAG(PollOptionInfo, optionIdx), PB_INT } };
     struct jw a, o;
     struct pb_iter it;
     struct pb_slice e;
@@ -176,12 +201,18 @@ static int write_poll_options(struct jw *w, struct pb_slice content, uint32_t nu
 
 int tt__dec_poll(struct dec *x)
 {
-    static const struct pb_desc d[] = { { 2, PB_INT }, { 3, PB_INT }, { 4, PB_LEN },
-                                        { 5, PB_LEN }, { 6, PB_LEN }, { 7, PB_INT } };
-    static const struct pb_desc sd[] = {
-        { 1, PB_INT }, { 2, PB_INT }, { 4, PB_LEN }, { 5, PB_LEN }
-    };
-    static const struct pb_desc ed[] = { { 1, PB_INT }, { 3, PB_LEN } };
+    static const struct pb_desc d[] = { { TT_TAG(WebcastPollMessage, messageType), PB_INT },
+                                        { TT_TAG(WebcastPollMessage, pollId), PB_INT },
+                                        { TT_TAG(WebcastPollMessage, startContent), PB_LEN },
+                                        { TT_TAG(WebcastPollMessage, endContent), PB_LEN },
+                                        { TT_TAG(WebcastPollMessage, updateVotesContent), PB_LEN },
+                                        { TT_TAG(WebcastPollMessage, pollKind), PB_INT } };
+    static const struct pb_desc sd[] = { { TT_TAG(PollStartContent, startTime), PB_INT },
+                                         { TT_TAG(PollStartContent, endTime), PB_INT },
+                                         { TT_TAG(PollStartContent, title), PB_LEN },
+                                         { TT_TAG(PollStartContent, operator), PB_LEN } };
+    static const struct pb_desc ed[] = { { TT_TAG(PollEndContent, endType), PB_INT },
+                                         { TT_TAG(PollEndContent, operator), PB_LEN } };
     struct pb_msg m, s, e, u;
     struct common c;
     struct tt_event ev;
@@ -205,9 +236,11 @@ int tt__dec_poll(struct dec *x)
     JK(&w, "endType");
     tt__json_i64(w.b, pb_i32(&e, 0));
     /* the newest list: update, else end, else start */
-    int r = PB_HAS(&m, 4)   ? write_poll_options(&w, pb_s(&m, 4), 2)
-            : PB_HAS(&m, 3) ? write_poll_options(&w, pb_s(&m, 3), 2)
-                            : write_poll_options(&w, pb_s(&m, 2), 3);
+    int r = PB_HAS(&m, 4) ? write_poll_options(&w, pb_s(&m, 4),
+                                               TT_TAG(PollUpdateVotesContent, optionList))
+            : PB_HAS(&m, 3)
+                    ? write_poll_options(&w, pb_s(&m, 3), TT_TAG(PollEndContent, optionList))
+                    : write_poll_options(&w, pb_s(&m, 2), TT_TAG(PollStartContent, optionList));
     JK(&w, "operator");
     if (r || write_user_or_null(&w,
                                 PB_HAS(&u, 1)   ? &u
@@ -222,7 +255,11 @@ int tt__dec_poll(struct dec *x)
 int tt__dec_room_message(struct dec *x)
 {
     static const struct pb_desc d[] = {
-        { 2, PB_LEN }, { 4, PB_INT }, { 6, PB_LEN }, { 7, PB_INT }, { 10, PB_LEN },
+        { TT_TAG(WebcastRoomMessage, content), PB_LEN },
+        { TT_TAG(WebcastRoomMessage, source), PB_INT },
+        { TT_TAG(WebcastRoomMessage, scene), PB_LEN },
+        { TT_TAG(WebcastRoomMessage, isWelcome), PB_INT },
+        { TT_TAG(WebcastRoomMessage, subScene), PB_LEN },
     };
     struct pb_msg m;
     struct common c;
@@ -247,9 +284,14 @@ int tt__dec_room_message(struct dec *x)
 int tt__dec_barrage(struct dec *x)
 {
     static const struct pb_desc d[] = {
-        { 3, PB_INT }, { 5, PB_LEN }, { 6, PB_INT }, { 23, PB_LEN }, { 50, PB_LEN },
+        { TT_TAG(WebcastBarrageMessage, msgType), PB_INT },
+        { TT_TAG(WebcastBarrageMessage, content), PB_LEN },
+        { TT_TAG(WebcastBarrageMessage, duration), PB_INT },
+        { TT_TAG(WebcastBarrageMessage, subType), PB_LEN },
+        { TT_TAG(WebcastBarrageMessage, user), PB_LEN },
     };
-    static const struct pb_desc td[] = { { 1, PB_LEN }, { 2, PB_LEN } };
+    static const struct pb_desc td[] = { { TT_TAG(Text, key), PB_LEN },
+                                         { TT_TAG(Text, defaultPattern), PB_LEN } };
     struct pb_msg m, t;
     struct common c;
     struct tt_event ev;
@@ -276,7 +318,7 @@ int tt__dec_barrage(struct dec *x)
 
 int tt__dec_in_room_banner(struct dec *x)
 {
-    static const struct pb_desc d[] = { { 2, PB_LEN } };
+    static const struct pb_desc d[] = { { TT_TAG(WebcastInRoomBannerMessage, data), PB_LEN } };
     struct pb_msg m;
     struct common c;
     struct tt_event ev;
@@ -318,15 +360,15 @@ int tt__dec_im_delete(struct dec *x)
         return -1;
     }
     JK(&w, "deleteMsgIds");
-    write_id_list(&w, x->raw, 2);
+    write_id_list(&w, x->raw, TT_TAG(WebcastImDeleteMessage, deleteMsgIds));
     JK(&w, "deleteUserIds");
-    write_id_list(&w, x->raw, 3);
+    write_id_list(&w, x->raw, TT_TAG(WebcastImDeleteMessage, deleteUserIds));
     return finish(x, &w, &ev, TT_EV_IM_DELETE);
 }
 
 int tt__dec_system(struct dec *x)
 {
-    static const struct pb_desc d[] = { { 2, PB_LEN } };
+    static const struct pb_desc d[] = { { TT_TAG(WebcastSystemMessage, message), PB_LEN } };
     struct pb_msg m;
     struct common c;
     struct tt_event ev;

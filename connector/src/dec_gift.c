@@ -11,8 +11,13 @@
  * describe, giftType, diamondCount, giftName, giftPictureUrl (the LAST url, as 1.x reads the
  * repeated urlList as one string), timestamp (number), receiverUserId (string).
  *
+ * With a gift list (the client's, gifts.h), the entry of giftId is added as extendedGiftInfo
+ * (1.x), and its diamond_count stands in for a message that has none.
+ *
  * Streaks: a gift of type 1 arrives with repeatEnd 0 and a growing repeatCount, then once more
- * with repeatEnd 1 and the final count; tt_event.u.gift carries these for the bridge's giftEnd.
+ * with repeatEnd 1 and the final count. The last one, or any gift that cannot streak, is
+ * complete: tt_event.u.gift then also has total_diamonds and end_json, the same object closed
+ * with "totalDiamonds" (the bridge's giftEnd), written here so no one reopens the JSON.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -20,21 +25,30 @@
 
 enum { G_COMMON, G_ID, G_REPEAT, G_USER, G_END, G_GROUP, G_GIFT, G_MONITOR_EXTRA, G_INFO, G_N };
 static const struct pb_desc gift_msg_desc[G_N] = {
-    [G_COMMON] = { 1, PB_LEN }, [G_ID] = { 2, PB_INT },    [G_REPEAT] = { 5, PB_INT },
-    [G_USER] = { 7, PB_LEN },   [G_END] = { 9, PB_INT },   [G_GROUP] = { 11, PB_INT },
-    [G_GIFT] = { 15, PB_LEN },  [G_INFO] = { 23, PB_LEN }, [G_MONITOR_EXTRA] = { 22, PB_LEN },
+    [G_COMMON] = { TT_TAG(WebcastGiftMessage, common), PB_LEN },
+    [G_ID] = { TT_TAG(WebcastGiftMessage, giftId), PB_INT },
+    [G_REPEAT] = { TT_TAG(WebcastGiftMessage, repeatCount), PB_INT },
+    [G_USER] = { TT_TAG(WebcastGiftMessage, user), PB_LEN },
+    [G_END] = { TT_TAG(WebcastGiftMessage, repeatEnd), PB_INT },
+    [G_GROUP] = { TT_TAG(WebcastGiftMessage, groupId), PB_INT },
+    [G_GIFT] = { TT_TAG(WebcastGiftMessage, gift), PB_LEN },
+    [G_INFO] = { TT_TAG(WebcastGiftMessage, monitorInfo), PB_LEN },
+    [G_MONITOR_EXTRA] = { TT_TAG(WebcastGiftMessage, monitorExtra), PB_LEN },
 };
 
 enum { GD_IMAGE, GD_DESCRIBE, GD_TYPE, GD_DIAMONDS, GD_NAME, GD_N };
 static const struct pb_desc gift_desc[GD_N] = {
-    [GD_IMAGE] = { 1, PB_LEN },     [GD_DESCRIBE] = { 2, PB_LEN }, [GD_TYPE] = { 11, PB_INT },
-    [GD_DIAMONDS] = { 12, PB_INT }, [GD_NAME] = { 16, PB_LEN },
+    [GD_IMAGE] = { TT_TAG(Gift, image), PB_LEN },
+    [GD_DESCRIBE] = { TT_TAG(Gift, describe), PB_LEN },
+    [GD_TYPE] = { TT_TAG(Gift, type), PB_INT },
+    [GD_DIAMONDS] = { TT_TAG(Gift, diamondCount), PB_INT },
+    [GD_NAME] = { TT_TAG(Gift, name), PB_LEN },
 };
 
 enum { GI_TIMESTAMP, GI_RECEIVER, GI_N };
 static const struct pb_desc gift_info_desc[GI_N] = {
-    [GI_TIMESTAMP] = { 6, PB_INT },
-    [GI_RECEIVER] = { 8, PB_INT },
+    [GI_TIMESTAMP] = { TT_TAG(GiftMonitorInfo, sendGiftSendMessageSuccessMs), PB_INT },
+    [GI_RECEIVER] = { TT_TAG(GiftMonitorInfo, toUserId), PB_INT },
 };
 
 /* 1.x JSON.parses monitorExtra when it starts with '{' and keeps the string when that fails. */
@@ -75,11 +89,43 @@ static void write_details(struct jw *w, const struct pb_msg *g, const struct pb_
     JK(w, "giftName");
     jw_str(w, pb_s(g, GD_NAME));
     JK(w, "giftPictureUrl");
-    jw_str(w, tt__last_string(pb_s(g, GD_IMAGE), 1));
+    jw_str(w, tt__last_string(pb_s(g, GD_IMAGE), TT_TAG(ImageModel, urlList)));
     JK(w, "timestamp");
     tt__json_u64(w->b, pb_u(info, GI_TIMESTAMP));
     JK(w, "receiverUserId");
     tt__json_u64_str(w->b, pb_u(info, GI_RECEIVER));
+}
+
+/* extendedGiftInfo, and the list's diamond count when the message had none. */
+static void write_extended(struct jw *w, const struct dec *x, struct tt_event *ev)
+{
+    const struct tt_gift_ref *g = tt__gifts_find(x->gifts, ev->u.gift.gift_id);
+    if (!g) {
+        return;
+    }
+    if (!ev->u.gift.diamond_count) {
+        ev->u.gift.diamond_count = g->diamond_count;
+    }
+    JK(w, "extendedGiftInfo");
+    tt__buf_add(w->b, x->gifts->json + g->off, g->len);
+}
+
+/* The completed gift: the body written so far (`body` bytes of x->json) closed a second way. */
+static void write_end(struct dec *x, size_t body, struct tt_event *ev)
+{
+    struct tt_buf *e = x->end_json;
+    ev->u.gift.complete = ev->u.gift.gift_type != 1 || ev->u.gift.repeat_end;
+    if (!ev->u.gift.complete) {
+        return;
+    }
+    ev->u.gift.total_diamonds = ev->u.gift.repeat_count * ev->u.gift.diamond_count;
+    tt__buf_reset(e);
+    tt__buf_add(e, x->json->p, body);
+    tt__buf_adds(e, ",\"totalDiamonds\":");
+    tt__json_i64(e, ev->u.gift.total_diamonds);
+    tt__buf_addc(e, '}');
+    ev->u.gift.end_json = tt__buf_cstr(e); /* NULL out of memory: no giftEnd, still counted */
+    ev->u.gift.end_json_len = ev->u.gift.end_json ? e->len : 0;
 }
 
 int tt__dec_gift(struct dec *x)
@@ -116,6 +162,9 @@ int tt__dec_gift(struct dec *x)
     tt__common_write(&w, &c);
     write_legacy_gift(&w, &ev);
     write_details(&w, &g, &info);
+    write_extended(&w, x, &ev);
+    size_t body = x->json->len;
     jw_close(&w, '}');
+    write_end(x, body, &ev);
     return tt__emit(x, &ev, TT_EV_GIFT);
 }

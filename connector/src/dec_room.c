@@ -17,10 +17,15 @@
  */
 #include "dec.h"
 
+TT_ASSERT_COMMON(WebcastRoomUserSeqMessage);
+TT_ASSERT_COMMON(WebcastQuestionNewMessage);
+TT_ASSERT_COMMON(WebcastLiveIntroMessage);
+TT_ASSERT_COMMON(WebcastEnvelopeMessage);
+
 /* Common header of a message whose JSON does not show it: only msg_id is kept. */
 static int peek_msg_id(struct pb_slice msg, uint64_t *id)
 {
-    static const struct pb_desc d[] = { { 1, PB_LEN } };
+    static const struct pb_desc d[] = { { TT_COMMON_FIELD, PB_LEN } };
     struct pb_msg m;
     struct common c;
     if (tt__pb_scan(&m, d, 1, msg.p, msg.n) || tt__common_read(pb_s(&m, 0), &c)) {
@@ -32,8 +37,8 @@ static int peek_msg_id(struct pb_slice msg, uint64_t *id)
 
 enum { CO_SCORE, CO_USER, CO_N };
 static const struct pb_desc contributor_desc[CO_N] = {
-    [CO_SCORE] = { 1, PB_INT },
-    [CO_USER] = { 2, PB_LEN },
+    [CO_SCORE] = { TT_TAG(Contributor, score), PB_INT },
+    [CO_USER] = { TT_TAG(Contributor, user), PB_LEN },
 };
 
 static int write_top_viewers(struct jw *w, struct pb_slice msg)
@@ -44,7 +49,7 @@ static int write_top_viewers(struct jw *w, struct pb_slice msg)
     struct pb_msg m;
     JK(w, "topViewers");
     jw_open(&a, w->b, '[');
-    tt__pb_iter_init(&it, msg, 2);
+    tt__pb_iter_init(&it, msg, TT_TAG(WebcastRoomUserSeqMessage, ranks));
     while (tt__pb_iter_next(&it, &e)) {
         if (tt__pb_scan(&m, contributor_desc, CO_N, e.p, e.n)) {
             return -1;
@@ -67,7 +72,7 @@ static int write_top_viewers(struct jw *w, struct pb_slice msg)
 
 int tt__dec_room_user(struct dec *x)
 {
-    static const struct pb_desc d[] = { { 3, PB_INT } };
+    static const struct pb_desc d[] = { { TT_TAG(WebcastRoomUserSeqMessage, total), PB_INT } };
     struct pb_msg m;
     struct tt_event ev = { 0 };
     struct jw w;
@@ -87,8 +92,9 @@ int tt__dec_room_user(struct dec *x)
 
 int tt__dec_question_new(struct dec *x)
 {
-    static const struct pb_desc d[] = { { 2, PB_LEN } };
-    static const struct pb_desc q[] = { { 2, PB_LEN }, { 5, PB_LEN } };
+    static const struct pb_desc d[] = { { TT_TAG(WebcastQuestionNewMessage, data), PB_LEN } };
+    static const struct pb_desc q[] = { { TT_TAG(Question, content), PB_LEN },
+                                        { TT_TAG(Question, user), PB_LEN } };
     struct pb_msg m, qm;
     struct tt_event ev = { 0 };
     struct jw w;
@@ -108,7 +114,9 @@ int tt__dec_question_new(struct dec *x)
 
 int tt__dec_live_intro(struct dec *x)
 {
-    static const struct pb_desc d[] = { { 2, PB_INT }, { 4, PB_LEN }, { 5, PB_LEN } };
+    static const struct pb_desc d[] = { { TT_TAG(WebcastLiveIntroMessage, id), PB_INT },
+                                        { TT_TAG(WebcastLiveIntroMessage, content), PB_LEN },
+                                        { TT_TAG(WebcastLiveIntroMessage, user), PB_LEN } };
     struct pb_msg m;
     struct tt_event ev = { 0 };
     struct jw w;
@@ -129,7 +137,9 @@ int tt__dec_live_intro(struct dec *x)
 
 int tt__dec_control(struct dec *x)
 {
-    static const struct pb_desc d[] = { { 1, PB_LEN }, { 2, PB_INT }, { 3, PB_LEN } };
+    static const struct pb_desc d[] = { { TT_TAG(WebcastControlMessage, common), PB_LEN },
+                                        { TT_TAG(WebcastControlMessage, action), PB_INT },
+                                        { TT_TAG(WebcastControlMessage, tips), PB_LEN } };
     struct pb_msg m;
     struct common c;
     struct tt_event ev = { 0 };
@@ -163,8 +173,8 @@ int tt__dec_control(struct dec *x)
 /* common.displayText.pieces[0].userValue.user: where 1.x finds the envelope's sender. */
 static int envelope_sender(struct pb_slice common_msg, struct pb_slice *user)
 {
-    static const struct pb_desc one[] = { { 1, PB_LEN } };
-    static const struct pb_desc user_value[] = { { 21, PB_LEN } };
+    static const struct pb_desc one[] = { { TT_TAG(TextPieceUser, user), PB_LEN } };
+    static const struct pb_desc user_value[] = { { TT_TAG(TextPiece, userValue), PB_LEN } };
     struct common c;
     struct pb_slice piece = { NULL, 0 };
     struct pb_iter it;
@@ -174,7 +184,7 @@ static int envelope_sender(struct pb_slice common_msg, struct pb_slice *user)
     if (tt__common_read(common_msg, &c)) {
         return -1;
     }
-    tt__pb_iter_init(&it, c.display_text, 4);
+    tt__pb_iter_init(&it, c.display_text, TT_TAG(Text, pieces));
     if (!tt__pb_iter_next(&it, &piece)) {
         return 0;
     }
@@ -187,8 +197,11 @@ static int envelope_sender(struct pb_slice common_msg, struct pb_slice *user)
 
 int tt__dec_envelope(struct dec *x)
 {
-    static const struct pb_desc d[] = { { 1, PB_LEN }, { 2, PB_LEN } };
-    static const struct pb_desc info[] = { { 5, PB_INT }, { 6, PB_INT }, { 7, PB_INT } };
+    static const struct pb_desc d[] = { { TT_TAG(WebcastEnvelopeMessage, common), PB_LEN },
+                                        { TT_TAG(WebcastEnvelopeMessage, envelopeInfo), PB_LEN } };
+    static const struct pb_desc info[] = { { TT_TAG(MessageRedEnvelopInfo, diamondCount), PB_INT },
+                                           { TT_TAG(MessageRedEnvelopInfo, peopleCount), PB_INT },
+                                           { TT_TAG(MessageRedEnvelopInfo, unpackAt), PB_INT } };
     struct pb_msg m, im;
     struct pb_slice user;
     struct tt_event ev = { 0 };

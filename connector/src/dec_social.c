@@ -15,6 +15,11 @@
  */
 #include "dec.h"
 
+TT_ASSERT_COMMON(WebcastMemberMessage);
+TT_ASSERT_COMMON(WebcastLikeMessage);
+TT_ASSERT_COMMON(WebcastSocialMessage);
+TT_ASSERT_COMMON(WebcastSubNotifyMessage);
+
 /* A table of (name, field number) for the numeric members of one message type. */
 struct num_member {
     const char *key; /* "\"name\":" */
@@ -32,7 +37,7 @@ struct num_member {
 static int simple_message(struct dec *x, struct tt_event *ev, struct common *c, uint32_t user_num,
                           const struct num_member *nums, size_t n_nums, int64_t *values)
 {
-    struct pb_desc d[10] = { { 1, PB_LEN }, { user_num, PB_LEN } };
+    struct pb_desc d[10] = { { TT_COMMON_FIELD, PB_LEN }, { user_num, PB_LEN } };
     struct pb_msg m;
     struct jw w;
     for (size_t i = 0; i < n_nums; i++) {
@@ -58,11 +63,12 @@ static int simple_message(struct dec *x, struct tt_event *ev, struct common *c, 
 
 int tt__dec_member(struct dec *x)
 {
-    static const struct num_member nums[] = { NUM("actionId", 10) };
+    static const struct num_member nums[] = { NUM("actionId",
+                                                  TT_TAG(WebcastMemberMessage, action)) };
     struct tt_event ev = { 0 };
     struct common c;
     int64_t v[1];
-    if (simple_message(x, &ev, &c, 2, nums, 1, v)) {
+    if (simple_message(x, &ev, &c, TT_TAG(WebcastMemberMessage, user), nums, 1, v)) {
         return -1;
     }
     return tt__emit(x, &ev, TT_EV_MEMBER);
@@ -70,11 +76,14 @@ int tt__dec_member(struct dec *x)
 
 int tt__dec_like(struct dec *x)
 {
-    static const struct num_member nums[] = { NUM("likeCount", 2), NUM("totalLikeCount", 3) };
+    static const struct num_member nums[] = {
+        NUM("likeCount", TT_TAG(WebcastLikeMessage, count)),
+        NUM("totalLikeCount", TT_TAG(WebcastLikeMessage, total)),
+    };
     struct tt_event ev = { 0 };
     struct common c;
     int64_t v[2];
-    if (simple_message(x, &ev, &c, 5, nums, 2, v)) {
+    if (simple_message(x, &ev, &c, TT_TAG(WebcastLikeMessage, user), nums, 2, v)) {
         return -1;
     }
     ev.u.like.count = v[0];
@@ -86,7 +95,8 @@ int tt__dec_social(struct dec *x)
 {
     struct tt_event ev = { 0 };
     struct common c;
-    if (simple_message(x, &ev, &c, 2, NULL, 0, NULL) || tt__emit(x, &ev, TT_EV_SOCIAL)) {
+    if (simple_message(x, &ev, &c, TT_TAG(WebcastSocialMessage, user), NULL, 0, NULL) ||
+        tt__emit(x, &ev, TT_EV_SOCIAL)) {
         return -1;
     }
     if (tt__contains(c.display_type, "follow", 0) && tt__emit(x, &ev, TT_EV_FOLLOW)) {
@@ -101,13 +111,15 @@ int tt__dec_social(struct dec *x)
 int tt__dec_subscribe(struct dec *x)
 {
     static const struct num_member nums[] = {
-        NUM("exhibitionType", 3),     NUM("subMonth", 4),          NUM("subscribeType", 5),
-        NUM("oldSubscribeStatus", 6), NUM("subscribingStatus", 8),
+#define SUB(name) NUM(#name, TT_TAG(WebcastSubNotifyMessage, name))
+        SUB(exhibitionType),     SUB(subMonth),          SUB(subscribeType),
+        SUB(oldSubscribeStatus), SUB(subscribingStatus),
+#undef SUB
     };
     struct tt_event ev = { 0 };
     struct common c;
     int64_t v[5];
-    if (simple_message(x, &ev, &c, 2, nums, 5, v)) {
+    if (simple_message(x, &ev, &c, TT_TAG(WebcastSubNotifyMessage, user), nums, 5, v)) {
         return -1;
     }
     return tt__emit(x, &ev, TT_EV_SUBSCRIBE);

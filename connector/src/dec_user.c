@@ -123,15 +123,15 @@ int64_t tt__js_parse_int(struct pb_slice s, int *nan)
 
 enum { C_MSG_ID, C_CREATE_TIME, C_DISPLAY_TEXT, C_N };
 static const struct pb_desc common_desc[C_N] = {
-    [C_MSG_ID] = { 2, PB_INT },
-    [C_CREATE_TIME] = { 4, PB_INT },
-    [C_DISPLAY_TEXT] = { 8, PB_LEN },
+    [C_MSG_ID] = { TT_TAG(CommonMessageData, msgId), PB_INT },
+    [C_CREATE_TIME] = { TT_TAG(CommonMessageData, createTime), PB_INT },
+    [C_DISPLAY_TEXT] = { TT_TAG(CommonMessageData, displayText), PB_LEN },
 };
 
 enum { T_KEY, T_PATTERN, T_N };
 static const struct pb_desc text_desc[T_N] = {
-    [T_KEY] = { 1, PB_LEN },
-    [T_PATTERN] = { 2, PB_LEN },
+    [T_KEY] = { TT_TAG(Text, key), PB_LEN },
+    [T_PATTERN] = { TT_TAG(Text, defaultPattern), PB_LEN },
 };
 
 int tt__common_read(struct pb_slice s, struct common *c)
@@ -216,7 +216,7 @@ static void write_preferred_picture(struct jw *w, struct pb_slice image)
 {
     struct pb_slice best[4] = { { NULL, 0 } }, url; /* webp, jpeg, no shrink, first */
     struct pb_iter it;
-    tt__pb_iter_init(&it, image, 1);
+    tt__pb_iter_init(&it, image, TT_TAG(ImageModel, urlList));
     while (!best[0].p && tt__pb_iter_next(&it, &url)) {
         unsigned f = url_features(url);
         if ((f & (U_100 | U_WEBP)) == (U_100 | U_WEBP)) {
@@ -276,28 +276,28 @@ struct badges {
 
 enum { BS_SCENE, BS_PRIV, BS_IMAGE, BS_TEXT, BS_N };
 static const struct pb_desc badge_desc[BS_N] = {
-    [BS_SCENE] = { 3, PB_INT },
-    [BS_PRIV] = { 12, PB_LEN },
-    [BS_IMAGE] = { 20, PB_REP },
-    [BS_TEXT] = { 21, PB_REP },
+    [BS_SCENE] = { TT_TAG(BadgeStruct, sceneType), PB_INT },
+    [BS_PRIV] = { TT_TAG(BadgeStruct, privilegeLogExtra), PB_LEN },
+    [BS_IMAGE] = { TT_TAG(BadgeStruct, image), PB_REP },
+    [BS_TEXT] = { TT_TAG(BadgeStruct, text), PB_REP },
 };
 
 enum { TB_KEY, TB_PATTERN, TB_N };
 static const struct pb_desc text_badge_desc[TB_N] = {
-    [TB_KEY] = { 2, PB_LEN },
-    [TB_PATTERN] = { 3, PB_LEN },
+    [TB_KEY] = { TT_TAG(TextBadge, key), PB_LEN },
+    [TB_PATTERN] = { TT_TAG(TextBadge, defaultPattern), PB_LEN },
 };
 
 enum { IB_DISPLAY_TYPE, IB_IMAGE, IB_N };
 static const struct pb_desc image_badge_desc[IB_N] = {
-    [IB_DISPLAY_TYPE] = { 1, PB_INT },
-    [IB_IMAGE] = { 2, PB_LEN },
+    [IB_DISPLAY_TYPE] = { TT_TAG(ImageBadge, displayType), PB_INT },
+    [IB_IMAGE] = { TT_TAG(ImageBadge, image), PB_LEN },
 };
 
 enum { PL_ID, PL_LEVEL, PL_N };
 static const struct pb_desc priv_desc[PL_N] = {
-    [PL_ID] = { 2, PB_LEN },
-    [PL_LEVEL] = { 5, PB_LEN },
+    [PL_ID] = { TT_TAG(PrivilegeLogExtra, privilegeId), PB_LEN },
+    [PL_LEVEL] = { TT_TAG(PrivilegeLogExtra, level), PB_LEN },
 };
 
 static struct badge *badge_add(struct badges *bs, enum badge_kind kind, int64_t scene)
@@ -326,7 +326,7 @@ static int read_badge_struct(struct badges *bs, struct pb_slice s)
     if (bs->n_scenes < MAX_BADGES) {
         bs->scenes[bs->n_scenes++] = scene;
     }
-    tt__pb_iter_init(&it, s, 21);
+    tt__pb_iter_init(&it, s, TT_TAG(BadgeStruct, text));
     while (tt__pb_iter_next(&it, &e)) {
         if (tt__pb_scan(&sub, text_badge_desc, TB_N, e.p, e.n)) {
             return -1;
@@ -337,12 +337,12 @@ static int read_badge_struct(struct badges *bs, struct pb_slice s)
             b->name = pb_s(&sub, TB_PATTERN);
         }
     }
-    tt__pb_iter_init(&it, s, 20);
+    tt__pb_iter_init(&it, s, TT_TAG(BadgeStruct, image));
     while (tt__pb_iter_next(&it, &e)) {
         if (tt__pb_scan(&sub, image_badge_desc, IB_N, e.p, e.n)) {
             return -1;
         }
-        struct pb_slice url = tt__last_string(pb_s(&sub, IB_IMAGE), 1);
+        struct pb_slice url = tt__last_string(pb_s(&sub, IB_IMAGE), TT_TAG(ImageModel, urlList));
         if (url.n && (b = badge_add(bs, B_IMAGE, scene))) {
             b->type = (struct pb_slice){ (const uint8_t *)"image", 5 };
             b->display_type = pb_i32(&sub, IB_DISPLAY_TYPE);
@@ -468,7 +468,7 @@ static int read_badges(struct badges *bs, struct pb_slice span)
     struct pb_iter it;
     struct pb_slice e;
     bs->n = bs->n_scenes = 0;
-    tt__pb_iter_init(&it, span, 64);
+    tt__pb_iter_init(&it, span, TT_TAG(User, badgeList));
     while (tt__pb_iter_next(&it, &e)) {
         if (read_badge_struct(bs, e)) {
             return -1;
@@ -503,17 +503,23 @@ enum {
     U_N
 };
 static const struct pb_desc user_desc[U_N] = {
-    [U_ID] = { 1, PB_INT },          [U_NICK] = { 3, PB_LEN },         [U_BIO] = { 5, PB_LEN },
-    [U_AVATAR] = { 9, PB_LEN },      [U_CREATE_TIME] = { 16, PB_INT }, [U_FOLLOW] = { 22, PB_LEN },
-    [U_DISPLAY_ID] = { 38, PB_LEN }, [U_SEC_UID] = { 46, PB_LEN },     [U_BADGES] = { 64, PB_REP },
+    [U_ID] = { TT_TAG(User, id), PB_INT },
+    [U_NICK] = { TT_TAG(User, nickname), PB_LEN },
+    [U_BIO] = { TT_TAG(User, bioDescription), PB_LEN },
+    [U_AVATAR] = { TT_TAG(User, avatarThumb), PB_LEN },
+    [U_CREATE_TIME] = { TT_TAG(User, createTime), PB_INT },
+    [U_FOLLOW] = { TT_TAG(User, followInfo), PB_LEN },
+    [U_DISPLAY_ID] = { TT_TAG(User, displayId), PB_LEN },
+    [U_SEC_UID] = { TT_TAG(User, secUid), PB_LEN },
+    [U_BADGES] = { TT_TAG(User, badgeList), PB_REP },
 };
 
 enum { F_FOLLOWING, F_FOLLOWERS, F_STATUS, F_PUSH, F_N };
 static const struct pb_desc follow_desc[F_N] = {
-    [F_FOLLOWING] = { 1, PB_INT },
-    [F_FOLLOWERS] = { 2, PB_INT },
-    [F_STATUS] = { 3, PB_INT },
-    [F_PUSH] = { 4, PB_INT },
+    [F_FOLLOWING] = { TT_TAG(FollowInfo, followingCount), PB_INT },
+    [F_FOLLOWERS] = { TT_TAG(FollowInfo, followerCount), PB_INT },
+    [F_STATUS] = { TT_TAG(FollowInfo, followStatus), PB_INT },
+    [F_PUSH] = { TT_TAG(FollowInfo, pushStatus), PB_INT },
 };
 
 static void write_follow_info(struct jw *w, const struct pb_msg *f)
@@ -554,7 +560,7 @@ static void write_user_details(struct jw *w, const struct pb_msg *u)
     JK(&o, "bioDescription");
     jw_str(&o, pb_s(u, U_BIO));
     JK(&o, "profilePictureUrls");
-    write_string_array(&o, pb_s(u, U_AVATAR), 1);
+    write_string_array(&o, pb_s(u, U_AVATAR), TT_TAG(ImageModel, urlList));
     jw_close(&o, '}');
 }
 
@@ -601,10 +607,10 @@ int tt__user_object(struct jw *w, struct pb_slice user, uint64_t *id)
 
 enum { L_ID, L_NICK, L_AVATAR, L_DISPLAY_ID, L_N };
 static const struct pb_desc link_user_desc[L_N] = {
-    [L_ID] = { 1, PB_INT },
-    [L_NICK] = { 2, PB_LEN },
-    [L_AVATAR] = { 3, PB_LEN },
-    [L_DISPLAY_ID] = { 4, PB_LEN },
+    [L_ID] = { TT_TAG(BattleBaseUserInfo, userId), PB_INT },
+    [L_NICK] = { TT_TAG(BattleBaseUserInfo, nickName), PB_LEN },
+    [L_AVATAR] = { TT_TAG(BattleBaseUserInfo, avatarThumb), PB_LEN },
+    [L_DISPLAY_ID] = { TT_TAG(BattleBaseUserInfo, displayId), PB_LEN },
 };
 
 int tt__link_user_write(struct jw *w, struct pb_slice user, uint64_t *id)
@@ -630,7 +636,7 @@ int tt__link_user_write(struct jw *w, struct pb_slice user, uint64_t *id)
     JK(w, "userDetails");
     jw_open(&o, w->b, '{');
     JK(&o, "profilePictureUrls");
-    write_string_array(&o, pb_s(&u, L_AVATAR), 1);
+    write_string_array(&o, pb_s(&u, L_AVATAR), TT_TAG(ImageModel, urlList));
     jw_close(&o, '}');
     write_badge_flags(w, &none);
     return 0;

@@ -1,5 +1,6 @@
 /** @file decode.c
- * The decode pipeline: push frame -> (gzip) -> fetch result -> messages -> decoders -> events.
+ * Incoming frames (the outgoing ones are encode.c's): push frame -> (gzip) -> fetch result ->
+ * messages -> decoders -> events.
  *
  *   WebcastPushFrame: seqId 1, logId 2, payloadEncoding 6, payloadType 7, payload 8
  *   ProtoMessageFetchResult: messages 1, cursor 2, fetchInterval 3, now 4, internalExt 5,
@@ -25,9 +26,11 @@ static const struct {
     size_t len;
     tt_dec_fn fn;
 } decoders[] = {
-#define DECODER(m, f) { m, sizeof(m) - 1, tt__dec_##f },
-#include "decoders.h"
-#undef DECODER
+#define TT_EVENT(type, name, m, f, file) { m, sizeof(m) - 1, tt__dec_##f },
+#define TT_EVENT_ALSO(type, name, file)
+#include "events.h"
+#undef TT_EVENT
+#undef TT_EVENT_ALSO
 };
 
 static void set_err(struct tt_decoder *d, const char *fmt, ...)
@@ -69,6 +72,7 @@ enum tt_err tt_decoder_new(struct tt_decoder **out, const struct tt_limits *limi
     }
     tt__buf_init(&d->inflated, d->lim.max_inflate_bytes + 1);
     tt__buf_init(&d->json, d->lim.max_json_bytes);
+    tt__buf_init(&d->end_json, d->lim.max_json_bytes);
     tt__buf_init(&d->strs, d->lim.max_frame_bytes + d->lim.max_inflate_bytes + 4096);
     tt__buf_init(&d->method, 256);
     if (tt__gzip_new(&d->gz)) {
@@ -87,9 +91,15 @@ void tt_decoder_free(struct tt_decoder *d)
     tt__gzip_free(d->gz);
     tt__buf_free(&d->inflated);
     tt__buf_free(&d->json);
+    tt__buf_free(&d->end_json);
     tt__buf_free(&d->strs);
     tt__buf_free(&d->method);
     tt__free(d);
+}
+
+void tt__decoder_set_gifts(struct tt_decoder *d, const struct tt_gifts *gifts)
+{
+    d->gifts = gifts;
 }
 
 const char *tt_decoder_errmsg(const struct tt_decoder *d)
@@ -180,7 +190,7 @@ static int emit_decode_error(struct dec *x, const char *why)
 static enum tt_err dispatch(struct tt_decoder *d, struct pb_slice method, struct pb_slice payload,
                             struct tt_frame_info *info, tt_event_fn cb, void *ud)
 {
-    struct dec x = { cb, ud, NULL, payload, &d->json, 0 };
+    struct dec x = { cb, ud, NULL, payload, &d->json, 0, d->gifts, &d->end_json };
     enum tt_err lost = TT_OK;
     tt__buf_reset(&d->method);
     tt__buf_add(&d->method, method.p, method.n < 255 ? method.n : 255);
@@ -246,20 +256,31 @@ enum {
     R_N
 };
 static const struct pb_desc result_desc[R_N] = {
-    [R_CURSOR] = { 2, PB_LEN },   [R_FETCH_INTERVAL] = { 3, PB_INT },
-    [R_NOW] = { 4, PB_INT },      [R_INTERNAL_EXT] = { 5, PB_LEN },
-    [R_ROUTE] = { 7, PB_REP },    [R_HEARTBEAT] = { 8, PB_INT },
-    [R_NEED_ACK] = { 9, PB_INT }, [R_PUSH_SERVER] = { 10, PB_LEN },
+    [R_CURSOR] = { TT_TAG(ProtoMessageFetchResult, cursor), PB_LEN },
+    [R_FETCH_INTERVAL] = { TT_TAG(ProtoMessageFetchResult, fetchInterval), PB_INT },
+    [R_NOW] = { TT_TAG(ProtoMessageFetchResult, now), PB_INT },
+    [R_INTERNAL_EXT] = { TT_TAG(ProtoMessageFetchResult, internalExt), PB_LEN },
+    [R_ROUTE] = { TT_TAG(ProtoMessageFetchResult, routeParams), PB_REP },
+    [R_HEARTBEAT] = { TT_TAG(ProtoMessageFetchResult, heartbeatDuration), PB_INT },
+    [R_NEED_ACK] = { TT_TAG(ProtoMessageFetchResult, needAck), PB_INT },
+    [R_PUSH_SERVER] = { TT_TAG(ProtoMessageFetchResult, pushServer), PB_LEN },
 };
 
 enum { PF_SEQ, PF_LOG, PF_ENCODING, PF_TYPE, PF_PAYLOAD, PF_N };
 static const struct pb_desc frame_desc[PF_N] = {
-    [PF_SEQ] = { 1, PB_INT },  [PF_LOG] = { 2, PB_INT },     [PF_ENCODING] = { 6, PB_LEN },
-    [PF_TYPE] = { 7, PB_LEN }, [PF_PAYLOAD] = { 8, PB_LEN },
+    [PF_SEQ] = { TT_TAG(WebcastPushFrame, seqId), PB_INT },
+    [PF_LOG] = { TT_TAG(WebcastPushFrame, logId), PB_INT },
+    [PF_ENCODING] = { TT_TAG(WebcastPushFrame, payloadEncoding), PB_LEN },
+    [PF_TYPE] = { TT_TAG(WebcastPushFrame, payloadType), PB_LEN },
+    [PF_PAYLOAD] = { TT_TAG(WebcastPushFrame, payload), PB_LEN },
 };
 
-static const struct pb_desc kv_desc[2] = { { 1, PB_LEN }, { 2, PB_LEN } };
-static const struct pb_desc message_desc[2] = { { 1, PB_LEN }, { 2, PB_LEN } };
+static const struct pb_desc kv_desc[2] = {
+    { TT_TAG(ProtoMessageFetchResult_RouteParamsEntry, key), PB_LEN },
+    { TT_TAG(ProtoMessageFetchResult_RouteParamsEntry, value), PB_LEN }
+};
+static const struct pb_desc message_desc[2] = { { TT_TAG(BaseProtoMessage, method), PB_LEN },
+                                                { TT_TAG(BaseProtoMessage, payload), PB_LEN } };
 
 /* Route params and the result's strings into `slots`; returns the number of slots used. */
 static size_t result_slots(const struct pb_msg *r, struct tt_frame_info *info,
@@ -272,7 +293,7 @@ static size_t result_slots(const struct pb_msg *r, struct tt_frame_info *info,
     slots[n++] = (struct str_slot){ &info->cursor, pb_s(r, R_CURSOR) };
     slots[n++] = (struct str_slot){ &info->internal_ext, pb_s(r, R_INTERNAL_EXT) };
     slots[n++] = (struct str_slot){ &info->push_server, pb_s(r, R_PUSH_SERVER) };
-    tt__pb_iter_init(&it, r->self, 7);
+    tt__pb_iter_init(&it, r->self, TT_TAG(ProtoMessageFetchResult, routeParams));
     while (info->n_route_params < TT_MAX_ROUTE_PARAMS && tt__pb_iter_next(&it, &e)) {
         if (tt__pb_scan(&kv, kv_desc, 2, e.p, e.n)) {
             continue; /* a broken pair is not worth the frame */
@@ -311,11 +332,11 @@ static enum tt_err decode_result(struct tt_decoder *d, const uint8_t *p, size_t 
         return rc;
     }
     enum tt_err lost = TT_OK;
-    tt__pb_iter_init(&it, r.self, 1);
+    tt__pb_iter_init(&it, r.self, TT_TAG(ProtoMessageFetchResult, messages));
     while (tt__pb_iter_next(&it, &e)) {
         info->n_messages++;
         if (tt__pb_scan(&m, message_desc, 2, e.p, e.n)) {
-            struct dec x = { cb, ud, "", e, &d->json, 0 };
+            struct dec x = { cb, ud, "", e, &d->json, 0, d->gifts, &d->end_json };
             info->n_bad_messages++;
             emit_decode_error(&x, "malformed message envelope");
             info->n_events += x.n_events;

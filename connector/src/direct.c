@@ -28,6 +28,7 @@
 #include "alloc.h"
 #include "client_int.h"
 #include "json.h"
+#include "prng.h"
 
 #define YOUNG_MS    30000 /* a connection that died sooner gives its device up */
 #define WS_PATH     "/webcast/im/ws_proxy/ws_reuse_supplement/"
@@ -366,7 +367,8 @@ enum tt_err tt__direct_ws_query(tt_client *c, struct tt_buf *q)
     struct tt_params p;
     enum tt_err rc = TT_OK;
     /* a round-trip time a browser could have measured: 100.000..200.000 ms */
-    snprintf(rtt, sizeof rtt, "%d.%03d", 100 + rand() % 100, rand() % 1000);
+    snprintf(rtt, sizeof rtt, "%d.%03d", 100 + (int)common_rand_below(100),
+             (int)common_rand_below(1000));
     tt__params_init(&p);
     for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !rc; i++) {
         rc = tt__params_set(&p, kv[i][0], kv[i][1]);

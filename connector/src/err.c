@@ -1,94 +1,66 @@
 /** @file err.c
- * Static tables: error messages, event names, the version.
+ * The error codes' texts: tt_strerror()'s sentence and tt_err_name()'s stable snake-case name,
+ * one row per enum tt_err (checked at compile time).
  *
  * SPDX-License-Identifier: MIT
  */
 #include "tt.h"
 
-#ifndef TT_VERSION
-#define TT_VERSION "0.1.0"
-#endif
+/* clang-format off */
+#define TT_ERRORS(X) \
+    X(TT_OK,                  "ok",                 "success") \
+    X(TT_ERR_NOMEM,           "out_of_memory",      "out of memory") \
+    X(TT_ERR_INVAL,           "invalid_argument",   "invalid argument") \
+    X(TT_ERR_TOO_LARGE,       "too_large",          "input or output over its size cap") \
+    X(TT_ERR_GZIP,            "gzip",               "corrupt or truncated gzip data") \
+    X(TT_ERR_GZIP_BOMB,       "gzip_bomb",          "gzip data inflates beyond the size or ratio cap") \
+    X(TT_ERR_PROTO,           "protobuf",           "malformed protobuf data") \
+    X(TT_ERR_NOT_FOUND,       "user_not_found",     "user not found") \
+    X(TT_ERR_OFFLINE,         "offline",            "user is not live") \
+    X(TT_ERR_AGE_RESTRICTED,  "age_restricted",     "room is age-restricted") \
+    X(TT_ERR_BLOCKED,         "blocked",            "blocked by TikTok (captcha, IP or region)") \
+    X(TT_ERR_RATE_LIMITED,    "rate_limited",       "sign server rate limit") \
+    X(TT_ERR_SIGN_REFUSED,    "sign_refused",       "sign server refused the request (API key or plan)") \
+    X(TT_ERR_SIGN,            "sign_failed",        "sign server failed") \
+    X(TT_ERR_NO_CURSOR,       "signature_rejected", "no cursor in the initial fetch (signature rejected)") \
+    X(TT_ERR_WS_REFUSED,      "websocket_refused",  "WebSocket refused by TikTok") \
+    X(TT_ERR_NO_UPGRADE,      "no_upgrade",         "no WebSocket and no polling possible") \
+    X(TT_ERR_CONNECTION_LOST, "connection_lost",    "connection lost") \
+    X(TT_ERR_TIMEOUT,         "timeout",            "timed out") \
+    X(TT_ERR_HTTP,            "http_failed",        "HTTP request failed") \
+    X(TT_ERR_STATE,           "bad_state",          "not allowed in this state") \
+    X(TT_ERR_UNSUPPORTED,     "unsupported",        "not supported by this build") \
+    X(TT_ERR_STALE,           "stale",              "no frame for stale_timeout_s: the socket went silent") \
+    X(TT_ERR_NO_TTWID,        "no_ttwid",           "TikTok issued no ttwid device token") \
+    X(TT_ERR_DEVICE_BLOCKED,  "device_blocked",     "the device (ttwid and User-Agent) is blocked")
+/* clang-format on */
+
+#define COUNT(code, name, msg) +1
+_Static_assert(0 TT_ERRORS(COUNT) == TT_ERR__COUNT, "err.c: one row per enum tt_err");
+#undef COUNT
+
+struct err_text {
+    const char *name, *msg;
+};
+
+static const struct err_text texts[TT_ERR__COUNT] = {
+#define ROW(code, name, msg) [code] = { name, msg },
+    TT_ERRORS(ROW)
+#undef ROW
+};
 
 const char *tt_strerror(enum tt_err err)
 {
-    static const char *const msgs[TT_ERR__COUNT] = {
-        [TT_OK] = "success",
-        [TT_ERR_NOMEM] = "out of memory",
-        [TT_ERR_INVAL] = "invalid argument",
-        [TT_ERR_TOO_LARGE] = "input or output over its size cap",
-        [TT_ERR_GZIP] = "corrupt or truncated gzip data",
-        [TT_ERR_GZIP_BOMB] = "gzip data inflates beyond the size or ratio cap",
-        [TT_ERR_PROTO] = "malformed protobuf data",
-        [TT_ERR_NOT_FOUND] = "user not found",
-        [TT_ERR_OFFLINE] = "user is not live",
-        [TT_ERR_AGE_RESTRICTED] = "room is age-restricted",
-        [TT_ERR_BLOCKED] = "blocked by TikTok (captcha, IP or region)",
-        [TT_ERR_RATE_LIMITED] = "sign server rate limit",
-        [TT_ERR_SIGN_REFUSED] = "sign server refused the request (API key or plan)",
-        [TT_ERR_SIGN] = "sign server failed",
-        [TT_ERR_NO_CURSOR] = "no cursor in the initial fetch (signature rejected)",
-        [TT_ERR_WS_REFUSED] = "WebSocket refused by TikTok",
-        [TT_ERR_NO_UPGRADE] = "no WebSocket and no polling possible",
-        [TT_ERR_CONNECTION_LOST] = "connection lost",
-        [TT_ERR_TIMEOUT] = "timed out",
-        [TT_ERR_HTTP] = "HTTP request failed",
-        [TT_ERR_STATE] = "not allowed in this state",
-        [TT_ERR_UNSUPPORTED] = "not supported by this build",
-        [TT_ERR_STALE] = "no frame for stale_timeout_s: the socket went silent",
-        [TT_ERR_NO_TTWID] = "TikTok issued no ttwid device token",
-        [TT_ERR_DEVICE_BLOCKED] = "the device (ttwid and User-Agent) is blocked",
-    };
-    if ((unsigned)err >= TT_ERR__COUNT || !msgs[err]) {
+    if ((unsigned)err >= TT_ERR__COUNT || !texts[err].msg) {
         return "unknown error";
     }
-    return msgs[err];
+    return texts[err].msg;
 }
 
-const char *tt_event_type_name(enum tt_event_type type)
+const char *tt_err_name(enum tt_err err)
 {
-    static const char *const names[TT_EV__COUNT] = {
-        [TT_EV_NONE] = "",
-        [TT_EV_CHAT] = "chat",
-        [TT_EV_MEMBER] = "member",
-        [TT_EV_GIFT] = "gift",
-        [TT_EV_ROOM_USER] = "roomUser",
-        [TT_EV_LIKE] = "like",
-        [TT_EV_SOCIAL] = "social",
-        [TT_EV_FOLLOW] = "follow",
-        [TT_EV_SHARE] = "share",
-        [TT_EV_QUESTION_NEW] = "questionNew",
-        [TT_EV_LINK_MIC_BATTLE] = "linkMicBattle",
-        [TT_EV_LINK_MIC_ARMIES] = "linkMicArmies",
-        [TT_EV_LIVE_INTRO] = "liveIntro",
-        [TT_EV_EMOTE] = "emote",
-        [TT_EV_ENVELOPE] = "envelope",
-        [TT_EV_SUBSCRIBE] = "subscribe",
-        [TT_EV_STREAM_END] = "streamEnd",
-        [TT_EV_CONTROL_MESSAGE] = "controlMessage",
-        [TT_EV_ROOM_PIN] = "roomPin",
-        [TT_EV_POLL_MESSAGE] = "pollMessage",
-        [TT_EV_GOAL_UPDATE] = "goalUpdate",
-        [TT_EV_RANK_UPDATE] = "rankUpdate",
-        [TT_EV_ROOM_MESSAGE] = "roomMessage",
-        [TT_EV_BARRAGE] = "barrage",
-        [TT_EV_IN_ROOM_BANNER] = "inRoomBanner",
-        [TT_EV_CAPTION_MESSAGE] = "captionMessage",
-        [TT_EV_IM_DELETE] = "imDelete",
-        [TT_EV_SYSTEM] = "system",
-        [TT_EV_RAW_DATA] = "rawData",
-        [TT_EV_DECODE_ERROR] = "error",
-        [TT_EV_CONNECTED] = "connected",
-        [TT_EV_DISCONNECTED] = "disconnected",
-        [TT_EV_WEBSOCKET_CONNECTED] = "websocketConnected",
-        [TT_EV_ERROR] = "error",
-    };
-    if ((unsigned)type >= TT_EV__COUNT || !names[type]) {
-        return "";
+    if ((unsigned)err >= TT_ERR__COUNT || !texts[err].name) {
+        return "error";
     }
-    return names[type];
-}
-
-const char *tt_version(void)
-{
-    return TT_VERSION;
+    return texts[err].name;
 }

@@ -40,6 +40,9 @@ void tt_options_init(struct tt_options *o)
     o->ttwid_tries = 3;
     o->stale_timeout_s = 60;
     o->direct_retry_s = 3600;
+    /* the decoder's own defaults (tt_decoder_new), written out so tt_options_get shows them */
+    o->limits.max_frame_bytes = (size_t)1 << 20;
+    o->limits.max_inflate_bytes = (size_t)8 << 20;
 }
 
 static int parse_bool(const char *v, int *out)
@@ -114,6 +117,10 @@ static const struct key keys[] = {
 };
 /* clang-format on */
 
+/* sign_flow's names, in the order of enum tt_sign_flow */
+static const char *const flows[] = { "euler", "legacy", "session", "direct", "auto" };
+#define N_FLOWS ((int)(sizeof flows / sizeof flows[0]))
+
 static enum tt_err set_one(struct tt_options *o, const struct key *k, const char *v, char *err,
                            size_t errlen)
 {
@@ -152,9 +159,7 @@ static enum tt_err set_one(struct tt_options *o, const struct key *k, const char
         *(unsigned *)(void *)field = (unsigned)x;
         return TT_OK;
     case K_FLOW: {
-        /* in the order of enum tt_sign_flow */
-        static const char *const flows[] = { "euler", "legacy", "session", "direct", "auto" };
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < N_FLOWS; i++) {
             if (!strcasecmp(v, flows[i])) {
                 o->sign_flow = (enum tt_sign_flow)i;
                 return TT_OK;
@@ -170,6 +175,60 @@ static enum tt_err set_one(struct tt_options *o, const struct key *k, const char
     }
 }
 
+static const struct key *find_key(const char *name)
+{
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (!strcmp(keys[i].name, name)) {
+            return &keys[i];
+        }
+    }
+    return NULL;
+}
+
+/* The value as tt_options_set() would take it back. */
+static void get_one(const struct tt_options *o, const struct key *k, char *buf, size_t len)
+{
+    const char *field = (const char *)o + k->off;
+    const char *str;
+    int b;
+    switch (k->kind) {
+    case K_BOOL:
+        memcpy(&b, field, sizeof b);
+        snprintf(buf, len, "%s", b ? "true" : "false");
+        break;
+    case K_MS:
+    case K_COUNT:
+    case K_SEC:
+        snprintf(buf, len, "%u", *(const unsigned *)(const void *)field);
+        break;
+    case K_SIZE:
+        snprintf(buf, len, "%zu", *(const size_t *)(const void *)field);
+        break;
+    case K_FLOW:
+        snprintf(buf, len, "%s",
+                 (int)o->sign_flow >= 0 && (int)o->sign_flow < N_FLOWS ? flows[o->sign_flow] : "");
+        break;
+    default:
+        memcpy(&str, field, sizeof str);
+        snprintf(buf, len, "%s", str ? str : "");
+        break;
+    }
+}
+
+enum tt_err tt_options_get(const struct tt_options *o, const char *key, char *buf, size_t len)
+{
+    const struct key *k = o && key ? find_key(key) : NULL;
+    if (!buf || !len) {
+        return TT_ERR_INVAL;
+    }
+    buf[0] = '\0';
+    if (!k) {
+        return TT_ERR_INVAL;
+    }
+    get_one(o, k, buf, len);
+    return TT_OK;
+}
+
 enum tt_err tt_options_set(struct tt_options *o, const char *key, const char *value, char *err,
                            size_t errlen)
 {
@@ -183,10 +242,9 @@ enum tt_err tt_options_set(struct tt_options *o, const char *key, const char *va
         snprintf(err, errlen, "missing key or value");
         return TT_ERR_INVAL;
     }
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        if (!strcmp(keys[i].name, key)) {
-            return set_one(o, &keys[i], value, err, errlen);
-        }
+    const struct key *k = find_key(key);
+    if (k) {
+        return set_one(o, k, value, err, errlen);
     }
     snprintf(err, errlen, "unknown option '%s'", key);
     return TT_ERR_INVAL;

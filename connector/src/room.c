@@ -251,40 +251,6 @@ enum tt_err tt__room_info(tt_client *c)
     return rc;
 }
 
-static int cmp_ref(const void *a, const void *b)
-{
-    const struct tt_gift_ref *x = a, *y = b;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-static enum tt_err index_gifts(tt_client *c)
-{
-    struct jr_iter it;
-    struct pb_slice arr = slice_of(c->gifts_json, strlen(c->gifts_json)), g, v;
-    size_t n = 0, cap = 0;
-    tt__jr_array_begin(&it, arr);
-    while (tt__jr_array_next(&it, &g)) {
-        int64_t id;
-        if (!tt__jr_member(g, "id", &v) || !tt__jr_int(v, &id)) {
-            continue;
-        }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 256;
-            void *p = tt__realloc(c->gift_refs, cap * sizeof *c->gift_refs);
-            if (!p) {
-                return TT_ERR_NOMEM;
-            }
-            c->gift_refs = p;
-        }
-        c->gift_refs[n++] = (struct tt_gift_ref){ id, (size_t)(g.p - arr.p), g.n };
-    }
-    if (n) { /* a list without ids leaves gift_refs NULL, which qsort may not be given */
-        qsort(c->gift_refs, n, sizeof *c->gift_refs, cmp_ref);
-    }
-    c->n_gift_refs = n;
-    return TT_OK;
-}
-
 enum tt_err tt__room_gifts(tt_client *c)
 {
     struct tt_http_resp r;
@@ -297,11 +263,7 @@ enum tt_err tt__room_gifts(tt_client *c)
         tt__client_err(c, rc, "gift/list: no data.gifts in the answer");
     }
     if (!rc) {
-        tt__free(c->gifts_json);
-        TT_FREE(c->gift_refs);
-        c->n_gift_refs = 0;
-        c->gifts_json = tt__strndup((const char *)gifts.p, gifts.n);
-        rc = c->gifts_json ? index_gifts(c) : TT_ERR_NOMEM;
+        rc = tt__gifts_set(&c->gifts, (const char *)gifts.p, gifts.n);
     }
     tt__http_resp_free(&r);
     return rc;

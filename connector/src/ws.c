@@ -26,6 +26,7 @@
 
 #include "alloc.h"
 #include "client_int.h"
+#include "prng.h"
 #include "tls.h"
 
 #define QUEUE_MAX     64 /* frames waiting to be written: acks, heartbeats, enter-room */
@@ -83,7 +84,7 @@ static void enqueue(struct tt_ws *w, const struct tt_buf *frame)
  * aligned; docs/PERFORMANCE.md). The first beat, right after enter-room, comes earlier. */
 static void send_heartbeat(struct tt_ws *w)
 {
-    if (!tt__frame_heartbeat(&w->tx, w->room, ++w->hb_seq)) {
+    if (!tt__encode_heartbeat(&w->tx, w->room, ++w->hb_seq)) {
         enqueue(w, &w->tx);
     }
     uint64_t now = tt__now_ms();
@@ -107,14 +108,14 @@ static void read_handshake_options(struct tt_ws *w, struct lws *wsi)
 
 static void on_established(struct tt_ws *w)
 {
-    uint64_t unique = ((uint64_t)rand() << 31 ^ (uint64_t)rand()) & INT64_MAX;
+    uint64_t unique = common_rand64() & INT64_MAX;
     w->established = 1;
     w->last_rx_ms = tt__now_ms();
     /* Messages pushed right after the upgrade can arrive in the same read as the 101 and would
      * be decoded before tt_client_connect() has emitted "connected" (1.x never does that); lws
      * keeps them until the first tt__ws_service() lets them in. */
     w->held = !lws_rx_flow_control(w->wsi, 0);
-    if (!tt__frame_enter_room(&w->tx, w->room, unique ? unique : 1)) {
+    if (!tt__encode_enter_room(&w->tx, w->room, unique ? unique : 1)) {
         enqueue(w, &w->tx);
     }
     send_heartbeat(w);
@@ -142,7 +143,7 @@ static void on_message(struct tt_ws *w)
         return;
     }
     if (info.has_result && info.need_ack &&
-        !tt__frame_ack(&w->tx, info.log_id, info.internal_ext)) {
+        !tt__encode_ack(&w->tx, info.log_id, info.internal_ext)) {
         enqueue(w, &w->tx);
     }
 }

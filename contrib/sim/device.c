@@ -54,10 +54,10 @@ static struct sim_device *mint(struct sim *s)
     p = d->ttwid;
     p += sprintf(p, "1%%7C");
     for (int i = 0; i < 43; i++)
-        *p++ = b64url[sim_rand(&s->rng) % 64];
-    p += sprintf(p, "%%7C%" PRId64 "%%7C", sim_wall_ms() / 1000);
+        *p++ = b64url[common_splitmix64(&s->rng) % 64];
+    p += sprintf(p, "%%7C%" PRId64 "%%7C", common_wall_ms() / 1000);
     for (int i = 0; i < 64; i++)
-        *p++ = "0123456789abcdef"[sim_rand(&s->rng) % 16];
+        *p++ = "0123456789abcdef"[common_splitmix64(&s->rng) % 16];
     *p = '\0';
     return d;
 }

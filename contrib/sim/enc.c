@@ -154,7 +154,7 @@ static void *gift(struct enc *e, const struct ev *ev)
     const struct gift *g = &sim_gifts[ev->a];
     const struct sim_user *from = enc_user_at(e, ev->user);
     const struct sim_user *host = &e->s->users[e->r->host];
-    int64_t ms = sim_wall_ms();
+    int64_t ms = common_wall_ms();
 
     if (m == NULL)
         return NULL;
@@ -293,7 +293,7 @@ static void *question(struct enc *e, const struct ev *ev)
     m->data->questionId = ev->a;
     m->data->content = enc_str(e, ev->s1);
     m->data->has_createTime = true;
-    m->data->createTime = sim_wall_ms() / 1000;
+    m->data->createTime = common_wall_ms() / 1000;
     m->data->user = enc_user(e, enc_user_at(e, ev->user));
     return m;
 }
@@ -455,10 +455,10 @@ static void *envelope(struct enc *e, const struct ev *ev)
     i->has_peopleCount = true;
     i->peopleCount = (int32_t)ev->b;
     i->has_unpackAt = true;
-    i->unpackAt = (int32_t)(sim_wall_ms() / 1000 + ev->c);
+    i->unpackAt = (int32_t)(common_wall_ms() / 1000 + ev->c);
     i->sendUserId = enc_strf(e, "%" PRId64, u->id);
     i->sendUserAvatar = enc_avatar(e, u->id);
-    i->createAt = enc_strf(e, "%" PRId64, sim_wall_ms() / 1000);
+    i->createAt = enc_strf(e, "%" PRId64, common_wall_ms() / 1000);
     i->roomId = enc_strf(e, "%" PRId64, room_cur_id(e->r));
     return m;
 }
@@ -502,7 +502,7 @@ static void *pin(struct enc *e, const struct ev *ev)
         return m;
     m->method = enc_str(e, "WebcastChatMessage");
     m->has_pinTime = true;
-    m->pinTime = sim_wall_ms();
+    m->pinTime = common_wall_ms();
     m->operator= enc_user(e, &e->s->users[e->r->host]);
     m->has_action = true;
     m->action = (TikTok_PinMessageActionType)ev->a;
@@ -532,7 +532,7 @@ static TikTok_PollOptionInfo *poll_options(struct enc *e, const struct ev *ev)
 static void *poll(struct enc *e, const struct ev *ev)
 {
     TikTok_WebcastPollMessage *m = NEW(e, TikTok_WebcastPollMessage);
-    int64_t now = sim_wall_ms() / 1000;
+    int64_t now = common_wall_ms() / 1000;
 
     if (m == NULL)
         return NULL;

@@ -63,7 +63,7 @@ int64_t enc_next_msg_id(struct sim *s)
     /* increasing with small random gaps, like TikTok's ids: unique within this process. The
        gap depends on the previous id only, so the n-th message of a run always gets the same id
        however the messages were batched into frames (a poller and a WebSocket agree). */
-    s->next_msg_id += 1 + (int64_t)(sim_rand(&h) % 977);
+    s->next_msg_id += 1 + (int64_t)(common_splitmix64(&h) % 977);
     return s->next_msg_id;
 }
 
@@ -258,7 +258,7 @@ TikTok_CommonMessageData *enc_common(struct enc *e, const char *method, const ch
     c->has_roomId = true;
     c->roomId = room_cur_id(e->r);
     c->has_createTime = true;
-    c->createTime = sim_wall_ms();
+    c->createTime = common_wall_ms();
     c->has_isShowMsg = true;
     c->isShowMsg = true;
     if (key == NULL)

@@ -166,7 +166,7 @@ int gzip_bytes(struct sim *s, const unsigned char *in, size_t n, unsigned char *
    where a polling im/fetch that sends the cursor back goes on (pages.c). */
 static char *cursor_at(struct sim *s, struct room *r, uint64_t seq)
 {
-    return scratch_str(s, "%" PRId64 "_%" PRId64 "_%" PRIu64 "_1_0_0", sim_wall_ms(),
+    return scratch_str(s, "%" PRId64 "_%" PRId64 "_%" PRIu64 "_1_0_0", common_wall_ms(),
                        room_cur_id(r), seq);
 }
 
@@ -177,7 +177,7 @@ static char *cursor_str(struct sim *s, struct room *r)
 
 static char *internal_ext(struct sim *s, struct room *r)
 {
-    int64_t now = sim_wall_ms();
+    int64_t now = common_wall_ms();
 
     return scratch_str(s,
                        "internal_src:dim|wss_push_room_id:%" PRId64 "|wss_push_did:%" PRId64
@@ -216,7 +216,7 @@ static TikTok_PushHeader *headers(struct sim *s, bool gzip, const char *cursor, 
     h[2].key = arena_strdup(&s->scratch, "im-internal_ext");
     h[2].value = arena_strdup(&s->scratch, ext);
     h[3].key = arena_strdup(&s->scratch, "im-now");
-    h[3].value = scratch_str(s, "%" PRId64, sim_wall_ms());
+    h[3].value = scratch_str(s, "%" PRId64, common_wall_ms());
     return h;
 }
 
@@ -230,7 +230,7 @@ static struct frame *push_frame(struct sim *s, struct room *r, const char *type,
     size_t flen = 0;
 
     r->seq_id++;
-    r->log_id += 1 + (int64_t)(sim_rand(&s->rng) % 99991);
+    r->log_id += 1 + (int64_t)(common_splitmix64(&s->rng) % 99991);
     pf.has_seqId = true;
     pf.seqId = r->seq_id;
     pf.has_logId = true;
@@ -270,7 +270,7 @@ struct frame *frame_msgs(struct sim *s, struct room *r, const struct msg_out *m,
     res.has_fetchInterval = true;
     res.fetchInterval = 0;
     res.has_now = true;
-    res.now = sim_wall_ms();
+    res.now = common_wall_ms();
     res.internalExt = internal_ext(s, r);
     res.has_fetchType = true;
     res.fetchType = 1;
@@ -395,7 +395,7 @@ static unsigned char *fetch_body(struct sim *s, struct room *r, const struct msg
     res.has_fetchInterval = true;
     res.fetchInterval = 1000;
     res.has_now = true;
-    res.now = sim_wall_ms();
+    res.now = common_wall_ms();
     res.internalExt = internal_ext(s, r);
     res.has_fetchType = true;
     res.fetchType = 1;

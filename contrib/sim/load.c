@@ -89,13 +89,13 @@ int load_setup(struct sim *s)
 
 static uint32_t viewer(struct sim *s, struct room *r)
 {
-    return pool_base + (uint32_t)(sim_rand(&r->rng) % s->load.viewers);
+    return pool_base + (uint32_t)(common_splitmix64(&r->rng) % s->load.viewers);
 }
 
 /* One random event, in proportions close to a busy room's. */
 static void random_event(struct sim *s, struct room *r, struct ev *e, struct ev_item *top)
 {
-    uint64_t x = sim_rand(&r->rng);
+    uint64_t x = common_splitmix64(&r->rng);
     unsigned roll = (unsigned)(x % 100);
 
     memset(e, 0, sizeof(*e));
@@ -232,14 +232,14 @@ static int load_frame(struct sim *s, struct room *r, int64_t now_us)
 {
     static struct msg_out batch[LOAD_FRAME_MAX]; /* one thread: the sim is a single poll loop */
     size_t n = 0, max = s->load.frame_events;
-    uint64_t wall = (uint64_t)sim_wall_ms();
+    uint64_t wall = (uint64_t)common_wall_ms();
     /* jittered spacing (0.5x-1.5x the mean) so rooms do not tick in lockstep */
     double mean = 1e6 / s->load.rate;
 
     size_t bytes = 0;
 
     while (r->load_next_us <= now_us && n < max) {
-        const struct variant *v = &variants[sim_rand(&r->rng) % n_variants];
+        const struct variant *v = &variants[common_splitmix64(&r->rng) % n_variants];
         unsigned char *p;
 
         /* nanopb as Debian builds it caps a bytes field at 64 KiB: the frame's payload */
@@ -249,7 +249,7 @@ static int load_frame(struct sim *s, struct room *r, int64_t now_us)
         if (p == NULL)
             break;
         memcpy(p, v->data, v->len);
-        s->next_msg_id += 1 + (int64_t)(sim_rand(&s->rng) % 977);
+        s->next_msg_id += 1 + (int64_t)(common_splitmix64(&s->rng) % 977);
         patch(p, v->off_id, v->len_id, (uint64_t)s->next_msg_id);
         patch(p, v->off_room, v->len_room, (uint64_t)room_cur_id(r));
         patch(p, v->off_time, v->len_time, wall);
@@ -258,7 +258,8 @@ static int load_frame(struct sim *s, struct room *r, int64_t now_us)
         batch[n].len = v->len;
         batch[n].msg_id = s->next_msg_id;
         n++;
-        r->load_next_us += (int64_t)(mean * (0.5 + (double)(sim_rand(&r->rng) % 1000) / 1000.0));
+        r->load_next_us +=
+                (int64_t)(mean * (0.5 + (double)(common_splitmix64(&r->rng) % 1000) / 1000.0));
     }
     return n > 0 ? room_emit_msgs(s, r, batch, n) : 0;
 }

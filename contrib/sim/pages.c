@@ -261,7 +261,7 @@ static void room_info_data(struct sim *s, struct sbuf *b, const struct room *r, 
     sbuf_json_kint(b, "like_count", r->likes);
     sbuf_json_kint(b, "create_time", r->live_since_s);
     if (!live)
-        sbuf_json_kint(b, "finish_time", sim_wall_ms() / 1000);
+        sbuf_json_kint(b, "finish_time", common_wall_ms() / 1000);
     sbuf_printf(b, ",\"owner_user_id\":%" PRId64, u->id);
     sbuf_str(b, ",\"owner\":{");
     sbuf_printf(b, "\"id\":%" PRId64, u->id);
@@ -306,7 +306,7 @@ static void room_info(struct sim *s, const struct query *q, struct reply *rp)
     } else {
         sbuf_str(b, "{\"data\":");
         room_info_data(s, b, r, sess);
-        sbuf_printf(b, ",\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", sim_wall_ms());
+        sbuf_printf(b, ",\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", common_wall_ms());
     }
 }
 
@@ -331,7 +331,7 @@ static void check_alive(struct sim *s, const struct query *q, struct reply *rp)
         sbuf_json_kid(b, "room_id_str", id);
         sbuf_str(b, "}");
     }
-    sbuf_printf(b, "],\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", sim_wall_ms());
+    sbuf_printf(b, "],\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", common_wall_ms());
 }
 
 static void json_gift_image(struct sim *s, struct sbuf *b, const char *key, int64_t id)
@@ -371,7 +371,7 @@ static void gift_list(struct sim *s, struct reply *rp)
         json_gift_image(s, b, "image", g->id);
         sbuf_str(b, "}");
     }
-    sbuf_printf(b, "]},\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", sim_wall_ms());
+    sbuf_printf(b, "]},\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", common_wall_ms());
 }
 
 /* The first im/fetch of a 1.x client carries the sign server's parameters; without them (and
@@ -504,7 +504,7 @@ static bool sign_fault(struct sim *s, struct room *r, struct reply *rp)
     reply_header(rp, "ratelimit-remaining", "0");
     reply_header(rp, "ratelimit-reset", tmp);
     snprintf(tmp, sizeof(tmp), "%" PRId64,
-             sim_wall_ms() / 1000 + (f->retry_after ? f->retry_after : 60));
+             common_wall_ms() / 1000 + (f->retry_after ? f->retry_after : 60));
     reply_header(rp, "x-ratelimit-reset", tmp);
     return true;
 }
@@ -520,7 +520,7 @@ static struct room *room_in_url(struct sim *s, const char *url)
 
 static void tokens(struct sim *s, char *xb, char *ms, size_t n)
 {
-    uint64_t v = sim_rand(&s->rng);
+    uint64_t v = common_splitmix64(&s->rng);
 
     snprintf(xb, n, "DFSzswVL%016" PRIx64, v);
     snprintf(ms, n, "sim-msToken-%016" PRIx64, v ^ 0x9e3779b97f4a7c15u);
@@ -644,7 +644,7 @@ static void sign_connect(struct sim *s, struct lws *wsi, const struct query *q, 
     reply_header(rp, "x-set-tt-cookie", tmp);
     snprintf(tmp, sizeof(tmp), "%" PRId64, room_cur_id(r));
     reply_header(rp, "x-room-id", tmp);
-    snprintf(tmp, sizeof(tmp), "sim-%016" PRIx64, sim_rand(&s->rng));
+    snprintf(tmp, sizeof(tmp), "sim-%016" PRIx64, common_splitmix64(&s->rng));
     reply_header(rp, "x-request-id", tmp);
     reply_header(rp, "x-log-id", tmp);
     reply_header(rp, "x-agent-id", "tiktok-live-sim");
@@ -681,7 +681,7 @@ static const uint32_t limit_max[3] = { 60, 1000, 10000 };
 /* Signatures served in the current minute, hour and day: what rate_limits reports. */
 static void count_signature(struct sim *s, bool count)
 {
-    int64_t now = sim_wall_ms() / 1000;
+    int64_t now = common_wall_ms() / 1000;
 
     for (int i = 0; i < 3; i++) {
         if (now / limit_secs[i] != s->sign_window[i]) {

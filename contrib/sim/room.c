@@ -96,7 +96,7 @@ void room_session_start(struct sim *s, struct room *r)
     if (r->history > 0 && r->rp == NULL)
         room_poll_open(r); /* what the initial fetch repeats comes from the poll ring */
     r->running = true;
-    r->t0_ms = sim_now_ms();
+    r->t0_ms = common_mono_ms();
     r->next_ev = 0;
     r->load_next_us = r->t0_ms * 1000;
     r->silent_until_ms = 0;
@@ -259,7 +259,7 @@ static bool want_gzip(struct room *r)
         return true;
     if (r->gzip <= 0.0)
         return false;
-    return (double)(sim_rand(&r->rng) % 10000) < r->gzip * 10000.0;
+    return (double)(common_splitmix64(&r->rng) % 10000) < r->gzip * 10000.0;
 }
 
 /* Running totals the events report: likes add up, viewer counts stick. */
@@ -314,7 +314,7 @@ int room_emit_msgs(struct sim *s, struct room *r, const struct msg_out *m, size_
 static void random_bytes(struct sim *s, unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        p[i] = (unsigned char)(sim_rand(&s->rng) >> 24);
+        p[i] = (unsigned char)(common_splitmix64(&s->rng) >> 24);
 }
 
 /* A valid chat frame cut in half: what a client sees when a frame is lost mid-way. */
@@ -374,7 +374,7 @@ static void transport(struct sim *s, struct room *r, const struct ev *e)
         break;
     case EV_SILENCE:
         slog_fault(s, r, "silence");
-        r->silent_until_ms = sim_now_ms() + e->a;
+        r->silent_until_ms = common_mono_ms() + e->a;
         break;
     default:
         break;
@@ -427,7 +427,7 @@ void room_end(struct sim *s, struct room *r, int action)
         return;
     r->state = ROOM_ENDED;
     r->running = false;
-    r->end_at_ms = sim_now_ms();
+    r->end_at_ms = common_mono_ms();
     room_log(s, r, "ended");
     /* the clients disconnect themselves on streamEnd; the grace is for slow ones (a busy
        client may still be inflating frames it has read) and for recordings without an end */
@@ -452,7 +452,7 @@ static void ended_tick(struct sim *s, struct room *r, int64_t now)
     r->cur++;
     poll_clear(r); /* a new room id: cursors of the old session are not this room's */
     r->state = ROOM_LIVE;
-    r->live_since_s = sim_wall_ms() / 1000;
+    r->live_since_s = common_wall_ms() / 1000;
     r->end_at_ms = 0;
     if (r->n_conns == 0) {
         ring_clear(r);
@@ -463,7 +463,7 @@ static void ended_tick(struct sim *s, struct room *r, int64_t now)
 
 void room_tick_all(struct sim *s)
 {
-    int64_t now = sim_now_ms();
+    int64_t now = common_mono_ms();
     struct room *next;
 
     for (struct room *r = s->active; r != NULL; r = next) {

@@ -42,7 +42,7 @@ static char *sec_uid(struct sim *s, const char *handle)
     uint64_t st = sim_hash(handle) ^ s->seed;
 
     for (size_t i = 12; i < 12 + 43; i++)
-        buf[i] = b64[sim_rand(&st) % 64];
+        buf[i] = b64[common_splitmix64(&st) % 64];
     buf[55] = '\0';
     return arena_strdup(&s->perm, buf);
 }
@@ -107,7 +107,7 @@ void sim_default_room(struct sim *s, struct room *r)
     r->need_ack = true;
     r->viewers = 100 + (int64_t)(sim_hash(r->handle) % 2000);
     r->title = arena_strdup(&s->perm, "LIVE on tiktok-live-sim");
-    r->live_since_s = sim_wall_ms() / 1000;
+    r->live_since_s = common_wall_ms() / 1000;
     r->rng = sim_hash(r->handle) ^ s->seed;
     r->log_id = 7300000000000000000 + (int64_t)(sim_hash(r->handle) % 100000000000);
     r->battle_id = sim_make_id(s->seed, r->handle, 7290000000000000000);

@@ -87,7 +87,8 @@ static int gift_streak(struct parser *p, struct session *ss, struct ev *e, const
 
     if (count < 1 || count > 10000)
         return FAIL(p, "gift count must be 1..10000");
-    base.d = jid(o, "group_id", (int64_t)(sim_rand(&p->s->rng) % 9000000000000) + 1000000000000);
+    base.d = jid(o, "group_id",
+                 (int64_t)(common_splitmix64(&p->s->rng) % 9000000000000) + 1000000000000);
     if (g->type != 1) { /* arrives once, final */
         *e = base;
         e->b = count;
@@ -299,14 +300,14 @@ static int ev_fields(struct parser *p, struct session *ss, struct ev *e, const c
         return 0;
     case EV_QUESTION:
         e->a = jid(o, "question_id",
-                   (int64_t)(sim_rand(&s->rng) % 1000000000000) + 7286184250000000000);
+                   (int64_t)(common_splitmix64(&s->rng) % 1000000000000) + 7286184250000000000);
         e->s1 = perm_str(p, jstr(o, "text", ""));
         return 0;
     case EV_BATTLE:
     case EV_BATTLE_POINTS:
         return ev_battle(p, e, o, e->type == EV_BATTLE_POINTS);
     case EV_INTRO:
-        e->a = jid(o, "intro_id", (int64_t)(sim_rand(&s->rng) % 1000000000) + 1);
+        e->a = jid(o, "intro_id", (int64_t)(common_splitmix64(&s->rng) % 1000000000) + 1);
         e->s1 = perm_str(p, jstr(o, "text", ""));
         if (e->user == SIM_NONE)
             e->user = p->cur->host;

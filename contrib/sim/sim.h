@@ -33,6 +33,8 @@
 #include <stdio.h>
 
 #include "arena.h"
+#include "clock.h"
+#include "prng.h"
 #include "sbuf.h"
 
 struct lws;
@@ -377,9 +379,6 @@ struct sim {
 /* ---- cross-file functions ------------------------------------------------------------------ */
 
 /* util.c */
-int64_t sim_now_ms(void);  /* monotonic */
-int64_t sim_wall_ms(void); /* since the epoch */
-uint64_t sim_rand(uint64_t *state);
 uint64_t sim_hash(const char *s);
 
 /* hash map (util.c) */

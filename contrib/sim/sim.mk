@@ -14,7 +14,7 @@ all: $(B)/tiktok-live-sim
 $(SIM_OBJS): | $(GEN_H)
 $(SIM_OBJS): ALL_CFLAGS += -I$(B)/gen
 
-$(B)/tiktok-live-sim: $(SIM_OBJS) $(B)/obj/gen/webcast.pb.o
+$(B)/tiktok-live-sim: $(SIM_OBJS) $(B)/obj/gen/webcast.pb.o $(COMMON_APP_OBJS)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SIM_LIBS)
 
 .PHONY: sim-check

@@ -28,7 +28,7 @@ struct sbuf *slog_begin(struct sim *s, const char *kind)
         return NULL;
     sbuf_free(&line);
     sbuf_init(&line, LINE_MAX_BYTES);
-    sbuf_printf(&line, "{\"n\":%" PRIu64 ",\"t\":%" PRId64, ++s->log_n, sim_wall_ms());
+    sbuf_printf(&line, "{\"n\":%" PRIu64 ",\"t\":%" PRId64, ++s->log_n, common_wall_ms());
     sbuf_json_kstr(&line, "kind", kind);
     return &line;
 }

@@ -1,6 +1,6 @@
 /** @file util.c
- * Small shared helpers of the simulator: clocks, a seeded random generator (so scenarios and
- * load runs repeat exactly), FNV-1a hashing, and an open-addressing hash map from 64-bit keys
+ * Small shared helpers of the simulator (its clocks and seeded generator are common/'s):
+ * FNV-1a hashing, and an open-addressing hash map from 64-bit keys
  * to 32-bit values (rooms by handle and by room id, users by handle), which keeps lookups
  * constant-time with hundreds of thousands of rooms.
  *
@@ -10,32 +10,6 @@
 #include <time.h>
 
 #include "sim.h"
-
-int64_t sim_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t sim_wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* splitmix64: tiny, fast, and good enough for test data */
-uint64_t sim_rand(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
 
 uint64_t sim_hash(const char *s)
 {

@@ -72,7 +72,7 @@ static bool silent(const struct conn *c)
 {
     const struct room *r = c->room;
 
-    return r != NULL && (r->f.silent || sim_now_ms() < r->silent_until_ms);
+    return r != NULL && (r->f.silent || common_mono_ms() < r->silent_until_ms);
 }
 
 /* Is log_id one of the frames of the room's ring? (Acks lag behind sends by a few frames;
@@ -205,7 +205,7 @@ static void established(struct sim *s, struct conn *c, struct lws *wsi)
     memset(c, 0, sizeof(*c));
     c->wsi = wsi;
     c->id = ++s->conn_ids;
-    c->opened_ms = sim_now_ms();
+    c->opened_ms = common_mono_ms();
     query_parse(wsi, qbuf, sizeof(qbuf), &q);
     rid = query_get(&q, "room_id");
     if (rid != NULL)
@@ -337,7 +337,7 @@ static void closed(struct sim *s, struct conn *c)
         sbuf_json_kint(b, "answers", c->answers);
         sbuf_json_kint(b, "skipped", c->skipped);
         sbuf_json_kint(b, "peer_code", c->peer_code);
-        sbuf_json_kint(b, "ms", sim_now_ms() - c->opened_ms);
+        sbuf_json_kint(b, "ms", common_mono_ms() - c->opened_ms);
         slog_end(s, b);
     }
     if (c->room != NULL)
@@ -360,7 +360,7 @@ static int end_timer(struct conn *c)
         return -1;
     if (r == NULL || c->close_code != 0)
         return 0;
-    if (c->next_seq < r->ring_head && sim_now_ms() - r->end_at_ms < END_WAIT_MS) {
+    if (c->next_seq < r->ring_head && common_mono_ms() - r->end_at_ms < END_WAIT_MS) {
         lws_set_timer_usecs(c->wsi, 200 * 1000);
         return 0;
     }

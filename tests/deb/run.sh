@@ -23,7 +23,7 @@ if ! command -v dpkg-deb >/dev/null 2>&1; then
 fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-V=$(sed -n 's/^#define TT_VERSION "\(.*\)"/\1/p' connector/src/err.c)
+V=$(sed -n 's/^#define TT_VERSION "\(.*\)"/\1/p' connector/src/version.c)
 A=$(dpkg --print-architecture)
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || cc -print-multiarch)
 

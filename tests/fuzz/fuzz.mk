@@ -16,7 +16,7 @@ FZ := build/fuzz
 
 # ---- gcc replays (make all / make check, under SANITIZE too) ----
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(B)/fuzz_%_replay)
-$(FUZZ_TARGETS:%=$(B)/obj/tests/fuzz/fuzz_%.o): ALL_CFLAGS += -Iconnector/src -Ibridge
+$(FUZZ_TARGETS:%=$(B)/obj/tests/fuzz/fuzz_%.o): ALL_CFLAGS += -Iconnector/src -Ibridge -Icommon
 
 $(B)/fuzz_json_replay $(B)/fuzz_room_replay: $(B)/fuzz_%_replay: $(B)/obj/tests/fuzz/fuzz_%.o \
 		$(B)/obj/tests/fuzz/replay_main.o $(LIB)
@@ -24,7 +24,7 @@ $(B)/fuzz_json_replay $(B)/fuzz_room_replay: $(B)/fuzz_%_replay: $(B)/obj/tests/
 
 # metrics.c reads a few of libtiktok's figures (its version, device counts)
 $(B)/fuzz_http_replay: $(B)/obj/tests/fuzz/fuzz_http.o $(B)/obj/tests/fuzz/replay_main.o \
-		$(B)/obj/bridge/xalloc.o $(LIB)
+		$(B)/obj/common/xalloc.o $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz -lpthread
 
 $(B)/fuzz_api_replay: $(B)/obj/tests/fuzz/fuzz_api.o $(B)/obj/tests/fuzz/replay_main.o \
@@ -38,7 +38,7 @@ $(B)/fuzz_handle_replay: $(B)/obj/tests/fuzz/fuzz_handle.o $(B)/obj/tests/fuzz/r
 all: $(FUZZ_REPLAYS)
 
 # ---- clang + libFuzzer ----
-FZ_CFLAGS = $(FUZZ_CFLAGS) -Iconnector/src -Ibridge -MMD -MP
+FZ_CFLAGS = $(FUZZ_CFLAGS) -Iconnector/src -Ibridge -Icommon -MMD -MP
 FZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FZ)/obj/%.o) $(FZ)/obj/$(GEN_C:.c=.o)
 
 $(FZ)/obj/%.o: %.c | $(GEN_H)
@@ -54,7 +54,7 @@ FZ_LINK = $(QLD)clang $(FUZZ_CFLAGS) -o $@ $^
 
 $(FZ)/fuzz_json $(FZ)/fuzz_room: $(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o $(FZ)/libtiktok.a
 	$(FZ_LINK) $(LIB_LIBS) -lz
-$(FZ)/fuzz_http: $(FZ)/obj/tests/fuzz/fuzz_http.o $(FZ)/obj/bridge/xalloc.o $(FZ)/libtiktok.a
+$(FZ)/fuzz_http: $(FZ)/obj/tests/fuzz/fuzz_http.o $(FZ)/obj/common/xalloc.o $(FZ)/libtiktok.a
 	$(FZ_LINK) $(LIB_LIBS) -lz -lpthread
 $(FZ)/fuzz_api: $(FZ)/obj/tests/fuzz/fuzz_api.o $(FZ)/obj/bridge/api.o $(FZ)/obj/bridge/handle.o
 	$(FZ_LINK) $(CJSON_LIBS)

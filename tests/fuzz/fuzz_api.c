@@ -1,7 +1,8 @@
 /** @file fuzz_api.c
  * libFuzzer target: arbitrary bytes as a runtime API request, `<cmd>\n<body>` (the command is
  * the last level of <base>/bridge/request/<cmd>, the body the MQTT payload), through
- * bridge_api_request() with stub commands and a stub output that checks each answer.
+ * bridge_api_request() and its command table, with the rest of the daemon stubbed (no streamer
+ * is ever found; adding one fails to start it) and a stub output that checks each answer.
  *
  * Invariants beyond ASan/UBSan: a command that is not a short plain word gets no answer (its
  * answer topic would be invalid); any other request gets exactly one, on bridge/response/<cmd>,
@@ -12,11 +13,18 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "handle.h"
+#include "log.h"
+#include "notices.h"
+#include "out.h"
+#include "report.h"
+#include "runtime.h"
+#include "streamers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,9 +42,78 @@ int bridge_log_level = BRIDGE_LOG_ERROR;
 
 void bridge_log(int level, const char *user, const char *fmt, ...)
 {
-    (void)level;
-    (void)user;
-    (void)fmt;
+    (void)level, (void)user, (void)fmt;
+}
+
+cJSON *bridge_info_json(struct bridge *b)
+{
+    (void)b;
+    return cJSON_CreateObject();
+}
+
+void bridge_report_info(struct bridge *b)
+{
+    (void)b;
+}
+
+struct streamer *bridge_streamer_find(struct bridge *b, const char *handle)
+{
+    (void)b, (void)handle;
+    return NULL;
+}
+
+void bridge_streamer_start_runtime(struct bridge *b, const char *handle)
+{
+    (void)b, (void)handle;
+}
+
+const char *bridge_streamer_topic_taken(struct bridge *b, const char *handle)
+{
+    (void)b;
+    return bridge_topic_reserved(handle) ? "reserved" : NULL;
+}
+
+void bridge_streamer_remove(struct bridge *b, struct streamer *s)
+{
+    (void)b, (void)s;
+}
+
+void bridge_streamers_announce(struct bridge *b)
+{
+    (void)b;
+}
+
+const struct bridge_streamer *bridge_cfg_find_streamer(const struct bridge_cfg *cfg,
+                                                       const char *handle)
+{
+    (void)cfg, (void)handle;
+    return NULL;
+}
+
+void runtime_note_added(struct runtime *r, const char *handle, int in_config)
+{
+    (void)r, (void)handle, (void)in_config;
+}
+
+void runtime_note_removed(struct runtime *r, const char *handle, int in_config)
+{
+    (void)r, (void)handle, (void)in_config;
+}
+
+int runtime_save(const struct runtime *r, char *err, size_t errlen)
+{
+    (void)r, (void)err, (void)errlen;
+    return 0;
+}
+
+void bridge_event_simple(struct bridge_out *o, const char *type, const char *user)
+{
+    (void)o, (void)type, (void)user;
+}
+
+void tt_client_stop(tt_client *c)
+{
+    (void)c;
 }
 
 static void check_transaction(const cJSON *answer)
@@ -48,17 +125,14 @@ static void check_transaction(const cJSON *answer)
     }
 }
 
-void bridge_out_publish_json(struct bridge_out *o, const char *rest, cJSON *j, int qos,
-                             unsigned flags)
+void bridge_out_notice_json(struct bridge_out *o, enum bridge_topic_kind t, const char *arg,
+                            cJSON *j)
 {
-    char topic[128];
     (void)o;
-    (void)qos;
-    (void)flags;
-    snprintf(topic, sizeof topic, "bridge/response/%s", now.cmd);
     const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "status"));
     int ok = status && !strcmp(status, "ok");
-    if (strcmp(rest, topic) || !cJSON_IsObject(j) || !status || (!ok && strcmp(status, "error")) ||
+    if (t != BRIDGE_TOPIC_RESPONSE || strcmp(arg, now.cmd) || !cJSON_IsObject(j) || !status ||
+        (!ok && strcmp(status, "error")) ||
         (ok && !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "data"))) ||
         (!ok && !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error")))) {
         abort();
@@ -73,30 +147,9 @@ void bridge_out_publish_json(struct bridge_out *o, const char *rest, cJSON *j, i
     now.answers++;
 }
 
-static cJSON *info(void *ud)
-{
-    (void)ud;
-    return cJSON_CreateObject();
-}
-
-static void reload(void *ud)
-{
-    (void)ud;
-}
-
-static const char *streamer_cmd(void *ud, const char *cmd, const char *user, const cJSON *req)
-{
-    char h[BRIDGE_HANDLE_SIZE];
-    const char *why = NULL;
-    (void)ud;
-    (void)cmd;
-    (void)req;
-    return bridge_handle_normalize(user, h, sizeof h, &why) ? why : NULL;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct bridge_api api = { NULL, NULL, info, reload, streamer_cmd };
+    static struct bridge b;
     const uint8_t *nl = memchr(data, '\n', size);
     size_t cmd_len = nl ? (size_t)(nl - data) : size;
     size_t body_len = nl ? size - cmd_len - 1 : 0;
@@ -114,7 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     now.cmd = cmd;
     now.req = req;
     now.answers = 0;
-    bridge_api_request(&api, cmd, body, body_len);
+    bridge_api_request(&b, cmd, body, body_len);
     size_t plain = strspn(cmd, "abcdefghijklmnopqrstuvwxyz0123456789_-");
     int want = plain > 0 && plain <= 32 && plain == strlen(cmd);
     if (now.answers != want) {

@@ -8,7 +8,8 @@
  * (this file defines its symbols) and the clang build leaves room.c out of its sources.
  *
  * Invariants beyond ASan/UBSan: a room id found is 1..31 decimal digits; every refusal sets an
- * error text; every gift reference lies inside the gift list and the index is sorted.
+ * error text; every gift reference lies inside the gift list, the index is sorted and each id
+ * is found again (gifts.c, the index the gift decoder reads).
  * Built by `make fuzz` with clang; `build/fuzz_room_replay` replays the corpus under gcc.
  *
  * SPDX-License-Identifier: MIT
@@ -53,22 +54,20 @@ static void read_answers(tt_client *c, const char *text, size_t n)
     if (room_status(c, doc) && !c->errmsg[0]) {
         abort();
     }
-    c->gifts_json = tt__strndup(text, n);
-    if (!c->gifts_json) {
-        return;
-    }
-    size_t len = strlen(c->gifts_json);
-    if (!index_gifts(c)) {
-        for (size_t i = 0; i < c->n_gift_refs; i++) {
-            const struct tt_gift_ref *g = &c->gift_refs[i];
-            if (g->off > len || g->len > len - g->off || (i && g[-1].id > g->id)) {
+    struct tt_gifts g = { 0 };
+    if (!tt__gifts_set(&g, text, n)) {
+        size_t len = strlen(g.json);
+        for (size_t i = 0; i < g.n; i++) {
+            const struct tt_gift_ref *r = &g.refs[i];
+            if (r->off > len || r->len > len - r->off || (i && r[-1].id > r->id)) {
                 abort();
+            }
+            if (tt__gifts_find(&g, r->id) == NULL) {
+                abort(); /* every indexed id is found again */
             }
         }
     }
-    TT_FREE(c->gifts_json);
-    TT_FREE(c->gift_refs);
-    c->n_gift_refs = 0;
+    tt__gifts_free(&g);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

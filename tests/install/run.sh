@@ -84,7 +84,7 @@ cflags=$(pkg-config --cflags libtiktok)
 libs=$(pkg-config --libs libtiktok)
 static=$(pkg-config --static --libs libtiktok | sed 's/-ltiktok/-l:libtiktok.a/')
 check "pkg-config --modversion libtiktok is tt_version()" \
-    sh -c "[ \"\$(pkg-config --modversion libtiktok)\" = \"\$(sed -n 's/^#define TT_VERSION \"\(.*\)\"/\1/p' connector/src/err.c)\" ]"
+    sh -c "[ \"\$(pkg-config --modversion libtiktok)\" = \"\$(sed -n 's/^#define TT_VERSION \"\(.*\)\"/\1/p' connector/src/version.c)\" ]"
 if cc $SAN_CFLAGS $cflags -o "$D/use_shared" tests/install/use_tt.c $libs; then
     check "linked shared: needs libtiktok.so.0" sh -c \
         "readelf -d '$D/use_shared' | grep -q 'NEEDED.*\[libtiktok.so.0\]'"

@@ -779,6 +779,50 @@ static void run_cases(void)
     remove_tmp();
 }
 
+/* [tiktok] onto tt_options through the library's table: every key is the library's, every
+ * default is the library's but where the table says it differs on purpose. */
+static void test_tt_options(void)
+{
+    struct tt_options lib, o;
+    char name[64], a[256], b[256], err[256];
+    const char *dflt;
+    unsigned flags, n = 0;
+    tt_options_init(&lib);
+    for (unsigned i = 0; bridge_cfg_tt_key(i, &flags, &dflt, name, sizeof name); i++, n++) {
+        CHECK_EQ(tt_options_get(&lib, name, a, sizeof a), TT_OK); /* a key the library knows */
+        if (!dflt) {
+            continue;
+        }
+        o = lib;
+        CHECK_EQ(tt_options_set(&o, name, dflt, err, sizeof err), TT_OK);
+        tt_options_get(&o, name, b, sizeof b);
+        if (flags & CFG_OWN_DEFAULT) {
+            CHECK(strcmp(a, b) != 0); /* the flag is true */
+        } else {
+            CHECK(strcmp(a, b) == 0); /* else CFG_OWN_DEFAULT is missing in cfg_table.h */
+            if (strcmp(a, b) != 0) {
+                fprintf(stderr, "  %s: the bridge's default %s, libtiktok's %s\n", name, b, a);
+            }
+        }
+    }
+    CHECK(n > 20);
+    /* a config's values arrive in the options */
+    CHECK(loads_clean("[tiktok]\nsign_flow = legacy\nrequest_timeout_ms = 1234\n"
+                      "enable_extended_gift_info = false\nproxy = http://p:3128\n"
+                      "max_frame_bytes = 4096\n"));
+    CHECK_EQ(bridge_cfg_tt_options(&cfg.tiktok, &o, err, sizeof err), 0);
+    CHECK_EQ(o.sign_flow, TT_SIGN_LEGACY);
+    CHECK_EQ(o.request_timeout_ms, 1234u);
+    CHECK_EQ(o.enable_extended_gift_info, 0);
+    CHECK(o.proxy && !strcmp(o.proxy, "http://p:3128"));
+    CHECK_EQ(o.limits.max_frame_bytes, (size_t)4096);
+    CHECK(!o.sign_api_key && !o.session_id);
+    CHECK(loads_clean(""));
+    CHECK_EQ(bridge_cfg_tt_options(&cfg.tiktok, &o, err, sizeof err), 0);
+    CHECK_EQ(o.enable_extended_gift_info, 1); /* the bridge's own default */
+    CHECK_EQ(o.request_polling_interval_ms, lib.request_polling_interval_ms);
+}
+
 int main(void)
 {
     unsetenv("TIKTOK2MQTT_MQTT_PASSWORD");
@@ -791,6 +835,7 @@ int main(void)
     test_example();
     test_fixtures();
     run_cases();
+    test_tt_options();
     reset();
     return h_finish();
 }

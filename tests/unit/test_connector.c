@@ -147,13 +147,13 @@ static void test_frames(void)
     };
     struct tt_buf b;
     tt__buf_init(&b, 4096);
-    CHECK_EQ(tt__frame_heartbeat(&b, 7267595214226705184u, 1), TT_OK);
+    CHECK_EQ(tt__encode_heartbeat(&b, 7267595214226705184u, 1), TT_OK);
     CHECK(bytes_eq(&b, hb, sizeof hb));
-    CHECK_EQ(tt__frame_ack(&b, 5092463814493970448u, "-"), TT_OK);
+    CHECK_EQ(tt__encode_ack(&b, 5092463814493970448u, "-"), TT_OK);
     CHECK(bytes_eq(&b, ack, sizeof ack));
-    CHECK_EQ(tt__frame_ack(&b, 5092463814493970448u, ""), TT_OK); /* empty ext: "-" */
+    CHECK_EQ(tt__encode_ack(&b, 5092463814493970448u, ""), TT_OK); /* empty ext: "-" */
     CHECK(bytes_eq(&b, ack, sizeof ack));
-    CHECK_EQ(tt__frame_enter_room(&b, 7267595214226705184u, 5), TT_OK);
+    CHECK_EQ(tt__encode_enter_room(&b, 7267595214226705184u, 5), TT_OK);
     CHECK_HAS(b.p, "im_enter_room");
     CHECK_HAS(b.p + 20, "audience");
     tt__buf_free(&b);

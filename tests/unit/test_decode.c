@@ -11,6 +11,8 @@
 #include "harness.h"
 #include "tt.h"
 #include "alloc.h"
+#include "gifts.h"
+#include "tt_int.h"
 #include "json.h"
 #include "wire.h"
 
@@ -261,6 +263,63 @@ static void test_control_and_social(struct tt_decoder *d)
     CHECK(!strcmp(g.json[3], "{\"action\":3}"));
 }
 
+/* ---- gifts: the gift list's part, and the completed gift's second rendering ---- */
+
+struct gift_got {
+    int n, complete;
+    int64_t diamonds, total;
+    char json[1024], end[1024];
+};
+
+static void collect_gift(const struct tt_event *ev, void *ud)
+{
+    struct gift_got *g = ud;
+    g->n++;
+    g->complete = ev->u.gift.complete;
+    g->diamonds = ev->u.gift.diamond_count;
+    g->total = ev->u.gift.total_diamonds;
+    snprintf(g->json, sizeof g->json, "%s", ev->json);
+    snprintf(g->end, sizeof g->end, "%s", ev->u.gift.end_json ? ev->u.gift.end_json : "(none)");
+}
+
+static void gift_msg(struct pbw *m, int64_t repeat, int end)
+{
+    static struct pbw gd;
+    gd.n = 0;
+    pbw_int(&gd, 11, 1); /* type 1: can streak; no diamondCount in the message */
+    m->n = 0;
+    pbw_int(m, 2, 5655);
+    pbw_int(m, 5, (uint64_t)repeat);
+    pbw_int(m, 9, (uint64_t)end);
+    pbw_msg(m, 15, &gd);
+}
+
+static void test_gift_list(void)
+{
+    static const char list[] = "[{\"id\":1,\"diamond_count\":99},"
+                               "{\"id\":5655,\"name\":\"Rose\",\"diamond_count\":10}]";
+    struct tt_gifts gifts = { 0 };
+    struct tt_decoder *d;
+    struct pbw m;
+    struct gift_got g = { 0 };
+    CHECK_EQ(tt_decoder_new(&d, NULL), TT_OK);
+    CHECK_EQ(tt__gifts_set(&gifts, list, sizeof list - 1), TT_OK);
+    gift_msg(&m, 2, 0); /* a streak going on: not complete */
+    CHECK_EQ(tt_decode_message(d, "WebcastGiftMessage", m.b, m.n, collect_gift, &g), TT_OK);
+    CHECK(g.n == 1 && !g.complete && g.diamonds == 0 && !strcmp(g.end, "(none)"));
+    CHECK(!strstr(g.json, "extendedGiftInfo"));
+    tt__decoder_set_gifts(d, &gifts);
+    gift_msg(&m, 3, 1); /* its end: the list's diamonds, extendedGiftInfo, totalDiamonds */
+    CHECK_EQ(tt_decode_message(d, "WebcastGiftMessage", m.b, m.n, collect_gift, &g), TT_OK);
+    CHECK(g.complete && g.diamonds == 10 && g.total == 30);
+    const char *ext = strstr(g.json, ",\"extendedGiftInfo\":{\"id\":5655,");
+    CHECK(ext && !strcmp(ext + strlen(ext) - 20, "\"diamond_count\":10}}"));
+    size_t n = strlen(g.json);
+    CHECK(!strncmp(g.end, g.json, n - 1) && !strcmp(g.end + n - 1, ",\"totalDiamonds\":30}"));
+    tt__gifts_free(&gifts);
+    tt_decoder_free(d);
+}
+
 static void test_bad_message_costs_itself(struct tt_decoder *d)
 {
     static struct pbw f, bad, good, odd;
@@ -465,10 +524,13 @@ int main(void)
     test_truncated_gzip(d);
     tt_decoder_free(d);
     test_caps();
+    test_gift_list();
     test_alloc_failures();
     CHECK(!strcmp(tt_strerror(TT_ERR_GZIP_BOMB),
                   "gzip data inflates beyond the size or ratio cap"));
     CHECK(!strcmp(tt_strerror((enum tt_err)999), "unknown error"));
     CHECK(!strcmp(tt_event_type_name(TT_EV_ROOM_USER), "roomUser"));
+    CHECK(!strcmp(tt_err_name(TT_ERR_NOT_FOUND), "user_not_found"));
+    CHECK(!strcmp(tt_err_name((enum tt_err)999), "error"));
     return h_finish();
 }

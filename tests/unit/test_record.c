@@ -20,6 +20,8 @@
 
 #include "harness.h"
 #include "bridge.h"
+#include "log.h"
+#include "record.h"
 
 static char tmp[256];
 static char logpath[300];

@@ -1,8 +1,9 @@
 /** @file xalloc.c
- * Abort-on-OOM allocation for the daemon (why: xalloc.h).
+ * Abort-on-OOM allocation for the programs (why: xalloc.h).
  *
  * SPDX-License-Identifier: MIT
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 static void *check(void *p, size_t n)
 {
     if (!p && n) {
-        fprintf(stderr, "tiktok2mqtt: out of memory allocating %zu bytes, aborting\n", n);
+        fprintf(stderr, "out of memory allocating %zu bytes, aborting\n", n);
         abort();
     }
     return p;
@@ -44,4 +45,20 @@ char *xstrndup(const char *s, size_t n)
     memcpy(d, s, n);
     d[n] = '\0';
     return d;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        check(NULL, 1); /* only an encoding error gets here, and our formats have none */
+    }
+    char *s = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
 }

@@ -1,6 +1,6 @@
-/** @file frames.c
- * Frames the client sends on the WebSocket (docs/protocol.md §7.4), encoded with the nanopb
- * code generated from proto/webcast.proto: heartbeat (2.x: payloadType "hb" carrying
+/** @file encode.c
+ * Outgoing: the frames the client sends on the WebSocket (docs/protocol.md §7.4), encoded with
+ * the nanopb code generated from proto/webcast.proto: heartbeat (2.x: payloadType "hb" carrying
  * HeartBeatMessage{roomId, sendPacketSeqId}), enter-room (payloadType "im_enter_room" carrying
  * WebcastImEnterRoomMessage{roomId, liveId 12, identity "audience", enterUniqueId,
  * filterWelcomeMsg "0"}) and ack ({logId, payloadType "ack", payload = internalExt}). Also the
@@ -57,7 +57,7 @@ static enum tt_err push_frame(struct tt_buf *out, uint64_t log_id, const char *t
     return TT_OK;
 }
 
-enum tt_err tt__frame_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t seq)
+enum tt_err tt__encode_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t seq)
 {
     TikTok_HeartBeatMessage hb = TikTok_HeartBeatMessage_init_zero;
     uint8_t buf[32];
@@ -72,7 +72,7 @@ enum tt_err tt__frame_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t s
     return push_frame(out, 0, "hb", buf, s.bytes_written);
 }
 
-enum tt_err tt__frame_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t unique)
+enum tt_err tt__encode_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t unique)
 {
     TikTok_WebcastImEnterRoomMessage m = TikTok_WebcastImEnterRoomMessage_init_zero;
     uint8_t buf[128];
@@ -91,7 +91,7 @@ enum tt_err tt__frame_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t 
     return push_frame(out, 0, "im_enter_room", buf, s.bytes_written);
 }
 
-enum tt_err tt__frame_ack(struct tt_buf *out, uint64_t log_id, const char *internal_ext)
+enum tt_err tt__encode_ack(struct tt_buf *out, uint64_t log_id, const char *internal_ext)
 {
     const char *p = internal_ext && *internal_ext ? internal_ext : "-";
     return push_frame(out, log_id, "ack", (const uint8_t *)p, strlen(p));
@@ -99,7 +99,7 @@ enum tt_err tt__frame_ack(struct tt_buf *out, uint64_t log_id, const char *inter
 
 /* The header fields through nanopb, then field 8 (payload) by hand: push_frame copies its
  * payload into a 4 KiB local, and a fetch answer may be megabytes. */
-enum tt_err tt__frame_wrap_result(struct tt_buf *out, const uint8_t *result, size_t n)
+enum tt_err tt__encode_wrap_result(struct tt_buf *out, const uint8_t *result, size_t n)
 {
     uint8_t head[16];
     enum tt_err rc = push_frame(out, 0, "msg", NULL, 0);
