@@ -19,6 +19,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "../../bridge/metrics.c"
+#include "log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
