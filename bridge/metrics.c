@@ -277,6 +277,8 @@ static void render_bridge(struct buf *b, struct bridge_metrics *m, size_t n_stre
           (double)st.in_flight);
     counter(b, "mqtt_messages_dropped_total", "Oldest messages dropped past max_buffered.",
             st.dropped);
+    counter(b, "mqtt_messages_refused_total",
+            "Messages the broker refused (PUBACK reason >= 0x80), dropped.", st.refused);
     counter(b, "mqtt_reconnects_total", "Reconnections to the broker.", st.reconnects);
     render_devices(b, m->devices);
 }

@@ -22,7 +22,12 @@
 #include "mqtt.h"
 #include "xalloc.h"
 
-#define INFLIGHT_MAX 512 /* messages handed to paho and not yet acknowledged */
+/* Messages handed to paho and not yet acknowledged. Past the broker's Receive Maximum (20 on a
+ * default mosquitto) paho keeps the extra ones in its command queue until a timer of its own,
+ * up to a second later, and past 100 queued commands it refuses new ones: the output path
+ * then idled at about 200 messages/s (docs/PERFORMANCE.md, the profile). So the window is the
+ * smaller of this and the Receive Maximum the broker announces in its CONNACK. */
+#define INFLIGHT_MAX 64
 
 struct msg {
     struct msg *next, *prev;
@@ -56,6 +61,10 @@ struct bridge_mqtt {
     struct list queue, inflight;
     struct inbound *in_head, *in_tail;
     uint64_t next_seq, published, dropped, reconnects;
+    uint64_t refused;          /* PUBACKs with a reason >= 0x80: dropped, never resent */
+    size_t window;             /* in-flight cap of this connection (CONNACK's Receive Maximum) */
+    int64_t refused_logged_ms; /* the last "refused" log line: one a minute */
+    char refused_why[200];     /* what the last refusal was, for that line */
     int connected, just_connected, fallback, connecting, stopping, lost;
     int64_t next_connect_ms;
     unsigned connect_failures;
@@ -190,7 +199,8 @@ static void sent_ok(void *ctx, MQTTAsync_successData *d)
     if (!b->queue.n && !b->inflight.n) {
         pthread_cond_broadcast(&b->drained);
     }
-    int more = b->queue.n > 0; /* waiting for a free in-flight slot */
+    /* the main thread refills the window when half of it is free, not at every PUBACK */
+    int more = b->queue.n > 0 && b->inflight.n <= b->window / 2;
     pthread_mutex_unlock(&b->lock);
     free(t);
     if (more) {
@@ -219,9 +229,36 @@ static void sent_ok5(void *ctx, MQTTAsync_successData5 *d)
     sent_ok(ctx, NULL);
 }
 
+/* The broker refused the message itself (an ACL, a packet too large, a quota): sending it again
+ * would be refused again, forever, with the messages behind it waiting. It is dropped and
+ * counted; pump() logs the refusals at most once a minute. */
+static void refused5(struct token *t, MQTTAsync_failureData5 *d)
+{
+    struct bridge_mqtt *b = t->b;
+    pthread_mutex_lock(&b->lock);
+    struct msg *m = find_inflight(b, t->seq);
+    if (m) {
+        snprintf(b->refused_why, sizeof b->refused_why, "%s (reason 0x%02x) for %.120s",
+                 MQTTReasonCode_toString((enum MQTTReasonCodes)d->reasonCode),
+                 (unsigned)d->reasonCode, m->topic);
+        list_remove(&b->inflight, m);
+        msg_free(m);
+        b->refused++;
+    }
+    if (!b->queue.n && !b->inflight.n) {
+        pthread_cond_broadcast(&b->drained);
+    }
+    pthread_mutex_unlock(&b->lock);
+    free(t);
+    wake(b);
+}
+
 static void sent_failed5(void *ctx, MQTTAsync_failureData5 *d)
 {
-    (void)d;
+    if (d && d->reasonCode >= MQTTREASONCODE_UNSPECIFIED_ERROR) {
+        refused5(ctx, d);
+        return;
+    }
     sent_failed(ctx, NULL);
 }
 
@@ -235,6 +272,18 @@ static void on_connection_lost(void *ctx, char *cause)
     b->connected = 0;
     b->lost = 1;
     snprintf(b->why, sizeof b->why, "%s", cause ? cause : "connection lost");
+    pthread_mutex_unlock(&b->lock);
+    wake(b);
+}
+
+/* CONNACK's properties: how many QoS 1 messages the broker takes in flight (absent: 65535) */
+static void connected5(void *ctx, MQTTAsync_successData5 *d)
+{
+    struct bridge_mqtt *b = ctx;
+    int rm = d ? MQTTProperties_getNumericValue(&d->properties, MQTTPROPERTY_CODE_RECEIVE_MAXIMUM)
+               : -999999;
+    pthread_mutex_lock(&b->lock);
+    b->window = rm > 0 && rm < INFLIGHT_MAX ? (size_t)rm : INFLIGHT_MAX;
     pthread_mutex_unlock(&b->lock);
     wake(b);
 }
@@ -412,7 +461,7 @@ static int start_connect(struct bridge_mqtt *b)
     c->keepAliveInterval = b->o.keepalive;
     if (b->protocol == MQTTVERSION_5) {
         c->cleanstart = 1;
-        c->onSuccess5 = NULL;
+        c->onSuccess5 = connected5;
         c->onFailure5 = connect_failed5;
     } else {
         c->cleansession = 1;
@@ -439,6 +488,7 @@ static int start_connect(struct bridge_mqtt *b)
         c->ssl = &ssl;
     }
     b->connecting = 1;
+    b->window = INFLIGHT_MAX; /* until a v5 CONNACK says less */
     int rc = MQTTAsync_connect(b->client, c);
     if (rc != MQTTASYNC_SUCCESS) {
         pthread_mutex_lock(&b->lock);
@@ -458,6 +508,7 @@ int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
 {
     struct bridge_mqtt *b = xcalloc(1, sizeof *b);
     b->o = *o;
+    b->refused_logged_ms = -60000; /* the first refusal is logged at once */
     b->o.uri = xstrdup(o->uri);
     b->o.client_id = xstrdup(o->client_id);
     b->o.state_topic = xstrdup(o->state_topic);
@@ -671,8 +722,10 @@ static void on_birth(struct bridge_mqtt *b)
     birth->flags = BRIDGE_PUB_RETAIN;
     list_push_front(&b->queue, birth);
     int v5 = b->protocol == MQTTVERSION_5;
+    size_t window = b->window;
     pthread_mutex_unlock(&b->lock);
-    LOG_INFO(NULL, "mqtt: connected to %s (MQTT %s)", b->o.uri, v5 ? "5" : "3.1.1");
+    LOG_INFO(NULL, "mqtt: connected to %s (MQTT %s, %zu in flight at most)", b->o.uri,
+             v5 ? "5" : "3.1.1", window);
     subscribe_all(b);
     pthread_mutex_lock(&b->lock);
 }
@@ -701,7 +754,12 @@ void bridge_mqtt_pump(struct bridge_mqtt *b)
     if (b->just_connected) {
         on_birth(b);
     }
-    while (b->connected && b->queue.head && b->inflight.n < INFLIGHT_MAX) {
+    if (b->refused && common_mono_ms() - b->refused_logged_ms >= 60000) {
+        LOG_WARN(NULL, "mqtt: the broker refused %llu message(s) so far, dropped; the last: %s",
+                 (unsigned long long)b->refused, b->refused_why);
+        b->refused_logged_ms = common_mono_ms();
+    }
+    while (b->connected && b->queue.head && b->inflight.n < b->window) {
         if (send_one(b, b->queue.head)) {
             break;
         }
@@ -756,6 +814,7 @@ void bridge_mqtt_stats(struct bridge_mqtt *b, struct bridge_mqtt_stats *out)
     out->in_flight = b->inflight.n;
     out->published = b->published;
     out->dropped = b->dropped;
+    out->refused = b->refused;
     out->reconnects = b->reconnects ? b->reconnects - 1 : 0;
     snprintf(out->error, sizeof out->error, "%s", b->why);
     pthread_mutex_unlock(&b->lock);

@@ -49,7 +49,8 @@ struct bridge_mqtt_stats {
     int protocol; /* 5 or 4 (3.1.1) in use */
     size_t queued, in_flight;
     uint64_t published, dropped, reconnects;
-    char error[320]; /* while not connected: why the last attempt failed ("" when unknown) */
+    uint64_t refused; /* refused by the broker (PUBACK reason >= 0x80), dropped */
+    char error[320];  /* while not connected: why the last attempt failed ("" when unknown) */
 };
 
 /** An incoming message (a runtime API request, homeassistant/status), on the main thread. */

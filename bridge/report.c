@@ -96,6 +96,7 @@ static void publish_health(struct bridge *b)
     cJSON_AddNumberToObject(mq, "queued", (double)st.queued);
     cJSON_AddNumberToObject(mq, "published", (double)st.published);
     cJSON_AddNumberToObject(mq, "dropped", (double)st.dropped);
+    cJSON_AddNumberToObject(mq, "refused", (double)st.refused);
     per = cJSON_AddObjectToObject(j, "streamers");
     for (struct streamer *s = b->streamers; s; s = s->next) {
         cJSON_AddItemToObject(per, s->topic, streamer_health(s));

@@ -161,11 +161,16 @@ def events_of(lines, user):
     return out
 
 
-def expected_count():
-    n = 0
+def events_of_expected():
+    """the names of the replay's events that the bridge publishes, in order"""
+    out = []
     for l in open(os.path.join(CORPUS, "expected.jsonl")):
-        n += sum(1 for e in json.loads(l)["events"] if e["event"] in EVENT_NAMES)
-    return n
+        out += [e["event"] for e in json.loads(l)["events"] if e["event"] in EVENT_NAMES]
+    return out
+
+
+def expected_count():
+    return len(events_of_expected())
 
 
 def test_events_and_retained(tmp):

@@ -147,16 +147,42 @@ def ws_frames_to_tcp(ws, tcp):
             tcp.sendall(data)
 
 
+def mqtt_packets(buf):
+    """the whole MQTT packets at the start of `buf`, and the rest"""
+    out, i = [], 0
+    while i + 2 <= len(buf):
+        n, mult, j = 0, 1, i + 1
+        while j < len(buf) and j < i + 5:
+            n += (buf[j] & 0x7F) * mult
+            mult *= 128
+            j += 1
+            if not buf[j - 1] & 0x80:
+                break
+        else:
+            break
+        if buf[j - 1] & 0x80 or j + n > len(buf):
+            break
+        out.append(buf[i:j + n])
+        i = j + n
+    return out, buf[i:]
+
+
 def tcp_to_ws_frames(tcp, ws):
+    """the broker's bytes to the client, one binary frame per MQTT packet, as a broker's own
+    WebSocket listener sends them (mosquitto's does). paho reads one packet per wakeup of its
+    receive thread: several in one TLS record wait there for its next one-second poll."""
+    rest = b""
     while True:
         data = tcp.recv(65536)
         if not data:
             return
-        n = len(data)
-        head = bytes([0x82, n]) if n < 126 else (bytes([0x82, 126]) + n.to_bytes(2, "big")
-                                                 if n < 65536 else
-                                                 bytes([0x82, 127]) + n.to_bytes(8, "big"))
-        ws.sendall(head + data)
+        packets, rest = mqtt_packets(rest + data)
+        for pkt in packets:
+            n = len(pkt)
+            head = bytes([0x82, n]) if n < 126 else (bytes([0x82, 126]) + n.to_bytes(2, "big")
+                                                     if n < 65536 else
+                                                     bytes([0x82, 127]) + n.to_bytes(8, "big"))
+            ws.sendall(head + pkt)
 
 
 class Server:
@@ -457,7 +483,7 @@ def test_fallback(tmp):
           "fallback: tried level 5 first, then 4 (%s)" % proxy.levels)
     check(wait_for(lambda: info_protocol(sub) == "3.1.1", 5),
           "fallback: bridge/info says mqttProtocol 3.1.1 (%s)" % info_protocol(sub))
-    check("connected to tcp://127.0.0.1:%d (MQTT 3.1.1)" % proxy.port in log_of(log),
+    check("connected to tcp://127.0.0.1:%d (MQTT 3.1.1," % proxy.port in log_of(log),
           "fallback: the log says connected with 3.1.1")
     finish_run(sub, br)
 
@@ -679,8 +705,43 @@ def test_metrics(tmp):
     again.down()
 
 
+def test_refused(tmp):
+    """A message the broker refuses (an ACL: PUBACK reason 0x87 over MQTT 5) is dropped and
+    counted, logged once, and never blocks the ones behind it (it used to be resent forever,
+    172,000 times in 25 s, and everything behind it waited)."""
+    broker = bt.Broker(tmp)
+    acl = os.path.join(tmp, "acl")
+    with open(acl, "w") as f:
+        f.write("topic readwrite #\ntopic deny tiktok/the_host/chat\n")
+    with open(broker.conf, "a") as f:
+        f.write("acl_file %s\n" % acl)
+        if os.geteuid() == 0:  # mosquitto would drop to its own user: the file is ours
+            f.write("user root\n")
+    check(broker.up(), "mosquitto with an ACL starts")
+    sim, url = bt.start_sim(tmp)
+    sub = bt.Sub(tmp, broker.port, "tiktok/#", "refused.txt")
+    log = os.path.join(tmp, "refused.log")
+    br = bt.bridge(config(tmp, "refused.ini", url, "tcp://127.0.0.1:%d" % broker.port,
+                          extra="[bridge]\nhealth_interval = 1\n"), stderr=open(log, "w"))
+    want = sum(1 for e in bt.events_of_expected() if e != "chat")
+    got = lambda: sum(1 for e in bt.events_of(sub.lines(), "the_host") if e["event"] != "chat")
+    check(wait_for(lambda: got() >= want, 40),
+          "refused: every event but the denied chats arrives (%d of %d)" % (got(), want))
+    health = lambda: json.loads(retained(sub, "tiktok/bridge/health") or "{}")
+    nchat = bt.events_of_expected().count("chat")
+    check(wait_for(lambda: health().get("mqtt", {}).get("refused", 0) >= nchat, 10),
+          "refused: bridge/health counts the %d refused chats (%s)"
+          % (nchat, health().get("mqtt", {}).get("refused")))
+    lines = re.findall(r"the broker refused .*", log_of(log))
+    check(len(lines) == 1 and "tiktok/the_host/chat" in lines[0] and "0x87" in lines[0],
+          "refused: logged once, with the reason and the topic (%s)" % lines[:2])
+    stop(sim)
+    finish_run(sub, br)
+    broker.down()
+
+
 def main():
-    return run_tests((test_tls, test_websocket, test_fallback, test_metrics),
+    return run_tests((test_tls, test_websocket, test_fallback, test_metrics, test_refused),
                      ("mosquitto", "mosquitto_sub", "openssl"), "transports-test-")
 
 
