@@ -238,7 +238,8 @@ enum tt_sign_flow {
     TT_SIGN_LEGACY,    /**< 1.x: GET /webcast/sign_url, then the signed im/fetch ourselves */
     TT_SIGN_SESSION,   /**< unsigned im/fetch with a logged-in session id (no sign server) */
     TT_SIGN_DIRECT,    /**< no sign server: a ttwid device token and the push edge directly */
-    TT_SIGN_AUTO       /**< direct first, Euler when the direct path is refused (default) */
+    TT_SIGN_AUTO       /**< direct first; when the direct path is refused, session if a
+                        *   session_id is set, else Euler (default) */
 };
 
 /** A pool of devices (a ttwid token and the User-Agent it was minted with) shared by the

@@ -389,7 +389,8 @@ static void emit_websocket_connected(tt_client *c)
 
 static int can_poll(const tt_client *c)
 {
-    return c->o.enable_request_polling && c->o.session_id; /* 1.x: polling needs a session */
+    /* 1.x: polling needs a session; and a cursor, which the direct path never has */
+    return c->o.enable_request_polling && c->o.session_id && c->d.flow != TT_SIGN_DIRECT;
 }
 
 static enum tt_err open_transport(tt_client *c)

@@ -17,31 +17,7 @@
 #include "params.h"
 #include "tt.h"
 
-struct tt_ws; /* direct.c */
-enum tt_err tt__direct_init(tt_client *c);
-void tt__direct_free(tt_client *c);
-/** Choose this connect's flow; 1 if it is the direct path. */
-int tt__direct_pick(tt_client *c);
-/** A device (lent or minted) and the room id. */
-enum tt_err tt__direct_prepare(tt_client *c);
-/** The push edge's URL as c->push_server; no cursor, no backlog. */
-enum tt_err tt__direct_push(tt_client *c);
-/** A refused upgrade: DEVICE_BLOCKED gives the device up and becomes TT_ERR_DEVICE_BLOCKED. */
-enum tt_err tt__direct_refused(tt_client *c, enum tt_err rc);
-/** The signed flows' User-Agent (the user_agent option) back on HTTP requests. */
-void tt__direct_signed_ua(tt_client *c);
-/** auto: 1 if a direct failure `rc` means "use Euler now" (and records why). */
-int tt__direct_fallback(tt_client *c, enum tt_err rc);
-/** A connection ended: a young direct socket gives its device up; a silent one falls back. */
-void tt__direct_ended(tt_client *c, enum tt_err why, int frames);
-/** The device's User-Agent on the direct path, else NULL. */
-const char *tt__direct_ua(const tt_client *c);
-enum tt_err tt__direct_ws_query(tt_client *c, struct tt_buf *q);
-/** "name:", "value" pairs, NULL-terminated: the direct path's extra handshake headers. */
-const char *const *tt__direct_ws_headers(void);
-
-/* ws.c */
-
+struct tt_ws; /* ws.c */
 
 /* Recently seen msgIds: an open-addressed set with FIFO eviction (dedup.c). */
 struct tt_dedup {
@@ -138,8 +114,13 @@ enum tt_err tt__direct_prepare(tt_client *c);
 enum tt_err tt__direct_push(tt_client *c);
 /** A refused upgrade: DEVICE_BLOCKED gives the device up and becomes TT_ERR_DEVICE_BLOCKED. */
 enum tt_err tt__direct_refused(tt_client *c, enum tt_err rc);
-/** auto: 1 if a direct failure `rc` means "use Euler now" (and records why). */
+/** The signed flows' User-Agent (the user_agent option) back on HTTP requests. */
+void tt__direct_signed_ua(tt_client *c);
+/** auto: 1 if a direct failure `rc` means "use a signed flow now" (and records why). */
 int tt__direct_fallback(tt_client *c, enum tt_err rc);
+/** The flow the sign step takes: the option, or auto's fallback (session when a session id
+ *  was given, else euler). */
+enum tt_sign_flow tt__signed_flow(const tt_client *c);
 /** A connection ended: a young direct socket gives its device up; a silent one falls back. */
 void tt__direct_ended(tt_client *c, enum tt_err why, int frames);
 /** The device's User-Agent on the direct path, else NULL. */

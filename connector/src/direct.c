@@ -70,6 +70,18 @@ void tt__direct_free(tt_client *c)
     c->d.pool = NULL;
 }
 
+/* What auto falls back to: the session when the caller gave one (it needs no sign server and
+ * reaches 18+ rooms), else the Euler sign server. */
+static enum tt_sign_flow signed_flow(const tt_client *c)
+{
+    return c->o.session_id && c->o.session_id[0] ? TT_SIGN_SESSION : TT_SIGN_EULER;
+}
+
+enum tt_sign_flow tt__signed_flow(const tt_client *c)
+{
+    return c->o.sign_flow == TT_SIGN_AUTO ? signed_flow(c) : c->o.sign_flow;
+}
+
 int tt__direct_pick(tt_client *c)
 {
     enum tt_sign_flow f = c->o.sign_flow;
@@ -80,12 +92,13 @@ int tt__direct_pick(tt_client *c)
         return f == TT_SIGN_DIRECT;
     }
     if (!c->o.enable_websocket_upgrade) { /* the direct path has nothing but its socket */
-        c->d.flow = TT_SIGN_EULER;
-        snprintf(c->d.why, sizeof c->d.why, "auto: euler (enable_websocket_upgrade is off)");
+        c->d.flow = signed_flow(c);
+        snprintf(c->d.why, sizeof c->d.why, "auto: %s (enable_websocket_upgrade is off)",
+                 flow_name(c->d.flow));
         return 0;
     }
     if (c->d.fell_back_ms && now - c->d.fell_back_ms < retry) {
-        c->d.flow = TT_SIGN_EULER; /* why still says why it fell back */
+        c->d.flow = signed_flow(c); /* why still says why it fell back */
         return 0;
     }
     c->d.fell_back_ms = 0;
@@ -299,11 +312,11 @@ int tt__direct_fallback(tt_client *c, enum tt_err rc)
     }
     c->d.fell_back_ms = tt__now_ms();
     c->d.fresh_blocks = 0;
-    c->d.flow = TT_SIGN_EULER;
-    snprintf(c->d.why, sizeof c->d.why, "auto: fell back to euler (%.300s)",
+    c->d.flow = signed_flow(c);
+    snprintf(c->d.why, sizeof c->d.why, "auto: fell back to %s (%.300s)", flow_name(c->d.flow),
              c->errmsg[0] ? c->errmsg : tt_strerror(rc));
-    tt__client_log(c, TT_LOG_NOTICE, "direct path failed (%s): falling back to euler",
-                   c->errmsg[0] ? c->errmsg : tt_strerror(rc));
+    tt__client_log(c, TT_LOG_NOTICE, "direct path failed (%s): falling back to %s",
+                   c->errmsg[0] ? c->errmsg : tt_strerror(rc), flow_name(c->d.flow));
     c->errmsg[0] = '\0';
     return 1;
 }

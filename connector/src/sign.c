@@ -232,7 +232,7 @@ enum tt_err tt__session_cookies(tt_client *c)
 enum tt_err tt__sign_fetch(tt_client *c)
 {
     enum tt_err rc;
-    switch (c->o.sign_flow) {
+    switch (tt__signed_flow(c)) {
     case TT_SIGN_LEGACY:
         return legacy(c);
     case TT_SIGN_SESSION: {

@@ -383,11 +383,15 @@ def test_persistence(tmp):
 def test_auto_fallback(tmp):
     scen = [streamer("hal", "7100000000000000005",
                      faults={"direct_handshake": "417 illegal app_id"}),
-            streamer("ivy", "7100000000000000006", status="offline")]
+            streamer("ivy", "7100000000000000006", status="offline"),
+            streamer("jay", "7100000000000000007",
+                     faults={"direct_handshake": "417 illegal app_id"})]
     sim, base, log = start_sim(tmp, "auto", scen + [
         {"t": 0.3, "type": "chat", "text": "a", "room": "hal"},
         {"t": 0.6, "type": "chat", "text": "b", "room": "hal"},
-        {"t": 1.0, "type": "end", "room": "hal"}])
+        {"t": 1.0, "type": "end", "room": "hal"},
+        {"t": 0.3, "type": "chat", "text": "c", "room": "jay"},
+        {"t": 1.0, "type": "end", "room": "jay"}])
     rc, out, err, _ = tt_connect("hal", base)  # the default flow: auto
     lines = log_lines(log)
     ups = [l for l in lines if l.get("kind") == "ws-upgrade"]
@@ -401,6 +405,17 @@ def test_auto_fallback(tmp):
           "the sign server's connect was asked")
     check("flow euler: auto: fell back to euler (TikTok refused the WebSocket: illegal app_id)"
           in err and "direct again in" in err, "tt_client_flow says why: %s" % err[-300:])
+    # with a session id, auto falls back to the session (an unsigned im/fetch with the
+    # sessionid cookie), not to the sign server
+    before = len(log_lines(log))
+    rc, out, err, _ = tt_connect("jay", base, "session_id=abc123sessionid")
+    lines = log_lines(log)[before:]
+    fetches = [l for l in lines if l.get("path", "").endswith("/im/fetch/")]
+    check(rc == 0 and chats(events(out)) == ["c"] and "fell back to session" in err and fetches and
+          "sessionid=abc123sessionid" in fetches[0].get("headers", {}).get("cookie", "") and
+          not any(re.match(r"/webcast/rooms/\d+/connect", l.get("path", "")) for l in lines),
+          "auto with a session id falls back to the session, not the sign server (rc=%s %s)"
+          % (rc, err[-200:]))
     before = len(log_lines(log))
     rc, out, err, _ = tt_connect("ivy", base, "sign_flow=auto")
     lines = log_lines(log)[before:]
