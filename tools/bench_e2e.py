@@ -143,6 +143,9 @@ def bridge(url, rooms, port, qos):
         f.write("qos = %d\n[homeassistant]\nenabled = false\n" % qos)
         f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\nsign_api_url = %s\n" % (url, url, url))
         f.write("enable_extended_gift_info = false\n")
+        # the signed flow, as bench_bridge.py: the default (auto) would first try the direct
+        # path, whose default push_base is TikTok's own edge, not the simulator
+        f.write("sign_flow = euler\n")
         for i in range(1, rooms + 1):
             f.write("[streamer:load%05d]\n" % i)
     log_path = cfg + ".log"
