@@ -85,6 +85,7 @@ suite "deb (dpkg-deb, lintian)" env B="$B" sh tests/deb/run.sh
 # 8. the project stands alone: no file leans on notes kept beside the clone, and every
 #    relative link of the Markdown pages resolves inside the repository
 suite "stand-alone (no reference outside the repository)" python3 tests/tools/check_standalone.py
+suite "no configuration of a test or tool can reach TikTok" python3 tests/tools/check_no_tiktok.py
 
 # 9. the benchmarks' tools run and count correctly (a smoke run, no figure checked)
 suite "bench tools smoke" env B="$B" python3 tools/bench_e2e.py --smoke
