@@ -33,8 +33,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from itest import (B, ROOT, check, clean_env, run_tests, start, stop,  # noqa: E402
-                   wait_for)
+from itest import (B, ROOT, check, clean_env, events, log_lines, run_tests, start,  # noqa: E402
+                   stop, wait_for)
 
 DOC = os.path.join(ROOT, "docs", "protocol.md")
 CONTROL = ("connected", "disconnected", "websocketConnected", "error")
@@ -82,29 +82,6 @@ def tt_connect(handle, base, *opts, timeout=30):
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         return None, out, "", time.time() - t0
-
-
-def events(stdout):
-    out = []
-    for line in stdout.splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass
-    return out
-
-
-def log_lines(path):
-    out = []
-    try:
-        for line in open(path):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-    except OSError:
-        pass
-    return out
 
 
 def chats(evs):

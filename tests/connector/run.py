@@ -31,8 +31,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from itest import (B, CORPUS, ROOT, check, clean_env, compare, finish, kill_all,  # noqa: E402
-                   start, stop)
+from itest import (B, CORPUS, ROOT, check, clean_env, compare, events, finish,  # noqa: E402
+                   kill_all, log_lines, start, stop)
 
 FAULTS = os.path.join(ROOT, "contrib", "sim", "scenarios", "faults.jsonl")
 EVERY = os.path.join(ROOT, "contrib", "sim", "scenarios", "every-event.jsonl")
@@ -63,29 +63,6 @@ def tt_connect(handle, base, *opts, timeout=20):
     except subprocess.TimeoutExpired as e:  # what it printed so far still counts
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         return None, out, ""
-
-
-def events(stdout):
-    out = []
-    for line in stdout.splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass
-    return out
-
-
-def log_lines(path):
-    out = []
-    try:
-        for line in open(path):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-    except OSError:
-        pass
-    return out
 
 
 def test_happy_path(tmp, tls=False):

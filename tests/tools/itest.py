@@ -65,6 +65,30 @@ def free_port():
     return port
 
 
+def json_lines(lines):
+    """the lines that are JSON, parsed; the others (log text, a half-written last line) skipped"""
+    out = []
+    for line in lines:
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
+def events(stdout):
+    """tt-connect's events: one JSON object a line of its standard output"""
+    return json_lines(stdout.splitlines())
+
+
+def log_lines(path):
+    """the simulator's request log (JSON lines); [] while it does not exist"""
+    try:
+        with open(path) as f:
+            return json_lines(f)
+    except OSError:
+        return []
+
 def wait_for(pred, timeout, step=0.05):
     end = time.time() + timeout
     while time.time() < end:
