@@ -277,6 +277,7 @@ static void apply_state(struct room *r, struct ev *e)
 int room_emit(struct sim *s, struct room *r, const struct ev *evs, size_t n)
 {
     struct msg_out m[MAX_BATCH] = { 0 };
+    uint16_t types[MAX_BATCH] = { 0 };
     size_t k = 0;
     int end_action = 0;
 
@@ -284,11 +285,13 @@ int room_emit(struct sim *s, struct room *r, const struct ev *evs, size_t n)
         struct ev e = evs[i];
 
         apply_state(r, &e);
+        types[k] = e.type;
         if (enc_event(s, r, &e, &m[k]) == 0)
             k++;
         if (e.type == EV_END || e.type == EV_SUSPEND)
             end_action = e.type == EV_END ? 3 : 4;
     }
+    slog_emit(s, r, NULL, m, types, k);
     if (room_emit_msgs(s, r, m, k) != 0)
         return -1;
     if (end_action != 0)
@@ -354,14 +357,17 @@ static void transport(struct sim *s, struct room *r, const struct ev *e)
         if (f != NULL)
             random_bytes(s, FRAME_DATA(f), (size_t)e->a);
         slog_fault(s, r, "garbage frame");
+        slog_emit(s, r, "garbage", NULL, NULL, 0);
         room_push(s, r, f);
         break;
     case EV_TRUNCATED:
         slog_fault(s, r, "truncated frame");
+        slog_emit(s, r, "truncated", NULL, NULL, 0);
         room_push(s, r, truncated_frame(s, r));
         break;
     case EV_GZIP_BOMB:
         slog_fault(s, r, "gzip bomb");
+        slog_emit(s, r, "gzip_bomb", NULL, NULL, 0);
         room_push(s, r, frame_gzip_bomb(s, r, (size_t)e->a));
         break;
     case EV_DROP:

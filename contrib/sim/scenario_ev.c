@@ -217,6 +217,14 @@ static const struct { const char *name; enum ev_type type; } ev_names[] = {
 };
 /* clang-format on */
 
+const char *ev_type_name(unsigned type)
+{
+    for (size_t i = 0; i < sizeof(ev_names) / sizeof(ev_names[0]); i++)
+        if (ev_names[i].type == type)
+            return ev_names[i].name; /* the first name: "join" rather than "member" */
+    return "?";
+}
+
 static int ev_type_of(const char *name)
 {
     for (size_t i = 0; i < sizeof(ev_names) / sizeof(ev_names[0]); i++)

@@ -397,6 +397,9 @@ int sim_room_index_ids(struct sim *s, struct room *r);
 void sim_default_room(struct sim *s, struct room *r);
 int64_t sim_make_id(uint64_t seed, const char *salt, int64_t base);
 
+/* scenario_ev.c */
+const char *ev_type_name(unsigned type); /* the scenario's name of an event type */
+
 /* load.c */
 int load_setup(struct sim *s);
 int load_tick(struct sim *s, struct room *r, int64_t now);
@@ -508,6 +511,8 @@ void slog_end(struct sim *s, struct sbuf *b);
 void slog_query(struct sbuf *b, const struct query *q);
 void slog_headers(struct sbuf *b, struct lws *wsi);
 void slog_fault(struct sim *s, const struct room *r, const char *what);
+void slog_emit(struct sim *s, const struct room *r, const char *fault, const struct msg_out *m,
+               const uint16_t *types, size_t n);
 void dump_frame(struct sim *s, struct room *r, const unsigned char *p, size_t len);
 int query_parse(struct lws *wsi, char *buf, size_t cap, struct query *q);
 

@@ -54,6 +54,35 @@ void slog_fault(struct sim *s, const struct room *r, const char *what)
     slog_end(s, b);
 }
 
+/* With --log-frames: the messages of the frame about to enter the room's ring (its "seq", which
+   the ws-out lines of the connections that send it repeat), whether a socket is open or not, so
+   that a test can tell which msgIds went out on which socket and what each was; a frame of a
+   transport fault has no message and names its fault. */
+void slog_emit(struct sim *s, const struct room *r, const char *fault, const struct msg_out *m,
+               const uint16_t *types, size_t n)
+{
+    struct sbuf *b;
+
+    if (!s->log_frames || (b = slog_begin(s, "emit")) == NULL)
+        return;
+    sbuf_json_kstr(b, "room", r->handle);
+    sbuf_json_kid(b, "room_id", room_cur_id(r));
+    sbuf_json_kint(b, "seq", (int64_t)r->ring_head);
+    if (fault != NULL)
+        sbuf_json_kstr(b, "fault", fault); /* a garbage, truncated or bomb frame */
+    sbuf_json_key(b, "msg_ids");
+    sbuf_str(b, "[");
+    for (size_t i = 0; i < n; i++)
+        sbuf_printf(b, "%s\"%" PRId64 "\"", i ? "," : "", m[i].msg_id);
+    sbuf_str(b, "]");
+    sbuf_json_key(b, "types");
+    sbuf_str(b, "[");
+    for (size_t i = 0; i < n; i++)
+        sbuf_printf(b, "%s\"%s\"", i ? "," : "", ev_type_name(types[i]));
+    sbuf_str(b, "]");
+    slog_end(s, b);
+}
+
 /* "query":{...} with the first value of each name, and "dup_keys":[...] for names that came
    more than once (2.x sends version_code twice). */
 void slog_query(struct sbuf *b, const struct query *q)

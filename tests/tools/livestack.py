@@ -46,12 +46,13 @@ class Broker(bt.Broker):
         return set(topics) <= seen
 
 
-def start_sim(tmp, scenario):
-    """tiktok-live-sim playing `scenario` on a free loopback port: (process, base URL)"""
+def start_sim(tmp, scenario, args=()):
+    """tiktok-live-sim playing `scenario` on a free loopback port, its request log in
+    tmp/sim.log, more options in `args`: (process, base URL)"""
     out = os.path.join(tmp, "sim.out")
     p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario",
-               scenario, "--log", os.path.join(tmp, "sim.log")], stdout=open(out, "w"),
-              stderr=subprocess.STDOUT)
+               scenario, "--log", os.path.join(tmp, "sim.log")] + list(args),
+              stdout=open(out, "w"), stderr=subprocess.STDOUT)
     url = []
 
     def ready():
