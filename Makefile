@@ -20,6 +20,7 @@ PREFIX   ?= /usr/local
 SANITIZE ?=
 WERROR   ?=
 FUZZ_SECONDS ?= 60
+SOAK_MINUTES ?= 30
 PKG_CONFIG ?= pkg-config
 
 # A sanitized build lives beside the plain one, so the two never mix objects.
@@ -82,7 +83,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 GEN_C := $(B)/gen/webcast.pb.c
 GEN_H := $(B)/gen/webcast.pb.h
 
-.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs
+.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs \
+	soak
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(LIB_SO) $(TOOLS) $(UNIT_BINS) $(B)/fuzz_replay
@@ -195,6 +197,11 @@ bench-decode: all $(B)/bench-inflate
 
 bench-bridge: all
 	$(Q)B=$(B) python3 tools/bench_bridge.py --write
+
+# docs/RELIABILITY.md's soak: SOAK_MINUTES of faults, broker restarts, reloads and API churn
+# on 50 streamers, counted by msgId (tools/soak.py). Too long for make check.
+soak: all
+	$(Q)B=$(B) SOAK_MINUTES=$(SOAK_MINUTES) python3 tools/soak.py
 
 clean:
 	rm -rf build

@@ -89,6 +89,9 @@ suite "no configuration of a test or tool can reach TikTok" python3 tests/tools/
 
 # 9. the benchmarks' tools run and count correctly (a smoke run, no figure checked)
 suite "bench tools smoke" env B="$B" python3 tools/bench_e2e.py --smoke
+# 9b. the soak (make soak, docs/RELIABILITY.md) in 51 s: 10 streamers under faults, a broker
+#     restart, reloads and API churn; nothing lost, nothing repeated, the retained totals right
+suite "soak smoke" env B="$B" python3 tools/soak.py --smoke
 
 # 10. style as a test
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&

@@ -40,7 +40,8 @@ only reported.
 
 Environment: B (build dir), SOAK_MINUTES (30), SOAK_STREAMERS (50), SOAK_RATE (2),
 SOAK_RESTART_S (300), SOAK_HUP_S (60), SOAK_CHURN_S (15), SOAK_WARMUP_S (300, at most a third of
-the run), SOAK_DUP_WINDOW (15), SOAK_KILL (15), SOAK_SEED (1), KEEP_TMP=1 keeps the files.
+the run), SOAK_DUP_WINDOW (15), SOAK_KILL (15), SOAK_SEED (1), KEEP_TMP=1 keeps the files. --smoke is
+make check's run: 51 s, 10 streamers, a broker restart at 30 s, no RSS check.
 Prints the figures, then `N passed, N failed`; exit status 1 on a failure.
 
 SPDX-License-Identifier: MIT
@@ -64,6 +65,9 @@ from itest import B, check, clean_env, finish, free_port, kill_all, start, stop,
 import run as bt  # noqa: E402  (tests/bridge/run.py: Sub, pub)
 
 ENV = os.environ.get
+if "--smoke" in sys.argv:  # make check's run: a minute, a broker restart at 30 s
+    os.environ.update(SOAK_MINUTES="0.85", SOAK_STREAMERS="10", SOAK_RESTART_S="30",
+                      SOAK_HUP_S="20", SOAK_CHURN_S="8")
 MINUTES = float(ENV("SOAK_MINUTES", "30"))
 STREAMERS = int(ENV("SOAK_STREAMERS", "50"))
 RATE = float(ENV("SOAK_RATE", "2"))
@@ -77,7 +81,9 @@ SEED = int(ENV("SOAK_SEED", "1"))
 RUN_S = MINUTES * 60
 
 STALE_S = 20  # the bridge's stale_timeout_s here; the long silences outlast it
-CHURN = ["churn%02d" % i for i in range(6)]  # added and removed through the API
+# added through the API and removed three additions later; each room answers its first two sign
+# requests with 429, so that each first addition is a 429 burst (the simulator's sign_times)
+CHURN = ["churn%02d" % i for i in range(40)]
 HUP = ["hup%02d" % i for i in range(3)]  # added and removed by reloads
 EVENT_TOPICS = {"chat", "gift", "giftEnd", "like", "member", "social", "follow", "share",
                 "roomUser", "streamEnd"}
@@ -176,8 +182,8 @@ def write_scenario(path, span_s):
                 sess += 1
                 f.write(json.dumps({"t": round(length + 0.5, 3), "type": "end",
                                     "relive_after": 3, "relive_room_id": str(base + sess)}) + "\n")
-        for j, h in enumerate(CHURN + HUP):  # come and go: a never-ending loop of a few events
-            faults = {"sign_status": 429, "sign_times": 2, "retry_after": 2} if j % 2 == 0 else {}
+        for h in CHURN + HUP:  # come and go: a never-ending loop of a few events
+            faults = {"sign_status": 429, "sign_times": 2, "retry_after": 2}
             f.write(json.dumps({"kind": "streamer", "handle": h, "loop": True,
                                 "faults": faults}) + "\n")
             for k in range(10):
@@ -388,6 +394,7 @@ class Soak:
         self.tmp = tmp
         self.t0 = time.time()
         self.restarts = []  # (down, up) times
+        self.reconnect_s = []  # from a broker's restart to the bridge's birth on it
         self.samples = []  # (t, rss kB, fds, threads)
         self.hups = 0
         self.requests = 0
@@ -426,15 +433,25 @@ class Soak:
                                                self.broker.port, self.url, *self.base))
 
     def restart_broker(self):
-        down = time.time()
-        if KILL == 9:
-            stop(self.broker.p, signal.SIGKILL)
-        else:
-            stop(self.broker.p)
+        """SIGTERM (or SIGKILL), 2 s away, a new mosquitto on the port; then wait for the bridge's
+        birth: the bridge's session is clean (no subscription survives it), so a request sent
+        before it is back is lost at the broker, not by the bridge"""
+        down, off = time.time(), os.path.getsize(self.sub.path)
+        stop(self.broker.p, signal.SIGKILL if KILL == 9 else signal.SIGTERM)
         time.sleep(2)  # the bridge buffers meanwhile
         ok = self.broker.up()
-        self.restarts.append((down, time.time()))
-        log("soak: %4.0f s broker restarted (%s)" % (time.time() - self.t0, "up" if ok else "NOT UP"))
+        up = time.time()
+
+        def birth():
+            with open(self.sub.path, "rb") as f:
+                f.seek(off)
+                return re.search(rb"(^|\n)tiktok/bridge/state \S+ online\n", f.read()) is not None
+        back = wait_for(birth, 60, step=0.1)
+        self.restarts.append((down, up))
+        self.reconnect_s.append(time.time() - up)
+        log("soak: %4.0f s broker restarted (%s); the bridge is back after %.1f s"
+            % (up - self.t0, "up" if ok else "NOT UP", time.time() - up))
+        check(ok and back, "broker restart %d: the bridge is back within 60 s" % len(self.restarts))
 
     def reload(self):
         self.hups += 1
@@ -442,16 +459,24 @@ class Soak:
         write_config(self.cfg, self.broker.port, self.url, self.mport, self.state_file, self.hup_set)
         self.bridge.send_signal(signal.SIGHUP)
 
-    def churn(self, k):
-        h = CHURN[k % len(CHURN)]
-        cmd = "remove_streamer" if h in self.followed_churn else "add_streamer"
+    def request(self, cmd, h):
+        """a runtime API request; False when mosquitto_pub could not deliver it"""
+        self.requests += 1
         r = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-q",
                             "1", "-t", "tiktok/bridge/request/" + cmd, "-m",
-                            json.dumps({"user": h, "transaction": "soak-%d" % k})],
-                           capture_output=True, timeout=10)
-        if r.returncode == 0:
-            self.requests += 1
-            self.followed_churn ^= {h}
+                            json.dumps({"user": h, "transaction": "soak-%d" % self.requests})],
+                           capture_output=True, timeout=10, env=clean_env())
+        if r.returncode:
+            self.requests -= 1
+        return r.returncode == 0
+
+    def churn(self, k):
+        """add the k-th churn streamer, remove the one added three turns before"""
+        add, rm = CHURN[k % len(CHURN)], CHURN[(k - 3) % len(CHURN)]
+        if add not in self.followed_churn and self.request("add_streamer", add):
+            self.followed_churn.add(add)
+        if k >= 3 and rm in self.followed_churn and self.request("remove_streamer", rm):
+            self.followed_churn.discard(rm)
 
     def sample(self):
         s = proc_sample(self.bridge.pid)
@@ -486,11 +511,9 @@ class Soak:
     def end_phase(self):
         """churn and reloads stop with the start's set followed; the timelines run out"""
         for h in sorted(self.followed_churn):
-            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-q",
-                            "1", "-t", "tiktok/bridge/request/remove_streamer", "-m",
-                            json.dumps({"user": h, "transaction": "soak-end"})], timeout=10)
-            self.requests += 1
-        self.followed_churn = set()
+            if self.request("remove_streamer", h):
+                self.followed_churn.discard(h)
+        check(not self.followed_churn, "the API streamers are removed at the end")
         self.hup_set = []
         write_config(self.cfg, self.broker.port, self.url, self.mport, self.state_file, [])
         self.bridge.send_signal(signal.SIGHUP)
@@ -588,12 +611,24 @@ class Soak:
                m.get("tiktok2mqtt_streamer_reconnects_total", 0),
                m.get("tiktok2mqtt_mqtt_reconnects_total", 0),
                m.get("tiktok2mqtt_mqtt_messages_published_total", 0), dropped, refused))
+        log("soak: the bridge's birth after a broker restart: %s s"
+            % ", ".join("%.1f" % x for x in self.reconnect_s))
         log("soak: sent on open sockets %d events; received %d; lost %d (queue drops counted: %d); "
             "duplicates %d at broker restarts (QoS 1), %d elsewhere"
             % (sent, sent - lost, lost, dropped, dup_qos, dup_bad))
         log("soak: API and SIGHUP streamers (not in the bar): %d sent, %d received"
             % (other_sent, other_got))
         check(sent > 0, "the simulator sent events on open sockets (%d)" % sent)
+        ok_answers = set()
+        for a in answers:
+            try:
+                o = json.loads(a)
+            except ValueError:
+                continue
+            if o.get("status") == "ok" and str(o.get("transaction", "")).startswith("soak-"):
+                ok_answers.add(o["transaction"])
+        check(len(ok_answers) == self.requests, "every API request delivered is answered ok "
+              "(%d of %d)" % (len(ok_answers), self.requests))
         check(lost == 0 or lost <= dropped,
               "0 lost: %d of %d sent events never arrived (queue drops %d)%s"
               % (lost, sent, dropped, "; e.g. " + str(lost_ex) if lost_ex else ""))
