@@ -40,7 +40,8 @@ only reported.
 
 Environment: B (build dir), SOAK_MINUTES (30), SOAK_STREAMERS (50), SOAK_RATE (2),
 SOAK_RESTART_S (300), SOAK_HUP_S (60), SOAK_CHURN_S (15), SOAK_WARMUP_S (300, at most a third of
-the run), SOAK_DUP_WINDOW (15), SOAK_KILL (15), SOAK_SEED (1), KEEP_TMP=1 keeps the files. --smoke is
+the run), SOAK_DUP_WINDOW (15), SOAK_KILL (15), SOAK_SEED (1), SOAK_TIKTOK (more [tiktok] keys, "\n"
+between them), KEEP_TMP=1 keeps the files. --smoke is
 make check's run: 51 s, 10 streamers, a broker restart at 30 s, no RSS check.
 Prints the figures, then `N passed, N failed`; exit status 1 on a failure.
 
@@ -205,6 +206,7 @@ def write_config(path, port, url, metrics_port, state_file, extra):
         f.write("sign_flow = euler\n")
         f.write("reconnect_min_s = 1\nreconnect_max_s = 5\nlive_check_interval = 5\n"
                 "stale_timeout_s = %d\n" % STALE_S)
+        f.write(ENV("SOAK_TIKTOK", "").replace("\\n", "\n") + "\n")  # more [tiktok] keys
         for h in [main_handle(i) for i in range(STREAMERS)] + list(extra):
             f.write("[streamer:%s]\n" % h)
     os.chmod(path, 0o600)
@@ -449,8 +451,9 @@ class Soak:
         back = wait_for(birth, 60, step=0.1)
         self.restarts.append((down, up))
         self.reconnect_s.append(time.time() - up)
-        log("soak: %4.0f s broker restarted (%s); the bridge is back after %.1f s"
-            % (up - self.t0, "up" if ok else "NOT UP", time.time() - up))
+        p = proc_sample(self.bridge.pid) or (0, 0, 0)
+        log("soak: %4.0f s broker restarted (%s); the bridge is back after %.1f s; rss %d kB, "
+            "fds %d, threads %d" % (up - self.t0, "up" if ok else "NOT UP", time.time() - up, *p))
         check(ok and back, "broker restart %d: the bridge is back within 60 s" % len(self.restarts))
 
     def reload(self):
@@ -665,6 +668,11 @@ class Soak:
         growth = (rss1 - rss0) / rss0 * 100
         log("soak: RSS %.1f MiB after warm-up (%.0f s), %.1f MiB in the last minute (%+.1f %%), "
             "max %.1f MiB" % (rss0 / 1024, WARMUP_S, rss1 / 1024, growth, max(x[1] for x in s) / 1024))
+        per_min = {}
+        for x in s:
+            per_min[int(x[0] // 60)] = max(per_min.get(int(x[0] // 60), 0), x[1])
+        log("soak: RSS by minute (max, MiB): " + " ".join("%.1f" % (v / 1024) for _, v in
+                                                          sorted(per_min.items())))
         log("soak: fds %d at the start, %d at the end (max %d); threads %d at the start, %d at "
             "the end (max %d)" % (self.base[1], self.final[1], max(x[2] for x in s),
                                   self.base[2], self.final[2], max(x[3] for x in s)))
