@@ -40,7 +40,7 @@ only reported.
 
 Environment: B (build dir), SOAK_MINUTES (30), SOAK_STREAMERS (50), SOAK_RATE (2),
 SOAK_RESTART_S (300), SOAK_HUP_S (60), SOAK_CHURN_S (15), SOAK_WARMUP_S (300, at most a third of
-the run), SOAK_DUP_WINDOW (15), SOAK_KILL (15), SOAK_SEED (1), SOAK_TIKTOK (more [tiktok] keys, "\n"
+the run), SOAK_DUP_WINDOW (15), SOAK_KILL (15), SOAK_AUTH (1: the broker wants a password), SOAK_SEED (1), SOAK_TIKTOK (more [tiktok] keys, "\n"
 between them), KEEP_TMP=1 keeps the files. --smoke is
 make check's run: 51 s, 10 streamers, a broker restart at 30 s, no RSS check.
 Prints the figures, then `N passed, N failed`; exit status 1 on a failure.
@@ -78,6 +78,8 @@ CHURN_S = float(ENV("SOAK_CHURN_S", "15"))
 WARMUP_S = min(float(ENV("SOAK_WARMUP_S", "300")), MINUTES * 60 / 3)
 DUP_WINDOW = float(ENV("SOAK_DUP_WINDOW", "15"))
 KILL = int(ENV("SOAK_KILL", "15"))
+AUTH = ENV("SOAK_AUTH") == "1"  # the broker wants a user name and password
+CREDS = ["-u", "soak", "-P", "soak-password-1"] if AUTH else []
 SEED = int(ENV("SOAK_SEED", "1"))
 RUN_S = MINUTES * 60
 
@@ -196,11 +198,17 @@ def write_scenario(path, span_s):
 # ---- the bridge --------------------------------------------------------------------------
 
 def write_config(path, port, url, metrics_port, state_file, extra):
+    if AUTH:
+        with open(path + ".pw", "w") as f:
+            f.write(CREDS[3] + "\n")
+        os.chmod(path + ".pw", 0o600)
     with open(path, "w") as f:
         f.write("[bridge]\nmetrics = 127.0.0.1:%d\nstate_interval = 2\nhealth_interval = 10\n"
                 "state_file = %s\n" % (metrics_port, state_file))
         f.write("[mqtt]\nuri = tcp://127.0.0.1:%d\nqos = 1\nkeepalive = 5\n"
                 "client_id = soak-bridge\n" % port)
+        if AUTH:
+            f.write("username = %s\npassword_file = %s.pw\n" % (CREDS[1], path))
         f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\nsign_api_url = %s\n" % (url, url, url))
         # the simulator's signed flow: the default (auto) would try TikTok's own push edge
         f.write("sign_flow = euler\n")
@@ -377,7 +385,7 @@ def read_sub(path):
 
 def retained_states(port):
     r = subprocess.run(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", "tiktok/+/state",
-                        "-v", "--retained-only", "-W", "3"], capture_output=True, timeout=20,
+                        "-v", "--retained-only", "-W", "3"] + CREDS, capture_output=True, timeout=20,
                        env=clean_env())
     out = {}
     for line in r.stdout.decode("utf-8", "replace").splitlines():
@@ -408,15 +416,17 @@ class Soak:
         span = max(20.0, RUN_S - 40)
         scen = os.path.join(tmp, "soak.jsonl")
         self.rooms = write_scenario(scen, span)
-        self.broker = bt.Broker(tmp, persist=True)
+        self.broker = bt.Broker(tmp, persist=True, passwords={CREDS[1]: CREDS[3]} if AUTH else None)
         with open(self.broker.conf, "a") as f:
-            if os.geteuid() == 0:  # mosquitto would drop to its own user: the database is ours
+            if os.geteuid() == 0 and not AUTH:  # mosquitto would drop to its own user (with a
+                # password file, Broker has said so already): the database is ours
                 f.write("user root\n")
             # the subscriber's queue while it reconnects: unbounded, or the broker drops
             f.write("max_queued_messages 0\n")
         self.broker.up()
         self.sub = bt.Sub(tmp, self.broker.port, "tiktok/#", "sub.txt",
-                          ["-q", "1", "-c", "-i", "soak-sub-%d" % os.getpid(), "-F", "%t %U %p"])
+                          ["-q", "1", "-c", "-i", "soak-sub-%d" % os.getpid(), "-F", "%t %U %p"],
+                          creds=CREDS)
         self.sim, self.url = livestack.start_sim(tmp, scen, ["--log-frames", "--end-grace-ms", "3000"])
         self.simlog = SimLog(os.path.join(tmp, "sim.log"))
         self.mport = free_port()
@@ -467,7 +477,8 @@ class Soak:
         self.requests += 1
         r = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-q",
                             "1", "-t", "tiktok/bridge/request/" + cmd, "-m",
-                            json.dumps({"user": h, "transaction": "soak-%d" % self.requests})],
+                            json.dumps({"user": h, "transaction": "soak-%d" % self.requests})]
+                           + CREDS,
                            capture_output=True, timeout=10, env=clean_env())
         if r.returncode:
             self.requests -= 1
