@@ -397,6 +397,45 @@ def retained_states(port):
     return out
 
 
+def delivery(sl, got, nomsg, mains, restarts):
+    """sent, lost, repeats at a broker restart, other repeats, a few lost (handle, msgId, type)"""
+    def at_restart(ts):
+        return any(d - 1 <= ts <= u + DUP_WINDOW for d, u in restarts)
+
+    sent = sum(len(sl.sent.get(h, ())) for h in mains)
+    lost, dup_qos, dup_bad, lost_ex = 0, 0, 0, []
+    for h in mains:
+        recv = got.get(h, {})
+        counted = {}
+        for mid in sl.sent.get(h, ()):
+            ty = sl.msg.get(mid, (0, "?"))[1]
+            if ty in NO_MSGID:  # counted by number below
+                counted[ty] = counted.get(ty, 0) + 1
+            elif mid not in recv:
+                lost += 1
+                if len(lost_ex) < 10:
+                    lost_ex.append((h, mid, ty))
+        for ty, topic in NO_MSGID.items():
+            n, arrived = counted.get(ty, 0), nomsg.get((h, topic), [])
+            lost += max(0, n - len(arrived))
+            if n < len(arrived) and any(at_restart(ts) for ts in arrived):
+                dup_qos += len(arrived) - n
+            elif n < len(arrived):
+                dup_bad += len(arrived) - n
+    for h, ids in got.items():
+        for mid, arr in ids.items():
+            per_topic = {}
+            for topic, ts in arr:
+                per_topic.setdefault(topic, []).append(ts)
+            for tss in per_topic.values():
+                for ts in sorted(tss)[1:]:
+                    if at_restart(ts):
+                        dup_qos += 1
+                    else:
+                        dup_bad += 1
+    return sent, lost, dup_qos, dup_bad, lost_ex
+
+
 # ---- the run ----------------------------------------------------------------------------------
 
 class Soak:
@@ -568,41 +607,8 @@ class Soak:
         stop(self.broker.p)
         got, nomsg, answers = read_sub(self.sub.path)
 
-        def at_restart(ts):
-            return any(d - 1 <= ts <= u + DUP_WINDOW for d, u in self.restarts)
-
         mains = [main_handle(i) for i in range(STREAMERS)]
-        sent = sum(len(sl.sent.get(h, ())) for h in mains)
-        lost, dup_qos, dup_bad, lost_ex = 0, 0, 0, []
-        for h in mains:
-            recv = got.get(h, {})
-            counted = {}
-            for mid in sl.sent.get(h, ()):
-                ty = sl.msg.get(mid, (0, "?"))[1]
-                if ty in NO_MSGID:  # counted by number below
-                    counted[ty] = counted.get(ty, 0) + 1
-                elif mid not in recv:
-                    lost += 1
-                    if len(lost_ex) < 10:
-                        lost_ex.append((h, mid, ty))
-            for ty, topic in NO_MSGID.items():
-                n, arrived = counted.get(ty, 0), nomsg.get((h, topic), [])
-                lost += max(0, n - len(arrived))
-                if n < len(arrived) and any(at_restart(ts) for ts in arrived):
-                    dup_qos += len(arrived) - n
-                elif n < len(arrived):
-                    dup_bad += len(arrived) - n
-        for h, ids in got.items():
-            for mid, arr in ids.items():
-                per_topic = {}
-                for topic, ts in arr:
-                    per_topic.setdefault(topic, []).append(ts)
-                for topic, tss in per_topic.items():
-                    for ts in sorted(tss)[1:]:
-                        if at_restart(ts):
-                            dup_qos += 1
-                        else:
-                            dup_bad += 1
+        sent, lost, dup_qos, dup_bad, lost_ex = delivery(sl, got, nomsg, mains, self.restarts)
         other_sent = sum(len(sl.sent.get(h, ())) for h in CHURN + HUP)
         other_got = sum(1 for h in CHURN + HUP for mid in sl.sent.get(h, ()) if mid in got.get(h, {}))
         dropped = int(m.get("tiktok2mqtt_mqtt_messages_dropped_total", 0))
