@@ -13,7 +13,9 @@ runtime API every SOAK_CHURN_S.
 What is counted, and against what:
 - sent: the simulator's request log (--log-frames) says which msgIds went out in which frame
   ("emit") and which frames each socket sent ("ws-out"): a msgId is sent when a frame holding it
-  was written on an open socket. Events emitted while a room had no socket are not sent.
+  was written on an open socket, or when a fetch answer carried it (half the rooms repeat their
+  last SOAK_HISTORY messages there, as TikTok does after a reconnect: repeats must not come out
+  twice). Events emitted while a room had no socket and no fetch carried them are not sent.
 - received: a mosquitto_sub with a persistent session (-c, QoS 1) on `tiktok/#`, every message
   with its arrival time; an event is received when its msgId arrives on an event topic of its
   streamer. Lost = sent - received, over the SOAK_STREAMERS streamers (API and SIGHUP streamers
@@ -25,7 +27,7 @@ What is counted, and against what:
   as that, any other one fails.
 - state: the retained <base>/<user>/state of each streamer at the end, against the totals of the
   events the simulator sent on that streamer's last socket (the bridge's totals are per
-  connection).
+  connection, reset at `connected`, which comes after the fetch's backlog).
 - process: RSS, fds and threads of the bridge every 5 s. RSS may grow at most 5 % from the
   minute after SOAK_WARMUP_S to the last minute; fds and threads at the end (all streamers live
   and quiet, the same set followed as at the start) must equal those at the start, within a
@@ -40,7 +42,8 @@ only reported.
 
 Environment: B (build dir), SOAK_MINUTES (30), SOAK_STREAMERS (50), SOAK_RATE (2),
 SOAK_RESTART_S (300), SOAK_HUP_S (60), SOAK_CHURN_S (15), SOAK_WARMUP_S (300, at most a third of
-the run), SOAK_DUP_WINDOW (15), SOAK_KILL (15), SOAK_AUTH (1: the broker wants a password), SOAK_SEED (1), SOAK_TIKTOK (more [tiktok] keys, "\n"
+the run), SOAK_DUP_WINDOW (15), SOAK_HISTORY (8: what half the rooms repeat in a reconnect's first fetch, as
+TikTok does), SOAK_KILL (15), SOAK_AUTH (1: the broker wants a password), SOAK_SEED (1), SOAK_TIKTOK (more [tiktok] keys, "\n"
 between them), KEEP_TMP=1 keeps the files. --smoke is
 make check's run: 51 s, 10 streamers, a broker restart at 30 s, no RSS check.
 Prints the figures, then `N passed, N failed`; exit status 1 on a failure.
@@ -78,6 +81,7 @@ CHURN_S = float(ENV("SOAK_CHURN_S", "15"))
 WARMUP_S = min(float(ENV("SOAK_WARMUP_S", "300")), MINUTES * 60 / 3)
 DUP_WINDOW = float(ENV("SOAK_DUP_WINDOW", "15"))
 KILL = int(ENV("SOAK_KILL", "15"))
+HISTORY = int(ENV("SOAK_HISTORY", "8"))  # a reconnect's first fetch repeats this many messages
 AUTH = ENV("SOAK_AUTH") == "1"  # the broker wants a user name and password
 CREDS = ["-u", "soak", "-P", "soak-password-1"] if AUTH else []
 SEED = int(ENV("SOAK_SEED", "1"))
@@ -168,7 +172,8 @@ def write_scenario(path, span_s):
             faults = {"sign_status": 429, "sign_times": 3, "retry_after": 2} if i % 10 == 1 else {}
             base = 7400000000000000000 + i * 1000
             f.write(json.dumps({"kind": "streamer", "handle": h, "room_id": str(base),
-                                "viewers": viewers_of(i, 0), "likes": 0, "faults": faults}) + "\n")
+                                "viewers": viewers_of(i, 0), "likes": 0, "faults": faults,
+                                "history": HISTORY if i % 2 == 0 else 0}) + "\n")
             left, sess = span_s, 0
             while True:
                 if span_s >= 300:
