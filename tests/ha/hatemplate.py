@@ -23,6 +23,11 @@ _env.filters["to_json"] = lambda v: json.dumps(v, ensure_ascii=False)
 _env.filters["from_json"] = json.loads
 
 
+def render_with(template, **variables):
+    """`template` with the given variables (an automation's `trigger`, for instance)"""
+    return _env.from_string(template).render(**variables).strip()
+
+
 def render(template, payload):
     """`template` on MQTT payload text `payload`: the text HA would get (raises on errors)."""
     variables = {"value": payload}

@@ -17,6 +17,7 @@ SPDX-License-Identifier: MIT
 import copy
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,7 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, os.path.join(HERE, "..", "bridge"))
-from itest import B, check, free_port, run_tests, start, stop, wait_for  # noqa: E402
+from itest import B, ROOT, check, free_port, run_tests, start, stop, wait_for  # noqa: E402
+from hatemplate import render, render_with  # noqa: E402
 import run as bt  # noqa: E402  (tests/bridge/run.py: Broker, Sub, pub)
 import rules  # noqa: E402
 
@@ -299,6 +301,32 @@ def check_discovery(msgs, metrics):
     return cfgs
 
 
+def check_doc_example(cfgs, msgs):
+    """docs/integrations.md's automation on the gift event entity: its entity id is the one the
+    bridge suggests, and its templates render on the attributes of a real gift"""
+    text = open(os.path.join(ROOT, "docs", "integrations.md"), encoding="utf-8").read()
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S)
+              if "event.tiktok_the_host_gift" in b]
+    gift = json.loads(cfgs[PREFIX + "/event/%s/gift/config" % node("dj_mo")])
+    check(gift["default_entity_id"] == "event.tiktok_dj_mo_gift",
+          "docs: entity ids are event.tiktok_<user>_gift, as the example has them")
+    cfg = json.loads(cfgs[PREFIX + "/event/%s/gift/config" % node("dj.mo")])
+    payload = [p for t, p in msgs if t == "tiktok/dj.mo/giftEnd"][0]
+    attrs = json.loads(render(cfg["value_template"], payload))
+    attrs.pop("event_type")  # event.py: the event type is not an attribute
+    trigger = {"to_state": {"state": "2026-12-05T01:00:00+00:00", "attributes": attrs}}
+    out = []
+    for block in blocks:
+        for expr in re.findall(r"\{\{.*?\}\}", block, re.S):
+            try:
+                out.append(render_with(expr, trigger=trigger))
+            except Exception as e:  # noqa: BLE001
+                out.append("ERROR %s" % e)
+    check(blocks and out and not any(o.startswith("ERROR") for o in out) and
+          any(attrs["giftName"] in o for o in out) and "False" in out,
+          "docs: the automation's templates render on a real gift's attributes: %s" % out)
+
+
 def test_discovery_end_to_end(tmp):
     broker = bt.Broker(tmp)
     check(broker.up(), "mosquitto starts")
@@ -325,6 +353,7 @@ def test_discovery_end_to_end(tmp):
     check(wait_for(settled, 30), "e2e: the live, its gifts and two live checks are in")
     msgs = lines_of(sub)
     cfgs = check_discovery(msgs, metrics)
+    check_doc_example(cfgs, msgs)
 
     # 5: injective ids
     a, b = configs_of(cfgs, "dj.mo"), configs_of(cfgs, "dj_mo")
