@@ -76,15 +76,23 @@ static void slug(const char *in, char *out, size_t n)
 }
 
 /* The bridge's node id: a `-` after the prefix, where a streamer's has `_`, so no handle can
- * take it; the base topic in it keeps two instances on one broker apart. */
+ * take it; the base topic and [bridge] instance in it keep instances on one broker apart (each
+ * has its own bridge/state). */
 static void bridge_node(const struct ha_ctx *h, char *out, size_t n)
 {
-    char b[128];
+    char b[160];
     size_t i = 0;
+    const char *inst = h->roots->instance;
     for (const char *p = h->roots->base; *p && i + 1 < sizeof b; p++) {
         int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                  *p == '_' || *p == '-';
         b[i++] = ok ? *p : '-';
+    }
+    for (const char *p = *inst ? "-" : ""; *p && i + 1 < sizeof b; p++) {
+        b[i++] = *p;
+    }
+    for (const char *p = inst; *p && i + 1 < sizeof b; p++) {
+        b[i++] = *p == '.' ? '-' : *p;
     }
     b[i] = '\0';
     snprintf(out, n, "tiktok2mqtt-bridge-%s", b);
@@ -115,11 +123,12 @@ static void add_ids(cJSON *d, const char *ident)
 
 static cJSON *bridge_device(const struct ha_ctx *h)
 {
-    char node[160], name[300];
+    char node[192], name[300];
     cJSON *d = cJSON_CreateObject();
     bridge_node(h, node, sizeof node);
     add_ids(d, node);
-    snprintf(name, sizeof name, "tiktok2mqtt (%s)", h->roots->base);
+    snprintf(name, sizeof name, "tiktok2mqtt (%s%s%s)", h->roots->base,
+             *h->roots->instance ? ", " : "", h->roots->instance);
     cJSON_AddStringToObject(d, "name", name);
     cJSON_AddStringToObject(d, "manufacturer", "tiktok2mqtt");
     cJSON_AddStringToObject(d, "model", "bridge");
@@ -132,7 +141,7 @@ static cJSON *bridge_device(const struct ha_ctx *h)
 
 static cJSON *streamer_device(const struct ha_ctx *h, const char *handle, const char *id)
 {
-    char ident[96], url[128], via[160];
+    char ident[96], url[128], via[192];
     cJSON *d = cJSON_CreateObject();
     snprintf(ident, sizeof ident, NODE_PREFIX "%s", id);
     add_ids(d, ident);
@@ -179,12 +188,12 @@ static void clear_topic(const struct ha_ctx *h, const char *topic)
 
 void bridge_ha_publish_bridge(struct ha_ctx *h)
 {
-    char node[160], uid[200], object[320], t[512];
+    char node[192], uid[240], object[600], t[512];
     cJSON *j = cJSON_CreateObject();
     bridge_node(h, node, sizeof node);
     cJSON_AddStringToObject(j, "name", "Connected");
     snprintf(uid, sizeof uid, "%s_connectivity", node);
-    snprintf(object, sizeof object, "%s_bridge", h->roots->base);
+    snprintf(object, sizeof object, "%s_bridge_%s", h->roots->base, h->roots->instance);
     add_names(j, "binary_sensor", uid, object);
     topic_of(h, (struct bridge_topic){ BRIDGE_TOPIC_BRIDGE_STATE, NULL, 0, NULL, NULL }, t,
              sizeof t);
