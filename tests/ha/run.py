@@ -418,8 +418,7 @@ def test_discovery_end_to_end(tmp):
     again = lambda: set(before) <= {t for t, p in lines_of(sub)[n:] if p}
     check(wait_for(again, 20), "e2e: a restarted bridge publishes its discovery again: %s" %
           sorted(set(before) - {t for t, p in lines_of(sub)[n:] if p})[:3])
-    late = bt.Sub(tmp, broker.port, PREFIX + "/#", "late.txt")
-    wait_for(lambda: len(retained_configs(lines_of(late))) >= len(before), 5)
+    late = bt.Sub(tmp, broker.port, PREFIX + "/#", "late.txt")  # the retained ones came first
     check(retained_configs(lines_of(late)) == before,
           "e2e: after the restart the broker holds the same configs (no stray, none missing)")
     late.close()
@@ -430,9 +429,54 @@ def test_discovery_end_to_end(tmp):
     broker.down()
 
 
+def test_broker_restart(tmp):
+    """A broker restarted without persistence forgets every retained message: the bridge
+    publishes them all again on the new connection (issue 13, finding 10), without waiting
+    for Home Assistant's `online`: discovery (gift triggers included), bridge/info, and each
+    streamer's status, availability, room and state."""
+    broker = bt.Broker(tmp)
+    check(broker.up(), "mosquitto starts")
+    sim, url = start_sim(tmp)
+    metrics = free_port()
+    cfg = write_config(tmp, broker.port, url, metrics, ["dj.mo", "night_owl"], name="br.ini")
+    br = bt.bridge(cfg, stderr=open(os.path.join(tmp, "bridge-br.log"), "w"))
+    sub = bt.Sub(tmp, broker.port, "#", "br-all.txt")
+    check(wait_for(lambda: len([t for t in retained_configs(lines_of(sub))
+                                if "/device_automation/" in t]) >= 2, 30),
+          "broker restart: the live and its gift triggers are in")
+    # Sub returns once its own marker came back: the broker sent the retained ones before it
+    late = bt.Sub(tmp, broker.port, "#", "br-before.txt")
+    want = {t for t, p in lines_of(late) if p and not t.startswith("_sub_ready")
+            and (t.endswith("/config") or t.split("/")[-1] in
+                 ("info", "status", "availability", "room", "state"))}
+    late.close()
+    sub.close()
+    broker.down()
+    check(broker.up(), "broker restart: mosquitto is back, without what it retained")
+    after = []
+
+    def back():
+        s = bt.Sub(tmp, broker.port, "#", "br-after-%d.txt" % len(after))
+        got = {t for t, p in lines_of(s) if p}
+        s.close()
+        after.append(got)
+        return want <= got
+
+    check(wait_for(back, 20, step=1), "broker restart: every retained topic is there again: "
+          "missing %s" % sorted(want - (after[-1] if after else set()))[:5])
+    stop(br)
+    stop(sim)
+    broker.down()
+
+
 def main():
-    return run_tests([test_rules_reject_broken, test_discovery_end_to_end],
-                     tools=("mosquitto", "mosquitto_sub", "mosquitto_pub"), keep_prefix="ha-")
+    tests = [test_rules_reject_broken, test_discovery_end_to_end]
+    # finding 10 (a retained store replayed on every connection) is built in bridge/mqtt.c by
+    # another change; until it is merged this check stays out of `make check`
+    if os.environ.get("HA_BROKER_RESTART"):
+        tests.append(test_broker_restart)
+    return run_tests(tests, tools=("mosquitto", "mosquitto_sub", "mosquitto_pub"),
+                     keep_prefix="ha-")
 
 
 if __name__ == "__main__":
