@@ -4,6 +4,7 @@
  *   connecting -> live                     on "connected"
  *   live -> ended -> waiting -> ...        the LIVE ended: check again every live_check_interval
  *   connecting -> waiting                  offline: check again every live_check_interval
+ *   waiting -> live | error                a check is part of the wait: no connecting shown
  *   live -> connecting                     the socket dropped: reconnect with exponential
  *                                          backoff and jitter, reconnect_min_s..reconnect_max_s
  *   connecting -> error (rate_limited)     the sign server's 429: wait exactly its Retry-After
