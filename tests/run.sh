@@ -71,6 +71,7 @@ suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
 suite "bridge on the direct path (auto, devices, watchdog)" env B="$B" python3 tests/bridge/direct.py
+suite "bridge options held to docs/config.md (room_info_interval)" env B="$B" python3 tests/bridge/contract.py
 suite "bridge shards (instance topics, API owner, will)" env B="$B" python3 tests/bridge/shards.py
 suite "Home Assistant discovery (rules from HA's code, templates, add/remove/restart)" \
     env B="$B" python3 tests/ha/run.py
