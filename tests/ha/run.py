@@ -428,6 +428,39 @@ def test_discovery_end_to_end(tmp):
     broker.down()
 
 
+def test_instance(tmp):
+    """An instance with its own bridge topics ([bridge] instance) is a bridge device of its own:
+    its connectivity reads its own bridge/<instance>/state, and so does the availability of
+    its streamers' entities."""
+    broker = bt.Broker(tmp)
+    check(broker.up(), "mosquitto starts")
+    sim, url = start_sim(tmp)
+    sub = bt.Sub(tmp, broker.port, "#", "inst.txt")
+    cfg = write_config(tmp, broker.port, url, free_port(), ["dj_mo"], name="inst.ini")
+    with open(cfg) as f:
+        text = f.read().replace("[bridge]\n", "[bridge]\ninstance = studio.a\n", 1)
+    with open(cfg, "w") as f:
+        f.write(text)
+    br = bt.bridge(cfg, stderr=open(os.path.join(tmp, "bridge-inst.log"), "w"))
+    ok = wait_for(lambda: len(retained_configs(lines_of(sub))) >= 12, 20)
+    cfgs = retained_configs(lines_of(sub))
+    check(ok and report(rules.check(cfgs, samples_of(lines_of(sub)))),
+          "instance: every config keeps the rules")
+    conn = json.loads(cfgs.get(PREFIX + "/binary_sensor/tiktok2mqtt-bridge-tiktok-studio-a/"
+                                        "connectivity/config", "{}"))
+    live = json.loads(cfgs.get(PREFIX + "/binary_sensor/%s/live/config" % node("dj_mo"), "{}"))
+    check(conn.get("state_topic") == "tiktok/bridge/studio.a/state" and
+          conn.get("default_entity_id") == "binary_sensor.tiktok_bridge_studio_a" and
+          live.get("availability_topic") == "tiktok/bridge/studio.a/state" and
+          live.get("device", {}).get("via_device") == "tiktok2mqtt-bridge-tiktok-studio-a",
+          "instance: its own bridge device, read from its own bridge state: %s, %s" %
+          (conn.get("state_topic"), live.get("availability_topic")))
+    stop(br)
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
 def test_broker_restart(tmp):
     """A broker restarted without persistence forgets every retained message: the bridge
     publishes them all again on the new connection (issue 13, finding 10), without waiting
@@ -469,7 +502,7 @@ def test_broker_restart(tmp):
 
 
 def main():
-    tests = [test_rules_reject_broken, test_discovery_end_to_end]
+    tests = [test_rules_reject_broken, test_discovery_end_to_end, test_instance]
     # finding 10 (a retained store replayed on every connection) is built in bridge/mqtt.c by
     # another change; until it is merged this check stays out of `make check`
     if os.environ.get("HA_BROKER_RESTART"):
