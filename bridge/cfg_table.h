@@ -222,7 +222,12 @@ X(tiktok, stale_timeout_s,             SEC,     stale_timeout_s,             "60
   "(`staleCloses` in `bridge/health`, `tiktok2mqtt_streamer_stale_closes_total`)") \
 X(tiktok, direct_retry_s,              SEC,     direct_retry_s,              "3600",  0, 604800,     CFG_TT, NULL, \
   "`auto`: after a fallback to `euler`, the streamer's next connection this long later tries " \
-  "`direct` again")
+  "`direct` again") \
+X(tiktok, resolve,                     STR,     resolve,                     "",      0, 0,          CFG_TT, NULL, \
+  "`host:port:address,...`: requests and WebSockets to `host:port` go to that numeric address " \
+  "instead of what DNS says, as curl's `--resolve` (tests give the simulator TikTok's names on " \
+  "loopback); TikTok's cookies go only to `tiktok.com`, its subdomains and the hosts of " \
+  "`web_base`, `webcast_base` and `push_base`, whatever the address")
 
 /* Keys only a [streamer:HANDLE] section has (besides the [tiktok] overrides). */
 #define CFG_KEYS_STREAMER(X) \

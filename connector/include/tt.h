@@ -303,6 +303,10 @@ struct tt_options {
     unsigned direct_retry_s;    /**< auto: try direct again this long after a fallback (3600) */
     const char *ttwid_file;     /**< the private pool's file, when `devices` is NULL */
     struct tt_devices *devices; /**< a shared pool (borrowed: it must outlive the client) */
+    /** "host:port:addr,..." (curl's CURLOPT_RESOLVE): a request or WebSocket to host:port goes
+     *  to the numeric addr instead of what DNS says; tests give the simulator TikTok's names.
+     *  TikTok's cookies go only to tiktok.com, its subdomains and the bases' hosts. */
+    const char *resolve;
 };
 
 /** Defaults into `o`. */
