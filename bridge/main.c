@@ -306,5 +306,6 @@ int main(int argc, char **argv)
     runtime_free(&b.rt);
     bridge_cfg_free(&b.cfg);
     tt_global_cleanup();
+    bridge_log_limit_flush(); /* what the rate limit still held back */
     return 0;
 }
