@@ -19,7 +19,7 @@
 #include "clock.h"
 #include "log.h"
 
-int bridge_log_level = BRIDGE_LOG_INFO;
+atomic_int bridge_log_level = BRIDGE_LOG_INFO;
 int64_t bridge_log_limit_ms = 60000;
 int64_t (*bridge_log_clock)(void) = common_mono_ms;
 

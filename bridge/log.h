@@ -7,11 +7,13 @@
 #ifndef BRIDGE_LOG_H
 #define BRIDGE_LOG_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "cfg.h" /* enum bridge_log_level */
 
-extern int bridge_log_level; /* enum bridge_log_level */
+/* enum bridge_log_level; atomic: a SIGHUP sets it while streamer threads log */
+extern atomic_int bridge_log_level;
 void bridge_log(int level, const char *user, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 

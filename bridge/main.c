@@ -245,8 +245,8 @@ int main(int argc, char **argv)
         tt_global_cleanup();
         return rc;
     }
-    bridge_log_level = (int)b.cfg.bridge.log_level + a.verbosity;
-    bridge_log_level = bridge_log_level < 0 ? 0 : bridge_log_level > 4 ? 4 : bridge_log_level;
+    int level = (int)b.cfg.bridge.log_level + a.verbosity;
+    bridge_log_level = level < 0 ? 0 : level > 4 ? 4 : level;
     unsetenv("https_proxy"); /* proxies come from the config alone (tt_global_init: http_proxy) */
     if (tt_global_init()) {
         LOG_ERR(NULL, "cannot initialise libtiktok");

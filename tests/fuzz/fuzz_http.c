@@ -24,7 +24,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- what metrics.c calls in the rest of the daemon ---- */
-int bridge_log_level = BRIDGE_LOG_ERROR;
+atomic_int bridge_log_level = BRIDGE_LOG_ERROR;
 static int connected;
 
 void bridge_log(int level, const char *user, const char *fmt, ...)
