@@ -20,6 +20,7 @@ SPDX-License-Identifier: MIT
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -52,6 +53,8 @@ SCENARIO = """\
 {"t":0.8,"type":"end"}
 {"kind":"streamer","handle":"bighead","faults":{"header_bytes":200000}}
 {"kind":"streamer","handle":"deep","faults":{"json_depth":5000}}
+{"kind":"streamer","handle":"racer","loop":true}
+{"t":0.05,"type":"chat","text":"tick"}
 """
 
 
@@ -205,9 +208,28 @@ def test_error_texts(tmp):
           % err.strip()[-240:])
 
 
+def test_stop_race(tmp):
+    """tt_client_stop() from another thread at every moment of a connection
+    (tests/connector/stop_race.c): each stop ends its thread within 3 s; under make check-tsan
+    a stop that races the WebSocket's teardown is a report"""
+    sim, base, log = start_sim(tmp)
+    try:
+        r = subprocess.run([os.path.join(B, "tests", "stop_race"), base, "150", "4000"],
+                           capture_output=True, text=True, timeout=240, env=clean_env())
+        out = r.stdout + r.stderr
+    except subprocess.TimeoutExpired:
+        r, out = None, "timed out: a stop did not end its connection"
+    print(out.strip()[-600:])
+    m = re.search(r"^(\d+) passed, (\d+) failed", out, re.M)
+    check(r is not None and r.returncode == 0 and m and m.group(2) == "0",
+          "stop_race: every stop ends its connection promptly (rc=%s)"
+          % (r.returncode if r else None))
+    sim.terminate()
+
+
 def main():
     return run_tests([test_cookie_domain, test_resolve, test_endless_message, test_big_frame,
-                      test_error_texts], keep_prefix="hostile-")
+                      test_error_texts, test_stop_race], keep_prefix="hostile-")
 
 
 if __name__ == "__main__":
