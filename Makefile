@@ -157,6 +157,13 @@ $(B)/tests/stop_race: $(B)/obj/tests/connector/stop_race.o $(LIB)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lpthread
 all: $(B)/tests/stop_race
 
+# a resolver that never answers, for names under .slow.test (LD_PRELOAD, tests/connector);
+# built without the sanitizers: it is preloaded into sanitized programs too
+$(B)/tests/slow_dns.so: tests/connector/slow_dns.c
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -Wall -Wextra -shared -fPIC -o $@ $< -ldl
+all: $(B)/tests/slow_dns.so
+
 $(B)/fuzz_replay: $(B)/obj/tests/fuzz/fuzz_frame.o $(B)/obj/tests/fuzz/replay_main.o $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
 

@@ -349,7 +349,8 @@ TT_API enum tt_err tt_client_run(tt_client *c);
 
 /** Ask a running connection to disconnect, from any thread or from inside a callback. A
  *  connect in progress ends too, within about a second (its HTTP request or WebSocket
- *  handshake is cut), returning TT_ERR_STATE with the message "stopped". A stop made while
+ *  handshake is cut, a DNS lookup that does not answer is left behind), returning
+ *  TT_ERR_STATE with the message "stopped". A stop made while
  *  no connect or connection runs is forgotten by the next tt_client_connect(): a caller that
  *  means "never again" keeps a flag of its own and checks it after connect returns. */
 TT_API void tt_client_stop(tt_client *c);

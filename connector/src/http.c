@@ -431,6 +431,12 @@ static void set_options(struct tt_http *h, const char *url, const char *ua, stru
     curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
+#if LIBCURL_VERSION_NUM >= 0x075700
+    /* a stop (or a timeout) leaves a DNS lookup that does not answer behind instead of joining
+     * its thread: curl waits for it otherwise (30 s with a silent resolver); the detached
+     * thread frees what it holds when getaddrinfo returns */
+    curl_easy_setopt(c, CURLOPT_QUICK_EXIT, 1L);
+#endif
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);

@@ -27,6 +27,7 @@
 
 #include "alloc.h"
 #include "client_int.h"
+#include "dns.h"
 #include "prng.h"
 #include "tls.h"
 
@@ -491,10 +492,23 @@ static enum tt_err connect_ws(tt_client *c, struct tt_ws *w, struct target *t)
         tt__buf_free(&path);
         return rc ? rc : TT_ERR_NOMEM;
     }
+    /* the resolve option, else our own lookup, which a stop cuts short (dns.c); through a
+     * proxy the proxy resolves. Host, SNI and the certificate check keep the name */
+    const char *addr = tt__hosts_resolve(&c->http.hosts, t->host, t->port);
+    char looked[64], why[256];
+    if (!addr && !c->o.proxy) {
+        rc = tt__dns_lookup(t->host, looked, sizeof looked, &c->stop, c->o.websocket_timeout_ms,
+                            why, sizeof why);
+        if (rc) {
+            tt__buf_free(&path);
+            tt__client_err(c, rc, "%s", rc == TT_ERR_STATE ? "stopped" : why);
+            return rc == TT_ERR_HTTP ? TT_ERR_CONNECTION_LOST : rc;
+        }
+        addr = looked;
+    }
     memset(&ci, 0, sizeof ci);
     ci.context = w->ctx;
-    const char *addr = tt__hosts_resolve(&c->http.hosts, t->host, t->port);
-    ci.address = addr ? addr : t->host; /* the resolve option; Host and SNI keep the name */
+    ci.address = addr ? addr : t->host;
     ci.port = t->port;
     ci.path = path.p;
     ci.host = t->host;

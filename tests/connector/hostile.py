@@ -53,18 +53,23 @@ SCENARIO = """\
 {"t":0.8,"type":"end"}
 {"kind":"streamer","handle":"bighead","faults":{"header_bytes":200000}}
 {"kind":"streamer","handle":"deep","faults":{"json_depth":5000}}
+{"kind":"streamer","handle":"tlsname","faults":{"push_host":"webcast-ws.tiktok.com"}}
+{"t":0.2,"type":"chat","text":"hi"}
+{"t":0.5,"type":"end"}
+{"kind":"streamer","handle":"slowpush","loop":true,"faults":{"push_host":"ws.slow.test"}}
+{"t":0.2,"type":"chat","text":"hi"}
 {"kind":"streamer","handle":"racer","loop":true}
 {"t":0.05,"type":"chat","text":"tick"}
 """
 
 
-def start_sim(tmp):
+def start_sim(tmp, extra=()):
     scen = os.path.join(tmp, "hostile.jsonl")
     with open(scen, "w") as f:
         f.write(SCENARIO)
     out, log = os.path.join(tmp, "sim.out"), os.path.join(tmp, "sim.log")
     p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--log", log,
-               "--scenario", scen, "--end-grace-ms", "200"],
+               "--scenario", scen, "--end-grace-ms", "200"] + list(extra),
               stdout=open(out, "w"), stderr=subprocess.STDOUT)
     end = time.time() + 5
     while time.time() < end:
@@ -169,6 +174,30 @@ def test_resolve(tmp):
           "a malformed resolve entry is refused, named: %s" % err.strip()[-160:])
 
 
+def test_resolve_tls(tmp):
+    """over TLS, with a certificate for the names only (no IP address): libcurl and the
+    WebSocket connect to the overridden address but verify the name"""
+    key, crt = os.path.join(tmp, "tk.pem"), os.path.join(tmp, "tc.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", crt, "-days", "2", "-subj", "/CN=www.tiktok.com", "-addext",
+                    "subjectAltName=DNS:www.tiktok.com,DNS:webcast.tiktok.com,"
+                    "DNS:webcast-ws.tiktok.com,DNS:sign.example"], capture_output=True)
+    sim, base, log = start_sim(tmp, ["--tls", crt, key])
+    port = base.rsplit(":", 1)[1]
+    resolve = ",".join(["www.tiktok.com:%s:127.0.0.1" % port,
+                        "webcast.tiktok.com:%s:127.0.0.1" % port,
+                        "webcast-ws.tiktok.com:%s:127.0.0.1" % port,
+                        "sign.example:%s:127.0.0.1" % port])
+    rc, out, err, _ = tt_connect("tlsname", base, "sign_api_url=https://sign.example:%s" % port, "web_base=https://www.tiktok.com:%s" % port,
+                                 "webcast_base=https://webcast.tiktok.com:%s" % port,
+                                 "resolve=" + resolve, "ca_file=" + crt, timeout=20)
+    names = [e["event"] for e in events(out)]
+    check(rc == 0 and "connected" in names and "chat" in names,
+          "TLS under TikTok's names through resolve: verified and connected (rc=%s) %s"
+          % (rc, err.strip()[-200:]))
+    sim.terminate()
+
+
 def test_endless_message(tmp):
     sim, base, log = start_sim(tmp)
     rc, out, err, secs = tt_connect("endless", base, "max_frame_bytes=262144", timeout=25)
@@ -208,6 +237,51 @@ def test_error_texts(tmp):
           % err.strip()[-240:])
 
 
+def stop_when(cmd, ready, what):
+    """start tt-connect `cmd` with every name under .slow.test never answering (slow_dns.so),
+    SIGTERM it once `ready()` holds; seconds from the signal to its exit (None: no exit)"""
+    env = clean_env()
+    env["LD_PRELOAD"] = os.path.join(B, "tests", "slow_dns.so")
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    end = time.time() + 15
+    while time.time() < end and p.poll() is None and not ready():
+        time.sleep(0.05)
+    time.sleep(0.5)  # well inside the 30 s lookup: whatever the resolver does, it is waiting
+    check(p.poll() is None, "%s: tt-connect is waiting for DNS" % what)
+    t0 = time.time()
+    p.terminate()
+    try:
+        p.wait(10)
+        return time.time() - t0
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        return None
+
+
+def test_stop_during_dns(tmp):
+    """a stop while DNS does not answer (a name under .slow.test, slow_dns.so) ends the
+    client at once: libcurl's threaded resolver for HTTP, and the WebSocket's host"""
+    sim, base, log = start_sim(tmp)
+    cmd = [os.path.join(B, "tt-connect"), "good", "web_base=https://www.slow.test",
+           "webcast_base=https://webcast.slow.test", "sign_api_url=" + base, "sign_flow=euler"]
+    took = stop_when(cmd, lambda: True, "HTTP")
+    print("stop during an HTTP lookup: %s s" % took)
+    check(took is not None and took < 3,
+          "a stop during an HTTP request's DNS lookup ends tt-connect at once (%s s)" % took)
+    cmd = [os.path.join(B, "tt-connect"), "slowpush", "web_base=" + base,
+           "webcast_base=" + base, "sign_api_url=" + base, "sign_flow=euler",
+           "allow_insecure=true"]  # ws:// to a name that is not loopback
+    connect = lambda: any(l.get("room") == "slowpush" and "/connect" in (l.get("path") or "")
+                          for l in log_lines(log))
+    took = stop_when(cmd, connect, "WebSocket")
+    print("stop during the WebSocket's lookup: %s s" % took)
+    check(took is not None and took < 3,
+          "a stop during the WebSocket host's DNS lookup ends tt-connect at once (%s s)" % took)
+    sim.terminate()
+
+
 def test_stop_race(tmp):
     """tt_client_stop() from another thread at every moment of a connection
     (tests/connector/stop_race.c): each stop ends its thread within 3 s; under make check-tsan
@@ -228,8 +302,9 @@ def test_stop_race(tmp):
 
 
 def main():
-    return run_tests([test_cookie_domain, test_resolve, test_endless_message, test_big_frame,
-                      test_error_texts, test_stop_race], keep_prefix="hostile-")
+    return run_tests([test_cookie_domain, test_resolve, test_resolve_tls, test_endless_message, test_big_frame,
+                      test_error_texts, test_stop_during_dns, test_stop_race],
+                     keep_prefix="hostile-")
 
 
 if __name__ == "__main__":
