@@ -294,7 +294,7 @@ int main(int argc, char **argv)
         LOG_ERR(NULL, "out of memory");
         return 71;
     }
-    const struct bridge_metrics_src src = { &b.out, b.devices, b.started_ms };
+    const struct bridge_metrics_src src = { &b.out, b.devices, b.started_ms, b.sse };
     if (b.http && bridge_http_start(b.http, &src, b.sse)) {
         LOG_ERR(NULL, "http: cannot start the server");
     }

@@ -227,6 +227,8 @@ static void render_bridge(struct buf *b, const struct bridge_metrics_src *m, siz
     counter(b, "mqtt_messages_refused_total",
             "Messages the broker refused (PUBACK reason >= 0x80), dropped.", st.refused);
     counter(b, "mqtt_reconnects_total", "Reconnections to the broker.", st.reconnects);
+    gauge(b, "http_event_streams", "Server-Sent Events streams open (/events).",
+          (double)bridge_sse_clients(m->sse));
     render_devices(b, m->devices);
 }
 

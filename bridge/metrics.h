@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "out.h"
+#include "sse.h"
 #include "streamer.h"
 
 /** What the page shows besides the streamers. */
@@ -17,6 +18,7 @@ struct bridge_metrics_src {
     struct bridge_out *out;     /* the broker's figures (zero without one: --stdout) */
     struct tt_devices *devices; /* the direct path's pool; NULL: none */
     int64_t started_ms;         /* wall clock */
+    struct bridge_sse *sse;     /* the event stream's clients; NULL: none */
 };
 
 /** Main thread: the whole page, allocated, its length in `*len`. */

@@ -341,3 +341,17 @@ void bridge_sse_woken(struct bridge_sse *h)
 {
     atomic_store(&h->wake_pending, 0);
 }
+
+size_t bridge_sse_clients(struct bridge_sse *h)
+{
+    size_t n = 0;
+    if (!h) {
+        return 0;
+    }
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < BRIDGE_SSE_CLIENTS_MAX; i++) {
+        n += h->c[i].used != 0;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return n;
+}

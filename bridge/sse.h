@@ -42,6 +42,8 @@ size_t bridge_sse_pending(struct bridge_sse_client *c);
 /** Queue a keep-alive comment (`: ping`), so that proxies keep an idle stream open. */
 void bridge_sse_ping(struct bridge_sse_client *c);
 void bridge_sse_detach(struct bridge_sse_client *c);
+/** Streams attached now (any thread; NULL: 0). */
+size_t bridge_sse_clients(struct bridge_sse *h);
 /** The HTTP thread was woken: clear the flag before it looks at the clients, so that a message
  *  queued after the look wakes it again. */
 void bridge_sse_woken(struct bridge_sse *h);
