@@ -19,7 +19,7 @@ bridge.
 - Metrics: /metrics parsed as the text exposition format (HELP/TYPE before samples, families
   contiguous, every sample `name{labels} value`); its counters match what a subscriber saw;
   /healthz flips to 503 while mosquitto is stopped and back to 200; a port in use stops startup
-  (set with `metrics`, the old name of `[bridge] http`; the server itself: tests/bridge/http.py).
+  (set with `metrics`, the old name of `[bridge] http`; the server itself: tests/bridge/http_server.py).
 
 Environment: B (build dir, default build). Needs mosquitto, mosquitto_sub and openssl. Every
 wait is bounded; everything started is stopped. Ends with `N passed, N failed`.
@@ -656,7 +656,7 @@ def test_metrics(tmp):
     check(answer == b"" or answer.startswith(b"HTTP/1.1 431"),
           "an oversized request head: refused, not served (%r)" % answer[:20])
     big.close()
-    # (slow, silent and hostile clients: tests/bridge/http.py)
+    # (slow, silent and hostile clients: tests/bridge/http_server.py)
     sub.close()
     broker.down()
     status, _, body = None, "", ""

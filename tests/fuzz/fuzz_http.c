@@ -2,7 +2,7 @@
  * libFuzzer target: what of an HTTP request our own code still reads once libwebsockets has
  * parsed it (bridge/http_route.c): the route of the URI path and the event stream's `?user=`
  * filter. The request line, headers, URL decoding, caps and timeouts are libwebsockets' (the
- * hostile-client tests in tests/bridge/http.py cover the server as a whole).
+ * hostile-client tests in tests/bridge/http_server.py cover the server as a whole).
  *
  * Input: the bytes up to the first NUL (or all of them) as a path, the rest as the value of
  * `user=`; both as C strings, as lws hands them over (a NUL ends what lws decoded).
