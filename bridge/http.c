@@ -55,7 +55,8 @@
 struct conn { /* an accepted connection, counted against CONNS_MAX */
     struct lws *wsi;
     int64_t idle_since; /* monotonic ms: accepted, or its last answer written */
-    int busy;           /* a request in progress: never evicted */
+    int busy;           /* one of our routes is answering (a file of the overlay's mount is
+                         * not counted: small, written at once) or streaming: never evicted */
     int doomed;         /* evicted: lws closes it on its next turn */
 };
 
@@ -305,7 +306,7 @@ static void healthz(struct bridge_http *h, struct lws *wsi, struct pss *p)
 
 static int events(struct bridge_http *h, struct lws *wsi, struct pss *p)
 {
-    char arg[BRIDGE_HTTP_USERS_MAX * (BRIDGE_HTTP_USER_MAX + 1) + 16];
+    char arg[HEADER_MAX]; /* whatever lws let in fits: a list cut short would widen the filter */
     struct bridge_http_users users;
     const char *why = NULL;
     const char *v = lws_get_urlarg_by_name(wsi, "user=", arg, (int)sizeof arg);
@@ -402,12 +403,6 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
         break;
     case LWS_CALLBACK_WSI_DESTROY:
         on_gone(h, wsi);
-        break;
-    case LWS_CALLBACK_FILTER_HTTP_CONNECTION: /* a whole request head: the mount's too */
-        set_busy(h, wsi, 1);
-        break;
-    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-        set_busy(h, wsi, 0);
         break;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         on_woken(h);
