@@ -109,7 +109,10 @@ class Bridge:
         return status, hdrs, body, took
 
     def stop(self):
+        """SIGTERM; it must exit 0 (a sanitizer's report or a leak would not)"""
         stop(self.p)
+        check(self.p.returncode == 0, "the bridge exits 0 (%s): %s"
+              % (self.p.returncode, open(self.log).read()[-1500:]))
 
 
 def connect(port, n):
