@@ -280,6 +280,14 @@ static void render_bridge(struct buf *b, struct bridge_metrics *m, size_t n_stre
     counter(b, "mqtt_messages_refused_total",
             "Messages the broker refused (PUBACK reason >= 0x80), dropped.", st.refused);
     counter(b, "mqtt_reconnects_total", "Reconnections to the broker.", st.reconnects);
+    counter(b, "mqtt_messages_bad_topic_total",
+            "Messages dropped: a topic MQTT forbids (wildcard, invalid UTF-8).", st.bad_topic);
+    counter(b, "mqtt_messages_too_large_total",
+            "Messages dropped: over Maximum Packet Size or max_payload_bytes.", st.too_large);
+    gauge(b, "mqtt_last_puback_age_seconds", "Seconds since the last acknowledgement (-1: none).",
+          st.last_ack_ms < 0 ? -1 : (double)st.last_ack_ms / 1000);
+    gauge(b, "mqtt_oldest_queued_age_seconds", "Seconds the oldest waiting message has waited.",
+          (double)st.oldest_ms / 1000);
     render_devices(b, m->devices);
 }
 
@@ -341,11 +349,12 @@ static void healthz(struct bridge_metrics *m, struct client *c)
         text(c, 200, "ok (no broker: --stdout)\n");
         return;
     }
-    if (st.connected) {
+    if (st.connected && !st.stalled) {
         text(c, 200, "ok\n");
         return;
     }
-    snprintf(body, sizeof body, "mqtt: not connected to the broker: %s\n",
+    snprintf(body, sizeof body, "mqtt: %s: %s\n",
+             st.connected ? "connected but" : "not connected to the broker",
              st.error[0] ? st.error : "connecting");
     text(c, 503, body);
 }

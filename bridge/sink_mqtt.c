@@ -6,6 +6,7 @@
  *
  *   events       qos = [mqtt] qos, not retained, MQTT 5 expiry (event_expiry) and msgId
  *   rawData      qos 0, not retained
+ *   (these two are the low priority of the queue: everything below goes first, mqtt_queue.h)
  *   status, availability, room, state, bridge/info   qos 1, retained
  *   bridge/health                                     qos 0, retained
  *   bridge/event, bridge/response/<cmd>               qos 1, not retained
@@ -49,9 +50,9 @@ static void event(struct bridge_sink *k, const char *user, unsigned ev, const ch
     struct sink_mqtt *s = (struct sink_mqtt *)k;
     struct bridge_topic t = { BRIDGE_TOPIC_EVENT, user, ev, method, NULL };
     if (ev == TT_EV_RAW_DATA) {
-        pub(s, &t, json, len, 0, BRIDGE_PUB_JSON, 0);
+        pub(s, &t, json, len, 0, BRIDGE_PUB_JSON | BRIDGE_PUB_LOW, 0);
     } else {
-        pub(s, &t, json, len, s->qos, BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT, msg_id);
+        pub(s, &t, json, len, s->qos, BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT | BRIDGE_PUB_LOW, msg_id);
     }
 }
 
@@ -113,6 +114,7 @@ static int stats(struct bridge_sink *k, struct bridge_mqtt_stats *st)
 static void close_mqtt(struct bridge_sink *k, int timeout_ms)
 {
     struct sink_mqtt *s = (struct sink_mqtt *)k;
+    /* the stopped statuses and bridge/state offline get [mqtt] flush_timeout */
     bridge_mqtt_free(s->mqtt, timeout_ms);
     free(s);
 }
@@ -188,6 +190,7 @@ struct bridge_sink *bridge_sink_mqtt_new(const struct bridge_cfg *cfg,
         .key_file = m->key_file,
         .tls_insecure = m->tls_insecure,
         .max_buffered = (size_t)m->max_buffered,
+        .max_payload = (size_t)m->max_payload_bytes,
         .state_topic = state,
         .subscriptions = subs,
         .event_expiry = (unsigned)m->event_expiry,
