@@ -275,7 +275,7 @@ static void render_bridge(struct buf *b, struct bridge_metrics *m, size_t n_stre
     gauge(b, "mqtt_messages_buffered", "Messages waiting for the broker.", (double)st.queued);
     gauge(b, "mqtt_messages_in_flight", "Messages sent and not yet acknowledged.",
           (double)st.in_flight);
-    counter(b, "mqtt_messages_dropped_total", "Oldest messages dropped past max_buffered.",
+    counter(b, "mqtt_messages_dropped_total", "Messages dropped past max_buffered, events first.",
             st.dropped);
     counter(b, "mqtt_messages_refused_total",
             "Messages the broker refused (PUBACK reason >= 0x80), dropped.", st.refused);
