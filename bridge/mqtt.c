@@ -44,6 +44,7 @@ struct inbound {
     struct inbound *next;
     char *topic, *payload;
     size_t len;
+    int retained;
 };
 
 struct reject_log {
@@ -278,6 +279,7 @@ static int on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *msg)
     in->topic = xstrndup(topic, tlen > 0 ? (size_t)tlen : strlen(topic));
     in->payload = xstrndup(msg->payload, (size_t)msg->payloadlen);
     in->len = (size_t)msg->payloadlen;
+    in->retained = msg->retained;
     pthread_mutex_lock(&b->lock);
     if (b->in_tail) {
         b->in_tail->next = in;
@@ -899,7 +901,7 @@ void bridge_mqtt_pump(struct bridge_mqtt *b)
     pthread_mutex_unlock(&b->lock);
     while ((in = take_inbound(b))) {
         if (b->on_msg) {
-            b->on_msg(in->topic, in->payload, in->len, b->ud);
+            b->on_msg(in->topic, in->payload, in->len, in->retained, b->ud);
         }
         free(in->topic);
         free(in->payload);

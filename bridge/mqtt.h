@@ -73,8 +73,10 @@ struct bridge_mqtt_stats {
 /** Connected with messages waiting and no acknowledgement for this long: /healthz fails. */
 #define BRIDGE_MQTT_STALL_MS 60000
 
-/** An incoming message (a runtime API request, homeassistant/status), on the main thread. */
-typedef void (*bridge_mqtt_msg_fn)(const char *topic, const char *payload, size_t len, void *ud);
+/** An incoming message (a runtime API request, homeassistant/status), on the main thread;
+ *  `retained`: the broker's stored copy, delivered because we subscribed, not news. */
+typedef void (*bridge_mqtt_msg_fn)(const char *topic, const char *payload, size_t len, int retained,
+                                   void *ud);
 
 struct bridge_mqtt;
 

@@ -133,7 +133,7 @@ static const struct bridge_sink_ops ops = {
 };
 
 /* An incoming message, on the main thread (from pump). */
-static void on_msg(const char *topic, const char *payload, size_t len, void *ud)
+static void on_msg(const char *topic, const char *payload, size_t len, int retained, void *ud)
 {
     struct sink_mqtt *s = ud;
     char ha_status[320];
@@ -141,7 +141,10 @@ static void on_msg(const char *topic, const char *payload, size_t len, void *ud)
     const char *cmd = bridge_topic_request(&s->roots, topic);
     bridge_topic(&s->roots, &t, ha_status, sizeof ha_status);
     if (!strcmp(topic, ha_status) && len == 6 && !memcmp(payload, "online", 6)) {
-        if (s->ha && s->cb.ha_online) {
+        /* a retained "online" comes with every subscription, i.e. every connection: it is no
+         * restart of Home Assistant, and the discovery goes out on each connection anyway
+         * (the retained store), so announcing again would publish it twice */
+        if (s->ha && s->cb.ha_online && !retained) {
             s->cb.ha_online(s->cb.ud); /* Home Assistant restarted: it forgot the entities */
         }
     } else if (cmd && s->api && s->cb.request) {
