@@ -353,9 +353,12 @@ static void healthz(struct bridge_metrics *m, struct client *c)
         text(c, 200, "ok\n");
         return;
     }
-    snprintf(body, sizeof body, "mqtt: %s: %s\n",
-             st.connected ? "connected but" : "not connected to the broker",
-             st.error[0] ? st.error : "connecting");
+    if (st.connected) { /* st.error says "stalled: ..." */
+        snprintf(body, sizeof body, "mqtt: connected but %s\n", st.error);
+    } else {
+        snprintf(body, sizeof body, "mqtt: not connected to the broker: %s\n",
+                 st.error[0] ? st.error : "connecting");
+    }
     text(c, 503, body);
 }
 

@@ -139,10 +139,12 @@ static void sent_ok(void *ctx, MQTTAsync_successData *d)
     pthread_mutex_lock(&b->lock);
     struct mq_msg *m = find_inflight(b, t->seq);
     if (m) {
+        if (m->qos) { /* QoS 0 "succeeds" once written: no word from the broker */
+            b->last_ack_ms = common_mono_ms();
+        }
         mq_list_remove(&b->inflight, m);
         mq_msg_free(m);
         b->published++;
-        b->last_ack_ms = common_mono_ms();
     }
     pthread_cond_broadcast(&b->progress);
     /* the main thread refills the window when half of it is free, not at every PUBACK */
@@ -956,13 +958,14 @@ int bridge_mqtt_flush(struct bridge_mqtt *b, int timeout_ms)
     }
 }
 
-/* Connected, messages waiting, and no acknowledgement for BRIDGE_MQTT_STALL_MS since the
- * connection came up: the broker takes nothing (lock held). */
+/* Connected, messages waiting, and no acknowledgement for twice the keepalive (at least 10 s)
+ * since the connection came up: the broker answers our pings (else paho would have declared the
+ * connection lost) but takes no message (lock held). */
 static void note_stall(struct bridge_mqtt *b, struct bridge_mqtt_stats *out, int64_t now)
 {
     int64_t since = b->last_ack_ms > b->up_ms ? b->last_ack_ms : b->up_ms;
-    out->stalled = b->connected && out->oldest_ms >= BRIDGE_MQTT_STALL_MS &&
-                   now - since >= BRIDGE_MQTT_STALL_MS;
+    int64_t stall_ms = b->o.keepalive > 5 ? (int64_t)b->o.keepalive * 2000 : 10000;
+    out->stalled = b->connected && out->oldest_ms >= stall_ms && now - since >= stall_ms;
     if (out->stalled) {
         snprintf(out->error, sizeof out->error,
                  "stalled: %zu message(s) waiting, the oldest for %lld s, nothing acknowledged "

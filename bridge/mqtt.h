@@ -63,15 +63,15 @@ struct bridge_mqtt_stats {
     uint64_t bad_topic;  /* dropped: a topic MQTT forbids (wildcard, invalid UTF-8, empty) */
     uint64_t too_large;  /* dropped: over Maximum Packet Size or max_payload_bytes */
     uint64_t superseded; /* retained values replaced by a newer one before they were sent */
-    int64_t last_ack_ms; /* ms since the last PUBACK (or QoS 0 send); -1: none yet */
+    int64_t last_ack_ms; /* ms since the last PUBACK (QoS 1 and 2); -1: none yet */
     int64_t oldest_ms;   /* ms the oldest waiting message (queued or in flight) has waited */
-    int stalled;         /* connected, messages waiting, no PUBACK for BRIDGE_MQTT_STALL_MS */
+    int stalled;         /* connected, messages waiting, no PUBACK for the stall time */
     size_t max_packet;   /* the broker's Maximum Packet Size (0: none announced) */
     char error[320];     /* not connected: why the last attempt failed; stalled: the stall */
 };
 
-/** Connected with messages waiting and no acknowledgement for this long: /healthz fails. */
-#define BRIDGE_MQTT_STALL_MS 60000
+/** Connected with messages waiting and no acknowledgement for twice the keepalive (at least
+ *  10 s): a broker that answers PINGREQ but takes no message; /healthz fails. */
 
 /** An incoming message (a runtime API request, homeassistant/status), on the main thread;
  *  `retained`: the broker's stored copy, delivered because we subscribed, not news. */

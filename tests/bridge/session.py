@@ -5,6 +5,8 @@ every way a connection ends leads to a reconnect, and a shutdown loses nothing.
 - Takeover: a second client takes the bridge's client_id (MQTT 5 DISCONNECT 0x8E): the log
   names it, the bridge reconnects and goes on publishing, bridge/health and /healthz report
   the connection, the last PUBACK's age and the oldest queued message's age.
+- Stall: a proxy that swallows the bridge's PUBLISH packets (a broker that answers pings and
+  takes nothing): /healthz turns 503 with the reason after twice the keepalive.
 - Packet limits: mosquitto's max_packet_size (announced in CONNACK over MQTT 5) and, over
   3.1.1, `max_payload_bytes`: larger messages are dropped and counted (tooLarge), every other
   one arrives, the broker never disconnects the bridge.
@@ -171,6 +173,65 @@ def test_takeover(tmp):
     stop(br)
     sub.close()
     kicker.srv.close()
+    broker.down()
+
+
+class Swallower:
+    """a TCP proxy to the broker that passes everything but the bridge's PUBLISH packets: a
+    broker that answers pings and takes no message"""
+
+    def __init__(self, broker_port):
+        def filtered(src, dst):
+            buf = b""
+            while True:
+                d = src.recv(65536)
+                if not d:
+                    return
+                pkts, buf = tp.mqtt_packets(buf + d)
+                out = b"".join(p for p in pkts if p[0] >> 4 != 3)
+                if out:
+                    dst.sendall(out)
+
+        def fwd(src, dst):
+            while True:
+                d = src.recv(65536)
+                if not d:
+                    return
+                dst.sendall(d)
+
+        def handle(c):
+            up = socket.create_connection(("127.0.0.1", broker_port), 5)
+            up.settimeout(None)
+            up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            tp.pipe_both(c, up, filtered, fwd)
+            up.close()
+
+        self.srv = tp.Server(handle)
+        self.port = self.srv.port
+
+
+def test_stall(tmp):
+    """/healthz said ok as long as the socket was up, whatever became of the messages"""
+    broker = bt.Broker(tmp)
+    check(broker.up(), "mosquitto starts")
+    hole = Swallower(broker.port)
+    mport = free_port()
+    br, log = takeover_bridge(tmp, "stall", hole.port, mport)
+    url = "http://127.0.0.1:%d" % mport
+    check(wait_for(lambda: "mqtt: connected to" in log_of(log), 10), "stall: the bridge connects")
+    # keepalive 5 s: stalled after 10 s without an acknowledgement
+    status = lambda: http_get(url + "/healthz")
+    check(wait_for(lambda: status()[0] == 503, 25, step=0.5),
+          "stall: /healthz 503 (%s %r)" % status())
+    check("connected but stalled" in status()[1] and "nothing acknowledged" in status()[1],
+          "stall: /healthz says why (%r)" % status()[1])
+    ages = re.findall(r"^tiktok2mqtt_mqtt_(last_puback|oldest_queued)_age_seconds (\S+)$",
+                      http_get(url + "/metrics")[1], re.M)
+    ages = {k: float(v) for k, v in ages}
+    check(ages.get("last_puback") == -1 and ages.get("oldest_queued", 0) >= 10,
+          "stall: /metrics shows no PUBACK yet and the oldest message's age (%s)" % ages)
+    stop(br)
+    hole.srv.close()
     broker.down()
 
 
@@ -451,7 +512,7 @@ def test_shutdown(tmp):
 
 
 def main():
-    return run_tests((test_takeover, test_packet_limits, test_bad_topic, test_fallback_on_close,
+    return run_tests((test_takeover, test_stall, test_packet_limits, test_bad_topic, test_fallback_on_close,
                       test_retained_replay, test_shutdown),
                      ("mosquitto", "mosquitto_sub", "mosquitto_pub"), "session-test-")
 
