@@ -3,10 +3,12 @@
  * priorities and the retained store: mqtt_queue.h).
  *
  * Message life: bridge_mqtt_publish() queues it (mq_push); pump() moves it to `inflight` and
- * calls MQTTAsync_sendMessage with its sequence number as context; on_success retires it;
+ * calls MQTTAsync_sendMessage with a token number as context; on_success retires it;
  * on_failure and connection loss put in-flight messages back at the front of their list, in
- * their order. Callbacks find messages by sequence number, never by pointer, so a late callback
- * for a message already put back is harmless.
+ * the order of their first sending (`seq`, kept on a resend: a resend that got a new one was
+ * put back behind a message sent after it, a swapped pair across a broker restart). Callbacks
+ * find messages by token number, never by pointer, so a late callback for a message already
+ * put back is harmless.
  *
  * Connection life: every end of a connection sets `lost` (a fresh client, the in-flight ones
  * back in the queue) or, before CONNACK, schedules the next attempt. paho 1.3.12 reports a
@@ -90,10 +92,10 @@ struct bridge_mqtt {
     int64_t why_retry_ms; /* when the attempt after the failure in `why` is due */
 };
 
-static struct mq_msg *find_inflight(struct bridge_mqtt *b, uint64_t seq)
+static struct mq_msg *find_inflight(struct bridge_mqtt *b, uint64_t token)
 {
     for (struct mq_msg *m = b->inflight.head; m; m = m->next) {
-        if (m->seq == seq) {
+        if (m->token == token) {
             return m;
         }
     }
@@ -688,7 +690,8 @@ static int send_next(struct bridge_mqtt *b)
     }
     struct token *t = xmalloc(sizeof *t);
     t->b = b;
-    t->seq = m->seq = b->next_seq++;
+    m->seq = m->seq ? m->seq : b->next_seq; /* the first sending's place, kept on a resend */
+    t->seq = m->token = b->next_seq++;
     mq_list_push_back(&b->inflight, m);
     pm.payload = m->payload;
     pm.payloadlen = (int)m->len;

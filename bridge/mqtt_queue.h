@@ -28,7 +28,8 @@ struct mq_slot;
 
 struct mq_msg {
     struct mq_msg *next, *prev;
-    uint64_t seq, msg_id;  /* seq: 0 until first handed to paho */
+    uint64_t seq, msg_id;  /* seq: the order of first sending, 0 until first handed to paho */
+    uint64_t token;        /* the current sending's number (paho's callbacks name it) */
     int64_t t_ms;          /* monotonic time it was queued (health: the oldest's age) */
     char *topic, *payload; /* one block: topic, NUL, payload, NUL */
     size_t len;
