@@ -392,7 +392,11 @@ static void connect_failed(void *ctx, MQTTAsync_failureData *d)
 {
     struct bridge_mqtt *b = ctx;
     pthread_mutex_lock(&b->lock);
-    if (b->connected || b->just_connected) { /* paho reports a loss here too: one loss */
+    if (b->lost) { /* paho reports a loss here too: one loss, already noted */
+        pthread_mutex_unlock(&b->lock);
+        return;
+    }
+    if (b->connected || b->just_connected) {
         mark_lost(b, 0, d && d->message ? d->message : "the connection was closed");
     } else {
         attempt_failed(b, d ? d->code : MQTTASYNC_FAILURE, d ? d->message : NULL);
@@ -434,6 +438,10 @@ static void connect_failed5(void *ctx, MQTTAsync_failureData5 *d)
     struct bridge_mqtt *b = ctx;
     const char *msg = d ? d->message : NULL;
     pthread_mutex_lock(&b->lock);
+    if (b->lost) { /* on_disconnected or connectionLost came first: one loss */
+        pthread_mutex_unlock(&b->lock);
+        return;
+    }
     if (b->connected || b->just_connected) {
         if (msg && !strcmp(msg, "Received disconnect")) {
             broker_disconnect(b, d->code);
@@ -950,7 +958,10 @@ int bridge_mqtt_flush(struct bridge_mqtt *b, int timeout_ms)
         bridge_mqtt_pump(b);
         pthread_mutex_lock(&b->lock);
         int empty = !mq_count(&b->q) && !b->inflight.n;
-        if (empty || common_mono_ms() >= deadline) {
+        /* the broker is away and the next attempt comes too late: no use waiting */
+        int hopeless = !b->connected && !b->connecting && !b->lost && !b->fallback &&
+                       b->next_connect_ms > deadline;
+        if (empty || hopeless || common_mono_ms() >= deadline) {
             pthread_mutex_unlock(&b->lock);
             return empty ? 0 : -1;
         }
