@@ -660,12 +660,35 @@ static void reject(struct bridge_mqtt *b, struct mq_msg *m, uint64_t *counter, c
     mq_msg_free(m);
 }
 
+static size_t varint_len(size_t n)
+{
+    return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
+}
+
+/* The PUBLISH packet's size as add_props and paho will build it (Maximum Packet Size counts
+ * the whole packet: fixed header, topic, packet id, properties, payload). */
+static size_t packet_size(const struct bridge_mqtt *b, const struct mq_msg *m)
+{
+    size_t rest = 2 + strlen(m->topic) + (m->qos ? 2 : 0) + m->len;
+    if (b->protocol == MQTTVERSION_5) {
+        char id[24];
+        size_t props = (m->flags & BRIDGE_PUB_JSON) ? 1 + 2 + 16 : 0; /* content type */
+        props += (m->flags & BRIDGE_PUB_EVENT) && b->o.event_expiry ? 5 : 0;
+        if (m->msg_id) { /* user property msgId */
+            props += 1 + 2 + 5 + 2 +
+                     (size_t)snprintf(id, sizeof id, "%llu", (unsigned long long)m->msg_id);
+        }
+        rest += varint_len(props) + props;
+    }
+    return 1 + varint_len(rest) + rest;
+}
+
 /* Whether `m` can go out on this connection (lock held); if not it is rejected. */
 static int sendable(struct bridge_mqtt *b, struct mq_msg *m)
 {
     char why[96];
     const char *fault = mq_topic_fault(m->topic);
-    size_t size = mq_packet_size(m, b->protocol == MQTTVERSION_5);
+    size_t size = packet_size(b, m);
     if (fault) {
         reject(b, m, &b->bad_topic, fault);
         return 0;

@@ -62,7 +62,7 @@ struct bridge_mqtt_stats {
     uint64_t refused;    /* refused by the broker (PUBACK reason >= 0x80), dropped */
     uint64_t bad_topic;  /* dropped: a topic MQTT forbids (wildcard, invalid UTF-8, empty) */
     uint64_t too_large;  /* dropped: over Maximum Packet Size or max_payload_bytes */
-    uint64_t superseded; /* retained values replaced by a newer one before they were sent */
+    uint64_t superseded; /* full queue: stale retained values dropped (a newer one waits) */
     int64_t last_ack_ms; /* ms since the last PUBACK (QoS 1 and 2); -1: none yet */
     int64_t oldest_ms;   /* ms the oldest waiting message (queued or in flight) has waited */
     int stalled;         /* connected, messages waiting, no PUBACK for the stall time */

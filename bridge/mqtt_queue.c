@@ -11,10 +11,12 @@
 #include "mqtt_queue.h"
 #include "xalloc.h"
 
-/* The latest value of one retained topic, and the queued message carrying it, if any. */
+/* One retained topic: its latest value (NULL once cleared: the entry stays as a tombstone, as
+ * queued messages may point to it) and the newest queued message of the topic, if any. */
 struct mq_slot {
     struct mq_slot *next;
     uint32_t hash;
+    char *topic;
     struct mq_msg *queued;
     struct mq_msg *value; /* a private copy: never queued itself */
 };
@@ -133,7 +135,7 @@ static uint32_t fnv1a(const char *s)
 static struct mq_slot **find_slot(struct mq_queue *q, const char *topic, uint32_t h)
 {
     struct mq_slot **p = &q->tab[h & (q->buckets - 1)];
-    while (*p && ((*p)->hash != h || strcmp((*p)->value->topic, topic))) {
+    while (*p && ((*p)->hash != h || strcmp((*p)->topic, topic))) {
         p = &(*p)->next;
     }
     return p;
@@ -155,46 +157,24 @@ static void grow(struct mq_queue *q)
     q->buckets = nb;
 }
 
-/* A queued older value of the topic is replaced by the newer: it would be stale on arrival. */
-static void unqueue_old(struct mq_queue *q, struct mq_slot *s)
-{
-    if (s->queued) {
-        mq_list_remove(list_of(q, s->queued), s->queued);
-        mq_msg_free(s->queued);
-        s->queued = NULL;
-        q->superseded++;
-    }
-}
-
-/* The store learns `m` (retained): an empty payload forgets the topic. */
+/* The store learns `m` (retained): its value (an empty payload clears it) and that `m` is now
+ * the newest queued message of its topic. */
 static void store(struct mq_queue *q, struct mq_msg *m)
 {
     uint32_t h = fnv1a(m->topic);
     struct mq_slot **p = find_slot(q, m->topic, h), *s = *p;
-    if (s) {
-        unqueue_old(q, s);
-    }
-    if (!m->len) {
-        if (s) {
-            *p = s->next;
-            mq_msg_free(s->value);
-            free(s);
-            q->stored--;
-        }
-        return;
-    }
     if (!s) {
         s = *p = xcalloc(1, sizeof *s);
         s->hash = h;
-        q->stored++;
+        s->topic = xstrdup(m->topic);
+        if (++q->slots > q->buckets * 2) {
+            grow(q);
+        }
     }
     mq_msg_free(s->value);
-    s->value = mq_msg_new(m->topic, m->payload, m->len, m->qos, m->flags, 0);
+    s->value = m->len ? mq_msg_new(m->topic, m->payload, m->len, m->qos, m->flags, 0) : NULL;
     s->queued = m;
     m->slot = s;
-    if (q->stored > q->buckets * 2) {
-        grow(q);
-    }
 }
 
 /* ---- the queue ---- */
@@ -215,6 +195,7 @@ void mq_free(struct mq_queue *q)
         for (struct mq_slot *s = q->tab[i], *next; s; s = next) {
             next = s->next;
             mq_msg_free(s->value);
+            free(s->topic);
             free(s);
         }
     }
@@ -227,14 +208,29 @@ size_t mq_count(const struct mq_queue *q)
     return q->hi.n + q->lo.n;
 }
 
-/* The queue is full: the oldest event goes, else the oldest message of `hi` that no retained
- * topic depends on. Retained ones stay (one per topic at most: bounded by the store). */
+/* A retained message a newer queued one of the same topic makes stale: the consumer would only
+ * see the newer one anyway (the broker keeps the last). */
+static int superseded(const struct mq_msg *m)
+{
+    return m->slot && m->slot->queued != m;
+}
+
+/* The queue is full: the oldest event goes, else the oldest notice, else the oldest retained
+ * value a newer one replaces. A retained topic's latest value stays (they are bounded by the
+ * number of retained topics). */
 static void make_room(struct mq_queue *q)
 {
     struct mq_msg *victim = q->lo.head;
     for (struct mq_msg *m = q->hi.head; !victim && m; m = m->next) {
         if (!(m->flags & BRIDGE_PUB_RETAIN)) {
             victim = m;
+        }
+    }
+    for (struct mq_msg *m = q->hi.head; !victim && m; m = m->next) {
+        if (superseded(m)) {
+            victim = m;
+            q->superseded++;
+            q->dropped--; /* counted apart: nothing a consumer misses */
         }
     }
     if (victim) {
@@ -269,10 +265,10 @@ struct mq_msg *mq_peek(struct mq_queue *q)
 void mq_take(struct mq_queue *q, struct mq_msg *m)
 {
     mq_list_remove(list_of(q, m), m);
-    if (m->slot) {
+    if (m->slot && m->slot->queued == m) {
         m->slot->queued = NULL;
-        m->slot = NULL;
     }
+    m->slot = NULL;
 }
 
 void mq_requeue(struct mq_queue *q, struct mq_msg *m)
@@ -300,8 +296,8 @@ size_t mq_replay(struct mq_queue *q)
     size_t n = 0;
     for (size_t i = 0; i < q->buckets; i++) {
         for (struct mq_slot *s = q->tab[i]; s; s = s->next) {
-            if (s->queued) {
-                continue; /* its latest value goes out anyway */
+            if (s->queued || !s->value) {
+                continue; /* its latest value goes out anyway; or it was cleared */
             }
             const struct mq_msg *v = s->value;
             struct mq_msg *m = mq_msg_new(v->topic, v->payload, v->len, v->qos, v->flags, 0);
@@ -367,13 +363,4 @@ const char *mq_topic_fault(const char *topic)
         s += n;
     }
     return NULL;
-}
-
-size_t mq_packet_size(const struct mq_msg *m, int v5)
-{
-    size_t tl = strlen(m->topic);
-    /* fixed header (1 + up to 4), topic (2 + tl), packet id (QoS > 0), payload; MQTT 5 adds a
-     * property length (up to 4) and at most: content type 19, expiry 5, msgId 1+2+5+2+20 */
-    size_t n = 5 + 2 + tl + (m->qos ? 2 : 0) + m->len;
-    return v5 ? n + 4 + 19 + 5 + 30 : n;
 }

@@ -4,12 +4,14 @@
  * Two lists, one per priority: `hi` holds what a consumer acts on (API answers, notices,
  * statuses and every retained topic), `lo` the event stream. pump() always sends from `hi`
  * first, so an answer or a status never waits behind a backlog of events. When the queue is
- * full (max_buffered) the oldest event goes, then the oldest non-retained message of `hi`;
- * a retained message is never dropped: there is at most one queued per topic (a newer value
- * replaces the queued one), so they are bounded by the number of retained topics.
+ * full (max_buffered) the oldest event goes, then the oldest non-retained message of `hi`, then
+ * the oldest retained value that a newer queued value of its topic makes stale; a topic's
+ * latest value is never dropped, so retained messages are bounded by the number of retained
+ * topics. Values are not merged otherwise: a consumer sees every transition (a status
+ * `ended` before `waiting`) whenever the queue has room.
  *
  * The retained store keeps the latest value of every retained topic published (an empty
- * payload, which clears a retained topic, removes it): mqtt.c republishes all of them on
+ * payload, which clears a retained topic, forgets it): mqtt.c republishes all of them on
  * every new connection, so a broker restarted without persistence gets them back at once.
  *
  * Cost: a message is one allocation for its header and one for topic+payload, as before; a
@@ -47,7 +49,7 @@ struct mq_queue {
     struct mq_list hi, lo;
     size_t cap;           /* max_buffered: hi + lo */
     struct mq_slot **tab; /* the retained store: chained hash by topic */
-    size_t buckets, stored;
+    size_t buckets, slots;
     uint64_t dropped, superseded;
 };
 
@@ -58,14 +60,14 @@ void mq_msg_free(struct mq_msg *m);
 
 void mq_init(struct mq_queue *q, size_t cap);
 void mq_free(struct mq_queue *q);
-/** Queue `m` (taking it): the store learns a retained value; a queued older value of the same
- *  topic is replaced; past the cap the lowest-priority oldest message is dropped and counted. */
+/** Queue `m` (taking it): the store learns a retained value; past the cap the lowest-priority
+ *  oldest message is dropped and counted (a stale retained value in `superseded`). */
 void mq_push(struct mq_queue *q, struct mq_msg *m);
 /** Queue `m` in front of everything (the birth message). */
 void mq_push_front(struct mq_queue *q, struct mq_msg *m);
 /** The next message to send (hi first), still queued; NULL when empty. */
 struct mq_msg *mq_peek(struct mq_queue *q);
-/** Take `m` (from mq_peek) off the queue: it goes in flight and stops being coalesced. */
+/** Take `m` (from mq_peek) off the queue: it goes in flight, out of the store's sight. */
 void mq_take(struct mq_queue *q, struct mq_msg *m);
 /** Put a message that was in flight back, before every never-sent one of its list and in the
  *  order of first sending among those put back. */
@@ -80,8 +82,6 @@ size_t mq_replay(struct mq_queue *q);
  *  empty, over 65535 bytes, a wildcard, invalid UTF-8 or a control character (paho checks only
  *  UTF-8; a broker disconnects on the rest, and a resend would be disconnected again). */
 const char *mq_topic_fault(const char *topic);
-/** An upper bound of the PUBLISH packet's size (MQTT 5 with our properties when `v5`). */
-size_t mq_packet_size(const struct mq_msg *m, int v5);
 
 /* list primitives, shared with mqtt.c's in-flight list */
 void mq_list_push_back(struct mq_list *l, struct mq_msg *m);

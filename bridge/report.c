@@ -99,6 +99,7 @@ static void publish_health(struct bridge *b)
     cJSON_AddNumberToObject(mq, "refused", (double)st.refused);
     cJSON_AddNumberToObject(mq, "badTopic", (double)st.bad_topic);
     cJSON_AddNumberToObject(mq, "tooLarge", (double)st.too_large);
+    cJSON_AddNumberToObject(mq, "superseded", (double)st.superseded);
     cJSON_AddNumberToObject(mq, "inFlight", (double)st.in_flight);
     cJSON_AddNumberToObject(mq, "reconnects", (double)st.reconnects);
     /* what holds now, in seconds: null when there was no acknowledgement yet */

@@ -1,8 +1,9 @@
 /** @file test_mqtt_queue.c
  * The MQTT output queue alone (bridge/mqtt_queue.c): answers, statuses and retained topics go
- * before events; a full queue drops events first and never a retained topic's latest value; a
- * newer retained value replaces a queued older one; the retained store replays every topic's
- * latest value (an empty payload clears it) and skips those still queued; messages put back
+ * before events; a full queue drops events first, then notices, then stale retained values,
+ * never a retained topic's latest value; every transition goes out while there is room; the
+ * retained store replays every topic's latest value (an empty payload clears it) and skips
+ * those still queued; messages put back
  * after a lost connection keep their order; the topics MQTT refuses are recognised.
  *
  * SPDX-License-Identifier: MIT
@@ -65,34 +66,42 @@ static void test_full(void)
     push(&q, "t/u/room", "r", RET);  /* the other event goes */
     push(&q, "t/u/state", "s", RET); /* no event left: the notice goes, never a retained one */
     CHECK_EQ(q.dropped, 3);
-    push(&q, "t/u/availability", "online", RET); /* only retained ones: kept over the cap */
+    push(&q, "t/u/availability", "online", RET); /* only latest values: kept over the cap */
     CHECK_EQ(q.dropped, 3);
     CHECK_EQ(mq_count(&q), 4);
-    CHECK(!strcmp(next(&q, b, sizeof b), "t/u/status=a"));
+    push(&q, "t/u/status", "b", RET); /* "a" is stale now: it goes */
+    CHECK_EQ(q.dropped, 3);
+    CHECK_EQ(q.superseded, 1);
+    CHECK_EQ(mq_count(&q), 4);
     CHECK(!strcmp(next(&q, b, sizeof b), "t/u/room=r"));
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/u/state=s"));
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/u/availability=online"));
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/u/status=b"));
     mq_free(&q);
 }
 
-static void test_coalesce_and_replay(void)
+static void test_transitions_and_replay(void)
 {
     struct mq_queue q;
     char b[128];
     mq_init(&q, 100);
-    push(&q, "t/u/status", "connecting", RET);
+    push(&q, "t/u/status", "ended", RET);
     push(&q, "t/u/chat", "1", EV);
-    push(&q, "t/u/status", "live", RET); /* replaces the queued older value */
-    CHECK_EQ(q.superseded, 1);
-    CHECK_EQ(mq_count(&q), 2);
-    CHECK(!strcmp(next(&q, b, sizeof b), "t/u/status=live"));
-    CHECK_EQ(mq_replay(&q), 1); /* sent, so not queued: a new connection gets it again */
-    CHECK_EQ(mq_replay(&q), 0); /* queued now: not twice */
-    CHECK(!strcmp(next(&q, b, sizeof b), "t/u/status=live"));
+    push(&q, "t/u/status", "waiting", RET); /* room in the queue: both transitions go out */
+    CHECK_EQ(mq_count(&q), 3);
+    CHECK_EQ(mq_replay(&q), 0); /* queued: not twice */
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/u/status=ended"));
+    CHECK_EQ(mq_replay(&q), 0); /* the latest value is still queued */
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/u/status=waiting"));
+    CHECK_EQ(mq_replay(&q), 1); /* sent: a new connection gets the latest again */
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/u/status=waiting"));
     push(&q, "t/x/room", "r", RET);
-    push(&q, "t/x/room", "", RET); /* cleared: forgotten, and the queued value replaced */
+    push(&q, "t/x/room", "", RET); /* cleared: forgotten by the store, both still sent */
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/x/room=r"));
     CHECK(!strcmp(next(&q, b, sizeof b), "t/x/room="));
     CHECK(!strcmp(next(&q, b, sizeof b), "t/u/chat=1"));
     CHECK_EQ(mq_replay(&q), 1); /* t/u/status only */
-    CHECK(!strcmp(next(&q, b, sizeof b), "t/u/status=live"));
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/u/status=waiting"));
     CHECK_EQ(mq_count(&q), 0);
     for (int i = 0; i < 2000; i++) { /* the store grows */
         snprintf(b, sizeof b, "t/h%d/state", i);
@@ -163,7 +172,7 @@ int main(void)
 {
     test_priorities();
     test_full();
-    test_coalesce_and_replay();
+    test_transitions_and_replay();
     test_requeue_order();
     test_topic_fault();
     return h_finish();
