@@ -23,6 +23,8 @@ suite "hostile TikTok side (cookies, endless messages, error texts)" env B="$B" 
     python3 tests/connector/hostile.py
 suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
+suite "bridge MQTT session (reconnects, limits, replay, shutdown)" env B="$B" \
+    python3 tests/bridge/session.py
 suite "bridge HTTP server (hostile clients, event stream, overlay files)" env B="$B" \
     python3 tests/bridge/http_server.py
 suite "bridge on the direct path (auto, devices, watchdog)" env B="$B" python3 tests/bridge/direct.py
