@@ -580,7 +580,7 @@ int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
     b->next_seq = 1;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->progress, NULL);
-    mq_init(&b->q, o->max_buffered);
+    mq_init(&b->q, o->max_buffered, o->max_buffered_bytes);
     if (create_client(b, err, errlen)) {
         bridge_mqtt_free(b, 0);
         return -1;
@@ -1025,6 +1025,7 @@ void bridge_mqtt_stats(struct bridge_mqtt *b, struct bridge_mqtt_stats *out)
     out->connected = b->connected;
     out->protocol = b->protocol == MQTTVERSION_5 ? 5 : 4;
     out->queued = mq_count(&b->q);
+    out->queued_bytes = b->q.bytes;
     out->in_flight = b->inflight.n;
     out->published = b->published;
     out->dropped = b->q.dropped;
