@@ -37,8 +37,8 @@ struct bridge_mqtt_opts {
     int tls_insecure;
     size_t max_buffered;
     size_t max_buffered_bytes; /* the queue's bytes (headers, topics, payloads); 0: no cap */
-    size_t max_payload;      /* bytes, 0: no limit (brokers of 3.1.1 cannot announce theirs) */
-    const char *state_topic; /* <base>/bridge/state: birth "online", will "offline" */
+    size_t max_payload;        /* bytes, 0: no limit (brokers of 3.1.1 cannot announce theirs) */
+    const char *state_topic;   /* <base>/bridge/state: birth "online", will "offline" */
     const char *const *subscriptions; /* NULL-terminated topic filters (QoS 1) */
     unsigned event_expiry;            /* s, MQTT 5 message expiry of events; 0 = none */
     /* called from any thread when bridge_mqtt_pump() has work (a message queued or

@@ -35,7 +35,7 @@ struct mq_msg {
     int64_t t_ms;          /* monotonic time it was queued (health: the oldest's age) */
     char *topic, *payload; /* one block: topic, NUL, payload, NUL */
     size_t len;
-    size_t size;          /* bytes it holds: header, topic and payload (max_buffered_bytes) */
+    size_t size; /* bytes it holds: header, topic and payload (max_buffered_bytes) */
     int qos;
     unsigned flags;       /* BRIDGE_PUB_* (mqtt.h) */
     struct mq_slot *slot; /* retained and still queued: its store entry (coalescing) */
