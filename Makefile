@@ -3,6 +3,7 @@
 #   make                  libtiktok (build/libtiktok.a) and the tools (build/tt-decode)
 #   make deps             install the Debian packages and npm packages that are missing
 #   make check            deps, build, every test; SANITIZE=address,undefined and WERROR=1 apply
+#   make check-brokers    the bridge against RabbitMQ and ejabberd (tests/brokers); CI runs it too
 #   make format-check     clang-format --dry-run over our C sources
 #   make fuzz             every libFuzzer target (clang), FUZZ_SECONDS=60 each (tests/fuzz/fuzz.mk)
 #   make bench-decode     decode throughput against the Node library (docs/PERFORMANCE.md)
@@ -82,7 +83,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 GEN_C := $(B)/gen/webcast.pb.c
 GEN_H := $(B)/gen/webcast.pb.h
 
-.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs
+.PHONY: all deps check check-brokers unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(LIB_SO) $(TOOLS) $(UNIT_BINS) $(B)/fuzz_replay
@@ -155,6 +156,12 @@ deps:
 check: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all
 	$(Q)B=$(B) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+# the bridge against the two Erlang brokers, RabbitMQ 3.10 and ejabberd 23.01 (tests/brokers;
+# about a minute, most of it their start): beside make check, which has mosquitto and aedes
+check-brokers: deps
+	$(Q)$(MAKE) --no-print-directory -j2 all
+	$(Q)B=$(B) python3 tests/brokers/run.py rabbitmq ejabberd
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all

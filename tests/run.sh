@@ -71,6 +71,9 @@ suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
 suite "bridge on the direct path (auto, devices, watchdog)" env B="$B" python3 tests/bridge/direct.py
+# brokers nobody here wrote: mosquitto's defaults and restrictive settings, aedes (RabbitMQ and
+# ejabberd take longer to start: make check-brokers)
+suite "brokers (mosquitto restrictive, aedes)" env B="$B" python3 tests/brokers/run.py mosquitto aedes
 # where users live: the Node-RED flow in a real Node-RED, the overlay in headless Chromium
 suite "node-red flow (contrib/node-red)" env B="$B" python3 tests/node-red/run_flow.py
 suite "overlay in chromium (contrib/overlay)" env B="$B" python3 tests/overlay/run_page.py
