@@ -6,6 +6,7 @@ and the facts a test needs:
 
   port        its MQTT listener
   creds       what mosquitto_sub/_pub need to get in (["-u", U, "-P", P] or [])
+  bridge_creds the same as the bridge's own (a client taking its session over needs them)
   bridge_mqtt lines for the bridge's [mqtt] section (user name, password file, protocol)
   persistent  a subscriber's session (clean session off, QoS 1) survives a restart
   wildcard_retained   retained messages reach a `#`/`+` subscription (RabbitMQ: no)
@@ -47,6 +48,7 @@ class Mosquitto(bt.Broker):
     persistent = True
     wildcard_retained = True
     creds = []
+    bridge_creds = []
     bridge_mqtt = ""
     name = "mosquitto"
 
@@ -180,7 +182,7 @@ class Ejabberd:
     wildcard_retained = True
     name = "ejabberd"
 
-    def __init__(self, tmp, modopts=""):
+    def __init__(self, tmp, listen_opts=""):
         self.port = free_port()
         self.dir = os.path.join(tmp, "ejabberd-%d" % self.port)
         os.makedirs(self.dir + "/spool")
@@ -190,12 +192,13 @@ class Ejabberd:
             f.write("anything\n")
         os.chmod(self.pwfile, 0o600)
         self.creds = ["-u", "watcher", "-P", "anything"]
+        self.bridge_creds = ["-u", "tiktok2mqtt", "-P", "anything"]  # its session: user/client id
         self.bridge_mqtt = "username = tiktok2mqtt\npassword_file = %s\n" % self.pwfile
         with open(os.path.join(self.dir, "ejabberd.yml"), "w") as f:
             f.write("hosts: [localhost]\nloglevel: info\nauth_method: [anonymous]\n"
                     "anonymous_protocol: login_anon\nallow_multiple_connections: true\n"
-                    "listen:\n  - port: %d\n    ip: \"127.0.0.1\"\n    module: mod_mqtt\n"
-                    "modules:\n  mod_mqtt:\n    max_queue: 5000\n%s" % (self.port, modopts))
+                    "listen:\n  - port: %d\n    ip: \"127.0.0.1\"\n    module: mod_mqtt\n%s"
+                    "modules:\n  mod_mqtt:\n    max_queue: 5000\n" % (self.port, listen_opts))
         with open(os.path.join(self.dir, "ctl.cfg"), "w") as f:
             f.write("INET_DIST_INTERFACE=127.0.0.1\nERL_DIST_PORT=%d\nEJABBERD_PID_PATH=%s/pid\n"
                     % (free_port(), self.dir))

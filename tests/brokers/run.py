@@ -188,9 +188,10 @@ def expect_accepted(run, what):
           % (what, published(), len(run.seen())))
     refused = run.metric("mqtt_messages_refused_total") or 0
     dropped = run.metric("mqtt_messages_dropped_total") or 0
-    print("%s: sent %d msgIds, %d arrived; published %s, refused %d, dropped %d"
-          % (what, run.sent(), unique, published(), refused, dropped), flush=True)
-    return refused + dropped
+    too_large = run.metric("mqtt_messages_too_large_total") or 0
+    print("%s: sent %d msgIds, %d arrived; published %s, refused %d, too large %d, dropped %d"
+          % (what, run.sent(), unique, published(), refused, too_large, dropped), flush=True)
+    return refused + dropped + too_large
 
 
 def late_retained(broker, topics, wait_s=5):
@@ -363,11 +364,15 @@ def test_mosquitto_password(tmp):
     broker.down()
 
 
-def occupy(port, client_id):
-    """an MQTT 3.1.1 connection with this client id, held open: (socket, CONNACK return code)"""
+def occupy(port, client_id, creds=()):
+    """an MQTT 3.1.1 connection with this client id (and the user name and password of
+    creds, mosquitto_sub's ["-u", U, "-P", P]), held open: (socket, CONNACK return code)"""
     s = socket.create_connection(("127.0.0.1", port), 5)
-    cid = client_id.encode()
-    body = b"\x00\x04MQTT\x04\x02\x00\x3c" + len(cid).to_bytes(2, "big") + cid
+    field = lambda x: len(x.encode()).to_bytes(2, "big") + x.encode()
+    flags, tail = 0x02, b""
+    if creds:
+        flags, tail = 0xc2, field(creds[1]) + field(creds[3])
+    body = b"\x00\x04MQTT\x04" + bytes([flags]) + b"\x00\x3c" + field(client_id) + tail
     s.sendall(bytes([0x10, len(body)]) + body)
     s.settimeout(5)
     try:
@@ -407,6 +412,29 @@ def test_mosquitto_max_connections(tmp):
     print("max_connections: sent %d, taken %d, acknowledged %s messages"
           % (r.sent(), r.events_in(), r.metric("mqtt_messages_published_total")))
     r.close()
+    broker.down()
+
+
+def takeover(tmp, broker, what):
+    """another client connects with the bridge's client_id mid-stream and the broker ends the
+    bridge's session (mosquitto 2.0.11 closes the socket, ejabberd sends DISCONNECT 0x8E over
+    MQTT 5): the bridge reconnects, taking the id back, and loses nothing (QoS 1: what was in
+    flight may come twice)"""
+    r = Run(tmp, broker, what + "-takeover", seconds=6)
+    check(wait_for(lambda: r.counts()[0] >= 100, 30), what + " takeover: the stream flows")
+    twin, rc = occupy(broker.port, "t2m-%s-takeover" % what, broker.bridge_creds)
+    check(rc == 0, "%s takeover: a twin connects with the bridge's client_id (%s)" % (what, rc))
+    check(wait_for(lambda: (r.metric("mqtt_reconnects_total") or 0) >= 1, 20),
+          what + " takeover: the bridge reconnects")
+    expect_all(r, what + " takeover", max_dups=40)
+    twin.close()
+    r.close()
+
+
+def test_mosquitto_takeover(tmp):
+    broker = bk.Mosquitto(tmp)
+    check(broker.up(), "mosquitto starts")
+    takeover(tmp, broker, "mosquitto")
     broker.down()
 
 
@@ -457,7 +485,7 @@ def test_ejabberd(tmp):
 GROUPS = {
     "mosquitto": (test_mosquitto, test_mosquitto_v311, test_mosquitto_message_size,
                   test_mosquitto_acl, test_mosquitto_receive_max_1, test_mosquitto_password,
-                  test_mosquitto_max_connections),
+                  test_mosquitto_max_connections, test_mosquitto_takeover),
     "aedes": (test_aedes,),
     "rabbitmq": (test_rabbitmq,),
     "ejabberd": (test_ejabberd,),
