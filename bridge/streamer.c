@@ -4,6 +4,7 @@
  *   connecting -> live                     on "connected"
  *   live -> ended -> waiting -> ...        the LIVE ended: check again every live_check_interval
  *   connecting -> waiting                  offline: check again every live_check_interval
+ *   waiting -> live | error                a check is part of the wait: no connecting shown
  *   live -> connecting                     the socket dropped: reconnect with exponential
  *                                          backoff and jitter, reconnect_min_s..reconnect_max_s
  *   connecting -> error (rate_limited)     the sign server's 429: wait exactly its Retry-After
@@ -98,7 +99,11 @@ static void count(struct streamer *s, const struct tt_event *ev)
         t->viewer_count = ev->u.room_user.viewer_count;
         break;
     case TT_EV_LIKE:
-        t->total_like_count = ev->u.like.total;
+        /* TikTok's totals come from several servers and may step back: a total_increasing
+         * sensor would read that as a new cycle, so the largest seen within the live stays */
+        t->total_like_count =
+                ev->u.like.total > t->total_like_count ? ev->u.like.total : t->total_like_count;
+        t->like_count_sum += ev->u.like.count;
         break;
     case TT_EV_FOLLOW:
         t->follows++;
@@ -343,13 +348,40 @@ static int64_t run_live(struct streamer *s, unsigned *attempt)
     return at;
 }
 
+/* The first attempt did not go live: what an earlier run left retained (`state` with
+ * "live":true and its totals, `availability` online) is wrong now, and a streamer never seen
+ * live has neither yet. A fresh state (live false, zero totals) and availability offline. */
+static void not_live_at_start(struct streamer *s)
+{
+    pthread_mutex_lock(&s->lock);
+    memset(&s->totals, 0, sizeof s->totals);
+    s->totals_dirty = 2;
+    atomic_store(&s->out->urgent, 1);
+    pthread_mutex_unlock(&s->lock);
+    bridge_out_wake(s->out);
+    publish_availability(s, 0);
+}
+
+/* While waiting for a live, each check is part of the wait: status stays `waiting` (with its
+ * `since`), only `retryAt` moves; a check does not show as `connecting`. */
+static int checking_while_waiting(struct streamer *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int waiting = !strcmp(s->state, "waiting");
+    pthread_mutex_unlock(&s->lock);
+    return waiting;
+}
+
 static void *thread_main(void *arg)
 {
     struct streamer *s = arg;
     unsigned attempt = 0;
+    int first = 1;
     int64_t next = common_wall_ms() + s->start_delay_ms;
     while (!nap_until(s, next)) {
-        set_state(s, "connecting", TT_OK, NULL, 0);
+        if (!checking_while_waiting(s)) {
+            set_state(s, "connecting", TT_OK, NULL, 0);
+        }
         pthread_mutex_lock(&s->lock);
         s->sign_requests++;
         pthread_mutex_unlock(&s->lock);
@@ -362,6 +394,10 @@ static void *thread_main(void *arg)
             break;
         }
         note_flow(s);
+        if (rc && first) {
+            not_live_at_start(s);
+        }
+        first = 0;
         next = rc ? after_failure(s, rc, &attempt) : run_live(s, &attempt);
     }
     record_close(s->rec);
@@ -473,13 +509,15 @@ void streamer_publish_state(struct streamer *s, int force)
     const struct bridge_totals *t = &s->totals;
     char json[512];
     int n = snprintf(json, sizeof json,
-                     "{\"live\":%s,\"viewerCount\":%lld,\"totalLikeCount\":%lld,\"diamonds\":%lld,"
+                     "{\"live\":%s,\"viewerCount\":%lld,\"totalLikeCount\":%lld,"
+                     "\"likeCountSum\":%lld,\"diamonds\":%lld,"
                      "\"gifts\":%lld,\"follows\":%lld,\"shares\":%lld,\"members\":%lld,"
                      "\"chats\":%lld,\"lastEventAt\":%lld}",
                      t->live ? "true" : "false", (long long)t->viewer_count,
-                     (long long)t->total_like_count, (long long)t->diamonds, (long long)t->gifts,
-                     (long long)t->follows, (long long)t->shares, (long long)t->members,
-                     (long long)t->chats, (long long)t->last_event_at);
+                     (long long)t->total_like_count, (long long)t->like_count_sum,
+                     (long long)t->diamonds, (long long)t->gifts, (long long)t->follows,
+                     (long long)t->shares, (long long)t->members, (long long)t->chats,
+                     (long long)t->last_event_at);
     s->totals_dirty = 0;
     pthread_mutex_unlock(&s->lock);
     bridge_out_retained(s->out, BRIDGE_TOPIC_STATE, s->topic, json, (size_t)n);

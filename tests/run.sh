@@ -73,6 +73,8 @@ suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/tra
 suite "bridge on the direct path (auto, devices, watchdog)" env B="$B" python3 tests/bridge/direct.py
 suite "bridge options held to docs/config.md (room_info_interval)" env B="$B" python3 tests/bridge/contract.py
 suite "bridge shards (instance topics, API owner, will)" env B="$B" python3 tests/bridge/shards.py
+suite "Home Assistant discovery (rules from HA's code, templates, add/remove/restart)" \
+    env B="$B" python3 tests/ha/run.py
 # brokers nobody here wrote: mosquitto's defaults and restrictive settings, aedes (RabbitMQ and
 # ejabberd take longer to start: make check-brokers)
 suite "brokers (mosquitto restrictive, aedes)" env B="$B" python3 tests/brokers/run.py mosquitto aedes

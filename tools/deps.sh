@@ -8,6 +8,7 @@
 #     and mqtt (its browser bundle is what contrib/overlay loads over MQTT-over-WebSockets;
 #     tools/peer_node.js, the Node stack make bench-e2e compares with, publishes with it),
 #     and aedes, the Node MQTT broker tests/brokers runs the bridge against;
+#   - python3-jinja2: tests/ha renders Home Assistant's value templates with it;
 #   - the other brokers of tests/brokers (make check-brokers): RabbitMQ 3.10 (its MQTT plugin is
 #     part of the package) and ejabberd 23.01 (mod_mqtt). Their packages only install: the test
 #     runs private nodes on free loopback ports, never the system services.
@@ -17,7 +18,7 @@ set -eu
 
 PKGS="build-essential pkg-config libpaho-mqtt-dev libcurl4-openssl-dev libwebsockets-dev nanopb
 libnanopb-dev protobuf-compiler python3 python3-protobuf libcjson-dev libinih-dev zlib1g-dev
-libdeflate-dev
+libdeflate-dev python3-jinja2
 mosquitto mosquitto-clients rabbitmq-server ejabberd clang libclang-rt-14-dev clang-format nodejs npm lintian chromium"
 
 missing=""
