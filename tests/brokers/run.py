@@ -19,7 +19,8 @@ Each broker's standard run (`standard`):
              persistence, RabbitMQ's durable queues), the subscriber misses none.
 mosquitto's restrictive settings, one broker each: message_size_limit (MQTT 5 PUBACK 0x95),
 an ACL denying a topic (0x87), max_inflight_messages 1 (Receive Maximum 1), a password file
-(wrong, then accepted after a reload), max_connections (refused until a slot frees). Where the
+(wrong, then accepted after a reload), max_connections (refused until a slot frees), another
+client taking the bridge's client_id over mid-stream. Where the
 broker refuses messages, the rule is: every message it accepted reaches the subscriber once
 (the subscriber's count equals the bridge's published counter), the refused ones are counted,
 and the stream goes on behind them.
