@@ -1,7 +1,7 @@
 # bridge/daemon.mk: the tiktok2mqtt daemon (the configuration layer is in bridge.mk).
 # SPDX-License-Identifier: MIT
 
-BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/streamer.c bridge/notices.c bridge/out.c \
+BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/mqtt_queue.c bridge/streamer.c bridge/notices.c bridge/out.c \
 	bridge/sink_mqtt.c bridge/sink_stdout.c bridge/streamers.c bridge/report.c \
 	bridge/log.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c \
 	bridge/record.c bridge/file_write.c \
@@ -20,5 +20,12 @@ all: $(B)/tiktok2mqtt
 $(B)/obj/tests/unit/test_record.o: ALL_CFLAGS += -Ibridge
 $(B)/tests/test_record: $(B)/obj/tests/unit/test_record.o $(B)/obj/bridge/record.o \
 		$(B)/obj/bridge/log.o $(B)/obj/common/xalloc.o
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# test_mqtt_queue: the MQTT output queue alone (priorities, the retained store, topic checks).
+$(B)/obj/tests/unit/test_mqtt_queue.o: ALL_CFLAGS += -Ibridge
+$(B)/tests/test_mqtt_queue: $(B)/obj/tests/unit/test_mqtt_queue.o $(B)/obj/bridge/mqtt_queue.o \
+		$(COMMON_APP_OBJS)
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^

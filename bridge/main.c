@@ -327,7 +327,7 @@ int main(int argc, char **argv)
     bridge_http_free(b.http);
     bridge_streamers_stop_all(&b);
     tt_devices_free(b.devices); /* after the streamers: they borrow it */
-    bridge_out_close(&b.out, 3000);
+    bridge_out_close(&b.out, (int)b.cfg.mqtt.flush_timeout * 1000);
     runtime_free(&b.rt);
     bridge_cfg_free(&b.cfg);
     tt_global_cleanup();

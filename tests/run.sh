@@ -70,6 +70,7 @@ suite "direct path, auto, watchdog (tt_client vs tiktok-live-sim)" env B="$B" py
 suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
+suite "bridge MQTT session (reconnects, limits, replay, shutdown)" env B="$B" python3 tests/bridge/session.py
 suite "bridge HTTP server (hostile clients, event stream, overlay files)" env B="$B" python3 tests/bridge/http_server.py
 suite "bridge on the direct path (auto, devices, watchdog)" env B="$B" python3 tests/bridge/direct.py
 suite "bridge options held to docs/config.md (room_info_interval)" env B="$B" python3 tests/bridge/contract.py
