@@ -24,6 +24,12 @@ client taking the bridge's client_id over mid-stream. Where the
 broker refuses messages, the rule is: every message it accepted reaches the subscriber once
 (the subscriber's count equals the bridge's published counter), the refused ones are counted,
 and the stream goes on behind them.
+The broker ending the session (they need the MQTT session that cannot wedge): mosquitto's
+max_packet_size (announced in CONNACK: the bridge drops bigger messages before sending, and is
+never disconnected), max_payload_bytes over 3.1.1, RabbitMQ with the default protocol 5 (it
+closes the socket on the v5 CONNECT: the bridge falls back to 3.1.1), ejabberd's takeover
+(DISCONNECT 0x8E: the bridge reconnects and loses nothing) and max_payload_size with the
+bridge's max_payload_bytes set to it.
 
 Environment: B (build dir), KEEP_TMP=1, ONLY=part (tests/tools/itest.py). Needs mosquitto and
 mosquitto-clients; aedes from build/npm, rabbitmq-server and ejabberd (make deps): a group whose
@@ -447,6 +453,90 @@ def test_mosquitto_takeover(tmp):
     broker.down()
 
 
+# ---- the broker ends the session: these need the MQTT session that cannot wedge ----
+
+def test_mosquitto_packet_size(tmp):
+    """max_packet_size: mosquitto announces its Maximum Packet Size in the v5 CONNACK and
+    disconnects a client that sends a bigger packet. The bridge drops those itself, counts them
+    and stays connected; what it sends arrives once. (It used to be disconnected at the first
+    one and publish nothing more, for good.)"""
+    broker = bk.Mosquitto(tmp, "max_packet_size 1500\n")
+    check(broker.up(), "mosquitto with max_packet_size starts")
+    r = Run(tmp, broker, "pktsize")
+    too_large = expect_accepted(r, "max_packet_size 1500")
+    check(too_large > 0 and (r.metric("mqtt_messages_too_large_total") or 0) > 0,
+          "max_packet_size: the bigger messages were dropped before sending, counted (%d)"
+          % too_large)
+    check(r.metric("mqtt_reconnects_total") == 0 and r.metric("mqtt_connected") == 1,
+          "max_packet_size: never disconnected")
+    r.close()
+    broker.down()
+
+
+def test_mosquitto_payload_bytes(tmp):
+    """MQTT 3.1.1 cannot announce a limit: max_payload_bytes is the bridge's own, and a bigger
+    message is dropped and counted before it reaches a broker that would drop it silently
+    (mosquitto's message_size_limit over 3.1.1)"""
+    broker = bk.Mosquitto(tmp, "message_size_limit 1500\n")
+    check(broker.up(), "mosquitto with message_size_limit starts")
+    r = Run(tmp, broker, "payload311", "protocol = 3.1.1\nmax_payload_bytes = 1500\n")
+    too_large = expect_accepted(r, "3.1.1, max_payload_bytes 1500")
+    check(too_large > 0, "max_payload_bytes: the bigger messages were counted (%d)" % too_large)
+    r.close()
+    broker.down()
+
+
+def test_rabbitmq_v5(tmp):
+    """RabbitMQ closes the socket on an MQTT 5 CONNECT, without a CONNACK: with the default
+    protocol (5) the bridge falls back to 3.1.1, says so, and the stream arrives"""
+    if not bk.RabbitMQ.installed():
+        check(False, "rabbitmq-server is installed (make deps)")
+        return
+    broker = bk.RabbitMQ(tmp)
+    try:
+        check(broker.up(), "RabbitMQ starts")
+        r = Run(tmp, broker, "rabbit-v5")
+        check(wait_for(lambda: "falling back to MQTT 3.1.1" in r.log_text(), 30),
+              "RabbitMQ, protocol 5: the bridge falls back to 3.1.1 and says so")
+        expect_all(r, "RabbitMQ after the fallback")
+        r.close()
+    finally:
+        broker.close()
+
+
+def test_ejabberd_takeover(tmp):
+    """ejabberd ends a taken-over MQTT 5 session with DISCONNECT 0x8E"""
+    if not bk.Ejabberd.installed():
+        check(False, "ejabberd is installed and we are root (make deps)")
+        return
+    broker = bk.Ejabberd(tmp)
+    try:
+        check(broker.up(), "ejabberd starts")
+        takeover(tmp, broker, "ejabberd")
+    finally:
+        broker.close()
+
+
+def test_ejabberd_payload_bytes(tmp):
+    """mod_mqtt's max_payload_size (a listener option) is announced nowhere: ejabberd sends
+    DISCONNECT 0x95 at the first bigger message. With max_payload_bytes set to it, the bridge
+    drops those itself and is never disconnected; what ejabberd accepted arrives once"""
+    if not bk.Ejabberd.installed():
+        check(False, "ejabberd is installed and we are root (make deps)")
+        return
+    broker = bk.Ejabberd(tmp, "    max_payload_size: 1500\n")
+    try:
+        check(broker.up(), "ejabberd with max_payload_size starts")
+        r = Run(tmp, broker, "ejabberd-payload", "max_payload_bytes = 1500\n")
+        too_large = expect_accepted(r, "ejabberd max_payload_size 1500, max_payload_bytes 1500")
+        check(too_large > 0 and r.metric("mqtt_reconnects_total") == 0,
+              "ejabberd max_payload_size: the bigger messages dropped before sending (%d), "
+              "never disconnected" % too_large)
+        r.close()
+    finally:
+        broker.close()
+
+
 # ---- aedes ----
 
 def test_aedes(tmp):
@@ -499,6 +589,10 @@ GROUPS = {
     "rabbitmq": (test_rabbitmq,),
     "ejabberd": (test_ejabberd,),
 }
+# the checks that need the MQTT session fixes (issue 11, what to build 1)
+SESSION = {"mosquitto": (test_mosquitto_packet_size, test_mosquitto_payload_bytes),
+           "rabbitmq": (test_rabbitmq_v5,),
+           "ejabberd": (test_ejabberd_takeover, test_ejabberd_payload_bytes)}
 
 
 def main(argv):
@@ -508,7 +602,7 @@ def main(argv):
         if g not in GROUPS:
             print("usage: run.py [%s]..." % "|".join(GROUPS), file=sys.stderr)
             return 64
-        tests += GROUPS[g]
+        tests += GROUPS[g] + SESSION.get(g, ())
     return run_tests(tests, ("mosquitto", "mosquitto_sub", "mosquitto_pub"), "brokers-test-")
 
 
