@@ -158,7 +158,7 @@ check: deps
 	$(Q)B=$(B) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 # the bridge against the two Erlang brokers, RabbitMQ 3.10 and ejabberd 23.01 (tests/brokers;
-# about a minute, most of it their start): beside make check, which has mosquitto and aedes
+# about 85 s, much of it their start): beside make check, which has mosquitto and aedes
 check-brokers: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all
 	$(Q)B=$(B) python3 tests/brokers/run.py rabbitmq ejabberd
