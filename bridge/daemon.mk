@@ -19,9 +19,16 @@ all: $(B)/tiktok2mqtt
 # test_record: the recorder alone (no MQTT, no network), with the log and allocators it uses.
 $(B)/obj/tests/unit/test_record.o: ALL_CFLAGS += -Ibridge
 $(B)/tests/test_record: $(B)/obj/tests/unit/test_record.o $(B)/obj/bridge/record.o \
-		$(B)/obj/bridge/log.o $(B)/obj/common/xalloc.o
+		$(B)/obj/bridge/log.o $(B)/obj/common/xalloc.o $(B)/obj/common/clock.o
 	$(QLD)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
+# test_log: the log's rate limit per cause, on a clock of the test's own.
+$(B)/obj/tests/unit/test_log.o: ALL_CFLAGS += -Ibridge
+$(B)/tests/test_log: $(B)/obj/tests/unit/test_log.o $(B)/obj/bridge/log.o \
+		$(B)/obj/common/clock.o
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
 
 # test_mqtt_queue: the MQTT output queue alone (priorities, the retained store, topic checks).
 $(B)/obj/tests/unit/test_mqtt_queue.o: ALL_CFLAGS += -Ibridge

@@ -272,8 +272,8 @@ int main(int argc, char **argv)
         tt_global_cleanup();
         return rc;
     }
-    bridge_log_level = (int)b.cfg.bridge.log_level + a.verbosity;
-    bridge_log_level = bridge_log_level < 0 ? 0 : bridge_log_level > 4 ? 4 : bridge_log_level;
+    int level = (int)b.cfg.bridge.log_level + a.verbosity;
+    bridge_log_level = level < 0 ? 0 : level > 4 ? 4 : level;
     unsetenv("https_proxy"); /* proxies come from the config alone (tt_global_init: http_proxy) */
     if (tt_global_init()) {
         LOG_ERR(NULL, "cannot initialise libtiktok");
@@ -331,5 +331,6 @@ int main(int argc, char **argv)
     runtime_free(&b.rt);
     bridge_cfg_free(&b.cfg);
     tt_global_cleanup();
+    bridge_log_limit_flush(); /* what the rate limit still held back */
     return 0;
 }

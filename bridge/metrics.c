@@ -220,6 +220,8 @@ static void render_bridge(struct buf *b, const struct bridge_metrics_src *m, siz
     gauge(b, "mqtt_protocol_level", "MQTT protocol in use: 5, or 4 for 3.1.1.", st.protocol);
     counter(b, "mqtt_messages_published_total", "Messages the broker acknowledged.", st.published);
     gauge(b, "mqtt_messages_buffered", "Messages waiting for the broker.", (double)st.queued);
+    gauge(b, "mqtt_buffered_bytes", "Bytes the waiting messages hold (max_buffered_bytes).",
+          (double)st.queued_bytes);
     gauge(b, "mqtt_messages_in_flight", "Messages sent and not yet acknowledged.",
           (double)st.in_flight);
     counter(b, "mqtt_messages_dropped_total", "Messages dropped past max_buffered, events first.",

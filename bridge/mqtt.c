@@ -516,6 +516,9 @@ static int start_connect(struct bridge_mqtt *b)
     } else {
         c->cleansession = 1;
         c->onFailure = connect_failed;
+        /* 3.1.1 only: left at its default, paho tries 3.1 after a failed 3.1.1 attempt, a
+         * protocol we do not speak of (the fallback test saw levels 5, then 3) */
+        c->MQTTVersion = MQTTVERSION_3_1_1;
     }
     c->context = b;
     c->automaticReconnect = 0; /* pump() reconnects with a fresh client (on_connection_lost) */
@@ -580,7 +583,7 @@ int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
     b->next_seq = 1;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->progress, NULL);
-    mq_init(&b->q, o->max_buffered);
+    mq_init(&b->q, o->max_buffered, o->max_buffered_bytes);
     if (create_client(b, err, errlen)) {
         bridge_mqtt_free(b, 0);
         return -1;
@@ -1025,6 +1028,7 @@ void bridge_mqtt_stats(struct bridge_mqtt *b, struct bridge_mqtt_stats *out)
     out->connected = b->connected;
     out->protocol = b->protocol == MQTTVERSION_5 ? 5 : 4;
     out->queued = mq_count(&b->q);
+    out->queued_bytes = b->q.bytes;
     out->in_flight = b->inflight.n;
     out->published = b->published;
     out->dropped = b->q.dropped;

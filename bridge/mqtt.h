@@ -36,8 +36,9 @@ struct bridge_mqtt_opts {
     const char *ca_file, *cert_file, *key_file;
     int tls_insecure;
     size_t max_buffered;
-    size_t max_payload;      /* bytes, 0: no limit (brokers of 3.1.1 cannot announce theirs) */
-    const char *state_topic; /* <base>/bridge/state: birth "online", will "offline" */
+    size_t max_buffered_bytes; /* the queue's bytes (headers, topics, payloads); 0: no cap */
+    size_t max_payload;        /* bytes, 0: no limit (brokers of 3.1.1 cannot announce theirs) */
+    const char *state_topic;   /* <base>/bridge/state: birth "online", will "offline" */
     const char *const *subscriptions; /* NULL-terminated topic filters (QoS 1) */
     unsigned event_expiry;            /* s, MQTT 5 message expiry of events; 0 = none */
     /* called from any thread when bridge_mqtt_pump() has work (a message queued or
@@ -58,6 +59,7 @@ struct bridge_mqtt_stats {
     int connected;
     int protocol; /* 5 or 4 (3.1.1) in use */
     size_t queued, in_flight;
+    size_t queued_bytes; /* what the queue holds, in bytes (max_buffered_bytes) */
     uint64_t published, dropped, reconnects;
     uint64_t refused;    /* refused by the broker (PUBACK reason >= 0x80), dropped */
     uint64_t bad_topic;  /* dropped: a topic MQTT forbids (wildcard, invalid UTF-8, empty) */

@@ -36,6 +36,7 @@ struct mq_msg *mq_msg_new(const char *topic, const char *payload, size_t len, in
     }
     m->payload[len] = '\0';
     m->len = len;
+    m->size = sizeof *m + tl + 1 + len + 1;
     m->qos = qos;
     m->flags = flags;
     m->msg_id = msg_id;
@@ -179,10 +180,11 @@ static void store(struct mq_queue *q, struct mq_msg *m)
 
 /* ---- the queue ---- */
 
-void mq_init(struct mq_queue *q, size_t cap)
+void mq_init(struct mq_queue *q, size_t cap, size_t cap_bytes)
 {
     memset(q, 0, sizeof *q);
     q->cap = cap;
+    q->cap_bytes = cap_bytes;
     q->buckets = 256;
     q->tab = xcalloc(q->buckets, sizeof *q->tab);
 }
@@ -218,7 +220,7 @@ static int superseded(const struct mq_msg *m)
 /* The queue is full: the oldest event goes, else the oldest notice, else the oldest retained
  * value a newer one replaces. A retained topic's latest value stays (they are bounded by the
  * number of retained topics). */
-static void make_room(struct mq_queue *q)
+static int make_room(struct mq_queue *q)
 {
     struct mq_msg *victim = q->lo.head;
     for (struct mq_msg *m = q->hi.head; !victim && m; m = m->next) {
@@ -235,8 +237,21 @@ static void make_room(struct mq_queue *q)
     }
     if (victim) {
         mq_list_remove(list_of(q, victim), victim);
+        q->bytes -= victim->size;
         mq_msg_free(victim);
         q->dropped++;
+    }
+    return victim != NULL;
+}
+
+/* Room for `m`: under max_buffered messages and max_buffered_bytes, or nothing left that may
+ * be dropped (only the latest values of retained topics: they stay, bounded by their number). */
+static void fit(struct mq_queue *q, const struct mq_msg *m)
+{
+    while (mq_count(q) >= q->cap || (q->cap_bytes && q->bytes + m->size > q->cap_bytes)) {
+        if (!make_room(q)) {
+            break;
+        }
     }
 }
 
@@ -246,15 +261,15 @@ void mq_push(struct mq_queue *q, struct mq_msg *m)
         m->flags &= ~(unsigned)BRIDGE_PUB_LOW;
         store(q, m);
     }
-    if (mq_count(q) >= q->cap) {
-        make_room(q);
-    }
+    fit(q, m);
     mq_list_push_back(list_of(q, m), m);
+    q->bytes += m->size;
 }
 
 void mq_push_front(struct mq_queue *q, struct mq_msg *m)
 {
     push_front(list_of(q, m), m);
+    q->bytes += m->size;
 }
 
 struct mq_msg *mq_peek(struct mq_queue *q)
@@ -265,6 +280,7 @@ struct mq_msg *mq_peek(struct mq_queue *q)
 void mq_take(struct mq_queue *q, struct mq_msg *m)
 {
     mq_list_remove(list_of(q, m), m);
+    q->bytes -= m->size;
     if (m->slot && m->slot->queued == m) {
         m->slot->queued = NULL;
     }
@@ -275,6 +291,7 @@ void mq_requeue(struct mq_queue *q, struct mq_msg *m)
 {
     struct mq_list *l = list_of(q, m);
     struct mq_msg *at = l->head;
+    q->bytes += m->size;
     while (at && at->seq && at->seq < m->seq) {
         at = at->next;
     }
@@ -304,6 +321,7 @@ size_t mq_replay(struct mq_queue *q)
             m->slot = s;
             s->queued = m;
             mq_list_push_back(&q->hi, m);
+            q->bytes += m->size;
             n++;
         }
     }

@@ -4,7 +4,7 @@
  * Two lists, one per priority: `hi` holds what a consumer acts on (API answers, notices,
  * statuses and every retained topic), `lo` the event stream. pump() always sends from `hi`
  * first, so an answer or a status never waits behind a backlog of events. When the queue is
- * full (max_buffered) the oldest event goes, then the oldest non-retained message of `hi`, then
+ * full (max_buffered messages, or max_buffered_bytes) the oldest event goes, then the oldest non-retained message of `hi`, then
  * the oldest retained value that a newer queued value of its topic makes stale; a topic's
  * latest value is never dropped, so retained messages are bounded by the number of retained
  * topics. Values are not merged otherwise: a consumer sees every transition (a status
@@ -35,6 +35,7 @@ struct mq_msg {
     int64_t t_ms;          /* monotonic time it was queued (health: the oldest's age) */
     char *topic, *payload; /* one block: topic, NUL, payload, NUL */
     size_t len;
+    size_t size; /* bytes it holds: header, topic and payload (max_buffered_bytes) */
     int qos;
     unsigned flags;       /* BRIDGE_PUB_* (mqtt.h) */
     struct mq_slot *slot; /* retained and still queued: its store entry (coalescing) */
@@ -48,6 +49,8 @@ struct mq_list {
 struct mq_queue {
     struct mq_list hi, lo;
     size_t cap;           /* max_buffered: hi + lo */
+    size_t cap_bytes;     /* max_buffered_bytes: their sizes; 0: no cap */
+    size_t bytes;         /* the sizes of what hi and lo hold */
     struct mq_slot **tab; /* the retained store: chained hash by topic */
     size_t buckets, slots;
     uint64_t dropped, superseded;
@@ -58,7 +61,7 @@ struct mq_msg *mq_msg_new(const char *topic, const char *payload, size_t len, in
                           unsigned flags, uint64_t msg_id);
 void mq_msg_free(struct mq_msg *m);
 
-void mq_init(struct mq_queue *q, size_t cap);
+void mq_init(struct mq_queue *q, size_t cap, size_t cap_bytes);
 void mq_free(struct mq_queue *q);
 /** Queue `m` (taking it): the store learns a retained value; past the cap the lowest-priority
  *  oldest message is dropped and counted (a stale retained value in `superseded`). */

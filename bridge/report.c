@@ -100,6 +100,7 @@ static void publish_health(struct bridge *b)
     mq = cJSON_AddObjectToObject(j, "mqtt");
     cJSON_AddBoolToObject(mq, "connected", st.connected);
     cJSON_AddNumberToObject(mq, "queued", (double)st.queued);
+    cJSON_AddNumberToObject(mq, "queuedBytes", (double)st.queued_bytes);
     cJSON_AddNumberToObject(mq, "published", (double)st.published);
     cJSON_AddNumberToObject(mq, "dropped", (double)st.dropped);
     cJSON_AddNumberToObject(mq, "refused", (double)st.refused);

@@ -1,6 +1,6 @@
 /** @file test_mqtt_queue.c
  * The MQTT output queue alone (bridge/mqtt_queue.c): answers, statuses and retained topics go
- * before events; a full queue drops events first, then notices, then stale retained values,
+ * before events; a full queue (in messages or in bytes) drops events first, then notices, then stale retained values,
  * never a retained topic's latest value; every transition goes out while there is room; the
  * retained store replays every topic's latest value (an empty payload clears it) and skips
  * those still queued; messages put back
@@ -40,7 +40,7 @@ static void test_priorities(void)
 {
     struct mq_queue q;
     char b[128];
-    mq_init(&q, 100);
+    mq_init(&q, 100, 0);
     push(&q, "t/u/chat", "1", EV);
     push(&q, "t/u/chat", "2", EV);
     push(&q, "t/bridge/response/info", "ok", 0);
@@ -57,7 +57,7 @@ static void test_full(void)
 {
     struct mq_queue q;
     char b[128];
-    mq_init(&q, 3);
+    mq_init(&q, 3, 0);
     push(&q, "t/u/status", "a", RET);
     push(&q, "t/u/chat", "1", EV);
     push(&q, "t/u/chat", "2", EV);
@@ -80,11 +80,64 @@ static void test_full(void)
     mq_free(&q);
 }
 
+/* The sum of the sizes of what the queue holds, walked (q.bytes must agree). */
+static size_t held(const struct mq_queue *q)
+{
+    size_t n = 0;
+    for (const struct mq_msg *m = q->hi.head; m; m = m->next) {
+        n += m->size;
+    }
+    for (const struct mq_msg *m = q->lo.head; m; m = m->next) {
+        n += m->size;
+    }
+    return n;
+}
+
+/* max_buffered_bytes: a backlog of large events stays under the byte cap (the oldest go, and
+ * are counted); the bytes follow every way in and out; retained latest values stay over it. */
+static void test_bytes_cap(void)
+{
+    struct mq_queue q;
+    char big[1000], b[1200];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    mq_init(&q, 100000, 20000);
+    int over = 0;
+    for (int i = 0; i < 500; i++) {
+        push(&q, "t/u/chat", big, EV);
+        over += q.bytes > 20000;
+    }
+    CHECK_EQ(over, 0);
+    CHECK(q.bytes > 20000 - 1200); /* full, not emptied */
+    CHECK_EQ(q.dropped, 500 - mq_count(&q));
+    CHECK_EQ(q.bytes, held(&q));
+    struct mq_msg *m = mq_peek(&q);
+    mq_take(&q, m);
+    CHECK_EQ(q.bytes, held(&q));
+    mq_requeue(&q, m);
+    CHECK_EQ(q.bytes, held(&q));
+    for (int i = 0; i < 40; i++) { /* retained topics: their latest values stay */
+        char topic[32];
+        snprintf(topic, sizeof topic, "t/u%d/state", i);
+        push(&q, topic, big, RET);
+    }
+    CHECK_EQ(q.hi.n, 40);
+    CHECK_EQ(q.lo.n, 0);
+    CHECK_EQ(q.bytes, held(&q));
+    while (mq_count(&q)) {
+        next(&q, b, sizeof b);
+    }
+    CHECK_EQ(q.bytes, 0);
+    CHECK_EQ(mq_replay(&q), 40);
+    CHECK_EQ(q.bytes, held(&q));
+    mq_free(&q);
+}
+
 static void test_transitions_and_replay(void)
 {
     struct mq_queue q;
     char b[128];
-    mq_init(&q, 100);
+    mq_init(&q, 100, 0);
     push(&q, "t/u/status", "ended", RET);
     push(&q, "t/u/chat", "1", EV);
     push(&q, "t/u/status", "waiting", RET); /* room in the queue: both transitions go out */
@@ -119,7 +172,7 @@ static void test_requeue_order(void)
     struct mq_queue q;
     struct mq_list inflight = { 0 };
     char b[128];
-    mq_init(&q, 100);
+    mq_init(&q, 100, 0);
     for (int i = 1; i <= 4; i++) {
         snprintf(b, sizeof b, "%d", i);
         push(&q, "t/u/chat", b, EV);
@@ -172,6 +225,7 @@ int main(void)
 {
     test_priorities();
     test_full();
+    test_bytes_cap();
     test_transitions_and_replay();
     test_requeue_order();
     test_topic_fault();
