@@ -3,6 +3,8 @@
 #   make                  libtiktok (build/libtiktok.a) and the tools (build/tt-decode)
 #   make deps             install the Debian packages and npm packages that are missing
 #   make check            deps, build, every test; SANITIZE=address,undefined and WERROR=1 apply
+#   make check-brokers    the bridge against RabbitMQ and ejabberd (tests/brokers); CI runs it too
+#   make check-tsan       the connection and bridge suites under ThreadSanitizer (build/tsan)
 #   make format-check     clang-format --dry-run over our C sources
 #   make fuzz             every libFuzzer target (clang), FUZZ_SECONDS=60 each (tests/fuzz/fuzz.mk)
 #   make bench-decode     decode throughput against the Node library (docs/PERFORMANCE.md)
@@ -23,9 +25,12 @@ FUZZ_SECONDS ?= 60
 SOAK_MINUTES ?= 30
 PKG_CONFIG ?= pkg-config
 
-# A sanitized build lives beside the plain one, so the two never mix objects.
+# A sanitized build lives beside the plain one, so the two never mix objects; ThreadSanitizer
+# cannot be combined with ASan, so its build has a directory of its own (make check-tsan).
 ifeq ($(SANITIZE),)
 B := build
+else ifeq ($(SANITIZE),thread)
+B := build/tsan
 else
 B := build/san
 endif
@@ -83,7 +88,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 GEN_C := $(B)/gen/webcast.pb.c
 GEN_H := $(B)/gen/webcast.pb.h
 
-.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs \
+.PHONY: all deps check check-brokers check-tsan unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs \
 	soak
 .DEFAULT_GOAL := all
 
@@ -148,6 +153,20 @@ $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(LIB)
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
 
+# tt_client_stop() from another thread at every moment of a connection (tests/connector, and
+# the TSan pass): a program the hostile suite runs against the simulator
+$(B)/tests/stop_race: $(B)/obj/tests/connector/stop_race.o $(LIB)
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lpthread
+all: $(B)/tests/stop_race
+
+# a resolver that never answers, for names under .slow.test (LD_PRELOAD, tests/connector);
+# built without the sanitizers: it is preloaded into sanitized programs too
+$(B)/tests/slow_dns.so: tests/connector/slow_dns.c
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -Wall -Wextra -shared -fPIC -o $@ $< -ldl
+all: $(B)/tests/slow_dns.so
+
 $(B)/fuzz_replay: $(B)/obj/tests/fuzz/fuzz_frame.o $(B)/obj/tests/fuzz/replay_main.o $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
 
@@ -157,6 +176,20 @@ deps:
 check: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all
 	$(Q)B=$(B) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+# the bridge against the two Erlang brokers, RabbitMQ 3.10 and ejabberd 23.01 (tests/brokers;
+# about 85 s, much of it their start): beside make check, which has mosquitto and aedes
+check-brokers: deps
+	$(Q)$(MAKE) --no-print-directory -j2 all
+	$(Q)B=$(B) python3 tests/brokers/run.py rabbitmq ejabberd
+
+# Data races: the suites that run threads (the connection's stop from another thread, the
+# daemon's streamer threads, paho's) under ThreadSanitizer; tests/tsan.supp says what is muted.
+check-tsan: deps
+	$(Q)$(MAKE) --no-print-directory -j2 SANITIZE=thread all
+	$(Q)B=build/tsan SANITIZE=thread \
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp" \
+		sh tests/run_tsan.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all
@@ -192,10 +225,10 @@ fuzz: fuzz-build
 	$(Q)build/fuzz/fuzz_frame -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 		build/fuzz/corpus tests/fuzz/corpus
 
-bench-decode: all $(B)/bench-inflate
+bench-decode: deps all $(B)/bench-inflate
 	$(Q)B=$(B) python3 tools/bench_decode.py --write
 
-bench-bridge: all
+bench-bridge: deps all
 	$(Q)B=$(B) python3 tools/bench_bridge.py --write
 
 # docs/RELIABILITY.md's soak: SOAK_MINUTES of faults, broker restarts, reloads and API churn

@@ -132,6 +132,20 @@ static void check_push_base(struct cfg_ctx *c, const struct bridge_tiktok *tt, i
     }
 }
 
+/* resolve: the library's own parser judges it, here at the key's line rather than when the
+ * streamer starts. */
+static void check_resolve(struct cfg_ctx *c, const struct bridge_tiktok *tt, int st)
+{
+    static const int ids[] = { K_tiktok_resolve };
+    struct tt_options o;
+    char err[256];
+    int ln = rule_line(c, st, ids, N_OF(ids));
+    tt_options_init(&o);
+    if (ln >= 0 && tt->resolve && tt_options_set(&o, "resolve", tt->resolve, err, sizeof err)) {
+        cfg_err(c, ln, "%s", err);
+    }
+}
+
 static void check_tiktok(struct cfg_ctx *c, const struct bridge_tiktok *tt, int st)
 {
     static const int backoff[] = { K_tiktok_reconnect_min_s, K_tiktok_reconnect_max_s };
@@ -150,6 +164,7 @@ static void check_tiktok(struct cfg_ctx *c, const struct bridge_tiktok *tt, int 
     check_proxy(c, tt, st);
     check_plain_http(c, tt, st);
     check_push_base(c, tt, st);
+    check_resolve(c, tt, st);
 }
 
 /* Two streamers on one topic would mix their events; "bridge" is the bridge's own level. */
@@ -175,6 +190,17 @@ static void check_topics(struct cfg_ctx *c)
     }
 }
 
+/* `metrics` is the old name of `http`: one address, so not both. */
+static void check_http(struct cfg_ctx *c)
+{
+    const struct bridge_cfg_bridge *b = &c->cfg->bridge;
+    if (*b->http && *b->metrics) {
+        int a = c->seen[K_bridge_http], m = c->seen[K_bridge_metrics];
+        cfg_err(c, a > m ? a : m,
+                "set http or metrics (its old name), not both: one server serves /metrics");
+    }
+}
+
 /* <base>/bridge/request/+ and response/ are shared by every instance: no instance there */
 static void check_instance(struct cfg_ctx *c)
 {
@@ -191,6 +217,7 @@ void cfg_check(struct cfg_ctx *c)
 {
     check_instance(c);
     check_mqtt(c);
+    check_http(c);
     check_tiktok(c, &c->cfg->tiktok, -1);
     for (size_t i = 0; i < c->cfg->n_streamers; i++) {
         check_tiktok(c, &c->cfg->streamers[i].tt, (int)i);

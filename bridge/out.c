@@ -23,17 +23,26 @@ void bridge_out_event(struct bridge_out *o, const char *user, unsigned ev, const
                       const char *json, size_t len, uint64_t msg_id)
 {
     o->sink->ops->event(o->sink, user, ev, method, json, len, msg_id);
+    if (o->tap) {
+        o->tap->ops->event(o->tap, user, ev, method, json, len, msg_id);
+    }
 }
 
 void bridge_out_status(struct bridge_out *o, const char *user, const char *json, size_t len)
 {
     o->sink->ops->status(o->sink, user, json, len);
+    if (o->tap) {
+        o->tap->ops->status(o->tap, user, json, len);
+    }
 }
 
 void bridge_out_retained(struct bridge_out *o, enum bridge_topic_kind t, const char *user,
                          const char *payload, size_t len)
 {
     o->sink->ops->retained(o->sink, t, user, payload, len);
+    if (o->tap) {
+        o->tap->ops->retained(o->tap, t, user, payload, len);
+    }
 }
 
 /* `j` printed compactly to the sink (a notice or a retained state), then deleted. */
@@ -44,7 +53,7 @@ static void send_json(struct bridge_out *o, int notice, enum bridge_topic_kind t
     if (txt && notice) {
         o->sink->ops->notice(o->sink, t, s, txt, strlen(txt));
     } else if (txt) {
-        o->sink->ops->retained(o->sink, t, s, txt, strlen(txt));
+        bridge_out_retained(o, t, s, txt, strlen(txt));
     }
     cJSON_free(txt);
     cJSON_Delete(j);
@@ -65,6 +74,9 @@ void bridge_out_notice_json(struct bridge_out *o, enum bridge_topic_kind t, cons
 void bridge_out_clear(struct bridge_out *o, const char *user)
 {
     o->sink->ops->clear(o->sink, user);
+    if (o->tap) {
+        o->tap->ops->clear(o->tap, user);
+    }
 }
 
 void bridge_out_announce(struct bridge_out *o, const char *handle, const char *user)
@@ -90,5 +102,9 @@ void bridge_out_close(struct bridge_out *o, int timeout_ms)
     if (o->sink) {
         o->sink->ops->close(o->sink, timeout_ms);
         o->sink = NULL;
+    }
+    if (o->tap) {
+        o->tap->ops->close(o->tap, 0);
+        o->tap = NULL;
     }
 }
