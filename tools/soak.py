@@ -675,10 +675,12 @@ class Soak:
         check(dup_bad == 0, "0 duplicated outside broker restarts (%d; %d at restarts)"
               % (dup_bad, dup_qos))
         # dropped by design: each bad frame costs itself alone. The bridge counts them nowhere
-        # in /metrics (decode_errors counts bad messages inside good frames): its log says.
-        check(frame_errors == bad_frames,
-              "each bad frame sent (%d) is reported by the bridge (log: %d; decode_errors "
-              "metric: %d)" % (bad_frames, frame_errors, decode))
+        # in /metrics (decode_errors counts bad messages inside good frames): its log says, and
+        # the log is rate-limited per cause, so it may say fewer than there were, never more.
+        check(0 < frame_errors <= bad_frames or bad_frames == 0,
+              "the bad frames sent (%d) are reported by the bridge (log lines, rate-limited: %d; "
+              "decode_errors metric: %d; no counter of bad frames)" % (bad_frames, frame_errors,
+                                                                          decode))
         bad_state = []
         for h in mains:
             want = sl.expected_state(h, self.rooms)
