@@ -560,15 +560,44 @@ static int start_connect(struct bridge_mqtt *b)
     return 0;
 }
 
+static const char *dup_opt(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+/* The strings of the options are the configuration's, which a reload frees while this
+ * connection lives on: every one is copied (a reconnect after a SIGHUP read freed memory). */
+static void copy_opts(struct bridge_mqtt *b, const struct bridge_mqtt_opts *o)
+{
+    b->o = *o;
+    b->o.uri = xstrdup(o->uri);
+    b->o.client_id = xstrdup(o->client_id);
+    b->o.state_topic = xstrdup(o->state_topic);
+    b->o.username = dup_opt(o->username);
+    b->o.password = dup_opt(o->password);
+    b->o.ca_file = dup_opt(o->ca_file);
+    b->o.cert_file = dup_opt(o->cert_file);
+    b->o.key_file = dup_opt(o->key_file);
+}
+
+static void free_opts(struct bridge_mqtt *b)
+{
+    if (b->o.password) { /* a secret: not left behind in freed memory */
+        explicit_bzero((void *)(uintptr_t)b->o.password, strlen(b->o.password));
+    }
+    const char *own[] = { b->o.uri,      b->o.client_id, b->o.state_topic, b->o.username,
+                          b->o.password, b->o.ca_file,   b->o.cert_file,   b->o.key_file };
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+        free((void *)(uintptr_t)own[i]);
+    }
+}
+
 int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
                     bridge_mqtt_msg_fn on_msg, void *ud, char *err, size_t errlen)
 {
     struct bridge_mqtt *b = xcalloc(1, sizeof *b);
-    b->o = *o;
+    copy_opts(b, o);
     b->refused_logged_ms = -60000; /* the first refusal is logged at once */
-    b->o.uri = xstrdup(o->uri);
-    b->o.client_id = xstrdup(o->client_id);
-    b->o.state_topic = xstrdup(o->state_topic);
     size_t ns = 0;
     while (o->subscriptions && o->subscriptions[ns]) {
         ns++;
@@ -1170,9 +1199,7 @@ void bridge_mqtt_free(struct bridge_mqtt *b, int timeout_ms)
         free(in->payload);
         free(in);
     }
-    free((void *)(uintptr_t)b->o.uri);
-    free((void *)(uintptr_t)b->o.client_id);
-    free((void *)(uintptr_t)b->o.state_topic);
+    free_opts(b);
     for (char **p = b->subs; p && *p; p++) {
         free(*p);
     }

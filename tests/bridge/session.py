@@ -29,6 +29,7 @@ SPDX-License-Identifier: MIT
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -511,9 +512,47 @@ def test_shutdown(tmp):
     broker.down()
 
 
+def test_reload_then_reconnect(tmp):
+    """A reload frees the old configuration while the MQTT connection lives on: a reconnect
+    after a SIGHUP must still log in with the same user name and password (they were read
+    from freed memory: 'Not authorized' forever on a plain build, heap-use-after-free under
+    ASan)."""
+    broker = bt.Broker(tmp, passwords={"tiktok2mqtt": "s3cret-pw", "watcher": "w"})
+    check(broker.up(), "mosquitto with a password file starts")
+    sim, url = bt.start_sim(tmp)
+    pw = os.path.join(tmp, "reload.pass")
+    with open(pw, "w") as f:
+        f.write("s3cret-pw\n")
+    os.chmod(pw, 0o600)
+    cfg = bt.write_config(tmp, "reload.ini", broker.port, url, ["the_host"])
+    text = open(cfg).read().replace(
+        "[mqtt]\n", "[mqtt]\nusername = tiktok2mqtt\npassword_file = %s\n" % pw, 1)
+    with open(cfg, "w") as f:
+        f.write(text)
+    creds = ["-u", "watcher", "-P", "w"]
+    sub = bt.Sub(tmp, broker.port, "tiktok/bridge/state", "reload.txt", creds=creds)
+    log = os.path.join(tmp, "reload.log")
+    br = bt.bridge(cfg, stderr=open(log, "w"))
+    check(wait_for(lambda: "tiktok/bridge/state online" in sub.lines(), 15), "reload: in")
+    br.send_signal(signal.SIGHUP)
+    check(wait_for(lambda: "reload" in open(log).read().lower(), 10), "reload: SIGHUP taken")
+    sub.close()
+    broker.down()
+    check(broker.up(), "reload: the broker is back")
+    sub = bt.Sub(tmp, broker.port, "tiktok/bridge/state", "reload2.txt", creds=creds)
+    check(wait_for(lambda: "tiktok/bridge/state online" in sub.lines(), 20),
+          "reload: after a broker restart the bridge logs in again: "
+          + open(log).read().strip()[-160:])
+    stop(br)
+    check(br.returncode == 0, "reload: the bridge exits 0 (%s)" % br.returncode)
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
 def main():
     return run_tests((test_takeover, test_stall, test_packet_limits, test_bad_topic, test_fallback_on_close,
-                      test_retained_replay, test_shutdown),
+                      test_retained_replay, test_shutdown, test_reload_then_reconnect),
                      ("mosquitto", "mosquitto_sub", "mosquitto_pub"), "session-test-")
 
 
