@@ -117,17 +117,20 @@ static void save(struct tt_devices *d)
         tt__json_i64(&b, x->minted);
         tt__buf_adds(&b, x->blocked ? ",\"blocked\":true}\n" : ",\"blocked\":false}\n");
     }
-    snprintf(tmp, sizeof tmp, "%s.tmp", d->path);
-    /* 0600: a token is a credential of sorts, of this machine's IP */
-    int fd = b.err ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* A fresh name beside the file (mkstemp: O_EXCL, mode 0600), so a symlink planted at a
+     * fixed <path>.tmp is never followed and written through; 0600 because a token is a
+     * credential of sorts, of this machine's IP. */
+    int n = snprintf(tmp, sizeof tmp, "%s.XXXXXX", d->path);
+    int fd = b.err || n < 0 || (size_t)n >= sizeof tmp ? -1 : mkstemp(tmp);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (fd >= 0 && !f) {
         close(fd);
     }
     int ok = f && fwrite(b.p ? b.p : "", 1, b.len, f) == b.len;
+    ok = f && !fflush(f) && !fsync(fileno(f)) && ok;
     ok = f && !fclose(f) && ok;
     ok = ok && !rename(tmp, d->path);
-    if (!ok) {
+    if (!ok && fd >= 0) {
         remove(tmp);
     }
     d->save_failed = !ok;

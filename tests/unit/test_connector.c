@@ -8,6 +8,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -253,6 +255,43 @@ static void test_devices(void)
     remove(path);
 }
 
+/* The devices' file is written through a fresh temporary name: a symlink planted at the old
+ * fixed <path>.tmp is never followed (it overwrote its target), and the file is mode 0600. */
+static void test_devices_no_symlink(void)
+{
+    struct tt_devices *d = NULL;
+    struct tt_device a;
+    char dir[] = "/tmp/tt-devlink-XXXXXX", path[256], tmp[300], victim[256], buf[64] = "";
+    struct stat st;
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/ttwid.jsonl", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    FILE *v = fopen(victim, "w");
+    CHECK(v != NULL);
+    if (!v) {
+        return;
+    }
+    fputs("precious\n", v);
+    fclose(v);
+    CHECK_EQ(symlink(victim, tmp), 0);
+    CHECK_EQ(tt_devices_new(&d, path, 2), TT_OK);
+    CHECK(!tt__devices_take(d, &a));
+    CHECK_EQ(tt__devices_add(d, "1%7Ctok1", tt__devices_user_agent(d, NULL), &a), TT_OK);
+    tt_devices_free(d);
+    v = fopen(victim, "r");
+    CHECK(v && fgets(buf, sizeof buf, v) && !strcmp(buf, "precious\n"));
+    if (v) {
+        fclose(v);
+    }
+    CHECK(lstat(tmp, &st) == 0 && S_ISLNK(st.st_mode)); /* left alone */
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size > 0);
+    remove(tmp);
+    remove(victim);
+    remove(path);
+    rmdir(dir);
+}
+
 static void ignore(const struct tt_event *ev, void *ud)
 {
     (void)ev;
@@ -338,6 +377,7 @@ int main(void)
     test_handles();
     test_direct_options();
     test_devices();
+    test_devices_no_symlink();
     test_hosts();
     return h_finish();
 }
