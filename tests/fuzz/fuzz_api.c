@@ -78,9 +78,9 @@ void bridge_streamer_remove(struct bridge *b, struct streamer *s)
     (void)b, (void)s;
 }
 
-void bridge_streamers_announce(struct bridge *b)
+void bridge_out_announce(struct bridge_out *o, const char *handle, const char *user)
 {
-    (void)b;
+    (void)o, (void)handle, (void)user;
 }
 
 const struct bridge_streamer *bridge_cfg_find_streamer(const struct bridge_cfg *cfg,

@@ -389,10 +389,15 @@ def test_discovery_end_to_end(tmp):
           [(s["state"], s["since"]) for s in sts][:6])
 
     # add through the API: its configs keep the rules too
+    n = len(lines_of(sub))
     bt.pub(broker.port, "tiktok/bridge/request/add_streamer", '{"user":"pixel.pia"}')
     check(wait_for(lambda: len([t for t in retained_configs(lines_of(sub))
                                 if node("pixel.pia") in t]) >= 12, 20),
           "e2e: an added streamer gets its discovery and its gift's trigger")
+    again = [t for t, p in lines_of(sub)[n:] if p and t.endswith("/config") and
+             "/device_automation/" not in t and node("pixel.pia") not in t]
+    check(not again, "e2e: adding one streamer does not publish the others' discovery again "
+          "(%d configs: %s)" % (len(again), again[:2]))
     check_discovery(lines_of(sub), metrics)
 
     # 9: remove through the API: configs (triggers included) before its state
