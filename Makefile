@@ -233,7 +233,7 @@ bench-bridge: deps all
 
 # docs/RELIABILITY.md's soak: SOAK_MINUTES of faults, broker restarts, reloads and API churn
 # on 50 streamers, counted by msgId (tools/soak.py). Too long for make check.
-soak: all
+soak: deps all
 	$(Q)B=$(B) SOAK_MINUTES=$(SOAK_MINUTES) python3 tools/soak.py
 
 clean:
