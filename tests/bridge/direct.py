@@ -26,34 +26,13 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
-from itest import B, check, free_port, run_tests, start, stop, wait_for  # noqa: E402
+import itest  # noqa: E402
+from itest import B, check, free_port, log_lines, run_tests, stop, wait_for  # noqa: E402
 import run as bt  # noqa: E402  (tests/bridge/run.py: Broker, Sub, bridge)
 
 
 def start_sim(tmp, name, scenario):
-    path = os.path.join(tmp, name + ".jsonl")
-    with open(path, "w") as f:
-        f.write("\n".join(json.dumps(x) for x in scenario) + "\n")
-    out = os.path.join(tmp, name + ".out")
-    log = os.path.join(tmp, name + ".log")
-    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--log", log,
-               "--scenario", path], stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    wait_for(lambda: '"listening"' in open(out).read(), 5)
-    try:
-        url = json.loads(open(out).readline())["listening"]
-    except ValueError:
-        url = None
-    return p, url, log
-
-
-def log_lines(path):
-    out = []
-    for line in open(path):
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass
-    return out
+    return itest.sim(tmp, name, [], scenario)
 
 
 def write_config(tmp, name, port, url, streamers, bridge_extra="", tiktok_extra=""):
