@@ -27,6 +27,8 @@ import os
 import subprocess
 import sys
 
+from benchlib import write_section
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 B = os.path.join(ROOT, os.environ.get("B", "build"))
 FRAMES = int(os.environ.get("FRAMES", "20000"))
@@ -144,12 +146,7 @@ def main():
     with open(raw, "w") as f:
         json.dump(results, f, indent=1)
     if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
-        doc = open(path).read()
-        a, b = "<!-- bench-decode:begin -->", "<!-- bench-decode:end -->"
-        doc = doc[:doc.index(a) + len(a)] + "\n" + text + "\n" + doc[doc.index(b):]
-        with open(path, "w") as f:
-            f.write(doc)
+        write_section("bench-decode", text)
 
 
 if __name__ == "__main__":

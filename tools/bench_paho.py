@@ -18,12 +18,11 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tools"))
-from itest import B, ROOT, free_port, kill_all, start, stop, wait_for  # noqa: E402
+from benchlib import mosquitto, paho, write_section
+from itest import kill_all, stop
 
 N = int(os.environ.get("N", "50000"))
 SIZE = int(os.environ.get("SIZE", "1000"))
@@ -38,19 +37,6 @@ MODES = [("async", WINDOW, "MQTTAsync as the bridge drives it (maxBufferedMessag
          ("sync", WINDOW, "MQTTClient (synchronous) from one thread, waitForCompletion on the oldest")]
 
 
-def broker(kind):
-    port = free_port()
-    conf = os.path.join(TMP, "m-%s.conf" % kind)
-    with open(conf, "w") as f:
-        f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)
-        if kind == "tuned":
-            f.write("max_inflight_messages 0\nmax_queued_messages 0\n")
-    p = start(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: subprocess.run(["mosquitto_pub", "-p", str(port), "-t", "x", "-m", "x"],
-                                    capture_output=True).returncode == 0, 5)
-    return p, port
-
-
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that kill_all() runs
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -60,14 +46,12 @@ def main():
              "|---|---|---|---|---|---|---|"]
     try:
         for kind in ("tuned", "default"):
-            bp, port = broker(kind)
+            bp, port = mosquitto(TMP, kind)
             n = N if kind == "tuned" else max(N * 3 // 50, 1000)
             for mode, window, what in MODES:
                 rs = []
                 for _ in range(ROUNDS):
-                    r = subprocess.run([os.path.join(B, "bench-paho-sync" if mode == "sync" else "bench-paho"), "tcp://127.0.0.1:%d" % port,
-                                        str(n), str(SIZE), mode, str(window)],
-                                       capture_output=True, text=True, timeout=600)
+                    r = paho(port, n, SIZE, mode, window, timeout=600)
                     if r.returncode != 0:
                         print(r.stderr, file=sys.stderr)
                         continue
@@ -89,11 +73,7 @@ def main():
     text = "\n".join(lines)
     print(text)
     if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
-        doc = open(path).read()
-        a, b = "<!-- bench-paho:begin -->", "<!-- bench-paho:end -->"
-        doc = doc[:doc.index(a) + len(a)] + "\n" + text + "\n" + doc[doc.index(b):]
-        open(path, "w").write(doc)
+        write_section("bench-paho", text)
     return 0
 
 
