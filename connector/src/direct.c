@@ -34,12 +34,6 @@
 #define WS_PATH     "/webcast/im/ws_proxy/ws_reuse_supplement/"
 #define EDGE_ORIGIN "https://www.tiktok.com"
 
-static const char *flow_name(enum tt_sign_flow f)
-{
-    static const char *const names[] = { "euler", "legacy", "session", "direct", "auto" };
-    return (unsigned)f < 5 ? names[f] : "?";
-}
-
 enum tt_err tt__direct_init(tt_client *c)
 {
     tt__direct_pick(c); /* what tt_client_flow says before the first connect */
@@ -88,13 +82,13 @@ int tt__direct_pick(tt_client *c)
     uint64_t now = tt__now_ms(), retry = (uint64_t)c->o.direct_retry_s * 1000;
     if (f != TT_SIGN_AUTO) {
         c->d.flow = f;
-        snprintf(c->d.why, sizeof c->d.why, "sign_flow = %s", flow_name(f));
+        snprintf(c->d.why, sizeof c->d.why, "sign_flow = %s", tt_sign_flow_name(f));
         return f == TT_SIGN_DIRECT;
     }
     if (!c->o.enable_websocket_upgrade) { /* the direct path has nothing but its socket */
         c->d.flow = signed_flow(c);
         snprintf(c->d.why, sizeof c->d.why, "auto: %s (enable_websocket_upgrade is off)",
-                 flow_name(c->d.flow));
+                 tt_sign_flow_name(c->d.flow));
         return 0;
     }
     if (c->d.fell_back_ms && now - c->d.fell_back_ms < retry) {
@@ -313,10 +307,10 @@ int tt__direct_fallback(tt_client *c, enum tt_err rc)
     c->d.fell_back_ms = tt__now_ms();
     c->d.fresh_blocks = 0;
     c->d.flow = signed_flow(c);
-    snprintf(c->d.why, sizeof c->d.why, "auto: fell back to %s (%.300s)", flow_name(c->d.flow),
-             c->errmsg[0] ? c->errmsg : tt_strerror(rc));
+    snprintf(c->d.why, sizeof c->d.why, "auto: fell back to %s (%.300s)",
+             tt_sign_flow_name(c->d.flow), c->errmsg[0] ? c->errmsg : tt_strerror(rc));
     tt__client_log(c, TT_LOG_NOTICE, "direct path failed (%s): falling back to %s",
-                   c->errmsg[0] ? c->errmsg : tt_strerror(rc), flow_name(c->d.flow));
+                   c->errmsg[0] ? c->errmsg : tt_strerror(rc), tt_sign_flow_name(c->d.flow));
     c->errmsg[0] = '\0';
     return 1;
 }
