@@ -31,7 +31,7 @@ static void safe_id(const char *in, char *out, size_t n)
 
 struct entity {
     const char *component;
-    const char *key; /* the entity's id part; NULL: the name of the event it follows */
+    const char *key; /* the entity's id part; NULL: the name of the event it comes from */
     const char *name;
     int event; /* the event topic it follows (topic.h bit), or STATE: <user>/state */
     const char *value_template, *unit, *icon;
@@ -48,7 +48,7 @@ static const struct entity entities[] = {
     { "sensor",        "follows",   "Follows",     STATE, "{{ value_json.follows }}",        NULL,       "mdi:account-plus" },
     { "sensor",        "shares",    "Shares",      STATE, "{{ value_json.shares }}",         NULL,       "mdi:share" },
     { "event",         NULL,        "Chat",        TT_EV_CHAT,         NULL, NULL, "mdi:chat" },
-    { "event",         "gift",      "Gift",        BRIDGE_EV_GIFT_END, NULL, NULL, "mdi:gift" },
+    { "event",         NULL,        "Gift",        BRIDGE_EV_GIFT_END, NULL, NULL, "mdi:gift" },
     { "event",         NULL,        "Follow",      TT_EV_FOLLOW,       NULL, NULL, "mdi:account-plus" },
     { "event",         NULL,        "Share",       TT_EV_SHARE,        NULL, NULL, "mdi:share" },
     { "event",         NULL,        "Subscribe",   TT_EV_SUBSCRIBE,    NULL, NULL, "mdi:star" },
@@ -79,7 +79,7 @@ static void topic_of(const struct ha_ctx *h, struct bridge_topic t, char *out, s
 
 static const char *key_of(const struct entity *e)
 {
-    return e->key ? e->key : bridge_event_name((unsigned)e->event);
+    return e->key ? e->key : bridge_event_name(bridge_event_origin((unsigned)e->event));
 }
 
 static char *entity_config(const struct ha_ctx *h, const char *handle, const char *topic,

@@ -11,9 +11,15 @@
 #include "topic.h"
 
 static const char *const derived[] = {
-#define NAME_ROW(e, name) name,
+#define NAME_ROW(e, name, from) name,
     BRIDGE_DERIVED_EVENTS(NAME_ROW)
 #undef NAME_ROW
+};
+
+static const enum tt_event_type origin[] = {
+#define FROM_ROW(e, name, from) from,
+    BRIDGE_DERIVED_EVENTS(FROM_ROW)
+#undef FROM_ROW
 };
 
 /* The library's events that go out on <base>/<user>/<name> and may be selected: every Webcast
@@ -33,6 +39,11 @@ const char *bridge_event_name(unsigned k)
         return has_topic(k) ? tt_event_type_name((enum tt_event_type)k) : NULL;
     }
     return k < BRIDGE_EV__COUNT ? derived[k - TT_EV__COUNT] : NULL;
+}
+
+unsigned bridge_event_origin(unsigned k)
+{
+    return k >= TT_EV__COUNT && k < BRIDGE_EV__COUNT ? origin[k - TT_EV__COUNT] : k;
 }
 
 int bridge_event_bit(const char *name, bool nocase)

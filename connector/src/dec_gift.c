@@ -65,7 +65,7 @@ static void write_monitor_extra(struct jw *w, struct pb_slice s)
 static void write_legacy_gift(struct jw *w, const struct tt_event *ev)
 {
     struct jw o;
-    JK(w, "gift");
+    jw_key(w, tt_event_type_name(TT_EV_GIFT)); /* 1.x names the object after the event */
     jw_open(&o, w->b, '{');
     JK(&o, "gift_id");
     tt__json_i64(o.b, ev->u.gift.gift_id);

@@ -92,6 +92,14 @@ static inline void jw_cstr(struct jw *w, const char *s)
     tt__json_str(w->b, (const uint8_t *)s, strlen(s));
 }
 
+/** A member whose name is no literal (an event's name, from the registry). */
+static inline void jw_key(struct jw *w, const char *name)
+{
+    JI(w);
+    jw_cstr(w, name);
+    tt__buf_addc(w->b, ':');
+}
+
 static inline void jw_bool(struct jw *w, int v)
 {
     tt__buf_adds(w->b, v ? "true" : "false");
