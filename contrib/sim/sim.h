@@ -481,8 +481,8 @@ const char *query_get(const struct query *q, const char *k);
 struct reply {
     int status;
     const char *ctype;
-    struct sbuf hdr; /* extra headers, "name\0value\0" pairs */
-    struct sbuf body;
+    struct common_buf hdr; /* extra headers, "name\0value\0" pairs */
+    struct common_buf body;
     int delay_ms;
     const char *room;  /* handle the request was about, for the log */
     bool fetch_answer; /* a fetch result: log its msgIds (sim.answer_ids) */
@@ -503,10 +503,10 @@ void device_home(struct sim *s, struct reply *rp);
 bool device_refuse(struct sim *s, struct lws *wsi, struct room *r, struct refusal *out);
 
 /* slog.c */
-struct sbuf *slog_begin(struct sim *s, const char *kind); /* NULL when there is no log */
-void slog_end(struct sim *s, struct sbuf *b);
-void slog_query(struct sbuf *b, const struct query *q);
-void slog_headers(struct sbuf *b, struct lws *wsi);
+struct common_buf *slog_begin(struct sim *s, const char *kind); /* NULL when there is no log */
+void slog_end(struct sim *s, struct common_buf *b);
+void slog_query(struct common_buf *b, const struct query *q);
+void slog_headers(struct common_buf *b, struct lws *wsi);
 void slog_fault(struct sim *s, const struct room *r, const char *what);
 void dump_frame(struct sim *s, struct room *r, const unsigned char *p, size_t len);
 int query_parse(struct lws *wsi, char *buf, size_t cap, struct query *q);

@@ -179,33 +179,33 @@ static void test_wire(void)
 
 static void test_json(void)
 {
-    struct tt_buf b;
+    struct common_buf b;
     tt__buf_init(&b, 1 << 16);
     tt__json_str(&b, (const uint8_t *)"a\"b\\c\n\x01\xff\xf0\x9f\x98\x80", 12);
-    CHECK(!strcmp(tt__buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xf0\x9f\x98\x80\""));
-    tt__buf_reset(&b);
+    CHECK(!strcmp(common_buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xf0\x9f\x98\x80\""));
+    common_buf_reset(&b);
     tt__json_u64(&b, UINT64_MAX);
-    tt__buf_addc(&b, ' ');
+    common_buf_addc(&b, ' ');
     tt__json_i64(&b, INT64_MIN);
-    CHECK(!strcmp(tt__buf_cstr(&b), "18446744073709551615 -9223372036854775808"));
-    tt__buf_reset(&b);
+    CHECK(!strcmp(common_buf_cstr(&b), "18446744073709551615 -9223372036854775808"));
+    common_buf_reset(&b);
     tt__json_base64(&b, (const uint8_t *)"foob", 4);
-    CHECK(!strcmp(tt__buf_cstr(&b), "\"Zm9vYg==\""));
+    CHECK(!strcmp(common_buf_cstr(&b), "\"Zm9vYg==\""));
     static const char ok[] = "{\"a\":[1,-2.5e3,true,null,\"\\u00e9\"]}";
     CHECK(tt__json_valid((const uint8_t *)ok, strlen(ok)));
     CHECK(!tt__json_valid((const uint8_t *)"{\"a\":1,}", 8));
     CHECK(!tt__json_valid((const uint8_t *)"{\"a\":01}", 8));
     CHECK(!tt__json_valid((const uint8_t *)"{\"a\":1} x", 9));
-    tt__buf_free(&b);
+    common_buf_free(&b);
 
     /* the cap is hard and sticky */
     tt__buf_init(&b, 8);
-    tt__buf_adds(&b, "12345678");
-    CHECK_EQ(b.err, TT_OK);
-    tt__buf_addc(&b, '9');
-    CHECK_EQ(b.err, TT_ERR_TOO_LARGE);
-    CHECK(tt__buf_cstr(&b) == NULL);
-    tt__buf_free(&b);
+    common_buf_adds(&b, "12345678");
+    CHECK_EQ(tt__buf_err(&b), TT_OK);
+    common_buf_addc(&b, '9');
+    CHECK_EQ(tt__buf_err(&b), TT_ERR_TOO_LARGE);
+    CHECK(common_buf_cstr(&b) == NULL);
+    common_buf_free(&b);
 }
 
 /* ---- frames ---- */
