@@ -9,14 +9,13 @@ Environment: STREAMERS (1000), IDLE_S (30), B (build).
 
 SPDX-License-Identifier: MIT
 """
-import datetime
 import json
 import os
 import sys
 import tempfile
 import time
 
-from benchlib import bridge_config, cpu_s, mosquitto, status, write_section
+from benchlib import bridge_config, cpu_s, mosquitto, now as bench_now, report, status
 import itest
 from itest import B, kill_all, start, stop, wait_for
 
@@ -84,7 +83,7 @@ def main():
     threads = len(os.listdir("/proc/%d/task" % br.pid))
     stop(br)
     kill_all()
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = bench_now()
     text = "\n".join([
         f"Measured {now} by `make bench-bridge` (STREAMERS={N}, IDLE_S={IDLE_S}).",
         "",
@@ -100,9 +99,7 @@ def main():
         f"| CPU per wakeup (all threads) | {us_per_wake:.0f} µs | - |",
         f"| wakeups of the main thread | {main_wake:.2f} per second | - |",
     ])
-    print(text)
-    if "--write" in sys.argv:
-        write_section("bench-bridge", text)
+    report("bench-bridge", text)
     return 0 if ok else 1
 
 

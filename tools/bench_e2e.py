@@ -23,7 +23,6 @@ make check: a tiny run, the tools count correctly (exit 1 otherwise).
 
 SPDX-License-Identifier: MIT
 """
-import datetime
 import json
 import os
 import signal
@@ -33,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import bridge_config, cpu_s, mosquitto, paho, status, write_section
+from benchlib import bridge_config, cpu_s, mosquitto, now as bench_now, paho, report, status
 import itest
 from itest import B, ROOT, kill_all, start, stop, wait_for
 
@@ -312,7 +311,7 @@ def main():
             return smoke()
         finally:
             kill_all()
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = bench_now()
     lines = ["Measured %s by `make bench-e2e` (STREAMERS=%d, GZIP=%g, brokers: %s; the simulator, "
              "mosquitto, bench-sub and the bridge on this one 2-core machine)." % (now, STREAMERS, GZIP, ", ".join(BROKERS))]
     try:
@@ -320,10 +319,7 @@ def main():
             {"ratio": ratio_part, "ceiling": ceiling_part, "latency": latency_part}[part](lines)
     finally:
         kill_all()
-    text = "\n".join(lines)
-    print(text)
-    if "--write" in sys.argv:
-        write_section("bench-e2e", text)
+    report("bench-e2e", "\n".join(lines))
     return 0
 
 

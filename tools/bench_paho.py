@@ -13,7 +13,6 @@ the bridge's INFLIGHT_MAX); windows of 64 and 20 are measured too.
 
 SPDX-License-Identifier: MIT
 """
-import datetime
 import json
 import os
 import signal
@@ -21,7 +20,7 @@ import statistics
 import sys
 import tempfile
 
-from benchlib import mosquitto, paho, write_section
+from benchlib import mosquitto, now as bench_now, paho, report
 from itest import kill_all, stop
 
 N = int(os.environ.get("N", "50000"))
@@ -39,7 +38,7 @@ MODES = [("async", WINDOW, "MQTTAsync as the bridge drives it (maxBufferedMessag
 
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that kill_all() runs
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = bench_now()
     lines = ["Measured %s by `make bench-paho` (SIZE=%d bytes, QoS 1, WINDOW=%d, %d rounds; "
              "median and range)." % (now, SIZE, WINDOW, ROUNDS), "",
              "| broker | client | in flight at most | messages | CPU µs per message | messages/s | refused by paho (async) |",
@@ -70,10 +69,7 @@ def main():
             stop(bp)
     finally:
         kill_all()
-    text = "\n".join(lines)
-    print(text)
-    if "--write" in sys.argv:
-        write_section("bench-paho", text)
+    report("bench-paho", "\n".join(lines))
     return 0
 
 

@@ -6,6 +6,7 @@ kill_all() ends them.
 
 SPDX-License-Identifier: MIT
 """
+import datetime
 import os
 import socket
 import subprocess
@@ -15,6 +16,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from itest import B, ROOT, free_port, start, wait_for  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
+
+
+def now():
+    """the time of a measurement, as the reports print it"""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def port_open(port):
@@ -80,8 +86,12 @@ def status(pid, key):
     return 0
 
 
-def write_section(name, text):
-    """docs/PERFORMANCE.md: `text` between <!-- NAME:begin --> and <!-- NAME:end -->"""
+def report(name, text):
+    """`text` to stdout and, with --write, into docs/PERFORMANCE.md between
+    <!-- NAME:begin --> and <!-- NAME:end -->"""
+    print(text)
+    if "--write" not in sys.argv:
+        return
     path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
     with open(path) as f:
         doc = f.read()
