@@ -100,24 +100,27 @@ static void sent_failed(void *ctx, MQTTAsync_failureData5 *d)
     settle(0);
 }
 
+/* The connect's outcome, for main(), which waits on `cond`. */
+static void set_connected(int v)
+{
+    pthread_mutex_lock(&lock);
+    connected = v;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
 static void on_connect(void *ctx, MQTTAsync_successData5 *d)
 {
     (void)ctx;
     (void)d;
-    pthread_mutex_lock(&lock);
-    connected = 1;
-    pthread_cond_signal(&cond);
-    pthread_mutex_unlock(&lock);
+    set_connected(1);
 }
 
 static void on_connect_failed(void *ctx, MQTTAsync_failureData5 *d)
 {
     (void)ctx;
     (void)d;
-    pthread_mutex_lock(&lock);
-    connected = 0;
-    pthread_cond_signal(&cond);
-    pthread_mutex_unlock(&lock);
+    set_connected(0);
 }
 
 static int run_async(const char *uri, long n, char *payload, int size, long window, int buf)
