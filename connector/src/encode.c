@@ -57,25 +57,31 @@ static enum tt_err push_frame(struct common_buf *out, uint64_t log_id, const cha
     return TT_OK;
 }
 
+/* A small message the client sends (heartbeat, enter-room), encoded as a push frame's payload. */
+static enum tt_err push_message(struct common_buf *out, const char *type,
+                                const pb_msgdesc_t *fields, const void *msg)
+{
+    uint8_t buf[128];
+    pb_ostream_t s = pb_ostream_from_buffer(buf, sizeof buf);
+    if (!pb_encode(&s, fields, msg)) {
+        return TT_ERR_PROTO;
+    }
+    return push_frame(out, 0, type, buf, s.bytes_written);
+}
+
 enum tt_err tt__encode_heartbeat(struct common_buf *out, uint64_t room_id, uint64_t seq)
 {
     TikTok_HeartBeatMessage hb = TikTok_HeartBeatMessage_init_zero;
-    uint8_t buf[32];
     hb.has_roomId = true;
     hb.roomId = (int64_t)room_id;
     hb.has_sendPacketSeqId = true;
     hb.sendPacketSeqId = (int64_t)seq;
-    pb_ostream_t s = pb_ostream_from_buffer(buf, sizeof buf);
-    if (!pb_encode(&s, TikTok_HeartBeatMessage_fields, &hb)) {
-        return TT_ERR_PROTO;
-    }
-    return push_frame(out, 0, "hb", buf, s.bytes_written);
+    return push_message(out, "hb", TikTok_HeartBeatMessage_fields, &hb);
 }
 
 enum tt_err tt__encode_enter_room(struct common_buf *out, uint64_t room_id, uint64_t unique)
 {
     TikTok_WebcastImEnterRoomMessage m = TikTok_WebcastImEnterRoomMessage_init_zero;
-    uint8_t buf[128];
     m.has_roomId = true;
     m.roomId = (int64_t)room_id;
     m.has_liveId = true;
@@ -84,11 +90,7 @@ enum tt_err tt__encode_enter_room(struct common_buf *out, uint64_t room_id, uint
     m.has_enterUniqueId = unique != 0;
     m.enterUniqueId = (int64_t)unique;
     m.filterWelcomeMsg = (char *)(uintptr_t) "0";
-    pb_ostream_t s = pb_ostream_from_buffer(buf, sizeof buf);
-    if (!pb_encode(&s, TikTok_WebcastImEnterRoomMessage_fields, &m)) {
-        return TT_ERR_PROTO;
-    }
-    return push_frame(out, 0, "im_enter_room", buf, s.bytes_written);
+    return push_message(out, "im_enter_room", TikTok_WebcastImEnterRoomMessage_fields, &m);
 }
 
 enum tt_err tt__encode_ack(struct common_buf *out, uint64_t log_id, const char *internal_ext)
