@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import bridge_config, cpu_s, mosquitto, now as bench_now, paho, report, status
+from benchlib import bridge_config, cpu_s, measure, mosquitto, now as bench_now, paho, status
 import itest
 from itest import B, ROOT, kill_all, start, stop, wait_for
 
@@ -311,16 +311,11 @@ def main():
             return smoke()
         finally:
             kill_all()
-    now = bench_now()
-    lines = ["Measured %s by `make bench-e2e` (STREAMERS=%d, GZIP=%g, brokers: %s; the simulator, "
-             "mosquitto, bench-sub and the bridge on this one 2-core machine)." % (now, STREAMERS, GZIP, ", ".join(BROKERS))]
-    try:
-        for part in PARTS:
-            {"ratio": ratio_part, "ceiling": ceiling_part, "latency": latency_part}[part](lines)
-    finally:
-        kill_all()
-    report("bench-e2e", "\n".join(lines))
-    return 0
+    head = ["Measured %s by `make bench-e2e` (STREAMERS=%d, GZIP=%g, brokers: %s; the simulator, "
+            "mosquitto, bench-sub and the bridge on this one 2-core machine)."
+            % (bench_now(), STREAMERS, GZIP, ", ".join(BROKERS))]
+    parts = {"ratio": ratio_part, "ceiling": ceiling_part, "latency": latency_part}
+    return measure("bench-e2e", head, lambda lines: [parts[p](lines) for p in PARTS])
 
 
 if __name__ == "__main__":

@@ -15,13 +15,12 @@ SPDX-License-Identifier: MIT
 """
 import json
 import os
-import signal
 import statistics
 import sys
 import tempfile
 
-from benchlib import mosquitto, now as bench_now, paho, report
-from itest import kill_all, stop
+from benchlib import measure, mosquitto, now as bench_now, paho
+from itest import stop
 
 N = int(os.environ.get("N", "50000"))
 SIZE = int(os.environ.get("SIZE", "1000"))
@@ -36,41 +35,38 @@ MODES = [("async", WINDOW, "MQTTAsync as the bridge drives it (maxBufferedMessag
          ("sync", WINDOW, "MQTTClient (synchronous) from one thread, waitForCompletion on the oldest")]
 
 
-def main():
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that kill_all() runs
-    now = bench_now()
-    lines = ["Measured %s by `make bench-paho` (SIZE=%d bytes, QoS 1, WINDOW=%d, %d rounds; "
-             "median and range)." % (now, SIZE, WINDOW, ROUNDS), "",
-             "| broker | client | in flight at most | messages | CPU µs per message | messages/s | refused by paho (async) |",
-             "|---|---|---|---|---|---|---|"]
-    try:
-        for kind in ("tuned", "default"):
-            bp, port = mosquitto(TMP, kind)
-            n = N if kind == "tuned" else max(N * 3 // 50, 1000)
-            for mode, window, what in MODES:
-                rs = []
-                for _ in range(ROUNDS):
-                    r = paho(port, n, SIZE, mode, window, timeout=600)
-                    if r.returncode != 0:
-                        print(r.stderr, file=sys.stderr)
-                        continue
-                    rs.append(json.loads(r.stdout))
-                    print(r.stdout.strip(), file=sys.stderr, flush=True)
-                if not rs:
-                    lines.append("| %s | %s | %d | %d | failed | | |" % (kind, what, window, n))
+def rows(lines):
+    for kind in ("tuned", "default"):
+        bp, port = mosquitto(TMP, kind)
+        n = N if kind == "tuned" else max(N * 3 // 50, 1000)
+        for mode, window, what in MODES:
+            rs = []
+            for _ in range(ROUNDS):
+                r = paho(port, n, SIZE, mode, window, timeout=600)
+                if r.returncode != 0:
+                    print(r.stderr, file=sys.stderr)
                     continue
-                us = [x["cpu_us_per_msg"] for x in rs]
-                rate = [x["msgs_per_s"] for x in rs]
-                rej = statistics.median([x["rejected"] for x in rs])
-                lines.append("| %s | %s | %d | %d | **%.1f** (%.1f to %.1f) | %s (%s to %s) | %s |"
-                             % (kind, what, window, n, statistics.median(us), min(us), max(us),
-                                "{:,.0f}".format(statistics.median(rate)), "{:,.0f}".format(min(rate)),
-                                "{:,.0f}".format(max(rate)), "{:,.0f}".format(rej) if mode != "sync" else "-"))
-            stop(bp)
-    finally:
-        kill_all()
-    report("bench-paho", "\n".join(lines))
-    return 0
+                rs.append(json.loads(r.stdout))
+                print(r.stdout.strip(), file=sys.stderr, flush=True)
+            if not rs:
+                lines.append("| %s | %s | %d | %d | failed | | |" % (kind, what, window, n))
+                continue
+            us = [x["cpu_us_per_msg"] for x in rs]
+            rate = [x["msgs_per_s"] for x in rs]
+            rej = statistics.median([x["rejected"] for x in rs])
+            lines.append("| %s | %s | %d | %d | **%.1f** (%.1f to %.1f) | %s (%s to %s) | %s |"
+                         % (kind, what, window, n, statistics.median(us), min(us), max(us),
+                            "{:,.0f}".format(statistics.median(rate)), "{:,.0f}".format(min(rate)),
+                            "{:,.0f}".format(max(rate)), "{:,.0f}".format(rej) if mode != "sync" else "-"))
+        stop(bp)
+
+
+def main():
+    head = ["Measured %s by `make bench-paho` (SIZE=%d bytes, QoS 1, WINDOW=%d, %d rounds; "
+            "median and range)." % (bench_now(), SIZE, WINDOW, ROUNDS), "",
+            "| broker | client | in flight at most | messages | CPU µs per message | messages/s | refused by paho (async) |",
+            "|---|---|---|---|---|---|---|"]
+    return measure("bench-paho", head, rows)
 
 
 if __name__ == "__main__":

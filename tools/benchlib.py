@@ -8,12 +8,13 @@ SPDX-License-Identifier: MIT
 """
 import datetime
 import os
+import signal
 import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tools"))
-from itest import B, ROOT, free_port, start, wait_for  # noqa: E402
+from itest import B, ROOT, free_port, kill_all, start, wait_for  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -83,6 +84,18 @@ def status(pid, key):
     for line in open("/proc/%d/status" % pid):
         if line.startswith(key + ":"):
             return int(line.split()[1])
+    return 0
+
+
+def measure(name, lines, body):
+    """A benchmark's run: body(lines) appends its rows to `lines`, whatever it started is
+    ended (SIGTERM too), then the lines are reported as section NAME; the exit status."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that kill_all() runs
+    try:
+        body(lines)
+    finally:
+        kill_all()
+    report(name, "\n".join(lines))
     return 0
 
 
