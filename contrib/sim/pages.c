@@ -561,17 +561,25 @@ static void sign_url_get_body(struct sim *s, const char *url, struct reply *rp)
     common_buf_adds(b, "}");
 }
 
+/* What every signing endpoint of a room checks first: the API key, then the room's faults
+ * (the room is named in the request log either way); true when `rp` holds the refusal. */
+static bool sign_refused(struct sim *s, struct lws *wsi, const struct query *q, struct room *r,
+                         struct reply *rp)
+{
+    rp->room = r ? r->handle : NULL;
+    if (!api_key_ok(s, wsi, q)) {
+        sign_error(rp, 401, "Invalid or missing API key");
+        return true;
+    }
+    return sign_fault(s, r, rp);
+}
+
 static void sign_url_v1(struct sim *s, struct lws *wsi, const struct query *q, struct reply *rp)
 {
     const char *url = query_get(q, "url");
     struct room *r = room_in_url(s, url);
 
-    rp->room = r ? r->handle : NULL;
-    if (!api_key_ok(s, wsi, q)) {
-        sign_error(rp, 401, "Invalid or missing API key");
-        return;
-    }
-    if (sign_fault(s, r, rp))
+    if (sign_refused(s, wsi, q, r, rp))
         return;
     if (url == NULL) {
         sign_error(rp, 400, "Missing url parameter");
@@ -624,12 +632,7 @@ static void sign_connect(struct sim *s, struct lws *wsi, const struct query *q, 
     size_t len = 0;
     char tmp[128];
 
-    rp->room = r ? r->handle : NULL;
-    if (!api_key_ok(s, wsi, q)) {
-        sign_error(rp, 401, "Invalid or missing API key");
-        return;
-    }
-    if (sign_fault(s, r, rp))
+    if (sign_refused(s, wsi, q, r, rp))
         return;
     if (r == NULL) {
         sign_error(rp, 404, "Room not found");

@@ -4,7 +4,8 @@
  * connections, and the cross-file functions of its modules:
  *
  *   main.c         options, the libwebsockets context, the service loop and the tick timer
- *   util.c         clocks, random numbers, hashing, the hash map
+ *   util.c         hashing, the hash map (clocks, random numbers, the growable buffer,
+ *                  base64 and varints are common/'s)
  *   scenario.c     the JSON-lines scenario file -> users, rooms, sessions (scenario.h)
  *   scenario_ev.c  ... and its event lines -> struct ev
  *   load.c         load mode: many rooms fed with random events from a seed
@@ -18,7 +19,7 @@
  *   device.c       the direct edge: ttwid tokens from GET /, the ws_direct=1 upgrade's check
  *   ws.c           the WebSocket push server
  *   slog.c         the JSON-lines request log (--log) and frame dumps (--dump)
- *   arena.c, sbuf.c, gifts.c   allocator, string builder, gift table
+ *   arena.c, sbuf.c, gifts.c   allocator, JSON writing on common/buffer.h, gift table
  *
  * One thread, one libwebsockets context: nothing here is locked.
  *
