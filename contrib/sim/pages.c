@@ -97,20 +97,25 @@ static const struct sim_user *host_of(struct sim *s, const struct room *r)
     return &s->users[r->host];
 }
 
-static void json_avatar(struct sim *s, struct common_buf *b, const char *key, int64_t id)
+/* key:{"url_list":[the image of `kind` and `id` in two formats]  (the object left open) */
+static void json_image_urls(struct sim *s, struct common_buf *b, const char *key, const char *kind,
+                            int64_t id, const char *ext1, const char *ext2)
 {
     char url[256];
 
     sbuf_json_key(b, key);
-    common_buf_adds(b, "{");
-    sbuf_json_key(b, "url_list");
-    common_buf_adds(b, "[");
-    enc_image_urls(s, url, sizeof(url), "avatar", id, "~c5_100x100.webp");
+    common_buf_adds(b, "{\"url_list\":[");
+    enc_image_urls(s, url, sizeof(url), kind, id, ext1);
     sbuf_json_str(b, url);
     common_buf_adds(b, ",");
-    enc_image_urls(s, url, sizeof(url), "avatar", id, "~c5_100x100.jpeg");
+    enc_image_urls(s, url, sizeof(url), kind, id, ext2);
     sbuf_json_str(b, url);
     common_buf_adds(b, "]");
+}
+
+static void json_avatar(struct sim *s, struct common_buf *b, const char *key, int64_t id)
+{
+    json_image_urls(s, b, key, "avatar", id, "~c5_100x100.webp", "~c5_100x100.jpeg");
     common_buf_printf(b, ",\"uri\":\"100x100/sim-avatar/%" PRId64 "\"}", id);
 }
 
@@ -341,16 +346,8 @@ static void check_alive(struct sim *s, const struct query *q, struct reply *rp)
 
 static void json_gift_image(struct sim *s, struct common_buf *b, const char *key, int64_t id)
 {
-    char url[256];
-
-    sbuf_json_key(b, key);
-    common_buf_adds(b, "{\"url_list\":[");
-    enc_image_urls(s, url, sizeof(url), "gift", id, "~tplv-obj.webp");
-    sbuf_json_str(b, url);
-    common_buf_adds(b, ",");
-    enc_image_urls(s, url, sizeof(url), "gift", id, ".png");
-    sbuf_json_str(b, url);
-    common_buf_printf(b, "],\"uri\":\"sim-gift/%" PRId64 "\",\"avg_color\":\"#FAE6DC\"}", id);
+    json_image_urls(s, b, key, "gift", id, "~tplv-obj.webp", ".png");
+    common_buf_printf(b, ",\"uri\":\"sim-gift/%" PRId64 "\",\"avg_color\":\"#FAE6DC\"}", id);
 }
 
 static void gift_list(struct sim *s, struct reply *rp)
