@@ -400,6 +400,23 @@ static void test_truncated_gzip(struct tt_decoder *d)
     CHECK_EQ(g.n, 0);
 }
 
+/* `rounds` times the `n` zeros of `zeros`, gzipped into `out` (of `cap` bytes); its length. */
+static size_t gzip_zeros(uint8_t *out, size_t cap, const uint8_t *zeros, size_t n, int rounds)
+{
+    z_stream zs = { 0 };
+    deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    for (int i = 0; i < rounds; i++) {
+        zs.next_in = (Bytef *)(uintptr_t)zeros;
+        zs.avail_in = (uInt)n;
+        deflate(&zs, i == rounds - 1 ? Z_FINISH : Z_NO_FLUSH);
+    }
+    size_t len = zs.total_out;
+    deflateEnd(&zs);
+    return len;
+}
+
 static void test_caps(void)
 {
     struct tt_limits lim = { .max_frame_bytes = 1 << 16, .max_inflate_bytes = 4 << 20 };
@@ -412,17 +429,7 @@ static void test_caps(void)
 
     /* a gzip bomb: 64 MiB of zeros squeezed into ~64 KiB */
     uint8_t *bomb = malloc(1 << 17);
-    z_stream zs = { 0 };
-    deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-    zs.next_out = bomb;
-    zs.avail_out = 1 << 17;
-    for (int i = 0; i < 1024; i++) {
-        zs.next_in = zeros;
-        zs.avail_in = sizeof zeros;
-        deflate(&zs, i == 1023 ? Z_FINISH : Z_NO_FLUSH);
-    }
-    size_t bn = zs.total_out;
-    deflateEnd(&zs);
+    size_t bn = gzip_zeros(bomb, 1 << 17, zeros, sizeof zeros, 1024);
     f.n = 0;
     pbw_str(&f, 7, "msg");
     pbw_bytes(&f, 8, bomb, bn);
@@ -431,17 +438,7 @@ static void test_caps(void)
     CHECK_HAS(tt_decoder_errmsg(d), "gzip payload");
 
     /* within the size cap but past the ratio cap: 2 MiB of zeros in about 2 KiB */
-    memset(&zs, 0, sizeof zs);
-    deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-    zs.next_out = bomb;
-    zs.avail_out = 1 << 17;
-    for (int i = 0; i < 32; i++) {
-        zs.next_in = zeros;
-        zs.avail_in = sizeof zeros;
-        deflate(&zs, i == 31 ? Z_FINISH : Z_NO_FLUSH);
-    }
-    bn = zs.total_out;
-    deflateEnd(&zs);
+    bn = gzip_zeros(bomb, 1 << 17, zeros, sizeof zeros, 32);
     f.n = 0;
     pbw_str(&f, 7, "msg");
     pbw_bytes(&f, 8, bomb, bn);
