@@ -359,18 +359,29 @@ static void info_reset(struct tt_frame_info *info)
     info->cursor = info->internal_ext = info->push_server = "";
 }
 
+/* What a decode call checks and resets first: its arguments, the frame info (the caller's,
+ * or `local` when it passed none) and the last error text; -1 for invalid arguments. */
+static int begin_call(struct tt_decoder *d, const void *buf, size_t len,
+                      struct tt_frame_info **info, struct tt_frame_info *local)
+{
+    if (!d || (!buf && len)) {
+        return -1;
+    }
+    *info = *info ? *info : local;
+    info_reset(*info);
+    d->errmsg[0] = '\0';
+    return 0;
+}
+
 enum tt_err tt_decode_frame(struct tt_decoder *d, const void *buf, size_t len,
                             struct tt_frame_info *info, tt_event_fn cb, void *ud)
 {
     struct tt_frame_info local;
     struct str_slot slots[MAX_SLOTS];
     struct pb_msg f;
-    if (!d || (!buf && len)) {
+    if (begin_call(d, buf, len, &info, &local)) {
         return TT_ERR_INVAL;
     }
-    info = info ? info : &local;
-    info_reset(info);
-    d->errmsg[0] = '\0';
     if (len > d->lim.max_frame_bytes) {
         set_err(d, "frame of %zu bytes is over max_frame_bytes %zu", len, d->lim.max_frame_bytes);
         return TT_ERR_TOO_LARGE;
@@ -407,12 +418,9 @@ enum tt_err tt_decode_fetch_result(struct tt_decoder *d, const void *buf, size_t
 {
     struct tt_frame_info local;
     struct str_slot slots[MAX_SLOTS];
-    if (!d || (!buf && len)) {
+    if (begin_call(d, buf, len, &info, &local)) {
         return TT_ERR_INVAL;
     }
-    info = info ? info : &local;
-    info_reset(info);
-    d->errmsg[0] = '\0';
     if (len > d->lim.max_inflate_bytes) {
         set_err(d, "fetch result of %zu bytes is over max_inflate_bytes", len);
         return TT_ERR_TOO_LARGE;
