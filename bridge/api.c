@@ -30,9 +30,10 @@ static int plain_command(const char *cmd)
     return n > 0 && n <= API_CMD_MAX && cmd[n] == '\0';
 }
 
-static void respond(struct bridge_out *o, const char *cmd, const cJSON *req, cJSON *data,
+static void respond(struct bridge *b, const char *cmd, const cJSON *req, cJSON *data,
                     const char *error)
 {
+    struct bridge_out *o = &b->out;
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "status", error ? "error" : "ok");
     if (error) {
@@ -44,6 +45,9 @@ static void respond(struct bridge_out *o, const char *cmd, const cJSON *req, cJS
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(req, "transaction");
     if (t) {
         cJSON_AddItemToObject(r, "transaction", cJSON_Duplicate(t, 1));
+    }
+    if (*b->cfg.bridge.instance) { /* several instances may answer one request: which is it */
+        cJSON_AddStringToObject(r, "instance", b->cfg.bridge.instance);
     }
     bridge_out_notice_json(o, BRIDGE_TOPIC_RESPONSE, cmd, r);
 }
@@ -111,9 +115,6 @@ static const char *cmd_add_streamer(struct bridge *b, const char *handle, cJSON 
     if (taken) {
         return taken;
     }
-    if (!bridge_shard_owns(handle, b->cfg.bridge.shard.i, b->cfg.bridge.shard.n)) {
-        return "another shard owns this handle ([bridge] shard)";
-    }
     runtime_note_added(&b->rt, handle, bridge_cfg_find_streamer(&b->cfg, handle) != NULL);
     bridge_streamer_start_runtime(b, handle);
     if (!bridge_streamer_find(b, handle)) {
@@ -162,7 +163,11 @@ static const char *unknown_command(void)
     return text;
 }
 
-/* Run command `cmd` for `req`; NULL or an error text. */
+/* Answers to a request about a streamer come from the shard that owns it alone: the others'
+ * "not followed" would contradict it under the same transaction. */
+static const char not_mine[] = "another shard owns it";
+
+/* Run command `cmd` for `req`; NULL, an error text, or not_mine (no answer). */
 static const char *dispatch(struct bridge *b, const char *cmd, const cJSON *req, cJSON **data)
 {
     char handle[BRIDGE_HANDLE_SIZE];
@@ -180,6 +185,9 @@ static const char *dispatch(struct bridge *b, const char *cmd, const cJSON *req,
         }
         if (bridge_handle_normalize(user, handle, sizeof handle, &why)) {
             return why ? why : "invalid handle";
+        }
+        if (!bridge_shard_owns(handle, b->cfg.bridge.shard.i, b->cfg.bridge.shard.n)) {
+            return not_mine;
         }
         return commands[i].fn(b, handle, data);
     }
@@ -203,6 +211,11 @@ void bridge_api_request(struct bridge *b, const char *cmd, const char *body, siz
     } else {
         err = dispatch(b, cmd, req, &data);
     }
-    respond(&b->out, cmd, req, data, err);
+    if (err == not_mine) {
+        LOG_DEBUG(NULL, "api: %s about a streamer of another shard: its owner answers", cmd);
+        cJSON_Delete(data);
+    } else {
+        respond(b, cmd, req, data, err);
+    }
     cJSON_Delete(req);
 }

@@ -484,9 +484,9 @@ static void set_defaults(struct cfg_ctx *c)
 
 /* tiktok2mqtt-<host>-<hash>, at most 23 bytes (MQTT 3.1.1's guaranteed length, and protocol 5
  * may fall back to 3.1.1): 4 characters of the host name's first label, and 24 bits of
- * FNV-1a-32 over the host name and the config path, so two instances differ even when their
- * host names share their first four characters. */
-static char *default_client_id(const char *path)
+ * FNV-1a-32 over the host name, the config path and the instance, so two instances differ
+ * even when their host names share their first four characters or they share one file. */
+static char *default_client_id(const char *path, const char *instance)
 {
     char host[256] = "", part[5] = "", *both;
     size_t n = 0;
@@ -499,7 +499,9 @@ static char *default_client_id(const char *path)
             part[n++] = *p;
         }
     }
-    both = xasprintf("%s\n%s", host, path); /* no host name holds a newline */
+    /* no host name holds a newline; shards of one file differ by their instance */
+    both = *instance ? xasprintf("%s\n%s\n%s", host, path, instance)
+                     : xasprintf("%s\n%s", host, path);
     h = bridge_fnv1a32(both, strlen(both));
     free(both);
     return xasprintf("tiktok2mqtt-%s-%06x", n ? part : "host", ((h >> 24) ^ h) & 0xffffffu);
@@ -521,9 +523,13 @@ static char *default_state_file(const char *abspath)
 static void computed_defaults(struct cfg_ctx *c, const char *abspath)
 {
     struct bridge_cfg *cfg = c->cfg;
+    if (!*cfg->bridge.instance && cfg->bridge.shard.n > 1) { /* shards need their own topics */
+        free(cfg->bridge.instance);
+        cfg->bridge.instance = xasprintf("%u", cfg->bridge.shard.i);
+    }
     if (!*cfg->mqtt.client_id) {
         free(cfg->mqtt.client_id);
-        cfg->mqtt.client_id = default_client_id(abspath);
+        cfg->mqtt.client_id = default_client_id(abspath, cfg->bridge.instance);
     }
     if (!*cfg->bridge.state_file) {
         free(cfg->bridge.state_file);

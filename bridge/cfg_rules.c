@@ -175,8 +175,21 @@ static void check_topics(struct cfg_ctx *c)
     }
 }
 
+/* <base>/bridge/request/+ and response/ are shared by every instance: no instance there */
+static void check_instance(struct cfg_ctx *c)
+{
+    const char *inst = c->cfg->bridge.instance;
+    if (!strcmp(inst, "request") || !strcmp(inst, "response")) {
+        cfg_err(c, c->seen[K_bridge_instance],
+                "[bridge] instance '%s' falls on the API's topics (%s/bridge/%s/...): choose "
+                "another name",
+                inst, c->cfg->mqtt.base_topic, inst);
+    }
+}
+
 void cfg_check(struct cfg_ctx *c)
 {
+    check_instance(c);
     check_mqtt(c);
     check_tiktok(c, &c->cfg->tiktok, -1);
     for (size_t i = 0; i < c->cfg->n_streamers; i++) {

@@ -86,6 +86,11 @@ X(bridge, record_dir,      PATH,   record_dir,      "",        0, 0,        0,  
 X(bridge, shard,           SHARD,  shard,           "1/1",     0, 0,        0,              NULL, \
   "`i/n` with 1 <= i <= n <= 65535: this instance owns a handle when FNV-1a-32(handle) mod n " \
   "= i - 1") \
+X(bridge, instance,        NAME,   instance,        NULL,      0, 0,        0,              NULL, \
+  "this instance's own level in the bridge topics: `<base>/bridge/<instance>/state`, `info`, " \
+  "`health` and `event` (requests stay on `<base>/bridge/request/<cmd>`). Default: the " \
+  "shard's number `i` when `shard` is not `1/1`, else none (the topics stay " \
+  "`<base>/bridge/state`, ...); `request` and `response` are refused") \
 X(bridge, ttwid_file,      PATH,   ttwid_file,      NULL,      0, 0,        CFG_PRIVATE,    NULL, \
   "the direct path's devices (a `ttwid` token and the User-Agent it was minted with), one " \
   "JSON line each (`token`, `ua`, `minted`, `blocked`), so a restart reuses them; rewritten " \

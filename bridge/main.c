@@ -180,10 +180,15 @@ static void run(struct bridge *b, const char *path)
 {
     while (!stop_flag) {
         struct pollfd p = { b->out.wake_fd, POLLIN, 0 };
-        atomic_store(&b->out.wake_pending, 0); /* before the work: a later wake is not lost */
+        /* Drain the eventfd first, then clear the flag, then work. The other way round, a wake
+         * landing between the two drained its own write and left the flag set: every later
+         * wake was skipped and the main thread slept to its next timer with a full queue (the
+         * output path idled for seconds, docs/PERFORMANCE.md). This way a wake that sees the
+         * flag set came before the clear, so the work below sees what it announced. */
         uint64_t n;
         ssize_t r = read(b->out.wake_fd, &n, sizeof n);
         (void)r;
+        atomic_store(&b->out.wake_pending, 0);
         if (b->reload) {
             b->reload = 0;
             bridge_reload(b, path);

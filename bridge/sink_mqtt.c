@@ -153,12 +153,6 @@ static void topic_of(struct sink_mqtt *s, enum bridge_topic_kind kind, char *out
     bridge_topic(&s->roots, &t, out, n);
 }
 
-static void roots_of(const struct bridge_cfg *cfg, struct bridge_topic_roots *r)
-{
-    snprintf(r->base, sizeof r->base, "%s", cfg->mqtt.base_topic);
-    snprintf(r->ha_prefix, sizeof r->ha_prefix, "%s", cfg->homeassistant.discovery_prefix);
-}
-
 struct bridge_sink *bridge_sink_mqtt_new(const struct bridge_cfg *cfg,
                                          const struct bridge_sink_mqtt_cb *cb, char *err,
                                          size_t errlen)
@@ -171,7 +165,7 @@ struct bridge_sink *bridge_sink_mqtt_new(const struct bridge_cfg *cfg,
     s->qos = (int)m->qos;
     s->api = cfg->bridge.api;
     s->ha = cfg->homeassistant.enabled;
-    roots_of(cfg, &s->roots);
+    bridge_topic_roots_init(&s->roots, cfg);
     topic_of(s, BRIDGE_TOPIC_BRIDGE_STATE, state, sizeof state);
     topic_of(s, BRIDGE_TOPIC_REQUESTS, req, sizeof req);
     topic_of(s, BRIDGE_TOPIC_HA_STATUS, ha, sizeof ha);

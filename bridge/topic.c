@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "topic.h"
+#include "cfg.h"
 
 static const char *const derived[] = {
 #define NAME_ROW(e, name, from) name,
@@ -108,8 +109,9 @@ int bridge_topic(const struct bridge_topic_roots *r, const struct bridge_topic *
         len = snprintf(out, n, "%s/%s/tiktok2mqtt_%s/%s/config", r->ha_prefix, t->arg, t->user,
                        t->key);
         break;
-    default: /* the bridge's own: info, health, event, state */
-        len = snprintf(out, n, "%s/%s/%s", r->base, BRIDGE_LEVEL, leaf[t->kind]);
+    default: /* the bridge's own: info, health, event, state; each shard's its own */
+        len = snprintf(out, n, "%s/%s/%s%s%s", r->base, BRIDGE_LEVEL, r->instance,
+                       *r->instance ? "/" : "", leaf[t->kind]);
         break;
     }
     if (len < 0 || (size_t)len >= n) {
@@ -119,6 +121,13 @@ int bridge_topic(const struct bridge_topic_roots *r, const struct bridge_topic *
         return -1;
     }
     return 0;
+}
+
+void bridge_topic_roots_init(struct bridge_topic_roots *r, const struct bridge_cfg *cfg)
+{
+    snprintf(r->base, sizeof r->base, "%s", cfg->mqtt.base_topic);
+    snprintf(r->ha_prefix, sizeof r->ha_prefix, "%s", cfg->homeassistant.discovery_prefix);
+    snprintf(r->instance, sizeof r->instance, "%s", cfg->bridge.instance);
 }
 
 const char *bridge_topic_request(const struct bridge_topic_roots *r, const char *topic)

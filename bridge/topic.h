@@ -6,6 +6,7 @@
  *   <base>/<user>/rawData/<method>   a message of unknown type ([bridge] raw)
  *   <base>/<user>/status|availability|room|state
  *   <base>/bridge/info|health|event|state, <base>/bridge/request/<cmd>, .../response/<cmd>
+ *   <base>/bridge/<instance>/info|health|event|state    (instead, when [bridge] instance is set)
  *   <prefix>/status, <prefix>/<component>/tiktok2mqtt_<id>/<key>/config   (Home Assistant)
  *
  * Event bits: bit k of struct bridge_events.mask (cfg.h) is enum tt_event_type k for the
@@ -21,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "handle.h"
 #include "tt.h"
 
 /* Events the bridge derives from the library's: X(enum constant, name, the library's event it
@@ -40,10 +42,15 @@ enum bridge_event {
 
 _Static_assert(BRIDGE_EV__COUNT <= 64, "struct bridge_events.mask has 64 bits");
 
-/** The roots every topic hangs from ([mqtt] base_topic, [homeassistant] discovery_prefix). */
+/** The roots every topic hangs from ([mqtt] base_topic, [homeassistant] discovery_prefix,
+ *  [bridge] instance: when set, the bridge's own topics are <base>/bridge/<instance>/...). */
 struct bridge_topic_roots {
-    char base[256], ha_prefix[256];
+    char base[256], ha_prefix[256], instance[BRIDGE_HANDLE_SIZE];
 };
+
+struct bridge_cfg;
+/** Fill `r` from the configuration. */
+void bridge_topic_roots_init(struct bridge_topic_roots *r, const struct bridge_cfg *cfg);
 
 enum bridge_topic_kind {
     BRIDGE_TOPIC_EVENT,        /**< an event of `user`, bit `ev`; TT_EV_RAW_DATA with `arg` */
