@@ -98,18 +98,3 @@ const char *common_buf_cstr(struct common_buf *b)
     b->p[b->len] = '\0'; /* cap excludes the byte kept for this NUL */
     return b->p;
 }
-
-char *common_buf_take(struct common_buf *b, size_t *len)
-{
-    if (!common_buf_cstr(b)) {
-        common_buf_free(b);
-        return NULL;
-    }
-    char *p = b->p;
-    if (len) {
-        *len = b->len;
-    }
-    b->p = NULL;
-    b->len = b->cap = 0;
-    return p;
-}

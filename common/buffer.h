@@ -38,9 +38,6 @@ void common_buf_printf(struct common_buf *b, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 /** NUL-terminate without counting the NUL in len; returns the string or NULL on error. */
 const char *common_buf_cstr(struct common_buf *b);
-/** Hands the bytes over (NUL-terminated, `*len` without the NUL; the owner frees them with the
- *  buffer's free_fn); NULL on error. The buffer is empty afterwards. */
-char *common_buf_take(struct common_buf *b, size_t *len);
 
 static inline void common_buf_add(struct common_buf *b, const void *p, size_t n)
 {
