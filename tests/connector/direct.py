@@ -59,7 +59,7 @@ def push_of(base):
 
 
 def tt_connect(handle, base, *opts, timeout=30):
-    return itest.tt_connect(handle, base, ["push_base=" + push_of(base)] + list(opts), timeout)
+    return itest.tt_connect(handle, base, opts, timeout)
 
 
 def chats(evs):
