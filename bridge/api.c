@@ -46,8 +46,9 @@ static void respond(struct bridge *b, const char *cmd, const cJSON *req, cJSON *
     if (t) {
         cJSON_AddItemToObject(r, "transaction", cJSON_Duplicate(t, 1));
     }
-    if (*b->cfg.bridge.instance) { /* several instances may answer one request: which is it */
-        cJSON_AddStringToObject(r, "instance", b->cfg.bridge.instance);
+    const char *inst = b->cfg.bridge.instance;
+    if (inst && *inst) { /* several instances may answer one request: which is it */
+        cJSON_AddStringToObject(r, "instance", inst);
     }
     bridge_out_notice_json(o, BRIDGE_TOPIC_RESPONSE, cmd, r);
 }

@@ -22,6 +22,11 @@
 #include "streamer.h"
 
 #define BRIDGE_VERSION "0.1.0"
+/* Where users get help, for Home Assistant's origin block; "" leaves support_url out (the
+ * project has no public page yet). A packager may set it: -DBRIDGE_SUPPORT_URL='"https://…"' */
+#ifndef BRIDGE_SUPPORT_URL
+#define BRIDGE_SUPPORT_URL ""
+#endif
 
 struct bridge {
     struct bridge_cfg cfg;

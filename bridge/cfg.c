@@ -525,7 +525,7 @@ static void computed_defaults(struct cfg_ctx *c, const char *abspath)
     struct bridge_cfg *cfg = c->cfg;
     if (!*cfg->bridge.instance && cfg->bridge.shard.n > 1) { /* shards need their own topics */
         free(cfg->bridge.instance);
-        cfg->bridge.instance = xasprintf("%u", cfg->bridge.shard.i);
+        cfg->bridge.instance = xasprintf("shard%u", cfg->bridge.shard.i);
     }
     if (!*cfg->mqtt.client_id) {
         free(cfg->mqtt.client_id);

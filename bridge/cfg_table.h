@@ -88,8 +88,8 @@ X(bridge, shard,           SHARD,  shard,           "1/1",     0, 0,        0,  
   "= i - 1") \
 X(bridge, instance,        NAME,   instance,        NULL,      0, 0,        0,              NULL, \
   "this instance's own level in the bridge topics: `<base>/bridge/<instance>/state`, `info`, " \
-  "`health` and `event` (requests stay on `<base>/bridge/request/<cmd>`). Default: the " \
-  "shard's number `i` when `shard` is not `1/1`, else none (the topics stay " \
+  "`health` and `event` (requests stay on `<base>/bridge/request/<cmd>`). Default: " \
+  "`shard<i>` (`shard2` for `2/3`) when `shard` is not `1/1`, else none (the topics stay " \
   "`<base>/bridge/state`, ...); `request` and `response` are refused") \
 X(bridge, ttwid_file,      PATH,   ttwid_file,      NULL,      0, 0,        CFG_PRIVATE,    NULL, \
   "the direct path's devices (a `ttwid` token and the User-Agent it was minted with), one " \

@@ -42,7 +42,7 @@ cJSON *bridge_info_json(struct bridge *b)
     b->info_protocol = st.protocol;
     cJSON_AddNumberToObject(j, "startTime", (double)b->started_ms);
     cJSON_AddStringToObject(j, "signer", b->cfg.tiktok.sign_api_url); /* the URL, never the key */
-    if (*b->cfg.bridge.instance) {
+    if (b->cfg.bridge.instance && *b->cfg.bridge.instance) {
         char shard[24];
         snprintf(shard, sizeof shard, "%u/%u", b->cfg.bridge.shard.i, b->cfg.bridge.shard.n);
         cJSON_AddStringToObject(j, "instance", b->cfg.bridge.instance);

@@ -48,6 +48,9 @@ static void event(struct bridge_sink *k, const char *user, unsigned ev, const ch
 {
     struct sink_mqtt *s = (struct sink_mqtt *)k;
     struct bridge_topic t = { BRIDGE_TOPIC_EVENT, user, ev, method, NULL };
+    if (ev == BRIDGE_EV_GIFT_END && s->ha) {
+        bridge_ha_gift(&s->ha_ctx, user, json, len); /* a gift name's first: its trigger */
+    }
     if (ev == TT_EV_RAW_DATA) {
         pub(s, &t, json, len, 0, BRIDGE_PUB_JSON, 0);
     } else {
@@ -76,17 +79,19 @@ static void notice(struct bridge_sink *k, enum bridge_topic_kind kind, const cha
     pub((struct sink_mqtt *)k, &t, json, len, 1, BRIDGE_PUB_JSON, 0);
 }
 
-/* Empty retained payloads: the broker forgets them. */
+/* Empty retained payloads: the broker forgets them. Discovery goes first: Home Assistant
+ * drops the entities before the state their templates read empties (else a template error
+ * per entity). */
 static void clear(struct bridge_sink *k, const char *user)
 {
     static const enum bridge_topic_kind kept[] = { BRIDGE_TOPIC_AVAILABILITY, BRIDGE_TOPIC_STATUS,
                                                    BRIDGE_TOPIC_ROOM, BRIDGE_TOPIC_STATE };
     struct sink_mqtt *s = (struct sink_mqtt *)k;
+    bridge_ha_clear(&s->ha_ctx, user);
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
         struct bridge_topic t = { kept[i], user, 0, NULL, NULL };
         pub(s, &t, "", 0, 1, BRIDGE_PUB_RETAIN, 0);
     }
-    bridge_ha_clear(&s->ha_ctx, user);
 }
 
 static void announce(struct bridge_sink *k, const char *handle, const char *user)
@@ -114,6 +119,7 @@ static void close_mqtt(struct bridge_sink *k, int timeout_ms)
 {
     struct sink_mqtt *s = (struct sink_mqtt *)k;
     bridge_mqtt_free(s->mqtt, timeout_ms);
+    bridge_ha_cleanup(&s->ha_ctx);
     free(s);
 }
 
@@ -138,8 +144,12 @@ static void on_msg(const char *topic, const char *payload, size_t len, void *ud)
     struct bridge_topic t = { BRIDGE_TOPIC_HA_STATUS, NULL, 0, NULL, NULL };
     const char *cmd = bridge_topic_request(&s->roots, topic);
     bridge_topic(&s->roots, &t, ha_status, sizeof ha_status);
+    if (s->ha && bridge_ha_trigger_seen(&s->ha_ctx, topic, payload, len)) {
+        return; /* a gift trigger's config (ours from an earlier run, or someone else's) */
+    }
     if (!strcmp(topic, ha_status) && len == 6 && !memcmp(payload, "online", 6)) {
         if (s->ha && s->cb.ha_online) {
+            bridge_ha_publish_bridge(&s->ha_ctx);
             s->cb.ha_online(s->cb.ud); /* Home Assistant restarted: it forgot the entities */
         }
     } else if (cmd && s->api && s->cb.request) {
@@ -159,7 +169,7 @@ struct bridge_sink *bridge_sink_mqtt_new(const struct bridge_cfg *cfg,
 {
     const struct bridge_cfg_mqtt *m = &cfg->mqtt;
     struct sink_mqtt *s = xcalloc(1, sizeof *s);
-    char state[320], req[320], ha[320];
+    char state[320], req[320], ha[320], triggers[320];
     s->base.ops = &ops;
     s->cb = *cb;
     s->qos = (int)m->qos;
@@ -169,7 +179,11 @@ struct bridge_sink *bridge_sink_mqtt_new(const struct bridge_cfg *cfg,
     topic_of(s, BRIDGE_TOPIC_BRIDGE_STATE, state, sizeof state);
     topic_of(s, BRIDGE_TOPIC_REQUESTS, req, sizeof req);
     topic_of(s, BRIDGE_TOPIC_HA_STATUS, ha, sizeof ha);
-    const char *subs[] = { req, s->ha ? ha : NULL, NULL };
+    bridge_ha_init(&s->ha_ctx, NULL, &s->roots, cfg->bridge.metrics);
+    bridge_ha_trigger_filter(&s->ha_ctx, triggers, sizeof triggers);
+    /* the gift triggers an earlier run published come back retained: removing their streamer
+     * must clear them too */
+    const char *subs[] = { req, s->ha ? ha : NULL, s->ha ? triggers : NULL, NULL };
     struct bridge_mqtt_opts o = {
         .uri = m->uri,
         .client_id = m->client_id,
@@ -189,13 +203,17 @@ struct bridge_sink *bridge_sink_mqtt_new(const struct bridge_cfg *cfg,
         .wake_ud = cb->ud,
     };
     if (bridge_mqtt_new(&s->mqtt, &o, on_msg, s, err, errlen)) {
+        bridge_ha_cleanup(&s->ha_ctx);
         free(s);
         return NULL;
     }
     if (m->tls_insecure) {
         LOG_WARN(NULL, "mqtt: tls_insecure is set: the broker's certificate is not verified");
     }
-    s->ha_ctx = (struct ha_ctx){ s->mqtt, &s->roots };
+    s->ha_ctx.mqtt = s->mqtt;
+    if (s->ha) {
+        bridge_ha_publish_bridge(&s->ha_ctx); /* queued until the broker is there */
+    }
     if (bridge_mqtt_start(s->mqtt)) {
         LOG_ERR(NULL, "mqtt: cannot start (%s)", m->uri);
     }

@@ -4,6 +4,7 @@
  *   connecting -> live                     on "connected"
  *   live -> ended -> waiting -> ...        the LIVE ended: check again every live_check_interval
  *   connecting -> waiting                  offline: check again every live_check_interval
+ *   waiting -> live | error                a check is part of the wait: no connecting shown
  *   live -> connecting                     the socket dropped: reconnect with exponential
  *                                          backoff and jitter, reconnect_min_s..reconnect_max_s
  *   connecting -> error (rate_limited)     the sign server's 429: wait exactly its Retry-After
@@ -98,7 +99,11 @@ static void count(struct streamer *s, const struct tt_event *ev)
         t->viewer_count = ev->u.room_user.viewer_count;
         break;
     case TT_EV_LIKE:
-        t->total_like_count = ev->u.like.total;
+        /* TikTok's totals come from several servers and may step back: a total_increasing
+         * sensor would read that as a new cycle, so the largest seen within the live stays */
+        t->total_like_count =
+                ev->u.like.total > t->total_like_count ? ev->u.like.total : t->total_like_count;
+        t->like_count_sum += ev->u.like.count;
         break;
     case TT_EV_FOLLOW:
         t->follows++;
@@ -283,17 +288,45 @@ static int64_t after_failure(struct streamer *s, enum tt_err rc, unsigned *attem
     return at;
 }
 
+/* room_info_interval: <base>/<user>/room again while live (its title, viewer and like counts
+ * change); a failed fetch keeps the last one, the connection is not affected. */
+static void refresh_room(struct streamer *s)
+{
+    char *json = NULL;
+    enum tt_err rc = tt_client_room_info(s->client, &json);
+    if (rc == TT_OK && json) {
+        struct tt_state st;
+        tt_client_state(s->client, &st);
+        bridge_room_publish(s, st.room_id, json);
+    } else {
+        LOG_DEBUG(s->topic, "room info refresh: %s", tt_strerror(rc));
+    }
+    tt_free(json);
+}
+
+/* The next service turn: long, so the thread only wakes for its heartbeat and the server's
+ * answer (a stop or the stream's end ends a turn at once; 1,000 idle streamers: 13 % of a core
+ * at 500 ms turns, 3.4 % at 10 s, see docs/PERFORMANCE.md), but no later than the next
+ * refresh of the room. */
+static int turn_ms(int64_t next_room_ms)
+{
+    int64_t left = next_room_ms - common_mono_ms();
+    return left < 1 ? 1 : left > 3600 * 1000 ? 3600 * 1000 : (int)left;
+}
+
 /* A live connection until it ends; returns when to try again. */
 static int64_t run_live(struct streamer *s, unsigned *attempt)
 {
     const struct bridge_tiktok *t = &s->cfg.tt;
+    int64_t every = (int64_t)t->room_info_interval * 1000;
+    int64_t next_room = every ? common_mono_ms() + every : INT64_MAX;
     enum tt_err rc;
     *attempt = 0;
-    /* long turns: a stop request or the stream's end ends one at once, so the thread only
-     * wakes for its heartbeat and the server's answer. The end of a turn is a wakeup of its
-     * own, at its own moment (1,000 idle streamers: 13 % of a core at 500 ms turns, 3.4 % at
-     * 10 s, see docs/PERFORMANCE.md) */
-    while ((rc = tt_client_service(s->client, 3600 * 1000)) == TT_OK) {
+    while ((rc = tt_client_service(s->client, turn_ms(next_room))) == TT_OK) {
+        if (common_mono_ms() >= next_room && !atomic_load(&s->stop)) {
+            refresh_room(s);
+            next_room = common_mono_ms() + every;
+        }
     }
     if (atomic_load(&s->stop)) {
         return 0;
@@ -314,13 +347,40 @@ static int64_t run_live(struct streamer *s, unsigned *attempt)
     return at;
 }
 
+/* The first attempt did not go live: what an earlier run left retained (`state` with
+ * "live":true and its totals, `availability` online) is wrong now, and a streamer never seen
+ * live has neither yet. A fresh state (live false, zero totals) and availability offline. */
+static void not_live_at_start(struct streamer *s)
+{
+    pthread_mutex_lock(&s->lock);
+    memset(&s->totals, 0, sizeof s->totals);
+    s->totals_dirty = 2;
+    atomic_store(&s->out->urgent, 1);
+    pthread_mutex_unlock(&s->lock);
+    bridge_out_wake(s->out);
+    publish_availability(s, 0);
+}
+
+/* While waiting for a live, each check is part of the wait: status stays `waiting` (with its
+ * `since`), only `retryAt` moves; a check does not show as `connecting`. */
+static int checking_while_waiting(struct streamer *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int waiting = !strcmp(s->state, "waiting");
+    pthread_mutex_unlock(&s->lock);
+    return waiting;
+}
+
 static void *thread_main(void *arg)
 {
     struct streamer *s = arg;
     unsigned attempt = 0;
+    int first = 1;
     int64_t next = common_wall_ms() + s->start_delay_ms;
     while (!nap_until(s, next)) {
-        set_state(s, "connecting", TT_OK, NULL, 0);
+        if (!checking_while_waiting(s)) {
+            set_state(s, "connecting", TT_OK, NULL, 0);
+        }
         pthread_mutex_lock(&s->lock);
         s->sign_requests++;
         pthread_mutex_unlock(&s->lock);
@@ -333,6 +393,10 @@ static void *thread_main(void *arg)
             break;
         }
         note_flow(s);
+        if (rc && first) {
+            not_live_at_start(s);
+        }
+        first = 0;
         next = rc ? after_failure(s, rc, &attempt) : run_live(s, &attempt);
     }
     record_close(s->rec);
@@ -444,13 +508,15 @@ void streamer_publish_state(struct streamer *s, int force)
     const struct bridge_totals *t = &s->totals;
     char json[512];
     int n = snprintf(json, sizeof json,
-                     "{\"live\":%s,\"viewerCount\":%lld,\"totalLikeCount\":%lld,\"diamonds\":%lld,"
+                     "{\"live\":%s,\"viewerCount\":%lld,\"totalLikeCount\":%lld,"
+                     "\"likeCountSum\":%lld,\"diamonds\":%lld,"
                      "\"gifts\":%lld,\"follows\":%lld,\"shares\":%lld,\"members\":%lld,"
                      "\"chats\":%lld,\"lastEventAt\":%lld}",
                      t->live ? "true" : "false", (long long)t->viewer_count,
-                     (long long)t->total_like_count, (long long)t->diamonds, (long long)t->gifts,
-                     (long long)t->follows, (long long)t->shares, (long long)t->members,
-                     (long long)t->chats, (long long)t->last_event_at);
+                     (long long)t->total_like_count, (long long)t->like_count_sum,
+                     (long long)t->diamonds, (long long)t->gifts, (long long)t->follows,
+                     (long long)t->shares, (long long)t->members, (long long)t->chats,
+                     (long long)t->last_event_at);
     s->totals_dirty = 0;
     pthread_mutex_unlock(&s->lock);
     bridge_out_retained(s->out, BRIDGE_TOPIC_STATE, s->topic, json, (size_t)n);

@@ -20,8 +20,10 @@
 
 struct bridge_totals {
     int live;
-    int64_t viewer_count, total_like_count, diamonds, gifts, follows, shares, members, chats;
-    int64_t last_event_at; /* unix ms, 0 = never */
+    int64_t viewer_count, diamonds, gifts, follows, shares, members, chats;
+    int64_t total_like_count; /* the largest totalLikeCount seen this live (never backwards) */
+    int64_t like_count_sum;   /* the sum of the like events' likeCount this live */
+    int64_t last_event_at;    /* unix ms, 0 = never */
 };
 
 struct streamer {

@@ -106,8 +106,7 @@ int bridge_topic(const struct bridge_topic_roots *r, const struct bridge_topic *
         len = snprintf(out, n, "%s/%s", r->ha_prefix, leaf[t->kind]);
         break;
     case BRIDGE_TOPIC_HA_CONFIG:
-        len = snprintf(out, n, "%s/%s/tiktok2mqtt_%s/%s/config", r->ha_prefix, t->arg, t->user,
-                       t->key);
+        len = snprintf(out, n, "%s/%s/%s/%s/config", r->ha_prefix, t->arg, t->user, t->key);
         break;
     default: /* the bridge's own: info, health, event, state; each shard's its own */
         len = snprintf(out, n, "%s/%s/%s%s%s", r->base, BRIDGE_LEVEL, r->instance,

@@ -7,7 +7,8 @@
  *   <base>/<user>/status|availability|room|state
  *   <base>/bridge/info|health|event|state, <base>/bridge/request/<cmd>, .../response/<cmd>
  *   <base>/bridge/<instance>/info|health|event|state    (instead, when [bridge] instance is set)
- *   <prefix>/status, <prefix>/<component>/tiktok2mqtt_<id>/<key>/config   (Home Assistant)
+ *   <prefix>/status, <prefix>/<component>/<node>/<key>/config   (Home Assistant; ha.c makes
+ *   the node ids: tiktok2mqtt_<id> for a streamer, tiktok2mqtt-bridge-<base> for the bridge)
  *
  * Event bits: bit k of struct bridge_events.mask (cfg.h) is enum tt_event_type k for the
  * library's events (their names come from its registry, connector/src/events.h), followed by
@@ -65,12 +66,12 @@ enum bridge_topic_kind {
     BRIDGE_TOPIC_RESPONSE,     /**< <base>/bridge/response/<arg> */
     BRIDGE_TOPIC_REQUESTS,     /**< <base>/bridge/request/+ (a subscription filter) */
     BRIDGE_TOPIC_HA_STATUS,    /**< <prefix>/status */
-    BRIDGE_TOPIC_HA_CONFIG,    /**< <prefix>/<arg>/tiktok2mqtt_<user>/<key>/config */
+    BRIDGE_TOPIC_HA_CONFIG,    /**< <prefix>/<arg>/<user>/<key>/config */
 };
 
 struct bridge_topic {
     enum bridge_topic_kind kind;
-    const char *user; /**< the streamer's topic level (HA_CONFIG: the entity id part) */
+    const char *user; /**< the streamer's topic level (HA_CONFIG: the node id) */
     unsigned ev;      /**< EVENT: the event bit */
     const char *arg;  /**< EVENT rawData: the method; RESPONSE: the command; HA: component */
     const char *key;  /**< HA_CONFIG: the entity key */

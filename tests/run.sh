@@ -71,7 +71,10 @@ suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
 suite "bridge on the direct path (auto, devices, watchdog)" env B="$B" python3 tests/bridge/direct.py
+suite "bridge options held to docs/config.md (room_info_interval)" env B="$B" python3 tests/bridge/contract.py
 suite "bridge shards (instance topics, API owner, will)" env B="$B" python3 tests/bridge/shards.py
+suite "Home Assistant discovery (rules from HA's code, templates, add/remove/restart)" \
+    env B="$B" python3 tests/ha/run.py
 # where users live: the Node-RED flow in a real Node-RED, the overlay in headless Chromium
 suite "node-red flow (contrib/node-red)" env B="$B" python3 tests/node-red/run_flow.py
 suite "overlay in chromium (contrib/overlay)" env B="$B" python3 tests/overlay/run_page.py

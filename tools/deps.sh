@@ -7,13 +7,14 @@
 #     build/npm: node-red (4.x: 5.x needs node 22), playwright-core (drives Debian's chromium)
 #     and mqtt (its browser bundle is what contrib/overlay loads over MQTT-over-WebSockets;
 #     tools/peer_node.js, the Node stack make bench-e2e compares with, publishes with it).
+#   - python3-jinja2: tests/ha renders Home Assistant's value templates with it.
 # Idempotent and quiet when everything is there. SKIP_NPM=1 skips the npm part.
 # SPDX-License-Identifier: MIT
 set -eu
 
 PKGS="build-essential pkg-config libpaho-mqtt-dev libcurl4-openssl-dev libwebsockets-dev nanopb
 libnanopb-dev protobuf-compiler python3 python3-protobuf libcjson-dev libinih-dev zlib1g-dev
-libdeflate-dev
+libdeflate-dev python3-jinja2
 mosquitto mosquitto-clients clang libclang-rt-14-dev clang-format nodejs npm lintian chromium"
 
 missing=""

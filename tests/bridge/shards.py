@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Two instances of tiktok2mqtt sharing one broker as shards 1/2 and 2/2 (docs/mqtt.md §8).
 
-Checks: each instance has its own bridge topics (<base>/bridge/<i>/state|info) and nothing is
+Checks: each instance has its own bridge topics (<base>/bridge/shard<i>/state|info) and nothing is
 published on the unsharded <base>/bridge/state; the info names the instance and the shard;
 Home Assistant availability of a streamer's entities follows its own instance's state; a
 request about a streamer is answered once, by the shard that owns it; `info` is answered by
@@ -69,13 +69,13 @@ def test_shards_topics_api_will(tmp):
     brs = [bridge(shard_config(tmp, i, broker.port, url), stderr=open(logs[i - 1], "w"))
            for i in (1, 2)]
     for i in (1, 2):
-        check(wait_for(lambda: "online" in payloads(sub, "tiktok/bridge/%d/state" % i), 10),
-              "instance %d publishes online on tiktok/bridge/%d/state" % (i, i))
+        check(wait_for(lambda: "online" in payloads(sub, "tiktok/bridge/shard%d/state" % i), 10),
+              "instance %d publishes online on tiktok/bridge/shard%d/state" % (i, i))
     for i in (1, 2):
-        ok = wait_for(lambda: payloads(sub, "tiktok/bridge/%d/info" % i), 10)
-        info = json.loads(payloads(sub, "tiktok/bridge/%d/info" % i)[-1]) if ok else {}
-        check(info.get("instance") == str(i) and info.get("shard") == "%d/2" % i,
-              "bridge/%d/info names its instance and shard (%s)" % (i, info.get("shard")))
+        ok = wait_for(lambda: payloads(sub, "tiktok/bridge/shard%d/info" % i), 10)
+        info = json.loads(payloads(sub, "tiktok/bridge/shard%d/info" % i)[-1]) if ok else {}
+        check(info.get("instance") == "shard%d" % i and info.get("shard") == "%d/2" % i,
+              "bridge/shard%d/info names its instance and shard (%s)" % (i, info.get("shard")))
     check(not payloads(sub, "tiktok/bridge/state") and not payloads(sub, "tiktok/bridge/info"),
           "nothing on the unsharded tiktok/bridge/state or info")
 
@@ -94,8 +94,8 @@ def test_shards_topics_api_will(tmp):
     for h in ("sleepy", "streamer_01"):
         wait_for(lambda: availability_of(h) is not None, 10)
         av = availability_of(h) or []
-        want = "tiktok/bridge/%d/state" % owner(h)
-        other = "tiktok/bridge/%d/state" % (3 - owner(h))
+        want = "tiktok/bridge/shard%d/state" % owner(h)
+        other = "tiktok/bridge/shard%d/state" % (3 - owner(h))
         check(want in av and other not in av,
               "HA availability of %s follows its own instance, %d (%s)" % (h, owner(h), av))
 
@@ -109,9 +109,9 @@ def test_shards_topics_api_will(tmp):
           "info is answered by both instances")
     got = answers(sub, "remove_streamer", "rm1")
     check(len(got) == 1 and got[0].get("status") == "ok" and
-          got[0].get("instance") == str(owner("streamer_02")),
+          got[0].get("instance") == "shard%d" % owner("streamer_02"),
           "remove_streamer is answered once, ok, by the owner %d (%s)" % (owner("streamer_02"), got))
-    check(sorted(a.get("instance") for a in answers(sub, "info", "inf1")) == ["1", "2"],
+    check(sorted(a.get("instance") for a in answers(sub, "info", "inf1")) == ["shard1", "shard2"],
           "each info answer names its instance")
     pub(broker.port, "tiktok/bridge/request/add_streamer",
         '{"user":"newcomer","transaction":"add1"}')
@@ -119,7 +119,7 @@ def test_shards_topics_api_will(tmp):
     pub(broker.port, "tiktok/bridge/request/health_check", '{"transaction":"hc1"}')
     wait_for(lambda: len(answers(sub, "health_check", "hc1")) == 2, 10)
     got = answers(sub, "add_streamer", "add1")
-    check(len(got) == 1 and got[0].get("instance") == str(owner("newcomer")) and
+    check(len(got) == 1 and got[0].get("instance") == "shard%d" % owner("newcomer") and
           got[0].get("status") == "ok", "add_streamer is answered once, by the owner (%s)" % got)
     check(wait_for(lambda: payloads(sub, "tiktok/newcomer/status"), 10),
           "the added streamer runs")
@@ -128,12 +128,12 @@ def test_shards_topics_api_will(tmp):
     victim = owner("newcomer")
     brs[victim - 1].send_signal(signal.SIGKILL)
     brs[victim - 1].wait(10)
-    check(wait_for(lambda: payloads(sub, "tiktok/bridge/%d/state" % victim)[-1:] == ["offline"],
+    check(wait_for(lambda: payloads(sub, "tiktok/bridge/shard%d/state" % victim)[-1:] == ["offline"],
                    20), "kill -9 of instance %d: the broker publishes its will" % victim)
     late = Sub(tmp, broker.port, "tiktok/bridge/#", "late.txt")
     survivor = 3 - victim
-    check(wait_for(lambda: "tiktok/bridge/%d/state online" % survivor in late.lines() and
-                   "tiktok/bridge/%d/state offline" % victim in late.lines(), 10),
+    check(wait_for(lambda: "tiktok/bridge/shard%d/state online" % survivor in late.lines() and
+                   "tiktok/bridge/shard%d/state offline" % victim in late.lines(), 10),
           "a late subscriber sees instance %d online and %d offline" % (survivor, victim))
     late.close()
     stop(brs[survivor - 1])

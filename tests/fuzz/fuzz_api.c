@@ -150,9 +150,8 @@ void bridge_out_notice_json(struct bridge_out *o, enum bridge_topic_kind t, cons
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct bridge b;
-    /* what the configuration would have set: one instance owning every handle, no name */
     static char no_instance[] = "";
-    b.cfg.bridge.shard.i = b.cfg.bridge.shard.n = 1;
+    b.cfg.bridge.shard.i = b.cfg.bridge.shard.n = 1; /* one instance: it answers every request */
     b.cfg.bridge.instance = no_instance;
     const uint8_t *nl = memchr(data, '\n', size);
     size_t cmd_len = nl ? (size_t)(nl - data) : size;

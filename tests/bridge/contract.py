@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Options of docs/config.md that promise a behaviour on the broker, held to it.
+
+Checks: `room_info_interval = 1` publishes `<base>/<user>/room` again about every second while
+the streamer is live (a scripted simulator room, live for a few seconds), each a valid room
+object; `room_info_interval = 0` publishes it once, on connect.
+
+Environment: B (build dir). Needs mosquitto and mosquitto_sub (make deps). Every wait is
+bounded; everything started is stopped. Ends with `N passed, N failed`.
+
+SPDX-License-Identifier: MIT
+"""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+sys.path.insert(0, HERE)
+from itest import B, check, run_tests, start, stop, wait_for  # noqa: E402
+from run import Broker, Sub, bridge, write_config  # noqa: E402
+
+LIVE_S = 5
+
+
+def scenario_sim(tmp, name):
+    """A simulator whose room `roomy` is live for LIVE_S seconds after the first WebSocket."""
+    path = os.path.join(tmp, name + ".jsonl")
+    with open(path, "w") as f:
+        f.write('{"kind":"sim","seed":3}\n{"kind":"viewer","handle":"fan","nickname":"Fan"}\n')
+        f.write('{"kind":"streamer","handle":"roomy"}\n')
+        for i in range(LIVE_S * 2):
+            f.write('{"t":%.1f,"type":"chat","user":"fan","text":"tick %d"}\n' % (i * 0.5, i))
+        f.write('{"t":%d,"type":"end"}\n' % LIVE_S)
+    out = os.path.join(tmp, name + ".out")
+    sim = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario",
+                 path, "--log", os.path.join(tmp, name + ".log")],
+                stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    wait_for(lambda: '"listening"' in open(out).read(), 5)
+    return sim, json.loads(open(out).readline())["listening"]
+
+
+def rooms_published(tmp, interval):
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = scenario_sim(tmp, "room%d" % interval)
+    cfg = write_config(tmp, "room%d.ini" % interval, broker.port, url, ["roomy"],
+                       extra="room_info_interval = %d\n" % interval)
+    sub = Sub(tmp, broker.port, "tiktok/roomy/#", "room%d.txt" % interval)
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "room%d.log" % interval), "w"))
+    ended = lambda: any(l.startswith("tiktok/roomy/streamEnd ") for l in sub.lines())
+    wait_for(ended, LIVE_S + 15)
+    rooms = [l.partition(" ")[2] for l in sub.lines() if l.startswith("tiktok/roomy/room ")]
+    stop(br)
+    sub.close()
+    stop(sim)
+    broker.down()
+    return ended(), rooms
+
+
+def test_room_refresh(tmp):
+    ended, rooms = rooms_published(tmp, 1)
+    check(ended, "the scripted stream ran to its end")
+    check(len(rooms) >= LIVE_S - 2,
+          "room_info_interval = 1: room published again while live (%d times in %d s)"
+          % (len(rooms), LIVE_S))
+    ok = True
+    for r in rooms:
+        try:
+            ok = ok and json.loads(r).get("roomId", "") != ""
+        except ValueError:
+            ok = False
+    check(ok and rooms, "every refresh is a room object with its roomId")
+
+
+def test_room_once(tmp):
+    ended, rooms = rooms_published(tmp, 0)
+    check(ended and len(rooms) == 1,
+          "room_info_interval = 0: room published once, on connect (%d times)" % len(rooms))
+
+
+def main():
+    return run_tests((test_room_refresh, test_room_once), ("mosquitto", "mosquitto_sub"),
+                     "bridge-contract-")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
