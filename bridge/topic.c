@@ -105,8 +105,9 @@ int bridge_topic(const struct bridge_topic_roots *r, const struct bridge_topic *
     case BRIDGE_TOPIC_HA_STATUS:
         len = snprintf(out, n, "%s/%s", r->ha_prefix, leaf[t->kind]);
         break;
-    case BRIDGE_TOPIC_HA_CONFIG:
-        len = snprintf(out, n, "%s/%s/%s/%s/config", r->ha_prefix, t->arg, t->user, t->key);
+    case BRIDGE_TOPIC_HA_CONFIG: /* no key: what the config topics of nodes `user`* begin with */
+        len = t->key ? snprintf(out, n, "%s/%s/%s/%s/config", r->ha_prefix, t->arg, t->user, t->key)
+                     : snprintf(out, n, "%s/%s/%s", r->ha_prefix, t->arg, t->user);
         break;
     default: /* the bridge's own: info, health, event, state; each shard's its own */
         len = snprintf(out, n, "%s/%s/%s%s%s", r->base, BRIDGE_LEVEL, r->instance,

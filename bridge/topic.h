@@ -66,7 +66,9 @@ enum bridge_topic_kind {
     BRIDGE_TOPIC_RESPONSE,     /**< <base>/bridge/response/<arg> */
     BRIDGE_TOPIC_REQUESTS,     /**< <base>/bridge/request/+ (a subscription filter) */
     BRIDGE_TOPIC_HA_STATUS,    /**< <prefix>/status */
-    BRIDGE_TOPIC_HA_CONFIG,    /**< <prefix>/<arg>/<user>/<key>/config */
+    BRIDGE_TOPIC_HA_CONFIG,    /**< <prefix>/<arg>/<user>/<key>/config; without a key
+                                    <prefix>/<arg>/<user>, what the config topics of the
+                                    nodes whose id starts with <user> begin with */
 };
 
 struct bridge_topic {
