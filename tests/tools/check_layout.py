@@ -2,11 +2,11 @@
 """The layout rules of docs/architecture.md, checked on the C sources of the library
 (connector/) and the daemon (bridge/):
 
-  topics     only bridge/topic.c builds a topic: no other file of bridge/ joins a topic root
-             (base_topic, discovery_prefix, the roots' base or ha_prefix) with anything in a
-             printf- or strcat-style call (a plain "%s" copy of a root is not a join), and no
-             string literal starts with a default root and a slash ("tiktok/",
-             "homeassistant/");
+  topics     only bridge/topic.c builds a topic: no other file of bridge/ puts a topic root
+             (base_topic, discovery_prefix, the roots' base, ha_prefix or instance) into a
+             printf- or strcat-style call whose format holds a '/' (a topic's level
+             separator: a root in a display name or an object id is no topic), and no string
+             literal starts with a default root and a slash ("tiktok/", "homeassistant/");
   json       nothing searches or edits an event's rendered JSON: no string search (strstr,
              strchr, strrchr, memchr, memrchr, memmem, sscanf) whose first argument is the
              JSON or a payload (an identifier containing `json` or `payload`), and no
@@ -37,7 +37,7 @@ DIRS = ("connector", "bridge")
 NOT_EVENT_NAMES = {"error", "connected"}
 FORMAT_CALLS = r"\b(snprintf|vsnprintf|sprintf|printf|fprintf|bprintf|xasprintf|asprintf|strcat|strncat)\s*\("
 SEARCH_CALLS = r"\b(strstr|strchr|strrchr|memchr|memrchr|memmem|sscanf)\s*\("
-ROOT_FIELDS = re.compile(r"\b(base_topic|discovery_prefix|ha_prefix)\b|(->|\.)base\b(?!\.)")
+ROOT_FIELDS = re.compile(r"\b(base_topic|discovery_prefix|ha_prefix)\b|(->|\.)(base|instance)\b(?!\.)")
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 
 
@@ -113,9 +113,8 @@ def check_topics(rel, text):
     found = []
     for m in re.finditer(FORMAT_CALLS, text):
         args = call_args(text, m.end())
-        lits = LITERAL.findall(args)
-        copy = lits and all(x == "%s" for x in lits)
-        if ROOT_FIELDS.search(LITERAL.sub('""', args)) and not copy:
+        levels = any("/" in x for x in LITERAL.findall(args))
+        if ROOT_FIELDS.search(LITERAL.sub('""', args)) and levels:
             found.append((line_of(text, m.start()), "topics: %s joins a topic root" % m.group(1)))
     for m in LITERAL.finditer(text):
         if re.match(r"(tiktok|homeassistant)/", m.group(1)):
