@@ -33,11 +33,12 @@ struct bridge {
     struct bridge_out out;
     struct streamer *streamers; /* the running ones (streamers.c) */
     int64_t started_ms, next_state_ms, next_health_ms;
-    struct runtime rt;              /* streamers added / removed through the API (state_file) */
-    struct bridge_metrics *metrics; /* [bridge] metrics; NULL: off */
-    int info_protocol;              /* the MQTT protocol bridge/info last showed */
-    volatile sig_atomic_t reload;   /* SIGHUP or the API's reload: the main loop reloads */
-    struct tt_devices *devices;     /* the direct path's devices, shared by every streamer */
+    struct runtime rt;            /* streamers added / removed through the API (state_file) */
+    struct bridge_http *http;     /* [bridge] http (or metrics); NULL: off */
+    struct bridge_sse *sse;       /* its event stream: the output's tap (out.tap); NULL: none */
+    int info_protocol;            /* the MQTT protocol bridge/info last showed */
+    volatile sig_atomic_t reload; /* SIGHUP or the API's reload: the main loop reloads */
+    struct tt_devices *devices;   /* the direct path's devices, shared by every streamer */
 };
 
 #endif

@@ -175,6 +175,17 @@ static void check_topics(struct cfg_ctx *c)
     }
 }
 
+/* `metrics` is the old name of `http`: one address, so not both. */
+static void check_http(struct cfg_ctx *c)
+{
+    const struct bridge_cfg_bridge *b = &c->cfg->bridge;
+    if (*b->http && *b->metrics) {
+        int a = c->seen[K_bridge_http], m = c->seen[K_bridge_metrics];
+        cfg_err(c, a > m ? a : m,
+                "set http or metrics (its old name), not both: one server serves /metrics");
+    }
+}
+
 /* <base>/bridge/request/+ and response/ are shared by every instance: no instance there */
 static void check_instance(struct cfg_ctx *c)
 {
@@ -191,6 +202,7 @@ void cfg_check(struct cfg_ctx *c)
 {
     check_instance(c);
     check_mqtt(c);
+    check_http(c);
     check_tiktok(c, &c->cfg->tiktok, -1);
     for (size_t i = 0; i < c->cfg->n_streamers; i++) {
         check_tiktok(c, &c->cfg->streamers[i].tt, (int)i);

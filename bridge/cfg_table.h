@@ -67,10 +67,17 @@ X(bridge, health_interval, SEC,    health_interval, "60",      1, 86400,    CFG_
   "between publishes of `<base>/bridge/health`") \
 X(bridge, state_interval,  SEC,    state_interval,  "5",       1, 3600,     CFG_RELOADABLE, NULL, \
   "`<base>/<user>/state` is published at most this often (and on stream start and end)") \
-X(bridge, metrics,         ADDR,   metrics,         "",        0, 0,        0,              NULL, \
-  "ADDR:PORT serving Prometheus `/metrics` and `/healthz` over plain HTTP without " \
+X(bridge, http,            ADDR,   http,            "",        0, 0,        0,              NULL, \
+  "ADDR:PORT of the HTTP server: Prometheus `/metrics`, `/healthz`, the Server-Sent Events " \
+  "stream `/events` and the overlay under `/overlay/`, over plain HTTP without " \
   "authentication (keep it on loopback): `127.0.0.1:9100`, `[::1]:9100`, `0.0.0.0:9100`, " \
   "`localhost:9100`; empty: off") \
+X(bridge, metrics,         ADDR,   metrics,         "",        0, 0,        0,              NULL, \
+  "the old name of `http`, still accepted; setting both is an error") \
+X(bridge, overlay_dir,     PATH,   overlay_dir,     "",        0, 0,        0,              NULL, \
+  "the overlay files served under `/overlay/`. Empty: found beside the program, " \
+  "`<bindir>/../share/tiktok2mqtt/overlay` (make install, the package), else the source " \
+  "tree's `contrib/overlay`") \
 X(bridge, api,             BOOL,   api,             "true",    0, 0,        0,              NULL, \
   "the runtime API on `<base>/bridge/request/<cmd>`; access control is the broker's ACL") \
 X(bridge, state_file,      PATH,   state_file,      NULL,      0, 0,        0,              NULL, \

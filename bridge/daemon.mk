@@ -5,7 +5,7 @@ BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/streamer.c bridge/notices.c br
 	bridge/sink_mqtt.c bridge/sink_stdout.c bridge/streamers.c bridge/report.c \
 	bridge/log.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c \
 	bridge/record.c bridge/file_write.c \
-	bridge/metrics.c
+	bridge/metrics.c bridge/healthz.c bridge/http.c bridge/http_route.c bridge/sink_sse.c
 BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(B)/obj/%.o)
 PAHO_LIBS := -lpaho-mqtt3as
 

@@ -30,7 +30,7 @@
 #include "api.h"
 #include "bridge.h"
 #include "log.h"
-#include "metrics.h"
+#include "http.h"
 #include "notices.h"
 #include "out.h"
 #include "probe.h"
@@ -147,7 +147,8 @@ static void wake_main(void *ud)
     bridge_out_wake(&b->out);
 }
 
-/* The one place that chooses the sink: JSON lines with --stdout, else the broker. */
+/* The one place that chooses the sinks: JSON lines with --stdout, else the broker; and beside
+ * either, the event stream of the HTTP server when there is one. */
 static int start_output(struct bridge *b, int to_stdout)
 {
     const struct bridge_sink_mqtt_cb cb = { on_request, on_ha_online, wake_main, b };
@@ -156,6 +157,27 @@ static int start_output(struct bridge *b, int to_stdout)
                             : bridge_sink_mqtt_new(&b->cfg, &cb, err, sizeof err);
     if (!b->out.sink) {
         LOG_ERR(NULL, "%s", err);
+        return -1;
+    }
+    if (b->http) {
+        b->sse = bridge_sse_new();
+        b->out.tap = bridge_sse_sink(b->sse);
+    }
+    return 0;
+}
+
+/* [bridge] http (or its old name, metrics): bound before anything starts, so that a port in
+ * use stops the start with a clear message. */
+static int start_http(struct bridge *b, char *err, size_t errlen)
+{
+    const char *addr = *b->cfg.bridge.http ? b->cfg.bridge.http : b->cfg.bridge.metrics;
+    char dir[PATH_MAX];
+    if (!*addr) {
+        return 0;
+    }
+    bridge_overlay_dir(b->cfg.bridge.overlay_dir, dir, sizeof dir);
+    if (!(b->http = bridge_http_new(addr, dir, err, errlen))) {
+        LOG_ERR(NULL, "%s ([bridge] %s)", err, *b->cfg.bridge.http ? "http" : "metrics");
         return -1;
     }
     return 0;
@@ -195,7 +217,7 @@ static void run(struct bridge *b, const char *path)
         }
         int sink_ms = bridge_out_pump(&b->out);
         bridge_report_periodic(b);
-        bridge_metrics_pump(b->metrics, b->streamers);
+        bridge_http_pump(b->http, b->streamers);
         if (!stop_flag) {
             poll(&p, 1, next_wait_ms(b, sink_ms));
         }
@@ -266,9 +288,7 @@ int main(int argc, char **argv)
     atomic_init(&b.out.urgent, 0);
     atomic_init(&b.out.info_dirty, 0);
     b.started_ms = common_wall_ms();
-    if (*b.cfg.bridge.metrics &&
-        !(b.metrics = bridge_metrics_new(b.cfg.bridge.metrics, errbuf, sizeof errbuf))) {
-        LOG_ERR(NULL, "%s ([bridge] metrics)", errbuf);
+    if (start_http(&b, errbuf, sizeof errbuf)) {
         return 69;
     }
     if (start_output(&b, a.to_stdout)) {
@@ -279,9 +299,9 @@ int main(int argc, char **argv)
         LOG_ERR(NULL, "out of memory");
         return 71;
     }
-    bridge_metrics_devices(b.metrics, b.devices);
-    if (b.metrics && bridge_metrics_start(b.metrics, &b.out, b.started_ms)) {
-        LOG_ERR(NULL, "metrics: cannot start its thread");
+    const struct bridge_metrics_src src = { &b.out, b.devices, b.started_ms, b.sse };
+    if (b.http && bridge_http_start(b.http, &src, b.sse)) {
+        LOG_ERR(NULL, "http: cannot start the server");
     }
     LOG_INFO(NULL, "tiktok2mqtt %s: %zu streamers, %s", BRIDGE_VERSION, b.cfg.n_streamers,
              a.to_stdout ? "output on stdout" : b.cfg.mqtt.uri);
@@ -304,7 +324,7 @@ int main(int argc, char **argv)
     bridge_streamers_announce(&b);
     run(&b, a.config);
     LOG_INFO(NULL, "stopping");
-    bridge_metrics_free(b.metrics);
+    bridge_http_free(b.http);
     bridge_streamers_stop_all(&b);
     tt_devices_free(b.devices); /* after the streamers: they borrow it */
     bridge_out_close(&b.out, 3000);

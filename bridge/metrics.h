@@ -1,5 +1,5 @@
 /** @file metrics.h
- * Prometheus /metrics and /healthz on [bridge] metrics (ADDR:PORT), metrics.c.
+ * The Prometheus page of /metrics (metrics.c); the HTTP server that serves it is http.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -10,19 +10,19 @@
 #include <stdint.h>
 
 #include "out.h"
+#include "sse.h"
 #include "streamer.h"
 
-struct bridge_metrics;
-/** Bind and listen (nothing served yet); NULL with the reason in `err` when that fails. */
-struct bridge_metrics *bridge_metrics_new(const char *addr, char *err, size_t errlen);
-/** Serve from a thread of its own; out->sink must be set already. A scrape wakes the main loop
- * through `out`. */
-int bridge_metrics_start(struct bridge_metrics *m, struct bridge_out *out, int64_t started_ms);
-/** Main thread, every turn of the loop: render /metrics when a scrape waits for it. */
-void bridge_metrics_pump(struct bridge_metrics *m, struct streamer *list);
-/** The device pool whose figures the metrics show (NULL: none). */
-void bridge_metrics_devices(struct bridge_metrics *m, struct tt_devices *devices);
-/** Stop serving and free; NULL is a no-op. */
-void bridge_metrics_free(struct bridge_metrics *m);
+/** What the page shows besides the streamers. */
+struct bridge_metrics_src {
+    struct bridge_out *out;     /* the broker's figures (zero without one: --stdout) */
+    struct tt_devices *devices; /* the direct path's pool; NULL: none */
+    int64_t started_ms;         /* wall clock */
+    struct bridge_sse *sse;     /* the event stream's clients; NULL: none */
+};
+
+/** Main thread: the whole page, allocated, its length in `*len`. */
+char *bridge_metrics_render(const struct bridge_metrics_src *src, struct streamer *list,
+                            size_t *len);
 
 #endif

@@ -23,11 +23,17 @@ void bridge_out_event(struct bridge_out *o, const char *user, unsigned ev, const
                       const char *json, size_t len, uint64_t msg_id)
 {
     o->sink->ops->event(o->sink, user, ev, method, json, len, msg_id);
+    if (o->tap) {
+        o->tap->ops->event(o->tap, user, ev, method, json, len, msg_id);
+    }
 }
 
 void bridge_out_status(struct bridge_out *o, const char *user, const char *json, size_t len)
 {
     o->sink->ops->status(o->sink, user, json, len);
+    if (o->tap) {
+        o->tap->ops->status(o->tap, user, json, len);
+    }
 }
 
 void bridge_out_retained(struct bridge_out *o, enum bridge_topic_kind t, const char *user,
@@ -35,6 +41,9 @@ void bridge_out_retained(struct bridge_out *o, enum bridge_topic_kind t, const c
 {
     if (o->sink->ops->retained) {
         o->sink->ops->retained(o->sink, t, user, payload, len);
+    }
+    if (o->tap && o->tap->ops->retained) {
+        o->tap->ops->retained(o->tap, t, user, payload, len);
     }
 }
 
@@ -44,11 +53,13 @@ static void send_json(struct bridge_out *o, int notice, enum bridge_topic_kind t
                       cJSON *j)
 {
     const struct bridge_sink_ops *ops = o->sink->ops;
-    char *txt = j && (notice ? ops->notice : ops->retained) ? cJSON_PrintUnformatted(j) : NULL;
+    int wanted = notice ? ops->notice != NULL
+                        : ops->retained != NULL || (o->tap && o->tap->ops->retained);
+    char *txt = j && wanted ? cJSON_PrintUnformatted(j) : NULL;
     if (txt && notice) {
         ops->notice(o->sink, t, s, txt, strlen(txt));
     } else if (txt) {
-        ops->retained(o->sink, t, s, txt, strlen(txt));
+        bridge_out_retained(o, t, s, txt, strlen(txt));
     }
     cJSON_free(txt);
     cJSON_Delete(j);
@@ -70,6 +81,9 @@ void bridge_out_clear(struct bridge_out *o, const char *user)
 {
     if (o->sink->ops->clear) {
         o->sink->ops->clear(o->sink, user);
+    }
+    if (o->tap && o->tap->ops->clear) {
+        o->tap->ops->clear(o->tap, user);
     }
 }
 
@@ -96,5 +110,9 @@ void bridge_out_close(struct bridge_out *o, int timeout_ms)
     if (o->sink) {
         o->sink->ops->close(o->sink, timeout_ms);
         o->sink = NULL;
+    }
+    if (o->tap) {
+        o->tap->ops->close(o->tap, 0);
+        o->tap = NULL;
     }
 }

@@ -1,5 +1,6 @@
 /** @file out.h
- * The bridge's output (out.c): the sink in use (sink.h) and the main thread's wakeup. Every
+ * The bridge's output (out.c): the sink in use (sink.h), a second one fed the same
+ * messages (`tap`), and the main thread's wakeup. Every
  * module says what happened through these functions and never learns which sink listens.
  *
  * SPDX-License-Identifier: MIT
@@ -15,6 +16,8 @@ struct cJSON;
 
 struct bridge_out {
     struct bridge_sink *sink; /* set once at startup, before any streamer runs */
+    struct bridge_sink *tap;  /* a second sink fed the same messages (the HTTP server's event
+                               * stream, sink_sse.c); NULL: none. Set with `sink`. */
     atomic_int raw;           /* [bridge] raw: publish unknown message types */
     atomic_int urgent;        /* a streamer's state must go out now (a stream started or ended) */
     atomic_int info_dirty;    /* bridge/info must go out again (a streamer changed its flow) */

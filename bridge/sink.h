@@ -1,9 +1,10 @@
 /** @file sink.h
  * Where the bridge's output goes: a sink (rtl_433's data_output idea). The bridge says what
  * happened (an event, a status, a retained state, a notice); each sink decides what that
- * becomes: MQTT topics (sink_mqtt.c), JSON lines on stdout (sink_stdout.c), and whatever comes
- * next (an HTTP event stream, a file) is one more file with these functions. Callers never ask
- * which sink is active: they go through out.h, which holds the one in use.
+ * becomes: MQTT topics (sink_mqtt.c), JSON lines on stdout (sink_stdout.c), Server-Sent Events
+ * for the HTTP server's /events (sink_sse.c, sse.h); whatever comes next (a file) is one more
+ * file with these functions. Callers never ask which sink is active: they go through out.h,
+ * which holds the one in use and the event stream's beside it.
  *
  * Threads: event, status, retained, notice and clear may be called from any thread and must
  * not block on a peer (sink_mqtt queues); announce, pump and close run on the main thread;

@@ -179,7 +179,8 @@ struct bridge_sink *bridge_sink_mqtt_new(const struct bridge_cfg *cfg,
     topic_of(s, BRIDGE_TOPIC_BRIDGE_STATE, state, sizeof state);
     topic_of(s, BRIDGE_TOPIC_REQUESTS, req, sizeof req);
     topic_of(s, BRIDGE_TOPIC_HA_STATUS, ha, sizeof ha);
-    bridge_ha_init(&s->ha_ctx, NULL, &s->roots, cfg->bridge.metrics);
+    bridge_ha_init(&s->ha_ctx, NULL, &s->roots,
+                   *cfg->bridge.http ? cfg->bridge.http : cfg->bridge.metrics);
     bridge_ha_trigger_filter(&s->ha_ctx, triggers, sizeof triggers);
     /* the gift triggers an earlier run published come back retained: removing their streamer
      * must clear them too */

@@ -15,17 +15,22 @@ INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# bridge/http.c finds the overlay at <bindir>/../share/tiktok2mqtt/overlay: keep them together
+OVERLAYDIR ?= $(PREFIX)/share/tiktok2mqtt/overlay
 INSTALL ?= install
 
 INSTALL_PROGS := $(B)/tiktok2mqtt $(B)/tt-decode $(B)/tiktok-live-sim
 MAN_PAGES := $(wildcard man/*.[1-8])
+OVERLAY_FILES := contrib/overlay/index.html contrib/overlay/overlay.css contrib/overlay/overlay.js \
+	contrib/overlay/sources.js
 CONF_DIR := $(SYSCONFDIR)/tiktok2mqtt
 CONF := $(CONF_DIR)/tiktok2mqtt.ini
 D := $(DESTDIR)
 
-.PHONY: install uninstall install-bin install-conf install-unit install-man install-lib
+.PHONY: install uninstall install-bin install-conf install-unit install-man install-lib \
+	install-overlay
 
-install: install-bin install-conf install-unit install-man install-lib
+install: install-bin install-conf install-unit install-man install-lib install-overlay
 
 install-bin: $(INSTALL_PROGS)
 	$(INSTALL) -d $(D)$(BINDIR)
@@ -43,6 +48,11 @@ install-unit:
 	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/etc/tiktok2mqtt/|$(CONF_DIR)/|g' \
 		contrib/systemd/tiktok2mqtt.service >$(D)$(UNITDIR)/tiktok2mqtt.service
 	chmod 644 $(D)$(UNITDIR)/tiktok2mqtt.service
+
+# The overlay that [bridge] http serves under /overlay/ (its SSE mode needs nothing else).
+install-overlay:
+	$(INSTALL) -d $(D)$(OVERLAYDIR)
+	$(INSTALL) -m 644 $(OVERLAY_FILES) $(D)$(OVERLAYDIR)/
 
 install-man:
 	@set -e; for m in $(MAN_PAGES); do \
@@ -66,6 +76,8 @@ install-lib: $(LIB) $(LIB_SO)
 uninstall:
 	rm -f $(addprefix $(D)$(BINDIR)/,$(notdir $(INSTALL_PROGS)))
 	rm -f $(D)$(UNITDIR)/tiktok2mqtt.service
+	rm -f $(addprefix $(D)$(OVERLAYDIR)/,$(notdir $(OVERLAY_FILES)))
+	-@rmdir $(D)$(OVERLAYDIR) $(D)$(dir $(OVERLAYDIR)) 2>/dev/null || true
 	rm -f $(foreach m,$(MAN_PAGES),$(D)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	rm -f $(D)$(LIBDIR)/libtiktok.a $(D)$(LIBDIR)/libtiktok.so.$(LIB_VERSION) \
 		$(D)$(LIBDIR)/$(LIB_SONAME) $(D)$(LIBDIR)/libtiktok.so \

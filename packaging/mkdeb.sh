@@ -3,7 +3,8 @@
 # dpkg-deb --root-owner-group (no root, no fakeroot). Called by `make deb` (packaging/deb.mk)
 # with OUT, VERSION, SONAME and MULTIARCH set.
 #   tiktok2mqtt     /usr/bin/*, the man pages, the unit (enabled, not started), the
-#                   configuration as a conffile; Depends from dpkg-shlibdeps
+#                   configuration as a conffile, the overlay (/usr/share/tiktok2mqtt/overlay);
+#                   Depends from dpkg-shlibdeps
 #   libtiktok0      the shared library; shlibs file and the ldconfig trigger
 #   libtiktok-dev   the static library, the .so link, tt.h, libtiktok.pc
 # SPDX-License-Identifier: MIT
@@ -64,7 +65,7 @@ shlibdeps() {
 for p in tiktok2mqtt libtiktok0 libtiktok-dev; do rm -rf "${OUT:?}/$p" "$OUT/${p}_"*.deb; done
 
 # the programs: stripped (the build keeps -g), man pages compressed
-move tiktok2mqtt usr/bin etc/tiktok2mqtt lib/systemd/system usr/share/man
+move tiktok2mqtt usr/bin etc/tiktok2mqtt lib/systemd/system usr/share/man usr/share/tiktok2mqtt
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$OUT"/tiktok2mqtt/usr/bin/*
 find "$OUT/tiktok2mqtt/usr/share/man" -type f -exec gzip -9n {} +
 docs tiktok2mqtt

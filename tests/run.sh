@@ -57,7 +57,7 @@ suite "fuzz corpus replay" "$B/fuzz_replay" tests/fuzz/corpus tests/fixtures/ora
 suite "fuzz cfg corpus replay" "$B/fuzz_cfg_replay" tests/fuzz/corpus_cfg tests/fixtures/cfg
 
 # 5b. the other fuzz targets' corpora (tests/fuzz/fuzz.mk): JSON answers, the live page's room-id
-#     scan, the metrics server's requests, runtime API requests, handles and topics
+#     scan, the HTTP server's routes and ?user= filter, runtime API requests, handles and topics
 for t in json room http api handle; do
     suite "fuzz $t corpus replay" "$B/fuzz_${t}_replay" "tests/fuzz/corpus_$t"
 done
@@ -70,6 +70,7 @@ suite "direct path, auto, watchdog (tt_client vs tiktok-live-sim)" env B="$B" py
 suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
+suite "bridge HTTP server (hostile clients, event stream, overlay files)" env B="$B" python3 tests/bridge/http_server.py
 suite "bridge on the direct path (auto, devices, watchdog)" env B="$B" python3 tests/bridge/direct.py
 suite "bridge options held to docs/config.md (room_info_interval)" env B="$B" python3 tests/bridge/contract.py
 suite "bridge shards (instance topics, API owner, will)" env B="$B" python3 tests/bridge/shards.py

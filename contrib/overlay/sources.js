@@ -5,7 +5,7 @@
  *   mqtt  MQTT over WebSockets to the broker the bridge publishes to (mqtt.js's browser
  *         bundle, loaded from beside this page: `make overlay` puts it there);
  *   sse   Server-Sent Events: `event: <name>` + `data: {"user","event","data"}` per event
- *         (the format is in README.md; the bridge's own HTTP server is to serve it).
+ *         (the format is in README.md): the bridge's /events ([bridge] http).
  * SPDX-License-Identifier: MIT
  */
 "use strict";

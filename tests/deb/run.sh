@@ -41,7 +41,9 @@ has "$D" usr/bin/tiktok2mqtt usr/bin/tt-decode usr/bin/tiktok-live-sim \
     etc/tiktok2mqtt/tiktok2mqtt.ini lib/systemd/system/tiktok2mqtt.service \
     usr/share/man/man8/tiktok2mqtt.8.gz usr/share/man/man5/tiktok2mqtt.ini.5.gz \
     usr/share/man/man1/tt-decode.1.gz usr/share/man/man1/tiktok-live-sim.1.gz \
-    usr/share/doc/tiktok2mqtt/copyright
+    usr/share/doc/tiktok2mqtt/copyright usr/share/tiktok2mqtt/overlay/index.html \
+    usr/share/tiktok2mqtt/overlay/overlay.css usr/share/tiktok2mqtt/overlay/overlay.js \
+    usr/share/tiktok2mqtt/overlay/sources.js
 has "$L" "usr/lib/$MA/libtiktok.so.$V" "usr/lib/$MA/libtiktok.so.0"
 has "$X" "usr/lib/$MA/libtiktok.a" "usr/lib/$MA/libtiktok.so" "usr/lib/$MA/pkgconfig/libtiktok.pc" \
     usr/include/tt.h

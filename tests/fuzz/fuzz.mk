@@ -22,10 +22,9 @@ $(B)/fuzz_json_replay $(B)/fuzz_room_replay: $(B)/fuzz_%_replay: $(B)/obj/tests/
 		$(B)/obj/tests/fuzz/replay_main.o $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
 
-# metrics.c reads a few of libtiktok's figures (its version, device counts)
 $(B)/fuzz_http_replay: $(B)/obj/tests/fuzz/fuzz_http.o $(B)/obj/tests/fuzz/replay_main.o \
-		$(B)/obj/common/xalloc.o $(LIB)
-	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz -lpthread
+		$(B)/obj/bridge/http_route.o
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(B)/fuzz_api_replay: $(B)/obj/tests/fuzz/fuzz_api.o $(B)/obj/tests/fuzz/replay_main.o \
 		$(B)/obj/bridge/api.o $(B)/obj/bridge/handle.o
@@ -54,14 +53,15 @@ FZ_LINK = $(QLD)clang $(FUZZ_CFLAGS) -o $@ $^
 
 $(FZ)/fuzz_json $(FZ)/fuzz_room: $(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o $(FZ)/libtiktok.a
 	$(FZ_LINK) $(LIB_LIBS) -lz
-$(FZ)/fuzz_http: $(FZ)/obj/tests/fuzz/fuzz_http.o $(FZ)/obj/common/xalloc.o $(FZ)/libtiktok.a
-	$(FZ_LINK) $(LIB_LIBS) -lz -lpthread
+$(FZ)/fuzz_http: $(FZ)/obj/tests/fuzz/fuzz_http.o $(FZ)/obj/bridge/http_route.o
+	$(FZ_LINK)
 $(FZ)/fuzz_api: $(FZ)/obj/tests/fuzz/fuzz_api.o $(FZ)/obj/bridge/api.o $(FZ)/obj/bridge/handle.o
 	$(FZ_LINK) $(CJSON_LIBS)
 $(FZ)/fuzz_handle: $(FZ)/obj/tests/fuzz/fuzz_handle.o $(FZ)/obj/bridge/handle.o
 	$(FZ_LINK)
 
-# Longest input per target: a page or an answer of a few KiB; the HTTP request cap is 2 KiB,
+# Longest input per target: a page or an answer of a few KiB; a path and a user= list (the
+# request head is capped at 4 KiB by the server),
 # the API's body cap 4 KiB (inputs go past both); a handle or topic is short.
 FUZZ_MAX_LEN_json := 16384
 FUZZ_MAX_LEN_room := 16384

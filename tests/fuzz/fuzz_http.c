@@ -1,141 +1,117 @@
 /** @file fuzz_http.c
- * libFuzzer target: arbitrary bytes as what an HTTP client sends to the metrics endpoint
- * ([bridge] metrics), read by metrics.c's own request handling: the bytes arrive in chunks (the
- * first byte picks their size) over a socketpair and go through on_readable(), the function the
- * server thread calls when its socket is readable, to the request parser and the answer.
+ * libFuzzer target: what of an HTTP request our own code still reads once libwebsockets has
+ * parsed it (bridge/http_route.c): the route of the URI path and the event stream's `?user=`
+ * filter. The request line, headers, URL decoding, caps and timeouts are libwebsockets' (the
+ * hostile-client tests in tests/bridge/http_server.py cover the server as a whole).
  *
- * The server's functions are static: metrics.c is included here rather than given a test-only
- * entry point, and what it calls from the rest of the daemon (the MQTT client's state, the main
- * thread's wake-up, logging) is stubbed below. When the server moves (issue 11: onto
- * libwebsockets' HTTP server), this target follows the new request handling.
+ * Input: the bytes up to the first NUL (or all of them) as a path, the rest as the value of
+ * `user=`; both as C strings, as lws hands them over (a NUL ends what lws decoded).
  *
- * Invariants beyond ASan/UBSan: a request whose head ends (a blank line) within the request cap,
- * or one that fills the cap, is answered; an answer is one HTTP/1.1 status line with a
- * Content-Length equal to its body's length; GET /metrics asks for the page. Requests with a
- * NUL byte are exempt from "is answered": the parser reads the request as a C string, so such
- * a request waits for the client timeout (issue 11, finding 14; docs/RELIABILITY.md).
+ * Invariants beyond ASan/UBSan: a route is one of the enum; "/metrics", "/healthz", "/events"
+ * and "/" route to themselves with or without one trailing '/', and a path of any other
+ * length routes nowhere; a parsed filter holds 1..16 distinct names of [A-Za-z0-9_.-], each
+ * 1..64 bytes, each found by bridge_http_users_match, and every name of the input (split at
+ * ',') is in it; a refused filter is empty and gives a reason.
  * Built by `make fuzz` with clang; `build/fuzz_http_replay` replays the corpus under gcc.
  *
  * SPDX-License-Identifier: MIT
  */
-#include "../../bridge/metrics.c"
-#include "log.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_route.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* ---- what metrics.c calls in the rest of the daemon ---- */
-int bridge_log_level = BRIDGE_LOG_ERROR;
-static int connected;
-
-void bridge_log(int level, const char *user, const char *fmt, ...)
+static void check_route(const char *path)
 {
-    (void)level;
-    (void)user;
-    (void)fmt;
-}
-
-void bridge_out_wake(struct bridge_out *o)
-{
-    (void)o;
-}
-
-static int with_broker; /* 0: --stdout, no broker at all */
-
-int bridge_out_stats(struct bridge_out *o, struct bridge_mqtt_stats *out)
-{
-    (void)o;
-    memset(out, 0, sizeof *out);
-    out->connected = connected;
-    snprintf(out->error, sizeof out->error, "%s", connected ? "" : "Connection refused");
-    return with_broker;
-}
-
-/* ---- checks ---- */
-/* The first `what` in [p, p+n), or NULL (memmem is a GNU extension). */
-static const char *find(const void *p, size_t n, const char *what)
-{
-    size_t k = strlen(what);
-    for (const char *s = p; n >= k; s++, n--) {
-        if (!memcmp(s, what, k)) {
-            return s;
+    static const char *const known[] = { "/metrics", "/healthz", "/events", "/" };
+    enum bridge_http_route r = bridge_http_route(path);
+    size_t n = strlen(path);
+    if (r > BRIDGE_HTTP_INDEX) {
+        abort();
+    }
+    if (n > 1 && path[n - 1] == '/') {
+        n--;
+    }
+    int want = 0;
+    for (size_t i = 0; i < 4; i++) {
+        if (strlen(known[i]) == n && !memcmp(known[i], path, n)) {
+            want = (int)i + 1;
         }
     }
-    return NULL;
-}
-
-/* The server's own rule for the end of the head: a blank line, CRLF or bare LF. */
-static int head_complete(const uint8_t *d, size_t n)
-{
-    return find(d, n, "\r\n\r\n") || find(d, n, "\n\n");
-}
-
-static void check_answer(const struct client *c)
-{
-    const char *o = c->out, *blank, *cl;
-    char want[32];
-    int code = 0;
-    if (c->out_len < 12 || memcmp(o, "HTTP/1.1 ", 9) || sscanf(o + 9, "%3d", &code) != 1 ||
-        code < 200 || code > 599) {
-        abort();
-    }
-    blank = find(o, c->out_len, "\r\n\r\n");
-    cl = find(o, c->out_len, "Content-Length: ");
-    if (!blank || !cl || cl > blank) {
-        abort();
-    }
-    snprintf(want, sizeof want, "%zu\r\n", c->out_len - (size_t)(blank + 4 - o));
-    if (strncmp(cl + 16, want, strlen(want))) {
+    if (r != (enum bridge_http_route)want) {
         abort();
     }
 }
 
-/* Feed `d` to one client in chunks of `chunk` bytes; stop when it is no longer reading. */
-static void feed(struct bridge_metrics *m, struct client *c, int peer, const uint8_t *d, size_t n,
-                 size_t chunk)
+static int name_ok(const char *s)
 {
-    size_t off = 0;
-    while (off < n && c->phase == READING) {
-        size_t k = n - off < chunk ? n - off : chunk;
-        if (write(peer, d + off, k) != (ssize_t)k) {
+    size_t n = strlen(s);
+    if (n < 1 || n > BRIDGE_HTTP_USER_MAX) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void check_users(const char *v)
+{
+    struct bridge_http_users u;
+    const char *why = NULL;
+    if (bridge_http_users_parse(v, &u, &why)) {
+        if (u.n || !why) {
             abort();
         }
-        off += k;
-        on_readable(m, c);
+        return;
+    }
+    if (u.n > BRIDGE_HTTP_USERS_MAX) {
+        abort();
+    }
+    for (size_t i = 0; i < u.n; i++) {
+        if (!name_ok(u.name[i]) || !bridge_http_users_match(&u, u.name[i])) {
+            abort();
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (!strcmp(u.name[i], u.name[j])) {
+                abort();
+            }
+        }
+    }
+    /* every item of the input is in the filter (an empty one is skipped) */
+    const char *p = v;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char item[BRIDGE_HTTP_USER_MAX + 1];
+        if (len > BRIDGE_HTTP_USER_MAX) {
+            abort(); /* accepted although too long */
+        }
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (len && (!u.n || !bridge_http_users_match(&u, item))) {
+            abort();
+        }
+        p += len + (comma != NULL);
     }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct bridge_metrics m;
-    struct client *c = &m.c[0];
-    int sv[2];
-    if (size < 1 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+    char *buf = malloc(size + 2);
+    if (!buf) {
         return 0;
     }
-    connected = data[0] & 1;
-    with_broker = (data[0] & 2) != 0;
-    memset(c, 0, sizeof *c);
-    c->fd = sv[0];
-    c->phase = READING;
-    size_t chunk = (size_t)(data[0] >> 2) * 64 + 1, n = size - 1;
-    const uint8_t *req = data + 1;
-    feed(&m, c, sv[1], req, n, chunk);
-
-    size_t seen = n < REQ_MAX - 1 ? n : REQ_MAX - 1;
-    int answered = c->phase == WRITING || c->phase == RENDERING;
-    if (c->phase == WRITING) {
-        check_answer(c);
-    }
-    if (!answered && !memchr(req, '\0', seen) &&
-        (seen == REQ_MAX - 1 || head_complete(req, seen))) {
-        abort(); /* a whole request, and no answer */
-    }
-    if (c->phase == RENDERING && (seen < 13 || memcmp(req, "GET /metrics", 12))) {
-        abort();
-    }
-    if (c->phase != FREE) {
-        close_client(c);
-    }
-    close(sv[1]);
+    memcpy(buf, data, size);
+    buf[size] = buf[size + 1] = '\0';
+    size_t plen = strlen(buf); /* the path ends at the first NUL */
+    check_route(buf);
+    check_users(buf + plen + (plen < size));
+    free(buf);
     return 0;
 }

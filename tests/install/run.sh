@@ -9,7 +9,7 @@ set -u
 . tests/tools/checks.sh
 
 D=$(mktemp -d)
-trap 'rm -rf "$D"' EXIT
+trap 'rm -rf "$D" "$D.http.ini" "$D.http.log" "$D.http.got"' EXIT
 P=/usr/local
 mk() { make --no-print-directory -s ${SANITIZE:+SANITIZE=$SANITIZE} DESTDIR="$D" PREFIX=$P "$@"; }
 SAN_CFLAGS=${SANITIZE:+-fsanitize=$SANITIZE}
@@ -23,6 +23,10 @@ for f in bin/tiktok2mqtt bin/tt-decode bin/tiktok-live-sim lib/libtiktok.a lib/l
     share/man/man8/tiktok2mqtt.8 share/man/man5/tiktok2mqtt.ini.5 share/man/man1/tt-decode.1 \
     share/man/man1/tiktok-live-sim.1; do
     check "installed $P/$f" test -e "$D$P/$f"
+done
+for f in index.html overlay.css overlay.js sources.js; do
+    check "installed $P/share/tiktok2mqtt/overlay/$f" \
+        cmp -s "contrib/overlay/$f" "$D$P/share/tiktok2mqtt/overlay/$f"
 done
 CONF="$D/etc/tiktok2mqtt/tiktok2mqtt.ini"
 check "installed /etc/tiktok2mqtt/tiktok2mqtt.ini" cmp -s etc/tiktok2mqtt.ini "$CONF"
@@ -42,6 +46,24 @@ check "installed tt-decode decodes a frame" sh -c \
     "'$D$P/bin/tt-decode' '$frame' | grep -q '^{\"frame\":\"$(basename "$frame")\",\"events\":\\[{'"
 check "installed tiktok-live-sim runs (--help)" sh -c \
     "'$D$P/bin/tiktok-live-sim' --help 2>&1 | grep -q -- '--listen HOST:PORT'"
+
+# the installed daemon serves the installed overlay, found beside it (no overlay_dir)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '[mqtt]\nuri = tcp://127.0.0.1:1\n[bridge]\nhttp = 127.0.0.1:%s\n[streamer:a_b]\n' "$port" \
+    >"$D.http.ini"
+chmod 600 "$D.http.ini"
+"$D$P/bin/tiktok2mqtt" -c "$D.http.ini" --stdout >/dev/null 2>"$D.http.log" &
+bpid=$!
+for _ in $(seq 50); do
+    python3 -c 'import sys, urllib.request as u
+open(sys.argv[2], "wb").write(u.urlopen(sys.argv[1], timeout=2).read())' \
+        "http://127.0.0.1:$port/overlay/sources.js" "$D.http.got" 2>/dev/null && break
+    sleep 0.1
+done
+kill "$bpid" 2>/dev/null
+wait "$bpid" 2>/dev/null
+check "the installed tiktok2mqtt serves the installed overlay at /overlay/" \
+    cmp -s "$D.http.got" "$D$P/share/tiktok2mqtt/overlay/sources.js"
 
 # the unit follows PREFIX and keeps its sandbox
 UNIT="$D$P/lib/systemd/system/tiktok2mqtt.service"

@@ -4,9 +4,8 @@
 
 - over MQTT-over-WebSockets: mosquitto with a websockets listener beside its TCP one; the
   page (?mqtt=ws://...&user=the_host,pixel_pia) subscribes, then the bridge starts;
-- over Server-Sent Events: a small server here sends the bridge's own `--stdout` lines as
-  `event: <name>` / `data: {"user","event","data"}` (the format contrib/overlay/README.md
-  gives the bridge), every streamer, so the page's own filtering is tested too.
+- over Server-Sent Events: the page served by the bridge itself ([bridge] http, /overlay/)
+  reading the bridge's own event stream (/events?user=...).
 
 In both, the page must come to show exactly what the scenario says (derived here from its
 lines): each shown streamer's chat lines in order with name, text (markup shown as text) and
@@ -28,11 +27,11 @@ import shutil
 import subprocess
 import sys
 import threading
-import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from itest import B, ROOT, check, run_tests, start, stop, wait_for  # noqa: E402
+from itest import B, ROOT, check, free_port, run_tests, start, stop, wait_for  # noqa: E402
 import livestack as ls  # noqa: E402
 
 OVERLAY = os.path.join(ROOT, "contrib", "overlay")
@@ -75,71 +74,24 @@ def expected():
             "toasts": sorted(toasts, key=lambda t: t["text"])}
 
 
-class Feed:
-    """the SSE stream: the bridge's event lines, for every client, from the first on"""
-
-    def __init__(self):
-        self.msgs, self.clients, self.closed = [], 0, False
-        self.cv = threading.Condition()
-
-    def add(self, line):
-        o = json.loads(line)
-        if "event" not in o:
-            return  # status lines: not events
-        with self.cv:
-            self.msgs.append(("event: %s\ndata: %s\n\n" % (o["event"], line)).encode())
-            self.cv.notify_all()
-
-    def pump(self, stream):
-        for line in stream:
-            if line.strip():
-                self.add(line.strip())
-
-
 class Handler(http.server.SimpleHTTPRequestHandler):
-    """the overlay's files, and /events from the feed"""
-
-    feed = None
+    """the overlay's files, quietly"""
 
     def log_message(self, *args):
         pass
 
-    def do_GET(self):
-        if urllib.parse.urlsplit(self.path).path != "/events":
-            return super().do_GET()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.end_headers()
-        feed, i = self.feed, 0
-        with feed.cv:
-            feed.clients += 1
-            feed.cv.notify_all()
-        try:
-            while not feed.closed:
-                with feed.cv:
-                    feed.cv.wait_for(lambda: len(feed.msgs) > i or feed.closed, 0.5)
-                    batch = feed.msgs[i:]
-                i += len(batch)
-                for m in batch:
-                    self.wfile.write(m)
-                self.wfile.flush()
-        except OSError:
-            pass  # the page went away
-
 
 def serve(tmp):
-    """the overlay as a user installs it (its files and mqtt.js's bundle) on a loopback port"""
+    """the overlay as a user hosts it elsewhere (its files and mqtt.js's bundle) on a loopback
+    port"""
     site = os.path.join(tmp, "site")
     shutil.copytree(OVERLAY, site, dirs_exist_ok=True)
     shutil.copy(MQTT_JS, site)
-    feed = Feed()
-    handler = type("H", (Handler,), {"feed": feed})
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                          functools.partial(handler, directory=site))
+                                          functools.partial(Handler, directory=site))
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv, feed
+    return srv
 
 
 def browse(tmp, name, query):
@@ -185,7 +137,7 @@ def test_mqtt_websockets(tmp):
     check(broker.up(), "mosquitto with a websockets listener beside the TCP one starts")
     sim, url = ls.start_sim(tmp, SCENARIO)
     check(url is not None, "the simulator starts")
-    srv, _ = serve(tmp)
+    srv = serve(tmp)
     page = "http://127.0.0.1:%d/index.html?mqtt=ws://127.0.0.1:%d&user=%s&alert=120&toast=120" \
            "&bg=%%23181826" % (srv.server_port, broker.ws, ",".join(SHOWN))
     b = browse(tmp, "mqtt", page)
@@ -200,28 +152,44 @@ def test_mqtt_websockets(tmp):
     broker.down()
 
 
+def streams_open(port):
+    """tiktok2mqtt_http_event_streams of the bridge's /metrics, or -1"""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2) as r:
+            for line in r.read().decode().split("\n"):
+                if line.startswith("tiktok2mqtt_http_event_streams "):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
 def test_sse(tmp):
+    """the overlay served by the bridge itself ([bridge] http: /overlay/), over its own event
+    stream (/events); the simulator starts once the page's stream is open, so nothing is
+    missed (the bridge retries its streamers meanwhile)"""
     if not prerequisites():
         return
     sse_tmp = os.path.join(tmp, "sse")
     os.makedirs(sse_tmp, exist_ok=True)
-    sim, url = ls.start_sim(sse_tmp, SCENARIO)
-    check(url is not None, "the simulator starts")
-    srv, feed = serve(sse_tmp)
-    page = "http://127.0.0.1:%d/index.html?sse=/events&user=%s&alert=120&toast=120" \
-           "&bg=%%23181826" % (srv.server_port, ",".join(SHOWN))
-    b = browse(sse_tmp, "sse", page)
-    check(wait_for(lambda: feed.clients > 0 or b.poll() is not None, 30, step=0.1),
-          "the page opens the event stream")
-    cfg = ls.bt.write_config(sse_tmp, "stdout.ini", 1, url, SHOWN + ["night_owl"])
-    br = ls.bt.bridge(cfg, "--stdout", stdout=subprocess.PIPE, text=True,
+    sim_url = "http://127.0.0.1:%d" % free_port()
+    hport = free_port()
+    cfg = ls.bt.write_config(sse_tmp, "sse.ini", 1, sim_url, SHOWN + ["night_owl"],
+                             extra="[bridge]\nhttp = 127.0.0.1:%d\n" % hport)
+    br = ls.bt.bridge(cfg, "--stdout", stdout=subprocess.DEVNULL,
                       stderr=open(os.path.join(sse_tmp, "bridge.log"), "w"))
-    threading.Thread(target=feed.pump, args=(br.stdout,), daemon=True).start()
+    check(wait_for(lambda: streams_open(hport) == 0, 10, step=0.1), "the bridge's HTTP server is up")
+    page = "http://127.0.0.1:%d/overlay/?sse=/events&user=%s&alert=120&toast=120" \
+           "&bg=%%23181826" % (hport, ",".join(SHOWN))
+    b = browse(sse_tmp, "sse", page)
+    check(wait_for(lambda: streams_open(hport) >= 1 or b.poll() is not None, 30, step=0.1),
+          "the page, served by the bridge, opens the bridge's event stream")
+    sim = start([os.path.join(B, "tiktok-live-sim"), "--listen", sim_url[len("http://"):],
+                 "--scenario", SCENARIO, "--log", os.path.join(sse_tmp, "sim.log")],
+                stdout=open(os.path.join(sse_tmp, "sim.out"), "w"), stderr=subprocess.STDOUT)
     verdict(sse_tmp, "sse", b)
-    feed.closed = True
     stop(br)
     stop(sim)
-    srv.shutdown()
 
 
 if __name__ == "__main__":
