@@ -381,6 +381,10 @@ struct sim {
 
 /* util.c */
 uint64_t sim_hash(const char *s);
+/* An array `p` of *cap elements of `size` bytes holding `n`, with room for one more: `p` as it
+ * is, or grown (doubled; `first` elements the first time) with *cap updated; NULL, and `p`
+ * untouched, when memory runs out. */
+void *sim_grow(void *p, uint32_t *cap, uint32_t n, size_t size, uint32_t first);
 
 /* hash map (util.c) */
 int hmap_put(struct hmap *m, uint64_t key, uint32_t val);
