@@ -3,6 +3,7 @@
 #   make                  libtiktok (build/libtiktok.a) and the tools (build/tt-decode)
 #   make deps             install the Debian packages and npm packages that are missing
 #   make check            deps, build, every test; SANITIZE=address,undefined and WERROR=1 apply
+#   make check-tsan       the connection and bridge suites under ThreadSanitizer (build/tsan)
 #   make format-check     clang-format --dry-run over our C sources
 #   make fuzz             every libFuzzer target (clang), FUZZ_SECONDS=60 each (tests/fuzz/fuzz.mk)
 #   make bench-decode     decode throughput against the Node library (docs/PERFORMANCE.md)
@@ -22,9 +23,12 @@ WERROR   ?=
 FUZZ_SECONDS ?= 60
 PKG_CONFIG ?= pkg-config
 
-# A sanitized build lives beside the plain one, so the two never mix objects.
+# A sanitized build lives beside the plain one, so the two never mix objects; ThreadSanitizer
+# cannot be combined with ASan, so its build has a directory of its own (make check-tsan).
 ifeq ($(SANITIZE),)
 B := build
+else ifeq ($(SANITIZE),thread)
+B := build/tsan
 else
 B := build/san
 endif
@@ -82,7 +86,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 GEN_C := $(B)/gen/webcast.pb.c
 GEN_H := $(B)/gen/webcast.pb.h
 
-.PHONY: all deps check unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs
+.PHONY: all deps check check-tsan unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(LIB_SO) $(TOOLS) $(UNIT_BINS) $(B)/fuzz_replay
@@ -146,6 +150,20 @@ $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(LIB)
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
 
+# tt_client_stop() from another thread at every moment of a connection (tests/connector, and
+# the TSan pass): a program the hostile suite runs against the simulator
+$(B)/tests/stop_race: $(B)/obj/tests/connector/stop_race.o $(LIB)
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lpthread
+all: $(B)/tests/stop_race
+
+# a resolver that never answers, for names under .slow.test (LD_PRELOAD, tests/connector);
+# built without the sanitizers: it is preloaded into sanitized programs too
+$(B)/tests/slow_dns.so: tests/connector/slow_dns.c
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -Wall -Wextra -shared -fPIC -o $@ $< -ldl
+all: $(B)/tests/slow_dns.so
+
 $(B)/fuzz_replay: $(B)/obj/tests/fuzz/fuzz_frame.o $(B)/obj/tests/fuzz/replay_main.o $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
 
@@ -155,6 +173,14 @@ deps:
 check: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all
 	$(Q)B=$(B) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+# Data races: the suites that run threads (the connection's stop from another thread, the
+# daemon's streamer threads, paho's) under ThreadSanitizer; tests/tsan.supp says what is muted.
+check-tsan: deps
+	$(Q)$(MAKE) --no-print-directory -j2 SANITIZE=thread all
+	$(Q)B=build/tsan SANITIZE=thread \
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp" \
+		sh tests/run_tsan.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all

@@ -132,6 +132,20 @@ static void check_push_base(struct cfg_ctx *c, const struct bridge_tiktok *tt, i
     }
 }
 
+/* resolve: the library's own parser judges it, here at the key's line rather than when the
+ * streamer starts. */
+static void check_resolve(struct cfg_ctx *c, const struct bridge_tiktok *tt, int st)
+{
+    static const int ids[] = { K_tiktok_resolve };
+    struct tt_options o;
+    char err[256];
+    int ln = rule_line(c, st, ids, N_OF(ids));
+    tt_options_init(&o);
+    if (ln >= 0 && tt->resolve && tt_options_set(&o, "resolve", tt->resolve, err, sizeof err)) {
+        cfg_err(c, ln, "%s", err);
+    }
+}
+
 static void check_tiktok(struct cfg_ctx *c, const struct bridge_tiktok *tt, int st)
 {
     static const int backoff[] = { K_tiktok_reconnect_min_s, K_tiktok_reconnect_max_s };
@@ -150,6 +164,7 @@ static void check_tiktok(struct cfg_ctx *c, const struct bridge_tiktok *tt, int 
     check_proxy(c, tt, st);
     check_plain_http(c, tt, st);
     check_push_base(c, tt, st);
+    check_resolve(c, tt, st);
 }
 
 /* Two streamers on one topic would mix their events; "bridge" is the bridge's own level. */

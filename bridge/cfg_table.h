@@ -130,7 +130,19 @@ X(mqtt, qos,           INT,      qos,           "1",        0, 2,               
 X(mqtt, keepalive,     SEC,      keepalive,     "30",       1, 65535,           0,            NULL, \
   "MQTT keepalive; the broker publishes the last will about 1.5 times this after a loss") \
 X(mqtt, max_buffered,  INT,      max_buffered,  "100000",   1, 10000000,        0,            NULL, \
-  "messages held while the broker is away; past it the oldest are dropped, and counted") \
+  "messages held while the broker is away; past it the oldest events are dropped, and counted " \
+  "(answers, statuses and retained topics go first and are dropped last)") \
+X(mqtt, max_buffered_bytes, BYTES, max_buffered_bytes, "33554432", 0, 4294967295, 0,     NULL, \
+  "the same cap in bytes (topics, payloads and a header of about 100 bytes each), so a " \
+  "backlog of large events cannot grow the process past it: 32 MiB holds about 30,000 " \
+  "events of 1 KB; 0: no cap") \
+X(mqtt, max_payload_bytes, BYTES, max_payload_bytes, "0",  0, 268435455,       0,            NULL, \
+  "a message with a larger payload is dropped and counted, not sent; 0: no limit. For brokers " \
+  "of MQTT 3.1.1, which cannot announce their limit (MQTT 5 brokers announce theirs in CONNACK, " \
+  "and it is always honoured)") \
+X(mqtt, flush_timeout, SEC,      flush_timeout, "10",       0, 3600,            0,            NULL, \
+  "on shutdown, how long the bridge waits for the broker to take every queued message (the " \
+  "streamers' stopped statuses and `bridge/state` offline)") \
 X(mqtt, event_expiry,  SEC,      event_expiry,  "0",        0, 4294967295LL,    0,            NULL, \
   "MQTT 5 message expiry of events; 0: none") \
 X(mqtt, ca_file,       RPATH,    ca_file,       "",         0, 0,               0,            NULL, \
@@ -234,7 +246,12 @@ X(tiktok, stale_timeout_s,             SEC,     stale_timeout_s,             "60
   "(`staleCloses` in `bridge/health`, `tiktok2mqtt_streamer_stale_closes_total`)") \
 X(tiktok, direct_retry_s,              SEC,     direct_retry_s,              "3600",  0, 604800,     CFG_TT, NULL, \
   "`auto`: after a fallback to `euler`, the streamer's next connection this long later tries " \
-  "`direct` again")
+  "`direct` again") \
+X(tiktok, resolve,                     STR,     resolve,                     "",      0, 0,          CFG_TT, NULL, \
+  "`host:port:address,...`: requests and WebSockets to `host:port` go to that numeric address " \
+  "instead of what DNS says, as curl's `--resolve` (tests give the simulator TikTok's names on " \
+  "loopback); TikTok's cookies go only to `tiktok.com`, its subdomains and the hosts of " \
+  "`web_base`, `webcast_base` and `push_base`, whatever the address")
 
 /* Keys only a [streamer:HANDLE] section has (besides the [tiktok] overrides). */
 #define CFG_KEYS_STREAMER(X) \

@@ -1,7 +1,7 @@
 # bridge/daemon.mk: the tiktok2mqtt daemon (the configuration layer is in bridge.mk).
 # SPDX-License-Identifier: MIT
 
-BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/streamer.c bridge/notices.c bridge/out.c \
+BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/mqtt_queue.c bridge/streamer.c bridge/notices.c bridge/out.c \
 	bridge/sink_mqtt.c bridge/sink_stdout.c bridge/streamers.c bridge/report.c \
 	bridge/log.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c \
 	bridge/record.c bridge/file_write.c \
@@ -19,6 +19,20 @@ all: $(B)/tiktok2mqtt
 # test_record: the recorder alone (no MQTT, no network), with the log and allocators it uses.
 $(B)/obj/tests/unit/test_record.o: ALL_CFLAGS += -Ibridge
 $(B)/tests/test_record: $(B)/obj/tests/unit/test_record.o $(B)/obj/bridge/record.o \
-		$(B)/obj/bridge/log.o $(B)/obj/common/xalloc.o
+		$(B)/obj/bridge/log.o $(B)/obj/common/xalloc.o $(B)/obj/common/clock.o
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
+# test_log: the log's rate limit per cause, on a clock of the test's own.
+$(B)/obj/tests/unit/test_log.o: ALL_CFLAGS += -Ibridge
+$(B)/tests/test_log: $(B)/obj/tests/unit/test_log.o $(B)/obj/bridge/log.o \
+		$(B)/obj/common/clock.o
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
+# test_mqtt_queue: the MQTT output queue alone (priorities, the retained store, topic checks).
+$(B)/obj/tests/unit/test_mqtt_queue.o: ALL_CFLAGS += -Ibridge
+$(B)/tests/test_mqtt_queue: $(B)/obj/tests/unit/test_mqtt_queue.o $(B)/obj/bridge/mqtt_queue.o \
+		$(COMMON_APP_OBJS)
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^

@@ -15,9 +15,13 @@ int bridge_healthz(struct bridge_out *out, char *body, size_t n)
         snprintf(body, n, "ok (no broker: --stdout)\n");
         return 200;
     }
-    if (st.connected) {
+    if (st.connected && !st.stalled) {
         snprintf(body, n, "ok\n");
         return 200;
+    }
+    if (st.connected) { /* st.error says "stalled: ..." */
+        snprintf(body, n, "mqtt: connected but %s\n", st.error);
+        return 503;
     }
     snprintf(body, n, "mqtt: not connected to the broker: %s\n",
              st.error[0] ? st.error : "connecting");

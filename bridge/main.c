@@ -272,8 +272,8 @@ int main(int argc, char **argv)
         tt_global_cleanup();
         return rc;
     }
-    bridge_log_level = (int)b.cfg.bridge.log_level + a.verbosity;
-    bridge_log_level = bridge_log_level < 0 ? 0 : bridge_log_level > 4 ? 4 : bridge_log_level;
+    int level = (int)b.cfg.bridge.log_level + a.verbosity;
+    bridge_log_level = level < 0 ? 0 : level > 4 ? 4 : level;
     unsetenv("https_proxy"); /* proxies come from the config alone (tt_global_init: http_proxy) */
     if (tt_global_init()) {
         LOG_ERR(NULL, "cannot initialise libtiktok");
@@ -327,9 +327,10 @@ int main(int argc, char **argv)
     bridge_http_free(b.http);
     bridge_streamers_stop_all(&b);
     tt_devices_free(b.devices); /* after the streamers: they borrow it */
-    bridge_out_close(&b.out, 3000);
+    bridge_out_close(&b.out, (int)b.cfg.mqtt.flush_timeout * 1000);
     runtime_free(&b.rt);
     bridge_cfg_free(&b.cfg);
     tt_global_cleanup();
+    bridge_log_limit_flush(); /* what the rate limit still held back */
     return 0;
 }

@@ -222,13 +222,23 @@ static void render_bridge(struct buf *b, const struct bridge_metrics_src *m, siz
     gauge(b, "mqtt_protocol_level", "MQTT protocol in use: 5, or 4 for 3.1.1.", st.protocol);
     counter(b, "mqtt_messages_published_total", "Messages the broker acknowledged.", st.published);
     gauge(b, "mqtt_messages_buffered", "Messages waiting for the broker.", (double)st.queued);
+    gauge(b, "mqtt_buffered_bytes", "Bytes the waiting messages hold (max_buffered_bytes).",
+          (double)st.queued_bytes);
     gauge(b, "mqtt_messages_in_flight", "Messages sent and not yet acknowledged.",
           (double)st.in_flight);
-    counter(b, "mqtt_messages_dropped_total", "Oldest messages dropped past max_buffered.",
+    counter(b, "mqtt_messages_dropped_total", "Messages dropped past max_buffered, events first.",
             st.dropped);
     counter(b, "mqtt_messages_refused_total",
             "Messages the broker refused (PUBACK reason >= 0x80), dropped.", st.refused);
     counter(b, "mqtt_reconnects_total", "Reconnections to the broker.", st.reconnects);
+    counter(b, "mqtt_messages_bad_topic_total",
+            "Messages dropped: a topic MQTT forbids (wildcard, invalid UTF-8).", st.bad_topic);
+    counter(b, "mqtt_messages_too_large_total",
+            "Messages dropped: over Maximum Packet Size or max_payload_bytes.", st.too_large);
+    gauge(b, "mqtt_last_puback_age_seconds", "Seconds since the last acknowledgement (-1: none).",
+          st.last_ack_ms < 0 ? -1 : (double)st.last_ack_ms / 1000);
+    gauge(b, "mqtt_oldest_queued_age_seconds", "Seconds the oldest waiting message has waited.",
+          (double)st.oldest_ms / 1000);
     gauge(b, "http_event_streams", "Server-Sent Events streams open (/events).",
           (double)bridge_sse_clients(m->sse));
     render_devices(b, m->devices);

@@ -1,16 +1,25 @@
 /** @file mqtt.c
- * paho.mqtt.c async client + our bounded, loss-accounted queue (why: mqtt.h).
+ * paho.mqtt.c async client + our bounded, loss-accounted queue (why: mqtt.h; the queue's
+ * priorities and the retained store: mqtt_queue.h).
  *
- * Message life: bridge_mqtt_publish() appends to `queue` (dropping the oldest past
- * max_buffered); pump() moves it to `inflight` and calls MQTTAsync_sendMessage with its
- * sequence number as context; on_success retires it; on_failure and connection loss put
- * in-flight messages back at the front of `queue`, in their order. Callbacks find messages by
- * sequence number, never by pointer, so a late callback for a message already put back is
- * harmless.
+ * Message life: bridge_mqtt_publish() queues it (mq_push); pump() moves it to `inflight` and
+ * calls MQTTAsync_sendMessage with a token number as context; on_success retires it;
+ * on_failure and connection loss put in-flight messages back at the front of their list, in
+ * the order of their first sending (`seq`, kept on a resend: a resend that got a new one was
+ * put back behind a message sent after it, a swapped pair across a broker restart). Callbacks
+ * find messages by token number, never by pointer, so a late callback for a message already
+ * put back is harmless.
+ *
+ * Connection life: every end of a connection sets `lost` (a fresh client, the in-flight ones
+ * back in the queue) or, before CONNACK, schedules the next attempt. paho 1.3.12 reports a
+ * DISCONNECT from the broker through the *connect* failure callback and not through
+ * connectionLost (it clears its own `connected` first): handled as a loss here, or the bridge
+ * would wait forever for a loss that never comes.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <MQTTAsync.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +29,7 @@
 #include "clock.h"
 #include "log.h"
 #include "mqtt.h"
+#include "mqtt_queue.h"
 #include "xalloc.h"
 
 /* Messages handed to paho and not yet acknowledged. Past the broker's Receive Maximum (20 on a
@@ -29,43 +39,49 @@
  * smaller of this and the Receive Maximum the broker announces in its CONNACK. */
 #define INFLIGHT_MAX 64
 
-struct msg {
-    struct msg *next, *prev;
-    uint64_t seq, msg_id;
-    char *topic;
-    char *payload;
-    size_t len;
-    int qos;
-    unsigned flags;
-};
-
-struct list {
-    struct msg *head, *tail;
-    size_t n;
-};
+/* Rejected messages are logged once per topic per minute: this many topics remembered. */
+#define REJECT_LOG_SLOTS 64
 
 struct inbound {
     struct inbound *next;
     char *topic, *payload;
     size_t len;
+    int retained;
+};
+
+struct reject_log {
+    uint32_t hash;
+    int64_t at_ms;
 };
 
 struct bridge_mqtt {
     MQTTAsync client;
     struct bridge_mqtt_opts o;
-    int protocol; /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
+    int protocol;           /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
+    char protocol_why[160]; /* why this protocol (the fallback's cause), for the log */
     bridge_mqtt_msg_fn on_msg;
     void *ud;
     pthread_mutex_t lock;
-    pthread_cond_t drained;
-    struct list queue, inflight;
+    pthread_cond_t progress; /* an acknowledgement, a connection change: flush() looks again */
+    struct mq_queue q;
+    struct mq_list inflight;
     struct inbound *in_head, *in_tail;
-    uint64_t next_seq, published, dropped, reconnects;
-    uint64_t refused;          /* PUBACKs with a reason >= 0x80: dropped, never resent */
+    uint64_t next_seq, published, reconnects;
+    uint64_t refused; /* PUBACKs with a reason >= 0x80: dropped, never resent */
+    uint64_t bad_topic, too_large;
     size_t window;             /* in-flight cap of this connection (CONNACK's Receive Maximum) */
+    size_t max_packet;         /* CONNACK's Maximum Packet Size, 0: none */
     int64_t refused_logged_ms; /* the last "refused" log line: one a minute */
     char refused_why[200];     /* what the last refusal was, for that line */
-    int connected, just_connected, fallback, connecting, stopping, lost;
+    struct reject_log rejects[REJECT_LOG_SLOTS];
+    int64_t last_ack_ms, up_ms; /* the last acknowledgement; when this connection came up */
+    /* a twin with our client_id on a broker that closes without DISCONNECT (mosquitto 2.0.11):
+     * connections that end young while the next one succeeds at once, in a row */
+    int64_t closed_ms; /* the last connection closed by the peer, young (0: not so) */
+    unsigned quick_losses;
+    int connected, just_connected, fallback, connecting, stopping, lost, ever_v5;
+    int lost_reason;  /* the broker's DISCONNECT reason of the loss, 0: none */
+    int disconnected; /* shutdown: our DISCONNECT went out */
     int64_t next_connect_ms;
     unsigned connect_failures;
     char **subs; /* copies of o.subscriptions */
@@ -76,88 +92,21 @@ struct bridge_mqtt {
     int64_t why_retry_ms; /* when the attempt after the failure in `why` is due */
 };
 
-/* ---- lists ---- */
-
-static void list_push_back(struct list *l, struct msg *m)
+static struct mq_msg *find_inflight(struct bridge_mqtt *b, uint64_t token)
 {
-    m->next = NULL;
-    m->prev = l->tail;
-    if (l->tail) {
-        l->tail->next = m;
-    } else {
-        l->head = m;
-    }
-    l->tail = m;
-    l->n++;
-}
-
-static void list_push_front(struct list *l, struct msg *m)
-{
-    m->prev = NULL;
-    m->next = l->head;
-    if (l->head) {
-        l->head->prev = m;
-    } else {
-        l->tail = m;
-    }
-    l->head = m;
-    l->n++;
-}
-
-static void list_remove(struct list *l, struct msg *m)
-{
-    if (m->prev) {
-        m->prev->next = m->next;
-    } else {
-        l->head = m->next;
-    }
-    if (m->next) {
-        m->next->prev = m->prev;
-    } else {
-        l->tail = m->prev;
-    }
-    l->n--;
-}
-
-static void msg_free(struct msg *m)
-{
-    free(m->topic);
-    free(m);
-}
-
-static struct msg *find_inflight(struct bridge_mqtt *b, uint64_t seq)
-{
-    for (struct msg *m = b->inflight.head; m; m = m->next) {
-        if (m->seq == seq) {
+    for (struct mq_msg *m = b->inflight.head; m; m = m->next) {
+        if (m->token == token) {
             return m;
         }
     }
     return NULL;
 }
 
-/* Put a message that was handed to paho back into the queue, before every message never sent
- * and in the order it was first sent among those put back (paho reports the failures of a lost
- * connection one by one: pushing each to the front would reverse them). */
-static void requeue(struct bridge_mqtt *b, struct msg *m)
+/* A message handed to paho goes back into the queue (mq_requeue keeps the order). */
+static void requeue(struct bridge_mqtt *b, struct mq_msg *m)
 {
-    struct msg *at = b->queue.head;
-    list_remove(&b->inflight, m);
-    while (at && at->seq && at->seq < m->seq) {
-        at = at->next;
-    }
-    if (!at) {
-        list_push_back(&b->queue, m);
-        return;
-    }
-    m->next = at;
-    m->prev = at->prev;
-    if (at->prev) {
-        at->prev->next = m;
-    } else {
-        b->queue.head = m;
-    }
-    at->prev = m;
-    b->queue.n++;
+    mq_list_remove(&b->inflight, m);
+    mq_requeue(&b->q, m);
 }
 
 /* The connection is gone and its client destroyed: everything in flight goes back in front of
@@ -190,20 +139,21 @@ static void sent_ok(void *ctx, MQTTAsync_successData *d)
     struct bridge_mqtt *b = t->b;
     (void)d;
     pthread_mutex_lock(&b->lock);
-    struct msg *m = find_inflight(b, t->seq);
+    struct mq_msg *m = find_inflight(b, t->seq);
     if (m) {
-        list_remove(&b->inflight, m);
-        msg_free(m);
+        if (m->qos) { /* QoS 0 "succeeds" once written: no word from the broker */
+            b->last_ack_ms = common_mono_ms();
+        }
+        mq_list_remove(&b->inflight, m);
+        mq_msg_free(m);
         b->published++;
     }
-    if (!b->queue.n && !b->inflight.n) {
-        pthread_cond_broadcast(&b->drained);
-    }
+    pthread_cond_broadcast(&b->progress);
     /* A free slot and a message waiting: the main thread refills now. Waiting for half the
      * window to drain idled the link for a round trip per half window: against a default
      * mosquitto (window 20) p50 went from 129 ms to 6.5 ms at 5,000 events/s with this. The
      * wake costs a write only when the main thread is not already due to run. */
-    int more = b->queue.n > 0 && b->inflight.n < b->window;
+    int more = mq_count(&b->q) > 0 && b->inflight.n < b->window;
     pthread_mutex_unlock(&b->lock);
     free(t);
     if (more) {
@@ -217,10 +167,11 @@ static void sent_failed(void *ctx, MQTTAsync_failureData *d)
     struct bridge_mqtt *b = t->b;
     (void)d;
     pthread_mutex_lock(&b->lock);
-    struct msg *m = find_inflight(b, t->seq);
+    struct mq_msg *m = find_inflight(b, t->seq);
     if (m) {
         requeue(b, m);
     }
+    pthread_cond_broadcast(&b->progress);
     pthread_mutex_unlock(&b->lock);
     free(t);
     wake(b);
@@ -239,18 +190,17 @@ static void refused5(struct token *t, MQTTAsync_failureData5 *d)
 {
     struct bridge_mqtt *b = t->b;
     pthread_mutex_lock(&b->lock);
-    struct msg *m = find_inflight(b, t->seq);
+    struct mq_msg *m = find_inflight(b, t->seq);
     if (m) {
         snprintf(b->refused_why, sizeof b->refused_why, "%s (reason 0x%02x) for %.120s",
                  MQTTReasonCode_toString((enum MQTTReasonCodes)d->reasonCode),
                  (unsigned)d->reasonCode, m->topic);
-        list_remove(&b->inflight, m);
-        msg_free(m);
+        mq_list_remove(&b->inflight, m);
+        mq_msg_free(m);
         b->refused++;
+        b->last_ack_ms = common_mono_ms(); /* an answer all the same: the broker is there */
     }
-    if (!b->queue.n && !b->inflight.n) {
-        pthread_cond_broadcast(&b->drained);
-    }
+    pthread_cond_broadcast(&b->progress);
     pthread_mutex_unlock(&b->lock);
     free(t);
     wake(b);
@@ -265,28 +215,47 @@ static void sent_failed5(void *ctx, MQTTAsync_failureData5 *d)
     sent_failed(ctx, NULL);
 }
 
-/* pump() replaces the client: paho would otherwise keep some unsent messages and send them
- * first after an automatic reconnect, ahead of older ones it forgot, which we must resend: the
- * stream would come out of order. A fresh client holds nothing; we resend all, in order. */
+/* A connection that was up has ended (lock held): pump() replaces the client. paho would
+ * otherwise keep some unsent messages and send them first after an automatic reconnect, ahead
+ * of older ones it forgot, which we must resend: the stream would come out of order. A fresh
+ * client holds nothing; we resend all, in order. */
+static void mark_lost(struct bridge_mqtt *b, int reason, const char *why)
+{
+    if (!b->connected && !b->just_connected) {
+        return; /* already marked (paho reports some losses twice) */
+    }
+    int64_t now = common_mono_ms();
+    b->connected = b->just_connected = 0;
+    b->lost = 1;
+    b->lost_reason = reason;
+    b->closed_ms = !reason && now - b->up_ms < 60000 ? now : 0;
+    snprintf(b->why, sizeof b->why, "%s", why);
+    pthread_cond_broadcast(&b->progress);
+}
+
 static void on_connection_lost(void *ctx, char *cause)
 {
     struct bridge_mqtt *b = ctx;
     pthread_mutex_lock(&b->lock);
-    b->connected = 0;
-    b->lost = 1;
-    snprintf(b->why, sizeof b->why, "%s", cause ? cause : "connection lost");
+    mark_lost(b, 0, cause ? cause : "the connection was closed");
     pthread_mutex_unlock(&b->lock);
     wake(b);
 }
 
-/* CONNACK's properties: how many QoS 1 messages the broker takes in flight (absent: 65535) */
+/* CONNACK's properties: how many QoS 1 messages the broker takes in flight (absent: 65535) and
+ * the largest packet it accepts (absent: no limit) */
 static void connected5(void *ctx, MQTTAsync_successData5 *d)
 {
     struct bridge_mqtt *b = ctx;
     int rm = d ? MQTTProperties_getNumericValue(&d->properties, MQTTPROPERTY_CODE_RECEIVE_MAXIMUM)
                : -999999;
+    int mp = d ? MQTTProperties_getNumericValue(&d->properties,
+                                                MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE)
+               : -999999;
     pthread_mutex_lock(&b->lock);
     b->window = rm > 0 && rm < INFLIGHT_MAX ? (size_t)rm : INFLIGHT_MAX;
+    b->max_packet = mp > 0 ? (size_t)(unsigned)mp : 0;
+    b->ever_v5 = 1;
     pthread_mutex_unlock(&b->lock);
     wake(b);
 }
@@ -301,7 +270,11 @@ static void on_connected(void *ctx, char *cause)
     b->connecting = 0;
     b->connect_failures = 0;
     b->reconnects++;
+    b->up_ms = common_mono_ms();
+    /* closed young, and back within 3 s: the broker is up, it closed us for another reason */
+    b->quick_losses = b->closed_ms && b->up_ms - b->closed_ms < 3000 ? b->quick_losses + 1 : 0;
     b->tls_err[0] = b->why[0] = '\0';
+    pthread_cond_broadcast(&b->progress);
     pthread_mutex_unlock(&b->lock);
     wake(b);
 }
@@ -313,6 +286,7 @@ static int on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *msg)
     in->topic = xstrndup(topic, tlen > 0 ? (size_t)tlen : strlen(topic));
     in->payload = xstrndup(msg->payload, (size_t)msg->payloadlen);
     in->len = (size_t)msg->payloadlen;
+    in->retained = msg->retained;
     pthread_mutex_lock(&b->lock);
     if (b->in_tail) {
         b->in_tail->next = in;
@@ -407,29 +381,98 @@ static int tls_error(const char *str, size_t len, void *ctx)
     return 0;
 }
 
+
+/* An attempt that never got its CONNACK (lock held): the next one after the backoff. */
+static void attempt_failed(struct bridge_mqtt *b, int code, const char *msg)
+{
+    b->connecting = 0;
+    retry_later(b);
+    note_failure(b, code, msg);
+    pthread_cond_broadcast(&b->progress);
+}
+
 static void connect_failed(void *ctx, MQTTAsync_failureData *d)
 {
     struct bridge_mqtt *b = ctx;
     pthread_mutex_lock(&b->lock);
-    b->connecting = 0;
-    retry_later(b);
-    note_failure(b, d ? d->code : MQTTASYNC_FAILURE, d ? d->message : NULL);
+    if (b->lost) { /* paho reports a loss here too: one loss, already noted */
+        pthread_mutex_unlock(&b->lock);
+        return;
+    }
+    if (b->connected || b->just_connected) {
+        mark_lost(b, 0, d && d->message ? d->message : "the connection was closed");
+    } else {
+        attempt_failed(b, d ? d->code : MQTTASYNC_FAILURE, d ? d->message : NULL);
+    }
     pthread_mutex_unlock(&b->lock);
     wake(b); /* the retry time changed */
+}
+
+/* The broker ended a connection that was up with a DISCONNECT (paho: "Received disconnect",
+ * the reason as the code): why, in the user's words, for the log (lock held). */
+static void broker_disconnect(struct bridge_mqtt *b, int reason)
+{
+    char why[sizeof b->why];
+    if (reason == MQTTREASONCODE_SESSION_TAKEN_OVER) {
+        snprintf(why, sizeof why,
+                 "another client took over client_id %s (two bridges with the same client_id?)",
+                 b->o.client_id);
+    } else {
+        const char *t = MQTTReasonCode_toString((enum MQTTReasonCodes)reason);
+        snprintf(why, sizeof why, "the broker sent DISCONNECT: %s (reason 0x%02x)",
+                 t ? t : "unknown reason", (unsigned)reason);
+    }
+    mark_lost(b, reason, why);
+}
+
+/* MQTT 5: the broker's DISCONNECT, with its reason (paho calls this before it closes). */
+static void on_disconnected(void *ctx, MQTTProperties *props, enum MQTTReasonCodes reason)
+{
+    struct bridge_mqtt *b = ctx;
+    (void)props;
+    pthread_mutex_lock(&b->lock);
+    broker_disconnect(b, (int)reason);
+    pthread_mutex_unlock(&b->lock);
+    wake(b);
 }
 
 static void connect_failed5(void *ctx, MQTTAsync_failureData5 *d)
 {
     struct bridge_mqtt *b = ctx;
+    const char *msg = d ? d->message : NULL;
     pthread_mutex_lock(&b->lock);
-    b->connecting = 0;
-    retry_later(b);
-    note_failure(b, d ? d->code : MQTTASYNC_FAILURE, d ? d->message : NULL);
+    if (b->lost) { /* on_disconnected or connectionLost came first: one loss */
+        pthread_mutex_unlock(&b->lock);
+        return;
+    }
+    if (b->connected || b->just_connected) {
+        if (msg && !strcmp(msg, "Received disconnect")) {
+            broker_disconnect(b, d->code);
+        } else {
+            mark_lost(b, 0, msg ? msg : "the connection was closed");
+        }
+        pthread_mutex_unlock(&b->lock);
+        wake(b);
+        return;
+    }
+    attempt_failed(b, d ? d->code : MQTTASYNC_FAILURE, msg);
     /* a 3.1.1 broker answers a CONNECT of level 5 with its CONNACK code 1, unacceptable
      * protocol version (paho reports a CONNACK's code as d->code); a 5 broker would say 0x84 */
-    if (d && d->message && !strcmp(d->message, "CONNACK return code") &&
+    if (msg && !strcmp(msg, "CONNACK return code") &&
         (d->code == 1 || d->code == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION)) {
         b->fallback = 1;
+        snprintf(b->protocol_why, sizeof b->protocol_why,
+                 "the broker refused MQTT 5 (CONNACK code %d)", d->code);
+    }
+    /* RabbitMQ 3.10 closes the socket on a CONNECT of level 5 instead of answering: paho's
+     * "TCP connect completion failure" is exactly that (CONNECT sent, the socket read failed
+     * while waiting for CONNACK). Not once MQTT 5 has worked with this broker: then it is a
+     * broker going down. */
+    if (msg && !strcmp(msg, "TCP connect completion failure") && !b->ever_v5 && !b->tls_err[0]) {
+        b->fallback = 1;
+        snprintf(b->protocol_why, sizeof b->protocol_why,
+                 "the broker closed the connection on an MQTT 5 CONNECT without a CONNACK, "
+                 "as RabbitMQ 3.10 does");
     }
     pthread_mutex_unlock(&b->lock);
     wake(b); /* the retry time changed */
@@ -447,10 +490,14 @@ static int create_client(struct bridge_mqtt *b, char *err, size_t errlen)
     if (rc != MQTTASYNC_SUCCESS) {
         snprintf(err, errlen, "mqtt: cannot create a client for %s: %s", b->o.uri,
                  MQTTAsync_strerror(rc));
+        b->client = NULL;
         return -1;
     }
     MQTTAsync_setCallbacks(b->client, b, on_connection_lost, on_message, NULL);
     MQTTAsync_setConnected(b->client, b, on_connected);
+    if (b->protocol == MQTTVERSION_5) {
+        MQTTAsync_setDisconnected(b->client, b, on_disconnected);
+    }
     return 0;
 }
 
@@ -490,8 +537,11 @@ static int start_connect(struct bridge_mqtt *b)
         ssl.ssl_error_context = b;
         c->ssl = &ssl;
     }
+    pthread_mutex_lock(&b->lock);
     b->connecting = 1;
     b->window = INFLIGHT_MAX; /* until a v5 CONNACK says less */
+    b->max_packet = 0;
+    pthread_mutex_unlock(&b->lock);
     int rc = MQTTAsync_connect(b->client, c);
     if (rc != MQTTASYNC_SUCCESS) {
         pthread_mutex_lock(&b->lock);
@@ -529,7 +579,8 @@ int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
     b->ud = ud;
     b->next_seq = 1;
     pthread_mutex_init(&b->lock, NULL);
-    pthread_cond_init(&b->drained, NULL);
+    pthread_cond_init(&b->progress, NULL);
+    mq_init(&b->q, o->max_buffered, o->max_buffered_bytes);
     if (create_client(b, err, errlen)) {
         bridge_mqtt_free(b, 0);
         return -1;
@@ -549,30 +600,14 @@ int bridge_mqtt_start(struct bridge_mqtt *m)
 void bridge_mqtt_publish(struct bridge_mqtt *b, const char *topic, const char *payload, size_t len,
                          int qos, unsigned flags, uint64_t msg_id)
 {
-    size_t tl = strlen(topic);
-    struct msg *m = xcalloc(1, sizeof *m);
-    m->topic = xmalloc(tl + 1 + len + 1); /* topic and payload in one block */
-    memcpy(m->topic, topic, tl + 1);
-    m->payload = m->topic + tl + 1;
-    memcpy(m->payload, payload, len);
-    m->payload[len] = '\0';
-    m->len = len;
-    m->qos = qos;
-    m->flags = flags;
-    m->msg_id = msg_id;
+    struct mq_msg *m = mq_msg_new(topic, payload, len, qos, flags, msg_id);
     pthread_mutex_lock(&b->lock);
-    if (b->queue.n >= b->o.max_buffered && b->queue.head) { /* drop the oldest, count it */
-        struct msg *old = b->queue.head;
-        list_remove(&b->queue, old);
-        msg_free(old);
-        b->dropped++;
-    }
-    list_push_back(&b->queue, m);
+    mq_push(&b->q, m);
     pthread_mutex_unlock(&b->lock);
     wake(b);
 }
 
-static void add_props(MQTTAsync_message *pm, const struct bridge_mqtt *b, const struct msg *m,
+static void add_props(MQTTAsync_message *pm, const struct bridge_mqtt *b, const struct mq_msg *m,
                       char *idbuf, size_t idlen)
 {
     MQTTProperty p;
@@ -598,17 +633,100 @@ static void add_props(MQTTAsync_message *pm, const struct bridge_mqtt *b, const 
     }
 }
 
-/* Hand one message to paho (lock held on entry and exit, released around the call). */
-static int send_one(struct bridge_mqtt *b, struct msg *m)
+/* Once per topic per minute (lock held): a message rejected again and again (a raw method
+ * with a '#', once per frame) must not flood the log. True when this one may be logged. */
+static int reject_log_due(struct bridge_mqtt *b, const char *topic)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = topic; *p; p++) {
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    }
+    struct reject_log *r = &b->rejects[h % REJECT_LOG_SLOTS];
+    int64_t now = common_mono_ms();
+    if (r->hash == h && r->at_ms && now - r->at_ms < 60000) {
+        return 0;
+    }
+    r->hash = h;
+    r->at_ms = now;
+    return 1;
+}
+
+/* A message MQTT would refuse: dropped and counted (lock held), logged now and then; it never
+ * reaches paho, so it cannot block the queue nor make the broker disconnect. */
+static void reject(struct bridge_mqtt *b, struct mq_msg *m, uint64_t *counter, const char *why)
+{
+    (*counter)++;
+    if (reject_log_due(b, m->topic)) {
+        LOG_WARN(NULL, "mqtt: dropped a message of %zu bytes: %s (topic %.200s); %llu so far",
+                 m->len, why, m->topic, (unsigned long long)*counter);
+    }
+    mq_msg_free(m);
+}
+
+static size_t varint_len(size_t n)
+{
+    return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
+}
+
+/* The PUBLISH packet's size as add_props and paho will build it (Maximum Packet Size counts
+ * the whole packet: fixed header, topic, packet id, properties, payload). */
+static size_t packet_size(const struct bridge_mqtt *b, const struct mq_msg *m)
+{
+    size_t rest = 2 + strlen(m->topic) + (m->qos ? 2 : 0) + m->len;
+    if (b->protocol == MQTTVERSION_5) {
+        char id[24];
+        size_t props = (m->flags & BRIDGE_PUB_JSON) ? 1 + 2 + 16 : 0; /* content type */
+        props += (m->flags & BRIDGE_PUB_EVENT) && b->o.event_expiry ? 5 : 0;
+        if (m->msg_id) { /* user property msgId */
+            props += 1 + 2 + 5 + 2 +
+                     (size_t)snprintf(id, sizeof id, "%llu", (unsigned long long)m->msg_id);
+        }
+        rest += varint_len(props) + props;
+    }
+    return 1 + varint_len(rest) + rest;
+}
+
+/* Whether `m` can go out on this connection (lock held); if not it is rejected. */
+static int sendable(struct bridge_mqtt *b, struct mq_msg *m)
+{
+    char why[96];
+    const char *fault = mq_topic_fault(m->topic);
+    size_t size = packet_size(b, m);
+    if (fault) {
+        reject(b, m, &b->bad_topic, fault);
+        return 0;
+    }
+    if (b->max_packet && size > b->max_packet) {
+        snprintf(why, sizeof why, "over the broker's Maximum Packet Size of %zu bytes",
+                 b->max_packet);
+        reject(b, m, &b->too_large, why);
+        return 0;
+    }
+    if (b->o.max_payload && m->len > b->o.max_payload) {
+        snprintf(why, sizeof why, "over max_payload_bytes (%zu)", b->o.max_payload);
+        reject(b, m, &b->too_large, why);
+        return 0;
+    }
+    return 1;
+}
+
+/* Hand the next queued message to paho (lock held on entry and exit, released around the
+ * call). Returns -1 when paho took nothing and the loop must stop (not connected). */
+static int send_next(struct bridge_mqtt *b)
 {
     MQTTAsync_message pm = MQTTAsync_message_initializer;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-    struct token *t = xmalloc(sizeof *t);
+    struct mq_msg *m = mq_peek(&b->q);
     char idbuf[24];
+    mq_take(&b->q, m);
+    if (!sendable(b, m)) {
+        return 0;
+    }
+    struct token *t = xmalloc(sizeof *t);
     t->b = b;
-    t->seq = m->seq = b->next_seq++;
-    list_remove(&b->queue, m);
-    list_push_back(&b->inflight, m);
+    m->seq = m->seq ? m->seq : b->next_seq; /* the first sending's place, kept on a resend */
+    t->seq = m->token = b->next_seq++;
+    mq_list_push_back(&b->inflight, m);
     pm.payload = m->payload;
     pm.payloadlen = (int)m->len;
     pm.qos = m->qos;
@@ -628,13 +746,20 @@ static int send_one(struct bridge_mqtt *b, struct msg *m)
     int rc = MQTTAsync_sendMessage(b->client, topic, &pm, &ro);
     MQTTProperties_free(&pm.properties);
     pthread_mutex_lock(&b->lock);
-    if (rc != MQTTASYNC_SUCCESS) {
-        free(t); /* paho will not call back: put it back ourselves */
-        if (find_inflight(b, seq) == m) {
-            requeue(b, m);
-        }
+    if (rc == MQTTASYNC_SUCCESS) {
+        return 0;
+    }
+    free(t); /* paho will not call back */
+    if (find_inflight(b, seq) != m) {
         return -1;
     }
+    if (rc == MQTTASYNC_DISCONNECTED || rc == MQTTASYNC_MAX_BUFFERED_MESSAGES ||
+        rc == MQTTASYNC_NO_MORE_MSGIDS || rc == MQTTASYNC_FAILURE) {
+        requeue(b, m); /* the connection, not the message: it goes again later */
+        return -1;
+    }
+    mq_list_remove(&b->inflight, m); /* paho refuses this message: it always would */
+    reject(b, m, &b->bad_topic, MQTTAsync_strerror(rc));
     return 0;
 }
 
@@ -665,7 +790,8 @@ static void subscribe_all(struct bridge_mqtt *b)
 static void fall_back(struct bridge_mqtt *b)
 {
     char err[256];
-    LOG_WARN(NULL, "mqtt: %s refused MQTT 5: falling back to MQTT 3.1.1", b->o.uri);
+    LOG_WARN(NULL, "mqtt: %s refused MQTT 5: falling back to MQTT 3.1.1 (%s)", b->o.uri,
+             b->protocol_why);
     MQTTAsync_destroy(&b->client);
     b->protocol = MQTTVERSION_3_1_1;
     b->fallback = 0;
@@ -676,17 +802,56 @@ static void fall_back(struct bridge_mqtt *b)
     start_connect(b);
 }
 
-/* The connection dropped: a fresh client, everything in flight back in the queue. */
+/* The broker disconnected us for a packet too large (0x95) without having announced its limit
+ * (ejabberd's max_payload_size): the largest message in flight is the culprit; sent again it
+ * would end every new connection the same way (lock held). */
+static void drop_too_large(struct bridge_mqtt *b)
+{
+    struct mq_msg *big = NULL;
+    for (struct mq_msg *m = b->inflight.head; m; m = m->next) {
+        big = !big || m->len > big->len ? m : big;
+    }
+    if (big) {
+        mq_list_remove(&b->inflight, big);
+        reject(b, big, &b->too_large, "the broker disconnected on it: packet too large");
+    }
+}
+
+/* The connection ended: a fresh client, everything in flight back in the queue. After a
+ * DISCONNECT of the broker's the next attempt waits the backoff (a takeover by a twin would
+ * otherwise be a busy ping-pong); after a lost socket it starts at once. */
 static void replace_client(struct bridge_mqtt *b)
 {
-    char err[256];
-    LOG_WARN(NULL, "mqtt: lost the connection to %s: reconnecting", b->o.uri);
+    char err[256], why[sizeof b->why], when[32] = " now";
     MQTTAsync_destroy(&b->client); /* no callback of the old client runs after this */
     pthread_mutex_lock(&b->lock);
-    b->lost = 0;
+    int reason = b->lost_reason;
+    b->lost = b->lost_reason = 0;
+    b->connecting = 0;
+    if (reason == MQTTREASONCODE_PACKET_TOO_LARGE) {
+        drop_too_large(b);
+    }
     requeue_inflight(b);
-    b->next_connect_ms = common_mono_ms();
+    if (!reason && b->closed_ms && b->quick_losses) { /* twice in a row: a twin, probably */
+        size_t n = strlen(b->why);
+        snprintf(b->why + n, sizeof b->why - n,
+                 " again, soon after a connection it accepted at once: another client probably "
+                 "took over client_id %s (two bridges with the same client_id?)",
+                 b->o.client_id);
+        unsigned f = b->quick_losses < 6 ? b->quick_losses - 1 : 5;
+        b->next_connect_ms = common_mono_ms() + (1000 << f);
+    } else if (reason) {
+        retry_later(b);
+    } else {
+        b->next_connect_ms = common_mono_ms();
+    }
+    int64_t wait = b->next_connect_ms - common_mono_ms();
+    memcpy(why, b->why, sizeof why);
     pthread_mutex_unlock(&b->lock);
+    if (wait > 0) {
+        snprintf(when, sizeof when, " in %lld s", (long long)(wait + 999) / 1000);
+    }
+    LOG_WARN(NULL, "mqtt: lost the connection to %s: %s; reconnecting%s", b->o.uri, why, when);
     if (create_client(b, err, sizeof err)) {
         LOG_ERR(NULL, "%s", err);
     }
@@ -711,24 +876,29 @@ static void log_failure(struct bridge_mqtt *b)
     pthread_mutex_lock(&b->lock);
 }
 
-/* Birth first, on every (re)connect, then the subscriptions (lock held on entry and exit). */
+/* A new connection (lock held on entry and exit): the birth first, then every retained topic's
+ * latest value that is not queued already (a broker restarted without persistence forgot them),
+ * then the subscriptions. */
 static void on_birth(struct bridge_mqtt *b)
 {
     b->just_connected = 0;
-    struct msg *birth = xcalloc(1, sizeof *birth);
-    birth->topic = xmalloc(strlen(b->o.state_topic) + 1 + 7);
-    strcpy(birth->topic, b->o.state_topic);
-    birth->payload = birth->topic + strlen(birth->topic) + 1;
-    strcpy(birth->payload, "online");
-    birth->len = 6;
-    birth->qos = 1;
-    birth->flags = BRIDGE_PUB_RETAIN;
-    list_push_front(&b->queue, birth);
+    size_t replayed = mq_replay(&b->q);
+    mq_push_front(&b->q, mq_msg_new(b->o.state_topic, "online", 6, 1, BRIDGE_PUB_RETAIN, 0));
     int v5 = b->protocol == MQTTVERSION_5;
+    char why[sizeof b->protocol_why + 16] = "", limit[48] = "";
+    if (!v5) {
+        snprintf(why, sizeof why, ", %s%s", b->protocol_why[0] ? "because " : "as configured",
+                 b->protocol_why);
+    }
+    if (b->max_packet) {
+        snprintf(limit, sizeof limit, ", packets up to %zu bytes", b->max_packet);
+    }
     size_t window = b->window;
     pthread_mutex_unlock(&b->lock);
-    LOG_INFO(NULL, "mqtt: connected to %s (MQTT %s, %zu in flight at most)", b->o.uri,
-             v5 ? "5" : "3.1.1", window);
+    LOG_INFO(NULL,
+             "mqtt: connected to %s (MQTT %s%s, %zu in flight at most%s, %zu retained topics "
+             "published again)",
+             b->o.uri, v5 ? "5" : "3.1.1", why, window, limit, replayed);
     subscribe_all(b);
     pthread_mutex_lock(&b->lock);
 }
@@ -762,15 +932,15 @@ void bridge_mqtt_pump(struct bridge_mqtt *b)
                  (unsigned long long)b->refused, b->refused_why);
         b->refused_logged_ms = common_mono_ms();
     }
-    while (b->connected && b->queue.head && b->inflight.n < b->window) {
-        if (send_one(b, b->queue.head)) {
+    while (b->connected && !b->lost && mq_peek(&b->q) && b->inflight.n < b->window) {
+        if (send_next(b)) {
             break;
         }
     }
     pthread_mutex_unlock(&b->lock);
     while ((in = take_inbound(b))) {
         if (b->on_msg) {
-            b->on_msg(in->topic, in->payload, in->len, b->ud);
+            b->on_msg(in->topic, in->payload, in->len, in->retained, b->ud);
         }
         free(in->topic);
         free(in->payload);
@@ -791,44 +961,157 @@ int bridge_mqtt_next_ms(struct bridge_mqtt *b)
     return d <= 0 ? 0 : d > INT32_MAX ? INT32_MAX : (int)d;
 }
 
+/* Wait on `progress` until `deadline` (monotonic ms) at the latest (lock held). */
+static void wait_progress(struct bridge_mqtt *b, int64_t deadline)
+{
+    struct timespec ts;
+    int64_t ms = deadline - common_mono_ms();
+    ms = ms > 100 ? 100 : ms < 1 ? 1 : ms; /* and pump() again: a reconnect may be due */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&b->progress, &b->lock, &ts);
+}
+
 int bridge_mqtt_flush(struct bridge_mqtt *b, int timeout_ms)
 {
     int64_t deadline = common_mono_ms() + timeout_ms;
     for (;;) {
         bridge_mqtt_pump(b);
         pthread_mutex_lock(&b->lock);
-        int empty = !b->queue.n && !b->inflight.n, up = b->connected;
-        pthread_mutex_unlock(&b->lock);
-        int64_t now = common_mono_ms();
-        if (empty || now >= deadline || (!up && now + 0 >= deadline)) {
+        int empty = !mq_count(&b->q) && !b->inflight.n;
+        /* the broker is away and the next attempt comes too late: no use waiting */
+        int hopeless = !b->connected && !b->connecting && !b->lost && !b->fallback &&
+                       b->next_connect_ms > deadline;
+        if (empty || hopeless || common_mono_ms() >= deadline) {
+            pthread_mutex_unlock(&b->lock);
             return empty ? 0 : -1;
         }
-        struct timespec ts = { 0, 10 * 1000000L };
-        nanosleep(&ts, NULL);
+        /* the window is full or the broker is away: an acknowledgement or a connection
+         * change ends the wait, not a fixed tick */
+        wait_progress(b, deadline);
+        pthread_mutex_unlock(&b->lock);
+    }
+}
+
+/* Connected, messages waiting, and no acknowledgement for twice the keepalive (at least 10 s)
+ * since the connection came up: the broker answers our pings (else paho would have declared the
+ * connection lost) but takes no message (lock held). */
+static void note_stall(struct bridge_mqtt *b, struct bridge_mqtt_stats *out, int64_t now)
+{
+    int64_t since = b->last_ack_ms > b->up_ms ? b->last_ack_ms : b->up_ms;
+    int64_t stall_ms = b->o.keepalive > 5 ? (int64_t)b->o.keepalive * 2000 : 10000;
+    out->stalled = b->connected && out->oldest_ms >= stall_ms && now - since >= stall_ms;
+    if (out->stalled) {
+        snprintf(out->error, sizeof out->error,
+                 "stalled: %zu message(s) waiting, the oldest for %lld s, nothing acknowledged "
+                 "for %lld s",
+                 out->queued + out->in_flight, (long long)out->oldest_ms / 1000,
+                 (long long)(now - since) / 1000);
     }
 }
 
 void bridge_mqtt_stats(struct bridge_mqtt *b, struct bridge_mqtt_stats *out)
 {
     pthread_mutex_lock(&b->lock);
+    int64_t now = common_mono_ms(), oldest = mq_oldest_ms(&b->q);
+    if (b->inflight.head && (!oldest || b->inflight.head->t_ms < oldest)) {
+        oldest = b->inflight.head->t_ms;
+    }
     out->connected = b->connected;
     out->protocol = b->protocol == MQTTVERSION_5 ? 5 : 4;
-    out->queued = b->queue.n;
+    out->queued = mq_count(&b->q);
+    out->queued_bytes = b->q.bytes;
     out->in_flight = b->inflight.n;
     out->published = b->published;
-    out->dropped = b->dropped;
+    out->dropped = b->q.dropped;
     out->refused = b->refused;
+    out->bad_topic = b->bad_topic;
+    out->too_large = b->too_large;
+    out->superseded = b->q.superseded;
+    out->last_ack_ms = b->last_ack_ms ? now - b->last_ack_ms : -1;
+    out->oldest_ms = oldest ? now - oldest : 0;
+    out->max_packet = b->max_packet;
     out->reconnects = b->reconnects ? b->reconnects - 1 : 0;
     snprintf(out->error, sizeof out->error, "%s", b->why);
+    note_stall(b, out, now);
     pthread_mutex_unlock(&b->lock);
 }
 
-static void free_list(struct list *l)
+static void disconnect_done(void *ctx, MQTTAsync_successData *d)
 {
-    while (l->head) {
-        struct msg *m = l->head;
-        list_remove(l, m);
-        msg_free(m);
+    struct bridge_mqtt *b = ctx;
+    (void)d;
+    pthread_mutex_lock(&b->lock);
+    b->disconnected = 1;
+    pthread_cond_broadcast(&b->progress);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void disconnect_done5(void *ctx, MQTTAsync_successData5 *d)
+{
+    (void)d;
+    disconnect_done(ctx, NULL);
+}
+
+static void disconnect_failed5(void *ctx, MQTTAsync_failureData5 *d)
+{
+    (void)d;
+    disconnect_done(ctx, NULL);
+}
+
+static void disconnect_failed(void *ctx, MQTTAsync_failureData *d)
+{
+    (void)d;
+    disconnect_done(ctx, NULL);
+}
+
+/* The last word: "offline" is queued behind everything (the priorities send every stopped
+ * status first), the queue flushed within timeout_ms, then a DISCONNECT. Over MQTT 5 its reason
+ * 0x04 asks the broker to publish the will ("offline") as well: if the flush ran out of time,
+ * the state topic still ends offline. */
+static void say_goodbye(struct bridge_mqtt *b, int timeout_ms)
+{
+    MQTTAsync_disconnectOptions d3 = MQTTAsync_disconnectOptions_initializer;
+    MQTTAsync_disconnectOptions d5 = MQTTAsync_disconnectOptions_initializer5;
+    int v5 = b->protocol == MQTTVERSION_5;
+    MQTTAsync_disconnectOptions *d = v5 ? &d5 : &d3;
+    bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, BRIDGE_PUB_RETAIN, 0);
+    if (bridge_mqtt_flush(b, timeout_ms)) {
+        struct bridge_mqtt_stats st;
+        bridge_mqtt_stats(b, &st);
+        LOG_WARN(NULL, "mqtt: %zu message(s) not delivered within flush_timeout (%d s)%s",
+                 st.queued + st.in_flight, timeout_ms / 1000,
+                 v5 ? "; the broker publishes the will (offline)" : "");
+    }
+    pthread_mutex_lock(&b->lock);
+    b->stopping = 1;
+    int up = b->connected;
+    pthread_mutex_unlock(&b->lock);
+    if (!up) {
+        return;
+    }
+    if (v5) {
+        d->reasonCode = MQTTREASONCODE_DISCONNECT_WITH_WILL_MESSAGE;
+        d->onSuccess5 = disconnect_done5;
+        d->onFailure5 = disconnect_failed5;
+    } else {
+        d->onSuccess = disconnect_done;
+        d->onFailure = disconnect_failed;
+    }
+    d->context = b;
+    d->timeout = 1000;
+    if (MQTTAsync_disconnect(b->client, d) == MQTTASYNC_SUCCESS) {
+        int64_t deadline = common_mono_ms() + 2000;
+        pthread_mutex_lock(&b->lock);
+        while (!b->disconnected && common_mono_ms() < deadline) {
+            wait_progress(b, deadline);
+        }
+        pthread_mutex_unlock(&b->lock);
     }
 }
 
@@ -838,19 +1121,13 @@ void bridge_mqtt_free(struct bridge_mqtt *b, int timeout_ms)
         return;
     }
     if (b->client) {
-        if (timeout_ms > 0) { /* a clean shutdown says offline itself: no need for the will */
-            bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, BRIDGE_PUB_RETAIN, 0);
-            bridge_mqtt_flush(b, timeout_ms);
-            MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-            d.timeout = 1000;
-            MQTTAsync_disconnect(b->client, &d);
-            struct timespec ts = { 0, 200 * 1000000L }; /* let the DISCONNECT go out */
-            nanosleep(&ts, NULL);
+        if (timeout_ms > 0) {
+            say_goodbye(b, timeout_ms);
         }
         MQTTAsync_destroy(&b->client);
     }
-    free_list(&b->queue);
-    free_list(&b->inflight);
+    mq_free(&b->q);
+    mq_list_free(&b->inflight);
     for (struct inbound *in = b->in_head, *next; in; in = next) {
         next = in->next;
         free(in->topic);
@@ -865,6 +1142,6 @@ void bridge_mqtt_free(struct bridge_mqtt *b, int timeout_ms)
     }
     free(b->subs);
     pthread_mutex_destroy(&b->lock);
-    pthread_cond_destroy(&b->drained);
+    pthread_cond_destroy(&b->progress);
     free(b);
 }

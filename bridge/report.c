@@ -100,9 +100,23 @@ static void publish_health(struct bridge *b)
     mq = cJSON_AddObjectToObject(j, "mqtt");
     cJSON_AddBoolToObject(mq, "connected", st.connected);
     cJSON_AddNumberToObject(mq, "queued", (double)st.queued);
+    cJSON_AddNumberToObject(mq, "queuedBytes", (double)st.queued_bytes);
     cJSON_AddNumberToObject(mq, "published", (double)st.published);
     cJSON_AddNumberToObject(mq, "dropped", (double)st.dropped);
     cJSON_AddNumberToObject(mq, "refused", (double)st.refused);
+    cJSON_AddNumberToObject(mq, "badTopic", (double)st.bad_topic);
+    cJSON_AddNumberToObject(mq, "tooLarge", (double)st.too_large);
+    cJSON_AddNumberToObject(mq, "superseded", (double)st.superseded);
+    cJSON_AddNumberToObject(mq, "inFlight", (double)st.in_flight);
+    cJSON_AddNumberToObject(mq, "reconnects", (double)st.reconnects);
+    /* what holds now, in seconds: null when there was no acknowledgement yet */
+    if (st.last_ack_ms >= 0) {
+        cJSON_AddNumberToObject(mq, "lastPubackAge", (double)st.last_ack_ms / 1000);
+    } else {
+        cJSON_AddNullToObject(mq, "lastPubackAge");
+    }
+    cJSON_AddNumberToObject(mq, "oldestQueuedAge", (double)st.oldest_ms / 1000);
+    cJSON_AddBoolToObject(mq, "stalled", st.stalled);
     per = cJSON_AddObjectToObject(j, "streamers");
     for (struct streamer *s = b->streamers; s; s = s->next) {
         cJSON_AddItemToObject(per, s->topic, streamer_health(s));

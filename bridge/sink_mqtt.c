@@ -6,6 +6,7 @@
  *
  *   events       qos = [mqtt] qos, not retained, MQTT 5 expiry (event_expiry) and msgId
  *   rawData      qos 0, not retained
+ *   (these two are the low priority of the queue: everything below goes first, mqtt_queue.h)
  *   status, availability, room, state, bridge/info   qos 1, retained
  *   bridge/health                                     qos 0, retained
  *   bridge/event, bridge/response/<cmd>               qos 1, not retained
@@ -52,9 +53,9 @@ static void event(struct bridge_sink *k, const char *user, unsigned ev, const ch
         bridge_ha_gift(&s->ha_ctx, user, json, len); /* a gift name's first: its trigger */
     }
     if (ev == TT_EV_RAW_DATA) {
-        pub(s, &t, json, len, 0, BRIDGE_PUB_JSON, 0);
+        pub(s, &t, json, len, 0, BRIDGE_PUB_JSON | BRIDGE_PUB_LOW, 0);
     } else {
-        pub(s, &t, json, len, s->qos, BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT, msg_id);
+        pub(s, &t, json, len, s->qos, BRIDGE_PUB_JSON | BRIDGE_PUB_EVENT | BRIDGE_PUB_LOW, msg_id);
     }
 }
 
@@ -118,6 +119,7 @@ static int stats(struct bridge_sink *k, struct bridge_mqtt_stats *st)
 static void close_mqtt(struct bridge_sink *k, int timeout_ms)
 {
     struct sink_mqtt *s = (struct sink_mqtt *)k;
+    /* the stopped statuses and bridge/state offline get [mqtt] flush_timeout */
     bridge_mqtt_free(s->mqtt, timeout_ms);
     bridge_ha_cleanup(&s->ha_ctx);
     free(s);
@@ -137,7 +139,7 @@ static const struct bridge_sink_ops ops = {
 };
 
 /* An incoming message, on the main thread (from pump). */
-static void on_msg(const char *topic, const char *payload, size_t len, void *ud)
+static void on_msg(const char *topic, const char *payload, size_t len, int retained, void *ud)
 {
     struct sink_mqtt *s = ud;
     char ha_status[320];
@@ -148,7 +150,10 @@ static void on_msg(const char *topic, const char *payload, size_t len, void *ud)
         return; /* a gift trigger's config (ours from an earlier run, or someone else's) */
     }
     if (!strcmp(topic, ha_status) && len == 6 && !memcmp(payload, "online", 6)) {
-        if (s->ha && s->cb.ha_online) {
+        /* a retained "online" comes with every subscription, i.e. every connection: it is no
+         * restart of Home Assistant, and the discovery goes out on each connection anyway
+         * (the retained store), so announcing again would publish it twice */
+        if (s->ha && s->cb.ha_online && !retained) {
             bridge_ha_publish_bridge(&s->ha_ctx);
             s->cb.ha_online(s->cb.ud); /* Home Assistant restarted: it forgot the entities */
         }
@@ -197,6 +202,8 @@ struct bridge_sink *bridge_sink_mqtt_new(const struct bridge_cfg *cfg,
         .key_file = m->key_file,
         .tls_insecure = m->tls_insecure,
         .max_buffered = (size_t)m->max_buffered,
+        .max_buffered_bytes = (size_t)m->max_buffered_bytes,
+        .max_payload = (size_t)m->max_payload_bytes,
         .state_topic = state,
         .subscriptions = subs,
         .event_expiry = (unsigned)m->event_expiry,

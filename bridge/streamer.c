@@ -161,9 +161,12 @@ static int control_event(struct streamer *s, const struct tt_event *ev)
         return 1;
     case TT_EV_WEBSOCKET_CONNECTED:
         return 1;
-    case TT_EV_ERROR:
-        LOG_WARN(s->topic, "%s", ev->json);
+    case TT_EV_ERROR: { /* a peer can send bad frames in a loop: one line per code a minute */
+        char cause[64];
+        snprintf(cause, sizeof cause, "event error %s", tt_err_name(ev->u.error.code));
+        LOG_LIMITED(BRIDGE_LOG_WARN, s->topic, cause, "%s", ev->json);
         return 1;
+    }
     default:
         return 0;
     }
@@ -407,14 +410,31 @@ static void *thread_main(void *arg)
 
 /* libtiktok's own log lines (a gift list that failed, a fallback to polling, TLS checks
  * turned off), under the streamer's name */
+/* The cause of a library line, for the rate limit: its words without the numbers, which vary
+ * from one line of the same kind to the next. */
+static void cause_of(const char *msg, char *out, size_t n)
+{
+    size_t j = 0;
+    for (size_t i = 0; msg[i] && j + 1 < n; i++) {
+        if (msg[i] < '0' || msg[i] > '9') {
+            out[j++] = msg[i];
+        }
+    }
+    out[j] = '\0';
+}
+
 static void on_tt_log(enum tt_log_level l, const char *msg, void *ud)
 {
     const struct streamer *s = ud;
+    char cause[96];
     int level = l <= TT_LOG_ERR    ? BRIDGE_LOG_ERROR
                 : l == TT_LOG_WARN ? BRIDGE_LOG_WARN
                 : l < TT_LOG_DEBUG ? BRIDGE_LOG_INFO
                                    : BRIDGE_LOG_DEBUG;
-    LOG_AT(level, s->topic, "%s", msg);
+    if (level <= bridge_log_level) {
+        cause_of(msg, cause, sizeof cause);
+        bridge_log_limited(level, s->topic, cause, "%s", msg);
+    }
 }
 
 struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *cfg,

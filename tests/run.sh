@@ -5,30 +5,7 @@
 # SPDX-License-Identifier: MIT
 set -u
 B=${B:-build}
-total_p=0
-total_f=0
-failed_suites=""
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-
-suite() {
-    name=$1
-    shift
-    echo "== $name"
-    "$@" >"$log" 2>&1
-    rc=$?
-    cat "$log"
-    line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-    p=$(echo "$line" | sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/')
-    f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
-    [ -n "$line" ] || { p=0; f=0; }
-    if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-        f=1
-    fi
-    [ "$f" = 0 ] || failed_suites="$failed_suites $name"
-    total_p=$((total_p + p))
-    total_f=$((total_f + f))
-}
+. tests/suite.sh
 
 # 1. unit tests
 for t in "$B"/tests/test_*; do
@@ -67,9 +44,12 @@ done
 suite "conformance (tiktok-live-sim vs tiktok-live-connector)" env B="$B" sh tests/conformance/run.sh
 suite "connection (tt_client vs tiktok-live-sim)" env B="$B" python3 tests/connector/run.py
 suite "direct path, auto, watchdog (tt_client vs tiktok-live-sim)" env B="$B" python3 tests/connector/direct.py
+suite "hostile TikTok side (cookies, endless messages, error texts)" env B="$B" \
+    python3 tests/connector/hostile.py
 suite "bridge integration" env B="$B" python3 tests/bridge/run.py
 suite "bridge record_dir (record, then replay)" env B="$B" python3 tests/bridge/record.py
 suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/transports.py
+suite "bridge MQTT session (reconnects, limits, replay, shutdown)" env B="$B" python3 tests/bridge/session.py
 suite "bridge HTTP server (hostile clients, event stream, overlay files)" env B="$B" python3 tests/bridge/http_server.py
 suite "bridge on the direct path (auto, devices, watchdog)" env B="$B" python3 tests/bridge/direct.py
 suite "bridge options held to docs/config.md (room_info_interval)" env B="$B" python3 tests/bridge/contract.py
@@ -102,7 +82,4 @@ suite "bench tools smoke" env B="$B" python3 tools/bench_e2e.py --smoke
 suite "format-check" sh -c 'clang-format --dry-run -Werror $(git ls-files "*.c" "*.h") &&
     echo "1 passed, 0 failed"'
 
-echo
-[ -z "$failed_suites" ] || echo "failed suites:$failed_suites"
-echo "total: $total_p passed, $total_f failed"
-[ "$total_f" = 0 ]
+suites_total

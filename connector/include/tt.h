@@ -307,6 +307,10 @@ struct tt_options {
     unsigned direct_retry_s;    /**< auto: try direct again this long after a fallback (3600) */
     const char *ttwid_file;     /**< the private pool's file, when `devices` is NULL */
     struct tt_devices *devices; /**< a shared pool (borrowed: it must outlive the client) */
+    /** "host:port:addr,..." (curl's CURLOPT_RESOLVE): a request or WebSocket to host:port goes
+     *  to the numeric addr instead of what DNS says; tests give the simulator TikTok's names.
+     *  TikTok's cookies go only to tiktok.com, its subdomains and the bases' hosts. */
+    const char *resolve;
 };
 
 /** Defaults into `o`. */
@@ -349,7 +353,8 @@ TT_API enum tt_err tt_client_run(tt_client *c);
 
 /** Ask a running connection to disconnect, from any thread or from inside a callback. A
  *  connect in progress ends too, within about a second (its HTTP request or WebSocket
- *  handshake is cut), returning TT_ERR_STATE with the message "stopped". A stop made while
+ *  handshake is cut, a DNS lookup that does not answer is left behind), returning
+ *  TT_ERR_STATE with the message "stopped". A stop made while
  *  no connect or connection runs is forgotten by the next tt_client_connect(): a caller that
  *  means "never again" keeps a flag of its own and checks it after connect returns. */
 TT_API void tt_client_stop(tt_client *c);

@@ -79,6 +79,7 @@ static const size_t string_offs[] = {
     offsetof(struct tt_options, web_base),          offsetof(struct tt_options, webcast_base),
     offsetof(struct tt_options, ca_file),           offsetof(struct tt_options, user_agent),
     offsetof(struct tt_options, push_base),         offsetof(struct tt_options, ttwid_file),
+    offsetof(struct tt_options, resolve),
 };
 #define N_STRINGS (sizeof string_offs / sizeof string_offs[0])
 

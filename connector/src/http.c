@@ -96,9 +96,36 @@ static void user_cookies(struct tt_http *h, const char *s)
     }
 }
 
+/* The resolve option as curl's list of "host:port:addr" (IPv6 in brackets). */
+static int resolve_list(struct tt_http *h)
+{
+    struct curl_slist *l = NULL;
+    char e[256];
+    for (size_t i = 0; i < h->hosts.n; i++) {
+        const struct tt_resolve *r = &h->hosts.r[i];
+        int v6 = strchr(r->addr, ':') != NULL;
+        snprintf(e, sizeof e, "%s:%d:%s%s%s", r->host, r->port, v6 ? "[" : "", r->addr,
+                 v6 ? "]" : "");
+        struct curl_slist *n = curl_slist_append(l, e);
+        if (!n) {
+            curl_slist_free_all(l);
+            return -1;
+        }
+        l = n;
+    }
+    h->resolve = l;
+    return 0;
+}
+
 enum tt_err tt__http_init(struct tt_http *h, const struct tt_options *o)
 {
     memset(h, 0, sizeof *h);
+    if (tt__hosts_init(&h->hosts, o, h->errmsg, sizeof h->errmsg)) {
+        return TT_ERR_INVAL;
+    }
+    if (resolve_list(h)) {
+        return TT_ERR_NOMEM;
+    }
     h->curl = curl_easy_init();
     if (!h->curl || dup_field(&h->proxy, o->proxy) || dup_field(&h->ca_file, o->ca_file) ||
         dup_field(&h->user_agent, o->user_agent) ||
@@ -117,6 +144,7 @@ void tt__http_cleanup(struct tt_http *h)
     if (h->curl) {
         curl_easy_cleanup(h->curl);
     }
+    curl_slist_free_all(h->resolve);
     for (size_t i = 0; i < h->n_cookies; i++) {
         tt__free(h->cookies[i].name);
         tt__free(h->cookies[i].value);
@@ -248,29 +276,6 @@ void tt__cookie_del(struct tt_http *h, const char *name)
 
 /* ---- requests ---- */
 
-int tt__url_is_loopback(const char *url)
-{
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    size_t auth = strcspn(p, "@/");
-    if (p[auth] == '@') {
-        p += auth + 1;
-    }
-    size_t host = strcspn(p, ":/?");
-    if (!strncmp(p, "[::1]", 5) || (host == 9 && !strncmp(p, "localhost", 9))) {
-        return 1;
-    }
-    if (host < 7 || strncmp(p, "127.", 4)) {
-        return 0;
-    }
-    for (size_t i = 4; i < host; i++) { /* 127.0.0.0/8, written as digits and dots */
-        if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '.')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct tt_http_resp *r = ud;
@@ -297,6 +302,8 @@ static void keep_header(char *dst, size_t cap, const char *v, size_t n)
 struct hdr_ctx {
     struct tt_http *h;
     struct tt_http_resp *r;
+    int jar;        /* the host is TikTok's: its Set-Cookie goes into the jar (hosts.c) */
+    int in_headers; /* a status line came, the blank line after the headers not yet */
 };
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
@@ -304,12 +311,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     struct hdr_ctx *x = ud;
     size_t len = size * n;
     const char *colon = memchr(p, ':', len);
-    if (!colon) {
+    if (!colon) { /* the status line opens the headers, the blank line closes them */
+        x->in_headers = len > 5 && !strncmp(p, "HTTP/", 5);
         return len;
     }
     size_t kl = (size_t)(colon - p), vl = len - kl - 1;
     const char *v = colon + 1;
-    if (kl == 10 && !strncasecmp(p, "set-cookie", kl)) {
+    if (kl == 10 && !strncasecmp(p, "set-cookie", kl) && x->jar) {
         char tmp[2048];
         keep_header(tmp, sizeof tmp, v, vl);
         tt__cookie_parse(x->h, tmp, 1);
@@ -359,7 +367,8 @@ static struct curl_slist *add_user_headers(struct curl_slist *l, const char *s, 
 
 /* Our defaults, then `extra`, then the caller's request_headers: a later one of the same name
  * replaces an earlier one (1.x merges requestHeaders over its defaults), then the jar. */
-static struct curl_slist *build_headers(struct tt_http *h, const char *const *extra, int *oom)
+static struct curl_slist *build_headers(struct tt_http *h, const char *url,
+                                        const char *const *extra, int *oom)
 {
     struct curl_slist *l = NULL;
     struct common_buf cookie;
@@ -379,7 +388,7 @@ static struct curl_slist *build_headers(struct tt_http *h, const char *const *ex
     common_buf_adds(&cookie, "Cookie: ");
     tt__cookie_header(h, &cookie);
     const char *c = common_buf_cstr(&cookie);
-    if (c && h->n_cookies) {
+    if (c && h->n_cookies && tt__hosts_cookie_ok(&h->hosts, url)) {
         l = append(l, c, oom);
     }
     common_buf_free(&cookie);
@@ -422,11 +431,18 @@ static void set_options(struct tt_http *h, const char *url, const char *ua, stru
     curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
+#if LIBCURL_VERSION_NUM >= 0x075700
+    /* a stop (or a timeout) leaves a DNS lookup that does not answer behind instead of joining
+     * its thread: curl waits for it otherwise (30 s with a silent resolver); the detached
+     * thread frees what it holds when getaddrinfo returns */
+    curl_easy_setopt(c, CURLOPT_QUICK_EXIT, 1L);
+#endif
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_RESOLVE, (struct curl_slist *)h->resolve);
     /* proxies come from our options alone, never from the environment */
     curl_easy_setopt(c, CURLOPT_PROXY, h->proxy ? h->proxy : "");
     if (h->proxy && !strncmp(h->proxy, "http://", 7)) {
@@ -445,9 +461,9 @@ static void set_options(struct tt_http *h, const char *url, const char *ua, stru
 static enum tt_err perform(struct tt_http *h, const char *url, const char *ua,
                            struct curl_slist *hdrs, int oom, struct tt_http_resp *r)
 {
-    struct hdr_ctx x = { h, r };
+    struct hdr_ctx x = { h, r, tt__hosts_cookie_ok(&h->hosts, url), 0 };
     h->errmsg[0] = '\0';
-    if (!strncmp(url, "http://", 7) && !h->insecure && !tt__url_is_loopback(url)) {
+    if (!strncmp(url, "http://", 7) && !h->insecure && !tt__hosts_loopback(&h->hosts, url)) {
         curl_slist_free_all(hdrs);
         snprintf(h->errmsg, sizeof h->errmsg,
                  "plain http to a non-loopback host is refused (set allow_insecure)");
@@ -458,7 +474,10 @@ static enum tt_err perform(struct tt_http *h, const char *url, const char *ua,
         return TT_ERR_NOMEM;
     }
     set_options(h, url, ua, hdrs, &x);
+    char detail[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, detail);
     CURLcode cc = curl_easy_perform(h->curl);
+    curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(hdrs);
     if (cc == CURLE_WRITE_ERROR && r->body.err) {
         snprintf(h->errmsg, sizeof h->errmsg, "response body over %zu bytes", r->body.max);
@@ -468,8 +487,15 @@ static enum tt_err perform(struct tt_http *h, const char *url, const char *ua,
         snprintf(h->errmsg, sizeof h->errmsg, "stopped");
         return TT_ERR_STATE;
     }
+    if (cc == CURLE_OUT_OF_MEMORY && x.in_headers) {
+        /* curl refuses a header over its 100 KiB cap with "Out of memory": the server's doing */
+        snprintf(h->errmsg, sizeof h->errmsg,
+                 "response header too large (over libcurl's 100 KiB cap)");
+        return TT_ERR_TOO_LARGE;
+    }
     if (cc != CURLE_OK) {
-        snprintf(h->errmsg, sizeof h->errmsg, "%s", curl_easy_strerror(cc));
+        snprintf(h->errmsg, sizeof h->errmsg, "%s%s%s", curl_easy_strerror(cc),
+                 detail[0] ? ": " : "", detail);
         return cc == CURLE_OPERATION_TIMEDOUT ? TT_ERR_TIMEOUT : TT_ERR_HTTP;
     }
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
@@ -483,7 +509,7 @@ enum tt_err tt__http_request(struct tt_http *h, const char *url, const char *con
                              struct tt_http_resp *r)
 {
     int oom = 0;
-    struct curl_slist *hdrs = build_headers(h, extra, &oom);
+    struct curl_slist *hdrs = build_headers(h, url, extra, &oom);
     return perform(h, url, h->user_agent, hdrs, oom, r);
 }
 

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "buf.h"
+#include "hosts.h"
 #include "tt.h"
 
 #define TT_HTTP_MAX_BODY ((size_t)16 << 20) /* a live page is ~1 MiB, the gift list ~0.8 MiB */
@@ -29,6 +30,8 @@ struct tt_http {
     unsigned timeout_ms;
     int insecure;             /* allow_insecure */
     const atomic_int *cancel; /* set: a request in flight ends (TT_ERR_STATE "stopped") */
+    struct tt_hosts hosts;    /* where the jar may go; the resolve option */
+    void *resolve;            /* struct curl_slist * of the resolve option, for curl */
     char errmsg[256];
 };
 
@@ -49,7 +52,8 @@ void tt__http_resp_free(struct tt_http_resp *r);
 
 /** GET `url` from TikTok: our default headers, then `extra` ("Name: value" lines, may be
  *  NULL), then the caller's request_headers, a later header replacing an earlier one of the
- *  same name; then the jar's cookies. Transport failures return TT_ERR_TIMEOUT or TT_ERR_HTTP
+ *  same name; then the jar's cookies, if `url`'s host is TikTok's (hosts.h), which alone may
+ *  also set cookies. Transport failures return TT_ERR_TIMEOUT or TT_ERR_HTTP
  *  with h->errmsg set; any HTTP status returns TT_OK. */
 enum tt_err tt__http_request(struct tt_http *h, const char *url, const char *const *extra,
                              struct tt_http_resp *r);
@@ -73,7 +77,5 @@ void tt__cookie_del(struct tt_http *h, const char *name);
  *  "Name: value", any case): then it replaces ours. */
 int tt__headers_set(const char *user, const char *line);
 
-/** 1 if the URL's host is 127.0.0.0/8, ::1 or localhost. */
-int tt__url_is_loopback(const char *url);
 
 #endif

@@ -205,6 +205,7 @@ void tt__json_base64(struct common_buf *b, const uint8_t *p, size_t n)
 struct jv {
     const uint8_t *p, *end;
     int depth;
+    int too_deep; /* the document failed on JV_MAX_DEPTH, not on its syntax */
 };
 
 #define JV_MAX_DEPTH 64
@@ -322,6 +323,7 @@ static int jv_value(struct jv *v);
 static int jv_container(struct jv *v, uint8_t close, int is_obj)
 {
     if (++v->depth > JV_MAX_DEPTH) {
+        v->too_deep = 1;
         return 0;
     }
     v->p++;
@@ -384,14 +386,24 @@ static int jv_value(struct jv *v)
     }
 }
 
-int tt__json_valid(const uint8_t *p, size_t n)
+int tt__json_check(const uint8_t *p, size_t n)
 {
-    struct jv v = { p, p + n, 0 };
+    struct jv v = { p, p + n, 0, 0 };
     if (!jv_value(&v)) {
-        return 0;
+        return v.too_deep ? TT_JSON_DEEP : TT_JSON_BAD;
     }
     jv_ws(&v);
-    return v.p == v.end;
+    return v.p == v.end ? TT_JSON_OK : TT_JSON_BAD;
+}
+
+int tt__json_valid(const uint8_t *p, size_t n)
+{
+    return tt__json_check(p, n) == TT_JSON_OK;
+}
+
+const char *tt__json_why(int check)
+{
+    return check == TT_JSON_DEEP ? "JSON nested deeper than 64 levels" : "not JSON";
 }
 
 /* ---- reading: walk JSON text in place, no tree, numbers kept as their text ---- */
@@ -404,7 +416,7 @@ static int jr_skip(struct jv *v)
 
 int tt__jr_member(struct pb_slice obj, const char *key, struct pb_slice *out)
 {
-    struct jv v = { obj.p, obj.p + obj.n, 0 };
+    struct jv v = { obj.p, obj.p + obj.n, 0, 0 };
     size_t klen = strlen(key);
     jv_ws(&v);
     if (v.p >= v.end || *v.p != '{') {
@@ -466,7 +478,7 @@ int tt__jr_path(struct pb_slice doc, const char *path, struct pb_slice *out)
 
 void tt__jr_array_begin(struct jr_iter *it, struct pb_slice arr)
 {
-    struct jv v = { arr.p, arr.p + arr.n, 0 };
+    struct jv v = { arr.p, arr.p + arr.n, 0, 0 };
     jv_ws(&v);
     it->p = v.p;
     it->end = v.end;
@@ -478,7 +490,7 @@ void tt__jr_array_begin(struct jr_iter *it, struct pb_slice arr)
 
 int tt__jr_array_next(struct jr_iter *it, struct pb_slice *elem)
 {
-    struct jv v = { it->p, it->end, 0 };
+    struct jv v = { it->p, it->end, 0, 0 };
     if (it->state == 2) {
         return 0;
     }
@@ -550,7 +562,7 @@ static uint32_t hex4(const uint8_t *p)
 
 int tt__jr_string(struct pb_slice v, char *out, size_t outsz)
 {
-    struct jv c = { v.p, v.p + v.n, 0 };
+    struct jv c = { v.p, v.p + v.n, 0, 0 };
     size_t o = 0;
     if (!outsz || v.n < 2 || v.p[0] != '"' || !jv_string(&c)) {
         return 0;

@@ -31,6 +31,11 @@ void tt__json_u64_str(struct common_buf *b, uint64_t v); /* "123": 1.x's decimal
 void tt__json_base64(struct common_buf *b, const uint8_t *p, size_t n);
 /** 1 if [p, p+n) is one JSON value as JSON.parse accepts it (depth-capped), else 0. */
 int tt__json_valid(const uint8_t *p, size_t n);
+enum { TT_JSON_OK, TT_JSON_BAD, TT_JSON_DEEP };
+/** TT_JSON_OK, TT_JSON_BAD (syntax) or TT_JSON_DEEP (over the depth cap) for [p, p+n). */
+int tt__json_check(const uint8_t *p, size_t n);
+/** What a failed check means, for an error text ("not JSON", "JSON nested deeper than 64 ..."). */
+const char *tt__json_why(int check);
 
 /* Reading JSON in place (room info, gift list, sign server answers): no tree, no copies, and
  * numbers stay as their text, so a 19-digit id is never rounded through a double. Values are

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hosts.h"
 #include "tt.h"
 
 /* A current desktop Chrome: TikTok blocks clients without a browser-like User-Agent (PR
@@ -70,7 +71,7 @@ static int parse_uint(const char *v, unsigned long max, unsigned long *out)
     return 0;
 }
 
-enum kind { K_BOOL, K_MS, K_STR, K_SIZE, K_FLOW, K_COUNT, K_SEC };
+enum kind { K_BOOL, K_MS, K_STR, K_SIZE, K_FLOW, K_COUNT, K_SEC, K_RESOLVE };
 
 struct key {
     const char *name;
@@ -114,6 +115,7 @@ static const struct key keys[] = {
     KEY("stale_timeout_s",             K_COUNT, stale_timeout_s),
     KEY("direct_retry_s",              K_SEC,  direct_retry_s),
     KEY("ttwid_file",                  K_STR,  ttwid_file),
+    KEY("resolve",                     K_RESOLVE, resolve),
 };
 /* clang-format on */
 
@@ -175,6 +177,12 @@ static enum tt_err set_one(struct tt_options *o, const struct key *k, const char
                  v);
         return TT_ERR_INVAL;
     }
+    case K_RESOLVE: /* checked now, so that a bad entry is named where it was written */
+        if (tt__resolve_check(v, err, errlen)) {
+            return TT_ERR_INVAL;
+        }
+        memcpy(field, &v, sizeof v);
+        return TT_OK;
     default:
         memcpy(field, &v, sizeof v);
         return TT_OK;

@@ -114,9 +114,13 @@ static enum tt_err from_api_live(tt_client *c)
     doc = slice_of(r.body.p ? r.body.p : "", r.body.len);
     if (rc) {
         tt__client_err(c, rc, "api-live/user/room: %s", c->http.errmsg);
-    } else if (r.status != 200 || !tt__json_valid(doc.p, doc.n)) {
+    } else if (r.status != 200) {
         rc = r.status == 403 ? TT_ERR_BLOCKED : TT_ERR_HTTP;
         tt__client_err(c, rc, "api-live/user/room: HTTP %ld", r.status);
+    } else if (tt__json_check(doc.p, doc.n)) { /* a parse error, not an HTTP one */
+        rc = TT_ERR_HTTP;
+        tt__client_err(c, rc, "api-live/user/room: the answer is %s",
+                       tt__json_why(tt__json_check(doc.p, doc.n)));
     } else if (tt__jr_member(doc, "statusCode", &v) && tt__jr_int(v, &code) && code) {
         char msg[128] = "";
         if (tt__jr_member(doc, "message", &v)) {
@@ -208,10 +212,13 @@ static enum tt_err get_json(tt_client *c, const char *path, const char *what,
         tt__client_err(c, rc, "%s: %s", what, c->http.errmsg);
         return rc;
     }
-    if (r->status != 200 || !tt__json_valid((const uint8_t *)r->body.p, r->body.len)) {
+    int json = tt__json_check((const uint8_t *)(r->body.p ? r->body.p : ""), r->body.len);
+    if (r->status != 200) {
         rc = r->status == 403 ? TT_ERR_BLOCKED : TT_ERR_HTTP;
-        tt__client_err(c, rc, "%s: HTTP %ld%s", what, r->status,
-                       r->status == 200 ? " with a body that is not JSON" : "");
+        tt__client_err(c, rc, "%s: HTTP %ld", what, r->status);
+    } else if (json) { /* a parse error, not an HTTP one: say which */
+        rc = TT_ERR_HTTP;
+        tt__client_err(c, rc, "%s: the answer is %s", what, tt__json_why(json));
     }
     return rc;
 }

@@ -23,9 +23,11 @@
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "alloc.h"
 #include "client_int.h"
+#include "dns.h"
 #include "prng.h"
 #include "tls.h"
 
@@ -50,6 +52,7 @@ struct tt_ws {
     uint64_t room, hb_seq;
     unsigned hb_ms;
     int established, closed, closing;
+    int cut;             /* a message went over max_frame_bytes: close, read no more */
     int held;            /* reception paused until the caller has seen "connected" */
     uint64_t last_rx_ms; /* the watchdog's clock: the last byte received (or the open) */
     int frames;          /* messages received */
@@ -148,26 +151,44 @@ static void on_message(struct tt_ws *w)
     }
 }
 
+/* A message over max_frame_bytes ends the connection: reading on to its end would let a
+ * message that never ends (fragments without FIN) keep the streamer "live" forever, and it is
+ * lost anyway. Said once, as the close's reason, not once per fragment. Reading stops here and
+ * the socket is closed from the writeable callback: libwebsockets 4.1.6 crashes when a
+ * receive callback that it calls for buffered data asks for the close. */
 static int on_receive(struct tt_ws *w, const void *in, size_t len)
 {
+    if (w->cut) {
+        return 0;
+    }
     common_buf_add(&w->rx, in, len);
     w->last_rx_ms = tt__now_ms();
     if (w->rx.err) {
-        tt__client_log(w->c, TT_LOG_WARN, "ws: message over max_frame_bytes, dropped");
+        w->cut = 1;
+        w->reason = tt__buf_err(&w->rx); /* TT_ERR_TOO_LARGE, or TT_ERR_NOMEM */
+        snprintf(w->detail, sizeof w->detail,
+                 "WebSocket: a message over max_frame_bytes (%zu bytes): connection closed",
+                 w->rx.max);
+        common_buf_free(&w->rx);
+        lws_rx_flow_control(w->wsi, 0);
+        lws_callback_on_writable(w->wsi);
+        return 0;
     }
     if (!lws_is_final_fragment(w->wsi) || lws_remaining_packet_payload(w->wsi)) {
         return 0;
     }
     w->frames++;
-    if (!w->rx.err) {
-        on_message(w);
-    }
+    on_message(w);
     common_buf_reset(&w->rx);
     return 0;
 }
 
 static int on_writeable(struct tt_ws *w)
 {
+    if (w->cut) { /* on_receive: a message over max_frame_bytes */
+        lws_close_reason(w->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+        return -1;
+    }
     if (!w->qn) {
         if (w->closing || atomic_load(&w->c->stop)) {
             lws_close_reason(w->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
@@ -227,7 +248,8 @@ static int add_header(struct lws *wsi, const char *name, const char *v, unsigned
                                        (int)strlen(v), p, end);
 }
 
-static int add_user_headers(struct lws *wsi, const char *s, unsigned char **p, unsigned char *end)
+static int add_user_headers(struct lws *wsi, const char *s, int jar, unsigned char **p,
+                            unsigned char *end)
 {
     char name[128], value[512];
     while (s && *s) {
@@ -237,7 +259,8 @@ static int add_user_headers(struct lws *wsi, const char *s, unsigned char **p, u
         size_t len = strcspn(s, ";");
         const char *colon = memchr(s, ':', len);
         size_t nl = colon ? (size_t)(colon - s) : 0;
-        if (colon && nl + 2 < sizeof name && len - nl - 1 < sizeof value) {
+        int cookie = nl == 6 && !strncasecmp(s, "cookie", 6);
+        if (colon && nl + 2 < sizeof name && len - nl - 1 < sizeof value && (jar || !cookie)) {
             memcpy(name, s, nl + 1); /* lws wants the name with its colon */
             name[nl + 1] = '\0';
             const char *v = colon + 1;
@@ -259,6 +282,9 @@ static int handshake_headers(struct tt_ws *w, struct lws *wsi, void *in, size_t 
     unsigned char **p = in, *end = *p + len;
     const char *user = w->c->o.websocket_headers;
     const char *ua = tt__direct_ua(w->c) ? tt__direct_ua(w->c) : w->c->o.user_agent;
+    /* the push server is whatever the fetch result named: TikTok's cookies (the caller's too)
+     * go only to TikTok's hosts (hosts.c) */
+    int jar = tt__hosts_cookie_ok(&w->c->http.hosts, w->c->push_server);
     struct common_buf cookie;
     int rc = 0;
     if (!tt__headers_set(user, "User-Agent:")) {
@@ -267,7 +293,7 @@ static int handshake_headers(struct tt_ws *w, struct lws *wsi, void *in, size_t 
     tt__buf_init(&cookie, 16384);
     tt__cookie_header(&w->c->http, &cookie);
     const char *cv = common_buf_cstr(&cookie);
-    if (!rc && cv && cv[0] && !tt__headers_set(user, "Cookie:")) {
+    if (!rc && jar && cv && cv[0] && !tt__headers_set(user, "Cookie:")) {
         rc = add_header(wsi, "cookie:", cv, p, end);
     }
     common_buf_free(&cookie);
@@ -277,7 +303,7 @@ static int handshake_headers(struct tt_ws *w, struct lws *wsi, void *in, size_t 
             rc = add_header(wsi, dh[i], dh[i + 1], p, end);
         }
     }
-    return rc || add_user_headers(wsi, w->c->o.websocket_headers, p, end) ? -1 : 0;
+    return rc || add_user_headers(wsi, w->c->o.websocket_headers, jar, p, end) ? -1 : 0;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -385,7 +411,8 @@ static enum tt_err parse_target(tt_client *c, struct target *t)
         tt__client_err(c, TT_ERR_NO_UPGRADE, "push server URL is not ws:// or wss://");
         return TT_ERR_NO_UPGRADE;
     }
-    if (!strcmp(t->scheme, "ws") && !c->o.allow_insecure && !tt__url_is_loopback(c->push_server)) {
+    if (!strcmp(t->scheme, "ws") && !c->o.allow_insecure &&
+        !tt__hosts_loopback(&c->http.hosts, c->push_server)) {
         tt__client_err(c, TT_ERR_INVAL,
                        "plain ws:// to a non-loopback host is refused "
                        "(set allow_insecure)");
@@ -465,9 +492,23 @@ static enum tt_err connect_ws(tt_client *c, struct tt_ws *w, struct target *t)
         common_buf_free(&path);
         return rc ? rc : TT_ERR_NOMEM;
     }
+    /* the resolve option, else our own lookup, which a stop cuts short (dns.c); through a
+     * proxy the proxy resolves. Host, SNI and the certificate check keep the name */
+    const char *addr = tt__hosts_resolve(&c->http.hosts, t->host, t->port);
+    char looked[64], why[256];
+    if (!addr && !c->o.proxy) {
+        rc = tt__dns_lookup(t->host, looked, sizeof looked, &c->stop, c->o.websocket_timeout_ms,
+                            why, sizeof why);
+        if (rc) {
+            common_buf_free(&path);
+            tt__client_err(c, rc, "%s", rc == TT_ERR_STATE ? "stopped" : why);
+            return rc == TT_ERR_HTTP ? TT_ERR_CONNECTION_LOST : rc;
+        }
+        addr = looked;
+    }
     memset(&ci, 0, sizeof ci);
     ci.context = w->ctx;
-    ci.address = t->host;
+    ci.address = addr ? addr : t->host;
     ci.port = t->port;
     ci.path = path.p;
     ci.host = t->host;

@@ -402,7 +402,11 @@ static unsigned char *fetch_body(struct sim *s, struct room *r, const struct msg
     res.has_heartbeatDuration = true;
     res.heartbeatDuration = 10000;
     if (!r->f.no_push_server)
-        res.pushServer = scratch_str(s, "%s/webcast/im/ws_proxy/ws_reuse_supplement/", s->ws_base);
+        res.pushServer =
+                r->f.push_host == NULL
+                        ? scratch_str(s, "%s/webcast/im/ws_proxy/ws_reuse_supplement/", s->ws_base)
+                        : scratch_str(s, "%s://%s:%d/webcast/im/ws_proxy/ws_reuse_supplement/",
+                                      s->tls_cert ? "wss" : "ws", r->f.push_host, s->port);
     res.has_isFirst = initial;
     res.isFirst = initial;
     if (res.internalExt != NULL)

@@ -133,10 +133,25 @@ static int route(struct sim *s, struct lws *wsi, struct hsess *h)
     return 0;
 }
 
-static int write_headers(struct lws *wsi, struct hsess *h)
+/* The header_bytes fault: one header of n bytes ('a's), as a hostile server might send. */
+static int pad_header(struct lws *wsi, int n, unsigned char **p, unsigned char *end)
 {
-    unsigned char buf[LWS_PRE + 8192];
-    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+    char *v = malloc((size_t)n + 1);
+    int rc;
+
+    if (v == NULL)
+        return -1;
+    memset(v, 'a', (size_t)n);
+    v[n] = '\0';
+    rc = lws_add_http_header_by_name(wsi, (const unsigned char *)"x-pad:", (const unsigned char *)v,
+                                     n, p, end);
+    free(v);
+    return rc;
+}
+
+static int write_headers_in(struct lws *wsi, struct hsess *h, unsigned char *buf, size_t cap)
+{
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + cap - 1;
     const char *hp = h->rp.hdr.p, *he = h->rp.hdr.p + h->rp.hdr.len;
 
     if (lws_add_http_common_headers(wsi, (unsigned)h->rp.status,
@@ -153,10 +168,22 @@ static int write_headers(struct lws *wsi, struct hsess *h)
             return -1;
         hp = val + strlen(val) + 1;
     }
+    if (h->rp.pad_header > 0 && pad_header(wsi, h->rp.pad_header, &p, end))
+        return -1;
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     h->hdr_sent = true;
     return 0;
+}
+
+static int write_headers(struct lws *wsi, struct hsess *h)
+{
+    size_t cap = LWS_PRE + 8192 + (size_t)h->rp.pad_header + 64;
+    unsigned char *buf = malloc(cap);
+    int rc = buf == NULL ? -1 : write_headers_in(wsi, h, buf, cap);
+
+    free(buf);
+    return rc;
 }
 
 static int writeable(struct lws *wsi, struct hsess *h)

@@ -312,6 +312,13 @@ static void room_info(struct sim *s, const struct query *q, struct reply *rp)
     } else if (r == NULL || r->state == ROOM_MISSING) {
         common_buf_adds(b, "{\"data\":{\"message\":\"room does not exist\","
                            "\"prompts\":\"room does not exist\"},\"status_code\":30003}");
+    } else if (r->f.json_depth > 0) { /* a hostile answer: data nested json_depth deep */
+        common_buf_adds(b, "{\"data\":");
+        for (int i = 0; i < r->f.json_depth; i++)
+            common_buf_adds(b, "[");
+        for (int i = 0; i < r->f.json_depth; i++)
+            common_buf_adds(b, "]");
+        common_buf_adds(b, ",\"status_code\":0}");
     } else {
         common_buf_adds(b, "{\"data\":");
         room_info_data(s, b, r, sess);
@@ -571,11 +578,27 @@ static bool sign_refused(struct sim *s, struct lws *wsi, const struct query *q, 
     return sign_fault(s, r, rp);
 }
 
+/* The signed_host fault: the URL to sign with its host replaced (scheme and port kept). */
+static const char *other_host(const char *url, const char *host, char *buf, size_t n)
+{
+    const char *p = strstr(url, "://");
+    size_t hl;
+
+    if (p == NULL)
+        return url;
+    hl = strcspn(p + 3, ":/?");
+    snprintf(buf, n, "%.*s://%s%s", (int)(p - url), url, host, p + 3 + hl);
+    return buf;
+}
+
 static void sign_url_v1(struct sim *s, struct lws *wsi, const struct query *q, struct reply *rp)
 {
+    static char moved[8192]; /* one thread */
     const char *url = query_get(q, "url");
     struct room *r = room_in_url(s, url);
 
+    if (r != NULL && r->f.signed_host != NULL)
+        url = other_host(url, r->f.signed_host, moved, sizeof(moved));
     if (sign_refused(s, wsi, q, r, rp))
         return;
     if (url == NULL) {
@@ -844,4 +867,5 @@ void pages_route(struct sim *s, const char *method, const char *path, const stru
     /* slow answers: the room's own delay, on top of the global one */
     r = rp->room ? sim_room_by_handle(s, rp->room) : NULL;
     rp->delay_ms = s->slow_ms + (r ? r->f.slow_ms : 0);
+    rp->pad_header = r ? r->f.header_bytes : 0;
 }

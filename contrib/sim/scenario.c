@@ -342,15 +342,26 @@ static int parse_faults(struct parser *p, struct faults *f, const cJSON *o)
     f->close_code = (int)jint(o, "close_code", 0);
     f->close_reason = perm_str(p, jstr(o, "close_reason", NULL));
     f->slow_ms = (int)jint(o, "slow_ms", 0);
+    f->endless_message = jbool(o, "endless_message", false);
+    f->push_host = perm_str(p, jstr(o, "push_host", NULL));
+    f->signed_host = perm_str(p, jstr(o, "signed_host", NULL));
+    f->header_bytes = (int)jint(o, "header_bytes", 0);
+    f->json_depth = (int)jint(o, "json_depth", 0);
+    if (f->header_bytes < 0 || f->header_bytes > (1 << 20))
+        return FAIL(p, "header_bytes: 0..1048576");
+    if (f->json_depth < 0 || f->json_depth > 100000)
+        return FAIL(p, "json_depth: 0..100000");
     for (const cJSON *c = o->child; c != NULL; c = c->next) {
         static const char *const known[] = {
-            "sign_status",    "sign_times",          "retry_after",
-            "limit_label",    "fetch_status",        "no_cursor",
-            "no_push_server", "age_restricted",      "blocked",
-            "silent",         "no_heartbeat_answer", "no_enter_answer",
-            "euler_refuse",   "handshake",           "drop_after",
-            "close_after",    "close_code",          "close_reason",
-            "slow_ms",        "device_blocked",      "direct_handshake"
+            "sign_status",     "sign_times",          "retry_after",
+            "limit_label",     "fetch_status",        "no_cursor",
+            "no_push_server",  "age_restricted",      "blocked",
+            "silent",          "no_heartbeat_answer", "no_enter_answer",
+            "euler_refuse",    "handshake",           "drop_after",
+            "close_after",     "close_code",          "close_reason",
+            "slow_ms",         "device_blocked",      "direct_handshake",
+            "endless_message", "push_host",           "signed_host",
+            "header_bytes",    "json_depth"
         };
         bool ok = false;
 

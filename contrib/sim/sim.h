@@ -161,6 +161,11 @@ struct faults {
     int device_blocked;          /* direct upgrades: block the ttwid of the first N (device.c) */
     int direct_handshake_status; /* refuse direct upgrades (only) with this status and msg */
     const char *direct_handshake_msg;
+    bool endless_message;    /* WS: one binary message whose fragments never end */
+    const char *push_host;   /* the fetch result's pushServer names this host (our port) */
+    const char *signed_host; /* the legacy signer's signedUrl names this host (our port) */
+    int header_bytes;        /* HTTP answers about this room carry a header this long */
+    int json_depth;          /* room/info's data nested this deep in arrays */
 };
 
 enum room_state { ROOM_LIVE, ROOM_OFFLINE, ROOM_MISSING, ROOM_ENDED };
@@ -285,7 +290,8 @@ struct conn {
     unsigned char *in; /* a client message spread over fragments */
     size_t in_len;
     bool attached;
-    bool dropping; /* write side shut: the peer sees the TCP stream end, no close frame */
+    bool dropping;         /* write side shut: the peer sees the TCP stream end, no close frame */
+    uint64_t endless_sent; /* bytes of the endless_message fault sent */
 };
 
 /* One encoded Webcast message, as a BaseProtoMessage will carry it. */
@@ -492,6 +498,7 @@ struct reply {
     const char *room;  /* handle the request was about, for the log */
     bool fetch_answer; /* a fetch result: log its msgIds (sim.answer_ids) */
     const char *ttwid; /* the device token this answer set (GET /), for the log */
+    int pad_header;    /* the header_bytes fault: an x-pad header this long */
 };
 void reply_header(struct reply *rp, const char *name, const char *value);
 void pages_route(struct sim *s, const char *method, const char *path, const struct query *q,

@@ -19,8 +19,9 @@
 
 _Static_assert(LWS_PRE == SIM_LWS_PRE, "SIM_LWS_PRE must equal libwebsockets' LWS_PRE");
 
-#define IN_MAX      (64 * 1024) /* largest client message we accept */
-#define END_WAIT_MS 30000       /* longest wait for an ended room's last frames to go out */
+#define IN_MAX       (64 * 1024) /* largest client message we accept */
+#define ENDLESS_FRAG 1024        /* a fragment of the endless_message fault */
+#define END_WAIT_MS  30000       /* longest wait for an ended room's last frames to go out */
 
 static struct sim *sim_of(struct lws *wsi)
 {
@@ -281,6 +282,23 @@ static void after_frame(struct sim *s, struct conn *c, const struct frame *f)
     }
 }
 
+/* The endless_message fault: one binary message whose FIN never comes, 16 KiB a fragment for
+   as long as the client reads (no control answer may cut into it). */
+static int write_endless(struct sim *s, struct conn *c, struct lws *wsi)
+{
+    static unsigned char buf[LWS_PRE + ENDLESS_FRAG];
+    int flags = c->endless_sent ? LWS_WRITE_CONTINUATION : LWS_WRITE_BINARY;
+
+    if (c->endless_sent == 0)
+        slog_fault(s, c->room, "endless message");
+    if (lws_write(wsi, buf + LWS_PRE, ENDLESS_FRAG,
+                  (enum lws_write_protocol)(flags | LWS_WRITE_NO_FIN)) < ENDLESS_FRAG)
+        return -1;
+    c->endless_sent += ENDLESS_FRAG;
+    ws_kick(c);
+    return 0;
+}
+
 static int writeable(struct sim *s, struct conn *c, struct lws *wsi)
 {
     struct room *r = c->room;
@@ -291,6 +309,8 @@ static int writeable(struct sim *s, struct conn *c, struct lws *wsi)
         return 0;
     if (c->close_code != 0 && (r == NULL || c->next_seq >= c->close_seq))
         return do_close(s, c, wsi);
+    if (r != NULL && r->f.endless_message)
+        return write_endless(s, c, wsi);
     if (c->n_ctrl > 0) {
         f = c->ctrl[0];
         memmove(c->ctrl, c->ctrl + 1, --c->n_ctrl * sizeof(c->ctrl[0]));

@@ -38,7 +38,7 @@ static struct {
 } now;
 
 /* ---- what api.c calls in the rest of the daemon ---- */
-int bridge_log_level = BRIDGE_LOG_ERROR;
+atomic_int bridge_log_level = BRIDGE_LOG_ERROR;
 
 void bridge_log(int level, const char *user, const char *fmt, ...)
 {

@@ -1,7 +1,8 @@
 /** @file test_connector.c
  * Unit tests of the connection's parts that need no network: msgId deduplication, query
  * parameters, the cookie jar, the in-place JSON reader, the client frames (byte for byte
- * against the protocol notes), options by key, and handle normalisation.
+ * against the protocol notes), options by key, handle normalisation, and where cookies may go
+ * (hosts.c: TikTok's domain, the configured bases, the resolve option).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -281,6 +282,51 @@ static void test_handles(void)
     }
 }
 
+static void test_hosts(void)
+{
+    struct tt_options o;
+    struct tt_hosts h;
+    char host[64], err[160];
+    int port;
+    tt_options_init(&o);
+    o.web_base = "http://127.0.0.1:8080";
+    o.resolve =
+            "www.tiktok.com:8080:127.0.0.1, evil.example:9:[::1] ,webcast.tiktok.com:443:10.1.2.3";
+    CHECK(tt__hosts_init(&h, &o, err, sizeof err) == TT_OK && h.n == 3);
+    CHECK(!tt__url_host("wss://u:p@[::1]:9/x?y", host, sizeof host, &port) &&
+          !strcmp(host, "::1") && port == 9);
+    CHECK(!tt__url_host("https://WWW.TikTok.com/@a", host, sizeof host, &port) &&
+          !strcmp(host, "www.tiktok.com") && port == 443);
+    CHECK(!tt__url_host("ws://h/x", host, sizeof host, &port) && port == 80);
+    /* TikTok's domain and its subdomains, the configured bases; nothing else */
+    CHECK(tt__hosts_cookie_ok(&h, "https://www.tiktok.com/"));
+    CHECK(tt__hosts_cookie_ok(&h, "wss://webcast16-ws-useast1a.tiktok.com/webcast/im/"));
+    CHECK(tt__hosts_cookie_ok(&h, "https://tiktok.com/"));
+    CHECK(tt__hosts_cookie_ok(&h, "ws://127.0.0.1:9999/push"));     /* web_base's host, any port */
+    CHECK(tt__hosts_cookie_ok(&h, "wss://webcast-ws.tiktok.com/")); /* push_base's default */
+    CHECK(!tt__hosts_cookie_ok(&h, "ws://localhost:8080/push"));
+    CHECK(!tt__hosts_cookie_ok(&h, "wss://evil.example/tiktok.com"));
+    CHECK(!tt__hosts_cookie_ok(&h, "https://eviltiktok.com/"));
+    CHECK(!tt__hosts_cookie_ok(&h, "https://tiktok.com.evil.example/"));
+    CHECK(!tt__hosts_cookie_ok(&h, "https://user@evil.example/@www.tiktok.com"));
+    /* the override: host and port both match; loopback by address */
+    CHECK(!strcmp(tt__hosts_resolve(&h, "www.tiktok.com", 8080), "127.0.0.1"));
+    CHECK(tt__hosts_resolve(&h, "www.tiktok.com", 443) == NULL);
+    CHECK(!strcmp(tt__hosts_resolve(&h, "EVIL.example", 9), "::1"));
+    CHECK(tt__hosts_loopback(&h, "http://www.tiktok.com:8080/x"));
+    CHECK(!tt__hosts_loopback(&h, "http://www.tiktok.com/x"));
+    CHECK(!tt__hosts_loopback(&h, "https://webcast.tiktok.com/"));
+    CHECK(tt__hosts_loopback(&h, "ws://evil.example:9/"));
+    /* bad entries are refused with the entry named */
+    const char *bad[] = { "www.tiktok.com:443", "www.tiktok.com:0:127.0.0.1",
+                          "www.tiktok.com:443:localhost", ":443:127.0.0.1", "a:1:127.0.0.1:2" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(tt_options_set(&o, "resolve", bad[i], err, sizeof err) == TT_ERR_INVAL &&
+              strstr(err, "resolve"));
+    }
+    CHECK(tt_options_set(&o, "resolve", "", err, sizeof err) == TT_OK);
+}
+
 int main(void)
 {
     test_dedup();
@@ -292,5 +338,6 @@ int main(void)
     test_handles();
     test_direct_options();
     test_devices();
+    test_hosts();
     return h_finish();
 }

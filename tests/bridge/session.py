@@ -1,0 +1,521 @@
+#!/usr/bin/env python3
+"""tiktok2mqtt's MQTT session against a real mosquitto (as installed), on free loopback ports:
+every way a connection ends leads to a reconnect, and a shutdown loses nothing.
+
+- Takeover: a second client takes the bridge's client_id (MQTT 5 DISCONNECT 0x8E): the log
+  names it, the bridge reconnects and goes on publishing, bridge/health and /healthz report
+  the connection, the last PUBACK's age and the oldest queued message's age.
+- Stall: a proxy that swallows the bridge's PUBLISH packets (a broker that answers pings and
+  takes nothing): /healthz turns 503 with the reason after twice the keepalive.
+- Packet limits: mosquitto's max_packet_size (announced in CONNACK over MQTT 5) and, over
+  3.1.1, `max_payload_bytes`: larger messages are dropped and counted (tooLarge), every other
+  one arrives, the broker never disconnects the bridge.
+- Bad topics: a raw method name with `#` or `+` (raw = true) is dropped, counted (badTopic),
+  logged once per topic, and the events behind it arrive.
+- Fallback: a broker that closes the socket on an MQTT 5 CONNECT (RabbitMQ 3.10 does, a tiny
+  proxy here) gets MQTT 3.1.1, and the log says why.
+- Retained store: a broker restarted without persistence gets every retained topic again
+  (bridge/info, each streamer's status, availability, room, state, Home Assistant discovery)
+  without waiting for homeassistant/status; on a connection each is published once.
+- Shutdown: with mosquitto's max_inflight_messages 1 (Receive Maximum 1) and 40 live
+  streamers, SIGTERM delivers every `stopped` status and bridge/state ends `offline`; the
+  DISCONNECT carries reason 0x04 (publish the will).
+
+Environment: B (build dir, default build). Needs mosquitto, mosquitto_sub and mosquitto_pub.
+Every wait is bounded; everything started is stopped. Ends with `N passed, N failed`.
+
+SPDX-License-Identifier: MIT
+"""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+sys.path.insert(0, HERE)
+from itest import B, check, free_port, run_tests, start, stop, wait_for  # noqa: E402
+import run as bt  # noqa: E402
+import transports as tp  # noqa: E402
+
+
+def log_of(path):
+    return tp.log_of(path)
+
+
+def health(sub):
+    """every bridge/health payload seen, parsed, in order"""
+    out = []
+    for l in sub.lines():
+        t, _, p = l.partition(" ")
+        if t == "tiktok/bridge/health" and p:
+            out.append(json.loads(p))
+    return out
+
+
+def config(tmp, name, url, port, streamers=("the_host",), mqtt_extra="", extra=""):
+    path = bt.write_config(tmp, name, port, url, list(streamers), extra)
+    text = open(path).read().replace("keepalive = 5\n", "keepalive = 5\n" + mqtt_extra, 1)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def broker_with(tmp, lines):
+    broker = bt.Broker(tmp)
+    with open(broker.conf, "a") as f:
+        f.write(lines)
+    return broker
+
+
+def http_get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError as e:
+        return 0, str(e)
+
+
+class Kicker:
+    """a TCP proxy to the broker that can end every connection with an MQTT 5 DISCONNECT of
+    the broker's, as ejabberd and newer mosquittos do (2.0.11 just closes the socket)"""
+
+    def __init__(self, broker_port):
+        self.clients = []
+
+        def fwd(src, dst):
+            while True:
+                d = src.recv(65536)
+                if not d:
+                    return
+                dst.sendall(d)
+
+        def handle(c):
+            up = socket.create_connection(("127.0.0.1", broker_port), 5)
+            up.settimeout(None)
+            up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.clients.append((c, up))
+            tp.pipe_both(c, up, fwd, fwd)
+            up.close()
+
+        self.srv = tp.Server(handle)
+        self.port = self.srv.port
+
+    def kick(self, reason):
+        for c, up in self.clients:
+            try:
+                c.sendall(bytes([0xE0, 1, reason]))  # DISCONNECT, reason, no properties
+            except OSError:
+                pass
+            tp.shut(up)
+            tp.shut(c)
+        self.clients = []
+
+
+def takeover_bridge(tmp, tag, port, mport):
+    cfg = config(tmp, tag + ".ini", "http://127.0.0.1:1", port, (), "client_id = t2m-twin\n",
+                 "[bridge]\nhealth_interval = 1\nmetrics = 127.0.0.1:%d\n" % mport)
+    log = os.path.join(tmp, tag + ".log")
+    return bt.bridge(cfg, stderr=open(log, "w")), log
+
+
+def test_takeover(tmp):
+    """finding 1: after the broker's DISCONNECT (here 0x8E, session taken over) the bridge
+    published nothing, for good, and /healthz stayed ok"""
+    broker = bt.Broker(tmp)
+    check(broker.up(), "mosquitto starts")
+    kicker = Kicker(broker.port)
+    sub = bt.Sub(tmp, broker.port, "tiktok/#", "takeover.txt")
+    mport = free_port()
+    br, log = takeover_bridge(tmp, "takeover", kicker.port, mport)
+    check(wait_for(lambda: len(health(sub)) >= 2, 15), "takeover: bridge/health arrives")
+    kicker.kick(0x8E)
+    check(wait_for(lambda: "another client took over client_id t2m-twin" in log_of(log), 10),
+          "takeover: the log names the takeover (%s)"
+          % re.findall(r"lost the connection.*", log_of(log))[:1])
+    n = len(health(sub))
+    back = lambda: [h for h in health(sub)[n:] if h["mqtt"].get("reconnects", 0) >= 1]
+    check(wait_for(lambda: len(back()) >= 2, 15),
+          "takeover: the bridge reconnects and publishes again (%d health messages since)"
+          % (len(health(sub)) - n))
+    h = back()[-1]["mqtt"] if back() else {}
+    check(h.get("connected") is True and h.get("stalled") is False,
+          "takeover: bridge/health says connected, not stalled (%s)" % h)
+    check(isinstance(h.get("lastPubackAge"), (int, float)) and 0 <= h["lastPubackAge"] < 5,
+          "takeover: bridge/health has the last PUBACK's age (%s)" % h.get("lastPubackAge"))
+    check(isinstance(h.get("oldestQueuedAge"), (int, float)) and h["oldestQueuedAge"] < 5,
+          "takeover: bridge/health has the oldest queued message's age (%s)"
+          % h.get("oldestQueuedAge"))
+    check(http_get("http://127.0.0.1:%d/healthz" % mport)[0] == 200, "takeover: /healthz 200")
+    metrics = http_get("http://127.0.0.1:%d/metrics" % mport)[1]
+    check("tiktok2mqtt_mqtt_last_puback_age_seconds" in metrics and
+          "tiktok2mqtt_mqtt_oldest_queued_age_seconds" in metrics,
+          "takeover: /metrics has the PUBACK and queue ages")
+    # another reason: packet too large (0x95), announced by no CONNACK
+    kicker.kick(0x95)
+    check(wait_for(lambda: "Packet too large (reason 0x95)" in log_of(log) and
+                   log_of(log).count("mqtt: connected to") >= 3, 15),
+          "DISCONNECT 0x95: logged with its reason, and the bridge reconnects")
+
+    # mosquitto 2.0.11 itself closes the socket on a takeover, without a word: a twin bridge
+    # with the same client_id; each says what is probably going on, and backs off
+    twin, twin_log = takeover_bridge(tmp, "twin", broker.port, free_port())
+    both = lambda: all("another client probably took over client_id t2m-twin" in log_of(p)
+                       for p in (log, twin_log))
+    check(wait_for(both, 30), "twins: both logs say another client probably took the client_id")
+    stop(twin)
+    stop(br)
+    sub.close()
+    kicker.srv.close()
+    broker.down()
+
+
+class Swallower:
+    """a TCP proxy to the broker that passes everything but the bridge's PUBLISH packets: a
+    broker that answers pings and takes no message"""
+
+    def __init__(self, broker_port):
+        def filtered(src, dst):
+            buf = b""
+            while True:
+                d = src.recv(65536)
+                if not d:
+                    return
+                pkts, buf = tp.mqtt_packets(buf + d)
+                out = b"".join(p for p in pkts if p[0] >> 4 != 3)
+                if out:
+                    dst.sendall(out)
+
+        def fwd(src, dst):
+            while True:
+                d = src.recv(65536)
+                if not d:
+                    return
+                dst.sendall(d)
+
+        def handle(c):
+            up = socket.create_connection(("127.0.0.1", broker_port), 5)
+            up.settimeout(None)
+            up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            tp.pipe_both(c, up, filtered, fwd)
+            up.close()
+
+        self.srv = tp.Server(handle)
+        self.port = self.srv.port
+
+
+def test_stall(tmp):
+    """/healthz said ok as long as the socket was up, whatever became of the messages"""
+    broker = bt.Broker(tmp)
+    check(broker.up(), "mosquitto starts")
+    hole = Swallower(broker.port)
+    mport = free_port()
+    br, log = takeover_bridge(tmp, "stall", hole.port, mport)
+    url = "http://127.0.0.1:%d" % mport
+    check(wait_for(lambda: "mqtt: connected to" in log_of(log), 10), "stall: the bridge connects")
+    # keepalive 5 s: stalled after 10 s without an acknowledgement
+    status = lambda: http_get(url + "/healthz")
+    check(wait_for(lambda: status()[0] == 503, 25, step=0.5),
+          "stall: /healthz 503 (%s %r)" % status())
+    check("connected but stalled" in status()[1] and "nothing acknowledged" in status()[1],
+          "stall: /healthz says why (%r)" % status()[1])
+    ages = re.findall(r"^tiktok2mqtt_mqtt_(last_puback|oldest_queued)_age_seconds (\S+)$",
+                      http_get(url + "/metrics")[1], re.M)
+    ages = {k: float(v) for k, v in ages}
+    check(ages.get("last_puback") == -1 and ages.get("oldest_queued", 0) >= 10,
+          "stall: /metrics shows no PUBACK yet and the oldest message's age (%s)" % ages)
+    stop(br)
+    hole.srv.close()
+    broker.down()
+
+
+def sizes_run(tmp, tag, broker, mqtt_extra):
+    """the replay through a broker with a packet limit: (events arrived, bridge/health)"""
+    sim, url = bt.start_sim(tmp)
+    sub = bt.Sub(tmp, broker.port, "tiktok/#", tag + ".txt")
+    log = os.path.join(tmp, tag + ".log")
+    br = bt.bridge(config(tmp, tag + ".ini", url, broker.port, mqtt_extra=mqtt_extra,
+                          extra="[bridge]\nhealth_interval = 1\n"), stderr=open(log, "w"))
+    want = bt.expected_count()
+    got = lambda: len(bt.events_of(sub.lines(), "the_host"))
+    last = lambda: (health(sub) or [{}])[-1].get("mqtt", {})
+    done = lambda: got() + last().get("tooLarge", 0) >= want and last().get("queued") == 0
+    check(wait_for(done, 40), "%s: every event arrives or is counted too large (%d + %s of %d)"
+          % (tag, got(), last().get("tooLarge"), want))
+    check(last().get("tooLarge", 0) > 0 and got() > 0,
+          "%s: some are too large (%s), the others arrive (%d)" % (tag, last().get("tooLarge"),
+                                                                  got()))
+    check(last().get("reconnects") == 0 and "lost the connection" not in log_of(log),
+          "%s: the broker never disconnected the bridge (%s)" % (tag, last().get("reconnects")))
+    check(len(re.findall(r"dropped a message of \d+ bytes: over", log_of(log))) >= 1,
+          "%s: the drop is logged" % tag)
+    stop(sim)
+    stop(br)
+    sub.close()
+
+
+def test_packet_limits(tmp):
+    """mosquitto disconnects a client sending a packet over max_packet_size: the bridge sent
+    it again on every connection (or, after the DISCONNECT, stopped publishing)"""
+    broker = broker_with(tmp, "max_packet_size 900\n")
+    check(broker.up(), "mosquitto with max_packet_size starts")
+    sizes_run(tmp, "maxpacket-v5", broker, "")
+    sizes_run(tmp, "maxpayload-311", broker, "protocol = 3.1.1\nmax_payload_bytes = 700\n")
+    broker.down()
+
+
+RAW_SCENARIO = """{"kind":"sim","seed":3}
+{"kind":"viewer","handle":"fan","nickname":"Fan"}
+{"kind":"streamer","handle":"rawer"}
+{"t":0.1,"type":"chat","user":"fan","text":"before"}
+{"t":0.2,"type":"raw","method":"Webcast#Hash","b64":"CAE="}
+{"t":0.3,"type":"raw","method":"Webcast+Plus","b64":"CAE="}
+{"t":0.4,"type":"raw","method":"Webcast#Hash","b64":"CAE="}
+{"t":0.5,"type":"raw","method":"WebcastFineMessage","b64":"CAE="}
+{"t":0.6,"type":"chat","user":"fan","text":"after"}
+{"t":0.7,"type":"raw","method":"Webcast#Hash","b64":"CAE="}
+{"t":0.8,"type":"chat","user":"fan","text":"last"}
+"""
+
+
+def scenario_sim(tmp, name, text, *args):
+    scen = os.path.join(tmp, name + ".jsonl")
+    with open(scen, "w") as f:
+        f.write(text)
+    out = os.path.join(tmp, name + ".out")
+    sim = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario", scen,
+                 "--log", os.path.join(tmp, name + "-sim.log")] + list(args),
+                stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    wait_for(lambda: '"listening"' in open(out).read(), 5)
+    return sim, json.loads(open(out).readline())["listening"]
+
+
+def test_bad_topic(tmp):
+    """finding 4: a topic with a wildcard (from a raw method name) made mosquitto disconnect
+    the bridge, which sent it again on every connection: nothing behind it ever arrived"""
+    broker = bt.Broker(tmp)
+    check(broker.up(), "mosquitto starts")
+    sim, url = scenario_sim(tmp, "raw", RAW_SCENARIO)
+    sub = bt.Sub(tmp, broker.port, "tiktok/#", "raw.txt")
+    log = os.path.join(tmp, "raw.log")
+    br = bt.bridge(config(tmp, "raw.ini", url, broker.port, ("rawer",),
+                          extra="[bridge]\nraw = true\nhealth_interval = 1\n"),
+                   stderr=open(log, "w"))
+    chats = lambda: [json.loads(l.split(" ", 1)[1]).get("comment") for l in sub.lines()
+                     if l.startswith("tiktok/rawer/chat ")]
+    check(wait_for(lambda: chats() == ["before", "after", "last"], 20),
+          "bad topic: the chats behind it arrive (%s)" % chats())
+    check(any(l.startswith("tiktok/rawer/rawData/WebcastFineMessage ") for l in sub.lines()),
+          "bad topic: a raw message with a good name arrives")
+    last = lambda: (health(sub) or [{}])[-1].get("mqtt", {})
+    check(wait_for(lambda: last().get("badTopic") == 4, 10),
+          "bad topic: bridge/health counts 4 (%s)" % last().get("badTopic"))
+    lines = re.findall(r"dropped a message .*", log_of(log))
+    check(len(lines) == 2 and all("wildcard" in l for l in lines),
+          "bad topic: logged once per topic (%d lines: %s)" % (len(lines), lines[:3]))
+    check(last().get("reconnects") == 0, "bad topic: the broker never disconnected the bridge")
+    stop(sim)
+    stop(br)
+    sub.close()
+    broker.down()
+
+
+def test_fallback_on_close(tmp):
+    """finding 3: RabbitMQ 3.10 closes the socket on an MQTT 5 CONNECT; the bridge retried 5
+    forever and said nothing useful"""
+    broker = bt.Broker(tmp)
+    check(broker.up(), "mosquitto starts")
+    proxy = tp.v311_only_proxy(broker.port, refusal=b"")  # level 5: closed without a word
+    sim, url = bt.start_sim(tmp)
+    sub = bt.Sub(tmp, broker.port, "tiktok/#", "close5.txt")
+    log = os.path.join(tmp, "close5.log")
+    br = bt.bridge(config(tmp, "close5.ini", url, proxy.port), stderr=open(log, "w"))
+    got = lambda: len(bt.events_of(sub.lines(), "the_host"))
+    check(wait_for(lambda: got() >= bt.expected_count(), 40),
+          "close on 5: every event arrives over 3.1.1 (%d)" % got())
+    check(wait_for(lambda: tp.info_protocol(sub) == "3.1.1", 5),
+          "close on 5: bridge/info says 3.1.1 (%s)" % tp.info_protocol(sub))
+    check(re.search(r"falling back to MQTT 3\.1\.1 \(the broker closed the connection on an "
+                    r"MQTT 5 CONNECT", log_of(log)) is not None,
+          "close on 5: the log says it falls back, and why")
+    check(re.search(r"connected to \S+ \(MQTT 3\.1\.1, because the broker closed", log_of(log))
+          is not None, "close on 5: the log says which protocol is in use and why")
+    check(proxy.levels[:1] == [5] and 4 in proxy.levels, "close on 5: tried 5, then 4 (%s)"
+          % proxy.levels[:4])
+    stop(sim)
+    stop(br)
+    sub.close()
+    proxy.close()
+    broker.down()
+
+
+def retained_topics(lines):
+    """{topic: count} of the non-empty messages on retained topics"""
+    out = {}
+    for l in lines:
+        t, _, p = l.partition(" ")
+        if p and ((t.startswith("homeassistant/") and t.endswith("/config")) or
+                  t.startswith("tiktok/") and t.split("/")[-1] in
+                  ("info", "status", "availability", "room", "state")):
+            out[t] = out.get(t, 0) + 1
+    return out
+
+
+def test_retained_replay(tmp):
+    """issue 13 item 10: a broker restarted without persistence forgot every retained topic;
+    only bridge/state came back (the birth), the rest waited for homeassistant/status"""
+    broker = bt.Broker(tmp)
+    check(broker.up(), "mosquitto starts")
+    # Home Assistant's birth, retained (a common setup): it comes with the bridge's subscription
+    # on every connection and is no restart of Home Assistant's
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-r", "-q", "1",
+                    "-t", "homeassistant/status", "-m", "online"], timeout=10)
+    sim, url = bt.start_sim(tmp)
+    first = bt.Sub(tmp, broker.port, "#", "replay-first.txt")
+    log = os.path.join(tmp, "replay.log")
+    cfg = config(tmp, "replay.ini", url, broker.port)
+    text = open(cfg).read().replace("[homeassistant]\nenabled = false\n",
+                                    "[homeassistant]\nenabled = true\n")
+    with open(cfg, "w") as f:
+        f.write(text)
+    br = bt.bridge(cfg, stderr=open(log, "w"))
+    want = ["tiktok/bridge/info", "tiktok/bridge/state", "tiktok/the_host/status",
+            "tiktok/the_host/availability", "tiktok/the_host/room", "tiktok/the_host/state"]
+    have = lambda s: retained_topics(s.lines())
+    check(wait_for(lambda: set(want) <= set(have(first)) and
+                   any(t.startswith("homeassistant/") for t in have(first)), 20),
+          "replay: the retained topics and the discovery arrive (%s)" % sorted(have(first))[:8])
+    wait_for(lambda: len(bt.events_of(first.lines(), "the_host")) >= bt.expected_count(), 30)
+    disc = [t for t in have(first) if t.startswith("homeassistant/")]
+    once = [t for t in disc if have(first)[t] == 1]
+    check(disc and once == disc, "replay: on the first connection each discovery config once "
+          "(%d of %d)" % (len(once), len(disc)))
+    stop(sim)
+    first.close()
+    expect = set(have(first))
+    broker.down()
+    broker.up()  # persistence false: it forgot everything
+    check(wait_for(lambda: log_of(log).count("mqtt: connected to") >= 2, 30),
+          "replay: the bridge reconnects")
+    late = bt.Sub(tmp, broker.port, "#", "replay-late.txt")
+    ok = wait_for(lambda: expect <= set(have(late)), 10)
+    check(ok, "replay: every retained topic is back without homeassistant/status (missing %s)"
+          % sorted(expect - set(have(late)))[:5])
+    stop(br)
+    late.close()
+    broker.down()
+
+
+def many_streamers(n):
+    lines = ['{"kind":"sim","seed":9}', '{"kind":"viewer","handle":"fan","nickname":"Fan"}']
+    for i in range(n):
+        lines.append('{"kind":"streamer","handle":"s%02d","loop":true}' % i)
+        lines.append('{"t":0.05,"type":"chat","user":"fan","text":"tick"}')
+        lines.append('{"t":0.1,"type":"like","user":"fan","count":3}')
+    return "\n".join(lines) + "\n"
+
+
+class Recorder:
+    """a TCP proxy to the broker that keeps every byte the bridge sent"""
+
+    def __init__(self, broker_port):
+        self.sent = []  # one bytearray per connection
+
+        def keep(src, dst):
+            buf = bytearray()
+            self.sent.append(buf)
+            while True:
+                d = src.recv(65536)
+                if not d:
+                    return
+                buf += d
+                dst.sendall(d)
+
+        def fwd(src, dst):
+            while True:
+                d = src.recv(65536)
+                if not d:
+                    return
+                dst.sendall(d)
+
+        def handle(c):
+            up = socket.create_connection(("127.0.0.1", broker_port), 5)
+            up.settimeout(None)
+            up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            tp.pipe_both(c, up, keep, fwd)
+            up.close()
+
+        self.srv = tp.Server(handle)
+        self.port = self.srv.port
+
+    def packets(self):
+        """(first byte, body) of every whole packet the bridge sent, in order"""
+        out = []
+        for buf in self.sent:
+            for p in tp.mqtt_packets(bytes(buf))[0]:
+                h = 2
+                while p[h - 1] & 0x80:
+                    h += 1
+                out.append((p[0], p[h:]))
+        return out
+
+
+def test_shutdown(tmp):
+    """finding 5: with Receive Maximum 1 the flush timed out: some stopped statuses never
+    arrived and bridge/state stayed online"""
+    n = 40
+    broker = broker_with(tmp, "max_inflight_messages 1\n")
+    check(broker.up(), "mosquitto with max_inflight_messages 1 starts")
+    rec = Recorder(broker.port)
+    sim, url = scenario_sim(tmp, "many", many_streamers(n))
+    sub = bt.Sub(tmp, broker.port, "tiktok/#", "shutdown.txt")
+    names = ["s%02d" % i for i in range(n)]
+    log = os.path.join(tmp, "shutdown.log")
+    br = bt.bridge(config(tmp, "shutdown.ini", url, rec.port, names), stderr=open(log, "w"))
+
+    def last_state(user):
+        st = None
+        for l in sub.lines():
+            if l.startswith("tiktok/%s/status " % user):
+                st = json.loads(l.split(" ", 1)[1]).get("state")
+        return st
+
+    check(wait_for(lambda: all(last_state(u) == "live" for u in names), 60),
+          "shutdown: %d streamers live (%d)" % (n, sum(last_state(u) == "live" for u in names)))
+    # events flow (a backlog behind the window of 1) when the stop comes
+    chats = lambda: sum(1 for l in sub.lines() if re.match(r"tiktok/s\d+/chat ", l))
+    check(wait_for(lambda: chats() >= n, 30), "shutdown: events flow (%d chats)" % chats())
+    t0 = time.monotonic()
+    stop(br, timeout=30)
+    took = time.monotonic() - t0
+    check(br.returncode == 0, "shutdown: exit 0 (%s)" % br.returncode)
+    stopped = lambda: [u for u in names if last_state(u) == "stopped"]
+    wait_for(lambda: len(stopped()) == n, 5)
+    check(len(stopped()) == n, "shutdown: all %d stopped statuses arrive (%d, in %.1f s)"
+          % (n, len(stopped()), took))
+    check(wait_for(lambda: tp.retained(sub, "tiktok/bridge/state") == "offline", 5),
+          "shutdown: bridge/state ends offline")
+    disc = [p for p in rec.packets() if p[0] >> 4 == 14]
+    check(disc and disc[-1][1][:1] == b"\x04",
+          "shutdown: the DISCONNECT carries reason 0x04, publish the will (%s)"
+          % [d[1][:1] for d in disc])
+    stop(sim)
+    sub.close()
+    rec.srv.close()
+    broker.down()
+
+
+def main():
+    return run_tests((test_takeover, test_stall, test_packet_limits, test_bad_topic, test_fallback_on_close,
+                      test_retained_replay, test_shutdown),
+                     ("mosquitto", "mosquitto_sub", "mosquitto_pub"), "session-test-")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
