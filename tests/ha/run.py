@@ -224,9 +224,11 @@ def write_config(tmp, port, url, metrics, streamers, name="ha.ini"):
     path = bt.write_config(tmp, name, port, url, streamers)
     text = open(path).read().replace("[homeassistant]\nenabled = false\n", "")
     text = text.replace("live_check_interval = 60\n", "live_check_interval = 1\n")
+    # a state file per configuration: the tests share `tmp`, and the streamers one test adds
+    # or removes at run time are kept there
+    state = os.path.join(tmp, name[:-len(".ini")] + "-state.json")
     text = text.replace("[mqtt]", "[bridge]\nstate_interval = 1\nmetrics = 127.0.0.1:%d\n"
-                        "state_file = %s\n[mqtt]" % (metrics, os.path.join(tmp, "ha-state.json")),
-                        1)
+                        "state_file = %s\n[mqtt]" % (metrics, state), 1)
     with open(path, "w") as f:
         f.write(text)
     return path
