@@ -216,10 +216,10 @@ fuzz: fuzz-build
 	$(Q)build/fuzz/fuzz_frame -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 		build/fuzz/corpus tests/fuzz/corpus
 
-bench-decode: all $(B)/bench-inflate
+bench-decode: deps all $(B)/bench-inflate
 	$(Q)B=$(B) python3 tools/bench_decode.py --write
 
-bench-bridge: all
+bench-bridge: deps all
 	$(Q)B=$(B) python3 tools/bench_bridge.py --write
 
 clean:

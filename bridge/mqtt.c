@@ -516,6 +516,9 @@ static int start_connect(struct bridge_mqtt *b)
     } else {
         c->cleansession = 1;
         c->onFailure = connect_failed;
+        /* 3.1.1 only: left at its default, paho tries 3.1 after a failed 3.1.1 attempt, a
+         * protocol we do not speak of (the fallback test saw levels 5, then 3) */
+        c->MQTTVersion = MQTTVERSION_3_1_1;
     }
     c->context = b;
     c->automaticReconnect = 0; /* pump() reconnects with a fresh client (on_connection_lost) */

@@ -24,14 +24,14 @@ $(B)/obj/tools/bench-paho-sync.o: tools/bench-paho.c
 $(B)/bench-paho-sync: $(B)/obj/tools/bench-paho-sync.o
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpaho-mqtt3c -lpthread
 
-bench-e2e: all
+bench-e2e: deps all
 	$(Q)B=$(B) python3 tools/bench_e2e.py --write
 
-bench-paho: all
+bench-paho: deps all
 	$(Q)B=$(B) python3 tools/bench_paho.py --write
 
 # one after the other: each wants the machine to itself
-bench: all
+bench: deps all
 	$(Q)$(MAKE) --no-print-directory bench-decode
 	$(Q)$(MAKE) --no-print-directory bench-bridge
 	$(Q)$(MAKE) --no-print-directory bench-paho

@@ -629,8 +629,11 @@ def test_main_thread_sleeps(tmp):
     log = os.path.join(tmp, "sleep.log")
     br = bridge(cfg, stderr=open(log, "w"))
     has = lambda needle: any(needle in l for l in sub.lines())
-    check(wait_for(lambda: has("tiktok/the_host/status ") and has('"waiting"'), 30),
-          "idle: the replay is over, the streamer waits")
+    # the replay's last event too: statuses go before events, so "waiting" can arrive while
+    # the backlog of the replay is still being published (a slow build, e.g. under TSan)
+    check(wait_for(lambda: has("tiktok/the_host/status ") and has('"waiting"') and
+                   has("tiktok/the_host/streamEnd "), 60),
+          "idle: the replay is over and published, the streamer waits")
     n0, t0 = voluntary_switches(br.pid), time.monotonic()
     time.sleep(3)  # a measurement window, not a wait for anything
     per_s = (voluntary_switches(br.pid) - n0) / (time.monotonic() - t0)
