@@ -3,6 +3,7 @@
 #   make                  libtiktok (build/libtiktok.a) and the tools (build/tt-decode)
 #   make deps             install the Debian packages and npm packages that are missing
 #   make check            deps, build, every test; SANITIZE=address,undefined and WERROR=1 apply
+#   make check-brokers    the bridge against RabbitMQ and ejabberd (tests/brokers); CI runs it too
 #   make check-tsan       the connection and bridge suites under ThreadSanitizer (build/tsan)
 #   make format-check     clang-format --dry-run over our C sources
 #   make fuzz             every libFuzzer target (clang), FUZZ_SECONDS=60 each (tests/fuzz/fuzz.mk)
@@ -86,7 +87,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 GEN_C := $(B)/gen/webcast.pb.c
 GEN_H := $(B)/gen/webcast.pb.h
 
-.PHONY: all deps check check-tsan unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs
+.PHONY: all deps check check-brokers check-tsan unit format-check format fuzz fuzz-build bench-decode bench-bridge clean demo docs
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(LIB_SO) $(TOOLS) $(UNIT_BINS) $(B)/fuzz_replay
@@ -173,6 +174,12 @@ deps:
 check: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all
 	$(Q)B=$(B) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+# the bridge against the two Erlang brokers, RabbitMQ 3.10 and ejabberd 23.01 (tests/brokers;
+# about 85 s, much of it their start): beside make check, which has mosquitto and aedes
+check-brokers: deps
+	$(Q)$(MAKE) --no-print-directory -j2 all
+	$(Q)B=$(B) python3 tests/brokers/run.py rabbitmq ejabberd
 
 # Data races: the suites that run threads (the connection's stop from another thread, the
 # daemon's streamer threads, paho's) under ThreadSanitizer; tests/tsan.supp says what is muted.

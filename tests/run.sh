@@ -56,6 +56,9 @@ suite "bridge options held to docs/config.md (room_info_interval)" env B="$B" py
 suite "bridge shards (instance topics, API owner, will)" env B="$B" python3 tests/bridge/shards.py
 suite "Home Assistant discovery (rules from HA's code, templates, add/remove/restart)" \
     env B="$B" python3 tests/ha/run.py
+# brokers nobody here wrote: mosquitto's defaults and restrictive settings, aedes (RabbitMQ and
+# ejabberd take longer to start: make check-brokers)
+suite "brokers (mosquitto restrictive, aedes)" env B="$B" python3 tests/brokers/run.py mosquitto aedes
 # where users live: the Node-RED flow in a real Node-RED, the overlay in headless Chromium
 suite "node-red flow (contrib/node-red)" env B="$B" python3 tests/node-red/run_flow.py
 suite "overlay in chromium (contrib/overlay)" env B="$B" python3 tests/overlay/run_page.py

@@ -6,8 +6,12 @@
 #   - the npm packages of the integration tests (tests/node-red, tests/overlay), pinned, into
 #     build/npm: node-red (4.x: 5.x needs node 22), playwright-core (drives Debian's chromium)
 #     and mqtt (its browser bundle is what contrib/overlay loads over MQTT-over-WebSockets;
-#     tools/peer_node.js, the Node stack make bench-e2e compares with, publishes with it).
-#   - python3-jinja2: tests/ha renders Home Assistant's value templates with it.
+#     tools/peer_node.js, the Node stack make bench-e2e compares with, publishes with it),
+#     and aedes, the Node MQTT broker tests/brokers runs the bridge against;
+#   - python3-jinja2: tests/ha renders Home Assistant's value templates with it;
+#   - the other brokers of tests/brokers (make check-brokers): RabbitMQ 3.10 (its MQTT plugin is
+#     part of the package) and ejabberd 23.01 (mod_mqtt). Their packages only install: the test
+#     runs private nodes on free loopback ports, never the system services.
 # Idempotent and quiet when everything is there. SKIP_NPM=1 skips the npm part.
 # SPDX-License-Identifier: MIT
 set -eu
@@ -15,7 +19,7 @@ set -eu
 PKGS="build-essential pkg-config libpaho-mqtt-dev libcurl4-openssl-dev libwebsockets-dev nanopb
 libnanopb-dev protobuf-compiler python3 python3-protobuf libcjson-dev libinih-dev zlib1g-dev
 libdeflate-dev python3-jinja2
-mosquitto mosquitto-clients clang libclang-rt-14-dev clang-format nodejs npm lintian chromium"
+mosquitto mosquitto-clients rabbitmq-server ejabberd clang libclang-rt-14-dev clang-format nodejs npm lintian chromium"
 
 missing=""
 for p in $PKGS; do
@@ -52,7 +56,7 @@ if [ "${SKIP_NPM:-0}" != 1 ]; then
     done
     # the integration tests' packages, each at the version pinned here (no global install)
     d=build/npm
-    for pkg in node-red@4.1.15 playwright-core@1.65.2 mqtt@5.16.0; do
+    for pkg in node-red@4.1.15 playwright-core@1.65.2 mqtt@5.16.0 aedes@0.51.3; do
         name=${pkg%@*}
         want=${pkg##*@}
         have=$(node -p "require('./$d/node_modules/$name/package.json').version" 2>/dev/null || true)

@@ -35,16 +35,17 @@ def finish():
     return 1 if _counts["failed"] else 0
 
 
-def clean_env():
-    e = dict(os.environ)
+def clean_env(base=None):
+    """`base` (default: ours) without the proxy variables"""
+    e = dict(os.environ if base is None else base)
     for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         e.pop(k, None)
     return e
 
 
-def start(cmd, **kw):
-    """A process that kill_all() ends if the test did not."""
-    p = subprocess.Popen(cmd, env=clean_env(), **kw)
+def start(cmd, env=None, **kw):
+    """A process that kill_all() ends if the test did not (env: its environment, default ours)."""
+    p = subprocess.Popen(cmd, env=clean_env(env), **kw)
     _procs.append(p)
     return p
 
