@@ -67,9 +67,9 @@ QGEN = @echo "  GEN     $@";
 endif
 
 # common/: what the library, the daemon, the simulator and the tools share. The library takes
-# the clocks and the PRNG (hidden, as everything not TT_API); the programs also take the
-# abort-on-OOM allocators, which the library never links.
-COMMON_LIB_SRCS := common/clock.c common/prng.c
+# the clocks, the PRNG, the growable buffer and base64 (hidden, as everything not TT_API); the
+# programs also take the abort-on-OOM allocators, which the library never links.
+COMMON_LIB_SRCS := common/clock.c common/prng.c common/buffer.c common/base64.c
 COMMON_LIB_OBJS := $(COMMON_LIB_SRCS:%.c=$(B)/obj/%.o)
 COMMON_APP_OBJS := $(COMMON_LIB_OBJS) $(B)/obj/common/xalloc.o
 LIB_SRCS := $(wildcard connector/src/*.c) $(COMMON_LIB_SRCS)
@@ -133,7 +133,7 @@ $(LIB_SO): $(LIB_OBJS) $(LIB_MAP)
 		-o $@ $(LIB_OBJS) $(LIB_LIBS)
 
 # ---- tools ----
-$(B)/tt-decode: $(B)/obj/tools/tt-decode.o $(LIB)
+$(B)/tt-decode: $(B)/obj/tools/tt-decode.o $(COMMON_APP_OBJS) $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CJSON_LIBS) $(LIB_LIBS)
 
 # ---- tests ----

@@ -680,14 +680,8 @@ void bridge_cfg_errors_free(struct bridge_cfg_errors *errs)
     if (!errs) {
         return;
     }
-    for (size_t i = 0; i < errs->n_errors; i++) {
-        free(errs->errors[i]);
-    }
-    for (size_t i = 0; i < errs->n_warnings; i++) {
-        free(errs->warnings[i]);
-    }
-    free(errs->errors);
-    free(errs->warnings);
+    xfree_strings(errs->errors, errs->n_errors);
+    xfree_strings(errs->warnings, errs->n_warnings);
     memset(errs, 0, sizeof *errs);
 }
 

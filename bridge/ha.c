@@ -234,7 +234,7 @@ static const struct entity entities[] = {
     { "sensor",        "follows",  "Follows",     STATE, "{{ value_json.follows }}",        NULL,       "total_increasing", "mdi:account-plus" },
     { "sensor",        "shares",   "Shares",      STATE, "{{ value_json.shares }}",         NULL,       "total_increasing", "mdi:share" },
     { "event",         NULL,       "Chat",        TT_EV_CHAT,         NULL, NULL, NULL, "mdi:chat" },
-    { "event",         "gift",     "Gift",        BRIDGE_EV_GIFT_END, NULL, NULL, NULL, "mdi:gift" },
+    { "event",         NULL,       "Gift",        BRIDGE_EV_GIFT_END, NULL, NULL, NULL, "mdi:gift" },
     { "event",         NULL,       "Follow",      TT_EV_FOLLOW,       NULL, NULL, NULL, "mdi:account-plus" },
     { "event",         NULL,       "Share",       TT_EV_SHARE,        NULL, NULL, NULL, "mdi:share" },
     { "event",         NULL,       "Subscribe",   TT_EV_SUBSCRIBE,    NULL, NULL, NULL, "mdi:star" },
@@ -245,7 +245,7 @@ static const struct entity entities[] = {
 
 static const char *key_of(const struct entity *e)
 {
-    return e->key ? e->key : bridge_event_name((unsigned)e->event);
+    return e->key ? e->key : bridge_event_name(bridge_event_origin((unsigned)e->event));
 }
 
 static void add_state_topic(const struct ha_ctx *h, cJSON *j, const char *topic,
@@ -374,7 +374,7 @@ static void publish_trigger(struct ha_ctx *h, const char *handle, const char *id
     topic_of(h, (struct bridge_topic){ BRIDGE_TOPIC_EVENT, topic, BRIDGE_EV_GIFT_END, NULL, NULL },
              t, sizeof t);
     cJSON_AddStringToObject(j, "topic", t);
-    cJSON_AddStringToObject(j, "type", "gift");
+    cJSON_AddStringToObject(j, "type", bridge_event_name(bridge_event_origin(BRIDGE_EV_GIFT_END)));
     cJSON_AddStringToObject(j, "subtype", g->name);
     cJSON_AddStringToObject(j, "payload", g->name);
     cJSON_AddStringToObject(j, "value_template", "{{ value_json.giftName }}");
@@ -502,9 +502,12 @@ void bridge_ha_trigger_filter(const struct ha_ctx *h, char *out, size_t n)
 int bridge_ha_trigger_seen(struct ha_ctx *h, const char *topic, const char *payload, size_t len)
 {
     char prefix[320];
-    int n = snprintf(prefix, sizeof prefix, "%s/device_automation/" NODE_PREFIX,
-                     h->roots->ha_prefix);
-    if (n < 0 || (size_t)n >= sizeof prefix || strncmp(topic, prefix, (size_t)n)) {
+    topic_of(h,
+             (struct bridge_topic){ BRIDGE_TOPIC_HA_CONFIG, NODE_PREFIX, 0, "device_automation",
+                                    NULL },
+             prefix, sizeof prefix);
+    size_t n = strlen(prefix);
+    if (!n || strncmp(topic, prefix, n)) {
         return 0;
     }
     const char *id = topic + n, *slash = strchr(id, '/');

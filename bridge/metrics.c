@@ -98,7 +98,8 @@ static const struct {
 };
 
 /* The flows tt_client_flow names: the flow gauge has one series per flow, 1 for the current. */
-static const char *const flows[] = { "direct", "euler", "legacy", "session" };
+static const enum tt_sign_flow flows[] = { TT_SIGN_DIRECT, TT_SIGN_EULER, TT_SIGN_LEGACY,
+                                           TT_SIGN_SESSION };
 
 /* Every state streamer.c sets: the status gauge has one series per state, 1 for the current. */
 static const char *const states[] = { "stopped", "connecting", "live", "ended",
@@ -163,7 +164,8 @@ static void render_streamers(struct buf *b, const struct snap *v, size_t n)
         for (size_t k = 0; k < sizeof flows / sizeof flows[0]; k++) {
             bprintf(b, "tiktok2mqtt_streamer_flow{");
             label(b, "streamer", v[i].handle);
-            bprintf(b, ",flow=\"%s\"} %d\n", flows[k], !strcmp(flows[k], v[i].flow));
+            const char *flow = tt_sign_flow_name(flows[k]);
+            bprintf(b, ",flow=\"%s\"} %d\n", flow, !strcmp(flow, v[i].flow));
         }
     }
     family(b, "streamer_viewers", "gauge", "Viewers, as the last roomUser event said.");

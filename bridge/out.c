@@ -39,19 +39,25 @@ void bridge_out_status(struct bridge_out *o, const char *user, const char *json,
 void bridge_out_retained(struct bridge_out *o, enum bridge_topic_kind t, const char *user,
                          const char *payload, size_t len)
 {
-    o->sink->ops->retained(o->sink, t, user, payload, len);
-    if (o->tap) {
+    if (o->sink->ops->retained) {
+        o->sink->ops->retained(o->sink, t, user, payload, len);
+    }
+    if (o->tap && o->tap->ops->retained) {
         o->tap->ops->retained(o->tap, t, user, payload, len);
     }
 }
 
-/* `j` printed compactly to the sink (a notice or a retained state), then deleted. */
+/* `j` printed compactly to the sink (a notice or a retained state), then deleted; not printed
+ * at all for a sink without that kind of output. */
 static void send_json(struct bridge_out *o, int notice, enum bridge_topic_kind t, const char *s,
                       cJSON *j)
 {
-    char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
+    const struct bridge_sink_ops *ops = o->sink->ops;
+    int wanted = notice ? ops->notice != NULL
+                        : ops->retained != NULL || (o->tap && o->tap->ops->retained);
+    char *txt = j && wanted ? cJSON_PrintUnformatted(j) : NULL;
     if (txt && notice) {
-        o->sink->ops->notice(o->sink, t, s, txt, strlen(txt));
+        ops->notice(o->sink, t, s, txt, strlen(txt));
     } else if (txt) {
         bridge_out_retained(o, t, s, txt, strlen(txt));
     }
@@ -73,8 +79,10 @@ void bridge_out_notice_json(struct bridge_out *o, enum bridge_topic_kind t, cons
 
 void bridge_out_clear(struct bridge_out *o, const char *user)
 {
-    o->sink->ops->clear(o->sink, user);
-    if (o->tap) {
+    if (o->sink->ops->clear) {
+        o->sink->ops->clear(o->sink, user);
+    }
+    if (o->tap && o->tap->ops->clear) {
         o->tap->ops->clear(o->tap, user);
     }
 }

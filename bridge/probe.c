@@ -81,11 +81,10 @@ static const char *fix_for(enum tt_err e)
 /* Which flow the connect took and why; 1 if it was the direct path. */
 static int flow_step(tt_client *c)
 {
-    static const char *const names[] = { "euler", "legacy", "session", "direct", "auto" };
     const char *why;
     char out[512];
     enum tt_sign_flow f = tt_client_flow(c, &why);
-    snprintf(out, sizeof out, "%s (%s)", (unsigned)f < 5 ? names[f] : "?", why);
+    snprintf(out, sizeof out, "%s (%s)", tt_sign_flow_name(f), why);
     step("flow", 1, out, NULL);
     return f == TT_SIGN_DIRECT;
 }
@@ -120,7 +119,6 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
 {
     const struct bridge_streamer *bs = bridge_cfg_find_streamer(cfg, handle);
     const struct bridge_tiktok *t = bs ? &bs->tt : &cfg->tiktok;
-    static const char *const flows[] = { "euler", "legacy", "session", "direct", "auto" };
     struct tt_options o;
     struct probe p = { 0 };
     struct tt_devices *devices = NULL;
@@ -131,8 +129,8 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
         return 1;
     }
     printf("probe @%s (%s settings; sign flow %s, sign server %s, API key %s)\n", handle,
-           bs ? "its" : "the [tiktok]", (unsigned)t->sign_flow < 5 ? flows[t->sign_flow] : "?",
-           t->sign_api_url, o.sign_api_key ? "set" : "not set");
+           bs ? "its" : "the [tiktok]", tt_sign_flow_name(t->sign_flow), t->sign_api_url,
+           o.sign_api_key ? "set" : "not set");
     if (tt_devices_new(&devices, cfg->bridge.ttwid_file, 0)) {
         return 1;
     }

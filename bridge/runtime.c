@@ -137,14 +137,8 @@ int runtime_save(const struct runtime *r, char *err, size_t errlen)
 
 void runtime_free(struct runtime *r)
 {
-    for (size_t i = 0; i < r->n_added; i++) {
-        free(r->added[i]);
-    }
-    for (size_t i = 0; i < r->n_removed; i++) {
-        free(r->removed[i]);
-    }
-    free(r->added);
-    free(r->removed);
+    xfree_strings(r->added, r->n_added);
+    xfree_strings(r->removed, r->n_removed);
     free(r->path);
     memset(r, 0, sizeof *r);
 }

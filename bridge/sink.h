@@ -31,14 +31,14 @@ struct bridge_sink_ops {
                   const char *json, size_t len, uint64_t msg_id);
     /** A streamer's status object (kept for late subscribers where the sink can). */
     void (*status)(struct bridge_sink *k, const char *user, const char *json, size_t len);
-    /** A state kept for late subscribers: AVAILABILITY, ROOM, STATE of `user`, or the
+    /** Optional: a state kept for late subscribers: AVAILABILITY, ROOM, STATE of `user`, or the
      *  bridge's INFO and HEALTH (`user` NULL). JSON but for availability. */
     void (*retained)(struct bridge_sink *k, enum bridge_topic_kind t, const char *user,
                      const char *payload, size_t len);
-    /** A notice, not kept: NOTICE (bridge/event), RESPONSE to the command `arg`. */
+    /** Optional: a notice, not kept: NOTICE (bridge/event), RESPONSE to the command `arg`. */
     void (*notice)(struct bridge_sink *k, enum bridge_topic_kind t, const char *arg,
                    const char *json, size_t len);
-    /** A streamer removed for good: what was kept of it goes (retained states, discovery). */
+    /** Optional: a streamer removed for good: what was kept of it goes (retained states, discovery). */
     void (*clear)(struct bridge_sink *k, const char *user);
     /** Optional: make a streamer known to consumers (Home Assistant discovery). */
     void (*announce)(struct bridge_sink *k, const char *handle, const char *user);

@@ -41,24 +41,6 @@ static void status(struct bridge_sink *k, const char *user, const char *json, si
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Retained states and notices have no line of their own: they are for a broker's subscribers. */
-static void retained(struct bridge_sink *k, enum bridge_topic_kind t, const char *user,
-                     const char *payload, size_t len)
-{
-    (void)k, (void)t, (void)user, (void)payload, (void)len;
-}
-
-static void notice(struct bridge_sink *k, enum bridge_topic_kind t, const char *arg,
-                   const char *json, size_t len)
-{
-    (void)k, (void)t, (void)arg, (void)json, (void)len;
-}
-
-static void clear(struct bridge_sink *k, const char *user)
-{
-    (void)k, (void)user;
-}
-
 static void close_stdout(struct bridge_sink *k, int timeout_ms)
 {
     struct sink_stdout *s = (struct sink_stdout *)k;
@@ -72,10 +54,7 @@ static const struct bridge_sink_ops ops = {
     .name = "stdout",
     .event = event,
     .status = status,
-    .retained = retained,
-    .notice = notice,
-    .clear = clear,
-    .close = close_stdout,
+    .close = close_stdout, /* retained states and notices are for a broker's subscribers */
 };
 
 struct bridge_sink *bridge_sink_stdout_new(void)

@@ -214,10 +214,9 @@ static void on_event(const struct tt_event *ev, void *ud)
 /* After each connect: which flow it took (auto decides per connect); bridge/info shows it. */
 static void note_flow(struct streamer *s)
 {
-    static const char *const names[] = { "euler", "legacy", "session", "direct", "auto" };
     const char *why;
     enum tt_sign_flow f = tt_client_flow(s->client, &why);
-    const char *name = (unsigned)f < 5 ? names[f] : "?";
+    const char *name = tt_sign_flow_name(f);
     pthread_mutex_lock(&s->lock);
     int changed = strcmp(s->flow, name) != 0;
     snprintf(s->flow, sizeof s->flow, "%s", name);

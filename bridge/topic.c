@@ -12,9 +12,15 @@
 #include "cfg.h"
 
 static const char *const derived[] = {
-#define NAME_ROW(e, name) name,
+#define NAME_ROW(e, name, from) name,
     BRIDGE_DERIVED_EVENTS(NAME_ROW)
 #undef NAME_ROW
+};
+
+static const enum tt_event_type origin[] = {
+#define FROM_ROW(e, name, from) from,
+    BRIDGE_DERIVED_EVENTS(FROM_ROW)
+#undef FROM_ROW
 };
 
 /* The library's events that go out on <base>/<user>/<name> and may be selected: every Webcast
@@ -34,6 +40,11 @@ const char *bridge_event_name(unsigned k)
         return has_topic(k) ? tt_event_type_name((enum tt_event_type)k) : NULL;
     }
     return k < BRIDGE_EV__COUNT ? derived[k - TT_EV__COUNT] : NULL;
+}
+
+unsigned bridge_event_origin(unsigned k)
+{
+    return k >= TT_EV__COUNT && k < BRIDGE_EV__COUNT ? origin[k - TT_EV__COUNT] : k;
 }
 
 int bridge_event_bit(const char *name, bool nocase)
@@ -94,8 +105,9 @@ int bridge_topic(const struct bridge_topic_roots *r, const struct bridge_topic *
     case BRIDGE_TOPIC_HA_STATUS:
         len = snprintf(out, n, "%s/%s", r->ha_prefix, leaf[t->kind]);
         break;
-    case BRIDGE_TOPIC_HA_CONFIG:
-        len = snprintf(out, n, "%s/%s/%s/%s/config", r->ha_prefix, t->arg, t->user, t->key);
+    case BRIDGE_TOPIC_HA_CONFIG: /* no key: what the config topics of nodes `user`* begin with */
+        len = t->key ? snprintf(out, n, "%s/%s/%s/%s/config", r->ha_prefix, t->arg, t->user, t->key)
+                     : snprintf(out, n, "%s/%s/%s", r->ha_prefix, t->arg, t->user);
         break;
     default: /* the bridge's own: info, health, event, state; each shard's its own */
         len = snprintf(out, n, "%s/%s/%s%s%s", r->base, BRIDGE_LEVEL, r->instance,

@@ -26,15 +26,16 @@
 #include "handle.h"
 #include "tt.h"
 
-/* Events the bridge derives from the library's: X(enum constant, name). */
+/* Events the bridge derives from the library's: X(enum constant, name, the library's event it
+ * is made from). */
 /* clang-format off */
 #define BRIDGE_DERIVED_EVENTS(X) \
-    X(BRIDGE_EV_GIFT_END, "giftEnd") /* a completed gift, with totalDiamonds (streamer.c) */
+    X(BRIDGE_EV_GIFT_END, "giftEnd", TT_EV_GIFT) /* a completed gift, with totalDiamonds (streamer.c) */
 /* clang-format on */
 
 enum bridge_event {
     BRIDGE_EV__FIRST = TT_EV__COUNT - 1, /* the derived ones follow the library's types */
-#define ENUM_ROW(e, name) e,
+#define ENUM_ROW(e, name, from) e,
     BRIDGE_DERIVED_EVENTS(ENUM_ROW)
 #undef ENUM_ROW
             BRIDGE_EV__COUNT
@@ -65,7 +66,9 @@ enum bridge_topic_kind {
     BRIDGE_TOPIC_RESPONSE,     /**< <base>/bridge/response/<arg> */
     BRIDGE_TOPIC_REQUESTS,     /**< <base>/bridge/request/+ (a subscription filter) */
     BRIDGE_TOPIC_HA_STATUS,    /**< <prefix>/status */
-    BRIDGE_TOPIC_HA_CONFIG,    /**< <prefix>/<arg>/<user>/<key>/config */
+    BRIDGE_TOPIC_HA_CONFIG,    /**< <prefix>/<arg>/<user>/<key>/config; without a key
+                                    <prefix>/<arg>/<user>, what the config topics of the
+                                    nodes whose id starts with <user> begin with */
 };
 
 struct bridge_topic {
@@ -85,6 +88,9 @@ const char *bridge_topic_request(const struct bridge_topic_roots *r, const char 
 /** Name of event bit `k` ("chat", "giftEnd", ...), or NULL when `k` is no event a user may
  *  select (the connection's own events, rawData, past the end). */
 const char *bridge_event_name(unsigned k);
+/** The library's event that event bit `k` is made from (TT_EV_GIFT for giftEnd); `k` itself
+ *  for the library's events. */
+unsigned bridge_event_origin(unsigned k);
 /** Bit of a selectable event's name, -1 if none; `nocase` for "did you mean". */
 int bridge_event_bit(const char *name, bool nocase);
 

@@ -47,6 +47,14 @@ char *xstrndup(const char *s, size_t n)
     return d;
 }
 
+void xfree_strings(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(list[i]);
+    }
+    free(list);
+}
+
 char *xasprintf(const char *fmt, ...)
 {
     va_list ap;

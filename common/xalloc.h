@@ -15,5 +15,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** Frees the `n` strings of `list`, then the list (NULL with n 0 is fine). */
+void xfree_strings(char **list, size_t n);
 
 #endif

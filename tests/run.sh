@@ -74,6 +74,9 @@ suite "deb (dpkg-deb, lintian)" env B="$B" sh tests/deb/run.sh
 #    relative link of the Markdown pages resolves inside the repository
 suite "stand-alone (no reference outside the repository)" python3 tests/tools/check_standalone.py
 suite "no configuration of a test or tool can reach TikTok" python3 tests/tools/check_no_tiktok.py
+suite "layout (topics in topic.c, no edit of event JSON, event names in the registry)" \
+    python3 tests/tools/check_layout.py
+suite "layout check self-test (planted violations)" python3 tests/tools/check_layout.py --self-test
 
 # 9. the benchmarks' tools run and count correctly (a smoke run, no figure checked)
 suite "bench tools smoke" env B="$B" python3 tools/bench_e2e.py --smoke

@@ -86,38 +86,32 @@ static void settle(int ok)
     pthread_mutex_unlock(&lock);
 }
 
-static void sent_ok(void *ctx, MQTTAsync_successData5 *d)
+/* The connect's outcome, for main(), which waits on `cond`. */
+static void set_connected(int v)
 {
-    (void)ctx;
-    (void)d;
-    settle(1);
-}
-
-static void sent_failed(void *ctx, MQTTAsync_failureData5 *d)
-{
-    (void)ctx;
-    (void)d;
-    settle(0);
-}
-
-static void on_connect(void *ctx, MQTTAsync_successData5 *d)
-{
-    (void)ctx;
-    (void)d;
     pthread_mutex_lock(&lock);
-    connected = 1;
+    connected = v;
     pthread_cond_signal(&cond);
     pthread_mutex_unlock(&lock);
 }
 
-static void on_connect_failed(void *ctx, MQTTAsync_failureData5 *d)
+/* paho's answer to a request: the context says whose (a publish's settle, the connect's
+   set_connected) */
+struct outcome {
+    void (*done)(int ok);
+};
+static struct outcome publish_outcome = { settle }, connect_outcome = { set_connected };
+
+static void succeeded(void *ctx, MQTTAsync_successData5 *d)
 {
-    (void)ctx;
     (void)d;
-    pthread_mutex_lock(&lock);
-    connected = 0;
-    pthread_cond_signal(&cond);
-    pthread_mutex_unlock(&lock);
+    ((struct outcome *)ctx)->done(1);
+}
+
+static void failed_request(void *ctx, MQTTAsync_failureData5 *d)
+{
+    (void)d;
+    ((struct outcome *)ctx)->done(0);
 }
 
 static int run_async(const char *uri, long n, char *payload, int size, long window, int buf)
@@ -135,8 +129,9 @@ static int run_async(const char *uri, long n, char *payload, int size, long wind
         return -1;
     co.cleanstart = 1;
     co.keepAliveInterval = 30;
-    co.onSuccess5 = on_connect;
-    co.onFailure5 = on_connect_failed;
+    co.onSuccess5 = succeeded;
+    co.onFailure5 = failed_request;
+    co.context = &connect_outcome;
     if (MQTTAsync_connect(c, &co) != MQTTASYNC_SUCCESS)
         return -1;
     pthread_mutex_lock(&lock);
@@ -159,8 +154,9 @@ static int run_async(const char *uri, long n, char *payload, int size, long wind
         m.payloadlen = size;
         m.qos = 1;
         msgid_prop(&m.properties, idbuf, sizeof idbuf, i);
-        ro.onSuccess5 = sent_ok;
-        ro.onFailure5 = sent_failed;
+        ro.onSuccess5 = succeeded;
+        ro.onFailure5 = failed_request;
+        ro.context = &publish_outcome;
         int rc = MQTTAsync_sendMessage(c, TOPIC, &m, &ro);
         MQTTProperties_free(&m.properties);
         if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES) {

@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "varint.h"
+
 #define BUF_CAP  (4u << 20)  /* the largest packet we accept, and the read buffer */
 #define LAT_CAP  (64u << 20) /* latencies kept (then sampled no more) */
 #define SET_INIT (1u << 20)
@@ -260,17 +262,13 @@ static long parse(struct stats *st, const unsigned char *buf, size_t n, int fd)
     size_t at = 0, n_acks = 0;
 
     for (;;) {
-        size_t len = 0, i = at + 1;
-        int sh = 0;
+        size_t i = at + 1, k;
+        uint64_t len;
 
-        while (i < n && sh < 28) {
-            len |= (size_t)(buf[i] & 0x7f) << sh;
-            sh += 7;
-            if (!(buf[i++] & 0x80))
-                break;
-        }
-        if (i >= n || (buf[i - 1] & 0x80) || n - i < len)
+        /* the fixed header's byte, then the remaining length (at most 4 bytes) */
+        if (i >= n || (k = common_varint(buf + i, n - i, 4, &len)) == 0 || n - (i + k) < len)
             break;
+        i += k;
         if (i - at + len > BUF_CAP)
             return -1;
         if (packet(st, buf + at, i - at, i - at + len, acks, &n_acks) != 0)

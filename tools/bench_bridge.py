@@ -9,32 +9,22 @@ Environment: STREAMERS (1000), IDLE_S (30), B (build).
 
 SPDX-License-Identifier: MIT
 """
-import datetime
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tools"))
-from itest import B, ROOT, free_port, kill_all, start, stop, wait_for  # noqa: E402
+from benchlib import bridge_config, cpu_s, mosquitto, now as bench_now, report, status
+import itest
+from itest import B, kill_all, start, stop, wait_for
 
 N = int(os.environ.get("STREAMERS", "1000"))
 IDLE_S = int(os.environ.get("IDLE_S", "30"))
-CLK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_s(pid):
-    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / CLK
 
 
 def rss_mib(pid):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0
+    return status(pid, "VmRSS") / 1024
 
 
 def tasks(pid):
@@ -60,29 +50,12 @@ def wakeups(pid, a, b, secs):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="bench-bridge-")
-    port = free_port()
-    with open(os.path.join(tmp, "m.conf"), "w") as f:
-        f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)
-    start(["mosquitto", "-c", os.path.join(tmp, "m.conf")], stdout=subprocess.DEVNULL,
-          stderr=subprocess.DEVNULL)
+    port = mosquitto(tmp, "default")[1]
     scen = os.path.join(tmp, "load.jsonl")
     with open(scen, "w") as f:
         f.write(json.dumps({"kind": "load", "rooms": N, "rate": 0, "seconds": 0}) + "\n")
-    out = os.path.join(tmp, "sim.out")
-    start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario", scen,
-           "--max-conns", str(N * 2 + 100)], stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    wait_for(lambda: '"listening"' in open(out).read(), 10)
-    url = json.loads(open(out).readline())["listening"]
-    cfg = os.path.join(tmp, "b.ini")
-    with open(cfg, "w") as f:
-        f.write("[bridge]\nhealth_interval = 3600\n[mqtt]\nuri = tcp://127.0.0.1:%d\n" % port)
-        f.write("[homeassistant]\nenabled = false\n")
-        f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\nsign_api_url = %s\n"
-                % (url, url, url))
-        f.write("sign_flow = euler\n")  # the flow docs/PERFORMANCE.md measured
-        f.write("enable_extended_gift_info = false\n")
-        for i in range(1, N + 1):
-            f.write("[streamer:load%05d]\n" % i)
+    url = itest.sim(tmp, "sim", ["--scenario", scen, "--max-conns", str(N * 2 + 100)], timeout=10)[1]
+    cfg = bridge_config(os.path.join(tmp, "b.ini"), url, port, N)
     log = os.path.join(tmp, "bridge.log")
     br = start([os.path.join(B, "tiktok2mqtt"), "-c", cfg], stderr=open(log, "w"))
     t0 = time.time()
@@ -110,7 +83,7 @@ def main():
     threads = len(os.listdir("/proc/%d/task" % br.pid))
     stop(br)
     kill_all()
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = bench_now()
     text = "\n".join([
         f"Measured {now} by `make bench-bridge` (STREAMERS={N}, IDLE_S={IDLE_S}).",
         "",
@@ -126,13 +99,7 @@ def main():
         f"| CPU per wakeup (all threads) | {us_per_wake:.0f} µs | - |",
         f"| wakeups of the main thread | {main_wake:.2f} per second | - |",
     ])
-    print(text)
-    if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
-        doc = open(path).read()
-        a, b = "<!-- bench-bridge:begin -->", "<!-- bench-bridge:end -->"
-        doc = doc[:doc.index(a) + len(a)] + "\n" + text + "\n" + doc[doc.index(b):]
-        open(path, "w").write(doc)
+    report("bench-bridge", text)
     return 0 if ok else 1
 
 

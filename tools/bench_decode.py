@@ -21,11 +21,11 @@ ROUNDS rounds, and the median ratio is reported with its range.
 
 SPDX-License-Identifier: MIT
 """
-import datetime
 import json
 import os
 import subprocess
-import sys
+
+from benchlib import now as bench_now, report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 B = os.path.join(ROOT, os.environ.get("B", "build"))
@@ -132,24 +132,16 @@ def table(res):
 
 def main():
     results = [measure("v1"), measure("v3")]
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = bench_now()
     out = [f"Measured {now} by `make bench-decode` (FRAMES={FRAMES}, ROUNDS={ROUNDS}; in each "
            f"round the median of RUNS={RUNS} runs for Node and OUR_RUNS={OUR_RUNS} for "
            f"tt-decode and the floors), single core (`taskset -c 0`).", ""]
     for r in results:
         out += [table(r), ""]
-    text = "\n".join(out)
-    print(text)
     raw = os.path.join(ROOT, "build", "bench", "bench-decode.json")
     with open(raw, "w") as f:
         json.dump(results, f, indent=1)
-    if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
-        doc = open(path).read()
-        a, b = "<!-- bench-decode:begin -->", "<!-- bench-decode:end -->"
-        doc = doc[:doc.index(a) + len(a)] + "\n" + text + "\n" + doc[doc.index(b):]
-        with open(path, "w") as f:
-            f.write(doc)
+    report("bench-decode", "\n".join(out))
 
 
 if __name__ == "__main__":

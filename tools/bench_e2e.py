@@ -23,7 +23,6 @@ make check: a tiny run, the tools count correctly (exit 1 otherwise).
 
 SPDX-License-Identifier: MIT
 """
-import datetime
 import json
 import os
 import signal
@@ -33,8 +32,9 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tools"))
-from itest import B, ROOT, free_port, kill_all, start, stop, wait_for  # noqa: E402
+from benchlib import bridge_config, cpu_s, measure, mosquitto, now as bench_now, paho, status
+import itest
+from itest import B, ROOT, kill_all, start, stop, wait_for
 
 ENV = os.environ.get
 STREAMERS = int(ENV("STREAMERS", "50"))
@@ -45,24 +45,11 @@ BROKERS = ENV("BROKERS", "default tuned").split()
 QOS = [int(q) for q in ENV("QOS", "0 1").split()]
 PARTS = ENV("PARTS", "ratio ceiling latency").split()
 GZIP = float(ENV("GZIP", "1"))
-CLK = os.sysconf("SC_CLK_TCK")
 TMP = tempfile.mkdtemp(prefix="bench-e2e-")
 
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
-
-
-def cpu_s(pid):
-    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / CLK
-
-
-def status(pid, key):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return 0
 
 
 def threads(pid):
@@ -81,27 +68,7 @@ def threads(pid):
 
 
 def broker(kind):
-    port = free_port()
-    conf = os.path.join(TMP, "m-%s-%d.conf" % (kind, port))
-    with open(conf, "w") as f:
-        f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)
-        if kind == "tuned":
-            f.write("max_inflight_messages 0\nmax_queued_messages 0\n")
-    p = start(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: port_open(port), 5)
-    return p, port
-
-
-def port_open(port):
-    import socket
-    s = socket.socket()
-    try:
-        s.connect(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
+    return mosquitto(TMP, kind)
 
 
 def simulator(rooms, total_rate, seconds):
@@ -110,11 +77,9 @@ def simulator(rooms, total_rate, seconds):
         f.write(json.dumps({"kind": "load", "rooms": rooms, "rate": total_rate / rooms,
                             "seconds": seconds, "gzip": GZIP, "frame_events": 1000, "msgid_only": 1,
                             "batch_ms": 100 if total_rate / rooms > 200 else 200}) + "\n")
-    out = scen + ".out"
-    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario", scen,
-               "--end-grace-ms", "1000"], stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    wait_for(lambda: '"listening"' in open(out).read(), 10)
-    return p, json.loads(open(out).readline())["listening"]
+    p, url, _ = itest.sim(TMP, os.path.basename(scen)[:-len(".jsonl")], ["--scenario", scen,
+                          "--end-grace-ms", "1000"], timeout=10)
+    return p, url
 
 
 def sim_events(url):
@@ -137,17 +102,8 @@ def subscriber(port, qos, idle_ms=None):
 
 
 def bridge(url, rooms, port, qos):
-    cfg = os.path.join(TMP, "b-%d.ini" % time.monotonic_ns())
-    with open(cfg, "w") as f:
-        f.write("[bridge]\nhealth_interval = 3600\n[mqtt]\nuri = tcp://127.0.0.1:%d\n" % port)
-        f.write("qos = %d\n[homeassistant]\nenabled = false\n" % qos)
-        f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\nsign_api_url = %s\n" % (url, url, url))
-        f.write("enable_extended_gift_info = false\n")
-        # the signed flow, as bench_bridge.py: the default (auto) would first try the direct
-        # path, whose default push_base is TikTok's own edge, not the simulator
-        f.write("sign_flow = euler\n")
-        for i in range(1, rooms + 1):
-            f.write("[streamer:load%05d]\n" % i)
+    cfg = bridge_config(os.path.join(TMP, "b-%d.ini" % time.monotonic_ns()), url, port, rooms,
+                        "qos = %d\n" % qos)
     log_path = cfg + ".log"
     p = start([os.path.join(B, "tiktok2mqtt"), "-c", cfg], stderr=open(log_path, "w"))
     ok = wait_for(lambda: open(log_path).read().count(": live") >= rooms, 60 + rooms * 0.1, step=0.2)
@@ -338,8 +294,7 @@ def smoke():
     # bench-paho: 300 messages each way
     bp, port = broker("tuned")
     for mode in ("async", "sync"):
-        res = subprocess.run([os.path.join(B, "bench-paho-sync" if mode == "sync" else "bench-paho"), "tcp://127.0.0.1:%d" % port, "300",
-                              "1000", mode], capture_output=True, text=True, timeout=60)
+        res = paho(port, 300, 1000, mode)
         if res.returncode != 0 or '"n":300' not in res.stdout:
             fails.append("bench-paho %s: %s" % (mode, (res.stdout + res.stderr).strip()))
     stop(bp)
@@ -356,23 +311,11 @@ def main():
             return smoke()
         finally:
             kill_all()
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = ["Measured %s by `make bench-e2e` (STREAMERS=%d, GZIP=%g, brokers: %s; the simulator, "
-             "mosquitto, bench-sub and the bridge on this one 2-core machine)." % (now, STREAMERS, GZIP, ", ".join(BROKERS))]
-    try:
-        for part in PARTS:
-            {"ratio": ratio_part, "ceiling": ceiling_part, "latency": latency_part}[part](lines)
-    finally:
-        kill_all()
-    text = "\n".join(lines)
-    print(text)
-    if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
-        doc = open(path).read()
-        a, b = "<!-- bench-e2e:begin -->", "<!-- bench-e2e:end -->"
-        doc = doc[:doc.index(a) + len(a)] + "\n" + text + "\n" + doc[doc.index(b):]
-        open(path, "w").write(doc)
-    return 0
+    head = ["Measured %s by `make bench-e2e` (STREAMERS=%d, GZIP=%g, brokers: %s; the simulator, "
+            "mosquitto, bench-sub and the bridge on this one 2-core machine)."
+            % (bench_now(), STREAMERS, GZIP, ", ".join(BROKERS))]
+    parts = {"ratio": ratio_part, "ceiling": ceiling_part, "latency": latency_part}
+    return measure("bench-e2e", head, lambda lines: [parts[p](lines) for p in PARTS])
 
 
 if __name__ == "__main__":

@@ -13,17 +13,14 @@ the bridge's INFLIGHT_MAX); windows of 64 and 20 are measured too.
 
 SPDX-License-Identifier: MIT
 """
-import datetime
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tools"))
-from itest import B, ROOT, free_port, kill_all, start, stop, wait_for  # noqa: E402
+from benchlib import measure, mosquitto, now as bench_now, paho
+from itest import stop
 
 N = int(os.environ.get("N", "50000"))
 SIZE = int(os.environ.get("SIZE", "1000"))
@@ -38,63 +35,38 @@ MODES = [("async", WINDOW, "MQTTAsync as the bridge drives it (maxBufferedMessag
          ("sync", WINDOW, "MQTTClient (synchronous) from one thread, waitForCompletion on the oldest")]
 
 
-def broker(kind):
-    port = free_port()
-    conf = os.path.join(TMP, "m-%s.conf" % kind)
-    with open(conf, "w") as f:
-        f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)
-        if kind == "tuned":
-            f.write("max_inflight_messages 0\nmax_queued_messages 0\n")
-    p = start(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: subprocess.run(["mosquitto_pub", "-p", str(port), "-t", "x", "-m", "x"],
-                                    capture_output=True).returncode == 0, 5)
-    return p, port
+def rows(lines):
+    for kind in ("tuned", "default"):
+        bp, port = mosquitto(TMP, kind)
+        n = N if kind == "tuned" else max(N * 3 // 50, 1000)
+        for mode, window, what in MODES:
+            rs = []
+            for _ in range(ROUNDS):
+                r = paho(port, n, SIZE, mode, window, timeout=600)
+                if r.returncode != 0:
+                    print(r.stderr, file=sys.stderr)
+                    continue
+                rs.append(json.loads(r.stdout))
+                print(r.stdout.strip(), file=sys.stderr, flush=True)
+            if not rs:
+                lines.append("| %s | %s | %d | %d | failed | | |" % (kind, what, window, n))
+                continue
+            us = [x["cpu_us_per_msg"] for x in rs]
+            rate = [x["msgs_per_s"] for x in rs]
+            rej = statistics.median([x["rejected"] for x in rs])
+            lines.append("| %s | %s | %d | %d | **%.1f** (%.1f to %.1f) | %s (%s to %s) | %s |"
+                         % (kind, what, window, n, statistics.median(us), min(us), max(us),
+                            "{:,.0f}".format(statistics.median(rate)), "{:,.0f}".format(min(rate)),
+                            "{:,.0f}".format(max(rate)), "{:,.0f}".format(rej) if mode != "sync" else "-"))
+        stop(bp)
 
 
 def main():
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that kill_all() runs
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = ["Measured %s by `make bench-paho` (SIZE=%d bytes, QoS 1, WINDOW=%d, %d rounds; "
-             "median and range)." % (now, SIZE, WINDOW, ROUNDS), "",
-             "| broker | client | in flight at most | messages | CPU µs per message | messages/s | refused by paho (async) |",
-             "|---|---|---|---|---|---|---|"]
-    try:
-        for kind in ("tuned", "default"):
-            bp, port = broker(kind)
-            n = N if kind == "tuned" else max(N * 3 // 50, 1000)
-            for mode, window, what in MODES:
-                rs = []
-                for _ in range(ROUNDS):
-                    r = subprocess.run([os.path.join(B, "bench-paho-sync" if mode == "sync" else "bench-paho"), "tcp://127.0.0.1:%d" % port,
-                                        str(n), str(SIZE), mode, str(window)],
-                                       capture_output=True, text=True, timeout=600)
-                    if r.returncode != 0:
-                        print(r.stderr, file=sys.stderr)
-                        continue
-                    rs.append(json.loads(r.stdout))
-                    print(r.stdout.strip(), file=sys.stderr, flush=True)
-                if not rs:
-                    lines.append("| %s | %s | %d | %d | failed | | |" % (kind, what, window, n))
-                    continue
-                us = [x["cpu_us_per_msg"] for x in rs]
-                rate = [x["msgs_per_s"] for x in rs]
-                rej = statistics.median([x["rejected"] for x in rs])
-                lines.append("| %s | %s | %d | %d | **%.1f** (%.1f to %.1f) | %s (%s to %s) | %s |"
-                             % (kind, what, window, n, statistics.median(us), min(us), max(us),
-                                "{:,.0f}".format(statistics.median(rate)), "{:,.0f}".format(min(rate)),
-                                "{:,.0f}".format(max(rate)), "{:,.0f}".format(rej) if mode != "sync" else "-"))
-            stop(bp)
-    finally:
-        kill_all()
-    text = "\n".join(lines)
-    print(text)
-    if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "PERFORMANCE.md")
-        doc = open(path).read()
-        a, b = "<!-- bench-paho:begin -->", "<!-- bench-paho:end -->"
-        doc = doc[:doc.index(a) + len(a)] + "\n" + text + "\n" + doc[doc.index(b):]
-        open(path, "w").write(doc)
-    return 0
+    head = ["Measured %s by `make bench-paho` (SIZE=%d bytes, QoS 1, WINDOW=%d, %d rounds; "
+            "median and range)." % (bench_now(), SIZE, WINDOW, ROUNDS), "",
+            "| broker | client | in flight at most | messages | CPU µs per message | messages/s | refused by paho (async) |",
+            "|---|---|---|---|---|---|---|"]
+    return measure("bench-paho", head, rows)
 
 
 if __name__ == "__main__":

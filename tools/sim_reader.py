@@ -24,52 +24,23 @@ import time
 import urllib.request
 import zlib
 
-
-def varint(b, i):
-    v = sh = 0
-    while True:
-        c = b[i]
-        i += 1
-        v |= (c & 0x7F) << sh
-        if c < 0x80:
-            return v, i
-        sh += 7
-
-
-def fields(b):
-    """(field number, wire type, value or (start, end)) of one protobuf message, top level"""
-    i, n = 0, len(b)
-    while i < n:
-        k, i = varint(b, i)
-        wt = k & 7
-        if wt == 0:
-            v, i = varint(b, i)
-            yield k >> 3, 0, v
-        elif wt == 2:
-            ln, i = varint(b, i)
-            yield k >> 3, 2, (i, i + ln)
-            i += ln
-        elif wt == 1:
-            i += 8
-        elif wt == 5:
-            i += 4
-        else:
-            return
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tools"))
+from pbwire import WT_LEN, iter_fields  # noqa: E402
 
 
 def count_events(frame):
     """events in one push frame: the messages (field 1) of its fetch result (field 8)"""
     payload, gz = None, False
-    for f, wt, v in fields(frame):
-        if f == 8 and wt == 2:
-            payload = frame[v[0]:v[1]]
-        elif f == 5 and wt == 2 and b"gzip" in frame[v[0]:v[1]]:
+    for f, wt, v in iter_fields(frame):
+        if f == 8 and wt == WT_LEN:
+            payload = v
+        elif f == 5 and wt == WT_LEN and b"gzip" in v:
             gz = True
     if payload is None:
         return 0
     if gz:
         payload = zlib.decompress(payload, 16 + zlib.MAX_WBITS)
-    return sum(1 for f, wt, _ in fields(payload) if f == 1 and wt == 2)
+    return sum(1 for f, wt, _ in iter_fields(payload) if f == 1 and wt == WT_LEN)
 
 
 def connect(host, port, room_id):

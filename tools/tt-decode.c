@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base64.h"
+#include "buffer.h"
 #include "clock.h"
 #include "tt.h"
 
@@ -30,32 +32,24 @@
 
 /* Output of one frame or message: the events as a JSON array body. */
 struct out {
-    char *p;
-    size_t len, cap;
-    size_t n;      /* events written */
-    int bad;       /* a decode-error event was seen */
-    int discard;   /* --bench: count only */
-    int lines;     /* --message: one line per event instead of an array body */
-    size_t events; /* --bench: running count */
+    struct common_buf b; /* common_buf_init'ed by out_add on first use */
+    size_t n;            /* events written */
+    int bad;             /* a decode-error event was seen */
+    int discard;         /* --bench: count only */
+    int lines;           /* --message: one line per event instead of an array body */
+    size_t events;       /* --bench: running count */
 };
 
 static void out_add(struct out *o, const char *s, size_t n)
 {
-    if (o->cap - o->len < n) {
-        size_t cap = o->cap ? o->cap : 65536;
-        while (cap - o->len < n) {
-            cap *= 2;
-        }
-        char *p = realloc(o->p, cap);
-        if (!p) {
-            fprintf(stderr, "tt-decode: out of memory\n");
-            exit(2);
-        }
-        o->p = p;
-        o->cap = cap;
+    if (!o->b.max) {
+        common_buf_init(&o->b, (size_t)1 << 40);
     }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
+    common_buf_add(&o->b, s, n);
+    if (o->b.err) {
+        fprintf(stderr, "tt-decode: out of memory\n");
+        exit(2);
+    }
 }
 
 #define OUT_LIT(o, s) out_add((o), (s), sizeof(s) - 1)
@@ -146,7 +140,7 @@ static int frame_file(struct tt_decoder *d, const char *path, struct out *o)
     if (read_file(path, &buf, &len)) {
         return -1;
     }
-    o->len = o->n = 0;
+    o->b.len = o->n = 0;
     o->bad = 0;
     OUT_LIT(o, "{\"frame\":");
     out_jstr(o, base_name(path));
@@ -159,7 +153,7 @@ static int frame_file(struct tt_decoder *d, const char *path, struct out *o)
         fprintf(stderr, "tt-decode: %s: %s\n", path, tt_decoder_errmsg(d));
     }
     OUT_LIT(o, "}\n");
-    fwrite(o->p, 1, o->len, stdout);
+    fwrite(o->b.p, 1, o->b.len, stdout);
     free(buf);
     return rc || o->bad ? -1 : 0;
 }
@@ -228,7 +222,7 @@ static int run_frames(struct tt_decoder *d, int argc, char **argv)
         }
         free_names(names, n);
     }
-    free(o.p);
+    common_buf_free(&o.b);
     return status;
 }
 
@@ -242,46 +236,13 @@ static int run_message(struct tt_decoder *d, const char *method, const char *pat
         return 2;
     }
     enum tt_err rc = tt_decode_message(d, method, buf, len, on_event, &o);
-    fwrite(o.p, 1, o.len, stdout);
+    fwrite(o.b.p, 1, o.b.len, stdout);
     if (rc) {
         fprintf(stderr, "tt-decode: %s: %s\n", path, tt_decoder_errmsg(d));
     }
-    free(o.p);
+    common_buf_free(&o.b);
     free(buf);
     return rc || o.bad ? 1 : 0;
-}
-
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    return c == '+' || c == '-' ? 62 : c == '/' || c == '_' ? 63 : -1;
-}
-
-static size_t b64decode(const char *s, unsigned char *out)
-{
-    size_t n = 0;
-    unsigned v = 0, bits = 0;
-    for (; *s; s++) {
-        int x = b64val((unsigned char)*s);
-        if (x < 0) {
-            continue;
-        }
-        v = (v << 6) | (unsigned)x;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char)(v >> bits);
-        }
-    }
-    return n;
 }
 
 /* Batch mode for the capture corpus: one input line -> one output line. */
@@ -301,18 +262,21 @@ static int run_jsonl(struct tt_decoder *d, const char *path)
         const char *method = cJSON_GetStringValue(cJSON_GetObjectItem(j, "method"));
         const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItem(j, "b64"));
         char num[32];
-        o.len = o.n = 0;
+        o.b.len = o.n = 0;
         o.bad = 0;
         snprintf(num, sizeof num, "{\"index\":%ld,", idx);
         out_add(&o, num, strlen(num));
+        unsigned char *bin = b64 ? malloc(strlen(b64) + 1) : NULL;
+        ssize_t n = bin ? common_base64_decode(b64, strlen(b64), bin) : -1;
         if (!method || !b64) {
             OUT_LIT(&o, "\"error\":\"input line needs method and b64\"}\n");
             status = 2;
+        } else if (n < 0) {
+            OUT_LIT(&o, "\"error\":\"b64 is not base64\"}\n");
+            status = 2;
         } else {
-            unsigned char *bin = malloc(strlen(b64) + 1);
-            size_t n = b64decode(b64, bin);
             OUT_LIT(&o, "\"events\":[");
-            enum tt_err rc = tt_decode_message(d, method, bin, n, on_event, &o);
+            enum tt_err rc = tt_decode_message(d, method, bin, (size_t)n, on_event, &o);
             OUT_LIT(&o, "]");
             if (rc) {
                 OUT_LIT(&o, ",\"error\":");
@@ -320,13 +284,13 @@ static int run_jsonl(struct tt_decoder *d, const char *path)
             }
             OUT_LIT(&o, "}\n");
             status = status ? status : (rc || o.bad);
-            free(bin);
         }
-        fwrite(o.p, 1, o.len, stdout);
+        free(bin);
+        fwrite(o.b.p, 1, o.b.len, stdout);
         cJSON_Delete(j);
     }
     free(line);
-    free(o.p);
+    common_buf_free(&o.b);
     fclose(f);
     return status;
 }

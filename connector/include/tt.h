@@ -242,6 +242,10 @@ enum tt_sign_flow {
                         *   session_id is set, else Euler (default) */
 };
 
+/** The flow's `sign_flow` value: "euler", "legacy", "session", "direct", "auto"; "?" for
+ *  unknown values. Static, never NULL. */
+TT_API const char *tt_sign_flow_name(enum tt_sign_flow flow);
+
 /** A pool of devices (a ttwid token and the User-Agent it was minted with) shared by the
  *  clients of a process on the direct path. Thread-safe. Optional: a client without one keeps
  *  a private pool (persisted in its ttwid_file, if set). */

@@ -1,58 +1,30 @@
 /** @file buf.h
- * tt_buf: a growable byte buffer with a hard cap and a sticky error flag.
- *
- * Writers append without checking each call; the first failure (allocation or cap) sets `err`,
- * later appends are no-ops, and the owner checks `err` once at the end (curl's dynbuf idea,
- * made sticky so the JSON renderers stay short).
+ * The library's growable buffers are common/buffer.h's, allocated through the library's own
+ * functions (alloc.h: the ones its tests make fail) and with failures as enum tt_err.
  *
  * SPDX-License-Identifier: MIT
  */
 #ifndef TT_BUF_H
 #define TT_BUF_H
 
-#include <stddef.h>
-#include <string.h>
+#include <errno.h>
 
+#include "alloc.h"
+#include "buffer.h"
 #include "tt.h"
 
-struct tt_buf {
-    char *p;
-    size_t len, cap, max;
-    enum tt_err err;
-};
-
-void tt__buf_init(struct tt_buf *b, size_t max);
-void tt__buf_free(struct tt_buf *b);
-/** Empty the buffer (keeps the memory) and clear the error. */
-void tt__buf_reset(struct tt_buf *b);
-/** Make room for `n` more bytes; returns 0 on success, else sets err and returns -1. */
-int tt__buf_grow(struct tt_buf *b, size_t n);
-
-static inline void tt__buf_add(struct tt_buf *b, const void *p, size_t n)
+/** An empty buffer of at most `max` bytes, on the library's allocator. */
+static inline void tt__buf_init(struct common_buf *b, size_t max)
 {
-    if (b->cap - b->len < n && tt__buf_grow(b, n)) {
-        return;
-    }
-    if (n) {
-        memcpy(b->p + b->len, p, n);
-    }
-    b->len += n;
+    common_buf_init(b, max);
+    b->realloc_fn = tt__realloc;
+    b->free_fn = tt__free;
 }
 
-static inline void tt__buf_addc(struct tt_buf *b, char c)
+/** The buffer's failure: TT_OK, TT_ERR_NOMEM or TT_ERR_TOO_LARGE. */
+static inline enum tt_err tt__buf_err(const struct common_buf *b)
 {
-    if (b->cap == b->len && tt__buf_grow(b, 1)) {
-        return;
-    }
-    b->p[b->len++] = c;
+    return !b->err ? TT_OK : b->err == EMSGSIZE ? TT_ERR_TOO_LARGE : TT_ERR_NOMEM;
 }
-
-static inline void tt__buf_adds(struct tt_buf *b, const char *s)
-{
-    tt__buf_add(b, s, strlen(s));
-}
-
-/** NUL-terminate without counting the NUL in len; returns the string or NULL on error. */
-const char *tt__buf_cstr(struct tt_buf *b);
 
 #endif

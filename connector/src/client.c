@@ -220,8 +220,8 @@ void tt_client_free(tt_client *c)
     tt__params_free(&c->route);
     tt_decoder_free(c->dec);
     tt__dedup_free(&c->dedup);
-    tt__buf_free(&c->fetch);
-    tt__buf_free(&c->evjson);
+    common_buf_free(&c->fetch);
+    common_buf_free(&c->evjson);
     tt__free(c->room_info);
     tt__gifts_free(&c->gifts);
     tt__free(c->cursor);
@@ -247,7 +247,7 @@ void tt_client_set_raw_hook(tt_client *c, tt_raw_fn fn, void *ud)
 void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t n)
 {
     struct tt_raw_frame f = { 0 };
-    struct tt_buf wrapped;
+    struct common_buf wrapped;
     if (!c->raw_fn) {
         return;
     }
@@ -255,7 +255,7 @@ void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t 
     if (src != TT_RAW_WEBSOCKET) {
         if (tt__encode_wrap_result(&wrapped, p, n)) {
             tt__client_log(c, TT_LOG_WARN, "raw hook: a fetch answer could not be wrapped");
-            tt__buf_free(&wrapped);
+            common_buf_free(&wrapped);
             return;
         }
         p = wrapped.p;
@@ -268,7 +268,7 @@ void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t 
     f.mono_ms = tt__now_ms();
     f.room_id = c->room_id;
     c->raw_fn(&f, c->raw_ud);
-    tt__buf_free(&wrapped); /* freed each time: fetch answers are rare, and may be large */
+    common_buf_free(&wrapped); /* freed each time: fetch answers are rare, and may be large */
 }
 
 enum tt_sign_flow tt_client_flow(tt_client *c, const char **why)
@@ -299,18 +299,18 @@ unsigned tt_client_retry_after(const tt_client *c)
 
 char *tt__client_url(tt_client *c, const char *base, const char *path, const char *extra)
 {
-    struct tt_buf b;
+    struct common_buf b;
     tt__buf_init(&b, 65536);
-    tt__buf_adds(&b, base);
-    tt__buf_adds(&b, path);
-    tt__buf_addc(&b, '?');
+    common_buf_adds(&b, base);
+    common_buf_adds(&b, path);
+    common_buf_addc(&b, '?');
     tt__params_encode(&c->params, &b);
     if (extra && *extra) {
-        tt__buf_addc(&b, '&');
-        tt__buf_adds(&b, extra);
+        common_buf_addc(&b, '&');
+        common_buf_adds(&b, extra);
     }
-    if (!tt__buf_cstr(&b)) {
-        tt__buf_free(&b);
+    if (!common_buf_cstr(&b)) {
+        common_buf_free(&b);
         return NULL;
     }
     return b.p; /* the caller frees it */
@@ -337,14 +337,14 @@ static void emit_control(tt_client *c, enum tt_event_type type, const char *json
 /* A control event whose JSON is built in c->evjson by `fill`. */
 static void emit_built(tt_client *c, enum tt_event_type type, enum tt_err e)
 {
-    const char *json = tt__buf_cstr(&c->evjson);
+    const char *json = common_buf_cstr(&c->evjson);
     emit_control(c, type, json ? json : "{}", e);
 }
 
 static void emit_error(tt_client *c, enum tt_err e, const char *info)
 {
     struct jw w;
-    tt__buf_reset(&c->evjson);
+    common_buf_reset(&c->evjson);
     jw_open(&w, &c->evjson, '{');
     JK(&w, "info");
     jw_cstr(&w, info);
@@ -380,7 +380,7 @@ static void emit_websocket_connected(tt_client *c)
 {
     struct jw w;
     size_t n = strcspn(c->push_server, "?"); /* the query may carry tokens: leave it out */
-    tt__buf_reset(&c->evjson);
+    common_buf_reset(&c->evjson);
     jw_open(&w, &c->evjson, '{');
     JK(&w, "url");
     tt__json_str(w.b, (const uint8_t *)c->push_server, n);
@@ -431,7 +431,7 @@ static void remember_only(const struct tt_event *ev, void *ud)
 static void emit_connected(tt_client *c)
 {
     struct jw w;
-    tt__buf_reset(&c->evjson);
+    common_buf_reset(&c->evjson);
     jw_open(&w, &c->evjson, '{');
     JK(&w, "isConnected");
     jw_bool(&w, 1);
@@ -563,7 +563,7 @@ enum tt_err tt_client_connect(tt_client *c)
         tt_decode_fetch_result(c->dec, c->fetch.p, c->fetch.len, NULL,
                                c->o.process_initial_data ? tt__client_on_event : remember_only, c);
     }
-    tt__buf_free(&c->fetch); /* its data is taken: no need to hold the body while connected */
+    common_buf_free(&c->fetch); /* its data is taken: no need to hold the body while connected */
     c->connected = 1;
     emit_connected(c);
     return TT_OK;
@@ -574,7 +574,7 @@ enum tt_err tt_client_connect(tt_client *c)
 static void emit_disconnected(tt_client *c, enum tt_err why)
 {
     struct jw w;
-    tt__buf_reset(&c->evjson);
+    common_buf_reset(&c->evjson);
     jw_open(&w, &c->evjson, '{');
     JK(&w, "reason");
     jw_cstr(&w, why == TT_OK            ? "disconnect"

@@ -47,7 +47,7 @@ struct tt_client {
     struct tt_gifts gifts; /* gift/list's data.gifts; the decoder reads it for gift events */
 
     /* connection data (from the initial fetch) */
-    struct tt_buf fetch; /* its body, decoded again when the initial messages go out */
+    struct common_buf fetch; /* its body, decoded again when the initial messages go out */
     char *cursor, *internal_ext, *push_server;
     struct tt_params route; /* its route params */
     int need_ack;
@@ -66,7 +66,7 @@ struct tt_client {
     uint64_t next_poll_ms;
     unsigned poll_failures;
     struct tt_dedup dedup;
-    struct tt_buf evjson; /* the JSON of the connection's own events */
+    struct common_buf evjson; /* the JSON of the connection's own events */
 
     struct tt_direct d; /* the direct path and auto's choice (direct.c) */
 
@@ -125,7 +125,7 @@ enum tt_sign_flow tt__signed_flow(const tt_client *c);
 void tt__direct_ended(tt_client *c, enum tt_err why, int frames);
 /** The device's User-Agent on the direct path, else NULL. */
 const char *tt__direct_ua(const tt_client *c);
-enum tt_err tt__direct_ws_query(tt_client *c, struct tt_buf *q);
+enum tt_err tt__direct_ws_query(tt_client *c, struct common_buf *q);
 /** "name:", "value" pairs, NULL-terminated: the direct path's extra handshake headers. */
 const char *const *tt__direct_ws_headers(void);
 
@@ -140,11 +140,11 @@ void tt__ws_wake(tt_client *c);
 
 /* encode.c: outgoing frames (client -> server), encoded with our nanopb schema; the incoming
  * ones are read by decode.c */
-enum tt_err tt__encode_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t seq);
-enum tt_err tt__encode_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t unique);
-enum tt_err tt__encode_ack(struct tt_buf *out, uint64_t log_id, const char *internal_ext);
+enum tt_err tt__encode_heartbeat(struct common_buf *out, uint64_t room_id, uint64_t seq);
+enum tt_err tt__encode_enter_room(struct common_buf *out, uint64_t room_id, uint64_t unique);
+enum tt_err tt__encode_ack(struct common_buf *out, uint64_t log_id, const char *internal_ext);
 /** A fetch answer (ProtoMessageFetchResult) as the push frame a server would send it in. */
-enum tt_err tt__encode_wrap_result(struct tt_buf *out, const uint8_t *result, size_t n);
+enum tt_err tt__encode_wrap_result(struct common_buf *out, const uint8_t *result, size_t n);
 
 /* dedup.c */
 enum tt_err tt__dedup_init(struct tt_dedup *d, size_t window);

@@ -34,10 +34,10 @@ struct dec {
     void *ud;
     const char *method;           /* NUL-terminated */
     struct pb_slice raw;          /* the message payload */
-    struct tt_buf *json;          /* reset before each decoder runs */
+    struct common_buf *json;      /* reset before each decoder runs */
     size_t n_events;              /* events emitted so far for this message */
     const struct tt_gifts *gifts; /* the client's gift list (gifts.h), NULL if none */
-    struct tt_buf *end_json;      /* a completed gift's second rendering (dec_gift.c) */
+    struct common_buf *end_json;  /* a completed gift's second rendering (dec_gift.c) */
 };
 
 typedef int (*tt_dec_fn)(struct dec *x);

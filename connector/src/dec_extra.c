@@ -329,7 +329,7 @@ int tt__dec_in_room_banner(struct dec *x)
     struct pb_slice data = pb_s(&m, 0);
     JK(&w, "data"); /* the JSON it carries, parsed; the text when it is not JSON */
     if (data.n && tt__json_valid(data.p, data.n)) {
-        tt__buf_add(w.b, data.p, data.n);
+        common_buf_add(w.b, data.p, data.n);
     } else {
         jw_str(&w, data);
     }

@@ -56,7 +56,7 @@ static void write_monitor_extra(struct jw *w, struct pb_slice s)
 {
     JK(w, "monitorExtra");
     if (s.n && s.p[0] == '{' && tt__json_valid(s.p, s.n)) {
-        tt__buf_add(w->b, s.p, s.n);
+        common_buf_add(w->b, s.p, s.n);
     } else {
         jw_str(w, s);
     }
@@ -65,7 +65,7 @@ static void write_monitor_extra(struct jw *w, struct pb_slice s)
 static void write_legacy_gift(struct jw *w, const struct tt_event *ev)
 {
     struct jw o;
-    JK(w, "gift");
+    jw_key(w, tt_event_type_name(TT_EV_GIFT)); /* 1.x names the object after the event */
     jw_open(&o, w->b, '{');
     JK(&o, "gift_id");
     tt__json_i64(o.b, ev->u.gift.gift_id);
@@ -107,24 +107,24 @@ static void write_extended(struct jw *w, const struct dec *x, struct tt_event *e
         ev->u.gift.diamond_count = g->diamond_count;
     }
     JK(w, "extendedGiftInfo");
-    tt__buf_add(w->b, x->gifts->json + g->off, g->len);
+    common_buf_add(w->b, x->gifts->json + g->off, g->len);
 }
 
 /* The completed gift: the body written so far (`body` bytes of x->json) closed a second way. */
 static void write_end(struct dec *x, size_t body, struct tt_event *ev)
 {
-    struct tt_buf *e = x->end_json;
+    struct common_buf *e = x->end_json;
     ev->u.gift.complete = ev->u.gift.gift_type != 1 || ev->u.gift.repeat_end;
     if (!ev->u.gift.complete) {
         return;
     }
     ev->u.gift.total_diamonds = ev->u.gift.repeat_count * ev->u.gift.diamond_count;
-    tt__buf_reset(e);
-    tt__buf_add(e, x->json->p, body);
-    tt__buf_adds(e, ",\"totalDiamonds\":");
+    common_buf_reset(e);
+    common_buf_add(e, x->json->p, body);
+    common_buf_adds(e, ",\"totalDiamonds\":");
     tt__json_i64(e, ev->u.gift.total_diamonds);
-    tt__buf_addc(e, '}');
-    ev->u.gift.end_json = tt__buf_cstr(e); /* NULL out of memory: no giftEnd, still counted */
+    common_buf_addc(e, '}');
+    ev->u.gift.end_json = common_buf_cstr(e); /* NULL out of memory: no giftEnd, still counted */
     ev->u.gift.end_json_len = ev->u.gift.end_json ? e->len : 0;
 }
 

@@ -162,7 +162,7 @@ int tt__dec_control(struct dec *x)
     if (ev.u.control.action != 3 && ev.u.control.action != 4) {
         return 0;
     }
-    tt__buf_reset(x->json);
+    common_buf_reset(x->json);
     jw_open(&w, x->json, '{');
     JK(&w, "action");
     tt__json_i64(w.b, ev.u.control.action);

@@ -99,11 +99,13 @@ int tt__dec_social(struct dec *x)
         tt__emit(x, &ev, TT_EV_SOCIAL)) {
         return -1;
     }
-    if (tt__contains(c.display_type, "follow", 0) && tt__emit(x, &ev, TT_EV_FOLLOW)) {
-        return -1;
-    }
-    if (tt__contains(c.display_type, "share", 0) && tt__emit(x, &ev, TT_EV_SHARE)) {
-        return -1;
+    /* 1.x: then each event whose name the displayType contains */
+    static const enum tt_event_type also[] = { TT_EV_FOLLOW, TT_EV_SHARE };
+    for (size_t i = 0; i < sizeof also / sizeof also[0]; i++) {
+        if (tt__contains(c.display_type, tt_event_type_name(also[i]), 0) &&
+            tt__emit(x, &ev, also[i])) {
+            return -1;
+        }
     }
     return 0;
 }

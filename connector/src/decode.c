@@ -89,11 +89,11 @@ void tt_decoder_free(struct tt_decoder *d)
         return;
     }
     tt__gzip_free(d->gz);
-    tt__buf_free(&d->inflated);
-    tt__buf_free(&d->json);
-    tt__buf_free(&d->end_json);
-    tt__buf_free(&d->strs);
-    tt__buf_free(&d->method);
+    common_buf_free(&d->inflated);
+    common_buf_free(&d->json);
+    common_buf_free(&d->end_json);
+    common_buf_free(&d->strs);
+    common_buf_free(&d->method);
     tt__free(d);
 }
 
@@ -109,7 +109,7 @@ const char *tt_decoder_errmsg(const struct tt_decoder *d)
 
 int tt__emit(struct dec *x, struct tt_event *ev, enum tt_event_type type)
 {
-    const char *json = tt__buf_cstr(x->json);
+    const char *json = common_buf_cstr(x->json);
     if (!json) {
         return -1;
     }
@@ -142,7 +142,7 @@ static int emit_raw(struct dec *x)
 {
     struct tt_event ev = { 0 };
     struct jw w;
-    tt__buf_reset(x->json);
+    common_buf_reset(x->json);
     jw_open(&w, x->json, '{');
     JK(&w, "type");
     jw_cstr(&w, x->method);
@@ -157,7 +157,7 @@ static int emit_decode_error(struct dec *x, const char *why)
 {
     struct tt_event ev = { 0 };
     struct jw w;
-    tt__buf_reset(x->json);
+    common_buf_reset(x->json);
     jw_open(&w, x->json, '{');
     JK(&w, "info");
     jw_cstr(&w, "Message decoding failed");
@@ -192,9 +192,9 @@ static enum tt_err dispatch(struct tt_decoder *d, struct pb_slice method, struct
 {
     struct dec x = { cb, ud, NULL, payload, &d->json, 0, d->gifts, &d->end_json };
     enum tt_err lost = TT_OK;
-    tt__buf_reset(&d->method);
-    tt__buf_add(&d->method, method.p, method.n < 255 ? method.n : 255);
-    x.method = tt__buf_cstr(&d->method);
+    common_buf_reset(&d->method);
+    common_buf_add(&d->method, method.p, method.n < 255 ? method.n : 255);
+    x.method = common_buf_cstr(&d->method);
     tt_dec_fn fn = find_decoder((const char *)method.p, method.n);
     if (!x.method) {
         x.method = "";
@@ -204,10 +204,10 @@ static enum tt_err dispatch(struct tt_decoder *d, struct pb_slice method, struct
         info->n_unknown_messages++;
         emit_raw(&x);
     } else {
-        tt__buf_reset(&d->json);
+        common_buf_reset(&d->json);
         if (fn(&x)) {
             info->n_bad_messages++;
-            enum tt_err e = d->json.err;
+            enum tt_err e = tt__buf_err(&d->json);
             lost = e == TT_ERR_NOMEM ? e : lost;
             emit_decode_error(&x, e ? tt_strerror(e) : "malformed protobuf");
         }
@@ -230,9 +230,9 @@ static enum tt_err intern_all(struct tt_decoder *d, struct str_slot *slots, size
     for (size_t i = 0; i < n; i++) {
         total += slots[i].s.n + 1;
     }
-    tt__buf_reset(&d->strs);
-    if (tt__buf_grow(&d->strs, total)) {
-        return d->strs.err;
+    common_buf_reset(&d->strs);
+    if (common_buf_grow(&d->strs, total)) {
+        return tt__buf_err(&d->strs);
     }
     for (size_t i = 0; i < n; i++) {
         memcpy(d->strs.p + off, slots[i].s.p, slots[i].s.n);
@@ -359,18 +359,29 @@ static void info_reset(struct tt_frame_info *info)
     info->cursor = info->internal_ext = info->push_server = "";
 }
 
+/* What a decode call checks and resets first: its arguments, the frame info (the caller's,
+ * or `local` when it passed none) and the last error text; -1 for invalid arguments. */
+static int begin_call(struct tt_decoder *d, const void *buf, size_t len,
+                      struct tt_frame_info **info, struct tt_frame_info *local)
+{
+    if (!d || (!buf && len)) {
+        return -1;
+    }
+    *info = *info ? *info : local;
+    info_reset(*info);
+    d->errmsg[0] = '\0';
+    return 0;
+}
+
 enum tt_err tt_decode_frame(struct tt_decoder *d, const void *buf, size_t len,
                             struct tt_frame_info *info, tt_event_fn cb, void *ud)
 {
     struct tt_frame_info local;
     struct str_slot slots[MAX_SLOTS];
     struct pb_msg f;
-    if (!d || (!buf && len)) {
+    if (begin_call(d, buf, len, &info, &local)) {
         return TT_ERR_INVAL;
     }
-    info = info ? info : &local;
-    info_reset(info);
-    d->errmsg[0] = '\0';
     if (len > d->lim.max_frame_bytes) {
         set_err(d, "frame of %zu bytes is over max_frame_bytes %zu", len, d->lim.max_frame_bytes);
         return TT_ERR_TOO_LARGE;
@@ -407,12 +418,9 @@ enum tt_err tt_decode_fetch_result(struct tt_decoder *d, const void *buf, size_t
 {
     struct tt_frame_info local;
     struct str_slot slots[MAX_SLOTS];
-    if (!d || (!buf && len)) {
+    if (begin_call(d, buf, len, &info, &local)) {
         return TT_ERR_INVAL;
     }
-    info = info ? info : &local;
-    info_reset(info);
-    d->errmsg[0] = '\0';
     if (len > d->lim.max_inflate_bytes) {
         set_err(d, "fetch result of %zu bytes is over max_inflate_bytes", len);
         return TT_ERR_TOO_LARGE;

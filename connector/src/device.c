@@ -101,7 +101,7 @@ static void load(struct tt_devices *d)
 /* Rewrite the file; called with the lock held. */
 static void save(struct tt_devices *d)
 {
-    struct tt_buf b;
+    struct common_buf b;
     char tmp[4096];
     if (!d->path) {
         return;
@@ -109,13 +109,13 @@ static void save(struct tt_devices *d)
     tt__buf_init(&b, FILE_MAX_SIZE);
     for (size_t i = 0; i < d->n; i++) {
         const struct tt_device *x = &d->dev[i];
-        tt__buf_adds(&b, "{\"token\":");
+        common_buf_adds(&b, "{\"token\":");
         tt__json_str(&b, (const uint8_t *)x->token, strlen(x->token));
-        tt__buf_adds(&b, ",\"ua\":");
+        common_buf_adds(&b, ",\"ua\":");
         tt__json_str(&b, (const uint8_t *)x->ua, strlen(x->ua));
-        tt__buf_adds(&b, ",\"minted\":");
+        common_buf_adds(&b, ",\"minted\":");
         tt__json_i64(&b, x->minted);
-        tt__buf_adds(&b, x->blocked ? ",\"blocked\":true}\n" : ",\"blocked\":false}\n");
+        common_buf_adds(&b, x->blocked ? ",\"blocked\":true}\n" : ",\"blocked\":false}\n");
     }
     /* A fresh name beside the file (mkstemp: O_EXCL, mode 0600), so a symlink planted at a
      * fixed <path>.tmp is never followed and written through; 0600 because a token is a
@@ -134,7 +134,7 @@ static void save(struct tt_devices *d)
         remove(tmp);
     }
     d->save_failed = !ok;
-    tt__buf_free(&b);
+    common_buf_free(&b);
 }
 
 enum tt_err tt_devices_new(struct tt_devices **out, const char *path, unsigned per_device)

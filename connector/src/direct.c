@@ -34,12 +34,6 @@
 #define WS_PATH     "/webcast/im/ws_proxy/ws_reuse_supplement/"
 #define EDGE_ORIGIN "https://www.tiktok.com"
 
-static const char *flow_name(enum tt_sign_flow f)
-{
-    static const char *const names[] = { "euler", "legacy", "session", "direct", "auto" };
-    return (unsigned)f < 5 ? names[f] : "?";
-}
-
 enum tt_err tt__direct_init(tt_client *c)
 {
     tt__direct_pick(c); /* what tt_client_flow says before the first connect */
@@ -88,13 +82,13 @@ int tt__direct_pick(tt_client *c)
     uint64_t now = tt__now_ms(), retry = (uint64_t)c->o.direct_retry_s * 1000;
     if (f != TT_SIGN_AUTO) {
         c->d.flow = f;
-        snprintf(c->d.why, sizeof c->d.why, "sign_flow = %s", flow_name(f));
+        snprintf(c->d.why, sizeof c->d.why, "sign_flow = %s", tt_sign_flow_name(f));
         return f == TT_SIGN_DIRECT;
     }
     if (!c->o.enable_websocket_upgrade) { /* the direct path has nothing but its socket */
         c->d.flow = signed_flow(c);
         snprintf(c->d.why, sizeof c->d.why, "auto: %s (enable_websocket_upgrade is off)",
-                 flow_name(c->d.flow));
+                 tt_sign_flow_name(c->d.flow));
         return 0;
     }
     if (c->d.fell_back_ms && now - c->d.fell_back_ms < retry) {
@@ -216,28 +210,28 @@ static const char *param(const tt_client *c, const char *k, const char *dflt)
 
 static enum tt_err room_id(tt_client *c)
 {
-    struct tt_buf url;
+    struct common_buf url;
     struct tt_http_resp r;
     char ua_line[300];
     const char *extra[] = { ua_line, "Referer: https://www.tiktok.com/", NULL };
     enum tt_err rc = TT_ERR_HTTP;
     snprintf(ua_line, sizeof ua_line, "User-Agent: %s", c->d.dev.ua);
     tt__buf_init(&url, 4096);
-    tt__buf_adds(&url, c->o.web_base);
-    tt__buf_adds(&url, "/api-live/user/room?aid=1988&app_name=tiktok_web&device_platform=web_pc"
-                       "&app_language=en&browser_language=en-US&region=");
+    common_buf_adds(&url, c->o.web_base);
+    common_buf_adds(&url, "/api-live/user/room?aid=1988&app_name=tiktok_web&device_platform=web_pc"
+                          "&app_language=en&browser_language=en-US&region=");
     tt__url_encode(&url, param(c, "region", "US"));
-    tt__buf_adds(&url, "&user_is_login=false&uniqueId=");
+    common_buf_adds(&url, "&user_is_login=false&uniqueId=");
     tt__url_encode(&url, c->unique_id);
-    tt__buf_adds(&url, "&sourceType=54&staleTime=600000");
-    if (!tt__buf_cstr(&url)) {
-        tt__buf_free(&url);
+    common_buf_adds(&url, "&sourceType=54&staleTime=600000");
+    if (!common_buf_cstr(&url)) {
+        common_buf_free(&url);
         return TT_ERR_NOMEM;
     }
     c->room_id[0] = '\0';
     tt__http_resp_init(&r);
     enum tt_err hrc = tt__http_request(&c->http, url.p, extra, &r);
-    tt__buf_free(&url);
+    common_buf_free(&url);
     struct pb_slice doc = { (const uint8_t *)(r.body.p ? r.body.p : ""), r.body.len };
     int decided = !hrc && r.status == 200 && tt__json_valid(doc.p, doc.n) &&
                   api_live_verdict(c, doc, &rc);
@@ -268,7 +262,7 @@ enum tt_err tt__direct_push(tt_client *c)
     TT_FREE(c->internal_ext);
     c->push_server = url;
     tt__params_free(&c->route);
-    tt__buf_reset(&c->fetch); /* no im/fetch: no backlog */
+    common_buf_reset(&c->fetch); /* no im/fetch: no backlog */
     c->need_ack = 0;
     return TT_OK;
 }
@@ -313,10 +307,10 @@ int tt__direct_fallback(tt_client *c, enum tt_err rc)
     c->d.fell_back_ms = tt__now_ms();
     c->d.fresh_blocks = 0;
     c->d.flow = signed_flow(c);
-    snprintf(c->d.why, sizeof c->d.why, "auto: fell back to %s (%.300s)", flow_name(c->d.flow),
-             c->errmsg[0] ? c->errmsg : tt_strerror(rc));
+    snprintf(c->d.why, sizeof c->d.why, "auto: fell back to %s (%.300s)",
+             tt_sign_flow_name(c->d.flow), c->errmsg[0] ? c->errmsg : tt_strerror(rc));
     tt__client_log(c, TT_LOG_NOTICE, "direct path failed (%s): falling back to %s",
-                   c->errmsg[0] ? c->errmsg : tt_strerror(rc), flow_name(c->d.flow));
+                   c->errmsg[0] ? c->errmsg : tt_strerror(rc), tt_sign_flow_name(c->d.flow));
     c->errmsg[0] = '\0';
     return 1;
 }
@@ -344,7 +338,7 @@ const char *tt__direct_ua(const tt_client *c)
 
 /* ---- the WebSocket's query (ws.c) ---- */
 
-enum tt_err tt__direct_ws_query(tt_client *c, struct tt_buf *q)
+enum tt_err tt__direct_ws_query(tt_client *c, struct common_buf *q)
 {
     char rtt[16];
     const char *kv[][2] = {
@@ -393,7 +387,7 @@ enum tt_err tt__direct_ws_query(tt_client *c, struct tt_buf *q)
         tt__params_encode(&p, q);
     }
     tt__params_free(&p);
-    return rc ? rc : q->err;
+    return rc ? rc : tt__buf_err(q);
 }
 
 /* Cache-Control: no-cache (and Pragma) libwebsockets sends on every client handshake. */

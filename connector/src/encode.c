@@ -22,7 +22,7 @@ struct bytes {
     pb_byte_t bytes[PAYLOAD_MAX];
 };
 
-static enum tt_err push_frame(struct tt_buf *out, uint64_t log_id, const char *type,
+static enum tt_err push_frame(struct common_buf *out, uint64_t log_id, const char *type,
                               const uint8_t *payload, size_t n)
 {
     TikTok_WebcastPushFrame f = TikTok_WebcastPushFrame_init_zero;
@@ -45,9 +45,9 @@ static enum tt_err push_frame(struct tt_buf *out, uint64_t log_id, const char *t
     if (!pb_get_encoded_size(&size, TikTok_WebcastPushFrame_fields, &f)) {
         return TT_ERR_PROTO;
     }
-    tt__buf_reset(out);
-    if (tt__buf_grow(out, size)) {
-        return out->err;
+    common_buf_reset(out);
+    if (common_buf_grow(out, size)) {
+        return tt__buf_err(out);
     }
     pb_ostream_t s = pb_ostream_from_buffer((pb_byte_t *)out->p, size);
     if (!pb_encode(&s, TikTok_WebcastPushFrame_fields, &f)) {
@@ -57,25 +57,31 @@ static enum tt_err push_frame(struct tt_buf *out, uint64_t log_id, const char *t
     return TT_OK;
 }
 
-enum tt_err tt__encode_heartbeat(struct tt_buf *out, uint64_t room_id, uint64_t seq)
+/* A small message the client sends (heartbeat, enter-room), encoded as a push frame's payload. */
+static enum tt_err push_message(struct common_buf *out, const char *type,
+                                const pb_msgdesc_t *fields, const void *msg)
+{
+    uint8_t buf[128];
+    pb_ostream_t s = pb_ostream_from_buffer(buf, sizeof buf);
+    if (!pb_encode(&s, fields, msg)) {
+        return TT_ERR_PROTO;
+    }
+    return push_frame(out, 0, type, buf, s.bytes_written);
+}
+
+enum tt_err tt__encode_heartbeat(struct common_buf *out, uint64_t room_id, uint64_t seq)
 {
     TikTok_HeartBeatMessage hb = TikTok_HeartBeatMessage_init_zero;
-    uint8_t buf[32];
     hb.has_roomId = true;
     hb.roomId = (int64_t)room_id;
     hb.has_sendPacketSeqId = true;
     hb.sendPacketSeqId = (int64_t)seq;
-    pb_ostream_t s = pb_ostream_from_buffer(buf, sizeof buf);
-    if (!pb_encode(&s, TikTok_HeartBeatMessage_fields, &hb)) {
-        return TT_ERR_PROTO;
-    }
-    return push_frame(out, 0, "hb", buf, s.bytes_written);
+    return push_message(out, "hb", TikTok_HeartBeatMessage_fields, &hb);
 }
 
-enum tt_err tt__encode_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t unique)
+enum tt_err tt__encode_enter_room(struct common_buf *out, uint64_t room_id, uint64_t unique)
 {
     TikTok_WebcastImEnterRoomMessage m = TikTok_WebcastImEnterRoomMessage_init_zero;
-    uint8_t buf[128];
     m.has_roomId = true;
     m.roomId = (int64_t)room_id;
     m.has_liveId = true;
@@ -84,14 +90,10 @@ enum tt_err tt__encode_enter_room(struct tt_buf *out, uint64_t room_id, uint64_t
     m.has_enterUniqueId = unique != 0;
     m.enterUniqueId = (int64_t)unique;
     m.filterWelcomeMsg = (char *)(uintptr_t) "0";
-    pb_ostream_t s = pb_ostream_from_buffer(buf, sizeof buf);
-    if (!pb_encode(&s, TikTok_WebcastImEnterRoomMessage_fields, &m)) {
-        return TT_ERR_PROTO;
-    }
-    return push_frame(out, 0, "im_enter_room", buf, s.bytes_written);
+    return push_message(out, "im_enter_room", TikTok_WebcastImEnterRoomMessage_fields, &m);
 }
 
-enum tt_err tt__encode_ack(struct tt_buf *out, uint64_t log_id, const char *internal_ext)
+enum tt_err tt__encode_ack(struct common_buf *out, uint64_t log_id, const char *internal_ext)
 {
     const char *p = internal_ext && *internal_ext ? internal_ext : "-";
     return push_frame(out, log_id, "ack", (const uint8_t *)p, strlen(p));
@@ -99,7 +101,7 @@ enum tt_err tt__encode_ack(struct tt_buf *out, uint64_t log_id, const char *inte
 
 /* The header fields through nanopb, then field 8 (payload) by hand: push_frame copies its
  * payload into a 4 KiB local, and a fetch answer may be megabytes. */
-enum tt_err tt__encode_wrap_result(struct tt_buf *out, const uint8_t *result, size_t n)
+enum tt_err tt__encode_wrap_result(struct common_buf *out, const uint8_t *result, size_t n)
 {
     uint8_t head[16];
     enum tt_err rc = push_frame(out, 0, "msg", NULL, 0);
@@ -110,7 +112,7 @@ enum tt_err tt__encode_wrap_result(struct tt_buf *out, const uint8_t *result, si
     if (!pb_encode_tag(&s, PB_WT_STRING, 8) || !pb_encode_varint(&s, n)) {
         return TT_ERR_PROTO;
     }
-    tt__buf_add(out, head, s.bytes_written);
-    tt__buf_add(out, result, n);
-    return out->err;
+    common_buf_add(out, head, s.bytes_written);
+    common_buf_add(out, result, n);
+    return tt__buf_err(out);
 }

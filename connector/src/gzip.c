@@ -43,11 +43,11 @@ void tt__gzip_free(struct tt_gzip *g)
     tt__free(g);
 }
 
-enum tt_err tt__gzip_inflate(struct tt_gzip *g, const uint8_t *in, size_t n, struct tt_buf *out,
+enum tt_err tt__gzip_inflate(struct tt_gzip *g, const uint8_t *in, size_t n, struct common_buf *out,
                              size_t max_out, unsigned max_ratio)
 {
     size_t got = 0;
-    tt__buf_reset(out);
+    common_buf_reset(out);
     if (n < 18) { /* 10-byte header + 8-byte trailer */
         return TT_ERR_GZIP;
     }
@@ -56,8 +56,8 @@ enum tt_err tt__gzip_inflate(struct tt_gzip *g, const uint8_t *in, size_t n, str
     size_t claimed = (size_t)in[n - 4] | (size_t)in[n - 3] << 8 | (size_t)in[n - 2] << 16 |
                      (size_t)in[n - 1] << 24;
     size_t avail = claimed < max_out ? claimed : max_out;
-    if (tt__buf_grow(out, avail ? avail : 1)) {
-        return out->err == TT_ERR_TOO_LARGE ? TT_ERR_GZIP_BOMB : out->err;
+    if (common_buf_grow(out, avail ? avail : 1)) {
+        return tt__buf_err(out) == TT_ERR_TOO_LARGE ? TT_ERR_GZIP_BOMB : tt__buf_err(out);
     }
     switch (libdeflate_gzip_decompress(g->d, in, n, out->p, avail, &got)) {
     case LIBDEFLATE_SUCCESS:

@@ -24,7 +24,7 @@ void tt__gzip_free(struct tt_gzip *g);
 
 /** Inflate one gzip member into `out` (reset first). Fails with TT_ERR_GZIP_BOMB when the output
  *  passes `max_out`, or passes 1 MiB at more than `max_ratio` times the input size. */
-enum tt_err tt__gzip_inflate(struct tt_gzip *g, const uint8_t *in, size_t n, struct tt_buf *out,
+enum tt_err tt__gzip_inflate(struct tt_gzip *g, const uint8_t *in, size_t n, struct common_buf *out,
                              size_t max_out, unsigned max_ratio);
 
 #endif

@@ -164,7 +164,7 @@ void tt__http_resp_init(struct tt_http_resp *r)
 
 void tt__http_resp_free(struct tt_http_resp *r)
 {
-    tt__buf_free(&r->body);
+    common_buf_free(&r->body);
 }
 
 /* ---- cookies ---- */
@@ -240,15 +240,15 @@ void tt__cookie_parse(struct tt_http *h, const char *s, int first_only)
     }
 }
 
-void tt__cookie_header(const struct tt_http *h, struct tt_buf *b)
+void tt__cookie_header(const struct tt_http *h, struct common_buf *b)
 {
     for (size_t i = 0; i < h->n_cookies; i++) {
         if (i) {
-            tt__buf_add(b, "; ", 2);
+            common_buf_add(b, "; ", 2);
         }
-        tt__buf_adds(b, h->cookies[i].name);
-        tt__buf_addc(b, '=');
-        tt__buf_adds(b, h->cookies[i].value);
+        common_buf_adds(b, h->cookies[i].name);
+        common_buf_addc(b, '=');
+        common_buf_adds(b, h->cookies[i].value);
     }
 }
 
@@ -279,7 +279,7 @@ void tt__cookie_del(struct tt_http *h, const char *name)
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct tt_http_resp *r = ud;
-    tt__buf_add(&r->body, p, size * n);
+    common_buf_add(&r->body, p, size * n);
     return r->body.err ? 0 : size * n; /* 0 makes curl stop: the body is over its cap */
 }
 
@@ -371,7 +371,7 @@ static struct curl_slist *build_headers(struct tt_http *h, const char *url,
                                         const char *const *extra, int *oom)
 {
     struct curl_slist *l = NULL;
-    struct tt_buf cookie;
+    struct common_buf cookie;
     for (size_t i = 0; i < sizeof default_headers / sizeof default_headers[0]; i++) {
         if (!list_sets(extra, default_headers[i]) &&
             !tt__headers_set(h->extra_headers, default_headers[i])) {
@@ -385,13 +385,13 @@ static struct curl_slist *build_headers(struct tt_http *h, const char *url,
     }
     l = add_user_headers(l, h->extra_headers, oom);
     tt__buf_init(&cookie, 16384);
-    tt__buf_adds(&cookie, "Cookie: ");
+    common_buf_adds(&cookie, "Cookie: ");
     tt__cookie_header(h, &cookie);
-    const char *c = tt__buf_cstr(&cookie);
+    const char *c = common_buf_cstr(&cookie);
     if (c && h->n_cookies && tt__hosts_cookie_ok(&h->hosts, url)) {
         l = append(l, c, oom);
     }
-    tt__buf_free(&cookie);
+    common_buf_free(&cookie);
     return l;
 }
 
@@ -499,8 +499,8 @@ static enum tt_err perform(struct tt_http *h, const char *url, const char *ua,
         return cc == CURLE_OPERATION_TIMEDOUT ? TT_ERR_TIMEOUT : TT_ERR_HTTP;
     }
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
-    if (!tt__buf_cstr(&r->body)) {
-        return r->body.err;
+    if (!common_buf_cstr(&r->body)) {
+        return tt__buf_err(&r->body);
     }
     return TT_OK;
 }

@@ -38,7 +38,7 @@ struct tt_http {
 /** One response; only the headers the protocol needs are kept (values truncated to fit). */
 struct tt_http_resp {
     long status;
-    struct tt_buf body;
+    struct common_buf body;
     char retry_after[16];
     char x_set_tt_cookie[1024];
     char x_room_id[32];
@@ -68,7 +68,7 @@ enum tt_err tt__cookie_set(struct tt_http *h, const char *name, size_t nlen, con
  *  `first_only`, else every pair separated by ';' that is not a cookie attribute). */
 void tt__cookie_parse(struct tt_http *h, const char *s, int first_only);
 /** The jar as a Cookie header value into `b` ("a=1; b=2"). */
-void tt__cookie_header(const struct tt_http *h, struct tt_buf *b);
+void tt__cookie_header(const struct tt_http *h, struct common_buf *b);
 const char *tt__cookie_get(const struct tt_http *h, const char *name);
 /** Remove a cookie from the jar, if there. */
 void tt__cookie_del(struct tt_http *h, const char *name);

@@ -3,6 +3,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include "base64.h"
 #include "json.h"
 
 #if defined(__SSE2__)
@@ -44,34 +45,34 @@ static inline int special(uint8_t c)
     return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
 
-static void escape_one(struct tt_buf *b, uint8_t c)
+static void escape_one(struct common_buf *b, uint8_t c)
 {
     static const char hex[] = "0123456789abcdef";
     char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
     switch (c) {
     case '"':
-        tt__buf_add(b, "\\\"", 2);
+        common_buf_add(b, "\\\"", 2);
         return;
     case '\\':
-        tt__buf_add(b, "\\\\", 2);
+        common_buf_add(b, "\\\\", 2);
         return;
     case '\n':
-        tt__buf_add(b, "\\n", 2);
+        common_buf_add(b, "\\n", 2);
         return;
     case '\r':
-        tt__buf_add(b, "\\r", 2);
+        common_buf_add(b, "\\r", 2);
         return;
     case '\t':
-        tt__buf_add(b, "\\t", 2);
+        common_buf_add(b, "\\t", 2);
         return;
     case '\b':
-        tt__buf_add(b, "\\b", 2);
+        common_buf_add(b, "\\b", 2);
         return;
     case '\f':
-        tt__buf_add(b, "\\f", 2);
+        common_buf_add(b, "\\f", 2);
         return;
     default:
-        tt__buf_add(b, e, 6);
+        common_buf_add(b, e, 6);
     }
 }
 
@@ -86,14 +87,14 @@ static inline int word_special(uint64_t x)
     return ((lt20 | zq | zb | x) & highs) != 0;
 }
 
-void tt__json_str(struct tt_buf *b, const uint8_t *p, size_t n)
+void tt__json_str(struct common_buf *b, const uint8_t *p, size_t n)
 {
     size_t i = 0, run = 0;
     /* worst case 6 bytes out per byte in: reserve once, so the common case is one memcpy */
-    if (b->cap - b->len < n + 2 && tt__buf_grow(b, n + 2)) {
+    if (b->cap - b->len < n + 2 && common_buf_grow(b, n + 2)) {
         return;
     }
-    tt__buf_addc(b, '"');
+    common_buf_addc(b, '"');
     while (i < n) {
         uint64_t x;
 #if defined(__SSE2__)
@@ -117,28 +118,28 @@ void tt__json_str(struct tt_buf *b, const uint8_t *p, size_t n)
             i++;
             continue;
         }
-        tt__buf_add(b, p + run, i - run);
+        common_buf_add(b, p + run, i - run);
         if (p[i] < 0x80) {
             escape_one(b, p[i]);
             i++;
         } else {
             size_t l = utf8_len(p + i, n - i);
             if (l) {
-                tt__buf_add(b, p + i, l);
+                common_buf_add(b, p + i, l);
                 i += l;
             } else {
-                tt__buf_add(b, "\xef\xbf\xbd", 3); /* U+FFFD for each invalid byte */
+                common_buf_add(b, "\xef\xbf\xbd", 3); /* U+FFFD for each invalid byte */
                 i++;
             }
         }
         run = i;
     }
-    tt__buf_add(b, p + run, n - run);
-    tt__buf_addc(b, '"');
+    common_buf_add(b, p + run, n - run);
+    common_buf_addc(b, '"');
 }
 
 /* Two digits per step from a table; 32-bit steps once the value fits (most of them). */
-void tt__json_u64(struct tt_buf *b, uint64_t v)
+void tt__json_u64(struct common_buf *b, uint64_t v)
 {
     static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
                                 "31323334353637383940414243444546474849505152535455565758596061"
@@ -147,7 +148,7 @@ void tt__json_u64(struct tt_buf *b, uint64_t v)
     char tmp[20];
     size_t i = sizeof tmp;
     if (v < 10) { /* counts, flags, levels: most numbers are one digit */
-        tt__buf_addc(b, (char)('0' + v));
+        common_buf_addc(b, (char)('0' + v));
         return;
     }
     while (v > UINT32_MAX) {
@@ -169,44 +170,34 @@ void tt__json_u64(struct tt_buf *b, uint64_t v)
     } else {
         tmp[--i] = (char)('0' + w);
     }
-    tt__buf_add(b, tmp + i, sizeof tmp - i);
+    common_buf_add(b, tmp + i, sizeof tmp - i);
 }
 
-void tt__json_i64(struct tt_buf *b, int64_t v)
+void tt__json_i64(struct common_buf *b, int64_t v)
 {
     if (v < 0) {
-        tt__buf_addc(b, '-');
+        common_buf_addc(b, '-');
         tt__json_u64(b, (uint64_t)0 - (uint64_t)v);
     } else {
         tt__json_u64(b, (uint64_t)v);
     }
 }
 
-void tt__json_u64_str(struct tt_buf *b, uint64_t v)
+void tt__json_u64_str(struct common_buf *b, uint64_t v)
 {
-    tt__buf_addc(b, '"');
+    common_buf_addc(b, '"');
     tt__json_u64(b, v);
-    tt__buf_addc(b, '"');
+    common_buf_addc(b, '"');
 }
 
-void tt__json_base64(struct tt_buf *b, const uint8_t *p, size_t n)
+void tt__json_base64(struct common_buf *b, const uint8_t *p, size_t n)
 {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    tt__buf_addc(b, '"');
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        size_t left = n - i;
-        if (left > 1) {
-            v |= (uint32_t)p[i + 1] << 8;
-        }
-        if (left > 2) {
-            v |= p[i + 2];
-        }
-        char q[4] = { tab[v >> 18], tab[(v >> 12) & 63], left > 1 ? tab[(v >> 6) & 63] : '=',
-                      left > 2 ? tab[v & 63] : '=' };
-        tt__buf_add(b, q, 4);
+    common_buf_addc(b, '"');
+    if (!common_buf_grow(b, COMMON_BASE64_LEN(n))) {
+        common_base64_encode(p, n, b->p + b->len);
+        b->len += COMMON_BASE64_LEN(n);
     }
-    tt__buf_addc(b, '"');
+    common_buf_addc(b, '"');
 }
 
 /* ---- validator: a recursive-descent check of RFC 8259, as JSON.parse accepts it ---- */

@@ -20,15 +20,15 @@
 
 /** An object or array being written: tracks whether a separator is due. */
 struct jw {
-    struct tt_buf *b;
+    struct common_buf *b;
     int first;
 };
 
-void tt__json_str(struct tt_buf *b, const uint8_t *p, size_t n);
-void tt__json_u64(struct tt_buf *b, uint64_t v);
-void tt__json_i64(struct tt_buf *b, int64_t v);
-void tt__json_u64_str(struct tt_buf *b, uint64_t v); /* "123": 1.x's decimal-string ids */
-void tt__json_base64(struct tt_buf *b, const uint8_t *p, size_t n);
+void tt__json_str(struct common_buf *b, const uint8_t *p, size_t n);
+void tt__json_u64(struct common_buf *b, uint64_t v);
+void tt__json_i64(struct common_buf *b, int64_t v);
+void tt__json_u64_str(struct common_buf *b, uint64_t v); /* "123": 1.x's decimal-string ids */
+void tt__json_base64(struct common_buf *b, const uint8_t *p, size_t n);
 /** 1 if [p, p+n) is one JSON value as JSON.parse accepts it (depth-capped), else 0. */
 int tt__json_valid(const uint8_t *p, size_t n);
 enum { TT_JSON_OK, TT_JSON_BAD, TT_JSON_DEEP };
@@ -55,26 +55,26 @@ int tt__jr_string(struct pb_slice v, char *out, size_t outsz);
 /** A JSON integer, or a string holding one ("123"); 0 if neither. */
 int tt__jr_int(struct pb_slice v, int64_t *out);
 
-static inline void jw_open(struct jw *w, struct tt_buf *b, char c)
+static inline void jw_open(struct jw *w, struct common_buf *b, char c)
 {
     w->b = b;
     w->first = 1;
-    tt__buf_addc(b, c);
+    common_buf_addc(b, c);
 }
 
 static inline void jw_close(struct jw *w, char c)
 {
-    tt__buf_addc(w->b, c);
+    common_buf_addc(w->b, c);
 }
 
 /** Start an array item or an object member (`lit` is `"name":` for members, "" for items). */
 static inline void jw_sep(struct jw *w, const char *lit, size_t n)
 {
     if (!w->first) {
-        tt__buf_addc(w->b, ',');
+        common_buf_addc(w->b, ',');
     }
     w->first = 0;
-    tt__buf_add(w->b, lit, n);
+    common_buf_add(w->b, lit, n);
 }
 
 /* JK(w, "name") writes the separator and "name": — the key is a literal, measured at compile
@@ -84,7 +84,7 @@ static inline void jw_sep(struct jw *w, const char *lit, size_t n)
 
 static inline void jw_raw(struct jw *w, const char *lit)
 {
-    tt__buf_adds(w->b, lit);
+    common_buf_adds(w->b, lit);
 }
 
 static inline void jw_str(struct jw *w, struct pb_slice s)
@@ -97,9 +97,17 @@ static inline void jw_cstr(struct jw *w, const char *s)
     tt__json_str(w->b, (const uint8_t *)s, strlen(s));
 }
 
+/** A member whose name is no literal (an event's name, from the registry). */
+static inline void jw_key(struct jw *w, const char *name)
+{
+    JI(w);
+    jw_cstr(w, name);
+    common_buf_addc(w->b, ':');
+}
+
 static inline void jw_bool(struct jw *w, int v)
 {
-    tt__buf_adds(w->b, v ? "true" : "false");
+    common_buf_adds(w->b, v ? "true" : "false");
 }
 
 #endif

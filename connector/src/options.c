@@ -122,6 +122,12 @@ static const struct key keys[] = {
 /* sign_flow's names, in the order of enum tt_sign_flow */
 static const char *const flows[] = { "euler", "legacy", "session", "direct", "auto" };
 #define N_FLOWS ((int)(sizeof flows / sizeof flows[0]))
+_Static_assert(N_FLOWS == TT_SIGN_AUTO + 1, "a name for every enum tt_sign_flow");
+
+const char *tt_sign_flow_name(enum tt_sign_flow flow)
+{
+    return (unsigned)flow < N_FLOWS ? flows[flow] : "?";
+}
 
 static enum tt_err set_one(struct tt_options *o, const struct key *k, const char *v, char *err,
                            size_t errlen)

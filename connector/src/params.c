@@ -158,29 +158,29 @@ enum tt_err tt__params_ws_defaults(struct tt_params *p, const char *ua)
     return set_table(p, ws_defaults, sizeof ws_defaults / sizeof ws_defaults[0], ua);
 }
 
-void tt__url_encode(struct tt_buf *b, const char *s)
+void tt__url_encode(struct common_buf *b, const char *s)
 {
     static const char hexd[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
             c == '-' || c == '_' || c == '.' || c == '~') {
-            tt__buf_addc(b, (char)c);
+            common_buf_addc(b, (char)c);
         } else {
             char e[3] = { '%', hexd[c >> 4], hexd[c & 15] };
-            tt__buf_add(b, e, 3);
+            common_buf_add(b, e, 3);
         }
     }
 }
 
-void tt__params_encode(const struct tt_params *p, struct tt_buf *b)
+void tt__params_encode(const struct tt_params *p, struct common_buf *b)
 {
     for (size_t i = 0; i < p->n; i++) {
         if (i) {
-            tt__buf_addc(b, '&');
+            common_buf_addc(b, '&');
         }
         tt__url_encode(b, p->k[i]);
-        tt__buf_addc(b, '=');
+        common_buf_addc(b, '=');
         tt__url_encode(b, p->v[i]);
     }
 }

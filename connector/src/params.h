@@ -28,8 +28,8 @@ enum tt_err tt__params_defaults(struct tt_params *p, const char *user_agent);
 /** The WebSocket's (docs/protocol.md §5.1, 2.x's values). */
 enum tt_err tt__params_ws_defaults(struct tt_params *p, const char *user_agent);
 /** Append "k=v&k=v" URL-encoded to b. */
-void tt__params_encode(const struct tt_params *p, struct tt_buf *b);
+void tt__params_encode(const struct tt_params *p, struct common_buf *b);
 /** Append s percent-encoded (everything but unreserved characters). */
-void tt__url_encode(struct tt_buf *b, const char *s);
+void tt__url_encode(struct common_buf *b, const char *s);
 
 #endif

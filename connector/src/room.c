@@ -192,9 +192,13 @@ enum tt_err tt__room_resolve(tt_client *c)
     return rc;
 }
 
+/* GET webcast_base + path for the room: the answer in `r` (the caller frees it), its body as
+ * `*doc` ("" when there is none); an error unless it is a 200 with JSON. */
 static enum tt_err get_json(tt_client *c, const char *path, const char *what,
-                            struct tt_http_resp *r)
+                            struct tt_http_resp *r, struct pb_slice *doc)
 {
+    tt__http_resp_init(r);
+    *doc = slice_of("", 0);
     char extra[64];
     snprintf(extra, sizeof extra, "room_id=%s", c->room_id);
     char *url = tt__client_url(c, c->o.webcast_base, path, extra);
@@ -203,6 +207,7 @@ static enum tt_err get_json(tt_client *c, const char *path, const char *what,
     }
     enum tt_err rc = tt__http_request(&c->http, url, NULL, r);
     tt__free(url);
+    *doc = slice_of(r->body.p ? r->body.p : "", r->body.len);
     if (rc) {
         tt__client_err(c, rc, "%s: %s", what, c->http.errmsg);
         return rc;
@@ -242,10 +247,8 @@ static enum tt_err room_status(tt_client *c, struct pb_slice doc)
 enum tt_err tt__room_info(tt_client *c)
 {
     struct tt_http_resp r;
-    struct pb_slice data;
-    tt__http_resp_init(&r);
-    enum tt_err rc = get_json(c, "/webcast/room/info/", "room/info", &r);
-    struct pb_slice doc = slice_of(r.body.p ? r.body.p : "", r.body.len);
+    struct pb_slice doc, data;
+    enum tt_err rc = get_json(c, "/webcast/room/info/", "room/info", &r, &doc);
     if (!rc) {
         rc = room_status(c, doc);
     }
@@ -261,10 +264,8 @@ enum tt_err tt__room_info(tt_client *c)
 enum tt_err tt__room_gifts(tt_client *c)
 {
     struct tt_http_resp r;
-    struct pb_slice gifts;
-    tt__http_resp_init(&r);
-    enum tt_err rc = get_json(c, "/webcast/gift/list/", "gift/list", &r);
-    struct pb_slice doc = slice_of(r.body.p ? r.body.p : "", r.body.len);
+    struct pb_slice doc, gifts;
+    enum tt_err rc = get_json(c, "/webcast/gift/list/", "gift/list", &r, &doc);
     if (!rc && !tt__jr_path(doc, "data.gifts", &gifts)) {
         rc = TT_ERR_HTTP;
         tt__client_err(c, rc, "gift/list: no data.gifts in the answer");

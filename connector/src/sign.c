@@ -57,7 +57,7 @@ static void api_key_header(tt_client *c, char *buf, size_t n, const char **extra
 
 static enum tt_err take_body(tt_client *c, struct tt_http_resp *r)
 {
-    tt__buf_free(&c->fetch);
+    common_buf_free(&c->fetch);
     c->fetch = r->body; /* moved */
     tt__buf_init(&r->body, TT_HTTP_MAX_BODY);
     return TT_OK;
@@ -65,25 +65,25 @@ static enum tt_err take_body(tt_client *c, struct tt_http_resp *r)
 
 static enum tt_err euler(tt_client *c)
 {
-    struct tt_buf url;
+    struct common_buf url;
     char key[512];
     const char *extra[3];
     struct tt_http_resp r;
     tt__buf_init(&url, 8192);
-    tt__buf_adds(&url, c->o.sign_api_url);
-    tt__buf_adds(&url, "/webcast/rooms/");
-    tt__buf_adds(&url, c->room_id);
-    tt__buf_adds(&url, "/connect?client=ttlive-c&cursor=&client_enter=true&platform=web"
-                       "&user_agent=");
+    common_buf_adds(&url, c->o.sign_api_url);
+    common_buf_adds(&url, "/webcast/rooms/");
+    common_buf_adds(&url, c->room_id);
+    common_buf_adds(&url, "/connect?client=ttlive-c&cursor=&client_enter=true&platform=web"
+                          "&user_agent=");
     tt__url_encode(&url, c->o.user_agent);
-    if (!tt__buf_cstr(&url)) {
-        tt__buf_free(&url);
+    if (!common_buf_cstr(&url)) {
+        common_buf_free(&url);
         return TT_ERR_NOMEM;
     }
     api_key_header(c, key, sizeof key, extra);
     tt__http_resp_init(&r);
     enum tt_err rc = tt__http_request_sign(&c->http, url.p, extra, &r);
-    tt__buf_free(&url);
+    common_buf_free(&url);
     if (rc) {
         tt__client_err(c, rc == TT_ERR_TIMEOUT ? rc : TT_ERR_SIGN, "sign server: %s",
                        c->http.errmsg);
@@ -177,29 +177,29 @@ static enum tt_err legacy_answer(tt_client *c, struct tt_http_resp *r, char *sig
 
 static enum tt_err legacy(tt_client *c)
 {
-    struct tt_buf url;
+    struct common_buf url;
     struct tt_http_resp r;
     char key[512], signed_url[8192];
     const char *extra[3];
     char *target = fetch_url(c);
     tt__buf_init(&url, 16384);
-    tt__buf_adds(&url, c->o.sign_api_url);
-    tt__buf_adds(&url, "/webcast/sign_url?client=ttlive-c&uuc=1&url=");
+    common_buf_adds(&url, c->o.sign_api_url);
+    common_buf_adds(&url, "/webcast/sign_url?client=ttlive-c&uuc=1&url=");
     tt__url_encode(&url, target ? target : "");
     if (c->o.sign_api_key) {
-        tt__buf_adds(&url, "&apiKey=");
+        common_buf_adds(&url, "&apiKey=");
         tt__url_encode(&url, c->o.sign_api_key);
     }
     tt__free(target);
-    if (!target || !tt__buf_cstr(&url)) {
-        tt__buf_free(&url);
+    if (!target || !common_buf_cstr(&url)) {
+        common_buf_free(&url);
         return TT_ERR_NOMEM;
     }
     api_key_header(c, key, sizeof key, extra);
     extra[0] = "Accept: application/json";
     tt__http_resp_init(&r);
     enum tt_err rc = tt__http_request_sign(&c->http, url.p, extra, &r);
-    tt__buf_free(&url);
+    common_buf_free(&url);
     if (rc) {
         tt__client_err(c, rc == TT_ERR_TIMEOUT ? rc : TT_ERR_SIGN, "sign_url: %s", c->http.errmsg);
         rc = rc == TT_ERR_TIMEOUT ? rc : TT_ERR_SIGN;
@@ -292,20 +292,20 @@ enum tt_err tt__take_connection_data(tt_client *c)
 
 enum tt_err tt__poll_once(tt_client *c)
 {
-    struct tt_buf extra;
+    struct common_buf extra;
     struct tt_http_resp r;
     struct tt_frame_info info;
     tt__buf_init(&extra, 16384);
-    tt__buf_adds(&extra, "room_id=");
-    tt__buf_adds(&extra, c->room_id);
-    tt__buf_adds(&extra, "&cursor=");
+    common_buf_adds(&extra, "room_id=");
+    common_buf_adds(&extra, c->room_id);
+    common_buf_adds(&extra, "&cursor=");
     tt__url_encode(&extra, c->cursor ? c->cursor : "");
-    tt__buf_adds(&extra, "&internal_ext=");
+    common_buf_adds(&extra, "&internal_ext=");
     tt__url_encode(&extra, c->internal_ext ? c->internal_ext : "");
-    char *url = tt__buf_cstr(&extra)
+    char *url = common_buf_cstr(&extra)
                         ? tt__client_url(c, c->o.webcast_base, "/webcast/im/fetch/", extra.p)
                         : NULL;
-    tt__buf_free(&extra);
+    common_buf_free(&extra);
     if (!url) {
         return TT_ERR_NOMEM;
     }

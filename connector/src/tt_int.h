@@ -14,12 +14,12 @@
 struct tt_decoder {
     struct tt_limits lim;
     struct tt_gzip *gz;
-    struct tt_buf inflated;       /* the current frame's inflated payload */
-    struct tt_buf json;           /* the current event's JSON */
-    struct tt_buf end_json;       /* a completed gift's JSON with totalDiamonds (dec_gift.c) */
+    struct common_buf inflated;   /* the current frame's inflated payload */
+    struct common_buf json;       /* the current event's JSON */
+    struct common_buf end_json;   /* a completed gift's JSON with totalDiamonds (dec_gift.c) */
     const struct tt_gifts *gifts; /* the client's gift list, NULL for a bare decoder */
-    struct tt_buf strs;           /* NUL-terminated copies for tt_frame_info */
-    struct tt_buf method;         /* NUL-terminated copy of the current method name */
+    struct common_buf strs;       /* NUL-terminated copies for tt_frame_info */
+    struct common_buf method;     /* NUL-terminated copy of the current method name */
     char errmsg[256];
 };
 

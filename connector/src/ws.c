@@ -45,8 +45,8 @@ struct tt_ws {
     SSL_CTX *ssl;                /* shared (tls.c) */
     struct lws *wsi;
     tt_client *c;
-    struct tt_buf rx; /* one message, reassembled from its fragments, capped */
-    struct tt_buf tx; /* scratch for encoding */
+    struct common_buf rx; /* one message, reassembled from its fragments, capped */
+    struct common_buf tx; /* scratch for encoding */
     struct out_frame q[QUEUE_MAX];
     size_t qh, qn;
     uint64_t room, hb_seq;
@@ -61,7 +61,7 @@ struct tt_ws {
     char detail[256];
 };
 
-static void enqueue(struct tt_ws *w, const struct tt_buf *frame)
+static void enqueue(struct tt_ws *w, const struct common_buf *frame)
 {
     if (w->qn == QUEUE_MAX) {
         tt__client_log(w->c, TT_LOG_WARN, "ws: send queue full, frame dropped");
@@ -161,15 +161,15 @@ static int on_receive(struct tt_ws *w, const void *in, size_t len)
     if (w->cut) {
         return 0;
     }
-    tt__buf_add(&w->rx, in, len);
+    common_buf_add(&w->rx, in, len);
     w->last_rx_ms = tt__now_ms();
     if (w->rx.err) {
         w->cut = 1;
-        w->reason = w->rx.err == TT_ERR_TOO_LARGE ? TT_ERR_TOO_LARGE : TT_ERR_NOMEM;
+        w->reason = tt__buf_err(&w->rx); /* TT_ERR_TOO_LARGE, or TT_ERR_NOMEM */
         snprintf(w->detail, sizeof w->detail,
                  "WebSocket: a message over max_frame_bytes (%zu bytes): connection closed",
                  w->rx.max);
-        tt__buf_free(&w->rx);
+        common_buf_free(&w->rx);
         lws_rx_flow_control(w->wsi, 0);
         lws_callback_on_writable(w->wsi);
         return 0;
@@ -179,7 +179,7 @@ static int on_receive(struct tt_ws *w, const void *in, size_t len)
     }
     w->frames++;
     on_message(w);
-    tt__buf_reset(&w->rx);
+    common_buf_reset(&w->rx);
     return 0;
 }
 
@@ -285,18 +285,18 @@ static int handshake_headers(struct tt_ws *w, struct lws *wsi, void *in, size_t 
     /* the push server is whatever the fetch result named: TikTok's cookies (the caller's too)
      * go only to TikTok's hosts (hosts.c) */
     int jar = tt__hosts_cookie_ok(&w->c->http.hosts, w->c->push_server);
-    struct tt_buf cookie;
+    struct common_buf cookie;
     int rc = 0;
     if (!tt__headers_set(user, "User-Agent:")) {
         rc = add_header(wsi, "user-agent:", ua ? ua : "", p, end);
     }
     tt__buf_init(&cookie, 16384);
     tt__cookie_header(&w->c->http, &cookie);
-    const char *cv = tt__buf_cstr(&cookie);
+    const char *cv = common_buf_cstr(&cookie);
     if (!rc && jar && cv && cv[0] && !tt__headers_set(user, "Cookie:")) {
         rc = add_header(wsi, "cookie:", cv, p, end);
     }
-    tt__buf_free(&cookie);
+    common_buf_free(&cookie);
     const char *const *dh = w->c->d.flow == TT_SIGN_DIRECT ? tt__direct_ws_headers() : NULL;
     for (size_t i = 0; dh && dh[i] && !rc; i += 2) {
         if (!tt__headers_set(user, dh[i])) {
@@ -364,7 +364,7 @@ static const struct lws_protocols protocols[] = {
 
 /* ---- URL ---- */
 
-static enum tt_err ws_query(tt_client *c, struct tt_buf *q)
+static enum tt_err ws_query(tt_client *c, struct common_buf *q)
 {
     struct tt_params p;
     enum tt_err rc;
@@ -388,10 +388,10 @@ static enum tt_err ws_query(tt_client *c, struct tt_buf *q)
     }
     if (!rc) {
         tt__params_encode(&p, q);
-        tt__buf_adds(q, "&version_code=270000");
+        common_buf_adds(q, "&version_code=270000");
     }
     tt__params_free(&p);
-    return rc ? rc : q->err;
+    return rc ? rc : tt__buf_err(q);
 }
 
 struct target {
@@ -482,14 +482,14 @@ static enum tt_err make_context(tt_client *c, struct tt_ws *w)
 static enum tt_err connect_ws(tt_client *c, struct tt_ws *w, struct target *t)
 {
     struct lws_client_connect_info ci;
-    struct tt_buf path;
+    struct common_buf path;
     tt__buf_init(&path, 32768);
-    tt__buf_addc(&path, '/');
-    tt__buf_adds(&path, t->path);
-    tt__buf_addc(&path, strchr(t->path, '?') ? '&' : '?');
+    common_buf_addc(&path, '/');
+    common_buf_adds(&path, t->path);
+    common_buf_addc(&path, strchr(t->path, '?') ? '&' : '?');
     enum tt_err rc = ws_query(c, &path);
-    if (rc || !tt__buf_cstr(&path)) {
-        tt__buf_free(&path);
+    if (rc || !common_buf_cstr(&path)) {
+        common_buf_free(&path);
         return rc ? rc : TT_ERR_NOMEM;
     }
     /* the resolve option, else our own lookup, which a stop cuts short (dns.c); through a
@@ -500,7 +500,7 @@ static enum tt_err connect_ws(tt_client *c, struct tt_ws *w, struct target *t)
         rc = tt__dns_lookup(t->host, looked, sizeof looked, &c->stop, c->o.websocket_timeout_ms,
                             why, sizeof why);
         if (rc) {
-            tt__buf_free(&path);
+            common_buf_free(&path);
             tt__client_err(c, rc, "%s", rc == TT_ERR_STATE ? "stopped" : why);
             return rc == TT_ERR_HTTP ? TT_ERR_CONNECTION_LOST : rc;
         }
@@ -525,7 +525,7 @@ static enum tt_err connect_ws(tt_client *c, struct tt_ws *w, struct target *t)
         }
     }
     struct lws *wsi = lws_client_connect_via_info(&ci);
-    tt__buf_free(&path);
+    common_buf_free(&path);
     if (!wsi && !w->closed) {
         tt__client_err(c, TT_ERR_CONNECTION_LOST, "WebSocket: cannot start the connection");
         return TT_ERR_CONNECTION_LOST;
@@ -566,8 +566,8 @@ static void ws_free(struct tt_ws *w)
         w->qh = (w->qh + 1) % QUEUE_MAX;
         w->qn--;
     }
-    tt__buf_free(&w->rx);
-    tt__buf_free(&w->tx);
+    common_buf_free(&w->rx);
+    common_buf_free(&w->tx);
     tt__free(w);
 }
 

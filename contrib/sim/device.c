@@ -68,8 +68,8 @@ void device_home(struct sim *s, struct reply *rp)
     struct sim_device *d;
 
     rp->ctype = "text/html; charset=utf-8";
-    sbuf_str(&rp->body, "<!DOCTYPE html><html><head><title>TikTok - Make Your Day</title>"
-                        "</head><body><div id=\"app\"></div></body></html>");
+    common_buf_adds(&rp->body, "<!DOCTYPE html><html><head><title>TikTok - Make Your Day</title>"
+                               "</head><body><div id=\"app\"></div></body></html>");
     if (s->ttwid_withheld < s->ttwid_withhold) {
         s->ttwid_withheld++;
         slog_fault(s, NULL, "ttwid withheld");

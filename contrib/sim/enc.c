@@ -620,25 +620,6 @@ static const struct {
 };
 /* clang-format on */
 
-/* Encodes msg into the arena; the bytes stay valid until the arena is reset. */
-static unsigned char *encode(struct enc *e, const pb_msgdesc_t *desc, const void *msg, size_t *len)
-{
-    size_t size = 0;
-    unsigned char *buf;
-    pb_ostream_t os;
-
-    if (!pb_get_encoded_size(&size, desc, msg))
-        return NULL;
-    buf = enc_alloc(e, size);
-    if (buf == NULL)
-        return NULL;
-    os = pb_ostream_from_buffer(buf, size);
-    if (!pb_encode(&os, desc, msg))
-        return NULL;
-    *len = os.bytes_written;
-    return buf;
-}
-
 int enc_event(struct sim *s, struct room *r, const struct ev *ev, struct msg_out *out)
 {
     struct enc e = { .s = s, .r = r, .a = &s->scratch };
@@ -658,6 +639,6 @@ int enc_event(struct sim *s, struct room *r, const struct ev *ev, struct msg_out
         return -1;
     out->method = builders[ev->type].method;
     out->msg_id = e.msg_id;
-    out->data = encode(&e, builders[ev->type].desc, msg, &out->len);
+    out->data = sim_encode(e.a, builders[ev->type].desc, msg, &out->len);
     return out->data != NULL && !e.oom ? 0 : -1;
 }

@@ -12,6 +12,10 @@
 #include "sim.h"
 #include "webcast.pb.h"
 
+/* msg encoded into the arena `a` (frame.c): the bytes stay valid until the arena is reset;
+ * NULL when they do not fit or the message cannot be encoded. */
+unsigned char *sim_encode(struct arena *a, const pb_msgdesc_t *desc, const void *msg, size_t *len);
+
 struct enc {
     struct sim *s;
     struct room *r;

@@ -20,8 +20,7 @@
 #include <pb_encode.h>
 #include <zlib.h>
 
-#include "sim.h"
-#include "webcast.pb.h"
+#include "enc.h"
 
 #define BOMB_MAX ((size_t)1 << 30)
 
@@ -118,8 +117,7 @@ static void *encode_alloc(const pb_msgdesc_t *desc, const void *msg, size_t *len
     return as_frame ? (void *)f : (void *)buf;
 }
 
-static unsigned char *encode_scratch(struct sim *s, const pb_msgdesc_t *desc, const void *msg,
-                                     size_t *len)
+unsigned char *sim_encode(struct arena *a, const pb_msgdesc_t *desc, const void *msg, size_t *len)
 {
     size_t size = 0;
     unsigned char *buf;
@@ -127,7 +125,7 @@ static unsigned char *encode_scratch(struct sim *s, const pb_msgdesc_t *desc, co
 
     if (!pb_get_encoded_size(&size, desc, msg))
         return NULL;
-    buf = arena_alloc(&s->scratch, size);
+    buf = arena_alloc(a, size);
     if (buf == NULL)
         return NULL;
     os = pb_ostream_from_buffer(buf, size);
@@ -276,7 +274,7 @@ struct frame *frame_msgs(struct sim *s, struct room *r, const struct msg_out *m,
     res.fetchType = 1;
     res.has_needAck = r->need_ack;
     res.needAck = r->need_ack;
-    raw = encode_scratch(s, &TikTok_ProtoMessageFetchResult_msg, &res, &raw_len);
+    raw = sim_encode(&s->scratch, &TikTok_ProtoMessageFetchResult_msg, &res, &raw_len);
     if (raw == NULL)
         return NULL;
     if (gzip && gzip_bytes(s, raw, raw_len, &gz, &gz_len) == 0) {

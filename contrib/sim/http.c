@@ -23,7 +23,7 @@
 struct hsess {
     char method[8];
     char path[1024];
-    struct sbuf body_in;
+    struct common_buf body_in;
     struct reply rp;
     bool routed;
     bool hdr_sent;
@@ -42,9 +42,9 @@ size_t http_session_size(void)
 
 static void session_free(struct hsess *h)
 {
-    sbuf_free(&h->body_in);
-    sbuf_free(&h->rp.hdr);
-    sbuf_free(&h->rp.body);
+    common_buf_free(&h->body_in);
+    common_buf_free(&h->rp.hdr);
+    common_buf_free(&h->rp.body);
     h->routed = false;
 }
 
@@ -52,9 +52,9 @@ static void session_reset(struct hsess *h)
 {
     session_free(h);
     memset(h, 0, sizeof(*h));
-    sbuf_init(&h->body_in, BODY_IN_MAX);
-    sbuf_init(&h->rp.hdr, 64 * 1024);
-    sbuf_init(&h->rp.body, 32 * 1024 * 1024);
+    common_buf_init(&h->body_in, BODY_IN_MAX);
+    common_buf_init(&h->rp.hdr, 64 * 1024);
+    common_buf_init(&h->rp.body, 32 * 1024 * 1024);
 }
 
 static void method_of(struct lws *wsi, char *out, size_t cap)
@@ -74,22 +74,22 @@ static void method_of(struct lws *wsi, char *out, size_t cap)
 
 /* The msgIds a fetch result carried, and how many of them (the last) repeat messages already
    pushed: what a test of deduplication needs to know was really sent again. */
-static void log_answer(struct sim *s, struct sbuf *b)
+static void log_answer(struct sim *s, struct common_buf *b)
 {
     sbuf_json_key(b, "msg_ids");
-    sbuf_str(b, "[");
+    common_buf_adds(b, "[");
     for (uint32_t i = 0; i < s->n_answer_ids; i++) {
         if (i > 0)
-            sbuf_str(b, ",");
-        sbuf_printf(b, "\"%" PRId64 "\"", s->answer_ids[i]);
+            common_buf_adds(b, ",");
+        common_buf_printf(b, "\"%" PRId64 "\"", s->answer_ids[i]);
     }
-    sbuf_str(b, "]");
+    common_buf_adds(b, "]");
     sbuf_json_kint(b, "history", s->n_answer_history);
 }
 
 static void log_http(struct sim *s, struct lws *wsi, struct hsess *h, const struct query *q)
 {
-    struct sbuf *b = slog_begin(s, "http");
+    struct common_buf *b = slog_begin(s, "http");
 
     if (b == NULL)
         return;
@@ -118,13 +118,13 @@ static int route(struct sim *s, struct lws *wsi, struct hsess *h)
     struct query q;
 
     query_parse(wsi, qbuf, sizeof(qbuf), &q);
-    sbuf_add(&h->body_in, "", 1); /* NUL-terminate for the JSON scan; not counted */
+    common_buf_add(&h->body_in, "", 1); /* NUL-terminate for the JSON scan; not counted */
     if (h->body_in.len > 0)
         h->body_in.len--;
     pages_route(s, h->method, h->path, &q, h->body_in.p, h->body_in.len, wsi, &h->rp);
     h->routed = true;
     log_http(s, wsi, h, &q);
-    if (!sbuf_ok(&h->rp.body) || !sbuf_ok(&h->rp.hdr))
+    if (h->rp.body.err || h->rp.hdr.err)
         return -1;
     if (h->rp.delay_ms > 0)
         lws_set_timer_usecs(wsi, (lws_usec_t)h->rp.delay_ms * 1000);
@@ -226,7 +226,7 @@ static int writeable(struct lws *wsi, struct hsess *h)
 static void log_upgrade(struct sim *s, struct lws *wsi, const struct query *q, const char *path,
                         const struct room *r, const struct refusal *rf, bool direct)
 {
-    struct sbuf *b = slog_begin(s, "ws-upgrade");
+    struct common_buf *b = slog_begin(s, "ws-upgrade");
 
     if (b == NULL)
         return;
@@ -344,8 +344,8 @@ int http_callback(struct lws *wsi, int reason, void *user, void *in, size_t len)
             return 0; /* the body comes next */
         return route(s, wsi, h);
     case LWS_CALLBACK_HTTP_BODY:
-        sbuf_add(&h->body_in, in, len);
-        return sbuf_ok(&h->body_in) ? 0 : -1;
+        common_buf_add(&h->body_in, in, len);
+        return h->body_in.err ? -1 : 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         return route(s, wsi, h);
     case LWS_CALLBACK_TIMER:

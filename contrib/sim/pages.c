@@ -47,8 +47,8 @@ const char *query_get(const struct query *q, const char *k)
 
 void reply_header(struct reply *rp, const char *name, const char *value)
 {
-    sbuf_add(&rp->hdr, name, strlen(name) + 1);
-    sbuf_add(&rp->hdr, value, strlen(value) + 1);
+    common_buf_add(&rp->hdr, name, strlen(name) + 1);
+    common_buf_add(&rp->hdr, value, strlen(value) + 1);
 }
 
 static void json_reply(struct reply *rp, int status)
@@ -61,20 +61,20 @@ static void json_reply(struct reply *rp, int status)
 static void sign_error(struct reply *rp, int status, const char *msg)
 {
     json_reply(rp, status);
-    sbuf_str(&rp->body, "{");
+    common_buf_adds(&rp->body, "{");
     sbuf_json_kint(&rp->body, "code", status);
     sbuf_json_kstr(&rp->body, "message", msg);
-    sbuf_str(&rp->body, "}");
+    common_buf_adds(&rp->body, "}");
 }
 
 static void not_found(struct reply *rp, const char *path)
 {
     json_reply(rp, 404);
-    sbuf_str(&rp->body, "{");
+    common_buf_adds(&rp->body, "{");
     sbuf_json_kint(&rp->body, "status_code", 404);
     sbuf_json_kstr(&rp->body, "message", "no such endpoint in tiktok-live-sim");
     sbuf_json_kstr(&rp->body, "path", path);
-    sbuf_str(&rp->body, "}");
+    common_buf_adds(&rp->body, "}");
 }
 
 static struct room *room_param(struct sim *s, const struct query *q, const char *k, uint32_t *sess)
@@ -97,64 +97,69 @@ static const struct sim_user *host_of(struct sim *s, const struct room *r)
     return &s->users[r->host];
 }
 
-static void json_avatar(struct sim *s, struct sbuf *b, const char *key, int64_t id)
+/* key:{"url_list":[the image of `kind` and `id` in two formats]  (the object left open) */
+static void json_image_urls(struct sim *s, struct common_buf *b, const char *key, const char *kind,
+                            int64_t id, const char *ext1, const char *ext2)
 {
     char url[256];
 
     sbuf_json_key(b, key);
-    sbuf_str(b, "{");
-    sbuf_json_key(b, "url_list");
-    sbuf_str(b, "[");
-    enc_image_urls(s, url, sizeof(url), "avatar", id, "~c5_100x100.webp");
+    common_buf_adds(b, "{\"url_list\":[");
+    enc_image_urls(s, url, sizeof(url), kind, id, ext1);
     sbuf_json_str(b, url);
-    sbuf_str(b, ",");
-    enc_image_urls(s, url, sizeof(url), "avatar", id, "~c5_100x100.jpeg");
+    common_buf_adds(b, ",");
+    enc_image_urls(s, url, sizeof(url), kind, id, ext2);
     sbuf_json_str(b, url);
-    sbuf_str(b, "]");
-    sbuf_printf(b, ",\"uri\":\"100x100/sim-avatar/%" PRId64 "\"}", id);
+    common_buf_adds(b, "]");
+}
+
+static void json_avatar(struct sim *s, struct common_buf *b, const char *key, int64_t id)
+{
+    json_image_urls(s, b, key, "avatar", id, "~c5_100x100.webp", "~c5_100x100.jpeg");
+    common_buf_printf(b, ",\"uri\":\"100x100/sim-avatar/%" PRId64 "\"}", id);
 }
 
 /* ---- the web host ---- */
 
-static void sigi_user(struct sim *s, struct sbuf *b, const struct room *r, bool live)
+static void sigi_user(struct sim *s, struct common_buf *b, const struct room *r, bool live)
 {
     const struct sim_user *u = host_of(s, r);
 
     sbuf_json_key(b, "user");
-    sbuf_str(b, "{");
+    common_buf_adds(b, "{");
     sbuf_json_kid(b, "id", u->id);
     sbuf_json_kstr(b, "uniqueId", u->handle);
     sbuf_json_kstr(b, "nickname", u->nickname);
     sbuf_json_kstr(b, "secUid", u->sec_uid);
     sbuf_json_kstr(b, "signature", u->bio ? u->bio : "");
     sbuf_json_key(b, "avatarThumb");
-    sbuf_printf(b, "\"%s/sim/img/avatar/%" PRId64 "~c5_100x100.webp\"", s->http_base, u->id);
+    common_buf_printf(b, "\"%s/sim/img/avatar/%" PRId64 "~c5_100x100.webp\"", s->http_base, u->id);
     sbuf_json_key(b, "roomId");
     if (live)
-        sbuf_printf(b, "\"%" PRId64 "\"", room_cur_id(r));
+        common_buf_printf(b, "\"%" PRId64 "\"", room_cur_id(r));
     else
-        sbuf_str(b, "\"\"");
+        common_buf_adds(b, "\"\"");
     sbuf_json_kint(b, "status", live ? 2 : 4);
     sbuf_json_kint(b, "followerCount", u->followers);
-    sbuf_str(b, "}");
+    common_buf_adds(b, "}");
 }
 
-static void sigi_state(struct sim *s, struct sbuf *b, const struct room *r, bool live)
+static void sigi_state(struct sim *s, struct common_buf *b, const struct room *r, bool live)
 {
-    sbuf_str(b, "{\"AppContext\":{\"appContext\":{\"language\":\"en\",\"region\":\"DE\"}}");
+    common_buf_adds(b, "{\"AppContext\":{\"appContext\":{\"language\":\"en\",\"region\":\"DE\"}}");
     if (r != NULL) {
-        sbuf_str(b, ",\"LiveRoom\":{\"liveRoomUserInfo\":{");
+        common_buf_adds(b, ",\"LiveRoom\":{\"liveRoomUserInfo\":{");
         sigi_user(s, b, r, live);
-        sbuf_str(b, ",\"liveRoom\":{");
+        common_buf_adds(b, ",\"liveRoom\":{");
         sbuf_json_kstr(b, "title", r->title);
         sbuf_json_kint(b, "status", live ? 2 : 4);
         sbuf_json_kint(b, "startTime", live ? r->live_since_s : 0);
         sbuf_json_key(b, "liveRoomStats");
-        sbuf_printf(b, "{\"userCount\":%" PRId64 ",\"enterCount\":%" PRId64 "}", r->viewers,
-                    r->viewers * 3);
-        sbuf_str(b, "}}}");
+        common_buf_printf(b, "{\"userCount\":%" PRId64 ",\"enterCount\":%" PRId64 "}", r->viewers,
+                          r->viewers * 3);
+        common_buf_adds(b, "}}}");
     }
-    sbuf_str(b, "}");
+    common_buf_adds(b, "}");
 }
 
 static void captcha_page(struct reply *rp)
@@ -162,21 +167,23 @@ static void captcha_page(struct reply *rp)
     rp->status = 200;
     rp->ctype = "text/html; charset=utf-8";
     /* no og:url (1.x: "blocked"), a SIGI_STATE tag whose text is not JSON (2.x: captcha) */
-    sbuf_str(&rp->body,
-             "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Security Check</title>"
-             "</head><body><div id=\"captcha-verify-container\">Verify to continue</div>"
-             "<script id=\"SIGI_STATE\" type=\"application/json\">{verify:captcha}</script>"
-             "</body></html>");
+    common_buf_adds(
+            &rp->body,
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Security Check</title>"
+            "</head><body><div id=\"captcha-verify-container\">Verify to continue</div>"
+            "<script id=\"SIGI_STATE\" type=\"application/json\">{verify:captcha}</script>"
+            "</body></html>");
 }
 
 /* A handle as it may appear in the page's markup: TikTok handles are letters, digits, '.'
    and '_'; anything else a client asked for is replaced. */
-static void sbuf_handle(struct sbuf *b, const char *h)
+static void sbuf_handle(struct common_buf *b, const char *h)
 {
     for (; *h; h++) {
         char c = *h;
 
-        sbuf_add(b, isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-' ? &c : "_", 1);
+        common_buf_add(b, isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-' ? &c : "_",
+                       1);
     }
 }
 
@@ -185,7 +192,7 @@ static void live_page(struct sim *s, const char *handle, struct reply *rp)
     struct room *r = sim_room_by_handle(s, handle);
     bool exists = r != NULL && r->state != ROOM_MISSING;
     bool live = exists && r->state == ROOM_LIVE;
-    struct sbuf *b = &rp->body;
+    struct common_buf *b = &rp->body;
 
     rp->room = r ? r->handle : NULL;
     if (r != NULL && r->f.blocked) {
@@ -194,25 +201,26 @@ static void live_page(struct sim *s, const char *handle, struct reply *rp)
     }
     rp->status = 200;
     rp->ctype = "text/html; charset=utf-8";
-    sbuf_str(b, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
-    sbuf_str(b, exists ? "LIVE | TikTok" : "Couldn't find this account | TikTok");
-    sbuf_str(b, "</title><meta property=\"og:url\" content=\"https://www.tiktok.com/@");
+    common_buf_adds(b, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+    common_buf_adds(b, exists ? "LIVE | TikTok" : "Couldn't find this account | TikTok");
+    common_buf_adds(b, "</title><meta property=\"og:url\" content=\"https://www.tiktok.com/@");
     sbuf_handle(b, handle);
-    sbuf_str(b, "/live\">");
+    common_buf_adds(b, "/live\">");
     if (live)
-        sbuf_printf(b, "<link rel=\"alternate\" href=\"snssdk1233://live?room_id=%" PRId64 "\">",
-                    room_cur_id(r));
-    sbuf_str(b, "</head><body><div id=\"app\"></div>"
-                "<script id=\"SIGI_STATE\" type=\"application/json\">");
+        common_buf_printf(b,
+                          "<link rel=\"alternate\" href=\"snssdk1233://live?room_id=%" PRId64 "\">",
+                          room_cur_id(r));
+    common_buf_adds(b, "</head><body><div id=\"app\"></div>"
+                       "<script id=\"SIGI_STATE\" type=\"application/json\">");
     sigi_state(s, b, exists ? r : NULL, live);
-    sbuf_str(b, "</script></body></html>");
+    common_buf_adds(b, "</script></body></html>");
 }
 
 static void api_live(struct sim *s, const struct query *q, struct reply *rp)
 {
     const char *handle = query_get(q, "uniqueId");
     struct room *r = handle ? sim_room_by_handle(s, handle) : NULL;
-    struct sbuf *b = &rp->body;
+    struct common_buf *b = &rp->body;
     bool live;
 
     rp->room = r ? r->handle : NULL;
@@ -223,14 +231,14 @@ static void api_live(struct sim *s, const struct query *q, struct reply *rp)
     }
     json_reply(rp, 200);
     if (r == NULL || r->state == ROOM_MISSING) {
-        sbuf_str(b, "{\"data\":{},\"extra\":{},\"message\":\"user_not_found\","
-                    "\"statusCode\":19881007}");
+        common_buf_adds(b, "{\"data\":{},\"extra\":{},\"message\":\"user_not_found\","
+                           "\"statusCode\":19881007}");
         return;
     }
     live = r->state == ROOM_LIVE;
-    sbuf_str(b, "{\"data\":{");
+    common_buf_adds(b, "{\"data\":{");
     sbuf_json_key(b, "user");
-    sbuf_str(b, "{");
+    common_buf_adds(b, "{");
     sbuf_json_kid(b, "id", host_of(s, r)->id);
     sbuf_json_kstr(b, "uniqueId", host_of(s, r)->handle);
     sbuf_json_kstr(b, "nickname", host_of(s, r)->nickname);
@@ -238,22 +246,22 @@ static void api_live(struct sim *s, const struct query *q, struct reply *rp)
     /* offline: the last room id, with status 4, as TikTok answers */
     sbuf_json_kid(b, "roomId", room_cur_id(r));
     sbuf_json_kint(b, "status", live ? 2 : 4);
-    sbuf_str(b, "},\"liveRoom\":{");
+    common_buf_adds(b, "},\"liveRoom\":{");
     sbuf_json_kstr(b, "title", r->title);
     sbuf_json_kint(b, "status", live ? 2 : 4);
     sbuf_json_kint(b, "startTime", live ? r->live_since_s : 0);
-    sbuf_str(b, "}},\"extra\":{},\"message\":\"\",\"statusCode\":0}");
+    common_buf_adds(b, "}},\"extra\":{},\"message\":\"\",\"statusCode\":0}");
 }
 
 /* ---- the webcast host ---- */
 
-static void room_info_data(struct sim *s, struct sbuf *b, const struct room *r, uint32_t sess)
+static void room_info_data(struct sim *s, struct common_buf *b, const struct room *r, uint32_t sess)
 {
     const struct sim_user *u = host_of(s, r);
     int64_t rid = r->sess[sess].room_id;
     bool live = room_live(r, sess);
 
-    sbuf_printf(b, "{\"id\":%" PRId64, rid);
+    common_buf_printf(b, "{\"id\":%" PRId64, rid);
     sbuf_json_kid(b, "id_str", rid);
     sbuf_json_kint(b, "status", live ? 2 : 4);
     sbuf_json_kstr(b, "title", r->title);
@@ -262,113 +270,107 @@ static void room_info_data(struct sim *s, struct sbuf *b, const struct room *r, 
     sbuf_json_kint(b, "create_time", r->live_since_s);
     if (!live)
         sbuf_json_kint(b, "finish_time", common_wall_ms() / 1000);
-    sbuf_printf(b, ",\"owner_user_id\":%" PRId64, u->id);
-    sbuf_str(b, ",\"owner\":{");
-    sbuf_printf(b, "\"id\":%" PRId64, u->id);
+    common_buf_printf(b, ",\"owner_user_id\":%" PRId64, u->id);
+    common_buf_adds(b, ",\"owner\":{");
+    common_buf_printf(b, "\"id\":%" PRId64, u->id);
     sbuf_json_kid(b, "id_str", u->id);
     sbuf_json_kstr(b, "display_id", u->handle);
     sbuf_json_kstr(b, "nickname", u->nickname);
     sbuf_json_kstr(b, "sec_uid", u->sec_uid);
     sbuf_json_kstr(b, "bio_description", u->bio ? u->bio : "");
     json_avatar(s, b, "avatar_thumb", u->id);
-    sbuf_printf(b,
-                ",\"follow_info\":{\"follower_count\":%" PRId64 ",\"following_count\":%" PRId64
-                ",\"follow_status\":0}}",
-                u->followers, u->following);
-    sbuf_printf(b,
-                ",\"stats\":{\"total_user\":%" PRId64 ",\"like_count\":%" PRId64
-                ",\"follow_count\":0,\"share_count\":0}",
-                r->viewers * 3, r->likes);
-    sbuf_printf(b,
-                ",\"stream_url\":{\"hls_pull_url\":\"%s/sim/stream/%" PRId64 ".m3u8\","
-                "\"rtmp_pull_url\":\"\",\"flv_pull_url\":{\"FULL_HD1\":\"%s/sim/stream/%" PRId64
-                ".flv\"}}",
-                s->http_base, rid, s->http_base, rid);
-    sbuf_str(b, "}");
+    common_buf_printf(b,
+                      ",\"follow_info\":{\"follower_count\":%" PRId64
+                      ",\"following_count\":%" PRId64 ",\"follow_status\":0}}",
+                      u->followers, u->following);
+    common_buf_printf(b,
+                      ",\"stats\":{\"total_user\":%" PRId64 ",\"like_count\":%" PRId64
+                      ",\"follow_count\":0,\"share_count\":0}",
+                      r->viewers * 3, r->likes);
+    common_buf_printf(
+            b,
+            ",\"stream_url\":{\"hls_pull_url\":\"%s/sim/stream/%" PRId64 ".m3u8\","
+            "\"rtmp_pull_url\":\"\",\"flv_pull_url\":{\"FULL_HD1\":\"%s/sim/stream/%" PRId64
+            ".flv\"}}",
+            s->http_base, rid, s->http_base, rid);
+    common_buf_adds(b, "}");
 }
 
 static void room_info(struct sim *s, const struct query *q, struct reply *rp)
 {
     uint32_t sess;
     struct room *r = room_param(s, q, "room_id", &sess);
-    struct sbuf *b = &rp->body;
+    struct common_buf *b = &rp->body;
 
     json_reply(rp, 200);
     rp->room = r ? r->handle : NULL;
     if (r != NULL && r->f.blocked) {
-        sbuf_str(b, "{\"data\":{\"prompts\":\"\"},\"status_code\":4003110}");
+        common_buf_adds(b, "{\"data\":{\"prompts\":\"\"},\"status_code\":4003110}");
     } else if (r != NULL && r->f.age_restricted) {
-        sbuf_str(b, "{\"data\":{\"message\":\"Request params error\","
-                    "\"prompts\":\"Request params error\"},\"status_code\":10011}");
+        common_buf_adds(b, "{\"data\":{\"message\":\"Request params error\","
+                           "\"prompts\":\"Request params error\"},\"status_code\":10011}");
     } else if (r == NULL || r->state == ROOM_MISSING) {
-        sbuf_str(b, "{\"data\":{\"message\":\"room does not exist\","
-                    "\"prompts\":\"room does not exist\"},\"status_code\":30003}");
+        common_buf_adds(b, "{\"data\":{\"message\":\"room does not exist\","
+                           "\"prompts\":\"room does not exist\"},\"status_code\":30003}");
     } else if (r->f.json_depth > 0) { /* a hostile answer: data nested json_depth deep */
-        sbuf_str(b, "{\"data\":");
+        common_buf_adds(b, "{\"data\":");
         for (int i = 0; i < r->f.json_depth; i++)
-            sbuf_str(b, "[");
+            common_buf_adds(b, "[");
         for (int i = 0; i < r->f.json_depth; i++)
-            sbuf_str(b, "]");
-        sbuf_str(b, ",\"status_code\":0}");
+            common_buf_adds(b, "]");
+        common_buf_adds(b, ",\"status_code\":0}");
     } else {
-        sbuf_str(b, "{\"data\":");
+        common_buf_adds(b, "{\"data\":");
         room_info_data(s, b, r, sess);
-        sbuf_printf(b, ",\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", common_wall_ms());
+        common_buf_printf(b, ",\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}",
+                          common_wall_ms());
     }
 }
 
 static void check_alive(struct sim *s, const struct query *q, struct reply *rp)
 {
     const char *ids = query_get(q, "room_ids");
-    struct sbuf *b = &rp->body;
+    struct common_buf *b = &rp->body;
     char tmp[1024];
     char *save = NULL;
 
     json_reply(rp, 200);
     snprintf(tmp, sizeof(tmp), "%s", ids ? ids : "");
-    sbuf_str(b, "{\"data\":[");
+    common_buf_adds(b, "{\"data\":[");
     for (char *t = strtok_r(tmp, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
         uint32_t sess = 0;
         int64_t id = strtoll(t, NULL, 10);
         struct room *r = sim_room_by_id(s, id, &sess);
 
-        sbuf_str(b, b->p[b->len - 1] == '[' ? "{" : ",{");
+        common_buf_adds(b, b->p[b->len - 1] == '[' ? "{" : ",{");
         sbuf_json_kbool(b, "alive", room_live(r, sess));
-        sbuf_printf(b, ",\"room_id\":%" PRId64, id);
+        common_buf_printf(b, ",\"room_id\":%" PRId64, id);
         sbuf_json_kid(b, "room_id_str", id);
-        sbuf_str(b, "}");
+        common_buf_adds(b, "}");
     }
-    sbuf_printf(b, "],\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", common_wall_ms());
+    common_buf_printf(b, "],\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", common_wall_ms());
 }
 
-static void json_gift_image(struct sim *s, struct sbuf *b, const char *key, int64_t id)
+static void json_gift_image(struct sim *s, struct common_buf *b, const char *key, int64_t id)
 {
-    char url[256];
-
-    sbuf_json_key(b, key);
-    sbuf_str(b, "{\"url_list\":[");
-    enc_image_urls(s, url, sizeof(url), "gift", id, "~tplv-obj.webp");
-    sbuf_json_str(b, url);
-    sbuf_str(b, ",");
-    enc_image_urls(s, url, sizeof(url), "gift", id, ".png");
-    sbuf_json_str(b, url);
-    sbuf_printf(b, "],\"uri\":\"sim-gift/%" PRId64 "\",\"avg_color\":\"#FAE6DC\"}", id);
+    json_image_urls(s, b, key, "gift", id, "~tplv-obj.webp", ".png");
+    common_buf_printf(b, ",\"uri\":\"sim-gift/%" PRId64 "\",\"avg_color\":\"#FAE6DC\"}", id);
 }
 
 static void gift_list(struct sim *s, struct reply *rp)
 {
-    struct sbuf *b = &rp->body;
+    struct common_buf *b = &rp->body;
 
     json_reply(rp, 200);
-    sbuf_str(b, "{\"data\":{\"doodle_templates\":[],\"gifts\":[");
+    common_buf_adds(b, "{\"data\":{\"doodle_templates\":[],\"gifts\":[");
     for (size_t i = 0; i < sim_n_gifts; i++) {
         const struct gift *g = &sim_gifts[i];
 
-        sbuf_str(b, i ? ",{" : "{");
+        common_buf_adds(b, i ? ",{" : "{");
         sbuf_json_kint(b, "id", g->id);
         sbuf_json_kstr(b, "name", g->name);
         sbuf_json_key(b, "describe");
-        sbuf_printf(b, "\"sent %s\"", g->name);
+        common_buf_printf(b, "\"sent %s\"", g->name);
         sbuf_json_kint(b, "diamond_count", g->diamonds);
         sbuf_json_kint(b, "type", g->type);
         sbuf_json_kbool(b, "combo", g->type == 1);
@@ -376,9 +378,9 @@ static void gift_list(struct sim *s, struct reply *rp)
         sbuf_json_kbool(b, "is_displayed_on_panel", true);
         json_gift_image(s, b, "icon", g->id);
         json_gift_image(s, b, "image", g->id);
-        sbuf_str(b, "}");
+        common_buf_adds(b, "}");
     }
-    sbuf_printf(b, "]},\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", common_wall_ms());
+    common_buf_printf(b, "]},\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", common_wall_ms());
 }
 
 /* The first im/fetch of a 1.x client carries the sign server's parameters; without them (and
@@ -433,9 +435,9 @@ static void im_fetch(struct sim *s, struct lws *wsi, const struct query *q, stru
         json_reply(rp, r->f.fetch_status);
         snprintf(ra, sizeof(ra), "%d", r->f.retry_after ? r->f.retry_after : 30);
         reply_header(rp, "retry-after", ra);
-        sbuf_printf(&rp->body,
-                    "{\"error\":\"Rate limited by TikTok (HTTP %d)\",\"status_code\":%d}",
-                    r->f.fetch_status, r->f.fetch_status);
+        common_buf_printf(&rp->body,
+                          "{\"error\":\"Rate limited by TikTok (HTTP %d)\",\"status_code\":%d}",
+                          r->f.fetch_status, r->f.fetch_status);
         slog_fault(s, r, "im/fetch status");
         return;
     }
@@ -447,7 +449,7 @@ static void im_fetch(struct sim *s, struct lws *wsi, const struct query *q, stru
         body = fetch_poll(s, r, after, &len);
         rp->fetch_answer = body != NULL;
         if (body != NULL)
-            sbuf_add(&rp->body, body, len);
+            common_buf_add(&rp->body, body, len);
         free(body);
         return;
     }
@@ -461,7 +463,7 @@ static void im_fetch(struct sim *s, struct lws *wsi, const struct query *q, stru
     body = fetch_result(s, r, true, &len);
     rp->fetch_answer = body != NULL;
     if (body != NULL)
-        sbuf_add(&rp->body, body, len);
+        common_buf_add(&rp->body, body, len);
     free(body);
 }
 
@@ -501,11 +503,12 @@ static bool sign_fault(struct sim *s, struct room *r, struct reply *rp)
         return true;
     }
     json_reply(rp, 429);
-    sbuf_str(&rp->body, "{\"code\":429,\"message\":\"Too many connections started, try again "
-                        "later.\"");
+    common_buf_adds(&rp->body,
+                    "{\"code\":429,\"message\":\"Too many connections started, try again "
+                    "later.\"");
     sbuf_json_kstr(&rp->body, "limit_label",
                    f->limit_label ? f->limit_label : "rate_limit_account_minute");
-    sbuf_str(&rp->body, "}");
+    common_buf_adds(&rp->body, "}");
     snprintf(tmp, sizeof(tmp), "%d", f->retry_after ? f->retry_after : 60);
     reply_header(rp, "retry-after", tmp);
     reply_header(rp, "ratelimit-remaining", "0");
@@ -533,7 +536,7 @@ static void tokens(struct sim *s, char *xb, char *ms, size_t n)
     snprintf(ms, n, "sim-msToken-%016" PRIx64, v ^ 0x9e3779b97f4a7c15u);
 }
 
-static void signed_url_json(struct sbuf *b, const char *key, const char *url, const char *xb,
+static void signed_url_json(struct common_buf *b, const char *key, const char *url, const char *xb,
                             const char *ms)
 {
     char tmp[8192];
@@ -546,11 +549,11 @@ static void signed_url_json(struct sbuf *b, const char *key, const char *url, co
 static void sign_url_get_body(struct sim *s, const char *url, struct reply *rp)
 {
     char xb[64], ms[64];
-    struct sbuf *b = &rp->body;
+    struct common_buf *b = &rp->body;
 
     tokens(s, xb, ms, sizeof(xb));
     json_reply(rp, 200);
-    sbuf_str(b, "{");
+    common_buf_adds(b, "{");
     sbuf_json_kint(b, "code", 200);
     signed_url_json(b, "signedUrl", url, xb, ms);
     sbuf_json_kstr(b, "User-Agent", SIGN_UA);
@@ -559,7 +562,20 @@ static void sign_url_get_body(struct sim *s, const char *url, struct reply *rp)
     sbuf_json_kstr(b, "_signature", "_02B4Z6wo00f01sim");
     sbuf_json_kstr(b, "browserName", "Mozilla");
     sbuf_json_kstr(b, "browserVersion", SIGN_UA + 8);
-    sbuf_str(b, "}");
+    common_buf_adds(b, "}");
+}
+
+/* What every signing endpoint of a room checks first: the API key, then the room's faults
+ * (the room is named in the request log either way); true when `rp` holds the refusal. */
+static bool sign_refused(struct sim *s, struct lws *wsi, const struct query *q, struct room *r,
+                         struct reply *rp)
+{
+    rp->room = r ? r->handle : NULL;
+    if (!api_key_ok(s, wsi, q)) {
+        sign_error(rp, 401, "Invalid or missing API key");
+        return true;
+    }
+    return sign_fault(s, r, rp);
 }
 
 /* The signed_host fault: the URL to sign with its host replaced (scheme and port kept). */
@@ -583,13 +599,7 @@ static void sign_url_v1(struct sim *s, struct lws *wsi, const struct query *q, s
 
     if (r != NULL && r->f.signed_host != NULL)
         url = other_host(url, r->f.signed_host, moved, sizeof(moved));
-
-    rp->room = r ? r->handle : NULL;
-    if (!api_key_ok(s, wsi, q)) {
-        sign_error(rp, 401, "Invalid or missing API key");
-        return;
-    }
-    if (sign_fault(s, r, rp))
+    if (sign_refused(s, wsi, q, r, rp))
         return;
     if (url == NULL) {
         sign_error(rp, 400, "Missing url parameter");
@@ -605,7 +615,7 @@ static void sign_url_post(struct sim *s, struct lws *wsi, const struct query *q,
     char url[4096] = "";
     const char *p = body ? strstr(body, "\"url\"") : NULL;
     char xb[64], ms[64];
-    struct sbuf *b = &rp->body;
+    struct common_buf *b = &rp->body;
 
     if (!api_key_ok(s, wsi, q)) {
         sign_error(rp, 401, "Invalid or missing API key");
@@ -621,15 +631,15 @@ static void sign_url_post(struct sim *s, struct lws *wsi, const struct query *q,
     rp->room = room_in_url(s, url) ? room_in_url(s, url)->handle : NULL;
     tokens(s, xb, ms, sizeof(xb));
     json_reply(rp, 200);
-    sbuf_str(b, "{\"code\":200,\"message\":\"\",\"response\":{");
+    common_buf_adds(b, "{\"code\":200,\"message\":\"\",\"response\":{");
     signed_url_json(b, "signedUrl", url, xb, ms);
     sbuf_json_kstr(b, "userAgent", SIGN_UA);
     sbuf_json_kstr(b, "browserName", "Mozilla");
     sbuf_json_kstr(b, "browserVersion", SIGN_UA + 8);
-    sbuf_str(b, ",\"tokens\":{");
+    common_buf_adds(b, ",\"tokens\":{");
     sbuf_json_kstr(b, "X-Bogus", xb);
     sbuf_json_kstr(b, "msToken", ms);
-    sbuf_str(b, "},\"requestHeaders\":{},\"cookies\":[]}}");
+    common_buf_adds(b, "},\"requestHeaders\":{},\"cookies\":[]}}");
 }
 
 /* 2.x's sign server does the im/fetch itself and returns the protobuf body. */
@@ -642,12 +652,7 @@ static void sign_connect(struct sim *s, struct lws *wsi, const struct query *q, 
     size_t len = 0;
     char tmp[128];
 
-    rp->room = r ? r->handle : NULL;
-    if (!api_key_ok(s, wsi, q)) {
-        sign_error(rp, 401, "Invalid or missing API key");
-        return;
-    }
-    if (sign_fault(s, r, rp))
+    if (sign_refused(s, wsi, q, r, rp))
         return;
     if (r == NULL) {
         sign_error(rp, 404, "Room not found");
@@ -661,7 +666,7 @@ static void sign_connect(struct sim *s, struct lws *wsi, const struct query *q, 
     rp->fetch_answer = true;
     rp->status = 200;
     rp->ctype = "application/x-protobuf";
-    sbuf_add(&rp->body, body, len);
+    common_buf_add(&rp->body, body, len);
     free(body);
     snprintf(tmp, sizeof(tmp), "ttwid=1%%7Csim%016" PRIx64 "; tt-target-idc=useast1a",
              sim_hash(r->handle));
@@ -678,7 +683,7 @@ static void sign_connect(struct sim *s, struct lws *wsi, const struct query *q, 
 static void anchors_room_id(struct sim *s, const char *handle, struct reply *rp)
 {
     struct room *r = sim_room_by_handle(s, handle);
-    struct sbuf *b = &rp->body;
+    struct common_buf *b = &rp->body;
 
     rp->room = r ? r->handle : NULL;
     if (r != NULL && r->f.euler_refuse) {
@@ -687,16 +692,16 @@ static void anchors_room_id(struct sim *s, const char *handle, struct reply *rp)
     }
     if (r == NULL || r->state == ROOM_MISSING) {
         json_reply(rp, 404);
-        sbuf_str(b, "{\"code\":404,\"ok\":false,\"message\":\"user_not_found\","
-                    "\"routes_attempted\":[\"sim\"]}");
+        common_buf_adds(b, "{\"code\":404,\"ok\":false,\"message\":\"user_not_found\","
+                           "\"routes_attempted\":[\"sim\"]}");
         return;
     }
     json_reply(rp, 200);
-    sbuf_str(b, "{\"code\":200,\"ok\":true,\"message\":\"\",\"routes_attempted\":[\"sim\"]");
+    common_buf_adds(b, "{\"code\":200,\"ok\":true,\"message\":\"\",\"routes_attempted\":[\"sim\"]");
     sbuf_json_kbool(b, "is_live", r->state == ROOM_LIVE);
     sbuf_json_kid(b, "room_id", room_cur_id(r));
     sbuf_json_kstr(b, "source", "sim");
-    sbuf_str(b, "}");
+    common_buf_adds(b, "}");
 }
 
 static const int64_t limit_secs[3] = { 60, 3600, 86400 };
@@ -723,17 +728,17 @@ static void rate_limits(struct sim *s, struct reply *rp)
 
     count_signature(s, false);
     json_reply(rp, 200);
-    sbuf_str(&rp->body, "{\"code\":200");
+    common_buf_adds(&rp->body, "{\"code\":200");
     for (int i = 0; i < 3; i++) {
         uint32_t used = s->sign_count[i] < limit_max[i] ? s->sign_count[i] : limit_max[i];
 
-        sbuf_printf(&rp->body,
-                    ",\"%s\":{\"max\":%" PRIu32 ",\"remaining\":%" PRIu32 ",\"reset_at\":%" PRId64
-                    "}",
-                    names[i], limit_max[i], limit_max[i] - used,
-                    (s->sign_window[i] + 1) * limit_secs[i]);
+        common_buf_printf(&rp->body,
+                          ",\"%s\":{\"max\":%" PRIu32 ",\"remaining\":%" PRIu32
+                          ",\"reset_at\":%" PRId64 "}",
+                          names[i], limit_max[i], limit_max[i] - used,
+                          (s->sign_window[i] + 1) * limit_secs[i]);
     }
-    sbuf_str(&rp->body, "}");
+    common_buf_adds(&rp->body, "}");
 }
 
 /* ---- the simulator's own pages ---- */
@@ -744,32 +749,32 @@ static void image(const char *name, struct reply *rp)
 
     rp->status = 200;
     rp->ctype = "image/svg+xml";
-    sbuf_printf(&rp->body,
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100\" height=\"100\">"
-                "<circle cx=\"50\" cy=\"50\" r=\"48\" fill=\"#%06x\"/></svg>",
-                (unsigned)(h & 0xffffff));
+    common_buf_printf(&rp->body,
+                      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100\" height=\"100\">"
+                      "<circle cx=\"50\" cy=\"50\" r=\"48\" fill=\"#%06x\"/></svg>",
+                      (unsigned)(h & 0xffffff));
 }
 
 static void status(struct sim *s, struct reply *rp)
 {
     static const char *const state[] = { "live", "offline", "missing", "ended" };
-    struct sbuf *b = &rp->body;
+    struct common_buf *b = &rp->body;
 
     json_reply(rp, 200);
-    sbuf_str(b, "{\"rooms\":[");
+    common_buf_adds(b, "{\"rooms\":[");
     for (uint32_t i = 0; i < s->n_rooms && i < 10000; i++) {
         const struct room *r = &s->rooms[i];
 
-        sbuf_str(b, i ? ",{" : "{");
+        common_buf_adds(b, i ? ",{" : "{");
         sbuf_json_kstr(b, "handle", r->handle);
         sbuf_json_kstr(b, "state", state[r->state]);
         sbuf_json_kid(b, "room_id", room_cur_id(r));
         sbuf_json_kint(b, "connections", r->n_conns);
         sbuf_json_kint(b, "frames", (int64_t)r->ring_head);
-        sbuf_str(b, "}");
+        common_buf_adds(b, "}");
     }
-    sbuf_printf(b, "],\"frames\":%" PRIu64 ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
-                s->frames_out, s->events_out, s->bytes_out);
+    common_buf_printf(b, "],\"frames\":%" PRIu64 ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
+                      s->frames_out, s->events_out, s->bytes_out);
 }
 
 /* ---- routing ---- */

@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "sim.h"
+#include "varint.h"
 
 #define FRAME_FILE_MAX (16 * 1024 * 1024)
 #define FRAMES_MAX     10000000
@@ -142,27 +143,23 @@ int replay_setup(struct sim *s)
 /* The logId of a push frame (field 2), so the acks of a replay can be matched too. */
 static int64_t frame_log_id(const unsigned char *p, size_t n)
 {
-    size_t i = 0;
+    size_t i = 0, k;
 
     while (i < n) {
-        uint64_t key = 0, v = 0;
-        int sh = 0;
+        uint64_t key, v = 0;
 
-        while (i < n && sh < 64) {
-            key |= (uint64_t)(p[i] & 0x7f) << sh;
-            sh += 7;
-            if (!(p[i++] & 0x80))
-                break;
-        }
-        for (sh = 0; (key & 7) != 1 && (key & 7) != 5 && i < n && sh < 64; sh += 7) {
-            v |= (uint64_t)(p[i] & 0x7f) << sh;
-            if (!(p[i++] & 0x80))
-                break;
+        if ((k = common_varint(p + i, n - i, 10, &key)) == 0)
+            return 0;
+        i += k;
+        if ((key & 7) == 0 || (key & 7) == 2) {
+            if ((k = common_varint(p + i, n - i, 10, &v)) == 0)
+                return 0;
+            i += k;
         }
         if (key >> 3 == 2 && (key & 7) == 0)
             return (int64_t)v;
         if ((key & 7) == 2)
-            i += v < n ? (size_t)v : n;
+            i += v < n - i ? (size_t)v : n - i;
         else if ((key & 7) == 1)
             i += 8;
         else if ((key & 7) == 5)

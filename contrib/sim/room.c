@@ -62,7 +62,7 @@ static void active_del(struct sim *s, struct room *r)
 
 static void room_log(struct sim *s, const struct room *r, const char *what)
 {
-    struct sbuf *b = slog_begin(s, "room");
+    struct common_buf *b = slog_begin(s, "room");
 
     if (b == NULL)
         return;

@@ -66,21 +66,16 @@ static const char *strip_at(const char *h)
 uint32_t sim_user_get(struct sim *s, const char *handle)
 {
     uint32_t i;
-    struct sim_user *u;
+    struct sim_user *u, *nu;
 
     handle = strip_at(handle);
     if (hmap_get(&s->user_by_handle, handle_key(handle), &i) &&
         strcasecmp(s->users[i].handle, handle) == 0)
         return i;
-    if (s->n_users == s->cap_users) {
-        uint32_t cap = s->cap_users ? s->cap_users * 2 : 64;
-        struct sim_user *nu = realloc(s->users, cap * sizeof(*nu));
-
-        if (nu == NULL)
-            return SIM_NONE;
-        s->users = nu;
-        s->cap_users = cap;
-    }
+    nu = sim_grow(s->users, &s->cap_users, s->n_users, sizeof(*nu), 64);
+    if (nu == NULL)
+        return SIM_NONE;
+    s->users = nu;
     i = s->n_users;
     u = &s->users[i];
     memset(u, 0, sizeof(*u));
@@ -132,17 +127,11 @@ int session_new(struct sim *s, struct room *r, int64_t room_id)
 
 struct room *sim_room_add(struct sim *s, const char *handle, uint32_t host)
 {
-    struct room *r;
+    struct room *r, *nr = sim_grow(s->rooms, &s->cap_rooms, s->n_rooms, sizeof(*nr), 16);
 
-    if (s->n_rooms == s->cap_rooms) {
-        uint32_t cap = s->cap_rooms ? s->cap_rooms * 2 : 16;
-        struct room *nr = realloc(s->rooms, cap * sizeof(*nr));
-
-        if (nr == NULL)
-            return NULL;
-        s->rooms = nr;
-        s->cap_rooms = cap;
-    }
+    if (nr == NULL)
+        return NULL;
+    s->rooms = nr;
     r = &s->rooms[s->n_rooms];
     memset(r, 0, sizeof(*r));
     r->handle = s->users[host].handle;
@@ -160,15 +149,11 @@ struct room *sim_room_add(struct sim *s, const char *handle, uint32_t host)
 struct ev *session_add_ev(struct sim *s, struct session *ss)
 {
     (void)s;
-    if (ss->n_ev == ss->cap_ev) {
-        uint32_t cap = ss->cap_ev ? ss->cap_ev * 2 : 32;
-        struct ev *ne = realloc(ss->ev, cap * sizeof(*ne));
+    struct ev *ne = sim_grow(ss->ev, &ss->cap_ev, ss->n_ev, sizeof(*ne), 32);
 
-        if (ne == NULL)
-            return NULL;
-        ss->ev = ne;
-        ss->cap_ev = cap;
-    }
+    if (ne == NULL)
+        return NULL;
+    ss->ev = ne;
     memset(&ss->ev[ss->n_ev], 0, sizeof(ss->ev[0]));
     ss->ev[ss->n_ev].user = SIM_NONE;
     return &ss->ev[ss->n_ev++];
@@ -391,8 +376,10 @@ static int parse_faults(struct parser *p, struct faults *f, const cJSON *o)
 static int parse_streamer(struct parser *p, const cJSON *o)
 {
     struct sim *s = p->s;
+    static const char *const states[] = { "live", "offline", "missing" }; /* enum room_state */
     const char *h = jstr(o, "handle", NULL), *st = jstr(o, "status", "live");
     uint32_t u;
+    size_t k = 0;
     struct room *r;
 
     if (h == NULL || strlen(h) >= SIM_HANDLE)
@@ -403,14 +390,11 @@ static int parse_streamer(struct parser *p, const cJSON *o)
     if (u == SIM_NONE || (r = sim_room_add(s, h, u)) == NULL)
         return FAIL(p, "out of memory");
     parse_user_fields(p, &s->users[u], o);
-    if (strcmp(st, "live") == 0)
-        r->state = ROOM_LIVE;
-    else if (strcmp(st, "offline") == 0)
-        r->state = ROOM_OFFLINE;
-    else if (strcmp(st, "missing") == 0)
-        r->state = ROOM_MISSING;
-    else
+    while (k < sizeof(states) / sizeof(states[0]) && strcmp(st, states[k]) != 0)
+        k++;
+    if (k == sizeof(states) / sizeof(states[0]))
         return FAIL(p, "status must be live, offline or missing, not \"%s\"", st);
+    r->state = (enum room_state)k;
     r->sess[0].room_id = jid(o, "room_id", r->sess[0].room_id);
     r->title = perm_str(p, jstr(o, "title", r->title));
     r->viewers = jint(o, "viewers", r->viewers);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "gifts.h"
 #include "scenario.h"
 
@@ -176,26 +177,15 @@ static int ev_poll(struct parser *p, struct ev *e, const cJSON *o)
 static int ev_raw(struct parser *p, struct ev *e, const cJSON *o)
 {
     const char *b64 = jstr(o, "b64", "");
-    size_t n = strlen(b64), out = 0;
+    size_t n = strlen(b64);
     unsigned char *buf = arena_alloc(&p->s->perm, n);
-    uint32_t acc = 0;
-    int bits = 0;
+    ssize_t out;
 
     if (buf == NULL)
         return FAIL(p, "out of memory");
-    for (size_t i = 0; i < n && b64[i] != '='; i++) {
-        const char *tab = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        const char *c = strchr(tab, b64[i]);
-
-        if (c == NULL || *c == '\0')
-            return FAIL(p, "raw: b64 is not base64");
-        acc = acc << 6 | (uint32_t)(c - tab);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[out++] = (unsigned char)(acc >> bits);
-        }
-    }
+    out = common_base64_decode(b64, n, buf);
+    if (out < 0)
+        return FAIL(p, "raw: b64 is not base64");
     e->s1 = perm_str(p, jstr(o, "method", "WebcastUnknownMessage"));
     e->s2 = (const char *)buf;
     e->a = (int64_t)out;

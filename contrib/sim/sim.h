@@ -4,7 +4,8 @@
  * connections, and the cross-file functions of its modules:
  *
  *   main.c         options, the libwebsockets context, the service loop and the tick timer
- *   util.c         clocks, random numbers, hashing, the hash map
+ *   util.c         hashing, the hash map (clocks, random numbers, the growable buffer,
+ *                  base64 and varints are common/'s)
  *   scenario.c     the JSON-lines scenario file -> users, rooms, sessions (scenario.h)
  *   scenario_ev.c  ... and its event lines -> struct ev
  *   load.c         load mode: many rooms fed with random events from a seed
@@ -18,7 +19,7 @@
  *   device.c       the direct edge: ttwid tokens from GET /, the ws_direct=1 upgrade's check
  *   ws.c           the WebSocket push server
  *   slog.c         the JSON-lines request log (--log) and frame dumps (--dump)
- *   arena.c, sbuf.c, gifts.c   allocator, string builder, gift table
+ *   arena.c, sbuf.c, gifts.c   allocator, JSON writing on common/buffer.h, gift table
  *
  * One thread, one libwebsockets context: nothing here is locked.
  *
@@ -386,6 +387,10 @@ struct sim {
 
 /* util.c */
 uint64_t sim_hash(const char *s);
+/* An array `p` of *cap elements of `size` bytes holding `n`, with room for one more: `p` as it
+ * is, or grown (doubled; `first` elements the first time) with *cap updated; NULL, and `p`
+ * untouched, when memory runs out. */
+void *sim_grow(void *p, uint32_t *cap, uint32_t n, size_t size, uint32_t first);
 
 /* hash map (util.c) */
 int hmap_put(struct hmap *m, uint64_t key, uint32_t val);
@@ -490,8 +495,8 @@ const char *query_get(const struct query *q, const char *k);
 struct reply {
     int status;
     const char *ctype;
-    struct sbuf hdr; /* extra headers, "name\0value\0" pairs */
-    struct sbuf body;
+    struct common_buf hdr; /* extra headers, "name\0value\0" pairs */
+    struct common_buf body;
     int delay_ms;
     const char *room;  /* handle the request was about, for the log */
     bool fetch_answer; /* a fetch result: log its msgIds (sim.answer_ids) */
@@ -513,10 +518,10 @@ void device_home(struct sim *s, struct reply *rp);
 bool device_refuse(struct sim *s, struct lws *wsi, struct room *r, struct refusal *out);
 
 /* slog.c */
-struct sbuf *slog_begin(struct sim *s, const char *kind); /* NULL when there is no log */
-void slog_end(struct sim *s, struct sbuf *b);
-void slog_query(struct sbuf *b, const struct query *q);
-void slog_headers(struct sbuf *b, struct lws *wsi);
+struct common_buf *slog_begin(struct sim *s, const char *kind); /* NULL when there is no log */
+void slog_end(struct sim *s, struct common_buf *b);
+void slog_query(struct common_buf *b, const struct query *q);
+void slog_headers(struct common_buf *b, struct lws *wsi);
 void slog_fault(struct sim *s, const struct room *r, const char *what);
 void slog_emit(struct sim *s, const struct room *r, const char *fault, const struct msg_out *m,
                const uint16_t *types, size_t n);

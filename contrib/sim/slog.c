@@ -20,32 +20,32 @@
 
 #define LINE_MAX_BYTES (1024 * 1024)
 
-static struct sbuf line;
+static struct common_buf line;
 
-struct sbuf *slog_begin(struct sim *s, const char *kind)
+struct common_buf *slog_begin(struct sim *s, const char *kind)
 {
     if (s->log == NULL)
         return NULL;
-    sbuf_free(&line);
-    sbuf_init(&line, LINE_MAX_BYTES);
-    sbuf_printf(&line, "{\"n\":%" PRIu64 ",\"t\":%" PRId64, ++s->log_n, common_wall_ms());
+    common_buf_free(&line);
+    common_buf_init(&line, LINE_MAX_BYTES);
+    common_buf_printf(&line, "{\"n\":%" PRIu64 ",\"t\":%" PRId64, ++s->log_n, common_wall_ms());
     sbuf_json_kstr(&line, "kind", kind);
     return &line;
 }
 
-void slog_end(struct sim *s, struct sbuf *b)
+void slog_end(struct sim *s, struct common_buf *b)
 {
-    sbuf_str(b, "}\n");
-    if (sbuf_ok(b)) {
+    common_buf_adds(b, "}\n");
+    if (!b->err) {
         fwrite(b->p, 1, b->len, s->log);
         fflush(s->log);
     }
-    sbuf_free(b);
+    common_buf_free(b);
 }
 
 void slog_fault(struct sim *s, const struct room *r, const char *what)
 {
-    struct sbuf *b = slog_begin(s, "fault");
+    struct common_buf *b = slog_begin(s, "fault");
 
     if (b == NULL)
         return;
@@ -61,7 +61,7 @@ void slog_fault(struct sim *s, const struct room *r, const char *what)
 void slog_emit(struct sim *s, const struct room *r, const char *fault, const struct msg_out *m,
                const uint16_t *types, size_t n)
 {
-    struct sbuf *b;
+    struct common_buf *b;
 
     if (!s->log_frames || (b = slog_begin(s, "emit")) == NULL)
         return;
@@ -71,26 +71,26 @@ void slog_emit(struct sim *s, const struct room *r, const char *fault, const str
     if (fault != NULL)
         sbuf_json_kstr(b, "fault", fault); /* a garbage, truncated or bomb frame */
     sbuf_json_key(b, "msg_ids");
-    sbuf_str(b, "[");
+    common_buf_adds(b, "[");
     for (size_t i = 0; i < n; i++)
-        sbuf_printf(b, "%s\"%" PRId64 "\"", i ? "," : "", m[i].msg_id);
-    sbuf_str(b, "]");
+        common_buf_printf(b, "%s\"%" PRId64 "\"", i ? "," : "", m[i].msg_id);
+    common_buf_adds(b, "]");
     sbuf_json_key(b, "types");
-    sbuf_str(b, "[");
+    common_buf_adds(b, "[");
     for (size_t i = 0; i < n; i++)
-        sbuf_printf(b, "%s\"%s\"", i ? "," : "", ev_type_name(types[i]));
-    sbuf_str(b, "]");
+        common_buf_printf(b, "%s\"%s\"", i ? "," : "", ev_type_name(types[i]));
+    common_buf_adds(b, "]");
     slog_end(s, b);
 }
 
 /* "query":{...} with the first value of each name, and "dup_keys":[...] for names that came
    more than once (2.x sends version_code twice). */
-void slog_query(struct sbuf *b, const struct query *q)
+void slog_query(struct common_buf *b, const struct query *q)
 {
     bool any_dup = false;
 
     sbuf_json_key(b, "query");
-    sbuf_str(b, "{");
+    common_buf_adds(b, "{");
     for (int i = 0; i < q->n; i++) {
         bool seen = false;
 
@@ -102,30 +102,30 @@ void slog_query(struct sbuf *b, const struct query *q)
         }
         sbuf_json_kstr(b, q->a[i].k, q->a[i].v);
     }
-    sbuf_str(b, "}");
+    common_buf_adds(b, "}");
     sbuf_json_key(b, "keys"); /* every name in the order sent: what a test of order needs */
-    sbuf_str(b, "[");
+    common_buf_adds(b, "[");
     for (int i = 0; i < q->n; i++) {
         if (i > 0)
-            sbuf_str(b, ",");
+            common_buf_adds(b, ",");
         sbuf_json_str(b, q->a[i].k);
     }
-    sbuf_str(b, "]");
+    common_buf_adds(b, "]");
     if (!any_dup)
         return;
     sbuf_json_key(b, "dup_keys");
-    sbuf_str(b, "[");
+    common_buf_adds(b, "[");
     for (int i = 0; i < q->n; i++) {
         for (int j = 0; j < i; j++) {
             if (strcmp(q->a[j].k, q->a[i].k) == 0) {
                 if (b->p[b->len - 1] != '[')
-                    sbuf_str(b, ",");
+                    common_buf_adds(b, ",");
                 sbuf_json_str(b, q->a[i].k);
                 break;
             }
         }
     }
-    sbuf_str(b, "]");
+    common_buf_adds(b, "]");
 }
 
 /* Headers lws has no token for, which the clients or sign servers use. */
@@ -144,12 +144,12 @@ static bool skip_token(int t)
            t == WSI_TOKEN_HTTP_COLON_AUTHORITY || t == WSI_TOKEN_HTTP_COLON_STATUS;
 }
 
-void slog_headers(struct sbuf *b, struct lws *wsi)
+void slog_headers(struct common_buf *b, struct lws *wsi)
 {
     static char val[16384];
 
     sbuf_json_key(b, "headers");
-    sbuf_str(b, "{");
+    common_buf_adds(b, "{");
     for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
         const unsigned char *name = lws_token_to_string((enum lws_token_indexes)t);
         char key[64];
@@ -176,7 +176,7 @@ void slog_headers(struct sbuf *b, struct lws *wsi)
             lws_hdr_custom_copy(wsi, val, sizeof(val), name, nl) >= 0)
             sbuf_json_kstr(b, custom[i], val);
     }
-    sbuf_str(b, "}");
+    common_buf_adds(b, "}");
 }
 
 /* The URL arguments, as lws split and URL-decoded them, into buf as "k\0v\0" pairs. */

@@ -11,6 +11,19 @@
 
 #include "sim.h"
 
+void *sim_grow(void *p, uint32_t *cap, uint32_t n, size_t size, uint32_t first)
+{
+    uint32_t c;
+
+    if (n < *cap)
+        return p;
+    c = *cap ? *cap * 2 : first;
+    p = realloc(p, c * size);
+    if (p != NULL)
+        *cap = c;
+    return p;
+}
+
 uint64_t sim_hash(const char *s)
 {
     uint64_t h = 0xcbf29ce484222325u;

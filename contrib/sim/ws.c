@@ -46,7 +46,7 @@ void ws_end_all(struct room *r, int64_t delay_ms)
         lws_set_timer_usecs(c->wsi, (lws_usec_t)delay_ms * 1000);
 }
 
-static void log_conn(struct sim *s, struct sbuf *b, const struct conn *c)
+static void log_conn(struct sim *s, struct common_buf *b, const struct conn *c)
 {
     sbuf_json_kint(b, "conn", c->id);
     if (c->room != NULL) {
@@ -93,7 +93,7 @@ static bool match_ack(const struct conn *c, int64_t log_id)
 static void log_in(struct sim *s, const struct conn *c, const struct client_frame *cf,
                    const unsigned char *p, size_t len, bool known)
 {
-    struct sbuf *b = slog_begin(s, "ws-in");
+    struct common_buf *b = slog_begin(s, "ws-in");
 
     if (b == NULL)
         return;
@@ -108,26 +108,26 @@ static void log_in(struct sim *s, const struct conn *c, const struct client_fram
     }
     if (cf->has_hb) {
         sbuf_json_key(b, "hb");
-        sbuf_str(b, "{");
+        common_buf_adds(b, "{");
         sbuf_json_kid(b, "room_id", cf->hb_room_id);
         sbuf_json_kint(b, "seq", cf->hb_seq);
-        sbuf_str(b, "}");
+        common_buf_adds(b, "}");
     }
     if (cf->has_enter) {
         sbuf_json_key(b, "enter");
-        sbuf_str(b, "{");
+        common_buf_adds(b, "{");
         sbuf_json_kid(b, "room_id", cf->enter_room_id);
         sbuf_json_kint(b, "live_id", cf->enter_live_id);
         sbuf_json_kstr(b, "identity", cf->enter_identity);
         sbuf_json_kid(b, "enter_unique_id", cf->enter_unique_id);
         sbuf_json_kstr(b, "filter_welcome_msg", cf->enter_filter);
-        sbuf_str(b, "}");
+        common_buf_adds(b, "}");
     }
     sbuf_json_key(b, "hex");
-    sbuf_str(b, "\"");
+    common_buf_adds(b, "\"");
     for (size_t i = 0; i < len && i < 48; i++)
-        sbuf_printf(b, "%02x", p[i]);
-    sbuf_str(b, "\"");
+        common_buf_printf(b, "%02x", p[i]);
+    common_buf_adds(b, "\"");
     slog_end(s, b);
 }
 
@@ -184,7 +184,7 @@ static int receive(struct sim *s, struct conn *c, struct lws *wsi, const void *i
 
 static void log_open(struct sim *s, struct conn *c, const struct query *q, const char *why)
 {
-    struct sbuf *b = slog_begin(s, "ws-open");
+    struct common_buf *b = slog_begin(s, "ws-open");
 
     if (b == NULL)
         return;
@@ -259,7 +259,7 @@ static void after_frame(struct sim *s, struct conn *c, const struct frame *f)
     c->frames++;
     c->need_acks += f->need_ack;
     if (s->log_frames) {
-        struct sbuf *b = slog_begin(s, "ws-out");
+        struct common_buf *b = slog_begin(s, "ws-out");
 
         if (b != NULL) {
             log_conn(s, b, c);
@@ -344,7 +344,7 @@ static int writeable(struct sim *s, struct conn *c, struct lws *wsi)
 
 static void closed(struct sim *s, struct conn *c)
 {
-    struct sbuf *b = slog_begin(s, "ws-close");
+    struct common_buf *b = slog_begin(s, "ws-close");
 
     if (b != NULL) {
         log_conn(s, b, c);

@@ -12,13 +12,13 @@ SPDX-License-Identifier: MIT
 """
 import json
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
-from itest import B, check, run_tests, start, stop, wait_for  # noqa: E402
+import itest  # noqa: E402
+from itest import check, run_tests, stop, wait_for  # noqa: E402
 from run import Broker, Sub, bridge, write_config  # noqa: E402
 
 LIVE_S = 5
@@ -33,12 +33,7 @@ def scenario_sim(tmp, name):
         for i in range(LIVE_S * 2):
             f.write('{"t":%.1f,"type":"chat","user":"fan","text":"tick %d"}\n' % (i * 0.5, i))
         f.write('{"t":%d,"type":"end"}\n' % LIVE_S)
-    out = os.path.join(tmp, name + ".out")
-    sim = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario",
-                 path, "--log", os.path.join(tmp, name + ".log")],
-                stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    wait_for(lambda: '"listening"' in open(out).read(), 5)
-    return sim, json.loads(open(out).readline())["listening"]
+    return itest.sim(tmp, name, ["--scenario", path])[:2]
 
 
 def rooms_published(tmp, interval):

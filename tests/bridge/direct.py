@@ -26,34 +26,13 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
-from itest import B, check, free_port, run_tests, start, stop, wait_for  # noqa: E402
+import itest  # noqa: E402
+from itest import B, check, free_port, log_lines, run_tests, stop, wait_for  # noqa: E402
 import run as bt  # noqa: E402  (tests/bridge/run.py: Broker, Sub, bridge)
 
 
 def start_sim(tmp, name, scenario):
-    path = os.path.join(tmp, name + ".jsonl")
-    with open(path, "w") as f:
-        f.write("\n".join(json.dumps(x) for x in scenario) + "\n")
-    out = os.path.join(tmp, name + ".out")
-    log = os.path.join(tmp, name + ".log")
-    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--log", log,
-               "--scenario", path], stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    wait_for(lambda: '"listening"' in open(out).read(), 5)
-    try:
-        url = json.loads(open(out).readline())["listening"]
-    except ValueError:
-        url = None
-    return p, url, log
-
-
-def log_lines(path):
-    out = []
-    for line in open(path):
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass
-    return out
+    return itest.sim(tmp, name, [], scenario)
 
 
 def write_config(tmp, name, port, url, streamers, bridge_extra="", tiktok_extra=""):
@@ -72,6 +51,23 @@ def write_config(tmp, name, port, url, streamers, bridge_extra="", tiktok_extra=
             f.write("[streamer:%s]\n%s" % (s, extra))
     os.chmod(path, 0o600)
     return path
+
+
+def start_stack(tmp, name, scen, streamers, bridge_extra=""):
+    """The simulator playing `scen`, mosquitto with a subscriber of tiktok/#, and the bridge
+    following `streamers` ([(handle, section text)], or a function of the simulator's URL
+    giving them) with a metrics listener: (sim, url, sim log, broker, sub, metrics port,
+    bridge, config path)."""
+    sim, url, log = start_sim(tmp, name, scen)
+    broker = bt.Broker(tmp)
+    check(broker.up() and url, "mosquitto and the simulator start")
+    sub = bt.Sub(tmp, broker.port, "tiktok/#", name + ".sub")
+    mport = free_port()
+    cfg = write_config(tmp, name + ".ini", broker.port, url,
+                       streamers(url) if callable(streamers) else streamers,
+                       "metrics = 127.0.0.1:%d\n%s" % (mport, bridge_extra))
+    br = bt.bridge(cfg, stderr=open(os.path.join(tmp, name + ".err"), "w"))
+    return sim, url, log, broker, sub, mport, br, cfg
 
 
 def chats_of(sub, user):
@@ -122,15 +118,8 @@ def chats(room, n, t0=0.5):
 def test_direct_bridge(tmp):
     scen = [{"kind": "streamer", "handle": h} for h in ("p1", "p2", "p3")]
     scen += chats("p1", 3) + chats("p2", 3) + chats("p3", 3)
-    sim, url, log = start_sim(tmp, "direct", scen)
-    broker = bt.Broker(tmp)
-    check(broker.up() and url, "mosquitto and the simulator start")
-    sub = bt.Sub(tmp, broker.port, "tiktok/#", "direct.sub")
-    mport = free_port()
-    cfg = write_config(tmp, "direct.ini", broker.port, url,
-                       [("p1", ""), ("p2", ""), ("p3", "")],
-                       "streamers_per_device = 2\nmetrics = 127.0.0.1:%d\n" % mport)
-    br = bt.bridge(cfg, stderr=open(os.path.join(tmp, "direct.err"), "w"))
+    sim, url, log, broker, sub, mport, br, cfg = start_stack(
+            tmp, "direct", scen, [("p1", ""), ("p2", ""), ("p3", "")], "streamers_per_device = 2\n")
     ok = wait_for(lambda: all(len(chats_of(sub, u)) >= 3 for u in ("p1", "p2", "p3")), 30)
     check(ok, "no sign server: every streamer's chats arrive: %s"
           % {u: chats_of(sub, u) for u in ("p1", "p2", "p3")})
@@ -198,16 +187,10 @@ def test_fallback_and_watchdog(tmp):
     scen += [{"t": 0.5, "type": "chat", "text": "before", "room": "quiet"},
              {"t": 1.0, "type": "silence", "seconds": 3, "room": "quiet"},
              {"t": 4.5, "type": "chat", "text": "after", "room": "quiet"}]
-    sim, url, log = start_sim(tmp, "fallback", scen)
-    broker = bt.Broker(tmp)
-    check(broker.up() and url, "mosquitto and the simulator start")
-    sub = bt.Sub(tmp, broker.port, "tiktok/#", "fallback.sub")
-    mport = free_port()
-    cfg = write_config(tmp, "fallback.ini", broker.port, url,
-                       [("refuser", "sign_api_url = %s\n" % url),
-                        ("quiet", "stale_timeout_s = 2\n"), ("fine", "")],
-                       "metrics = 127.0.0.1:%d\nttwid_file = fallback.ttwid\n" % mport)
-    br = bt.bridge(cfg, stderr=open(os.path.join(tmp, "fallback.err"), "w"))
+    sim, url, log, broker, sub, mport, br, cfg = start_stack(
+            tmp, "fallback", scen, lambda url: [("refuser", "sign_api_url = %s\n" % url),
+                                                ("quiet", "stale_timeout_s = 2\n"), ("fine", "")],
+            "ttwid_file = fallback.ttwid\n")
     ok = wait_for(lambda: len(chats_of(sub, "refuser")) >= 3 and len(chats_of(sub, "fine")) >= 2
                   and "after" in chats_of(sub, "quiet"), 40)
     check(ok, "every streamer's chats arrive: %s"

@@ -35,7 +35,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
-from itest import B, ROOT, check, free_port, run_tests, start, stop, wait_for  # noqa: E402
+import itest  # noqa: E402
+from itest import ROOT, check, free_port, run_tests, stop, wait_for  # noqa: E402
 import run as bt  # noqa: E402  (tests/bridge/run.py: write_config, bridge)
 
 SCENARIO = os.path.join(ROOT, "tests", "overlay", "scenario.jsonl")
@@ -43,20 +44,7 @@ OVERLAY = os.path.join(ROOT, "contrib", "overlay")
 
 
 def start_sim(tmp, scenario):
-    out = os.path.join(tmp, "sim.out")
-    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario",
-               scenario, "--log", os.path.join(tmp, "sim.log")], stdout=open(out, "w"),
-              stderr=subprocess.STDOUT)
-    url = []
-
-    def ready():
-        for line in open(out):
-            if '"listening"' in line:
-                url.append(json.loads(line)["listening"])
-                return True
-        return p.poll() is not None
-    wait_for(ready, 10)
-    return p, url[0] if url else None
+    return itest.sim(tmp, "sim", ["--scenario", scenario], timeout=10)[:2]
 
 
 class Bridge:

@@ -27,16 +27,15 @@ import os
 import re
 import signal
 import stat
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
-from itest import B, CORPUS, ROOT, check, compare, run_tests, start, stop, wait_for  # noqa: E402
+import itest  # noqa: E402
+from itest import B, CORPUS, ROOT, check, compare, json_lines, run_tests, start, stop, wait_for  # noqa: E402
 from run import Broker, Sub, events_of, expected_count  # noqa: E402
 
-SIM = os.path.join(B, "tiktok-live-sim")
 SCENARIOS = os.path.join(ROOT, "contrib", "sim", "scenarios")
 # retained per-streamer topics; everything else under <base>/<user>/ is an event
 NOT_EVENTS = {"availability", "status", "room", "state"}
@@ -44,20 +43,7 @@ NOT_EVENTS = {"availability", "status", "room", "state"}
 
 def sim(tmp, name, *args):
     """a simulator on a free port; returns (process, base URL or None)"""
-    out = os.path.join(tmp, name + ".out")
-    p = start([SIM, "--listen", "127.0.0.1:0"] + list(args), stdout=open(out, "w"),
-              stderr=subprocess.STDOUT)
-    url = []
-
-    def ready():
-        for line in open(out):
-            if '"listening"' in line:
-                url.append(json.loads(line)["listening"])
-                return True
-        return False
-
-    wait_for(ready, 5)
-    return p, (url[0] if url else None)
+    return itest.sim(tmp, name, args)[:2]
 
 
 def config(tmp, name, url, streamers, mqtt_port=1, base="tiktok", bridge="", sections=None):
@@ -194,13 +180,8 @@ def test_relive_and_streamer_key(tmp):
     br = bridge(cfg, os.path.join(tmp, "relive.log"), "--stdout", stdout=open(out, "w"))
 
     def lines():
-        res = []
-        for l in open(out):
-            try:
-                res.append(json.loads(l))
-            except ValueError:
-                pass
-        return res
+        with open(out) as f:
+            return json_lines(f)
 
     chats = lambda: [l["data"]["comment"] for l in lines() if l.get("event") == "chat"]
     check(wait_for(lambda: len(chats()) >= 2, 20), "relive: both lives' chats: %s" % chats())

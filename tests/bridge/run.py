@@ -27,7 +27,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from itest import B, CORPUS, ROOT, check, compare, free_port, run_tests, start, stop, wait_for  # noqa: E402
+import itest  # noqa: E402
+from itest import (B, CORPUS, ROOT, check, compare, free_port, json_lines, run_tests,  # noqa: E402
+                   start, stop, wait_for)
+
+FAULTS = os.path.join(ROOT, "contrib", "sim", "scenarios", "faults.jsonl")
 
 EVENT_NAMES = {"chat", "member", "gift", "roomUser", "like", "social", "follow", "share",
                "questionNew", "linkMicBattle", "linkMicArmies", "liveIntro", "emote",
@@ -107,25 +111,7 @@ class Sub:
 
 
 def start_sim(tmp, rate=1000):
-    out = os.path.join(tmp, "sim-%d.out" % time.monotonic_ns())
-    f = open(out, "w")
-    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--replay", CORPUS,
-               "--rate", str(rate), "--log", os.path.join(tmp, "sim.log")], stdout=f,
-              stderr=subprocess.STDOUT)
-    url = None
-
-    def ready():
-        nonlocal url
-        try:
-            for line in open(out):
-                if '"listening"' in line:
-                    url = json.loads(line)["listening"]
-                    return True
-        except (OSError, ValueError):
-            pass
-        return False
-
-    wait_for(ready, 5)
+    p, url, _ = itest.sim(tmp, "sim-%d" % time.monotonic_ns(), ["--replay", CORPUS, "--rate", str(rate)])
     return p, url
 
 
@@ -424,12 +410,7 @@ def test_shards(tmp):
 def test_socket_dropped(tmp):
     """The simulator drops the socket after three frames: the bridge shows connecting, comes
     back live on its own, and no event arrives twice."""
-    out = os.path.join(tmp, "sim-faults.out")
-    sim = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario",
-                 os.path.join(ROOT, "contrib", "sim", "scenarios", "faults.jsonl")],
-                stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    wait_for(lambda: '"listening"' in open(out).read(), 5)
-    url = json.loads(open(out).readline())["listening"]
+    sim, url = faults_sim(tmp, "sim-faults")
     cfg = write_config(tmp, "drop.ini", 1, url, ["dropper"])
     lines_path = os.path.join(tmp, "drop.txt")
     br = bridge(cfg, "--stdout", stdout=open(lines_path, "w"), stderr=subprocess.DEVNULL)
@@ -449,23 +430,13 @@ def test_socket_dropped(tmp):
 
 
 def faults_sim(tmp, name):
-    out = os.path.join(tmp, name + ".out")
-    sim = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario",
-                 os.path.join(ROOT, "contrib", "sim", "scenarios", "faults.jsonl"),
-                 "--log", os.path.join(tmp, name + ".log")],
-                stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    wait_for(lambda: '"listening"' in open(out).read(), 5)
-    return sim, json.loads(open(out).readline())["listening"]
+    p, url, _ = itest.sim(tmp, name, ["--scenario", FAULTS])
+    return p, url
 
 
 def stdout_lines(path):
-    out = []
-    for l in open(path):
-        try:
-            out.append(json.loads(l))
-        except ValueError:
-            pass
-    return out
+    with open(path) as f:
+        return json_lines(f)
 
 
 def test_rate_limit_and_relive(tmp):
@@ -733,12 +704,8 @@ def churn_sim(tmp):
     scen = os.path.join(tmp, "churn.jsonl")
     with open(scen, "w") as f:
         f.write(CHURN_SCENARIO)
-    out = os.path.join(tmp, "churn.out")
-    sim = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario", scen,
-                 "--log", os.path.join(tmp, "churn-sim.log")],
-                stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    wait_for(lambda: '"listening"' in open(out).read(), 5)
-    return sim, json.loads(open(out).readline())["listening"]
+    p, url, _ = itest.sim(tmp, "churn-sim", ["--scenario", scen])
+    return p, url
 
 
 def stops_within(br, seconds):

@@ -5,11 +5,7 @@
 #     headers of connector/src: the .d files make lists what each object really included.
 # SPDX-License-Identifier: MIT
 set -u
-B=${B:-build}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+. tests/tools/checks.sh
 
 # -q: exit 0 only when every target is up to date; -n shows what would run, for the log.
 if make -q B="$B" ${SANITIZE:+SANITIZE=$SANITIZE} all >/dev/null 2>&1; then
@@ -33,5 +29,4 @@ else
     bad "objects that include connector/src headers: $leaks"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

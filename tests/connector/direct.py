@@ -33,7 +33,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from itest import (B, ROOT, check, clean_env, events, log_lines, run_tests, start,  # noqa: E402
+import itest  # noqa: E402
+from itest import (ROOT, check, events, log_lines, run_tests,  # noqa: E402
                    stop, wait_for)
 
 DOC = os.path.join(ROOT, "docs", "protocol.md")
@@ -41,22 +42,7 @@ CONTROL = ("connected", "disconnected", "websocketConnected", "error")
 
 
 def start_sim(tmp, name, scenario, tls=None, listen="127.0.0.1:0"):
-    path = os.path.join(tmp, name + ".jsonl")
-    with open(path, "w") as f:
-        f.write("\n".join(json.dumps(x) for x in scenario) + "\n")
-    out = os.path.join(tmp, name + ".out")
-    log = os.path.join(tmp, name + ".log")
-    args = ["--tls", tls[0], tls[1]] if tls else []
-    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", listen, "--log", log,
-               "--scenario", path] + args, stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    end = time.time() + 5
-    while time.time() < end:
-        for line in open(out):
-            if '"listening"' in line:
-                base = json.loads(line)["listening"]
-                return p, base, log
-        time.sleep(0.05)
-    return p, None, log
+    return itest.sim(tmp, name, ["--tls", tls[0], tls[1]] if tls else [], scenario, listen)
 
 
 def room_state(base, handle):
@@ -73,15 +59,7 @@ def push_of(base):
 
 
 def tt_connect(handle, base, *opts, timeout=30):
-    cmd = [os.path.join(B, "tt-connect"), handle, "web_base=" + base, "webcast_base=" + base,
-           "sign_api_url=" + base, "push_base=" + push_of(base)] + list(opts)
-    t0 = time.time()
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=clean_env())
-        return r.returncode, r.stdout, r.stderr, time.time() - t0
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        return None, out, "", time.time() - t0
+    return itest.tt_connect(handle, base, opts, timeout)
 
 
 def chats(evs):

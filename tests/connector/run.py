@@ -31,38 +31,22 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import itest  # noqa: E402
 from itest import (B, CORPUS, ROOT, check, clean_env, compare, events, finish,  # noqa: E402
-                   kill_all, log_lines, start, stop)
+                   kill_all, log_lines, stop)
 
 FAULTS = os.path.join(ROOT, "contrib", "sim", "scenarios", "faults.jsonl")
 EVERY = os.path.join(ROOT, "contrib", "sim", "scenarios", "every-event.jsonl")
 
 
 def start_sim(tmp, name, args):
-    out = os.path.join(tmp, name + ".out")
-    log = os.path.join(tmp, name + ".log")
-    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--log", log]
-              + args, stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    end = time.time() + 5
-    while time.time() < end:
-        for line in open(out):
-            if '"listening"' in line:
-                return p, json.loads(line)["listening"], log
-        time.sleep(0.05)
-    return p, None, log
+    return itest.sim(tmp, name, args)
 
 
 def tt_connect(handle, base, *opts, timeout=20):
     # sign_flow=euler: these are the signed flows' tests (the default, auto, goes direct first:
     # tests/connector/direct.py); a later sign_flow= in opts wins
-    cmd = [os.path.join(B, "tt-connect"), handle, "web_base=" + base, "webcast_base=" + base,
-           "sign_api_url=" + base, "sign_flow=euler"] + list(opts)
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=clean_env())
-        return r.returncode, r.stdout, r.stderr
-    except subprocess.TimeoutExpired as e:  # what it printed so far still counts
-        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        return None, out, ""
+    return itest.tt_connect(handle, base, ["sign_flow=euler"] + list(opts), timeout)[:3]
 
 
 def test_happy_path(tmp, tls=False):

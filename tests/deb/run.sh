@@ -4,17 +4,7 @@
 # lintian on them where it is installed (no error allowed). B and SANITIZE name the build.
 # SPDX-License-Identifier: MIT
 set -u
-B=${B:-build}
-SANITIZE=${SANITIZE:-}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-check() { # check DESCRIPTION COMMAND...
-    d=$1
-    shift
-    if "$@"; then ok "$d"; else bad "$d"; fi
-}
+. tests/tools/checks.sh
 
 if ! command -v dpkg-deb >/dev/null 2>&1; then
     echo "SKIPPED: dpkg-deb is not installed"
@@ -99,5 +89,4 @@ else
     echo "SKIPPED: lintian is not installed (make deps installs it)"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

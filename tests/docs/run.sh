@@ -7,10 +7,7 @@
 #   - every man page renders without a groff warning.
 # SPDX-License-Identifier: MIT
 set -u
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+. tests/tools/checks.sh
 
 if python3 tools/gen_config_ref.py --check >"${TMPDIR:-/tmp}/gen.$$" 2>&1; then
     ok "tools/gen_config_ref.py --check: the reference and the example match the table"
@@ -56,5 +53,4 @@ for m in man/*.[1-8]; do
     fi
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

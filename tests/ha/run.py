@@ -26,7 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, os.path.join(HERE, "..", "bridge"))
-from itest import B, ROOT, check, free_port, run_tests, start, stop, wait_for  # noqa: E402
+import itest  # noqa: E402
+from itest import ROOT, check, free_port, run_tests, stop, wait_for  # noqa: E402
 from hatemplate import render, render_with  # noqa: E402
 import run as bt  # noqa: E402  (tests/bridge/run.py: Broker, Sub, pub)
 import rules  # noqa: E402
@@ -223,33 +224,18 @@ def write_config(tmp, port, url, metrics, streamers, name="ha.ini"):
     path = bt.write_config(tmp, name, port, url, streamers)
     text = open(path).read().replace("[homeassistant]\nenabled = false\n", "")
     text = text.replace("live_check_interval = 60\n", "live_check_interval = 1\n")
+    # a state file per configuration: the tests share `tmp`, and the streamers one test adds
+    # or removes at run time are kept there
+    state = os.path.join(tmp, name[:-len(".ini")] + "-state.json")
     text = text.replace("[mqtt]", "[bridge]\nstate_interval = 1\nmetrics = 127.0.0.1:%d\n"
-                        "state_file = %s\n[mqtt]" % (metrics, os.path.join(tmp, "ha-state.json")),
-                        1)
+                        "state_file = %s\n[mqtt]" % (metrics, state), 1)
     with open(path, "w") as f:
         f.write(text)
     return path
 
 
 def start_sim(tmp):
-    out = os.path.join(tmp, "sim.out")
-    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario",
-               SCENARIO, "--log", os.path.join(tmp, "sim.log")], stdout=open(out, "w"),
-              stderr=subprocess.STDOUT)
-    url = []
-
-    def ready():
-        try:
-            for line in open(out):
-                if '"listening"' in line:
-                    url.append(json.loads(line)["listening"])
-                    return True
-        except (OSError, ValueError):
-            pass
-        return p.poll() is not None
-
-    wait_for(ready, 10)
-    return p, (url[0] if url else None)
+    return itest.sim(tmp, "sim", ["--scenario", SCENARIO], timeout=10)[:2]
 
 
 def node(user):

@@ -6,17 +6,7 @@
 # the build (tests/run.sh passes them); a sanitized library needs sanitized programs.
 # SPDX-License-Identifier: MIT
 set -u
-B=${B:-build}
-SANITIZE=${SANITIZE:-}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-check() { # check DESCRIPTION COMMAND...
-    d=$1
-    shift
-    if "$@"; then ok "$d"; else bad "$d"; fi
-}
+. tests/tools/checks.sh
 
 D=$(mktemp -d)
 trap 'rm -rf "$D" "$D.http.ini" "$D.http.log" "$D.http.got"' EXIT
@@ -145,5 +135,4 @@ mk install >/dev/null 2>&1 && mk uninstall >/dev/null 2>&1
 left=$(find "$D" ! -type d)
 check "make uninstall removes every file install put${left:+ (left: $left)}" test -z "$left"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

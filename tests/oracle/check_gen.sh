@@ -6,19 +6,15 @@
 # Ends with `N passed, N failed`.
 # SPDX-License-Identifier: MIT
 cd "$(dirname "$0")/../.." || exit 2
-B=${B:-build}
+. tests/tools/checks.sh
 W="$B/oracle-gen"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "PASS $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL $1"; }
 sha() { sed -n 's/.*"framesSha256": "\([0-9a-f]*\)".*/\1/p' "$1/manifest.json"; }
 
 rm -rf "$W"
 for schema in v1 v3; do
     d="$W/$schema"
     if ! node tests/oracle/gen.js --schema "$schema" --seed "gen-$schema" --frames 300 --out "$d"; then
-        ko "gen.js $schema"
+        bad "gen.js $schema"
         continue
     fi
     ok "gen.js $schema"
@@ -26,7 +22,7 @@ for schema in v1 v3; do
         python3 tests/tools/compare_events.py "$d/expected.jsonl" "$d.actual.jsonl"; then
         ok "tt-decode == 1.2.3 on a fresh $schema corpus"
     else
-        ko "tt-decode == 1.2.3 on a fresh $schema corpus"
+        bad "tt-decode == 1.2.3 on a fresh $schema corpus"
     fi
     node tests/oracle/gen.js --schema "$schema" --seed "gen-$schema" --frames 300 --no-expected \
         --out "$d.again" 2>/dev/null
@@ -34,8 +30,7 @@ for schema in v1 v3; do
     if [ -n "$a" ] && [ "$a" = "$(sha "$d.again")" ]; then
         ok "same seed, same $schema frames ($a)"
     else
-        ko "same seed, same $schema frames"
+        bad "same seed, same $schema frames"
     fi
 done
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

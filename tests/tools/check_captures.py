@@ -71,10 +71,8 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import compare_events  # noqa: E402
 import pbtext  # noqa: E402
 import pbwire  # noqa: E402
+from captures import CAPS, ROOT  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(HERE))
-SHARED = os.environ.get("SHARED") or os.path.join(ROOT, "..", "shared")
-CAPS = os.path.join(SHARED, "captures")
 TT_DECODE = os.environ.get("TT_DECODE") or os.path.join(ROOT, "build", "tt-decode")
 
 RES_DIR = os.path.join(CAPS, "tiktoklivejava-test-resources")

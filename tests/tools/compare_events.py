@@ -439,16 +439,23 @@ def main_multiset(argv):
             continue
         files.append(argv[i])
         i += 1
+    both = read_pair(files)
+    if both is None:
+        return 2
+    return 1 if compare_multiset(*both, ignore) else 0
+
+
+def read_pair(files):
+    """The two files of the command line (`-` is stdin) as (expected, actual) event lists;
+    None, with the reason on stderr, when they are not two readable files."""
     if len(files) != 2 or any(f.startswith("-") and f != "-" for f in files):
         print(__doc__.split("\n\n")[1], file=sys.stderr)
-        return 2
+        return None
     try:
-        expected = read_jsonl(files[0])
-        actual = read_jsonl(files[1] if files[1] != "-" else "/dev/stdin")
+        return read_jsonl(files[0]), read_jsonl(files[1] if files[1] != "-" else "/dev/stdin")
     except InputError as e:
         print("compare_events: %s" % e, file=sys.stderr)
-        return 2
-    return 1 if compare_multiset(expected, actual, ignore) else 0
+        return None
 
 
 # --- report ----------------------------------------------------------------
@@ -482,15 +489,10 @@ def main(argv):
         return main_multiset([a for a in argv if a != "--multiset"])
     args = [a for a in argv if a != "--events"]
     events_mode = len(args) != len(argv)
-    if len(args) != 2 or any(a.startswith("-") and a != "-" for a in args):
-        print(__doc__.split("\n\n")[1], file=sys.stderr)
+    both = read_pair(args)
+    if both is None:
         return 2
-    try:
-        expected = read_jsonl(args[0])
-        actual = read_jsonl(args[1] if args[1] != "-" else "/dev/stdin")
-    except InputError as e:
-        print("compare_events: %s" % e, file=sys.stderr)
-        return 2
+    expected, actual = both
     res = compare_stream(expected, actual) if events_mode else compare_frames(expected, actual)
     report(res)
     return 1 if res.failed else 0

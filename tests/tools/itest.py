@@ -90,6 +90,48 @@ def log_lines(path):
     except OSError:
         return []
 
+def sim(tmp, name, args, scenario=None, listen="127.0.0.1:0", timeout=5):
+    """tiktok-live-sim with `args` (plus, when given, `scenario`: a list of objects written
+    as the scenario file NAME.jsonl), its request log at NAME.log: (process, base URL or None
+    when it did not say where it listens within `timeout`, the log's path)"""
+    log = os.path.join(tmp, name + ".log")
+    if scenario is not None:
+        path = os.path.join(tmp, name + ".jsonl")
+        with open(path, "w") as f:
+            f.write("\n".join(json.dumps(x) for x in scenario) + "\n")
+        args = ["--scenario", path] + list(args)
+    out = os.path.join(tmp, name + ".out")
+    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", listen, "--log", log] + list(args),
+              stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    url = []
+
+    def ready():
+        try:
+            url.extend(json.loads(l)["listening"] for l in open(out) if '"listening"' in l)
+        except (OSError, ValueError, KeyError):
+            pass
+        return bool(url) or p.poll() is not None
+
+    wait_for(ready, timeout)
+    return p, (url[0] if url else None), log
+
+
+def tt_connect(handle, base, opts, timeout):
+    """examples/tt-connect HANDLE with every endpoint at `base`, the direct path's push_base
+    included (whatever flow `opts` choose, nothing goes to TikTok), then `opts` (key=value; a
+    later one wins): (exit status or None on timeout, stdout so far, stderr, seconds taken)"""
+    push = base.replace("https://", "wss://").replace("http://", "ws://")
+    cmd = [os.path.join(B, "tt-connect"), handle, "web_base=" + base, "webcast_base=" + base,
+           "sign_api_url=" + base, "push_base=" + push] + list(opts)
+    t0 = time.time()
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=clean_env())
+        return r.returncode, r.stdout, r.stderr, time.time() - t0
+    except subprocess.TimeoutExpired as e:  # what it printed so far still counts
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return None, out, "", time.time() - t0
+
+
 def wait_for(pred, timeout, step=0.05):
     end = time.time() + timeout
     while time.time() < end:

@@ -6,13 +6,13 @@ SPDX-License-Identifier: MIT
 """
 import json
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "bridge"))
-from itest import B, ROOT, free_port, start, wait_for  # noqa: E402
+import itest  # noqa: E402
+from itest import ROOT, free_port  # noqa: E402
 import run as bt  # noqa: E402  (tests/bridge/run.py)
 
 NPM = os.path.join(ROOT, "build", "npm", "node_modules")  # tools/deps.sh installs there
@@ -49,24 +49,8 @@ class Broker(bt.Broker):
 def start_sim(tmp, scenario, args=()):
     """tiktok-live-sim playing `scenario` on a free loopback port, its request log in
     tmp/sim.log, more options in `args`: (process, base URL)"""
-    out = os.path.join(tmp, "sim.out")
-    p = start([os.path.join(B, "tiktok-live-sim"), "--listen", "127.0.0.1:0", "--scenario",
-               scenario, "--log", os.path.join(tmp, "sim.log")] + list(args),
-              stdout=open(out, "w"), stderr=subprocess.STDOUT)
-    url = []
-
-    def ready():
-        try:
-            for line in open(out):
-                if '"listening"' in line:
-                    url.append(json.loads(line)["listening"])
-                    return True
-        except (OSError, ValueError):
-            pass
-        return p.poll() is not None
-
-    wait_for(ready, 10)
-    return p, (url[0] if url else None)
+    p, url, _ = itest.sim(tmp, "sim", ["--scenario", scenario] + list(args), timeout=10)
+    return p, url
 
 
 def start_bridge(tmp, broker, sim_url, streamers):

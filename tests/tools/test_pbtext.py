@@ -21,10 +21,8 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
 import pbtext  # noqa: E402
 import pbwire  # noqa: E402
+from captures import CAPS  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(HERE))
-SHARED = os.environ.get("SHARED") or os.path.join(ROOT, "..", "shared")
-CAPS = os.path.join(SHARED, "captures")
 
 RESULTS = {"passed": 0, "failed": 0}
 VERBOSE = "-v" in sys.argv

@@ -49,18 +49,18 @@ static void test_dedup(void)
 static void test_params(void)
 {
     struct tt_params p;
-    struct tt_buf b;
+    struct common_buf b;
     tt__params_init(&p);
     tt__buf_init(&b, 4096);
     CHECK_EQ(tt__params_set(&p, "aid", "1988"), TT_OK);
     CHECK_EQ(tt__params_merge(&p, "aid=7&tz_name=Asia%2FTokyo&a+b=c+d&empty="), TT_OK);
     tt__params_encode(&p, &b);
-    CHECK(!strcmp(tt__buf_cstr(&b), "aid=7&tz_name=Asia%2FTokyo&a%20b=c%20d&empty="));
+    CHECK(!strcmp(common_buf_cstr(&b), "aid=7&tz_name=Asia%2FTokyo&a%20b=c%20d&empty="));
     tt__params_free(&p);
-    tt__buf_reset(&b);
+    common_buf_reset(&b);
     tt__url_encode(&b, "é/?&=~");
-    CHECK(!strcmp(tt__buf_cstr(&b), "%C3%A9%2F%3F%26%3D~"));
-    tt__buf_free(&b);
+    CHECK(!strcmp(common_buf_cstr(&b), "%C3%A9%2F%3F%26%3D~"));
+    common_buf_free(&b);
 
     tt__params_init(&p);
     CHECK_EQ(tt__params_defaults(&p, "Mozilla/5.0 (X11)"), TT_OK);
@@ -76,7 +76,7 @@ static void test_cookies(void)
 {
     struct tt_options o;
     struct tt_http h;
-    struct tt_buf b;
+    struct common_buf b;
     tt_options_init(&o);
     CHECK_EQ(tt__http_init(&h, &o), TT_OK);
     tt__cookie_parse(&h, "ttwid=abc; Path=/; HttpOnly; Max-Age=10", 1);
@@ -88,8 +88,8 @@ static void test_cookies(void)
     CHECK(tt__cookie_get(&h, "Domain") == NULL);
     tt__buf_init(&b, 4096);
     tt__cookie_header(&h, &b);
-    CHECK(!strcmp(tt__buf_cstr(&b), "ttwid=new; tt-target-idc=useast1a; msToken=x=y"));
-    tt__buf_free(&b);
+    CHECK(!strcmp(common_buf_cstr(&b), "ttwid=new; tt-target-idc=useast1a; msToken=x=y"));
+    common_buf_free(&b);
     tt__http_cleanup(&h);
     CHECK(tt__url_is_loopback("http://127.0.0.1:8080/x"));
     CHECK(tt__url_is_loopback("ws://localhost/x"));
@@ -132,7 +132,7 @@ test_json_reader(void)
     CHECK(!tt__jr_member(S("{\"a\":1,}"), "a", &v) || 1); /* malformed: no crash */
 }
 
-static int bytes_eq(const struct tt_buf *b, const uint8_t *want, size_t n)
+static int bytes_eq(const struct common_buf *b, const uint8_t *want, size_t n)
 {
     return b->len == n && !memcmp(b->p, want, n);
 }
@@ -148,7 +148,7 @@ static void test_frames(void)
         0x10, 0x90, 0xC0, 0xC6, 0xB3, 0xBB, 0x9B, 0x84, 0xD6, 0x46, 0x32,
         0x02, 0x70, 0x62, 0x3A, 0x03, 0x61, 0x63, 0x6B, 0x42, 0x01, 0x2D
     };
-    struct tt_buf b;
+    struct common_buf b;
     tt__buf_init(&b, 4096);
     CHECK_EQ(tt__encode_heartbeat(&b, 7267595214226705184u, 1), TT_OK);
     CHECK(bytes_eq(&b, hb, sizeof hb));
@@ -159,7 +159,7 @@ static void test_frames(void)
     CHECK_EQ(tt__encode_enter_room(&b, 7267595214226705184u, 5), TT_OK);
     CHECK_HAS(b.p, "im_enter_room");
     CHECK_HAS(b.p + 20, "audience");
-    tt__buf_free(&b);
+    common_buf_free(&b);
 }
 
 static void test_options(void)

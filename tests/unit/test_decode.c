@@ -179,33 +179,33 @@ static void test_wire(void)
 
 static void test_json(void)
 {
-    struct tt_buf b;
+    struct common_buf b;
     tt__buf_init(&b, 1 << 16);
     tt__json_str(&b, (const uint8_t *)"a\"b\\c\n\x01\xff\xf0\x9f\x98\x80", 12);
-    CHECK(!strcmp(tt__buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xf0\x9f\x98\x80\""));
-    tt__buf_reset(&b);
+    CHECK(!strcmp(common_buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xf0\x9f\x98\x80\""));
+    common_buf_reset(&b);
     tt__json_u64(&b, UINT64_MAX);
-    tt__buf_addc(&b, ' ');
+    common_buf_addc(&b, ' ');
     tt__json_i64(&b, INT64_MIN);
-    CHECK(!strcmp(tt__buf_cstr(&b), "18446744073709551615 -9223372036854775808"));
-    tt__buf_reset(&b);
+    CHECK(!strcmp(common_buf_cstr(&b), "18446744073709551615 -9223372036854775808"));
+    common_buf_reset(&b);
     tt__json_base64(&b, (const uint8_t *)"foob", 4);
-    CHECK(!strcmp(tt__buf_cstr(&b), "\"Zm9vYg==\""));
+    CHECK(!strcmp(common_buf_cstr(&b), "\"Zm9vYg==\""));
     static const char ok[] = "{\"a\":[1,-2.5e3,true,null,\"\\u00e9\"]}";
     CHECK(tt__json_valid((const uint8_t *)ok, strlen(ok)));
     CHECK(!tt__json_valid((const uint8_t *)"{\"a\":1,}", 8));
     CHECK(!tt__json_valid((const uint8_t *)"{\"a\":01}", 8));
     CHECK(!tt__json_valid((const uint8_t *)"{\"a\":1} x", 9));
-    tt__buf_free(&b);
+    common_buf_free(&b);
 
     /* the cap is hard and sticky */
     tt__buf_init(&b, 8);
-    tt__buf_adds(&b, "12345678");
-    CHECK_EQ(b.err, TT_OK);
-    tt__buf_addc(&b, '9');
-    CHECK_EQ(b.err, TT_ERR_TOO_LARGE);
-    CHECK(tt__buf_cstr(&b) == NULL);
-    tt__buf_free(&b);
+    common_buf_adds(&b, "12345678");
+    CHECK_EQ(tt__buf_err(&b), TT_OK);
+    common_buf_addc(&b, '9');
+    CHECK_EQ(tt__buf_err(&b), TT_ERR_TOO_LARGE);
+    CHECK(common_buf_cstr(&b) == NULL);
+    common_buf_free(&b);
 }
 
 /* ---- frames ---- */
@@ -400,6 +400,23 @@ static void test_truncated_gzip(struct tt_decoder *d)
     CHECK_EQ(g.n, 0);
 }
 
+/* `rounds` times the `n` zeros of `zeros`, gzipped into `out` (of `cap` bytes); its length. */
+static size_t gzip_zeros(uint8_t *out, size_t cap, const uint8_t *zeros, size_t n, int rounds)
+{
+    z_stream zs = { 0 };
+    deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    for (int i = 0; i < rounds; i++) {
+        zs.next_in = (Bytef *)(uintptr_t)zeros;
+        zs.avail_in = (uInt)n;
+        deflate(&zs, i == rounds - 1 ? Z_FINISH : Z_NO_FLUSH);
+    }
+    size_t len = zs.total_out;
+    deflateEnd(&zs);
+    return len;
+}
+
 static void test_caps(void)
 {
     struct tt_limits lim = { .max_frame_bytes = 1 << 16, .max_inflate_bytes = 4 << 20 };
@@ -412,17 +429,7 @@ static void test_caps(void)
 
     /* a gzip bomb: 64 MiB of zeros squeezed into ~64 KiB */
     uint8_t *bomb = malloc(1 << 17);
-    z_stream zs = { 0 };
-    deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-    zs.next_out = bomb;
-    zs.avail_out = 1 << 17;
-    for (int i = 0; i < 1024; i++) {
-        zs.next_in = zeros;
-        zs.avail_in = sizeof zeros;
-        deflate(&zs, i == 1023 ? Z_FINISH : Z_NO_FLUSH);
-    }
-    size_t bn = zs.total_out;
-    deflateEnd(&zs);
+    size_t bn = gzip_zeros(bomb, 1 << 17, zeros, sizeof zeros, 1024);
     f.n = 0;
     pbw_str(&f, 7, "msg");
     pbw_bytes(&f, 8, bomb, bn);
@@ -431,17 +438,7 @@ static void test_caps(void)
     CHECK_HAS(tt_decoder_errmsg(d), "gzip payload");
 
     /* within the size cap but past the ratio cap: 2 MiB of zeros in about 2 KiB */
-    memset(&zs, 0, sizeof zs);
-    deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-    zs.next_out = bomb;
-    zs.avail_out = 1 << 17;
-    for (int i = 0; i < 32; i++) {
-        zs.next_in = zeros;
-        zs.avail_in = sizeof zeros;
-        deflate(&zs, i == 31 ? Z_FINISH : Z_NO_FLUSH);
-    }
-    bn = zs.total_out;
-    deflateEnd(&zs);
+    bn = gzip_zeros(bomb, 1 << 17, zeros, sizeof zeros, 32);
     f.n = 0;
     pbw_str(&f, 7, "msg");
     pbw_bytes(&f, 8, bomb, bn);
