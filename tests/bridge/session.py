@@ -30,7 +30,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -90,20 +89,8 @@ class Kicker:
     def __init__(self, broker_port):
         self.clients = []
 
-        def fwd(src, dst):
-            while True:
-                d = src.recv(65536)
-                if not d:
-                    return
-                dst.sendall(d)
-
         def handle(c):
-            up = socket.create_connection(("127.0.0.1", broker_port), 5)
-            up.settimeout(None)
-            up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.clients.append((c, up))
-            tp.pipe_both(c, up, fwd, fwd)
-            up.close()
+            tp.relay(c, broker_port, on_open=lambda c, up: self.clients.append((c, up)))
 
         self.srv = tp.Server(handle)
         self.port = self.srv.port
@@ -193,19 +180,8 @@ class Swallower:
                 if out:
                     dst.sendall(out)
 
-        def fwd(src, dst):
-            while True:
-                d = src.recv(65536)
-                if not d:
-                    return
-                dst.sendall(d)
-
         def handle(c):
-            up = socket.create_connection(("127.0.0.1", broker_port), 5)
-            up.settimeout(None)
-            up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            tp.pipe_both(c, up, filtered, fwd)
-            up.close()
+            tp.relay(c, broker_port, filtered)
 
         self.srv = tp.Server(handle)
         self.port = self.srv.port
@@ -438,19 +414,8 @@ class Recorder:
                 buf += d
                 dst.sendall(d)
 
-        def fwd(src, dst):
-            while True:
-                d = src.recv(65536)
-                if not d:
-                    return
-                dst.sendall(d)
-
         def handle(c):
-            up = socket.create_connection(("127.0.0.1", broker_port), 5)
-            up.settimeout(None)
-            up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            tp.pipe_both(c, up, keep, fwd)
-            up.close()
+            tp.relay(c, broker_port, keep)
 
         self.srv = tp.Server(handle)
         self.port = self.srv.port

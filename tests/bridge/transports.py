@@ -230,6 +230,31 @@ class Server:
             c.close()
 
 
+def forward(src, dst):
+    """copy src to dst as it comes, until src closes"""
+    while True:
+        d = src.recv(65536)
+        if not d:
+            return
+        dst.sendall(d)
+
+
+def relay(c, broker_port, up=forward, down=forward, first=b"", on_open=None):
+    """a proxy's connection: open one to the broker, send it `first`, then pipe the client's
+    bytes through `up` and the broker's through `down` until either side closes. The 5 s bound
+    the connect alone: at QoS 0 the broker may say nothing for longer, and a recv timing out
+    would cut the bridge's connection mid-stream. on_open(client, upstream) sees the pair."""
+    s = socket.create_connection(("127.0.0.1", broker_port), 5)
+    s.settimeout(None)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if on_open:
+        on_open(c, s)
+    if first:
+        s.sendall(first)
+    pipe_both(c, s, up, down)
+    s.close()
+
+
 def pipe_both(a, b, a_to_b, b_to_a):
     t = threading.Thread(target=lambda: (run_quietly(b_to_a, b, a), shut(a)), daemon=True)
     t.start()
@@ -267,13 +292,7 @@ def ws_gateway(broker_port, tls=None):
         c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                   b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
                   b"\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n")
-        up = socket.create_connection(("127.0.0.1", broker_port), 5)
-        # the 5 s were for the connect alone: at QoS 0 the broker may say nothing for longer,
-        # and a recv timing out would cut the bridge's connection in the middle of the replay
-        up.settimeout(None)
-        up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        pipe_both(c, up, ws_frames_to_tcp, lambda src, dst: tcp_to_ws_frames(src, dst))
-        up.close()
+        relay(c, broker_port, ws_frames_to_tcp, lambda src, dst: tcp_to_ws_frames(src, dst))
 
     srv = Server(handle, tls)
     srv.upgrades = upgrades
@@ -302,25 +321,13 @@ def v311_only_proxy(broker_port, refusal=b"\x20\x02\x00\x01"):
     """refusal: a 3.1.1 CONNACK, return code 1 (unacceptable protocol version), by default"""
     levels = []
 
-    def forward(src, dst):
-        while True:
-            d = src.recv(65536)
-            if not d:
-                return
-            dst.sendall(d)
-
     def handle(c):
         pkt, level = connect_packet(c)
         levels.append(level)
         if level == 5:
             c.sendall(refusal)
             return
-        up = socket.create_connection(("127.0.0.1", broker_port), 5)
-        up.settimeout(None)  # as in ws_gateway: the 5 s bound the connect only
-        up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        up.sendall(pkt)
-        pipe_both(c, up, forward, forward)
-        up.close()
+        relay(c, broker_port, first=pkt)
 
     srv = Server(handle)
     srv.levels = levels

@@ -38,6 +38,7 @@ with `N passed, N failed`.
 
 SPDX-License-Identifier: MIT
 """
+import contextlib
 import json
 import os
 import re
@@ -486,55 +487,61 @@ def test_mosquitto_payload_bytes(tmp):
     broker.down()
 
 
+NEEDS = {"RabbitMQ": "rabbitmq-server is installed (make deps)",
+         "Ejabberd": "ejabberd is installed and we are root (make deps)"}
+
+
+@contextlib.contextmanager
+def running(cls, tmp, started, *conf):
+    """a fresh broker of `cls` (its extra configuration in conf) for the with-block, stopped
+    after it; None, and a failed check, when it is not installed (make deps installs it)"""
+    if not cls.installed():
+        check(False, NEEDS[cls.__name__])
+        yield None
+        return
+    broker = cls(tmp, *conf)
+    try:
+        check(broker.up(), started)
+        yield broker
+    finally:
+        broker.close()
+
+
 def test_rabbitmq_v5(tmp):
     """RabbitMQ closes the socket on an MQTT 5 CONNECT, without a CONNACK: with the default
     protocol (5) the bridge falls back to 3.1.1, says so, and the stream arrives"""
-    if not bk.RabbitMQ.installed():
-        check(False, "rabbitmq-server is installed (make deps)")
-        return
-    broker = bk.RabbitMQ(tmp)
-    try:
-        check(broker.up(), "RabbitMQ starts")
+    with running(bk.RabbitMQ, tmp, "RabbitMQ starts") as broker:
+        if not broker:
+            return
         r = Run(tmp, broker, "rabbit-v5")
         check(wait_for(lambda: "falling back to MQTT 3.1.1" in r.log_text(), 30),
               "RabbitMQ, protocol 5: the bridge falls back to 3.1.1 and says so")
         expect_all(r, "RabbitMQ after the fallback")
         r.close()
-    finally:
-        broker.close()
 
 
 def test_ejabberd_takeover(tmp):
     """ejabberd ends a taken-over MQTT 5 session with DISCONNECT 0x8E"""
-    if not bk.Ejabberd.installed():
-        check(False, "ejabberd is installed and we are root (make deps)")
-        return
-    broker = bk.Ejabberd(tmp)
-    try:
-        check(broker.up(), "ejabberd starts")
+    with running(bk.Ejabberd, tmp, "ejabberd starts") as broker:
+        if not broker:
+            return
         takeover(tmp, broker, "ejabberd")
-    finally:
-        broker.close()
 
 
 def test_ejabberd_payload_bytes(tmp):
     """mod_mqtt's max_payload_size (a listener option) is announced nowhere: ejabberd sends
     DISCONNECT 0x95 at the first bigger message. With max_payload_bytes set to it, the bridge
     drops those itself and is never disconnected; what ejabberd accepted arrives once"""
-    if not bk.Ejabberd.installed():
-        check(False, "ejabberd is installed and we are root (make deps)")
-        return
-    broker = bk.Ejabberd(tmp, "    max_payload_size: 1500\n")
-    try:
-        check(broker.up(), "ejabberd with max_payload_size starts")
+    with running(bk.Ejabberd, tmp, "ejabberd with max_payload_size starts",
+                 "    max_payload_size: 1500\n") as broker:
+        if not broker:
+            return
         r = Run(tmp, broker, "ejabberd-payload", "max_payload_bytes = 1500\n")
         too_large = expect_accepted(r, "ejabberd max_payload_size 1500, max_payload_bytes 1500")
         check(too_large > 0 and r.metric("mqtt_reconnects_total") == 0,
               "ejabberd max_payload_size: the bigger messages dropped before sending (%d), "
               "never disconnected" % too_large)
         r.close()
-    finally:
-        broker.close()
 
 
 def test_ejabberd_payload_limit(tmp):
@@ -542,12 +549,10 @@ def test_ejabberd_payload_limit(tmp):
     each bigger message. The bridge must get through the stream anyway (drop what was too
     large, learn the limit), and every event arrives or is counted as too large. Failed on
     47d7480: one message dropped per reconnect, 15 of 596 msgIds arrived in 40 s."""
-    if not bk.Ejabberd.installed():
-        check(False, "ejabberd is installed and we are root (make deps)")
-        return
-    broker = bk.Ejabberd(tmp, "    max_payload_size: 1500\n")
-    try:
-        check(broker.up(), "ejabberd with max_payload_size starts")
+    with running(bk.Ejabberd, tmp, "ejabberd with max_payload_size starts",
+                 "    max_payload_size: 1500\n") as broker:
+        if not broker:
+            return
         r = Run(tmp, broker, "ejabberd-payload-strict")
         what = "ejabberd max_payload_size 1500"
         check(wait_for(r.drained, 60, step=0.2), "%s: the stream ends and the bridge holds "
@@ -567,8 +572,6 @@ def test_ejabberd_payload_limit(tmp):
         check("without announcing a limit: messages of" in r.log_text(),
               "%s: the bridge says it learned a limit, and how to set it" % what)
         r.close()
-    finally:
-        broker.close()
 
 
 # ---- aedes ----
@@ -590,29 +593,19 @@ def test_aedes(tmp):
 # ---- RabbitMQ ----
 
 def test_rabbitmq(tmp):
-    if not bk.RabbitMQ.installed():
-        check(False, "rabbitmq-server is installed (make deps)")
-        return
-    broker = bk.RabbitMQ(tmp)
-    try:
-        check(broker.up(), "RabbitMQ starts")
+    with running(bk.RabbitMQ, tmp, "RabbitMQ starts") as broker:
+        if not broker:
+            return
         standard(tmp, broker, "protocol = 3.1.1\n")
-    finally:
-        broker.close()
 
 
 # ---- ejabberd ----
 
 def test_ejabberd(tmp):
-    if not bk.Ejabberd.installed():
-        check(False, "ejabberd is installed and we are root (make deps)")
-        return
-    broker = bk.Ejabberd(tmp)
-    try:
-        check(broker.up(), "ejabberd starts")
+    with running(bk.Ejabberd, tmp, "ejabberd starts") as broker:
+        if not broker:
+            return
         standard(tmp, broker)
-    finally:
-        broker.close()
 
 
 GROUPS = {
