@@ -480,8 +480,8 @@ def test_shutdown(tmp):
 def test_reload_then_reconnect(tmp):
     """A reload frees the old configuration while the MQTT connection lives on: a reconnect
     after a SIGHUP must still log in with the same user name and password (they were read
-    from freed memory: 'Not authorized' forever on a plain build, heap-use-after-free under
-    ASan)."""
+    from freed memory: 'Not authorized' or 'Invalid UTF8 string' forever on a plain build; under
+    ASan the read aborts the bridge, so it never logs in either)."""
     broker = bt.Broker(tmp, passwords={"tiktok2mqtt": "s3cret-pw", "watcher": "w"})
     check(broker.up(), "mosquitto with a password file starts")
     sim, url = bt.start_sim(tmp)
@@ -509,7 +509,6 @@ def test_reload_then_reconnect(tmp):
           "reload: after a broker restart the bridge logs in again: "
           + open(log).read().strip()[-160:])
     stop(br)
-    check(br.returncode == 0, "reload: the bridge exits 0 (%s)" % br.returncode)
     sub.close()
     stop(sim)
     broker.down()
