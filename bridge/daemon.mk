@@ -1,7 +1,7 @@
 # bridge/daemon.mk: the tiktok2mqtt daemon (the configuration layer is in bridge.mk).
 # SPDX-License-Identifier: MIT
 
-BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/mqtt_queue.c bridge/tcp_nodelay.c bridge/streamer.c bridge/notices.c bridge/out.c \
+BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/mqtt_queue.c bridge/paho_nudge.c bridge/tcp_nodelay.c bridge/streamer.c bridge/notices.c bridge/out.c \
 	bridge/sink_mqtt.c bridge/sink_stdout.c bridge/streamers.c bridge/report.c \
 	bridge/log.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c \
 	bridge/record.c bridge/file_write.c \
@@ -42,3 +42,9 @@ $(B)/obj/tests/unit/test_tcp_nodelay.o: ALL_CFLAGS += -Ibridge
 $(B)/tests/test_tcp_nodelay: $(B)/obj/tests/unit/test_tcp_nodelay.o $(B)/obj/bridge/tcp_nodelay.o
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# test_paho_nudge: when paho's send thread is nudged (timing and back-off, no client needed).
+$(B)/obj/tests/unit/test_paho_nudge.o: ALL_CFLAGS += -Ibridge
+$(B)/tests/test_paho_nudge: $(B)/obj/tests/unit/test_paho_nudge.o $(B)/obj/bridge/paho_nudge.o
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PAHO_LIBS)

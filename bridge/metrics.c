@@ -235,6 +235,9 @@ static void render_bridge(struct buf *b, const struct bridge_metrics_src *m, siz
             "Messages dropped: a topic MQTT forbids (wildcard, invalid UTF-8).", st.bad_topic);
     counter(b, "mqtt_messages_too_large_total",
             "Messages dropped: over Maximum Packet Size or max_payload_bytes.", st.too_large);
+    counter(b, "mqtt_paho_nudges_total",
+            "paho's send thread woken: messages in flight, no word from the broker for 20 ms.",
+            st.nudges);
     gauge(b, "mqtt_last_puback_age_seconds", "Seconds since the last acknowledgement (-1: none).",
           st.last_ack_ms < 0 ? -1 : (double)st.last_ack_ms / 1000);
     gauge(b, "mqtt_oldest_queued_age_seconds", "Seconds the oldest waiting message has waited.",

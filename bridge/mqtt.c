@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mqtt.h"
 #include "mqtt_queue.h"
+#include "paho_nudge.h"
 #include "tcp_nodelay.h"
 #include "xalloc.h"
 
@@ -70,6 +71,7 @@ struct bridge_mqtt {
     uint64_t next_seq, published, reconnects;
     uint64_t refused; /* PUBACKs with a reason >= 0x80: dropped, never resent */
     uint64_t bad_topic, too_large;
+    uint64_t nudges;           /* paho_nudge_send()s paho took */
     size_t window;             /* in-flight cap of this connection (CONNACK's Receive Maximum) */
     size_t max_packet;         /* CONNACK's Maximum Packet Size, 0: none */
     size_t learned_max;        /* a payload this large made the broker disconnect (0x95): 0 none */
@@ -77,6 +79,9 @@ struct bridge_mqtt {
     char refused_why[200];     /* what the last refusal was, for that line */
     struct reject_log rejects[REJECT_LOG_SLOTS];
     int64_t last_ack_ms, up_ms; /* the last acknowledgement; when this connection came up */
+    int64_t handoff_ms;         /* the last message handed to paho */
+    int64_t done_ms;            /* the last one paho finished: written (QoS 0), acknowledged */
+    struct paho_nudge nudge;    /* paho's send thread woken when it may have missed a wakeup */
     /* a twin with our client_id on a broker that closes without DISCONNECT (mosquitto 2.0.11):
      * connections that end young while the next one succeeds at once, in a row */
     int64_t closed_ms; /* the last connection closed by the peer, young (0: not so) */
@@ -143,8 +148,9 @@ static void sent_ok(void *ctx, MQTTAsync_successData *d)
     pthread_mutex_lock(&b->lock);
     struct mq_msg *m = find_inflight(b, t->seq);
     if (m) {
+        b->done_ms = common_mono_ms();
         if (m->qos) { /* QoS 0 "succeeds" once written: no word from the broker */
-            b->last_ack_ms = common_mono_ms();
+            b->last_ack_ms = b->done_ms;
         }
         mq_list_remove(&b->inflight, m);
         mq_msg_free(m);
@@ -200,7 +206,7 @@ static void refused5(struct token *t, MQTTAsync_failureData5 *d)
         mq_list_remove(&b->inflight, m);
         mq_msg_free(m);
         b->refused++;
-        b->last_ack_ms = common_mono_ms(); /* an answer all the same: the broker is there */
+        b->last_ack_ms = b->done_ms = common_mono_ms(); /* an answer all the same */
     }
     pthread_cond_broadcast(&b->progress);
     pthread_mutex_unlock(&b->lock);
@@ -266,6 +272,7 @@ static void on_connected(void *ctx, char *cause)
 {
     struct bridge_mqtt *b = ctx;
     (void)cause;
+    atomic_store(&b->nudge.pending, 0); /* one outstanding on an old client is never answered */
     /* before pump() publishes on the new connection */
     if (bridge_tcp_nodelay_to_port(bridge_mqtt_uri_port(b->o.uri)) < 0) {
         LOG_DEBUG(NULL, "mqtt: cannot list this process's sockets to turn Nagle off: %s",
@@ -604,6 +611,8 @@ int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
     struct bridge_mqtt *b = xcalloc(1, sizeof *b);
     copy_opts(b, o);
     b->refused_logged_ms = -60000; /* the first refusal is logged at once */
+    b->nudge.wake = b->o.wake;
+    b->nudge.wake_ud = b->o.wake_ud;
     size_t ns = 0;
     while (o->subscriptions && o->subscriptions[ns]) {
         ns++;
@@ -792,6 +801,7 @@ static int send_next(struct bridge_mqtt *b)
     MQTTProperties_free(&pm.properties);
     pthread_mutex_lock(&b->lock);
     if (rc == MQTTASYNC_SUCCESS) {
+        b->handoff_ms = common_mono_ms();
         return 0;
     }
     free(t); /* paho will not call back */
@@ -974,6 +984,22 @@ static void on_birth(struct bridge_mqtt *b)
     pthread_mutex_lock(&b->lock);
 }
 
+/* Messages in paho's hands and no word for PAHO_NUDGE_MS: its send thread may be asleep on a
+ * missed wakeup (paho_nudge.c). Lock held on entry and exit, released around the call. */
+static void nudge_if_due(struct bridge_mqtt *b)
+{
+    int64_t now = common_mono_ms();
+    if (!b->connected || b->lost ||
+        paho_nudge_wait_ms(&b->nudge, b->inflight.n, b->handoff_ms, b->done_ms, now) != 0) {
+        return;
+    }
+    int v5 = b->protocol == MQTTVERSION_5;
+    pthread_mutex_unlock(&b->lock);
+    int sent = paho_nudge_send(&b->nudge, b->client, b->o.state_topic, v5, b->done_ms, now);
+    pthread_mutex_lock(&b->lock);
+    b->nudges += (uint64_t)sent;
+}
+
 void bridge_mqtt_pump(struct bridge_mqtt *b)
 {
     struct inbound *in;
@@ -1008,6 +1034,7 @@ void bridge_mqtt_pump(struct bridge_mqtt *b)
             break;
         }
     }
+    nudge_if_due(b);
     pthread_mutex_unlock(&b->lock);
     while ((in = take_inbound(b))) {
         if (b->on_msg) {
@@ -1023,12 +1050,15 @@ int bridge_mqtt_next_ms(struct bridge_mqtt *b)
 {
     pthread_mutex_lock(&b->lock);
     int waiting = !b->connected && !b->connecting && b->client && !b->stopping;
-    int64_t at = b->next_connect_ms;
+    int64_t at = b->next_connect_ms, now = common_mono_ms();
+    int nudge = b->connected && !b->lost ? paho_nudge_wait_ms(&b->nudge, b->inflight.n,
+                                                              b->handoff_ms, b->done_ms, now)
+                                         : -1;
     pthread_mutex_unlock(&b->lock);
     if (!waiting) {
-        return -1;
+        return nudge;
     }
-    int64_t d = at - common_mono_ms();
+    int64_t d = at - now;
     return d <= 0 ? 0 : d > INT32_MAX ? INT32_MAX : (int)d;
 }
 
@@ -1103,6 +1133,7 @@ void bridge_mqtt_stats(struct bridge_mqtt *b, struct bridge_mqtt_stats *out)
     out->refused = b->refused;
     out->bad_topic = b->bad_topic;
     out->too_large = b->too_large;
+    out->nudges = b->nudges;
     out->superseded = b->q.superseded;
     out->last_ack_ms = b->last_ack_ms ? now - b->last_ack_ms : -1;
     out->oldest_ms = oldest ? now - oldest : 0;

@@ -65,6 +65,7 @@ struct bridge_mqtt_stats {
     uint64_t bad_topic;  /* dropped: a topic MQTT forbids (wildcard, invalid UTF-8, empty) */
     uint64_t too_large;  /* dropped: over Maximum Packet Size or max_payload_bytes */
     uint64_t superseded; /* full queue: stale retained values dropped (a newer one waits) */
+    uint64_t nudges;     /* paho's send thread woken after a possibly missed wakeup */
     int64_t last_ack_ms; /* ms since the last PUBACK (QoS 1 and 2); -1: none yet */
     int64_t oldest_ms;   /* ms the oldest waiting message (queued or in flight) has waited */
     int stalled;         /* connected, messages waiting, no PUBACK for the stall time */

@@ -166,9 +166,12 @@ def test_takeover(tmp):
 
 class Swallower:
     """a TCP proxy to the broker that passes everything but the bridge's PUBLISH packets: a
-    broker that answers pings and takes no message"""
+    broker that answers pings and takes no message. `unsubscribes`: (time, packet) of every
+    UNSUBSCRIBE that went through (the bridge's nudges of paho, bridge/paho_nudge.c)"""
 
     def __init__(self, broker_port):
+        self.unsubscribes = []
+
         def filtered(src, dst):
             buf = b""
             while True:
@@ -176,6 +179,7 @@ class Swallower:
                 if not d:
                     return
                 pkts, buf = tp.mqtt_packets(buf + d)
+                self.unsubscribes += [(time.time(), p) for p in pkts if p[0] >> 4 == 10]
                 out = b"".join(p for p in pkts if p[0] >> 4 != 3)
                 if out:
                     dst.sendall(out)
@@ -207,6 +211,19 @@ def test_stall(tmp):
     ages = {k: float(v) for k, v in ages}
     check(ages.get("last_puback") == -1 and ages.get("oldest_queued", 0) >= 10,
           "stall: /metrics shows no PUBACK yet and the oldest message's age (%s)" % ages)
+    # paho's send thread nudged (an UNSUBSCRIBE from the bridge's own state topic), each one
+    # answered by the broker, and backing off (20 ms doubling to 1 s, from each QoS 0 message
+    # paho writes: about five a second here), not one every 20 ms (about 50 a second)
+    nudges = list(hole.unsubscribes)
+    span = nudges[-1][0] - nudges[0][0] if nudges else 0
+    check(nudges and all(b"tiktok/bridge/state" in p for _, p in nudges),
+          "stall: paho nudged with UNSUBSCRIBEs from the state topic (%d)" % len(nudges))
+    check(3 <= len(nudges) <= 6 + span * 8 and span >= 5,
+          "stall: the nudges back off (%d in %.1f s)" % (len(nudges), span))
+    counted = re.findall(r"^tiktok2mqtt_mqtt_paho_nudges_total (\d+)$",
+                         http_get(url + "/metrics")[1], re.M)
+    check(counted and int(counted[0]) >= len(nudges),
+          "stall: /metrics counts them (%s, seen %d)" % (counted, len(nudges)))
     stop(br)
     hole.srv.close()
     broker.down()
