@@ -52,14 +52,17 @@ from captures import CAPS  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 B = os.path.join(ROOT, os.environ.get("B", "build"))
-FRAMES = int(os.environ.get("FRAMES", "20000"))
-FRAMES_REAL = int(os.environ.get("FRAMES_REAL", "9000"))
+SMOKE = "--smoke" in sys.argv
+# the smoke run (make check) keeps its small corpora apart from the real run's
+BENCH = os.path.join(ROOT, "build", "bench", "smoke" if SMOKE else "")
+FRAMES = int(os.environ.get("FRAMES", "300" if SMOKE else "20000"))
+FRAMES_REAL = int(os.environ.get("FRAMES_REAL", "300" if SMOKE else "9000"))
 REAL_SRC = os.path.join(CAPS, "tiktoklivejava-event-logs", "event-corpus-2023.jsonl.gz")
 RUNS = int(os.environ.get("RUNS", "1"))
 # our runs take a tenth of a second each, so one burst of load on the shared machine can move a
 # median of five; they are cheap, so take the median of many
-OUR_RUNS = int(os.environ.get("OUR_RUNS", "31"))
-ROUNDS = int(os.environ.get("ROUNDS", "5"))
+OUR_RUNS = int(os.environ.get("OUR_RUNS", "1" if SMOKE else "31"))
+ROUNDS = int(os.environ.get("ROUNDS", "1" if SMOKE else "5"))
 ORACLE_DIR = os.path.join(ROOT, "build", "oracle")
 
 
@@ -77,7 +80,7 @@ def last_json(text):
 
 
 def corpus(schema):
-    d = os.path.join(ROOT, "build", "bench", f"corpus-{schema}-{FRAMES}")
+    d = os.path.join(BENCH, f"corpus-{schema}-{FRAMES}")
     if not os.path.exists(os.path.join(d, "manifest.json")):
         os.makedirs(d, exist_ok=True)
         run(["node", os.path.join(ROOT, "tests", "oracle", "gen.js"), "--seed", "1", "--frames",
@@ -92,7 +95,7 @@ def real_messages():
     prefixed where it lacks it, as tests/tools/check_captures.py decodes them."""
     if not os.path.exists(REAL_SRC):
         return None
-    out = os.path.join(ROOT, "build", "bench", "real-messages.jsonl")
+    out = os.path.join(BENCH, "real-messages.jsonl")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     n = size = 0
     methods = set()
@@ -116,7 +119,7 @@ def real_messages():
 
 def real_corpus(msgs):
     """FRAMES_REAL v3 frames (gen.js's layout, seed 1) carrying the recorded messages"""
-    d = os.path.join(ROOT, "build", "bench", f"corpus-real-{FRAMES_REAL}")
+    d = os.path.join(BENCH, f"corpus-real-{FRAMES_REAL}")
     os.makedirs(d, exist_ok=True)
     run(["node", os.path.join(ROOT, "tests", "oracle", "gen.js"), "--seed", "1", "--frames",
          str(FRAMES_REAL), "--schema", "v3", "--no-expected", "--messages", msgs["file"],
@@ -127,11 +130,19 @@ def real_corpus(msgs):
 
 
 def names(cmd, env=None):
-    """events by name over a corpus, from the per-frame JSON lines a decoder prints"""
+    """events by name over a corpus, from the per-frame JSON lines a decoder prints: read as
+    they come, since the whole text (hundreds of MB for the real corpus) would swell this
+    process, and a child's ru_maxrss (tt-decode's peak RSS figure) starts from its parent's
+    size at the fork"""
+    e = dict(os.environ, ORACLE_DIR=ORACLE_DIR)
+    e.update(env or {})
     c = collections.Counter()
-    for line in run(cmd, env=env).splitlines():
-        if line.strip():
-            c.update(e["event"] for e in json.loads(line)["events"])
+    with subprocess.Popen(cmd, env=e, stdout=subprocess.PIPE, text=True) as p:
+        for line in p.stdout:
+            if line.strip():
+                c.update(ev["event"] for ev in json.loads(line)["events"])
+    if p.returncode != 0:
+        raise subprocess.CalledProcessError(p.returncode, cmd)
     return c
 
 
@@ -273,6 +284,57 @@ def event_counts(res):
     return out[:-1]
 
 
+def smoke_checks(res):
+    """what --smoke asserts of one corpus's result: (checks made, the failures as text)"""
+    fails = []
+    checks = 2 + len(res["rounds"][0]["node"]) + ("v1" in res["rounds"][0]["node"])
+    name = res["schema"]
+    ours = res["names"]["ours"]
+    r0 = res["rounds"][0]
+    if r0["ours"]["events"] != sum(ours.values()):
+        fails.append(f"{name}: tt-decode --bench counted {r0['ours']['events']} events, "
+                     f"tt-decode DIR printed {sum(ours.values())}")
+    if r0["floor"]["gzipFrames"] < 1 or r0["floor"]["inflatedBytes"] <= 0:
+        fails.append(f"{name}: bench-inflate saw {r0['floor']['gzipFrames']} gzip payloads")
+    for v, n in r0["node"].items():
+        theirs = res["names"][v]
+        if n["errorsPerPass"] == 0 and n["eventsPerPass"] != sum(theirs.values()):
+            fails.append(f"{name}: bench_decode.js counted {n['eventsPerPass']} events of "
+                         f"{n['library']}, decode.js printed {sum(theirs.values())}")
+        if v == "v1":  # every event 1.2.3 emits, libtiktok emits too, as many of each name
+            miss = {k: (c, ours.get(k, 0)) for k, c in theirs.items() if ours.get(k, 0) != c}
+            if miss or not theirs:
+                fails.append(f"{name}: events by name (1.2.3, ours) differ: {miss or 'none seen'}")
+    return checks, fails
+
+
+def smoke():
+    """make check: the tool runs and its counts agree, on small corpora (no figure checked)"""
+    fails = []
+    checks = 0
+    results = [measure("v1")]
+    msgs = real_messages()
+    if msgs is None:
+        print("SKIPPED: the real-message corpus (no third-party captures beside the clone)")
+    else:
+        d, per_frame = real_corpus(msgs)
+        results.append(measure("real", d, dict(msgs, perFrame=per_frame)))
+        checks += 1
+        if msgs["count"] < 100:
+            fails.append(f"real: only {msgs['count']} messages read from the captures")
+    for res in results:
+        c, f = smoke_checks(res)
+        checks += c + 1
+        fails += f
+        text = table(res)
+        if text.count("\n| ") < 6:
+            fails.append(f"{res['schema']}: the table lacks rows:\n{text}")
+    for f in fails:
+        print("FAIL: bench-decode smoke: " + f)
+    print(f"{checks - len(fails)} passed, {len(fails)} failed")
+    return 1 if fails else 0
+
+
 def main():
     results = [measure("v1"), measure("v3")]
     msgs = real_messages()
@@ -293,11 +355,11 @@ def main():
     if msgs is None:
         out += ["The real-message corpus was not measured in this run: the third-party captures "
                 "were not beside the clone.", ""]
-    raw = os.path.join(ROOT, "build", "bench", "bench-decode.json")
+    raw = os.path.join(BENCH, "bench-decode.json")
     with open(raw, "w") as f:
         json.dump(results, f, indent=1)
     report("bench-decode", "\n".join(out))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(smoke() if SMOKE else main())
