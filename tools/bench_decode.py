@@ -18,7 +18,7 @@ The "real" corpus: the 1,950 distinct inner messages (chat, gift, member, like, 
 clone (tests/tools/captures.py says where: captures/ in the shared folder beside the clone, or
 $SHARED/captures), written at
 run time to build/bench/real-messages.jsonl (never into the repository) and dealt into the push
-frames of `gen.js --messages` in a seeded order (each used about 12 times at FRAMES_REAL=9000).
+frames of `gen.js --messages` in a seeded order (each used about 11 times at FRAMES_REAL=9000).
 Without the captures that corpus prints `SKIPPED: ...` and the others run as before.
 Real messages include many methods 1.2.3 has no event for (it drops them; we emit rawData or a
 typed event): the events each side emitted are counted (by name, once, untimed: tt-decode DIR and
