@@ -21,8 +21,8 @@ struct tt_ws; /* ws.c */
 
 /* Recently seen msgIds: an open-addressed set with FIFO eviction (dedup.c). */
 struct tt_dedup {
-    uint64_t *ring; /* insertion order, for eviction */
-    uint64_t *set;  /* 2x the window, 0 = empty slot, 1 = tombstone */
+    uint64_t *ring; /* the ids in insertion order, for eviction */
+    uint32_t *set;  /* 2x the window: ring position + 2; 0 = empty slot, 1 = tombstone */
     size_t cap, head, count, gone;
 };
 

@@ -30,7 +30,11 @@ static void test_dedup(void)
     }
     CHECK_EQ(tt__dedup_seen(&d, 100), 0); /* window of 4: 100 was forgotten */
     CHECK_EQ(tt__dedup_seen(&d, 104), 1);
+    CHECK_EQ(tt__dedup_seen(&d, 1), 0); /* 1 is an id like any other */
+    CHECK_EQ(tt__dedup_seen(&d, 1), 1);
     tt__dedup_free(&d);
+    /* a window whose ring positions would not fit the set's 32-bit slots */
+    CHECK_EQ(tt__dedup_init(&d, (size_t)UINT32_MAX), TT_ERR_INVAL);
 
     /* many evictions leave tombstones: still correct, the set gets rebuilt */
     CHECK_EQ(tt__dedup_init(&d, 64), TT_OK);
