@@ -14,10 +14,10 @@ see below), on one core (taskset -c 0), median of RUNS runs over frames preloade
   node v2   same with ORACLE_LIB=2.5.0     (v3-schema corpus only: 2.x needs payloadEncoding)
 
 The "real" corpus: the 1,950 distinct inner messages (chat, gift, member, like, link-mic, rank
-... 76 methods; recorded from public streams in 2023) of the third-party captures beside the
+... 75 methods; recorded from public streams in 2023) of the third-party captures beside the
 clone (tests/tools/captures.py says where: captures/ in the shared folder beside the clone, or
-$SHARED/captures), written at
-run time to build/bench/real-messages.jsonl (never into the repository) and dealt into the push
+$SHARED/captures), written at run time to build/bench/real-messages.jsonl (never into the
+repository) and dealt into the push
 frames of `gen.js --messages` in a seeded order (each used about 11 times at FRAMES_REAL=9000).
 Without the captures that corpus prints `SKIPPED: ...` and the others run as before.
 Real messages include many methods 1.2.3 has no event for (it drops them; we emit rawData or a
