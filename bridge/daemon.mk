@@ -1,7 +1,7 @@
 # bridge/daemon.mk: the tiktok2mqtt daemon (the configuration layer is in bridge.mk).
 # SPDX-License-Identifier: MIT
 
-BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/mqtt_queue.c bridge/streamer.c bridge/notices.c bridge/out.c \
+BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/mqtt_queue.c bridge/tcp_nodelay.c bridge/streamer.c bridge/notices.c bridge/out.c \
 	bridge/sink_mqtt.c bridge/sink_stdout.c bridge/streamers.c bridge/report.c \
 	bridge/log.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c \
 	bridge/record.c bridge/file_write.c \
@@ -34,5 +34,11 @@ $(B)/tests/test_log: $(B)/obj/tests/unit/test_log.o $(B)/obj/bridge/log.o \
 $(B)/obj/tests/unit/test_mqtt_queue.o: ALL_CFLAGS += -Ibridge
 $(B)/tests/test_mqtt_queue: $(B)/obj/tests/unit/test_mqtt_queue.o $(B)/obj/bridge/mqtt_queue.o \
 		$(COMMON_APP_OBJS)
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# test_tcp_nodelay: Nagle off on the broker connection, on real loopback sockets.
+$(B)/obj/tests/unit/test_tcp_nodelay.o: ALL_CFLAGS += -Ibridge
+$(B)/tests/test_tcp_nodelay: $(B)/obj/tests/unit/test_tcp_nodelay.o $(B)/obj/bridge/tcp_nodelay.o
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mqtt.h"
 #include "mqtt_queue.h"
+#include "tcp_nodelay.h"
 #include "xalloc.h"
 
 /* Messages handed to paho and not yet acknowledged. Past the broker's Receive Maximum (20 on a
@@ -265,6 +266,11 @@ static void on_connected(void *ctx, char *cause)
 {
     struct bridge_mqtt *b = ctx;
     (void)cause;
+    /* before pump() publishes on the new connection */
+    if (bridge_tcp_nodelay_to_port(bridge_mqtt_uri_port(b->o.uri)) < 0) {
+        LOG_DEBUG(NULL, "mqtt: cannot list this process's sockets to turn Nagle off: %s",
+                  strerror(errno));
+    }
     pthread_mutex_lock(&b->lock);
     b->connected = 1;
     b->just_connected = 1; /* pump() sends the birth and subscribes: not from here */

@@ -3,7 +3,8 @@
 which counts every event by msgId (lost, duplicated) and its latency from createTime (stamped
 when the simulator writes the frame). Four measurements, each against a mosquitto with its
 default configuration (max_inflight_messages 20: a v5 client sees Receive Maximum 20) and a
-tuned one (max_inflight_messages 0, max_queued_messages 0), at QoS 0 and 1:
+tuned one (max_inflight_messages 0, max_queued_messages 0, set_tcp_nodelay true), at QoS 0
+and 1:
 
   ratio    the same load through tiktok2mqtt and through tools/peer_node.js (tiktok-live-
            connector 1.2.3 + mqtt.js 5), back to back, ROUNDS times: events delivered per

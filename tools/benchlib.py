@@ -37,13 +37,14 @@ def port_open(port):
 
 def mosquitto(tmp, kind):
     """mosquitto on a free loopback port, `default` (as Debian ships it: max_inflight_messages
-    20) or `tuned` (no in-flight or queue limit): (process, port)"""
+    20, Nagle's algorithm on towards subscribers) or `tuned` (no in-flight or queue limit,
+    set_tcp_nodelay true): (process, port)"""
     port = free_port()
     conf = os.path.join(tmp, "m-%s-%d.conf" % (kind, port))
     with open(conf, "w") as f:
         f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)
         if kind == "tuned":
-            f.write("max_inflight_messages 0\nmax_queued_messages 0\n")
+            f.write("max_inflight_messages 0\nmax_queued_messages 0\nset_tcp_nodelay true\n")
     p = start(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(lambda: port_open(port), 5)
     return p, port
