@@ -80,6 +80,9 @@ suite "layout check self-test (planted violations)" python3 tests/tools/check_la
 
 # 9. the benchmarks' tools run and count correctly (a smoke run, no figure checked)
 suite "bench tools smoke" env B="$B" python3 tools/bench_e2e.py --smoke
+# bench-decode on 300-frame corpora (and the real-message one when the captures are beside the
+# clone, else SKIPPED): each side's event count is the count of what it prints, 1.2.3's events by name
+suite "bench-decode smoke" env B="$B" python3 tools/bench_decode.py --smoke
 # 9b. the soak (make soak, docs/RELIABILITY.md) in 51 s: 10 streamers under faults, a broker
 #     restart, reloads and API churn; nothing lost, nothing repeated, the retained totals right
 suite "soak smoke" env B="$B" python3 tools/soak.py --smoke

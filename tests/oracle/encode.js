@@ -9,6 +9,8 @@
 //       seqId, logId, headers, payloadEncoding "pb", common, User with idStr/displayId/...), with its
 //       ts-proto encoders, which leave defaults off the wire like a proto3 server. Both versions
 //       decode these, so one v3 corpus serves 1.x and 2.x.
+//       A message {kind: 'raw', common: {method, msgId}, raw: Buffer} is carried as it is: its
+//       bytes become the BaseProtoMessage payload (gen.js --messages: recorded inner messages).
 // The field numbers are the schemas'; only the mapping of our content onto them is ours.
 // SPDX-License-Identifier: MIT
 const path = require('node:path');
@@ -131,7 +133,7 @@ async function v3(libDir) {
       if (meta.payloadType === 'msg') {
         const result = bytes('ProtoMessageFetchResult', make('ProtoMessageFetchResult', {
           messages: messages.map((m) => make('BaseProtoMessage', { method: m.common.method, msgId: m.common.msgId, msgType: 0, offset: '0', isHistory: false,
-            payload: bytes(m.common.method, make(m.common.method, { common: common(m.common), ...body[m.kind](m) })) })),
+            payload: m.raw || bytes(m.common.method, make(m.common.method, { common: common(m.common), ...body[m.kind](m) })) })),
           cursor: meta.cursor, fetchInterval: '0', now: meta.now, internalExt: meta.internalExt, fetchType: 1, heartbeatDuration: '0', needAck: true,
         }));
         frame.payload = meta.gzip ? zlib.gzipSync(result) : result;
