@@ -994,8 +994,9 @@ static void nudge_if_due(struct bridge_mqtt *b)
         return;
     }
     int v5 = b->protocol == MQTTVERSION_5;
+    int64_t done = b->done_ms; /* paho's threads write it: read under the lock */
     pthread_mutex_unlock(&b->lock);
-    int sent = paho_nudge_send(&b->nudge, b->client, b->o.state_topic, v5, b->done_ms, now);
+    int sent = paho_nudge_send(&b->nudge, b->client, b->o.state_topic, v5, done, now);
     pthread_mutex_lock(&b->lock);
     b->nudges += (uint64_t)sent;
 }
