@@ -250,6 +250,8 @@ clean:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
+# built by `all`: make check's bench-decode smoke runs it
+all: $(B)/bench-inflate
 $(B)/bench-inflate: $(B)/obj/tools/bench-inflate.o $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
 
