@@ -130,17 +130,26 @@ int main(int argc, char **argv)
         return 2;
     }
     struct slice *pl = calloc((size_t)nf, sizeof *pl);
+    uint8_t **bufs = calloc((size_t)nf, sizeof *bufs); /* the slices point into them */
     size_t ng = 0;
+    if (!pl || !bufs) {
+        fputs("bench-inflate: out of memory\n", stderr);
+        return 2;
+    }
     for (int i = 0; i < nf; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", argv[2], ents[i]->d_name);
         FILE *f = fopen(path, "rb");
-        uint8_t *buf = malloc(1 << 22);
-        size_t n = f ? fread(buf, 1, 1 << 22, f) : 0;
+        long size = f && !fseek(f, 0, SEEK_END) ? ftell(f) : -1;
+        size_t n = 0;
+        bufs[i] = size > 0 && size <= 1 << 22 ? malloc((size_t)size) : NULL;
+        if (f && bufs[i] && !fseek(f, 0, SEEK_SET)) {
+            n = fread(bufs[i], 1, (size_t)size, f);
+        }
         if (f) {
             fclose(f);
         }
-        ng += gzip_payload(buf, n, &pl[ng]); /* buf stays alive: the slices point into it */
+        ng += bufs[i] ? gzip_payload(bufs[i], n, &pl[ng]) : 0;
         free(ents[i]);
     }
     free(ents);
@@ -160,5 +169,10 @@ int main(int argc, char **argv)
            "\"zlibReuseMedianSec\":%.6f,\"zlibFreshMedianSec\":%.6f,\"libdeflateMedianSec\":%.6f}"
            "\n",
            nf, ng, bytes, runs, t[0][runs / 2], t[1][runs / 2], t[2][runs / 2]);
+    for (int i = 0; i < nf; i++) {
+        free(bufs[i]);
+    }
+    free(bufs);
+    free(pl);
     return 0;
 }
