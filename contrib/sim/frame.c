@@ -37,6 +37,7 @@ struct frame *frame_new(size_t len)
     f->len = (uint32_t)len;
     f->log_id = 0;
     f->need_ack = false;
+    f->built_us = 0;
     return f;
 }
 

@@ -225,9 +225,9 @@ static int build_variants(struct sim *s)
     return 0;
 }
 
-/* One frame of at most frame_events due events. createTime is the wall clock now, when the frame
-   is built and handed to the sockets: latency measured from it includes none of the simulator's
-   own scheduling. */
+/* One frame of at most frame_events due events. createTime is the wall clock now: the frame is
+   built in the writeable callback of the socket it is written to next (load_tick), so latency
+   measured from it includes none of the simulator's own scheduling. */
 static int load_frame(struct sim *s, struct room *r, int64_t now_us)
 {
     static struct msg_out batch[LOAD_FRAME_MAX]; /* one thread: the sim is a single poll loop */
@@ -261,7 +261,13 @@ static int load_frame(struct sim *s, struct room *r, int64_t now_us)
         r->load_next_us +=
                 (int64_t)(mean * (0.5 + (double)(common_splitmix64(&r->rng) % 1000) / 1000.0));
     }
-    return n > 0 ? room_emit_msgs(s, r, batch, n) : 0;
+    if (n == 0)
+        return 0;
+    if (room_emit_msgs(s, r, batch, n) != 0)
+        return -1;
+    /* the frame just pushed: its build-to-write delay is counted (ws.c, GET /sim/status) */
+    r->ring[(r->ring_head - 1) % r->ring_cap]->built_us = (int64_t)(common_mono_s() * 1e6);
+    return 0;
 }
 
 int64_t load_tick_us(const struct sim *s)
@@ -273,13 +279,30 @@ int64_t load_tick_us(const struct sim *s)
     return us < 1000 ? 1000 : us < LOAD_TICK_US ? us : LOAD_TICK_US;
 }
 
+/* The frames due now: as many as the slowest client's ring takes, so the rate asked for is the
+   rate sent (more are due than a frame holds at a high rate, or after a client held the room
+   back). */
+static int load_build(struct sim *s, struct room *r, int64_t now_us)
+{
+    for (int k = 0; k < LOAD_FRAMES_PER_TICK && r->load_next_us <= now_us && !room_choked(r); k++)
+        if (load_frame(s, r, now_us) != 0)
+            return -1;
+    return 0;
+}
+
+int load_flush(struct sim *s, struct room *r)
+{
+    r->load_due = false;
+    return load_build(s, r, common_mono_ms() * 1000);
+}
+
 int load_tick(struct sim *s, struct room *r, int64_t now)
 {
-    int64_t now_us = now * 1000;
-
     if (s->load.seconds > 0 && now - r->t0_ms >= (int64_t)(s->load.seconds * 1000)) {
         struct ev end = { .type = EV_END, .user = SIM_NONE };
 
+        if (r->load_due && load_flush(s, r) != 0)
+            return -1;
         return room_emit(s, r, &end, 1);
     }
     if (s->load.rate <= 0)
@@ -291,11 +314,13 @@ int load_tick(struct sim *s, struct room *r, int64_t now)
     if (now - r->load_flush_ms < s->load.batch_ms)
         return 0;
     r->load_flush_ms = now;
-    /* more due than a frame holds (a high rate, or a client that held the room back): further
-       frames now, as many as the slowest client's ring takes, so the rate asked for is the
-       rate sent */
-    for (int k = 0; k < LOAD_FRAMES_PER_TICK && r->load_next_us <= now_us && !room_choked(r); k++)
-        if (load_frame(s, r, now_us) != 0)
-            return -1;
+    if (r->conns == NULL) /* only polling clients, if any: built now */
+        return load_build(s, r, now * 1000);
+    /* Built when the first socket can take it (ws.c), not here: a tick builds the frames of
+       many rooms, and the ones built first would wait for the others to be built and written
+       while their createTime, the start of every latency measured, ran. */
+    r->load_due = true;
+    for (struct conn *c = r->conns; c != NULL; c = c->next)
+        ws_kick(c);
     return 0;
 }

@@ -773,8 +773,11 @@ static void status(struct sim *s, struct reply *rp)
         sbuf_json_kint(b, "frames", (int64_t)r->ring_head);
         common_buf_adds(b, "}");
     }
-    common_buf_printf(b, "],\"frames\":%" PRIu64 ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
-                      s->frames_out, s->events_out, s->bytes_out);
+    common_buf_printf(b,
+                      "],\"frames\":%" PRIu64 ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64
+                      ",\"loadWrites\":%" PRIu64 ",\"loadWritesLate\":%" PRIu64 "}",
+                      s->frames_out, s->events_out, s->bytes_out, s->load_writes,
+                      s->load_writes_late);
 }
 
 /* ---- routing ---- */

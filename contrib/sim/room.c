@@ -99,6 +99,7 @@ void room_session_start(struct sim *s, struct room *r)
     r->t0_ms = common_mono_ms();
     r->next_ev = 0;
     r->load_next_us = r->t0_ms * 1000;
+    r->load_due = false;
     r->silent_until_ms = 0;
     active_add(s, r);
     room_log(s, r, "started");

@@ -216,6 +216,7 @@ struct room {
     uint64_t rng;
     int64_t load_next_us;  /* load mode: when the next event is due (monotonic us) */
     int64_t load_flush_ms; /* load mode: when the last frame went out */
+    bool load_due;         /* load mode: a frame is due, built when a socket can take it */
     struct replay *rp;
     uint32_t devices_blocked; /* the device_blocked fault's count so far */
 };
@@ -257,6 +258,7 @@ struct frame {
     uint32_t len;
     int64_t log_id; /* what an ack of this frame echoes; 0 when none is expected */
     bool need_ack;
+    int64_t built_us; /* a load frame: when it was built (monotonic us), else 0 */
     unsigned char buf[];
 };
 
@@ -375,6 +377,8 @@ struct sim {
     uint64_t log_n;
     uint32_t conn_ids;
     uint64_t frames_out, bytes_out, events_out;
+    uint64_t load_writes,
+            load_writes_late;     /* load frames written; more than LOAD_LATE_US after built */
     int64_t answer_ids[POLL_MAX]; /* msgIds of the last fetch answer, for the request log */
     uint32_t n_answer_ids;
     uint32_t n_answer_history;  /* ... the last n of them repeat messages already pushed */
@@ -414,8 +418,10 @@ const char *ev_type_name(unsigned type); /* the scenario's name of an event type
 /* load.c */
 int load_setup(struct sim *s);
 int load_tick(struct sim *s, struct room *r, int64_t now);
-int64_t load_tick_us(const struct sim *s); /* the poll loop's tick in load mode */
-#define LOAD_TICK_US 25000                 /* at most, so a load run wakes rarely */
+int64_t load_tick_us(const struct sim *s);     /* the poll loop's tick in load mode */
+int load_flush(struct sim *s, struct room *r); /* the due frames, built now (load_due) */
+#define LOAD_LATE_US 1000  /* a load frame written later than this after being built is late */
+#define LOAD_TICK_US 25000 /* at most, so a load run wakes rarely */
 
 /* replay.c */
 int replay_setup(struct sim *s);

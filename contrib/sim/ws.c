@@ -325,6 +325,8 @@ static int writeable(struct sim *s, struct conn *c, struct lws *wsi)
     }
     if (r == NULL || r->f.silent)
         return 0;
+    if (r->load_due && c->next_seq >= r->ring_head && load_flush(s, r) != 0)
+        return -1;
     f = room_frame_at(r, c->next_seq, &first);
     if (f == NULL && c->next_seq < first) {
         c->skipped += (uint32_t)(first - c->next_seq);
@@ -335,9 +337,13 @@ static int writeable(struct sim *s, struct conn *c, struct lws *wsi)
         return 0;
     if (write_frame(s, wsi, f) != 0)
         return -1;
+    if (f->built_us != 0) { /* how long its createTime ran before the write (GET /sim/status) */
+        s->load_writes++;
+        s->load_writes_late += (int64_t)(common_mono_s() * 1e6) - f->built_us > LOAD_LATE_US;
+    }
     c->next_seq++;
     after_frame(s, c, f);
-    if (c->next_seq < r->ring_head || c->close_code != 0)
+    if (c->next_seq < r->ring_head || c->close_code != 0 || r->load_due)
         ws_kick(c);
     return 0;
 }
