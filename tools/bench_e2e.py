@@ -115,10 +115,9 @@ def peer(url, rooms, port, qos):
     out = os.path.join(TMP, "peer-%d.out" % time.monotonic_ns())
     env = dict(os.environ, SIM=url, COUNT=str(rooms), PREFIX="load", QOS=str(qos),
                MQTT_URL="mqtt://127.0.0.1:%d" % port)
-    for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        env.pop(k, None)
-    p = subprocess.Popen(["node", os.path.join(ROOT, "tools", "peer_node.js")], env=env,
-                         stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    # start(): without proxies, and ended by kill_all() when the run is interrupted
+    p = start(["node", os.path.join(ROOT, "tools", "peer_node.js")], env=env,
+              stdout=open(out, "w"), stderr=subprocess.STDOUT)
     ok = wait_for(lambda: '"connected"' in open(out).read() or p.poll() is not None, 60, step=0.2)
     if p.poll() is not None:  # e.g. make deps not run: say so, not "0 events"
         raise RuntimeError("tools/peer_node.js exited: " + open(out).read()[-600:])
@@ -132,6 +131,7 @@ def one_run(kind, broker_kind, qos, total_rate, seconds, watch=False, cap=30):
     sub, sub_out = subscriber(port, qos)
     proc, ok = (bridge if kind == "bridge" else peer)(url, STREAMERS, port, qos)
     c0, t0, th0 = cpu_s(proc.pid), time.time(), threads(proc.pid) if watch else None
+    others0 = [cpu_s(p.pid) for p in (bp, sp)]  # what shares the two cores with it
     rss_max, nthreads = 0, 0
     # the rooms end `seconds` after their first connection; bench-sub ends 5 s after the last
     # event (so `lost` is what did not arrive with 5 s of silence, i.e. at all: a bridge that
@@ -143,6 +143,7 @@ def one_run(kind, broker_kind, qos, total_rate, seconds, watch=False, cap=30):
             nthreads = max(nthreads, status(proc.pid, "Threads"))
     th1 = threads(proc.pid) if watch else None
     cpu, wall = cpu_s(proc.pid) - c0, time.time() - t0
+    others = [cpu_s(p.pid) - c for p, c in zip((bp, sp), others0)]
     sent = sim_events(url)
     stop(sub)
     stop(proc)
@@ -150,7 +151,8 @@ def one_run(kind, broker_kind, qos, total_rate, seconds, watch=False, cap=30):
     stop(bp)
     r = json.loads(open(sub_out).read().split("\n", 1)[1])
     r.update(kind=kind, broker=broker_kind, qos=qos, rate=total_rate, seconds=seconds, sent=sent,
-             ok=ok, cpu_s=cpu, wall_s=wall, lost=sent - r["unique"])
+             ok=ok, cpu_s=cpu, wall_s=wall, lost=sent - r["unique"], broker_cpu_s=others[0],
+             sim_cpu_s=others[1])
     r["span_s"] = (r["last_ms"] - r["first_ms"]) / 1e3 if r["first_ms"] else 0
     r["ev_per_cpu_s"] = r["unique"] / cpu if cpu > 0 else 0
     if watch:
@@ -250,15 +252,17 @@ def latency_part(lines):
     lines += ["", "**Latency** from createTime (the simulator writes the frame) to bench-sub's receipt, "
               "%s events/s over %d streamers for %d s; RSS and threads of tiktok2mqtt during the run:"
               % (fmt(LAT_RATE), STREAMERS, LAT_S), "",
-              "| broker | QoS | delivered | p50 ms | p99 ms | max ms | RSS MiB | threads | CPU % of a core |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "| broker | QoS | delivered | p50 ms | p99 ms | max ms | RSS MiB | threads | CPU % of a core "
+              "| mosquitto's CPU % | the simulator's CPU % |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     detail = []
     for bk in BROKERS:
         for q in QOS:
             r = one_run("bridge", bk, q, LAT_RATE, LAT_S, watch=True)
-            lines.append("| %s | %d | %s of %s | %.1f | %.1f | %.1f | %.0f | %d | %.0f |"
+            lines.append("| %s | %d | %s of %s | %.1f | %.1f | %.1f | %.0f | %d | %.0f | %.0f | %.0f |"
                          % (bk, q, fmt(r["unique"]), fmt(r["sent"]), r["lat_p50"], r["lat_p99"], r["lat_max"],
-                            r["rss_mib"], r["threads"], r["cpu_s"] / r["wall_s"] * 100))
+                            r["rss_mib"], r["threads"], r["cpu_s"] / r["wall_s"] * 100,
+                            r["broker_cpu_s"] / r["wall_s"] * 100, r["sim_cpu_s"] / r["wall_s"] * 100))
             detail.append((bk, q, r))
     lines += ["", "Where the bridge's CPU went in those runs (per thread group, from /proc schedstat; "
               "context switches voluntary + not, per delivered event):", "",
