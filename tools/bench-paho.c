@@ -4,13 +4,14 @@
  *
  *   bench-paho URI N SIZE async|async-buf|sync [WINDOW]
  *
- * async: MQTTAsync as bridge/mqtt.c drives it: MQTT 5, persistence none, clean start, each
- *   message with a user property msgId, MQTTAsync_sendMessage from one thread with an
- *   onSuccess5 callback, at most WINDOW (512, the bridge's INFLIGHT_MAX) unacknowledged,
- *   the sender waiting on a condition variable when the window is full. paho refuses a
+ * async: MQTTAsync the way bridge/mqtt.c drives it: MQTT 5, persistence none, clean start,
+ *   each message with a user property msgId, MQTTAsync_sendMessage from one thread with an
+ *   onSuccess5 callback, at most WINDOW unacknowledged, the sender waiting on a condition
+ *   variable when the window is full; but paho's default command queue: paho refuses a
  *   message while 100 (its default maxBufferedMessages) are queued in it, in flight or not:
  *   such a message waits for one acknowledgement and goes again (`rejected` counts them).
- * async-buf: the same with maxBufferedMessages = WINDOW + 1, so nothing is refused.
+ * async-buf: the same with maxBufferedMessages = WINDOW + 1, so nothing is refused: as the
+ *   bridge does (its window: 256, the broker's Receive Maximum when less).
  * sync: MQTTClient (the synchronous client) driven from this one thread: no callbacks, so no
  *   thread of its own; MQTTClient_publishMessage5 until WINDOW are in flight, then
  *   MQTTClient_waitForCompletion() on the oldest reads the acknowledgements.
