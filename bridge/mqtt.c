@@ -85,7 +85,6 @@ struct bridge_mqtt {
     size_t window;             /* in-flight cap of this connection (CONNACK's Receive Maximum) */
     size_t max_packet;         /* CONNACK's Maximum Packet Size, 0: none */
     size_t learned_max;        /* a payload this large made the broker disconnect (0x95): 0 none */
-    size_t window_max;         /* INFLIGHT_MAX, or less once learned_max is set */
     int64_t refused_logged_ms; /* the last "refused" log line: one a minute */
     char refused_why[200];     /* what the last refusal was, for that line */
     struct reject_log rejects[REJECT_LOG_SLOTS];
@@ -261,6 +260,12 @@ static void on_connection_lost(void *ctx, char *cause)
     wake(b);
 }
 
+/* The most messages in flight this client allows itself (lock held). */
+static size_t window_max(const struct bridge_mqtt *b)
+{
+    return b->learned_max ? INFLIGHT_AFTER_TOO_LARGE : INFLIGHT_MAX;
+}
+
 /* CONNACK's properties: how many QoS 1 messages the broker takes in flight (absent: 65535) and
  * the largest packet it accepts (absent: no limit) */
 static void connected5(void *ctx, MQTTAsync_successData5 *d)
@@ -272,7 +277,8 @@ static void connected5(void *ctx, MQTTAsync_successData5 *d)
                                                 MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE)
                : -999999;
     pthread_mutex_lock(&b->lock);
-    b->window = rm > 0 && (size_t)rm < b->window_max ? (size_t)rm : b->window_max;
+    size_t most = window_max(b);
+    b->window = rm > 0 && (size_t)rm < most ? (size_t)rm : most;
     b->max_packet = mp > 0 ? (size_t)(unsigned)mp : 0;
     b->ever_v5 = 1;
     pthread_mutex_unlock(&b->lock);
@@ -568,7 +574,7 @@ static int start_connect(struct bridge_mqtt *b)
     }
     pthread_mutex_lock(&b->lock);
     b->connecting = 1;
-    b->window = b->window_max; /* until a v5 CONNACK says less */
+    b->window = window_max(b); /* until a v5 CONNACK says less */
     b->max_packet = 0;
     pthread_mutex_unlock(&b->lock);
     int rc = MQTTAsync_connect(b->client, c);
@@ -638,7 +644,6 @@ int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
     b->on_msg = on_msg;
     b->ud = ud;
     b->next_seq = 1;
-    b->window_max = INFLIGHT_MAX;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->progress, NULL);
     mq_init(&b->q, o->max_buffered, o->max_buffered_bytes);
@@ -896,7 +901,6 @@ static void drop_too_large(struct bridge_mqtt *b)
     if (big) {
         if (!b->learned_max || big->len < b->learned_max) {
             b->learned_max = big->len;
-            b->window_max = INFLIGHT_AFTER_TOO_LARGE;
             LOG_WARN(NULL,
                      "mqtt: %s disconnected on a %zu-byte message (packet too large) "
                      "without announcing a limit: messages of %zu bytes or more are "

@@ -4,8 +4,8 @@ bridge uses. N messages of SIZE bytes (about the median size of the bridge's eve
 the simulator's load) at QoS 1 to a local mosquitto, default and tuned (max_inflight_messages
 0), through the async client as bridge/mqtt.c drives it (a window of WINDOW messages in flight,
 or 20, a default mosquitto's Receive Maximum, and a command queue as large), the same with
-paho's default command queue (100), and the synchronous client driven from one thread. ROUNDS rounds, the
-median and range of the CPU per message (every thread of the publishing process) and of the
+paho's default command queue (100), and the synchronous client driven from one thread. ROUNDS
+rounds, the median and range of the CPU per message (every thread of the publishing process) and of the
 rate. --write rewrites the bench-paho section of docs/PERFORMANCE.md.
 
 Environment: B (build), N (50000; 3000 against the default broker, where a window above its

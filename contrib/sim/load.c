@@ -266,7 +266,8 @@ static int load_frame(struct sim *s, struct room *r, int64_t now_us)
     if (room_emit_msgs(s, r, batch, n) != 0)
         return -1;
     /* the frame just pushed: its build-to-write delay is counted (ws.c, GET /sim/status) */
-    r->ring[(r->ring_head - 1) % r->ring_cap]->built_us = (int64_t)(common_mono_s() * 1e6);
+    uint64_t first;
+    room_frame_at(r, r->ring_head - 1, &first)->built_us = load_now_us();
     return 0;
 }
 

@@ -377,8 +377,8 @@ struct sim {
     uint64_t log_n;
     uint32_t conn_ids;
     uint64_t frames_out, bytes_out, events_out;
-    uint64_t load_writes,
-            load_writes_late;     /* load frames written; more than LOAD_LATE_US after built */
+    uint64_t load_writes;         /* load frames written */
+    uint64_t load_writes_late;    /* ... more than LOAD_LATE_US after they were built */
     int64_t answer_ids[POLL_MAX]; /* msgIds of the last fetch answer, for the request log */
     uint32_t n_answer_ids;
     uint32_t n_answer_history;  /* ... the last n of them repeat messages already pushed */
@@ -420,7 +420,11 @@ int load_setup(struct sim *s);
 int load_tick(struct sim *s, struct room *r, int64_t now);
 int64_t load_tick_us(const struct sim *s);     /* the poll loop's tick in load mode */
 int load_flush(struct sim *s, struct room *r); /* the due frames, built now (load_due) */
-#define LOAD_LATE_US 1000  /* a load frame written later than this after being built is late */
+#define LOAD_LATE_US 1000 /* a load frame written later than this after being built is late */
+static inline int64_t load_now_us(void) /* the clock of built_us */
+{
+    return (int64_t)(common_mono_s() * 1e6);
+}
 #define LOAD_TICK_US 25000 /* at most, so a load run wakes rarely */
 
 /* replay.c */

@@ -339,7 +339,7 @@ static int writeable(struct sim *s, struct conn *c, struct lws *wsi)
         return -1;
     if (f->built_us != 0) { /* how long its createTime ran before the write (GET /sim/status) */
         s->load_writes++;
-        s->load_writes_late += (int64_t)(common_mono_s() * 1e6) - f->built_us > LOAD_LATE_US;
+        s->load_writes_late += load_now_us() - f->built_us > LOAD_LATE_US;
     }
     c->next_seq++;
     after_frame(s, c, f);
