@@ -5,7 +5,8 @@
  *   bench-paho URI N SIZE async|async-buf|sync [WINDOW]
  *
  * async: MQTTAsync the way bridge/mqtt.c drives it: MQTT 5, persistence none, clean start,
- *   each message with a user property msgId, MQTTAsync_sendMessage from one thread with an
+ *   each message with the content type application/json and a user property msgId (built
+ *   without allocating, as the bridge builds them), MQTTAsync_sendMessage from one thread with an
  *   onSuccess5 callback, at most WINDOW unacknowledged, the sender waiting on a condition
  *   variable when the window is full; but paho's default command queue: paho refuses a
  *   message while 100 (its default maxBufferedMessages) are queued in it, in flight or not:
@@ -57,18 +58,27 @@ static double wall_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void msgid_prop(MQTTProperties *props, char *idbuf, size_t len, long i)
-{
-    MQTTProperty p;
+/* The content type and the msgId user property, built in the caller's storage as bridge/mqtt.c
+   builds them (paho copies them; MQTTProperties_add would allocate) */
+struct props {
+    MQTTProperty p[2];
+    char id[24];
+};
 
-    memset(&p, 0, sizeof p);
-    snprintf(idbuf, len, "%ld", 7300000000000000000L + i);
-    p.identifier = MQTTPROPERTY_CODE_USER_PROPERTY;
-    p.value.data.data = (char *)(uintptr_t) "msgId";
-    p.value.data.len = 5;
-    p.value.value.data = idbuf;
-    p.value.value.len = (int)strlen(idbuf);
-    MQTTProperties_add(props, &p);
+static void msgid_prop(MQTTProperties *props, struct props *s, long i)
+{
+    memset(s->p, 0, sizeof s->p);
+    s->p[0].identifier = MQTTPROPERTY_CODE_CONTENT_TYPE;
+    s->p[0].value.data.data = (char *)(uintptr_t) "application/json";
+    s->p[0].value.data.len = 16;
+    s->p[1].identifier = MQTTPROPERTY_CODE_USER_PROPERTY;
+    s->p[1].value.data.data = (char *)(uintptr_t) "msgId";
+    s->p[1].value.data.len = 5;
+    s->p[1].value.value.data = s->id;
+    s->p[1].value.value.len = snprintf(s->id, sizeof s->id, "%ld", 7300000000000000000L + i);
+    props->count = props->max_count = 2;
+    props->length = 1 + 2 + 16 + 1 + 2 + 5 + 2 + s->p[1].value.value.len;
+    props->array = s->p;
 }
 
 #ifndef BENCH_PAHO_SYNC
@@ -144,7 +154,7 @@ static int run_async(const char *uri, long n, char *payload, int size, long wind
     for (long i = 0; i < n; i++) {
         MQTTAsync_message m = MQTTAsync_message_initializer;
         MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-        char idbuf[24];
+        struct props pp;
 
         pthread_mutex_lock(&lock);
         while (inflight >= window)
@@ -154,12 +164,11 @@ static int run_async(const char *uri, long n, char *payload, int size, long wind
         m.payload = payload;
         m.payloadlen = size;
         m.qos = 1;
-        msgid_prop(&m.properties, idbuf, sizeof idbuf, i);
+        msgid_prop(&m.properties, &pp, i);
         ro.onSuccess5 = succeeded;
         ro.onFailure5 = failed_request;
         ro.context = &publish_outcome;
         int rc = MQTTAsync_sendMessage(c, TOPIC, &m, &ro);
-        MQTTProperties_free(&m.properties);
         if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES) {
             /* paho's command queue holds 100 by default, in flight or not: wait for an
                acknowledgement and send this one again, as the bridge requeues it */
@@ -212,7 +221,7 @@ static int run_sync(const char *uri, long n, char *payload, int size, long windo
         return -1;
     for (long i = 0; i < n; i++) {
         MQTTClient_message m = MQTTClient_message_initializer;
-        char idbuf[24];
+        struct props pp;
 
         if (i >= window &&
             MQTTClient_waitForCompletion(c, ring[i % window], 10000) != MQTTCLIENT_SUCCESS)
@@ -220,9 +229,8 @@ static int run_sync(const char *uri, long n, char *payload, int size, long windo
         m.payload = payload;
         m.payloadlen = size;
         m.qos = 1;
-        msgid_prop(&m.properties, idbuf, sizeof idbuf, i);
+        msgid_prop(&m.properties, &pp, i);
         r = MQTTClient_publishMessage5(c, TOPIC, &m, &ring[i % window]);
-        MQTTProperties_free(&m.properties);
         if ((int)r.reasonCode != MQTTCLIENT_SUCCESS)
             return -1;
         MQTTResponse_free(r);
