@@ -19,6 +19,7 @@
  * The two clients are two libraries (libpaho-mqtt3as, libpaho-mqtt3c) that export the same
  * internal symbols: a program must link only one of them, so this file builds twice,
  * bench-paho (async) and bench-paho-sync (-DBENCH_PAHO_SYNC).
+ * glibc's fastbins are off, as in tiktok2mqtt (GLIBC_TUNABLES=glibc.malloc.mxfast=N overrides).
  * Prints one JSON line: mode, n, size, wall_s, cpu_s (user + system of this process, every
  * thread), cpu_us_per_msg, msgs_per_s. Exit 1 when the broker cannot be reached or a message
  * fails, 64 on a usage error.
@@ -30,6 +31,7 @@
 #else
 #include <MQTTAsync.h>
 #endif
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -248,6 +250,10 @@ static int run_sync(const char *uri, long n, char *payload, int size, long windo
 
 int main(int argc, char **argv)
 {
+    /* glibc's fastbins off, as tiktok2mqtt runs (bridge/main.c tune_malloc) */
+    const char *tun = getenv("GLIBC_TUNABLES");
+    if (!tun || !strstr(tun, "mxfast"))
+        mallopt(M_MXFAST, 0);
     if (argc < 5 || (strcmp(argv[4], "async") != 0 && strcmp(argv[4], "async-buf") != 0 &&
                      strcmp(argv[4], "sync") != 0)) {
         fprintf(stderr, "usage: bench-paho URI N SIZE async|async-buf|sync [WINDOW]\n");
