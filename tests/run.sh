@@ -52,7 +52,7 @@ suite "bridge transports, fallback, metrics" env B="$B" python3 tests/bridge/tra
 suite "bridge MQTT session (reconnects, limits, replay, shutdown)" env B="$B" python3 tests/bridge/session.py
 suite "bridge HTTP server (hostile clients, event stream, overlay files)" env B="$B" python3 tests/bridge/http_server.py
 suite "bridge on the direct path (auto, devices, watchdog)" env B="$B" python3 tests/bridge/direct.py
-suite "bridge options held to docs/config.md (room_info_interval)" env B="$B" python3 tests/bridge/contract.py
+suite "bridge options held to docs/config.md (room_info_interval, MQTT 5 properties)" env B="$B" python3 tests/bridge/contract.py
 suite "bridge shards (instance topics, API owner, will)" env B="$B" python3 tests/bridge/shards.py
 suite "Home Assistant discovery (rules from HA's code, templates, add/remove/restart)" \
     env B="$B" python3 tests/ha/run.py

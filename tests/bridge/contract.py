@@ -3,7 +3,10 @@
 
 Checks: `room_info_interval = 1` publishes `<base>/<user>/room` again about every second while
 the streamer is live (a scripted simulator room, live for a few seconds), each a valid room
-object; `room_info_interval = 0` publishes it once, on connect.
+object; `room_info_interval = 0` publishes it once, on connect. Over MQTT 5 (docs/mqtt.md), as
+an MQTT 5 subscriber (mosquitto_sub -V 5) receives them with `event_expiry = 60`: every event
+carries the content type application/json, the user property msgId equal to its payload's
+msgId, and a message expiry of at most 60 s; the room object carries the content type alone.
 
 Environment: B (build dir). Needs mosquitto and mosquitto_sub (make deps). Every wait is
 bounded; everything started is stopped. Ends with `N passed, N failed`.
@@ -75,9 +78,59 @@ def test_room_once(tmp):
           "room_info_interval = 0: room published once, on connect (%d times)" % len(rooms))
 
 
+def v5_messages(tmp):
+    """(topic, content type, expiry, user properties, payload) of everything a v5 subscriber got
+    from a scripted stream, with [mqtt] event_expiry = 60"""
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = scenario_sim(tmp, "v5")
+    cfg = write_config(tmp, "v5.ini", broker.port, url, ["roomy"])
+    with open(cfg) as f:
+        text = f.read().replace("[mqtt]\n", "[mqtt]\nevent_expiry = 60\n", 1)
+    with open(cfg, "w") as f:
+        f.write(text)
+    # mosquitto_sub's -F fields, '|' apart; the topic first and a space after it, as Sub reads
+    sub = Sub(tmp, broker.port, "tiktok/roomy/#", "v5.txt",
+              extra=("-V", "5", "-F", "%t %C|%E|%P|%p"))
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "v5.log"), "w"))
+    ended = lambda: any(l.startswith("tiktok/roomy/streamEnd ") for l in sub.lines())
+    wait_for(ended, LIVE_S + 15)
+    stop(br)
+    sub.close()
+    stop(sim)
+    broker.down()
+    out = []
+    for l in sub.lines():
+        topic, _, rest = l.partition(" ")
+        fields = rest.split("|", 3)
+        if len(fields) == 4:
+            out.append((topic, fields[0], fields[1], fields[2], fields[3]))
+    return out
+
+
+def test_v5_properties(tmp):
+    got = v5_messages(tmp)
+    chats = [m for m in got if m[0] == "tiktok/roomy/chat"]
+    check(len(chats) == LIVE_S * 2,
+          "every scripted chat arrived (%d of %d)" % (len(chats), LIVE_S * 2))
+    bad = []
+    for topic, ctype, expiry, props, payload in chats:
+        msg_id = str(json.loads(payload).get("msgId", ""))
+        if (ctype != "application/json" or props != "msgId:" + msg_id or not msg_id or
+                not expiry.isdigit() or not 0 < int(expiry) <= 60):
+            bad.append((ctype, expiry, props, msg_id))
+    check(chats and not bad,
+          "each chat: content type application/json, user property msgId = its payload's msgId, "
+          "expiry 1-60 s (wrong: %s)" % bad[:3])
+    rooms = [m for m in got if m[0] == "tiktok/roomy/room"]
+    check(rooms and all(m[1:4] == ("application/json", "", "") for m in rooms),
+          "the room object: content type application/json, no msgId, no expiry (%s)"
+          % [m[1:4] for m in rooms[:2]])
+
+
 def main():
-    return run_tests((test_room_refresh, test_room_once), ("mosquitto", "mosquitto_sub"),
-                     "bridge-contract-")
+    return run_tests((test_room_refresh, test_room_once, test_v5_properties),
+                     ("mosquitto", "mosquitto_sub"), "bridge-contract-")
 
 
 if __name__ == "__main__":
