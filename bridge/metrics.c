@@ -73,7 +73,8 @@ static void family(struct buf *b, const char *name, const char *type, const char
 /* One streamer's figures, copied under its lock so that each family below is consistent. */
 struct snap {
     char handle[BRIDGE_HANDLE_SIZE], state[16];
-    uint64_t events, decode_errors, reconnects, sign_requests, rate_limit_wait_s, stale_closes;
+    uint64_t events, decode_errors, frame_errors, reconnects, sign_requests, rate_limit_wait_s;
+    uint64_t stale_closes;
     int64_t last_event_at, viewers;
     char flow[16];
 };
@@ -86,6 +87,9 @@ static const struct {
       offsetof(struct snap, events) },
     { "streamer_decode_errors_total", "Messages that could not be decoded.",
       offsetof(struct snap, decode_errors) },
+    { "streamer_frame_errors_total",
+      "WebSocket messages that could not be decoded as a whole (each cost only itself).",
+      offsetof(struct snap, frame_errors) },
     { "streamer_reconnects_total", "Connections lost and reconnected.",
       offsetof(struct snap, reconnects) },
     { "streamer_sign_requests_total", "Connection attempts (each asks the sign server).",
@@ -118,6 +122,7 @@ static size_t snapshot(struct streamer *list, struct snap **out)
         snprintf(v[i].state, sizeof v[i].state, "%s", s->state);
         v[i].events = s->events;
         v[i].decode_errors = s->decode_errors;
+        v[i].frame_errors = s->frame_errors;
         v[i].reconnects = s->reconnects;
         v[i].sign_requests = s->sign_requests;
         v[i].rate_limit_wait_s = s->rate_limit_wait_s;

@@ -163,6 +163,11 @@ static int control_event(struct streamer *s, const struct tt_event *ev)
         return 1;
     case TT_EV_ERROR: { /* a peer can send bad frames in a loop: one line per code a minute */
         char cause[64];
+        if (ev->u.error.frame) { /* counted, as the log says only some of them */
+            pthread_mutex_lock(&s->lock);
+            s->frame_errors++;
+            pthread_mutex_unlock(&s->lock);
+        }
         snprintf(cause, sizeof cause, "event error %s", tt_err_name(ev->u.error.code));
         LOG_LIMITED(BRIDGE_LOG_WARN, s->topic, cause, "%s", ev->json);
         return 1;
@@ -558,6 +563,7 @@ cJSON *streamer_health(struct streamer *s)
     cJSON_AddStringToObject(j, "state", s->state);
     cJSON_AddNumberToObject(j, "events", (double)s->events);
     cJSON_AddNumberToObject(j, "decodeErrors", (double)s->decode_errors);
+    cJSON_AddNumberToObject(j, "frameErrors", (double)s->frame_errors);
     cJSON_AddNumberToObject(j, "reconnects", (double)s->reconnects);
     cJSON_AddNumberToObject(j, "staleCloses", (double)s->stale_closes);
     cJSON_AddNumberToObject(j, "lastEventAgeMs", (double)age);

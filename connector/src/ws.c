@@ -142,6 +142,7 @@ static void on_message(struct tt_ws *w)
         ev.json = json;
         ev.json_len = strlen(json);
         ev.u.error.code = rc;
+        ev.u.error.frame = 1;
         c->cb(&ev, c->ud);
         return;
     }

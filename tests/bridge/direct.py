@@ -10,7 +10,10 @@
 - auto falling back to Euler for a streamer whose edge refuses it (bridge/info says why),
   the other streamers staying on direct;
 - the watchdog: a socket gone silent is closed after stale_timeout_s, counted in
-  bridge/health (staleCloses) and the metrics, and the streamer is live again.
+  bridge/health (staleCloses) and the metrics, and the streamer is live again;
+- bad frames (random bytes, a frame cut in half, a gzip bomb) between chats: each costs only
+  itself, and each is counted, for its streamer alone, in bridge/health (frameErrors) and
+  tiktok2mqtt_streamer_frame_errors_total.
 
 Environment: B (build dir). Ends with `N passed, N failed`.
 
@@ -235,8 +238,36 @@ def test_fallback_and_watchdog(tmp):
     stop(sim)
 
 
+def test_bad_frames_counted(tmp):
+    scen = [{"kind": "streamer", "handle": h} for h in ("bad", "good")]
+    scen += chats("bad", 2) + chats("good", 4)
+    scen += [{"t": 1.2, "type": "garbage", "room": "bad"},
+             {"t": 1.4, "type": "truncated", "room": "bad"},
+             {"t": 1.6, "type": "gzip_bomb", "room": "bad"}]
+    scen += chats("bad", 2, t0=2.0)
+    sim, url, log, broker, sub, mport, br, cfg = start_stack(
+            tmp, "badframes", scen, [("bad", ""), ("good", "")])
+    ok = wait_for(lambda: len(chats_of(sub, "bad")) >= 4 and len(chats_of(sub, "good")) >= 4, 30)
+    check(ok and chats_of(sub, "bad") == ["bad 0", "bad 1", "bad 0", "bad 1"],
+          "the chats around the bad frames arrive, once each: %s" % chats_of(sub, "bad"))
+
+    def counted():
+        h = (retained(sub, "tiktok/bridge/health") or {}).get("streamers", {})
+        return h.get("bad", {}).get("frameErrors") == 3 and h.get("good", {}).get(
+            "frameErrors") == 0
+    check(wait_for(counted, 10), "bridge/health: frameErrors 3 for bad, 0 for good: %s"
+          % (retained(sub, "tiktok/bridge/health") or {}).get("streamers"))
+    text = scrape(mport)
+    check(metric(text, "streamer_frame_errors_total", '{streamer="bad"}') == 3 and
+          metric(text, "streamer_frame_errors_total", '{streamer="good"}') == 0,
+          "metrics: tiktok2mqtt_streamer_frame_errors_total 3 for bad, 0 for good")
+    check(metric(text, "streamer_decode_errors_total", '{streamer="bad"}') == 0,
+          "a bad frame is not a bad message: decode_errors stays 0")
+    stop(br)
+
+
 def main():
-    return run_tests((test_direct_bridge, test_fallback_and_watchdog),
+    return run_tests((test_direct_bridge, test_fallback_and_watchdog, test_bad_frames_counted),
                      ("mosquitto", "mosquitto_sub"), "bridge-direct-")
 
 
