@@ -758,26 +758,26 @@ static size_t varint_len(size_t n)
     return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
 }
 
-/* The PUBLISH packet's size as set_props and paho will build it (Maximum Packet Size counts
- * the whole packet: fixed header, topic, packet id, properties, payload). */
-static size_t packet_size(const struct bridge_mqtt *b, const struct mq_msg *m)
+/* The PUBLISH packet's size as paho will build it with `props` (set_props; empty before MQTT
+ * 5). Maximum Packet Size counts the whole packet: fixed header, topic, packet id, properties,
+ * payload. */
+static size_t packet_size(const struct bridge_mqtt *b, const struct mq_msg *m,
+                          const MQTTProperties *props)
 {
     size_t rest = 2 + strlen(m->topic) + (m->qos ? 2 : 0) + m->len;
     if (b->protocol == MQTTVERSION_5) {
-        struct pub_props s;
-        MQTTProperties props;
-        set_props(&props, &s, b, m);
-        rest += varint_len((size_t)props.length) + (size_t)props.length;
+        rest += varint_len((size_t)props->length) + (size_t)props->length;
     }
     return 1 + varint_len(rest) + rest;
 }
 
-/* Whether `m` can go out on this connection (lock held); if not it is rejected. */
-static int sendable(struct bridge_mqtt *b, struct mq_msg *m)
+/* Whether `m`, with `props`, can go out on this connection (lock held); if not it is
+ * rejected. */
+static int sendable(struct bridge_mqtt *b, struct mq_msg *m, const MQTTProperties *props)
 {
     char why[96];
     const char *fault = mq_topic_fault(m->topic);
-    size_t size = packet_size(b, m);
+    size_t size = packet_size(b, m, props);
     if (fault) {
         reject(b, m, &b->bad_topic, fault);
         return 0;
@@ -811,7 +811,10 @@ static int send_next(struct bridge_mqtt *b)
     struct mq_msg *m = mq_peek(&b->q);
     struct pub_props props;
     mq_take(&b->q, m);
-    if (!sendable(b, m)) {
+    if (b->protocol == MQTTVERSION_5) { /* built once: the size check and paho read them */
+        set_props(&pm.properties, &props, b, m);
+    }
+    if (!sendable(b, m, &pm.properties)) {
         return 0;
     }
     struct token *t = xmalloc(sizeof *t);
@@ -824,7 +827,6 @@ static int send_next(struct bridge_mqtt *b)
     pm.qos = m->qos;
     pm.retained = (m->flags & BRIDGE_PUB_RETAIN) != 0;
     if (b->protocol == MQTTVERSION_5) {
-        set_props(&pm.properties, &props, b, m);
         ro.onSuccess5 = sent_ok5;
         ro.onFailure5 = sent_failed5;
     } else {
