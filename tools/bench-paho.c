@@ -15,7 +15,15 @@
  *   bridge does (its window: 256, the broker's Receive Maximum when less).
  * sync: MQTTClient (the synchronous client) driven from this one thread: no callbacks, so no
  *   thread of its own; MQTTClient_publishMessage5 until WINDOW are in flight, then
- *   MQTTClient_waitForCompletion() on the oldest reads the acknowledgements.
+ *   MQTTClient_waitForCompletion() on the oldest reads the acknowledgements (it idles: each
+ *   call runs MQTTClient_yield, which returns only after 100 ms).
+ * sync-cb: MQTTClient with callbacks, so paho runs one receive thread that reads the
+ *   acknowledgements; this thread publishes while fewer than WINDOW are unacknowledged.
+ * sync-poll: MQTTClient with no thread of its own, driven from this one thread: it publishes
+ *   while fewer than WINDOW are unacknowledged, else waits in poll() on the broker's socket and
+ *   has MQTTClient_receive(timeout 0) read the acknowledgements, which it counts through
+ *   MQTTClient_setPublished's callback. paho does not expose its socket: the bench finds it by
+ *   the broker's port.
  * The two clients are two libraries (libpaho-mqtt3as, libpaho-mqtt3c) that export the same
  * internal symbols: a program must link only one of them, so this file builds twice,
  * bench-paho (async) and bench-paho-sync (-DBENCH_PAHO_SYNC).
@@ -32,6 +40,9 @@
 #include <MQTTAsync.h>
 #endif
 #include <malloc.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -197,6 +208,177 @@ static int run_async(const char *uri, long n, char *payload, int size, long wind
 }
 
 #else
+/* sync-cb: paho's receive thread reads the acknowledgements and calls cb_delivered; this thread
+   publishes (paho writes the socket in this thread) while fewer than WINDOW are unacknowledged */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static long cb_inflight;
+
+static void cb_delivered(void *ctx, MQTTClient_deliveryToken t)
+{
+    (void)ctx;
+    (void)t;
+    pthread_mutex_lock(&lock);
+    cb_inflight--;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
+static int cb_arrived(void *ctx, char *topic, int len, MQTTClient_message *m)
+{
+    (void)ctx;
+    (void)len;
+    MQTTClient_freeMessage(&m);
+    MQTTClient_free(topic);
+    return 1;
+}
+
+/* sync-poll: no paho thread at all. MQTTClient_setPublished's callback runs inside
+   MQTTClient_receive, in this thread, for each acknowledgement it reads. */
+static long poll_inflight;
+
+static void poll_published(void *ctx, int dt, int type, MQTTProperties *pr, enum MQTTReasonCodes rc)
+{
+    (void)ctx;
+    (void)dt;
+    (void)type;
+    (void)pr;
+    (void)rc;
+    poll_inflight--;
+}
+
+/* Connects a synchronous client with the bench's options; with `thread`, messageArrived and
+   deliveryComplete callbacks are set first, which makes paho start its receive thread. */
+static MQTTClient sync_connect(const char *uri, long window, int thread)
+{
+    MQTTClient c;
+    MQTTClient_createOptions cr = MQTTClient_createOptions_initializer;
+    MQTTClient_connectOptions co = MQTTClient_connectOptions_initializer5;
+    MQTTProperties none = MQTTProperties_initializer;
+
+    cr.MQTTVersion = MQTTVERSION_5;
+    if (MQTTClient_createWithOptions(&c, uri, "bench-paho-sync", MQTTCLIENT_PERSISTENCE_NONE, NULL,
+                                     &cr) != MQTTCLIENT_SUCCESS)
+        return NULL;
+    if (thread)
+        MQTTClient_setCallbacks(c, NULL, NULL, cb_arrived, cb_delivered);
+    else
+        MQTTClient_setPublished(c, NULL, poll_published);
+    co.cleanstart = 1;
+    co.keepAliveInterval = 30;
+    co.reliable = 0;                          /* more than one message in flight */
+    co.maxInflightMessages = (int)window + 1; /* our window is the limit, not paho's */
+    MQTTResponse r = MQTTClient_connect5(c, &co, &none, NULL);
+    if ((int)r.reasonCode != MQTTCLIENT_SUCCESS) {
+        MQTTClient_destroy(&c);
+        return NULL;
+    }
+    MQTTResponse_free(r);
+    return c;
+}
+
+static int sync_publish(MQTTClient c, char *payload, int size, long i)
+{
+    MQTTClient_message m = MQTTClient_message_initializer;
+    MQTTClient_deliveryToken tok;
+    struct props pp;
+
+    m.payload = payload;
+    m.payloadlen = size;
+    m.qos = 1;
+    msgid_prop(&m.properties, &pp, i);
+    MQTTResponse r = MQTTClient_publishMessage5(c, TOPIC, &m, &tok);
+    int ok = (int)r.reasonCode == MQTTCLIENT_SUCCESS;
+    MQTTResponse_free(r);
+    return ok ? 0 : -1;
+}
+
+static int run_sync_cb(const char *uri, long n, char *payload, int size, long window)
+{
+    MQTTClient c = sync_connect(uri, window, 1);
+    if (c == NULL)
+        return -1;
+    for (long i = 0; i < n; i++) {
+        pthread_mutex_lock(&lock);
+        while (cb_inflight >= window)
+            pthread_cond_wait(&cond, &lock);
+        cb_inflight++;
+        pthread_mutex_unlock(&lock);
+        if (sync_publish(c, payload, size, i))
+            return -1;
+    }
+    pthread_mutex_lock(&lock);
+    while (cb_inflight > 0)
+        pthread_cond_wait(&cond, &lock);
+    pthread_mutex_unlock(&lock);
+    MQTTClient_disconnect5(c, 1000, MQTTREASONCODE_SUCCESS, NULL);
+    MQTTClient_destroy(&c);
+    return 0;
+}
+
+/* paho has no call that returns its socket: the one whose peer is the broker's port (the only
+   connection this process has) */
+static int broker_fd(const char *uri)
+{
+    const char *colon = strrchr(uri, ':');
+    int port = colon ? atoi(colon + 1) : 0;
+
+    for (int fd = 3; fd < 1024; fd++) {
+        struct sockaddr_storage sa;
+        socklen_t sl = sizeof sa;
+        if (getpeername(fd, (struct sockaddr *)&sa, &sl) != 0)
+            continue;
+        if ((sa.ss_family == AF_INET && ntohs(((struct sockaddr_in *)&sa)->sin_port) == port) ||
+            (sa.ss_family == AF_INET6 && ntohs(((struct sockaddr_in6 *)&sa)->sin6_port) == port))
+            return fd;
+    }
+    return -1;
+}
+
+/* Read what the broker sent: wait for the socket (at most 1 s), then let paho read packets for
+   as long as each read settles an acknowledgement. */
+static int poll_acks(MQTTClient c, int fd)
+{
+    struct pollfd pf = { fd, POLLIN, 0 };
+    long before;
+
+    if (poll(&pf, 1, 1000) < 0)
+        return -1;
+    do {
+        char *topic = NULL;
+        int tl = 0;
+        MQTTClient_message *msg = NULL;
+        before = poll_inflight;
+        if (MQTTClient_receive(c, &topic, &tl, &msg, 0) == MQTTCLIENT_DISCONNECTED)
+            return -1;
+        if (msg) {
+            MQTTClient_freeMessage(&msg);
+            MQTTClient_free(topic);
+        }
+    } while (poll_inflight < before);
+    return 0;
+}
+
+static int run_sync_poll(const char *uri, long n, char *payload, int size, long window)
+{
+    MQTTClient c = sync_connect(uri, window, 0);
+    int fd = c ? broker_fd(uri) : -1;
+    if (fd < 0)
+        return -1;
+    for (long i = 0; i < n || poll_inflight > 0;) {
+        if (i < n && poll_inflight < window) {
+            if (sync_publish(c, payload, size, i++))
+                return -1;
+            poll_inflight++;
+        } else if (poll_acks(c, fd)) {
+            return -1;
+        }
+    }
+    MQTTClient_disconnect5(c, 1000, MQTTREASONCODE_SUCCESS, NULL);
+    MQTTClient_destroy(&c);
+    return 0;
+}
+
 static int run_sync(const char *uri, long n, char *payload, int size, long window)
 {
     MQTTClient c;
@@ -255,8 +437,10 @@ int main(int argc, char **argv)
     if (!tun || !strstr(tun, "mxfast"))
         mallopt(M_MXFAST, 0);
     if (argc < 5 || (strcmp(argv[4], "async") != 0 && strcmp(argv[4], "async-buf") != 0 &&
-                     strcmp(argv[4], "sync") != 0)) {
-        fprintf(stderr, "usage: bench-paho URI N SIZE async|async-buf|sync [WINDOW]\n");
+                     strcmp(argv[4], "sync") != 0 && strcmp(argv[4], "sync-cb") != 0 &&
+                     strcmp(argv[4], "sync-poll") != 0)) {
+        fprintf(stderr,
+                "usage: bench-paho URI N SIZE async|async-buf|sync|sync-cb|sync-poll [WINDOW]\n");
         return 64;
     }
     long n = atol(argv[2]), window = argc > 5 ? atol(argv[5]) : 512;
@@ -275,9 +459,12 @@ int main(int argc, char **argv)
     double c0 = cpu_s(), w0 = wall_s();
 #ifdef BENCH_PAHO_SYNC
     long rejected_n = 0;
-    int rc = strcmp(argv[4], "sync") == 0 ? run_sync(argv[1], n, payload, size, window) : -2;
+    int rc = strcmp(argv[4], "sync") == 0        ? run_sync(argv[1], n, payload, size, window)
+             : strcmp(argv[4], "sync-cb") == 0   ? run_sync_cb(argv[1], n, payload, size, window)
+             : strcmp(argv[4], "sync-poll") == 0 ? run_sync_poll(argv[1], n, payload, size, window)
+                                                 : -2;
 #else
-    int rc = strcmp(argv[4], "sync") != 0
+    int rc = strncmp(argv[4], "sync", 4) != 0
                      ? run_async(argv[1], n, payload, size, window, argv[4][5] == '-')
                      : -2;
     long rejected_n = rejected;
@@ -285,7 +472,7 @@ int main(int argc, char **argv)
     if (rc == -2) {
         fprintf(stderr,
                 "bench-paho: %s is the other binary's (bench-paho: async, async-buf; "
-                "bench-paho-sync: sync)\n",
+                "bench-paho-sync: sync, sync-cb, sync-poll)\n",
                 argv[4]);
         free(payload);
         return 64;

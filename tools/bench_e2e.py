@@ -298,14 +298,15 @@ def smoke():
         fails.append("sim_reader counted %d events of %d sent" % (got, sent))
     # bench-paho: 300 messages each way
     bp, port = broker("tuned")
-    for mode in ("async", "sync"):
-        res = paho(port, 300, 1000, mode)
+    paho_modes = ("async", "sync", "sync-cb", "sync-poll")
+    for mode in paho_modes:
+        res = paho(port, 300, 1000, mode, 64)
         if res.returncode != 0 or '"n":300' not in res.stdout:
             fails.append("bench-paho %s: %s" % (mode, (res.stdout + res.stderr).strip()))
     stop(bp)
     for f in fails:
         print("FAIL: bench smoke: " + f)
-    print("%d passed, %d failed" % (7 - len(fails), len(fails)))
+    print("%d passed, %d failed" % (5 + len(paho_modes) - len(fails), len(fails)))
     return 1 if fails else 0
 
 

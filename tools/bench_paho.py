@@ -4,7 +4,9 @@ bridge uses. N messages of SIZE bytes (about the median size of the bridge's eve
 the simulator's load) at QoS 1 to a local mosquitto, default and tuned (max_inflight_messages
 0), through the async client as bridge/mqtt.c drives it (a window of WINDOW messages in flight,
 or 20, a default mosquitto's Receive Maximum, and a command queue as large), the same with
-paho's default command queue (100), and the synchronous client driven from one thread. ROUNDS
+paho's default command queue (100), and the synchronous client three ways: from one thread
+waiting on each oldest message, with paho's receive thread, and from one thread polling the
+broker's socket with no paho thread at all (tools/bench-paho.c says how each works). ROUNDS
 rounds, the median and range of the CPU per message (every thread of the publishing process) and of the
 rate. --write rewrites the bench-paho section of docs/PERFORMANCE.md.
 
@@ -34,7 +36,12 @@ MODES = [("async-buf", WINDOW, "MQTTAsync as the bridge drives it where the brok
          ("async-buf", 20, "MQTTAsync as the bridge drives it against a Receive Maximum of 20"),
          ("async", 512, "MQTTAsync, paho's default maxBufferedMessages (100)"),
          ("async", 64, "MQTTAsync, paho's default maxBufferedMessages (100)"),
-         ("sync", WINDOW, "MQTTClient (synchronous) from one thread, waitForCompletion on the oldest")]
+         ("sync", WINDOW, "MQTTClient (synchronous) from one thread, waitForCompletion on the oldest"),
+         ("sync-cb", WINDOW, "MQTTClient with callbacks (paho's receive thread reads the acknowledgements)"),
+         ("sync-cb", 20, "MQTTClient with callbacks, against a Receive Maximum of 20"),
+         ("sync-poll", WINDOW, "MQTTClient with no thread: one thread publishes, polls the socket, "
+                               "MQTTClient_receive reads the acknowledgements"),
+         ("sync-poll", 20, "MQTTClient with no thread, against a Receive Maximum of 20")]
 
 
 def rows(lines):
@@ -59,7 +66,7 @@ def rows(lines):
             lines.append("| %s | %s | %d | %d | **%.1f** (%.1f to %.1f) | %s (%s to %s) | %s |"
                          % (kind, what, window, n, statistics.median(us), min(us), max(us),
                             "{:,.0f}".format(statistics.median(rate)), "{:,.0f}".format(min(rate)),
-                            "{:,.0f}".format(max(rate)), "{:,.0f}".format(rej) if mode != "sync" else "-"))
+                            "{:,.0f}".format(max(rate)), "{:,.0f}".format(rej) if not mode.startswith("sync") else "-"))
         stop(bp)
 
 

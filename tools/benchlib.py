@@ -66,9 +66,9 @@ def bridge_config(path, url, port, rooms, extra=""):
 
 
 def paho(port, n, size, mode, window=None, timeout=60):
-    """build/bench-paho (bench-paho-sync for mode `sync`): n messages of `size` bytes to the
-    broker at `port`; the finished process, its figures a JSON line on stdout"""
-    exe = os.path.join(B, "bench-paho-sync" if mode == "sync" else "bench-paho")
+    """build/bench-paho (bench-paho-sync for the modes `sync...`): n messages of `size` bytes to
+    the broker at `port`; the finished process, its figures a JSON line on stdout"""
+    exe = os.path.join(B, "bench-paho-sync" if mode.startswith("sync") else "bench-paho")
     args = [exe, "tcp://127.0.0.1:%d" % port, str(n), str(size), mode]
     args += [str(window)] if window is not None else []
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
