@@ -447,6 +447,13 @@ static void im_fetch(struct sim *s, struct lws *wsi, const struct query *q, stru
         room_poll_open(r);
         room_session_start(s, r); /* a poller starts the timeline, as a WebSocket does */
         body = fetch_poll(s, r, after, &len);
+        if (body != NULL && len > 0 && r->polls_truncated < (uint32_t)r->f.poll_truncated) {
+            /* the last field left incomplete: the answer cannot be decoded at all, and the
+               cursor stays where it was, so the next poll asks for the same messages */
+            r->polls_truncated++;
+            len--;
+            slog_fault(s, r, "im/fetch answer cut short");
+        }
         rp->fetch_answer = body != NULL;
         if (body != NULL)
             common_buf_add(&rp->body, body, len);

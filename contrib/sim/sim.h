@@ -142,7 +142,8 @@ struct faults {
     int sign_times;  /* ... only the first N times (0: always) */
     int retry_after; /* s, Retry-After on 429 */
     const char *limit_label;
-    int fetch_status; /* im/fetch answers this HTTP status with a JSON error */
+    int fetch_status;   /* im/fetch answers this HTTP status with a JSON error */
+    int poll_truncated; /* the first N polling im/fetch answers lose their last byte */
     bool no_cursor;
     bool no_push_server;
     bool age_restricted;
@@ -219,6 +220,7 @@ struct room {
     bool load_due;         /* load mode: a frame is due, built when a socket can take it */
     struct replay *rp;
     uint32_t devices_blocked; /* the device_blocked fault's count so far */
+    uint32_t polls_truncated; /* the poll_truncated fault's count so far */
 };
 
 /* Load mode (README "Load mode"). */
