@@ -154,8 +154,9 @@ struct tt_event {
         } disconnected;
         struct {
             enum tt_err code;
-            /** 1: a WebSocket message as a whole could not be decoded (random bytes, cut short,
-             *  a gzip bomb); it cost only itself. 0: the connection failed. */
+            /** 1: a WebSocket message or a polled im/fetch answer as a whole could not be
+             *  decoded (random bytes, cut short, a gzip bomb); it cost only itself. 0: the
+             *  connection failed. */
             int frame;
         } error;
     } u;

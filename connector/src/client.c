@@ -318,7 +318,8 @@ char *tt__client_url(tt_client *c, const char *base, const char *path, const cha
 
 /* ---- events ---- */
 
-static void emit_control(tt_client *c, enum tt_event_type type, const char *json, enum tt_err e)
+static void emit_control(tt_client *c, enum tt_event_type type, const char *json, enum tt_err e,
+                         int frame)
 {
     struct tt_event ev = { 0 };
     ev.type = type;
@@ -330,18 +331,20 @@ static void emit_control(tt_client *c, enum tt_event_type type, const char *json
         ev.u.disconnected.reason = e;
     } else {
         ev.u.error.code = e;
+        ev.u.error.frame = frame;
     }
     c->cb(&ev, c->ud);
 }
 
 /* A control event whose JSON is built in c->evjson by `fill`. */
-static void emit_built(tt_client *c, enum tt_event_type type, enum tt_err e)
+static void emit_built(tt_client *c, enum tt_event_type type, enum tt_err e, int frame)
 {
     const char *json = common_buf_cstr(&c->evjson);
-    emit_control(c, type, json ? json : "{}", e);
+    emit_control(c, type, json ? json : "{}", e, frame);
 }
 
-static void emit_error(tt_client *c, enum tt_err e, const char *info)
+/* An `error` event; `frame`: what failed was one answer's content, not the connection. */
+static void emit_error_of(tt_client *c, enum tt_err e, const char *info, int frame)
 {
     struct jw w;
     common_buf_reset(&c->evjson);
@@ -353,7 +356,12 @@ static void emit_error(tt_client *c, enum tt_err e, const char *info)
     JK(&w, "code");
     jw_cstr(&w, tt_strerror(e));
     jw_close(&w, '}');
-    emit_built(c, TT_EV_ERROR, e);
+    emit_built(c, TT_EV_ERROR, e, frame);
+}
+
+static void emit_error(tt_client *c, enum tt_err e, const char *info)
+{
+    emit_error_of(c, e, info, 0);
 }
 
 void tt__client_on_event(const struct tt_event *ev, void *ud)
@@ -385,7 +393,7 @@ static void emit_websocket_connected(tt_client *c)
     JK(&w, "url");
     tt__json_str(w.b, (const uint8_t *)c->push_server, n);
     jw_close(&w, '}');
-    emit_built(c, TT_EV_WEBSOCKET_CONNECTED, TT_OK);
+    emit_built(c, TT_EV_WEBSOCKET_CONNECTED, TT_OK, 0);
 }
 
 static int can_poll(const tt_client *c)
@@ -444,7 +452,7 @@ static void emit_connected(tt_client *c)
     JK(&w, "availableGifts");
     jw_raw(&w, c->gifts.json ? c->gifts.json : "[]");
     jw_close(&w, '}');
-    emit_built(c, TT_EV_CONNECTED, TT_OK);
+    emit_built(c, TT_EV_CONNECTED, TT_OK, 0);
 }
 
 /* Refuse before any request what the WebSocket could not do (Debian's libwebsockets has no
@@ -583,7 +591,7 @@ static void emit_disconnected(tt_client *c, enum tt_err why)
     JK(&w, "message");
     jw_cstr(&w, why == TT_OK ? "" : c->errmsg);
     jw_close(&w, '}');
-    emit_built(c, TT_EV_DISCONNECTED, why);
+    emit_built(c, TT_EV_DISCONNECTED, why, 0);
 }
 
 static void end_connection(tt_client *c, enum tt_err why)
@@ -607,7 +615,9 @@ static enum tt_err service_polling(tt_client *c, int timeout_ms)
         if (now >= c->next_poll_ms) {
             c->next_poll_ms = now + c->o.request_polling_interval_ms;
             if (tt__poll_once(c)) {
-                emit_error(c, c->last_err, "Request polling failed");
+                /* an answer that does not decode is counted as a bad frame is on a WebSocket,
+                 * and as a failed poll too: five in a row reconnect, whatever the cause */
+                emit_error_of(c, c->last_err, "Request polling failed", c->poll_undecodable);
                 if (++c->poll_failures >= POLL_FAILURES_MAX) {
                     return TT_ERR_CONNECTION_LOST;
                 }

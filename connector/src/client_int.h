@@ -65,6 +65,7 @@ struct tt_client {
     void *wake_ctx;
     uint64_t next_poll_ms;
     unsigned poll_failures;
+    int poll_undecodable; /* the last poll's answer came, but could not be decoded */
     struct tt_dedup dedup;
     struct common_buf evjson; /* the JSON of the connection's own events */
 

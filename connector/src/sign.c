@@ -295,6 +295,7 @@ enum tt_err tt__poll_once(tt_client *c)
     struct common_buf extra;
     struct tt_http_resp r;
     struct tt_frame_info info;
+    c->poll_undecodable = 0;
     tt__buf_init(&extra, 16384);
     common_buf_adds(&extra, "room_id=");
     common_buf_adds(&extra, c->room_id);
@@ -319,6 +320,10 @@ enum tt_err tt__poll_once(tt_client *c)
         tt__client_err(c, rc, "polling im/fetch: %s", c->http.errmsg);
     } else {
         rc = tt_decode_fetch_result(c->dec, r.body.p, r.body.len, &info, tt__client_on_event, c);
+        if (rc) {
+            c->poll_undecodable = 1;
+            tt__client_err(c, rc, "polling im/fetch: %s", tt_decoder_errmsg(c->dec));
+        }
         if (rc || info.n_messages) { /* empty answers, one a second, would only fill a disk */
             tt__client_raw(c, TT_RAW_POLL, r.body.p, r.body.len);
         }

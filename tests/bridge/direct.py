@@ -266,8 +266,52 @@ def test_bad_frames_counted(tmp):
     stop(br)
 
 
+def test_bad_poll_answers_counted(tmp):
+    """Polling (no WebSocket): two im/fetch answers that cannot be decoded are frame errors
+    like bad WebSocket frames; the next polls get the same messages, so none is lost or
+    doubled, and two failed polls in a row do not end the connection (five would)."""
+    scen = [{"kind": "streamer", "handle": "cutpoll", "faults": {"poll_truncated": 2}},
+            {"kind": "streamer", "handle": "goodpoll"}]
+    scen += chats("cutpoll", 4) + chats("goodpoll", 4)
+    secret = os.path.join(tmp, "session")
+    with open(secret, "w") as f:
+        f.write("s3cr3t-session\n")
+    os.chmod(secret, 0o600)
+    poll = ("sign_flow = session\nsession_id_file = %s\nenable_websocket_upgrade = false\n"
+            "request_polling_interval_ms = 100\n" % secret)
+    sim, url, log, broker, sub, mport, br, cfg = start_stack(
+            tmp, "badpolls", scen, [("cutpoll", poll), ("goodpoll", poll)])
+    want = lambda u: ["%s %d" % (u, i) for i in range(4)]
+    ok = wait_for(lambda: len(chats_of(sub, "cutpoll")) >= 4 and
+                  len(chats_of(sub, "goodpoll")) >= 4, 30)
+    check(ok and chats_of(sub, "cutpoll") == want("cutpoll") and
+          chats_of(sub, "goodpoll") == want("goodpoll"),
+          "every chat arrives once, in order, around the cut answers: %s"
+          % chats_of(sub, "cutpoll"))
+    cut = [l for l in log_lines(log) if "cut short" in json.dumps(l)]
+    check(len(cut) == 2, "the simulator cut 2 polling answers (%d)" % len(cut))
+
+    def counted():
+        h = (retained(sub, "tiktok/bridge/health") or {}).get("streamers", {})
+        return h.get("cutpoll", {}).get("frameErrors") == 2 and h.get("goodpoll", {}).get(
+            "frameErrors") == 0
+    check(wait_for(counted, 10), "bridge/health: frameErrors 2 for cutpoll, 0 for goodpoll: %s"
+          % (retained(sub, "tiktok/bridge/health") or {}).get("streamers"))
+    text = scrape(mport)
+    check(metric(text, "streamer_frame_errors_total", '{streamer="cutpoll"}') == 2,
+          "metrics: tiktok2mqtt_streamer_frame_errors_total 2 for cutpoll")
+    check(metric(text, "streamer_decode_errors_total", '{streamer="cutpoll"}') == 0,
+          "a cut answer is not a bad message: decode_errors stays 0")
+    states = [json.loads(l.partition(" ")[2]).get("state") for l in sub.lines()
+              if l.startswith("tiktok/cutpoll/status ")]
+    check(states and states[-1] == "live" and states.count("live") == 1,
+          "the polling connection stayed up through the cut answers: %s" % states)
+    stop(br)
+
+
 def main():
-    return run_tests((test_direct_bridge, test_fallback_and_watchdog, test_bad_frames_counted),
+    return run_tests((test_direct_bridge, test_fallback_and_watchdog, test_bad_frames_counted,
+                      test_bad_poll_answers_counted),
                      ("mosquitto", "mosquitto_sub"), "bridge-direct-")
 
 
