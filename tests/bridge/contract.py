@@ -39,22 +39,33 @@ def scenario_sim(tmp, name):
     return itest.sim(tmp, name, ["--scenario", path])[:2]
 
 
-def rooms_published(tmp, interval):
+def scripted_run(tmp, name, mqtt_extra="", extra="", sub_extra=()):
+    """The scripted stream through the bridge for "roomy", to its end: (whether it ended, the
+    lines a subscriber of tiktok/roomy/# got, with `sub_extra` passed to mosquitto_sub)."""
     broker = Broker(tmp)
     broker.up()
-    sim, url = scenario_sim(tmp, "room%d" % interval)
-    cfg = write_config(tmp, "room%d.ini" % interval, broker.port, url, ["roomy"],
-                       extra="room_info_interval = %d\n" % interval)
-    sub = Sub(tmp, broker.port, "tiktok/roomy/#", "room%d.txt" % interval)
-    br = bridge(cfg, stderr=open(os.path.join(tmp, "room%d.log" % interval), "w"))
+    sim, url = scenario_sim(tmp, name)
+    cfg = write_config(tmp, name + ".ini", broker.port, url, ["roomy"], extra=extra)
+    if mqtt_extra:
+        with open(cfg) as f:
+            text = f.read().replace("[mqtt]\n", "[mqtt]\n" + mqtt_extra, 1)
+        with open(cfg, "w") as f:
+            f.write(text)
+    sub = Sub(tmp, broker.port, "tiktok/roomy/#", name + ".txt", extra=sub_extra)
+    br = bridge(cfg, stderr=open(os.path.join(tmp, name + ".log"), "w"))
     ended = lambda: any(l.startswith("tiktok/roomy/streamEnd ") for l in sub.lines())
     wait_for(ended, LIVE_S + 15)
-    rooms = [l.partition(" ")[2] for l in sub.lines() if l.startswith("tiktok/roomy/room ")]
     stop(br)
     sub.close()
     stop(sim)
     broker.down()
-    return ended(), rooms
+    return ended(), sub.lines()
+
+
+def rooms_published(tmp, interval):
+    ended, lines = scripted_run(tmp, "room%d" % interval,
+                                extra="room_info_interval = %d\n" % interval)
+    return ended, [l.partition(" ")[2] for l in lines if l.startswith("tiktok/roomy/room ")]
 
 
 def test_room_refresh(tmp):
@@ -81,26 +92,11 @@ def test_room_once(tmp):
 def v5_messages(tmp):
     """(topic, content type, expiry, user properties, payload) of everything a v5 subscriber got
     from a scripted stream, with [mqtt] event_expiry = 60"""
-    broker = Broker(tmp)
-    broker.up()
-    sim, url = scenario_sim(tmp, "v5")
-    cfg = write_config(tmp, "v5.ini", broker.port, url, ["roomy"])
-    with open(cfg) as f:
-        text = f.read().replace("[mqtt]\n", "[mqtt]\nevent_expiry = 60\n", 1)
-    with open(cfg, "w") as f:
-        f.write(text)
     # mosquitto_sub's -F fields, '|' apart; the topic first and a space after it, as Sub reads
-    sub = Sub(tmp, broker.port, "tiktok/roomy/#", "v5.txt",
-              extra=("-V", "5", "-F", "%t %C|%E|%P|%p"))
-    br = bridge(cfg, stderr=open(os.path.join(tmp, "v5.log"), "w"))
-    ended = lambda: any(l.startswith("tiktok/roomy/streamEnd ") for l in sub.lines())
-    wait_for(ended, LIVE_S + 15)
-    stop(br)
-    sub.close()
-    stop(sim)
-    broker.down()
+    _, lines = scripted_run(tmp, "v5", mqtt_extra="event_expiry = 60\n",
+                            sub_extra=("-V", "5", "-F", "%t %C|%E|%P|%p"))
     out = []
-    for l in sub.lines():
+    for l in lines:
         topic, _, rest = l.partition(" ")
         fields = rest.split("|", 3)
         if len(fields) == 4:
