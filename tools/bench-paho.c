@@ -362,9 +362,13 @@ static int poll_acks(MQTTClient c, int fd)
 static int run_sync_poll(const char *uri, long n, char *payload, int size, long window)
 {
     MQTTClient c = sync_connect(uri, window, 0);
-    int fd = c ? broker_fd(uri) : -1;
-    if (fd < 0)
+    if (c == NULL)
         return -1;
+    int fd = broker_fd(uri);
+    if (fd < 0) {
+        MQTTClient_destroy(&c);
+        return -1;
+    }
     for (long i = 0; i < n || poll_inflight > 0;) {
         if (i < n && poll_inflight < window) {
             if (sync_publish(c, payload, size, i++))
