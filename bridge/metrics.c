@@ -88,7 +88,8 @@ static const struct {
     { "streamer_decode_errors_total", "Messages that could not be decoded.",
       offsetof(struct snap, decode_errors) },
     { "streamer_frame_errors_total",
-      "WebSocket messages that could not be decoded as a whole (each cost only itself).",
+      "WebSocket messages and polled answers that could not be decoded as a whole (each cost "
+      "only itself).",
       offsetof(struct snap, frame_errors) },
     { "streamer_reconnects_total", "Connections lost and reconnected.",
       offsetof(struct snap, reconnects) },

@@ -44,7 +44,7 @@ struct streamer {
     int totals_dirty;
     uint64_t events, decode_errors, reconnects, sign_requests, rate_limit_wait_s;
     uint64_t stale_closes;  /* sockets the watchdog closed (stale_timeout_s without a frame) */
-    uint64_t frame_errors;  /* WebSocket messages that could not be decoded as a whole */
+    uint64_t frame_errors;  /* WebSocket messages, polled answers undecodable as a whole */
     char flow[16];          /* the flow of the current or last connection, "" before one */
     char flow_why[384];     /* ... and why that one (tt_client_flow) */
     int64_t start_delay_ms; /* staggered starts: not every streamer hits the signer at once */

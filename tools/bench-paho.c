@@ -247,9 +247,13 @@ static void poll_published(void *ctx, int dt, int type, MQTTProperties *pr, enum
     poll_inflight--;
 }
 
-/* Connects a synchronous client with the bench's options; with `thread`, messageArrived and
-   deliveryComplete callbacks are set first, which makes paho start its receive thread. */
-static MQTTClient sync_connect(const char *uri, long window, int thread)
+/* How a synchronous client learns of acknowledgements: waitForCompletion (no callback),
+   paho's receive thread (messageArrived and deliveryComplete set, which makes paho start it),
+   or MQTTClient_setPublished's callback inside MQTTClient_receive (no thread). */
+enum sync_acks { SYNC_WAIT, SYNC_THREAD, SYNC_POLL };
+
+/* Connects a synchronous client with the bench's options. */
+static MQTTClient sync_connect(const char *uri, long window, enum sync_acks acks)
 {
     MQTTClient c;
     MQTTClient_createOptions cr = MQTTClient_createOptions_initializer;
@@ -260,9 +264,9 @@ static MQTTClient sync_connect(const char *uri, long window, int thread)
     if (MQTTClient_createWithOptions(&c, uri, "bench-paho-sync", MQTTCLIENT_PERSISTENCE_NONE, NULL,
                                      &cr) != MQTTCLIENT_SUCCESS)
         return NULL;
-    if (thread)
+    if (acks == SYNC_THREAD)
         MQTTClient_setCallbacks(c, NULL, NULL, cb_arrived, cb_delivered);
-    else
+    else if (acks == SYNC_POLL)
         MQTTClient_setPublished(c, NULL, poll_published);
     co.cleanstart = 1;
     co.keepAliveInterval = 30;
@@ -277,17 +281,17 @@ static MQTTClient sync_connect(const char *uri, long window, int thread)
     return c;
 }
 
-static int sync_publish(MQTTClient c, char *payload, int size, long i)
+static int sync_publish(MQTTClient c, char *payload, int size, long i,
+                        MQTTClient_deliveryToken *tok)
 {
     MQTTClient_message m = MQTTClient_message_initializer;
-    MQTTClient_deliveryToken tok;
     struct props pp;
 
     m.payload = payload;
     m.payloadlen = size;
     m.qos = 1;
     msgid_prop(&m.properties, &pp, i);
-    MQTTResponse r = MQTTClient_publishMessage5(c, TOPIC, &m, &tok);
+    MQTTResponse r = MQTTClient_publishMessage5(c, TOPIC, &m, tok);
     int ok = (int)r.reasonCode == MQTTCLIENT_SUCCESS;
     MQTTResponse_free(r);
     return ok ? 0 : -1;
@@ -295,7 +299,8 @@ static int sync_publish(MQTTClient c, char *payload, int size, long i)
 
 static int run_sync_cb(const char *uri, long n, char *payload, int size, long window)
 {
-    MQTTClient c = sync_connect(uri, window, 1);
+    MQTTClient c = sync_connect(uri, window, SYNC_THREAD);
+    MQTTClient_deliveryToken tok;
     if (c == NULL)
         return -1;
     for (long i = 0; i < n; i++) {
@@ -304,7 +309,7 @@ static int run_sync_cb(const char *uri, long n, char *payload, int size, long wi
             pthread_cond_wait(&cond, &lock);
         cb_inflight++;
         pthread_mutex_unlock(&lock);
-        if (sync_publish(c, payload, size, i))
+        if (sync_publish(c, payload, size, i, &tok))
             return -1;
     }
     pthread_mutex_lock(&lock);
@@ -361,7 +366,8 @@ static int poll_acks(MQTTClient c, int fd)
 
 static int run_sync_poll(const char *uri, long n, char *payload, int size, long window)
 {
-    MQTTClient c = sync_connect(uri, window, 0);
+    MQTTClient c = sync_connect(uri, window, SYNC_POLL);
+    MQTTClient_deliveryToken tok;
     if (c == NULL)
         return -1;
     int fd = broker_fd(uri);
@@ -371,7 +377,7 @@ static int run_sync_poll(const char *uri, long n, char *payload, int size, long 
     }
     for (long i = 0; i < n || poll_inflight > 0;) {
         if (i < n && poll_inflight < window) {
-            if (sync_publish(c, payload, size, i++))
+            if (sync_publish(c, payload, size, i++, &tok))
                 return -1;
             poll_inflight++;
         } else if (poll_acks(c, fd)) {
@@ -385,43 +391,20 @@ static int run_sync_poll(const char *uri, long n, char *payload, int size, long 
 
 static int run_sync(const char *uri, long n, char *payload, int size, long window)
 {
-    MQTTClient c;
-    MQTTClient_createOptions cr = MQTTClient_createOptions_initializer;
-    MQTTClient_connectOptions co = MQTTClient_connectOptions_initializer5;
-    MQTTProperties none = MQTTProperties_initializer;
-
-    cr.MQTTVersion = MQTTVERSION_5;
-    if (MQTTClient_createWithOptions(&c, uri, "bench-paho-sync", MQTTCLIENT_PERSISTENCE_NONE, NULL,
-                                     &cr) != MQTTCLIENT_SUCCESS)
+    MQTTClient c = sync_connect(uri, window, SYNC_WAIT);
+    if (c == NULL)
         return -1;
-    co.cleanstart = 1;
-    co.keepAliveInterval = 30;
-    co.reliable = 0; /* more than one message in flight */
-    co.maxInflightMessages = (int)window;
-    MQTTResponse r = MQTTClient_connect5(c, &co, &none, NULL);
-    if ((int)r.reasonCode != MQTTCLIENT_SUCCESS)
-        return -1;
-    MQTTResponse_free(r);
     /* a ring of the tokens in flight: when full, wait for the oldest (waitForCompletion reads
        the broker's packets on this thread until that one is acknowledged) */
     MQTTClient_deliveryToken *ring = calloc((size_t)window, sizeof *ring);
     if (ring == NULL)
         return -1;
     for (long i = 0; i < n; i++) {
-        MQTTClient_message m = MQTTClient_message_initializer;
-        struct props pp;
-
         if (i >= window &&
             MQTTClient_waitForCompletion(c, ring[i % window], 10000) != MQTTCLIENT_SUCCESS)
             return -1;
-        m.payload = payload;
-        m.payloadlen = size;
-        m.qos = 1;
-        msgid_prop(&m.properties, &pp, i);
-        r = MQTTClient_publishMessage5(c, TOPIC, &m, &ring[i % window]);
-        if ((int)r.reasonCode != MQTTCLIENT_SUCCESS)
+        if (sync_publish(c, payload, size, i, &ring[i % window]))
             return -1;
-        MQTTResponse_free(r);
     }
     for (long i = n > window ? n - window : 0; i < n; i++)
         if (MQTTClient_waitForCompletion(c, ring[i % window], 10000) != MQTTCLIENT_SUCCESS)

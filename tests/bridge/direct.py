@@ -238,6 +238,16 @@ def test_fallback_and_watchdog(tmp):
     stop(sim)
 
 
+def check_health_frame_errors(sub, want):
+    """bridge/health comes to say frameErrors `want[handle]` for each handle"""
+    def counted():
+        h = (retained(sub, "tiktok/bridge/health") or {}).get("streamers", {})
+        return all(h.get(u, {}).get("frameErrors") == n for u, n in want.items())
+    check(wait_for(counted, 10), "bridge/health: frameErrors %s: %s" % (
+          ", ".join("%d for %s" % (n, u) for u, n in want.items()),
+          (retained(sub, "tiktok/bridge/health") or {}).get("streamers")))
+
+
 def test_bad_frames_counted(tmp):
     scen = [{"kind": "streamer", "handle": h} for h in ("bad", "good")]
     scen += chats("bad", 2) + chats("good", 4)
@@ -251,12 +261,7 @@ def test_bad_frames_counted(tmp):
     check(ok and chats_of(sub, "bad") == ["bad 0", "bad 1", "bad 0", "bad 1"],
           "the chats around the bad frames arrive, once each: %s" % chats_of(sub, "bad"))
 
-    def counted():
-        h = (retained(sub, "tiktok/bridge/health") or {}).get("streamers", {})
-        return h.get("bad", {}).get("frameErrors") == 3 and h.get("good", {}).get(
-            "frameErrors") == 0
-    check(wait_for(counted, 10), "bridge/health: frameErrors 3 for bad, 0 for good: %s"
-          % (retained(sub, "tiktok/bridge/health") or {}).get("streamers"))
+    check_health_frame_errors(sub, {"bad": 3, "good": 0})
     text = scrape(mport)
     check(metric(text, "streamer_frame_errors_total", '{streamer="bad"}') == 3 and
           metric(text, "streamer_frame_errors_total", '{streamer="good"}') == 0,
@@ -291,12 +296,7 @@ def test_bad_poll_answers_counted(tmp):
     cut = [l for l in log_lines(log) if "cut short" in json.dumps(l)]
     check(len(cut) == 2, "the simulator cut 2 polling answers (%d)" % len(cut))
 
-    def counted():
-        h = (retained(sub, "tiktok/bridge/health") or {}).get("streamers", {})
-        return h.get("cutpoll", {}).get("frameErrors") == 2 and h.get("goodpoll", {}).get(
-            "frameErrors") == 0
-    check(wait_for(counted, 10), "bridge/health: frameErrors 2 for cutpoll, 0 for goodpoll: %s"
-          % (retained(sub, "tiktok/bridge/health") or {}).get("streamers"))
+    check_health_frame_errors(sub, {"cutpoll": 2, "goodpoll": 0})
     text = scrape(mport)
     check(metric(text, "streamer_frame_errors_total", '{streamer="cutpoll"}') == 2,
           "metrics: tiktok2mqtt_streamer_frame_errors_total 2 for cutpoll")
