@@ -23,6 +23,8 @@
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -290,6 +292,14 @@ static int dial(const char *host, const char *port)
     if (getaddrinfo(host, port, &hints, &ai) != 0)
         return -1;
     fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    /* Nagle off: with it, a read's PUBACKs written while the previous read's are not yet
+       acknowledged at the TCP level wait for the broker's delayed ACK (40 ms), and a default
+       mosquitto, 20 messages in flight towards us, sends nothing more meanwhile. That showed
+       as a QoS 1 p99 of 31-45 ms in 4 of 13 latency runs (0 of 13 with it off). */
+    if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)) != 0) {
+        close(fd);
+        fd = -1;
+    }
     if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
         close(fd);
         fd = -1;
