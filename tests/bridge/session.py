@@ -20,6 +20,9 @@ every way a connection ends leads to a reconnect, and a shutdown loses nothing.
 - Shutdown: with mosquitto's max_inflight_messages 1 (Receive Maximum 1) and 40 live
   streamers, SIGTERM delivers every `stopped` status and bridge/state ends `offline`; the
   DISCONNECT carries reason 0x04 (publish the will).
+- Order under a small window: mosquitto's max_inflight_messages 2 and 4 load rooms at 300
+  events/s each: every event arrives once (as many msgIds as the simulator sent), and each
+  streamer's in the order they were sent.
 
 Environment: B (build dir, default build). Needs mosquitto, mosquitto_sub and mosquitto_pub.
 Every wait is bounded; everything started is stopped. Ends with `N passed, N failed`.
@@ -531,9 +534,53 @@ def test_reload_then_reconnect(tmp):
     broker.down()
 
 
+def test_order_small_window(tmp):
+    """acknowledgements refill the window from paho's receive thread while the streamers wake
+    the main thread to send: with a window of 2 under load, one sender at a time, so each
+    streamer's events arrive once and in the order the simulator sent them"""
+    broker = broker_with(tmp, "max_inflight_messages 2\n")
+    check(broker.up(), "mosquitto with max_inflight_messages 2 starts")
+    rooms = 4
+    load = {"kind": "load", "rooms": rooms, "rate": 300, "seconds": 4, "msgid_only": 1,
+            "batch_ms": 20, "frame_events": 1000}
+    sim, url = scenario_sim(tmp, "order", json.dumps(load) + "\n", "--end-grace-ms", "1000")
+    sub = bt.Sub(tmp, broker.port, "tiktok/#", "order.txt", extra=["-q", "1"])
+    names = ["load%05d" % i for i in range(1, rooms + 1)]
+    cfg = config(tmp, "order.ini", url, broker.port, names, mqtt_extra="qos = 1\n",
+                 extra="enable_extended_gift_info = false\n")
+    br = bt.bridge(cfg, stderr=open(os.path.join(tmp, "order.log"), "w"))
+
+    def ids():
+        """each streamer's msgIds in arrival order"""
+        out = {u: [] for u in names}
+        for l in sub.lines():
+            m = re.match(r"tiktok/(load\d+)/(\w+) .*?\"msgId\":\"?(\d+)", l)
+            if m and m.group(1) in out and m.group(2) != "status":
+                out[m.group(1)].append(int(m.group(3)))
+        return out
+
+    ended = lambda: all(re.search(r"tiktok/%s/streamEnd " % u, "\n".join(sub.lines()))
+                        for u in names)
+    check(wait_for(ended, 60), "small window: every room's streamEnd arrives")
+    got = ids()
+    sent = json.load(urllib.request.urlopen(url + "/sim/status", timeout=10))["events"]
+    unique = sum(len(set(v)) for v in got.values())
+    check(unique == sent, "small window: every event once (%d unique msgIds of %d sent, %d "
+          "messages)" % (unique, sent, sum(len(v) for v in got.values())))
+    bad = {u: next((i for i in range(1, len(v)) if v[i] < v[i - 1]), None) for u, v in got.items()}
+    check(all(i is None for i in bad.values()),
+          "small window: each streamer's events in the simulator's order (first out of order: %s)"
+          % {u: (i, got[u][i - 1:i + 1]) for u, i in bad.items() if i is not None})
+    stop(br)
+    stop(sim)
+    sub.close()
+    broker.down()
+
+
 def main():
     return run_tests((test_takeover, test_stall, test_packet_limits, test_bad_topic, test_fallback_on_close,
-                      test_retained_replay, test_shutdown, test_reload_then_reconnect),
+                      test_retained_replay, test_shutdown, test_reload_then_reconnect,
+                      test_order_small_window),
                      ("mosquitto", "mosquitto_sub", "mosquitto_pub"), "session-test-")
 
 
