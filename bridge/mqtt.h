@@ -18,8 +18,11 @@
  * blocking the ones behind it.
  *
  * Threads: bridge_mqtt_publish() may be called from any thread and never waits for the broker.
- * paho's callbacks only move messages between lists and set flags; bridge_mqtt_pump(), on the
- * main thread, does the sending, the birth message and the subscriptions.
+ * paho's callbacks move messages between lists and set flags, and an acknowledgement's callback
+ * refills a window the broker keeps small (its Receive Maximum) from the queue (one thread
+ * sends at a time, in queue order);
+ * bridge_mqtt_pump(), on the main thread, sends what is queued while nobody else does, the birth
+ * message and the subscriptions, and handles (re)connects.
  *
  * SPDX-License-Identifier: MIT
  */
