@@ -43,6 +43,15 @@ $(B)/tests/test_tcp_nodelay: $(B)/obj/tests/unit/test_tcp_nodelay.o $(B)/obj/bri
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
+# test_mqtt: bridge/mqtt.c against a scripted paho (tests/unit/fake_paho.c, no broker): who sends
+# when, in which order, after a loss or a refusal.
+$(B)/obj/tests/unit/test_mqtt.o $(B)/obj/tests/unit/fake_paho.o: ALL_CFLAGS += -Ibridge
+$(B)/tests/test_mqtt: $(B)/obj/tests/unit/test_mqtt.o $(B)/obj/tests/unit/fake_paho.o \
+		$(B)/obj/bridge/mqtt.o $(B)/obj/bridge/mqtt_queue.o $(B)/obj/bridge/paho_nudge.o \
+		$(B)/obj/bridge/tcp_nodelay.o $(B)/obj/bridge/log.o $(COMMON_APP_OBJS)
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
 # test_paho_nudge: when paho's send thread is nudged (timing and back-off, no client needed).
 $(B)/obj/tests/unit/test_paho_nudge.o: ALL_CFLAGS += -Ibridge
 $(B)/tests/test_paho_nudge: $(B)/obj/tests/unit/test_paho_nudge.o $(B)/obj/bridge/paho_nudge.o

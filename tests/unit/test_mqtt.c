@@ -1,0 +1,186 @@
+/** @file test_mqtt.c
+ * bridge/mqtt.c against a scripted paho (fake_paho.h), for what a real broker shows only by
+ * chance:
+ *  - one sender at a time: an acknowledgement handled on paho's thread while the main thread
+ *    is inside MQTTAsync_sendMessage() must not hand paho a message of its own meanwhile (the
+ *    two would reach paho out of queue order);
+ *  - a window the broker keeps small (its Receive Maximum) is refilled from the thread of the
+ *    acknowledgement; a window of our own size is left to the main thread, which is woken;
+ *  - the Receive Maximum is never exceeded;
+ *  - a lost connection sends the birth, then what was in flight, then the rest, in order;
+ *  - a message the broker refuses is dropped and counted, never sent again.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "fake_paho.h"
+#include "harness.h"
+#include "mqtt.h"
+
+#define STATE "tiktok/bridge/state"
+
+static atomic_int wakes;
+
+static void on_wake(void *ud)
+{
+    (void)ud;
+    atomic_fetch_add(&wakes, 1);
+}
+
+static struct bridge_mqtt *new_bridge(void)
+{
+    struct bridge_mqtt_opts o = { 0 };
+    struct bridge_mqtt *b = NULL;
+    char err[256];
+    o.uri = "tcp://127.0.0.1:1";
+    o.client_id = "test";
+    o.protocol5 = 1;
+    o.keepalive = 30;
+    o.max_buffered = 2000;
+    o.state_topic = STATE;
+    o.wake = on_wake;
+    CHECK_EQ(bridge_mqtt_new(&b, &o, NULL, NULL, err, sizeof err), 0);
+    CHECK_EQ(bridge_mqtt_start(b), 0);
+    return b;
+}
+
+static void publish(struct bridge_mqtt *b, int from, int to)
+{
+    char topic[32];
+    for (int i = from; i <= to; i++) {
+        snprintf(topic, sizeof topic, "t/%d", i);
+        bridge_mqtt_publish(b, topic, "{}", 2, 1, BRIDGE_PUB_LOW, (uint64_t)i);
+    }
+}
+
+/* Recorded messages from `from` on have the topics `want`, in that order. */
+static void check_order(int from, const char *const *want, int n)
+{
+    CHECK_EQ(fake.n_sent - from, n);
+    for (int i = 0; i < n && from + i < fake.n_sent; i++) {
+        if (strcmp(fake.sent[from + i].topic, want[i])) {
+            fprintf(stderr, "sent[%d] is %s, expected %s\n", from + i, fake.sent[from + i].topic,
+                    want[i]);
+            CHECK(0);
+        }
+    }
+}
+
+static int unanswered(void)
+{
+    int n = 0;
+    for (int i = 0; i < fake.n_sent; i++) {
+        n += !fake.sent[i].answered;
+    }
+    return n;
+}
+
+/* the trap: paho's receive thread acknowledges the oldest message while the main thread is
+ * inside MQTTAsync_sendMessage() */
+static void ack_oldest_elsewhere(void)
+{
+    for (int i = 0; i < fake.n_sent; i++) {
+        if (!fake.sent[i].answered) {
+            fake_ack_elsewhere(i);
+            return;
+        }
+    }
+}
+
+static void small_window(void)
+{
+    struct bridge_mqtt *b = new_bridge();
+    struct bridge_mqtt_stats st;
+    publish(b, 1, 6);
+    CHECK_EQ(fake.n_sent, 0); /* not connected: nothing goes to paho */
+    fake_connect_ok(3);
+
+    fake.trap_topic = "t/2";
+    fake.trap = ack_oldest_elsewhere;
+    bridge_mqtt_pump(b);
+    fake.trap = NULL;
+    /* the birth was acknowledged during t/2's hand-over, so t/3 fits the window of 3: sent by
+     * the main thread after t/2, not by paho's thread during it */
+    const char *first[] = { STATE, "t/1", "t/2", "t/3" };
+    check_order(0, first, 4);
+    CHECK_EQ(fake.overlaps, 0);
+    CHECK(fake.sent[0].retained && fake.sent[0].qos == 1);
+    CHECK(pthread_equal(fake.sent[3].thread, pthread_self()));
+    CHECK_EQ(unanswered(), 3);
+
+    /* a free slot in a window the broker keeps small: refilled from the acknowledging thread,
+     * without the main thread */
+    fake_ack_elsewhere(1);
+    CHECK_EQ(fake.n_sent, 5);
+    CHECK(fake_find("t/4", 0) == 4 && !pthread_equal(fake.sent[4].thread, pthread_self()));
+    CHECK_EQ(unanswered(), 3);
+    bridge_mqtt_pump(b); /* the window is full: the main thread adds nothing */
+    CHECK_EQ(fake.n_sent, 5);
+
+    CHECK_EQ(fake.most_unanswered, 3); /* the broker's Receive Maximum, never more */
+
+    /* lost with t/2, t/3, t/4 in flight: after the reconnect the birth, then those three in
+     * their order, then the rest */
+    fake_lose("test: socket closed");
+    bridge_mqtt_pump(b); /* a fresh client; everything in flight goes back in the queue */
+    CHECK_EQ(fake.destroys, 1);
+    CHECK_EQ(fake.creates, 2);
+    bridge_mqtt_pump(b); /* connects it */
+    CHECK_EQ(fake.connects, 2);
+    int at = fake.n_sent;
+    fake_connect_ok(0); /* no Receive Maximum: a window of our own size */
+    bridge_mqtt_pump(b);
+    const char *again[] = { STATE, "t/2", "t/3", "t/4", "t/5", "t/6" };
+    check_order(at, again, 6);
+    CHECK_EQ(fake.subscribes, 0);
+
+    /* the broker refuses t/6: dropped, counted, not sent again */
+    for (int i = at; i < at + 5; i++) {
+        fake_ack(i);
+    }
+    fake_refuse(at + 5, MQTTREASONCODE_NOT_AUTHORIZED);
+    bridge_mqtt_stats(b, &st);
+    CHECK_EQ(st.refused, 1);
+    CHECK_EQ(st.in_flight, 0);
+    CHECK_EQ(st.queued, 0);
+    CHECK_EQ(st.published, 2 + 5); /* the birth and t/1, then the birth and t/2 ... t/5 */
+    bridge_mqtt_pump(b);
+    CHECK_EQ(fake.n_sent, at + 6);
+    bridge_mqtt_free(b, 0);
+}
+
+/* Our own window (the broker announces no Receive Maximum): the main thread refills it, a batch
+ * per wakeup; an acknowledgement only wakes it. */
+static void own_window(void)
+{
+    int base = fake.n_sent;
+    struct bridge_mqtt *b = new_bridge();
+    struct bridge_mqtt_stats st;
+    publish(b, 1, 300);
+    fake_connect_ok(0);
+    bridge_mqtt_pump(b);
+    int sent = fake.n_sent - base;
+    CHECK_EQ(sent, 256); /* the birth and t/1 ... t/255: our own window */
+    CHECK_EQ(fake_find("t/255", base), base + 255);
+    int w = atomic_load(&wakes);
+    fake_ack_elsewhere(base);
+    CHECK_EQ(fake.n_sent - base, 256); /* not from the acknowledging thread */
+    CHECK(atomic_load(&wakes) > w);    /* but the main thread was told */
+    bridge_mqtt_pump(b);
+    CHECK_EQ(fake.n_sent - base, 257);
+    CHECK_EQ(fake_find("t/256", base), base + 256);
+    bridge_mqtt_stats(b, &st);
+    CHECK_EQ(st.in_flight, 256);
+    CHECK_EQ(st.queued, 300 - 256);
+    CHECK_EQ(fake.most_unanswered, 256);
+    bridge_mqtt_free(b, 0); /* paho fails the pending ones (fake_paho.h): nothing leaks */
+}
+
+int main(void)
+{
+    small_window();
+    own_window();
+    return h_finish();
+}
