@@ -18,8 +18,10 @@ static struct {
     void *ctx;
     MQTTAsync_connectionLost *lost;
     MQTTAsync_connected *connected;
+    MQTTAsync_disconnected *disconnected;
     void *connect_ctx;
     MQTTAsync_onSuccess5 *connect_ok5;
+    MQTTAsync_onFailure5 *connect_fail5;
 } cur;
 
 static int handle_token; /* the address handed out as the client handle */
@@ -51,7 +53,8 @@ int MQTTAsync_setConnected(MQTTAsync h, void *ctx, MQTTAsync_connected *co)
 
 int MQTTAsync_setDisconnected(MQTTAsync h, void *ctx, MQTTAsync_disconnected *co)
 {
-    (void)h, (void)ctx, (void)co;
+    (void)h, (void)ctx;
+    cur.disconnected = co;
     return MQTTASYNC_SUCCESS;
 }
 
@@ -60,7 +63,9 @@ int MQTTAsync_connect(MQTTAsync h, const MQTTAsync_connectOptions *o)
     (void)h;
     cur.connect_ctx = o->context;
     cur.connect_ok5 = o->onSuccess5;
+    cur.connect_fail5 = o->onFailure5;
     fake.connects++;
+    fake.version = o->MQTTVersion;
     return MQTTASYNC_SUCCESS;
 }
 
@@ -84,6 +89,7 @@ int MQTTAsync_sendMessage(MQTTAsync h, const char *topic, const MQTTAsync_messag
     struct fake_sent *s = &fake.sent[fake.n_sent++];
     memset(s, 0, sizeof *s);
     snprintf(s->topic, sizeof s->topic, "%s", topic);
+    s->len = msg->payloadlen;
     s->qos = msg->qos;
     s->retained = msg->retained;
     s->thread = pthread_self();
@@ -147,6 +153,23 @@ void fake_refuse(int i, int reason)
         MQTTAsync_failureData5 d = MQTTAsync_failureData5_initializer;
         d.reasonCode = (enum MQTTReasonCodes)reason;
         s->fail5(s->ctx, &d);
+    }
+}
+
+void fake_connect_refused(int code, const char *message)
+{
+    MQTTAsync_failureData5 d = MQTTAsync_failureData5_initializer;
+    d.code = code;
+    d.message = message;
+    if (cur.connect_fail5) {
+        cur.connect_fail5(cur.connect_ctx, &d);
+    }
+}
+
+void fake_broker_disconnect(int reason)
+{
+    if (cur.disconnected) {
+        cur.disconnected(cur.ctx, NULL, (enum MQTTReasonCodes)reason);
     }
 }
 

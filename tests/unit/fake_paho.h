@@ -22,7 +22,7 @@
 /** One MQTTAsync_sendMessage() call, recorded when it returns. */
 struct fake_sent {
     char topic[128];
-    int qos, retained;
+    int len, qos, retained;
     pthread_t thread; /* who called */
     int answered;     /* acknowledged, refused or failed since */
     void *ctx;
@@ -40,6 +40,7 @@ struct fake_paho {
     int overlaps;        /* calls that began while another was in progress */
     int most_unanswered; /* the most messages ever given and not yet answered */
     int creates, destroys, connects, subscribes;
+    int version; /* MQTTVersion of the last connect call */
     /* called inside MQTTAsync_sendMessage() for this topic, before it records the message */
     const char *trap_topic;
     void (*trap)(void);
@@ -56,6 +57,10 @@ void fake_ack(int i);
 void fake_ack_elsewhere(int i);
 /** A PUBACK with a reason code >= 0x80: the broker refused the i-th message. */
 void fake_refuse(int i, int reason);
+/** The connect call's onFailure5 (a CONNACK with a failure code, or no CONNACK at all). */
+void fake_connect_refused(int code, const char *message);
+/** MQTT 5: the broker's DISCONNECT with this reason (the disconnected callback). */
+void fake_broker_disconnect(int reason);
 /** The connection-lost callback. */
 void fake_lose(const char *cause);
 /** Index of the first recorded message with this topic at or after `from`, or -1. */

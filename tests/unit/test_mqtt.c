@@ -8,12 +8,16 @@
  *    acknowledgement; a window of our own size is left to the main thread, which is woken;
  *  - the Receive Maximum is never exceeded;
  *  - a lost connection sends the birth, then what was in flight, then the rest, in order;
- *  - a message the broker refuses is dropped and counted, never sent again.
+ *  - a message the broker refuses is dropped and counted, never sent again;
+ *  - MQTT 5 refused (two ways): the fall-back to 3.1.1 and its callbacks;
+ *  - a broker's DISCONNECT for a packet too large it never announced: the culprit dropped,
+ *    its size learned as a limit, the window shrunk.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "fake_paho.h"
 #include "harness.h"
@@ -178,9 +182,103 @@ static void own_window(void)
     bridge_mqtt_free(b, 0); /* paho fails the pending ones (fake_paho.h): nothing leaks */
 }
 
+/* The broker refuses MQTT 5 (a 3.1.1 broker's CONNACK code 1; RabbitMQ 3.10 closing the socket
+ * instead of answering): a new client of level 3.1.1, whose messages are acknowledged through
+ * paho's 3.1.1 callbacks. */
+static void fallback(int code, const char *message)
+{
+    int base = fake.n_sent, creates = fake.creates;
+    struct bridge_mqtt *b = new_bridge();
+    struct bridge_mqtt_stats st;
+    publish(b, 1, 3);
+    CHECK_EQ(fake.version, MQTTVERSION_5);
+    fake_connect_refused(code, message);
+    bridge_mqtt_pump(b);
+    CHECK_EQ(fake.creates - creates, 2);
+    CHECK_EQ(fake.version, MQTTVERSION_3_1_1);
+    fake_connect_ok(0); /* 3.1.1: no properties, only the connected callback */
+    bridge_mqtt_pump(b);
+    const char *want[] = { STATE, "t/1", "t/2", "t/3" };
+    check_order(base, want, 4);
+    CHECK(fake.sent[base].ok && !fake.sent[base].ok5);
+    for (int i = base; i < fake.n_sent; i++) {
+        fake_ack(i);
+    }
+    bridge_mqtt_stats(b, &st);
+    CHECK_EQ(st.protocol, 4);
+    CHECK_EQ(st.published, 4);
+    CHECK_EQ(st.in_flight + st.queued, 0);
+    bridge_mqtt_free(b, 0);
+}
+
+/* Wait for the reconnect timer (bridge_mqtt_next_ms), then pump: the next connect call. */
+static void pump_when_due(struct bridge_mqtt *b)
+{
+    int ms;
+    while ((ms = bridge_mqtt_next_ms(b)) > 0) {
+        struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    bridge_mqtt_pump(b);
+}
+
+/* A broker that disconnects on a packet too large without having announced its limit (reason
+ * 0x95): the largest message in flight is taken for the culprit and dropped, its size becomes
+ * a limit for every later one, the window shrinks to 16, and the rest go again in order. */
+static void too_large(void)
+{
+    static char big[3000], bigger[4000];
+    int base = fake.n_sent;
+    struct bridge_mqtt *b = new_bridge();
+    struct bridge_mqtt_stats st;
+    memset(big, 'x', sizeof big);
+    memset(bigger, 'y', sizeof bigger);
+    publish(b, 1, 1);
+    bridge_mqtt_publish(b, "t/big", big, sizeof big, 1, BRIDGE_PUB_LOW, 2);
+    publish(b, 3, 40);
+    fake_connect_ok(0);
+    bridge_mqtt_pump(b);
+    CHECK_EQ(fake.n_sent - base, 41); /* the birth and 40 events: all in flight */
+    fake_broker_disconnect(MQTTREASONCODE_PACKET_TOO_LARGE);
+    bridge_mqtt_pump(b); /* a fresh client; the culprit dropped */
+    bridge_mqtt_stats(b, &st);
+    CHECK_EQ(st.too_large, 1);
+    CHECK_EQ(st.in_flight, 0);
+    CHECK_EQ(st.queued, 40); /* the old birth too: it was in flight (at least once) */
+    bridge_mqtt_publish(b, "t/bigger", bigger, sizeof bigger, 1, BRIDGE_PUB_LOW, 41);
+    pump_when_due(b); /* the backoff after a broker's DISCONNECT, then the connect call */
+    int at = fake.n_sent;
+    fake_connect_ok(0);
+    bridge_mqtt_pump(b);
+    /* the new birth, then what was in flight in its order (the old birth first), t/big gone */
+    const char *want[] = { STATE, STATE, "t/1", "t/3", "t/4" };
+    CHECK_EQ(fake.n_sent - at, 16); /* the window after a packet too large */
+    for (int i = 0; i < 5 && at + i < fake.n_sent; i++) {
+        CHECK(!strcmp(fake.sent[at + i].topic, want[i]));
+    }
+    while (fake.n_sent > at) { /* acknowledge everything, as it comes */
+        int before = fake.n_sent;
+        for (int i = at; i < before; i++) {
+            fake_ack(i);
+        }
+        at = before;
+        bridge_mqtt_pump(b);
+    }
+    CHECK_EQ(fake_find("t/big", base + 41), -1);
+    CHECK_EQ(fake_find("t/bigger", base), -1); /* at least as large as the culprit */
+    CHECK(fake_find("t/40", base + 41) > 0);
+    bridge_mqtt_stats(b, &st);
+    CHECK_EQ(st.too_large, 2);
+    CHECK_EQ(st.in_flight + st.queued, 0);
+    bridge_mqtt_free(b, 0);
+}
+
 int main(void)
 {
     small_window();
     own_window();
+    fallback(1, "CONNACK return code");
+    fallback(MQTTASYNC_FAILURE, "TCP connect completion failure");
+    too_large();
     return h_finish();
 }
