@@ -136,6 +136,12 @@ static void requeue_inflight(struct bridge_mqtt *b)
     }
 }
 
+/* The most messages in flight this client allows itself (lock held). */
+static size_t window_max(const struct bridge_mqtt *b)
+{
+    return b->learned_max ? INFLIGHT_AFTER_TOO_LARGE : INFLIGHT_MAX;
+}
+
 /* ---- paho callbacks: hand off only (never a blocking paho call: sendMessage only queues) ---- */
 
 struct token {
@@ -144,7 +150,6 @@ struct token {
 };
 
 static void send_queued(struct bridge_mqtt *b);
-static size_t window_max(const struct bridge_mqtt *b);
 
 /* The main thread sleeps until told: every change pump() must act on says so. */
 static void wake(struct bridge_mqtt *b)
@@ -269,12 +274,6 @@ static void on_connection_lost(void *ctx, char *cause)
     mark_lost(b, 0, cause ? cause : "the connection was closed");
     pthread_mutex_unlock(&b->lock);
     wake(b);
-}
-
-/* The most messages in flight this client allows itself (lock held). */
-static size_t window_max(const struct bridge_mqtt *b)
-{
-    return b->learned_max ? INFLIGHT_AFTER_TOO_LARGE : INFLIGHT_MAX;
 }
 
 /* CONNACK's properties: how many QoS 1 messages the broker takes in flight (absent: 65535) and

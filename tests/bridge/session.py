@@ -559,8 +559,10 @@ def test_order_small_window(tmp):
                 out[m.group(1)].append(int(m.group(3)))
         return out
 
-    ended = lambda: all(re.search(r"tiktok/%s/streamEnd " % u, "\n".join(sub.lines()))
-                        for u in names)
+    def ended():
+        text = "\n".join(sub.lines())
+        return all(re.search(r"tiktok/%s/streamEnd " % u, text) for u in names)
+
     check(wait_for(ended, 60), "small window: every room's streamEnd arrives")
     got = ids()
     sent = json.load(urllib.request.urlopen(url + "/sim/status", timeout=10))["events"]

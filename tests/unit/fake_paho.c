@@ -69,6 +69,24 @@ int MQTTAsync_connect(MQTTAsync h, const MQTTAsync_connectOptions *o)
     return MQTTASYNC_SUCCESS;
 }
 
+/* Messages given and not yet answered (lock held). */
+static int unanswered(void)
+{
+    int n = 0;
+    for (int i = 0; i < fake.n_sent; i++) {
+        n += !fake.sent[i].answered;
+    }
+    return n;
+}
+
+int fake_unanswered(void)
+{
+    pthread_mutex_lock(&fake.lock);
+    int n = unanswered();
+    pthread_mutex_unlock(&fake.lock);
+    return n;
+}
+
 int MQTTAsync_sendMessage(MQTTAsync h, const char *topic, const MQTTAsync_message *msg,
                           MQTTAsync_responseOptions *ro)
 {
@@ -98,10 +116,7 @@ int MQTTAsync_sendMessage(MQTTAsync h, const char *topic, const MQTTAsync_messag
     s->fail = ro->onFailure;
     s->ok5 = ro->onSuccess5;
     s->fail5 = ro->onFailure5;
-    int open = 0;
-    for (int i = 0; i < fake.n_sent; i++) {
-        open += !fake.sent[i].answered;
-    }
+    int open = unanswered();
     fake.most_unanswered = open > fake.most_unanswered ? open : fake.most_unanswered;
     pthread_mutex_unlock(&fake.lock);
     return MQTTASYNC_SUCCESS;

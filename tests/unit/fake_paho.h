@@ -63,6 +63,8 @@ void fake_connect_refused(int code, const char *message);
 void fake_broker_disconnect(int reason);
 /** The connection-lost callback. */
 void fake_lose(const char *cause);
+/** Recorded messages not yet acknowledged, refused or failed. */
+int fake_unanswered(void);
 /** Index of the first recorded message with this topic at or after `from`, or -1. */
 int fake_find(const char *topic, int from);
 

@@ -72,15 +72,6 @@ static void check_order(int from, const char *const *want, int n)
     }
 }
 
-static int unanswered(void)
-{
-    int n = 0;
-    for (int i = 0; i < fake.n_sent; i++) {
-        n += !fake.sent[i].answered;
-    }
-    return n;
-}
-
 /* the trap: paho's receive thread acknowledges the oldest message while the main thread is
  * inside MQTTAsync_sendMessage() */
 static void ack_oldest_elsewhere(void)
@@ -130,7 +121,7 @@ static void small_window(void)
     CHECK_EQ(fake.overlaps, 0);
     CHECK(fake.sent[0].retained && fake.sent[0].qos == 1);
     CHECK(pthread_equal(fake.sent[3].thread, pthread_self()));
-    CHECK_EQ(unanswered(), 3);
+    CHECK_EQ(fake_unanswered(), 3);
 
     /* a free slot in a window the broker keeps small: refilled from the acknowledging thread,
      * without the main thread; while that thread hands t/4 over, t/2's acknowledgement and a
@@ -145,7 +136,7 @@ static void small_window(void)
     CHECK_EQ(fake.overlaps, 0);
     CHECK(!pthread_equal(fake.sent[4].thread, pthread_self()));
     CHECK(pthread_equal(fake.sent[5].thread, fake.sent[4].thread));
-    CHECK_EQ(unanswered(), 3);
+    CHECK_EQ(fake_unanswered(), 3);
     bridge_mqtt_pump(b); /* the window is full: the main thread adds nothing */
     CHECK_EQ(fake.n_sent, 6);
     CHECK_EQ(fake.most_unanswered, 3); /* the broker's Receive Maximum, never more */
