@@ -31,7 +31,8 @@ $(B)/obj/bridge/paho_heap.o: ALL_CFLAGS += -fno-optimize-sibling-calls
 $(BRIDGE_OBJS): ALL_CFLAGS += -Ibridge
 
 $(B)/tiktok2mqtt: $(BRIDGE_OBJS) $(BRIDGE_CFG_OBJS) $(PAHO_OBJS) $(LIB) $(PAHO_STAMP)
-	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(PAHO_STAMP),$^) $(BRIDGE_CFG_LIBS) $(PAHO_LIBS) $(CJSON_LIBS) $(LIB_LIBS)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(PAHO_STAMP),$^) $(BRIDGE_CFG_LIBS) $(PAHO_LIBS) \
+		$(CJSON_LIBS) $(LIB_LIBS)
 
 all: $(B)/tiktok2mqtt
 

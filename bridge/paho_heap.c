@@ -87,13 +87,16 @@ void *myrealloc(char *file, int line, void *p, size_t size)
     if (!b || size > SIZE_MAX - sizeof *b) {
         return NULL;
     }
+    b->mark = 0; /* the old place, if the block moves, is not live any more */
     struct paho_block *n = realloc(b, sizeof *n + size);
     if (!n) {
+        b->mark = PAHO_HEAP_MARK; /* still paho's, unchanged */
         return NULL;
     }
     if (size > n->size) { /* zeroed like the rest */
         memset((char *)(n + 1) + n->size, 0, size - n->size);
     }
+    n->mark = PAHO_HEAP_MARK;
     n->size = size;
     return n + 1;
 }
