@@ -207,8 +207,9 @@ def test_idle_crowd(tmp):
 
 # ---- the event stream ----
 
-def read_stream(port, path, seconds, out, rcvbuf=None, read=True):
-    """GET path and collect its bytes into out["data"] for `seconds` (or until EOF)"""
+def read_stream(port, path, seconds, out, rcvbuf=None, read=True, until=None):
+    """GET path and collect its bytes into out["data"] for `seconds` (or until EOF, or until
+    until(out) is true: asked at most twice a second)"""
     end = time.monotonic() + 10
     while True:  # the bridge may be starting: its port listens before its streamers start
         s = socket.socket()
@@ -225,7 +226,12 @@ def read_stream(port, path, seconds, out, rcvbuf=None, read=True):
     s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode())
     out["sock"], out["data"], out["eof"] = s, b"", False
     end = time.monotonic() + seconds
+    asked = time.monotonic()
     while read and time.monotonic() < end:
+        if until and time.monotonic() - asked >= 0.5:
+            asked = time.monotonic()
+            if until(out):
+                break
         r, _, _ = select.select([s], [], [], 0.1)
         if r:
             try:
@@ -322,12 +328,32 @@ def test_slow_reader(tmp):
     br = Bridge(tmp, "slowsse", url, ["load00001"], wait=False)
     stalled, fast = {}, {}
     read_stream(br.port, "/events", 0, stalled, rcvbuf=4096, read=False)  # never reads
-    t = threading.Thread(target=read_stream, args=(br.port, "/events", 14, fast))
+
+    def events_out():
+        return len([l for l in br.lines if '"event"' in l])
+
+    def events_in(data):
+        return len([m for m in messages(data) if m.get("event") not in
+                    (None, "state", "room", "status")])
+
+    # read until the load is over (the daemon's stdout has had no event for 3 s, long after its
+    # 8 s) and the reader has as many events as stdout, or for 60 s: a room that went live late
+    # on a slow machine still has all of its load counted
+    seen = {"n": -1, "since": time.monotonic()}
+
+    def load_over(out):
+        n = events_out()
+        if n != seen["n"]:
+            seen["n"], seen["since"] = n, time.monotonic()
+            return False
+        return n > 0 and time.monotonic() - seen["since"] >= 3 and events_in(out["data"]) >= n
+
+    t = threading.Thread(target=read_stream, args=(br.port, "/events", 60, fast),
+                         kwargs={"until": load_over})
     t.start()
     t.join()
-    n_stdout = len([l for l in br.lines if '"event"' in l])
-    n_fast = len([m for m in messages(fast["data"]) if m.get("event") not in
-                  (None, "state", "room", "status")])
+    n_stdout = events_out()
+    n_fast = events_in(fast["data"])
     check(n_stdout > 5000, "the load ran (%d events)" % n_stdout)
     check(n_fast == n_stdout and not fast["eof"],
           "a reading client gets every event (%d of %d, %s)"
