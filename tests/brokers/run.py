@@ -167,6 +167,10 @@ class Run:
                    or [0])
 
     def close(self, sig=signal.SIGTERM):
+        if self.br.poll() is not None:  # died under the test: say how, for the failed checks
+            print("%s: the bridge had exited (status %d); the end of its log:\n%s"
+                  % (self.tag, self.br.returncode, "\n".join(self.log_text().splitlines()[-40:])),
+                  flush=True)
         stop(self.br, sig)
         if self.sub:
             self.sub.close()
