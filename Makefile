@@ -14,7 +14,8 @@
 #   make docs             regenerate docs/config.md and man/tiktok2mqtt.ini.5 from bridge/cfg_table.h
 #   make bench            every benchmark (tools/bench.mk), rewriting docs/PERFORMANCE.md
 #
-# User knobs: CC, CFLAGS (appended last, so they win), SANITIZE, WERROR=1, V=1, PREFIX.
+# User knobs: CC, CFLAGS (appended last, so they win), SANITIZE, WERROR=1, V=1, PREFIX,
+# PAHO_LINK=shared (paho's shared library, not its static archive: bridge/daemon.mk).
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -24,6 +25,7 @@ WERROR   ?=
 FUZZ_SECONDS ?= 60
 SOAK_MINUTES ?= 30
 PKG_CONFIG ?= pkg-config
+PAHO_LINK ?= static
 
 # A sanitized build lives beside the plain one, so the two never mix objects; ThreadSanitizer
 # cannot be combined with ASan, so its build has a directory of its own (make check-tsan).

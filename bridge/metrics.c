@@ -17,7 +17,11 @@
 
 #include "bridge.h"
 #include "metrics.h"
+#include "paho_heap.h"
 #include "xalloc.h"
+
+/* Defined only where paho is linked from its static archive (bridge/daemon.mk, PAHO_LINK) */
+#pragma weak paho_heap_stats
 
 /* ---- the page: a growing buffer ---- */
 
@@ -244,6 +248,12 @@ static void render_bridge(struct buf *b, const struct bridge_metrics_src *m, siz
     counter(b, "mqtt_paho_nudges_total",
             "paho's send thread woken: messages in flight, no word from the broker for 20 ms.",
             st.nudges);
+    if (paho_heap_stats) {
+        counter(b, "mqtt_paho_double_frees_total",
+                "paho's frees of blocks already freed, ignored (paho 1.3.12, after a failed "
+                "write).",
+                paho_heap_stats().ignored_frees);
+    }
     gauge(b, "mqtt_last_puback_age_seconds", "Seconds since the last acknowledgement (-1: none).",
           st.last_ack_ms < 0 ? -1 : (double)st.last_ack_ms / 1000);
     gauge(b, "mqtt_oldest_queued_age_seconds", "Seconds the oldest waiting message has waited.",

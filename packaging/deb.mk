@@ -18,4 +18,4 @@ deb: $(INSTALL_PROGS) $(LIB) $(LIB_SO)
 	$(Q)$(MAKE) --no-print-directory -s install DESTDIR=$(DEB_OUT)/stage PREFIX=/usr \
 		SYSCONFDIR=/etc LIBDIR=/usr/lib/$(DEB_MULTIARCH) UNITDIR=/lib/systemd/system >/dev/null
 	$(Q)OUT=$(DEB_OUT) VERSION=$(LIB_VERSION) SONAME=$(LIB_SONAME) MULTIARCH=$(DEB_MULTIARCH) \
-		sh packaging/mkdeb.sh
+		PAHO_STATIC=$(if $(PAHO_OBJS),1) sh packaging/mkdeb.sh

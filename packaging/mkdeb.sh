@@ -4,7 +4,8 @@
 # with OUT, VERSION, SONAME and MULTIARCH set.
 #   tiktok2mqtt     /usr/bin/*, the man pages, the unit (enabled, not started), the
 #                   configuration as a conffile, the overlay (/usr/share/tiktok2mqtt/overlay);
-#                   Depends from dpkg-shlibdeps
+#                   Depends from dpkg-shlibdeps; Built-Using paho.mqtt.c when PAHO_STATIC=1
+#                   (the daemon holds paho's static archive: bridge/daemon.mk)
 #   libtiktok0      the shared library; shlibs file and the ldconfig trigger
 #   libtiktok-dev   the static library, the .so link, tt.h, libtiktok.pc
 # SPDX-License-Identifier: MIT
@@ -75,11 +76,16 @@ for s in postinst prerm postrm; do
     chmod 755 "$OUT/tiktok2mqtt/DEBIAN/$s"
 done
 echo /etc/tiktok2mqtt/tiktok2mqtt.ini >"$OUT/tiktok2mqtt/DEBIAN/conffiles"
-depends=$(shlibdeps "$OUT"/tiktok2mqtt/usr/bin/*)
+relations="Depends: $(shlibdeps "$OUT"/tiktok2mqtt/usr/bin/*)"
+# Debian Policy 7.8: a binary with a static library in it names that library's source package
+if [ "${PAHO_STATIC:-}" = 1 ]; then
+    relations="$relations
+Built-Using: $(dpkg-query -W -f='${source:Package} (= ${source:Version})' libpaho-mqtt-dev)"
+fi
 build tiktok2mqtt <<EOT
 Section: net
 Priority: optional
-Depends: $depends
+$relations
 Recommends: mosquitto | mqtt-broker
 Description: TikTok LIVE to MQTT bridge
  tiktok2mqtt follows the TikTok LIVE streams of the streamers in its

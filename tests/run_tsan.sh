@@ -17,6 +17,8 @@ TSAN_OPTIONS="${TSAN_OPTIONS:-} log_path=$PWD/$R/tsan second_deadlock_stack=1"
 export TSAN_OPTIONS
 
 suite "unit: test_mqtt (bridge/mqtt.c's threads against a scripted paho)" "$B/tests/test_mqtt"
+suite "unit: test_paho_heap (the allocator of paho's static link, from three threads)" \
+    "$B/tests/test_paho_heap"
 suite "connection (tt_client vs tiktok-live-sim)" env B="$B" python3 tests/connector/run.py
 suite "direct path, auto, watchdog (tt_client vs tiktok-live-sim)" env B="$B" \
     python3 tests/connector/direct.py

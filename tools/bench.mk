@@ -13,16 +13,17 @@ all: $(B)/bench-sub $(B)/bench-paho $(B)/bench-paho-sync
 $(B)/bench-sub: $(B)/obj/tools/bench-sub.o
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
-# libpaho-mqtt3as and libpaho-mqtt3c export the same internal symbols: never both in one program
-$(B)/bench-paho: $(B)/obj/tools/bench-paho.o
-	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpaho-mqtt3as -lpthread
+# paho linked as the bridge links it (bridge/daemon.mk: PAHO_LINK). libpaho-mqtt3as and
+# libpaho-mqtt3c define the same internal symbols: never both in one program.
+$(B)/bench-paho: $(B)/obj/tools/bench-paho.o $(PAHO_OBJS) $(PAHO_STAMP)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(PAHO_STAMP),$^) $(PAHO_LIBS)
 
 $(B)/obj/tools/bench-paho-sync.o: tools/bench-paho.c
 	$(QCC)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -DBENCH_PAHO_SYNC -c -o $@ $<
 
-$(B)/bench-paho-sync: $(B)/obj/tools/bench-paho-sync.o
-	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpaho-mqtt3c -lpthread
+$(B)/bench-paho-sync: $(B)/obj/tools/bench-paho-sync.o $(PAHO_OBJS) $(PAHO_STAMP)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(PAHO_STAMP),$^) $(PAHO_SYNC_LIBS)
 
 bench-e2e: deps all
 	$(Q)B=$(B) python3 tools/bench_e2e.py --write

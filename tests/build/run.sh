@@ -2,7 +2,10 @@
 # Build hygiene, after a full `make all` of $B:
 #   - a second make has nothing to do (no object deleted as an intermediate, no relink);
 #   - only the library, its tests and the simulator (the generated nanopb code) include
-#     headers of connector/src: the .d files make lists what each object really included.
+#     headers of connector/src: the .d files make lists what each object really included;
+#   - where Debian's static paho archive is installed, the daemon holds it without its heap
+#     tracking (bridge/paho_heap.c), and PAHO_LINK=shared relinks it against the shared
+#     library (and back).
 # SPDX-License-Identifier: MIT
 set -u
 . tests/tools/checks.sh
@@ -27,6 +30,41 @@ if [ -z "$leaks" ]; then
     ok "no object outside the library and its tests includes connector/src"
 else
     bad "objects that include connector/src headers: $leaks"
+fi
+
+# paho_link: "static" when $1 (a program) holds paho and not its Heap.o, "shared" when it
+# needs libpaho-mqtt3as.so and has none of paho's own functions, else what it has
+paho_link() {
+    if ldd "$1" | grep -q libpaho-mqtt3as; then
+        nm --defined-only "$1" | grep -q ' MQTTAsync_sendMessage$' && echo "shared and static" ||
+            echo shared
+    elif nm --defined-only "$1" | grep -q ' Heap_findItem$'; then
+        echo "static with paho's heap tracking"
+    elif nm --defined-only "$1" | grep -q ' MQTTAsync_sendMessage$'; then
+        echo static
+    else
+        echo "no paho"
+    fi
+}
+if [ -n "${SANITIZE:-}" ]; then
+    echo "SKIPPED: the paho link (checked in the plain build)"
+elif ! case "$(cc -print-file-name=libpaho-mqtt3as.a)" in /*) true ;; *) false ;; esac; then
+    echo "SKIPPED: the paho link (no static libpaho-mqtt3as.a: the shared one is linked)"
+else
+    got=$(paho_link "$B/tiktok2mqtt")
+    check "tiktok2mqtt links paho static, without its heap tracking (got: $got)" \
+        test "$got" = static
+    T=$(mktemp -d)
+    make -s B="$B" PAHO_LINK=shared "$B/tiktok2mqtt" >"$T/log" 2>&1
+    got=$(paho_link "$B/tiktok2mqtt")
+    check "make PAHO_LINK=shared relinks it against libpaho-mqtt3as.so (got: $got)" \
+        test "$got" = shared
+    make -s B="$B" all >>"$T/log" 2>&1 # every program that links paho, as it was
+    got=$(paho_link "$B/tiktok2mqtt")
+    check "and a plain make links it static again (got: $got)" test "$got" = static
+    check "after which a make of $B has nothing to do" make -q B="$B" all
+    cat "$T/log"
+    rm -rf "$T"
 fi
 
 finish

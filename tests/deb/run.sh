@@ -50,9 +50,18 @@ has "$X" "usr/lib/$MA/libtiktok.a" "usr/lib/$MA/libtiktok.so" "usr/lib/$MA/pkgco
 
 # control data
 dep=$(dpkg-deb -f "$D" Depends)
-check "tiktok2mqtt Depends on the libraries it links (paho, libwebsockets, curl): $dep" \
-    sh -c "echo '$dep' | grep -q libpaho-mqtt && echo '$dep' | grep -q libwebsockets &&
-    echo '$dep' | grep -q libcurl"
+check "tiktok2mqtt Depends on the shared libraries it links (libwebsockets, curl): $dep" \
+    sh -c "echo '$dep' | grep -q libwebsockets && echo '$dep' | grep -q libcurl"
+# paho: a dependency when the daemon links its shared library, Built-Using when it holds the
+# static archive (PAHO_LINK, bridge/daemon.mk)
+bu=$(dpkg-deb -f "$D" Built-Using)
+if ldd "$B/tiktok2mqtt" | grep -q libpaho-mqtt; then
+    check "paho linked shared: Depends on it ($dep), no Built-Using ($bu)" \
+        sh -c "echo '$dep' | grep -q libpaho-mqtt && [ -z '$bu' ]"
+else
+    check "paho linked static: Built-Using $bu, not in Depends" \
+        sh -c "echo '$bu' | grep -q '^paho.mqtt.c (= ' && ! echo '$dep' | grep -q libpaho"
+fi
 check "libtiktok-dev Depends on libtiktok0 (= $V)" \
     sh -c "dpkg-deb -f '$X' Depends | grep -qF 'libtiktok0 (= $V)'"
 dpkg-deb -e "$D" "$T/ctl"
