@@ -32,7 +32,8 @@
  * One hazard the tracker had is narrowed: had the C library handed a freed block's address to
  * paho again before paho's second free of it, that free would release the new block. So each
  * shard holds its last QUARANTINE freed blocks back from the C library: an address comes back
- * only after QUARANTINE more frees in its shard (about 256 in all).
+ * only after QUARANTINE more frees in its shard (about 256 in all). A block that realloc moves
+ * goes back at once, as realloc releases it; paho's known second frees are not of such blocks.
  *
  * The signatures are paho's (src/Heap.h). Blocks allocated here are freed here or by paho's
  * MQTTAsync_free / MQTTAsync_freeMessage, which call myfree: the same allocator either way.
@@ -54,11 +55,12 @@ void myfree(char *file, int line, void *p);
 int Heap_initialize(void);
 void Heap_terminate(void);
 
-#define SHARD_BITS 4 /* 16 locks for three threads: they rarely meet */
-#define SHARDS     (1u << SHARD_BITS)
-#define SLACK      8  /* the tracker's trailing eyecatcher */
-#define MIN_SLOTS  64 /* a shard's first table */
-#define QUARANTINE 16 /* freed blocks a shard holds back from the C library */
+#define SHARD_BITS  4 /* 16 locks for three threads: they rarely meet */
+#define SHARDS      (1u << SHARD_BITS)
+#define SLACK       8               /* the tracker's trailing eyecatcher */
+#define MIN_SLOTS   64              /* a shard's first table */
+#define QUARANTINE  16              /* freed blocks a shard holds back from the C library */
+#define MAX_REQUEST (SIZE_MAX - 32) /* larger sizes would wrap in padded() */
 
 /* One live block: its address and the size paho asked for */
 struct slot {
@@ -191,7 +193,7 @@ void *mymalloc(char *file, int line, size_t size)
 {
     (void)file;
     (void)line;
-    if (size > SIZE_MAX - 32) {
+    if (size > MAX_REQUEST) {
         return NULL;
     }
     void *p = calloc(1, padded(size));
@@ -208,7 +210,7 @@ void *myrealloc(char *file, int line, void *p, size_t size)
 {
     (void)file;
     (void)line;
-    if (!p || size > SIZE_MAX - 32) {
+    if (!p || size > MAX_REQUEST) {
         return NULL; /* paho never reallocates NULL; its tracker answered NULL to that */
     }
     struct shard *s = shard_of((uintptr_t)p);

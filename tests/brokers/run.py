@@ -585,7 +585,7 @@ def test_ejabberd_payload_limit(tmp):
               "%s: the bridge says it learned a limit, and how to set it" % what)
         # paho 1.3.12 frees a QoS 1 message twice when its write fails as ejabberd closes the
         # connection; the bridge's allocator for paho (bridge/paho_heap.c) ignores the second
-        # free. Crashed the bridge when that allocator freed on a header's word (2026-12-05)
+        # free. Crashed the bridge when that allocator read a freed block's header (2026-12-05)
         frees = r.metric("mqtt_paho_double_frees_total")
         if frees is not None:  # paho linked from its static archive
             print("%s: paho's second frees, ignored: %d" % (what, frees), flush=True)
