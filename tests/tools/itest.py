@@ -151,15 +151,16 @@ def stop(p, sig=signal.SIGTERM, timeout=10):
             p.wait()
 
 
-def compare(tmp, events, name):
-    """events ({"event","data"} dicts, in order) equal 1.2.3's for the v3 corpus?"""
+def compare(tmp, events, name, expected=None):
+    """events ({"event","data"} dicts, in order) equal 1.2.3's for the v3 corpus (or for the
+    corpus's events in the file `expected`, in its layout)?"""
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
         for e in events:
             f.write(json.dumps(e) + "\n")
     r = subprocess.run([sys.executable, COMPARE, "--events",
-                        os.path.join(CORPUS, "expected.jsonl"), path], capture_output=True,
-                       text=True)
+                        expected or os.path.join(CORPUS, "expected.jsonl"), path],
+                       capture_output=True, text=True)
     if r.returncode:
         print(r.stdout[-2000:])
     return r.returncode == 0
