@@ -148,20 +148,17 @@ def events_of(lines, user):
     return out
 
 
-def events_of_expected():
-    """the names of the replay's events that the bridge publishes, in order"""
-    out = []
-    for l in open(os.path.join(CORPUS, "expected.jsonl")):
-        out += [e["event"] for e in json.loads(l)["events"] if e["event"] in EVENT_NAMES]
-    return out
-
-
 def expected_events():
     """the replay's events that the bridge publishes, as {"event","data"}, in order"""
     out = []
     for l in open(os.path.join(CORPUS, "expected.jsonl")):
         out += [e for e in json.loads(l)["events"] if e["event"] in EVENT_NAMES]
     return out
+
+
+def events_of_expected():
+    """the names of the replay's events that the bridge publishes, in order"""
+    return [e["event"] for e in expected_events()]
 
 
 def expected_count():
