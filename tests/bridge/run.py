@@ -287,16 +287,17 @@ def check_without_msgid(unique):
     a redelivery, so they are counted by name. Of each name: every distinct event of the
     replay, none else (identical events in the replay are identical in our JSON too), and at
     least as many copies as the replay has."""
-    want, want_distinct = collections.Counter(), collections.defaultdict(set)
-    for e in expected_events():
-        if not has_msgid(e):
-            want[e["event"]] += 1
-            want_distinct[e["event"]].add(json.dumps(e["data"], sort_keys=True))
-    got, got_distinct = collections.Counter(), collections.defaultdict(set)
-    for e in unique:
-        if not has_msgid(e):
-            got[e["event"]] += 1
-            got_distinct[e["event"]].add(json.dumps(e["data"], sort_keys=True))
+    def by_name(events):
+        """(copies, distinct payloads) of each name, for the events without a msgId"""
+        copies, distinct = collections.Counter(), collections.defaultdict(set)
+        for e in events:
+            if not has_msgid(e):
+                copies[e["event"]] += 1
+                distinct[e["event"]].add(json.dumps(e["data"], sort_keys=True))
+        return copies, distinct
+
+    want, want_distinct = by_name(expected_events())
+    got, got_distinct = by_name(unique)
     names = set(want) | set(got)
     check(all(got[n] >= want[n] and len(got_distinct[n]) == len(want_distinct[n]) for n in names),
           "broker restart: every event without a msgId arrives, any extra one a repeat "
