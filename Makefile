@@ -7,6 +7,7 @@
 #   make check-tsan       the connection and bridge suites under ThreadSanitizer (build/tsan)
 #   make format-check     clang-format --dry-run over our C sources
 #   make fuzz             every libFuzzer target (clang), FUZZ_SECONDS=60 each (tests/fuzz/fuzz.mk)
+#   make fuzz-build       build them all, run none (make check does, tests/build/run.sh)
 #   make bench-decode     decode throughput against the Node library (docs/PERFORMANCE.md)
 #   make install          PREFIX, DESTDIR, SYSCONFDIR, LIBDIR (packaging/install.mk, docs/install.md)
 #   make uninstall        removes what install put (never an edited configuration)
@@ -219,17 +220,7 @@ format-check:
 format:
 	$(Q)clang-format -i $(shell git ls-files '*.c' '*.h')
 
-# ---- fuzzing (clang + libFuzzer; the corpus is replayed by gcc builds in make check) ----
-FUZZ_CFLAGS := -std=c11 $(TT_CPPFLAGS) $(LIB_CPPFLAGS) -Itests -g -O1 -fsanitize=fuzzer,address,undefined
-fuzz-build: $(GEN_C)
-	$(Q)mkdir -p build/fuzz
-	$(Q)$(MAKE) --no-print-directory $(GEN_TAGS)
-	$(Q)clang $(FUZZ_CFLAGS) -o build/fuzz/fuzz_frame tests/fuzz/fuzz_frame.c $(LIB_SRCS) $(GEN_C) $(LIB_LIBS)
-
-fuzz: fuzz-build
-	$(Q)mkdir -p build/fuzz/corpus
-	$(Q)build/fuzz/fuzz_frame -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-		build/fuzz/corpus tests/fuzz/corpus
+# fuzzing (clang + libFuzzer; `make fuzz`, `make fuzz-build`): tests/fuzz/fuzz.mk
 
 bench-decode: deps all $(B)/bench-inflate
 	$(Q)B=$(B) python3 tools/bench_decode.py --write

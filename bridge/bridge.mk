@@ -3,7 +3,7 @@
 # $(B)/obj/%.o: %.c are defined.
 #
 #   BRIDGE_CFG_OBJS   what the daemon links for its configuration (with BRIDGE_CFG_LIBS)
-#   make fuzz-cfg     libFuzzer on tests/fuzz/fuzz_cfg.c (clang), FUZZ_SECONDS=60
+#   (make fuzz-cfg, libFuzzer on tests/fuzz/fuzz_cfg.c: tests/fuzz/fuzz.mk)
 #
 # SPDX-License-Identifier: MIT
 
@@ -32,12 +32,3 @@ $(B)/fuzz_cfg_replay: $(B)/obj/tests/fuzz/fuzz_cfg.o $(B)/obj/tests/fuzz/replay_
 
 all: $(B)/fuzz_cfg_replay
 
-.PHONY: fuzz-cfg
-fuzz-cfg:
-	$(Q)mkdir -p build/fuzz/corpus_cfg
-	$(Q)clang $(FUZZ_CFLAGS) -Ibridge -o build/fuzz/fuzz_cfg tests/fuzz/fuzz_cfg.c \
-		$(BRIDGE_CFG_SRCS) common/xalloc.c connector/src/events.c connector/src/options.c -linih
-	$(Q){ echo '"[streamer:"'; echo '"[tiktok]"'; echo '"[mqtt]"'; \
-		sed -n 's/^X([a-z]*, *\([a-z_]*\),.*/"\1 = "/p' bridge/cfg_table.h; } >build/fuzz/cfg.dict
-	$(Q)build/fuzz/fuzz_cfg -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		-dict=build/fuzz/cfg.dict build/fuzz/corpus_cfg tests/fuzz/corpus_cfg

@@ -1,13 +1,18 @@
-# tests/fuzz/fuzz.mk: the libFuzzer targets besides frames (Makefile) and the configuration
-# (bridge/bridge.mk), and their corpus replays. Included by the top Makefile.
+# tests/fuzz/fuzz.mk: every libFuzzer target (clang) and the gcc replays of their corpora.
+# Included by the top Makefile.
 #
-#   make fuzz            every target in turn, FUZZ_SECONDS each (clang; frames last)
-#   make fuzz-json       one target: fuzz-json, fuzz-room, fuzz-http, fuzz-api, fuzz-handle
+#   make fuzz            every target in turn, FUZZ_SECONDS each (frames last)
+#   make fuzz-json       one target: fuzz-json, fuzz-room, fuzz-http, fuzz-api, fuzz-handle,
+#                        fuzz-cfg, fuzz-frame
+#   make fuzz-build      build every target, run none (tests/build/run.sh does, in make check:
+#                        a target that no longer links is found then, not at the next fuzz run)
 #   make all             builds the gcc replays ($(B)/fuzz_<name>_replay), run by make check
 #
-# Each target is tests/fuzz/fuzz_<name>.c; its seed corpus is tests/fuzz/corpus_<name> (small,
-# committed); what a run grows goes to build/fuzz/corpus_<name>. docs/RELIABILITY.md records
-# the runs. The clang objects live in build/fuzz/obj, apart from the gcc ones.
+# Each target is tests/fuzz/fuzz_<name>.c; its seed corpus is tests/fuzz/corpus_<name>
+# (tests/fuzz/corpus for frames; small, committed); what a run grows goes to
+# build/fuzz/corpus_<name> (build/fuzz/corpus). docs/RELIABILITY.md records the runs. The clang
+# objects live in build/fuzz/obj, apart from the gcc ones; the frames' and the configuration's
+# gcc replays are built by the Makefile and bridge/bridge.mk.
 #
 # SPDX-License-Identifier: MIT
 
@@ -37,28 +42,39 @@ $(B)/fuzz_handle_replay: $(B)/obj/tests/fuzz/fuzz_handle.o $(B)/obj/tests/fuzz/r
 all: $(FUZZ_REPLAYS)
 
 # ---- clang + libFuzzer ----
+FUZZ_CFLAGS := -std=c11 $(TT_CPPFLAGS) $(LIB_CPPFLAGS) -Itests -g -O1 -fsanitize=fuzzer,address,undefined
 FZ_CFLAGS = $(FUZZ_CFLAGS) -Iconnector/src -Ibridge -Icommon -MMD -MP
 FZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FZ)/obj/%.o) $(FZ)/obj/$(GEN_C:.c=.o)
+FZ_BINS := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%) $(FZ)/fuzz_cfg $(FZ)/fuzz_frame
 
-$(FZ)/obj/%.o: %.c | $(GEN_H)
+$(FZ)/obj/%.o: %.c | $(GEN_H) $(GEN_TAGS)
 	$(QCC)mkdir -p $(@D)
 	$(Q)clang $(FZ_CFLAGS) -c -o $@ $<
 
-# an archive, so that fuzz_room.o (which includes room.c) takes room.o's place
+# an archive, so that fuzz_room.o (which includes room.c) takes room.o's place, and so that a
+# target links whatever the library needs: the configuration's once listed the library files
+# it used, and stopped linking when options.c came to call hosts.c
 $(FZ)/libtiktok.a: $(FZ_LIB_OBJS)
 	$(QAR)rm -f $@
 	$(Q)ar rcs $@ $^
 
 FZ_LINK = $(QLD)clang $(FUZZ_CFLAGS) -o $@ $^
 
-$(FZ)/fuzz_json $(FZ)/fuzz_room: $(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o $(FZ)/libtiktok.a
+$(FZ)/fuzz_frame $(FZ)/fuzz_json $(FZ)/fuzz_room: $(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o \
+		$(FZ)/libtiktok.a
 	$(FZ_LINK) $(LIB_LIBS) -lz
+$(FZ)/fuzz_cfg: $(FZ)/obj/tests/fuzz/fuzz_cfg.o $(BRIDGE_CFG_SRCS:%.c=$(FZ)/obj/%.o) \
+		$(FZ)/obj/common/xalloc.o $(FZ)/libtiktok.a
+	$(FZ_LINK) $(LIB_LIBS) $(BRIDGE_CFG_LIBS)
 $(FZ)/fuzz_http: $(FZ)/obj/tests/fuzz/fuzz_http.o $(FZ)/obj/bridge/http_route.o
 	$(FZ_LINK)
 $(FZ)/fuzz_api: $(FZ)/obj/tests/fuzz/fuzz_api.o $(FZ)/obj/bridge/api.o $(FZ)/obj/bridge/handle.o
 	$(FZ_LINK) $(CJSON_LIBS)
 $(FZ)/fuzz_handle: $(FZ)/obj/tests/fuzz/fuzz_handle.o $(FZ)/obj/bridge/handle.o
 	$(FZ_LINK)
+
+.PHONY: fuzz-build
+fuzz-build: $(FZ_BINS)
 
 # Longest input per target: a page or an answer of a few KiB; a path and a user= list (the
 # request head is capped at 4 KiB by the server),
@@ -69,11 +85,24 @@ FUZZ_MAX_LEN_http := 4096
 FUZZ_MAX_LEN_api := 8192
 FUZZ_MAX_LEN_handle := 512
 
-.PHONY: $(FUZZ_TARGETS:%=fuzz-%)
+.PHONY: $(FUZZ_TARGETS:%=fuzz-%) fuzz-cfg fuzz-frame
 $(FUZZ_TARGETS:%=fuzz-%): fuzz-%: $(FZ)/fuzz_%
 	$(Q)mkdir -p $(FZ)/corpus_$*
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN_$*) -print_final_stats=1 \
 		-artifact_prefix=$(FZ)/$*- $(FZ)/corpus_$* tests/fuzz/corpus_$*
 
-# `make fuzz` (the frames, Makefile) runs these first, then the configuration's.
-fuzz: $(FUZZ_TARGETS:%=fuzz-%) fuzz-cfg
+# the configuration: a file of a few KiB, with every key name in a dictionary
+fuzz-cfg: $(FZ)/fuzz_cfg
+	$(Q)mkdir -p $(FZ)/corpus_cfg
+	$(Q){ echo '"[streamer:"'; echo '"[tiktok]"'; echo '"[mqtt]"'; \
+		sed -n 's/^X([a-z]*, *\([a-z_]*\),.*/"\1 = "/p' bridge/cfg_table.h; } >$(FZ)/cfg.dict
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -dict=$(FZ)/cfg.dict \
+		-print_final_stats=1 -artifact_prefix=$(FZ)/cfg- $(FZ)/corpus_cfg tests/fuzz/corpus_cfg
+
+# push frames and fetch results: inputs up to 64 KiB
+fuzz-frame: $(FZ)/fuzz_frame
+	$(Q)mkdir -p $(FZ)/corpus
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+		-artifact_prefix=$(FZ)/frame- $(FZ)/corpus tests/fuzz/corpus
+
+fuzz: $(FUZZ_TARGETS:%=fuzz-%) fuzz-cfg fuzz-frame
