@@ -7,13 +7,14 @@ BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/mqtt_queue.c bridge/paho_nudge
 	bridge/record.c bridge/file_write.c \
 	bridge/metrics.c bridge/healthz.c bridge/http.c bridge/http_route.c bridge/sink_sse.c
 BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(B)/obj/%.o)
-# paho: Debian's static archive with its heap tracking left out (bridge/paho_heap.c says why),
-# unless PAHO_LINK=shared or the archive is missing ($(CC) -print-file-name then prints the bare
-# name); the shared library then, tracking and all.
+# paho: Debian's static archive with its heap tracking and its call trace left out
+# (bridge/paho_heap.c and bridge/paho_trace.c say why), unless PAHO_LINK=shared or the archive
+# is missing ($(CC) -print-file-name then prints the bare name); the shared library then,
+# tracking and all.
 # (PAHO_SYNC_LIBS: the same for paho's synchronous client, which only bench-paho-sync links)
 PAHO_ARCHIVE := $(shell $(CC) -print-file-name=libpaho-mqtt3as.a)
 ifeq ($(PAHO_LINK)$(filter /%,$(PAHO_ARCHIVE)),static$(PAHO_ARCHIVE))
-PAHO_OBJS := $(B)/obj/bridge/paho_heap.o
+PAHO_OBJS := $(B)/obj/bridge/paho_heap.o $(B)/obj/bridge/paho_trace.o
 PAHO_LIBS := $(PAHO_ARCHIVE) -lssl -lcrypto -lpthread
 PAHO_SYNC_LIBS := $(shell $(CC) -print-file-name=libpaho-mqtt3c.a) -lpthread
 else

@@ -521,12 +521,26 @@ static void connect_failed5(void *ctx, MQTTAsync_failureData5 *d)
 
 /* ---- connect ---- */
 
+/* paho keeps an in-memory ring of trace records, at TRACE_MINIMUM unless built for speed (Debian
+ * 12's is not): each of its internal Log() calls, several per message, formats its text with
+ * vsnprintf and stores it under one mutex shared by all of paho's threads, for nobody to read
+ * unless MQTT_C_CLIENT_TRACE names a destination. Down to errors, unless that variable asks for
+ * paho's trace (paho then takes its level from MQTT_C_CLIENT_TRACE_LEVEL). Process-wide, and
+ * the same at every call. */
+static void quiet_paho_trace(void)
+{
+    if (!getenv("MQTT_C_CLIENT_TRACE")) {
+        MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
+    }
+}
+
 static int create_client(struct bridge_mqtt *b, char *err, size_t errlen)
 {
     MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
     co.MQTTVersion = b->protocol;
     co.sendWhileDisconnected = 0; /* our queue holds messages while the broker is away */
     co.maxBufferedMessages = INFLIGHT_MAX + 1; /* PUBLISH commands queued in paho: a window */
+    quiet_paho_trace();
     int rc = MQTTAsync_createWithOptions(&b->client, b->o.uri, b->o.client_id,
                                          MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
     if (rc != MQTTASYNC_SUCCESS) {

@@ -27,7 +27,8 @@
  * The two clients are two libraries (libpaho-mqtt3as, libpaho-mqtt3c) that export the same
  * internal symbols: a program must link only one of them, so this file builds twice,
  * bench-paho (async) and bench-paho-sync (-DBENCH_PAHO_SYNC).
- * glibc's fastbins are off, as in tiktok2mqtt (GLIBC_TUNABLES=glibc.malloc.mxfast=N overrides).
+ * glibc's fastbins are off, as in tiktok2mqtt (GLIBC_TUNABLES=glibc.malloc.mxfast=N overrides),
+ * and so is paho's trace ring (bridge/mqtt.c quiet_paho_trace; MQTT_C_CLIENT_TRACE keeps it).
  * Prints one JSON line: mode, n, size, wall_s, cpu_s (user + system of this process, every
  * thread), cpu_us_per_msg, msgs_per_s. Exit 1 when the broker cannot be reached or a message
  * fails, 64 on a usage error.
@@ -423,6 +424,13 @@ int main(int argc, char **argv)
     const char *tun = getenv("GLIBC_TUNABLES");
     if (!tun || !strstr(tun, "mxfast"))
         mallopt(M_MXFAST, 0);
+    /* paho's trace ring down to errors, as tiktok2mqtt runs (bridge/mqtt.c quiet_paho_trace) */
+    if (!getenv("MQTT_C_CLIENT_TRACE"))
+#ifdef BENCH_PAHO_SYNC
+        MQTTClient_setTraceLevel(MQTTCLIENT_TRACE_ERROR);
+#else
+        MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
+#endif
     if (argc < 5 || (strcmp(argv[4], "async") != 0 && strcmp(argv[4], "async-buf") != 0 &&
                      strcmp(argv[4], "sync") != 0 && strcmp(argv[4], "sync-cb") != 0 &&
                      strcmp(argv[4], "sync-poll") != 0)) {

@@ -4,8 +4,8 @@
 #   - only the library, its tests and the simulator (the generated nanopb code) include
 #     headers of connector/src: the .d files make lists what each object really included;
 #   - where Debian's static paho archive is installed, the daemon holds it without its heap
-#     tracking (bridge/paho_heap.c), and PAHO_LINK=shared relinks it against the shared
-#     library (and back);
+#     tracking (bridge/paho_heap.c) and its call trace (bridge/paho_trace.c), and
+#     PAHO_LINK=shared relinks it against the shared library (and back);
 #   - every libFuzzer target still builds (clang, in build/fuzz).
 # SPDX-License-Identifier: MIT
 set -u
@@ -33,14 +33,17 @@ else
     bad "objects that include connector/src headers: $leaks"
 fi
 
-# paho_link: "static" when $1 (a program) holds paho and not its Heap.o, "shared" when it
-# needs libpaho-mqtt3as.so and has none of paho's own functions, else what it has
+# paho_link: "static" when $1 (a program) holds paho and neither its Heap.o nor its
+# StackTrace.o, "shared" when it needs libpaho-mqtt3as.so and has none of paho's own
+# functions, else what it has
 paho_link() {
     if ldd "$1" | grep -q libpaho-mqtt3as; then
         nm --defined-only "$1" | grep -q ' MQTTAsync_sendMessage$' && echo "shared and static" ||
             echo shared
     elif nm --defined-only "$1" | grep -q ' Heap_findItem$'; then
         echo "static with paho's heap tracking"
+    elif nm --defined-only "$1" | grep -q ' setStack$'; then
+        echo "static with paho's call trace"
     elif nm --defined-only "$1" | grep -q ' MQTTAsync_sendMessage$'; then
         echo static
     else
@@ -53,7 +56,7 @@ elif ! case "$(cc -print-file-name=libpaho-mqtt3as.a)" in /*) true ;; *) false ;
     echo "SKIPPED: the paho link (no static libpaho-mqtt3as.a: the shared one is linked)"
 else
     got=$(paho_link "$B/tiktok2mqtt")
-    check "tiktok2mqtt links paho static, without its heap tracking (got: $got)" \
+    check "tiktok2mqtt links paho static, without its heap tracking and call trace (got: $got)" \
         test "$got" = static
     T=$(mktemp -d)
     make -s B="$B" PAHO_LINK=shared "$B/tiktok2mqtt" >"$T/log" 2>&1

@@ -26,12 +26,18 @@ static struct {
 
 static int handle_token; /* the address handed out as the client handle */
 
+void MQTTAsync_setTraceLevel(enum MQTTASYNC_TRACE_LEVELS level)
+{
+    fake.trace_level = (int)level;
+}
+
 int MQTTAsync_createWithOptions(MQTTAsync *handle, const char *uri, const char *client_id,
                                 int persistence, void *pctx, MQTTAsync_createOptions *o)
 {
     (void)uri, (void)client_id, (void)persistence, (void)pctx, (void)o;
     *handle = &handle_token;
     fake.creates++;
+    fake.trace_level_at_create = fake.trace_level;
     return MQTTASYNC_SUCCESS;
 }
 

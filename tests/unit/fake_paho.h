@@ -40,7 +40,9 @@ struct fake_paho {
     int overlaps;        /* calls that began while another was in progress */
     int most_unanswered; /* the most messages ever given and not yet answered */
     int creates, destroys, connects, subscribes;
-    int version; /* MQTTVersion of the last connect call */
+    int version;               /* MQTTVersion of the last connect call */
+    int trace_level;           /* the last MQTTAsync_setTraceLevel(), 0 if none */
+    int trace_level_at_create; /* trace_level when a client was last created */
     /* called inside MQTTAsync_sendMessage() for this topic, before it records the message */
     const char *trap_topic;
     void (*trap)(void);

@@ -11,12 +11,15 @@
  *  - a message the broker refuses is dropped and counted, never sent again;
  *  - MQTT 5 refused (two ways): the fall-back to 3.1.1 and its callbacks;
  *  - a broker's DISCONNECT for a packet too large it never announced: the culprit dropped,
- *    its size learned as a limit, the window shrunk.
+ *    its size learned as a limit, the window shrunk;
+ *  - paho's trace ring down to errors before a client is created, unless MQTT_C_CLIENT_TRACE
+ *    asks for paho's trace.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "fake_paho.h"
@@ -289,6 +292,29 @@ static void too_large(void)
     bridge_mqtt_free(b, 0);
 }
 
+static void paho_trace(void)
+{
+    unsetenv("MQTT_C_CLIENT_TRACE");
+    fake.trace_level = fake.trace_level_at_create = 0;
+    int creates = fake.creates;
+    struct bridge_mqtt *b = new_bridge();
+    bridge_mqtt_pump(b);
+    CHECK(fake.creates > creates);
+    CHECK_EQ(fake.trace_level_at_create, MQTTASYNC_TRACE_ERROR);
+    bridge_mqtt_free(b, 0);
+
+    /* the user's request for paho's trace is left alone */
+    setenv("MQTT_C_CLIENT_TRACE", "stdout", 1);
+    fake.trace_level = fake.trace_level_at_create = 0;
+    creates = fake.creates;
+    b = new_bridge();
+    bridge_mqtt_pump(b);
+    CHECK(fake.creates > creates);
+    CHECK_EQ(fake.trace_level, 0);
+    bridge_mqtt_free(b, 0);
+    unsetenv("MQTT_C_CLIENT_TRACE");
+}
+
 int main(void)
 {
     small_window();
@@ -296,5 +322,6 @@ int main(void)
     fallback(1, "CONNACK return code");
     fallback(MQTTASYNC_FAILURE, "TCP connect completion failure");
     too_large();
+    paho_trace(); /* last: the tests above count clients from the first */
     return h_finish();
 }
