@@ -25,7 +25,8 @@
  * SPDX-License-Identifier: MIT
  */
 
-/* paho's signatures (src/StackTrace.h); its enum LOG_LEVELS is an int-sized enum */
+/* paho's signatures (src/StackTrace.h), with int for its enum LOG_LEVELS: that enum has a
+ * negative member (INVALID_LEVEL = -1), so the compiler gives it the type int */
 void StackTrace_entry(const char *name, int line, int trace_level);
 void StackTrace_exit(const char *name, int line, void *rc, int trace_level);
 
