@@ -85,24 +85,26 @@ FUZZ_MAX_LEN_http := 4096
 FUZZ_MAX_LEN_api := 8192
 FUZZ_MAX_LEN_handle := 512
 
-.PHONY: $(FUZZ_TARGETS:%=fuzz-%) fuzz-cfg fuzz-frame
-$(FUZZ_TARGETS:%=fuzz-%): fuzz-%: $(FZ)/fuzz_%
-	$(Q)mkdir -p $(FZ)/corpus_$*
-	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN_$*) -print_final_stats=1 \
-		-artifact_prefix=$(FZ)/$*- $(FZ)/corpus_$* tests/fuzz/corpus_$*
+# the configuration: a file of a few KiB, with every key name in a dictionary; push frames and
+# fetch results: inputs up to 64 KiB, their corpus folders named before the others'
+FUZZ_MAX_LEN_cfg := 4096
+FUZZ_MAX_LEN_frame := 65536
+FUZZ_ARGS_cfg := -dict=$(FZ)/cfg.dict
+fuzz_corpus = $(if $(filter frame,$1),corpus,corpus_$1)
 
-# the configuration: a file of a few KiB, with every key name in a dictionary
-fuzz-cfg: $(FZ)/fuzz_cfg
-	$(Q)mkdir -p $(FZ)/corpus_cfg
+$(FZ)/cfg.dict: bridge/cfg_table.h
+	$(Q)mkdir -p $(@D)
 	$(Q){ echo '"[streamer:"'; echo '"[tiktok]"'; echo '"[mqtt]"'; \
-		sed -n 's/^X([a-z]*, *\([a-z_]*\),.*/"\1 = "/p' bridge/cfg_table.h; } >$(FZ)/cfg.dict
-	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -dict=$(FZ)/cfg.dict \
-		-print_final_stats=1 -artifact_prefix=$(FZ)/cfg- $(FZ)/corpus_cfg tests/fuzz/corpus_cfg
+		sed -n 's/^X([a-z]*, *\([a-z_]*\),.*/"\1 = "/p' $<; } >$@
 
-# push frames and fetch results: inputs up to 64 KiB
-fuzz-frame: $(FZ)/fuzz_frame
-	$(Q)mkdir -p $(FZ)/corpus
-	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
-		-artifact_prefix=$(FZ)/frame- $(FZ)/corpus tests/fuzz/corpus
+# in this order for `make fuzz`: frames last
+FUZZ_RUNS := $(FUZZ_TARGETS) cfg frame
+.PHONY: $(FUZZ_RUNS:%=fuzz-%)
+fuzz-cfg: $(FZ)/cfg.dict
+$(FUZZ_RUNS:%=fuzz-%): fuzz-%: $(FZ)/fuzz_%
+	$(Q)mkdir -p $(FZ)/$(call fuzz_corpus,$*)
+	$(Q)$(FZ)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN_$*) $(FUZZ_ARGS_$*) \
+		-print_final_stats=1 -artifact_prefix=$(FZ)/$*- \
+		$(FZ)/$(call fuzz_corpus,$*) tests/fuzz/$(call fuzz_corpus,$*)
 
-fuzz: $(FUZZ_TARGETS:%=fuzz-%) fuzz-cfg fuzz-frame
+fuzz: $(FUZZ_RUNS:%=fuzz-%)
