@@ -18,7 +18,9 @@ and 1:
 
 Environment: B (build), STREAMERS (50), RATIO_RATE (5000 total), RATIO_S (10), ROUNDS (3),
 SEARCH_S (10), SEARCH_MAX (80000), LAT_RATE (5000), LAT_S (15), BROKERS ("default tuned"),
-QOS ("0 1"), PARTS ("ratio ceiling latency"), GZIP (1: the share of gzipped frames).
+QOS ("0 1"), PARTS ("ratio ceiling latency"), GZIP (1: the share of gzipped frames),
+BRIDGE_CPUS (unset: the bridge runs on any core; "1": under `taskset -c 1`, see
+docs/PERFORMANCE.md "One core for the bridge").
 --write rewrites the bench-e2e section of docs/PERFORMANCE.md; --smoke is the check of
 make check: a tiny run, the tools count correctly (exit 1 otherwise).
 
@@ -106,7 +108,8 @@ def bridge(url, rooms, port, qos):
     cfg = bridge_config(os.path.join(TMP, "b-%d.ini" % time.monotonic_ns()), url, port, rooms,
                         "qos = %d\n" % qos)
     log_path = cfg + ".log"
-    p = start([os.path.join(B, "tiktok2mqtt"), "-c", cfg], stderr=open(log_path, "w"))
+    pin = ["taskset", "-c", os.environ["BRIDGE_CPUS"]] if os.environ.get("BRIDGE_CPUS") else []
+    p = start(pin + [os.path.join(B, "tiktok2mqtt"), "-c", cfg], stderr=open(log_path, "w"))
     ok = wait_for(lambda: open(log_path).read().count(": live") >= rooms, 60 + rooms * 0.1, step=0.2)
     return p, ok
 
