@@ -168,12 +168,20 @@ def one_run(kind, broker_kind, qos, total_rate, seconds, watch=False, cap=30):
     return r
 
 
+def thread_group(pid, tid, name):
+    """our main thread (its id is the process's), paho's threads by name, or the streamer
+    threads, which keep the process's name"""
+    if str(tid) == str(pid):
+        return "main"
+    return name if name.startswith("MQTT") else "streamers (%s)" % name
+
+
 def per_thread(pid, a, b, events):
     """CPU seconds and context switches per event of each thread group"""
     groups = {}
     for t, (name, ns, sw) in b.items():
         ns0, sw0 = (a[t][1], a[t][2]) if t in a else (0, 0)
-        g = "main" if t == str(pid) else name if name.startswith("MQTT") else "streamers (%s)" % name
+        g = thread_group(pid, t, name)
         c = groups.setdefault(g, [0.0, 0, 0])
         c[0] += (ns - ns0) / 1e9
         c[1] += sw - sw0

@@ -31,22 +31,19 @@ OUT = os.environ.get("OUT", os.path.join(E.B, "profile-e2e"))
 
 
 def by_group(data, top=25):
-    """Each thread group's samples by symbol. The main thread is the one whose id is the
-    process's; the streamer threads share its name."""
+    """Each thread group's samples by symbol, the groups of bench_e2e's per-thread figures"""
     r = subprocess.run(["perf", "script", "-i", data, "-G", "-F", "comm,pid,tid,ip,sym,dso"],
                        capture_output=True, text=True)
     groups = collections.defaultdict(collections.Counter)
     for line in r.stdout.splitlines():
         m = re.match(r"\s*(\S+)\s+(\d+)/(\d+)\s+\S+\s+(.*)", line)
-        if not m:
-            continue
-        comm, pid, tid, sym = m.groups()
-        if comm == "tiktok2mqtt":
-            comm = "main" if pid == tid else "streamers"
-        groups[comm][sym.strip()] += 1
-    total = sum(sum(c.values()) for c in groups.values()) or 1
-    for name, c in sorted(groups.items(), key=lambda kv: -sum(kv[1].values())):
-        n = sum(c.values())
+        if m:
+            comm, pid, tid, sym = m.groups()
+            groups[E.thread_group(pid, tid, comm)][sym.strip()] += 1
+    sizes = {g: sum(c.values()) for g, c in groups.items()}
+    total = sum(sizes.values()) or 1
+    for name, c in sorted(groups.items(), key=lambda kv: -sizes[kv[0]]):
+        n = sizes[name]
         print("== %s: %.1f %% of the samples" % (name, 100.0 * n / total))
         for sym, k in c.most_common(top):
             print("%6.1f %%  %s" % (100.0 * k / n, sym))
