@@ -22,7 +22,8 @@ struct tt_ws; /* ws.c */
 /* Recently seen msgIds: an open-addressed set with FIFO eviction (dedup.c). */
 struct tt_dedup {
     uint64_t *ring; /* the ids in insertion order, for eviction */
-    uint32_t *set;  /* 2x the window: ring position + 2; 0 = empty slot, 1 = tombstone */
+    uint32_t *set;  /* 2x cap: ring position + 2; 0 = empty slot, 1 = tombstone */
+    size_t window;  /* ids to remember; the tables hold cap of them and grow up to it */
     size_t cap, head, count, gone;
 };
 

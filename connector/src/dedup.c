@@ -2,18 +2,26 @@
  * Event deduplication by msgId. The backlog after a reconnect repeats recent messages
  * (docs/protocol.md §2): the last `window` ids are remembered in a ring, evicted in insertion
  * order, and found through an open-addressed hash set of ring positions at most half full.
- * Fixed memory: 16 bytes per remembered id (8 in the ring, 2 x 4 in the set). The set held the
- * ids themselves until 2026-12-05, 24 bytes per id: with the default window of 4,096 that was
- * half the resident memory of a bridge following 1,000 quiet streamers (docs/PERFORMANCE.md).
+ * 16 bytes per remembered id (8 in the ring, 2 x 4 in the set). The set held the ids themselves
+ * until 2026-12-05, 24 bytes per id: with the default window of 4,096 that was half the
+ * resident memory of a bridge following 1,000 quiet streamers (docs/PERFORMANCE.md).
+ *
+ * Why the tables grow: a quiet room sees a few dozen msgIds an hour, and the full window
+ * (64 KiB) for each of 1,000 such rooms was a third of the bridge's memory. They start at
+ * DEDUP_START ids and double while full until they hold the window; a busy room gets there
+ * within seconds. A growth whose allocation fails keeps the tables as they are (fewer ids
+ * remembered, nothing lost) and is tried again the next time they are full.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "alloc.h"
 #include "client_int.h"
 
-#define EMPTY 0
-#define GONE  1 /* tombstone; a used slot holds the ring position + SLOT0 */
-#define SLOT0 2
+#define EMPTY       0
+#define GONE        1 /* tombstone; a used slot holds the ring position + SLOT0 */
+#define SLOT0       2
+
+#define DEDUP_START 64 /* ids remembered before the first growth */
 
 enum tt_err tt__dedup_init(struct tt_dedup *d, size_t window)
 {
@@ -24,9 +32,10 @@ enum tt_err tt__dedup_init(struct tt_dedup *d, size_t window)
     if (window > (UINT32_MAX - SLOT0) / 2) {
         return TT_ERR_INVAL;
     }
-    d->cap = window;
-    d->ring = tt__calloc(window, sizeof *d->ring);
-    d->set = tt__calloc(window * 2, sizeof *d->set);
+    d->window = window;
+    d->cap = window < DEDUP_START ? window : DEDUP_START;
+    d->ring = tt__calloc(d->cap, sizeof *d->ring);
+    d->set = tt__calloc(d->cap * 2, sizeof *d->set);
     if (!d->ring || !d->set) {
         tt__dedup_free(d);
         return TT_ERR_NOMEM;
@@ -77,7 +86,7 @@ static void add(struct tt_dedup *d, size_t pos)
     }
 }
 
-/* Tombstones make absent-id probes longer: past half the window, rebuild from the ring. */
+/* Tombstones make absent-id probes longer: past half the tables, rebuild from the ring. */
 static void rebuild(struct tt_dedup *d)
 {
     memset(d->set, 0, d->cap * 2 * sizeof *d->set);
@@ -87,6 +96,29 @@ static void rebuild(struct tt_dedup *d)
     d->gone = 0;
 }
 
+/* Double the tables (up to the window), the ring's ids in their order from position 0. */
+static void grow(struct tt_dedup *d)
+{
+    size_t cap = d->cap * 2 < d->window ? d->cap * 2 : d->window;
+    uint64_t *ring = tt__calloc(cap, sizeof *ring);
+    uint32_t *set = tt__calloc(cap * 2, sizeof *set);
+    if (!ring || !set) {
+        tt__free(ring);
+        tt__free(set);
+        return;
+    }
+    for (size_t k = 0; k < d->count; k++) {
+        ring[k] = d->ring[(d->head + k) % d->cap];
+    }
+    tt__free(d->ring);
+    tt__free(d->set);
+    d->ring = ring;
+    d->set = set;
+    d->cap = cap;
+    d->head = 0;
+    rebuild(d);
+}
+
 int tt__dedup_seen(struct tt_dedup *d, uint64_t id)
 {
     if (!id || !d->cap) {
@@ -94,6 +126,9 @@ int tt__dedup_seen(struct tt_dedup *d, uint64_t id)
     }
     if (find(d, id, 0) != SIZE_MAX) {
         return 1;
+    }
+    if (d->count == d->cap && d->cap < d->window) {
+        grow(d);
     }
     if (d->count == d->cap) { /* forget the oldest, before its ring slot is reused */
         size_t old = find(d, d->ring[d->head], 0);

@@ -50,6 +50,64 @@ static void test_dedup(void)
     tt__dedup_free(&d);
 }
 
+/* 1 for each id of [from, to) that the set does not report as seen (a seen id is not added) */
+static int dedup_missing(struct tt_dedup *d, uint64_t from, uint64_t to)
+{
+    int missing = 0;
+    for (uint64_t id = from; id < to; id++) {
+        missing += tt__dedup_seen(d, id) != 1;
+    }
+    return missing;
+}
+
+/* The tables start small (a quiet room's) and grow to the window without forgetting an id. */
+static void test_dedup_growth(void)
+{
+    struct tt_dedup d;
+    CHECK_EQ(tt__dedup_init(&d, 4096), TT_OK);
+    CHECK(d.cap < 4096);
+    int wrong = 0;
+    for (uint64_t id = 1; id <= 4096; id++) {
+        wrong += tt__dedup_seen(&d, id) != 0;
+    }
+    CHECK_EQ(wrong, 0);
+    CHECK_EQ(d.cap, 4096);
+    CHECK_EQ(dedup_missing(&d, 1, 4097), 0);
+    CHECK_EQ(tt__dedup_seen(&d, 5000), 0); /* the window is full: 1 goes */
+    CHECK_EQ(tt__dedup_seen(&d, 1), 0);
+    CHECK_EQ(tt__dedup_seen(&d, 3), 1);
+    CHECK_EQ(d.cap, 4096);
+    tt__dedup_free(&d);
+
+    /* a growth that cannot allocate keeps what it has and evicts as a full window would; the
+     * next one, with memory back, keeps the ids in their order (the ring had wrapped) */
+    CHECK_EQ(tt__dedup_init(&d, 1000), TT_OK);
+    size_t start = d.cap;
+    for (uint64_t id = 1; id <= start; id++) {
+        tt__dedup_seen(&d, id);
+    }
+    tt__alloc_fail_after(0);
+    for (uint64_t id = start + 1; id <= start + 30; id++) {
+        CHECK_EQ(tt__dedup_seen(&d, id), 0);
+    }
+    tt__alloc_fail_after(-1);
+    CHECK_EQ(d.cap, start);
+    CHECK_EQ(dedup_missing(&d, 31, start + 31), 0);
+    CHECK_EQ(tt__dedup_seen(&d, 30), 0); /* forgotten while the tables could not grow */
+    CHECK(d.cap > start);
+    CHECK_EQ(dedup_missing(&d, 30, start + 31), 0); /* the wrapped ring's ids survived growth */
+    /* fill the window (65 ids held), then one more: the oldest, 31, goes first */
+    for (uint64_t id = 10000; id < 10000 + 1000 - (start + 1); id++) {
+        tt__dedup_seen(&d, id);
+    }
+    CHECK_EQ(d.cap, 1000);
+    CHECK_EQ(d.count, 1000);
+    CHECK_EQ(tt__dedup_seen(&d, 20000), 0);
+    CHECK_EQ(dedup_missing(&d, 32, start + 31), 0);
+    CHECK_EQ(tt__dedup_seen(&d, 31), 0);
+    tt__dedup_free(&d);
+}
+
 static void test_params(void)
 {
     struct tt_params p;
@@ -373,6 +431,7 @@ static void test_hosts(void)
 int main(void)
 {
     test_dedup();
+    test_dedup_growth();
     test_params();
     test_cookies();
     test_json_reader();
