@@ -572,6 +572,9 @@ enum tt_err tt_client_connect(tt_client *c)
                                c->o.process_initial_data ? tt__client_on_event : remember_only, c);
     }
     common_buf_free(&c->fetch); /* its data is taken: no need to hold the body while connected */
+    if (c->upgraded) {
+        tt__http_release(&c->http); /* polling needs it every interval, a WebSocket not */
+    }
     c->connected = 1;
     emit_connected(c);
     return TT_OK;

@@ -156,6 +156,16 @@ void tt__http_cleanup(struct tt_http *h)
     memset(h, 0, sizeof *h);
 }
 
+/* Why: a connected client may not make another request for hours, and its handle held 16 KiB
+ * of read buffer and an idle connection to TikTok's web host for each streamer. */
+void tt__http_release(struct tt_http *h)
+{
+    if (h->curl) {
+        curl_easy_cleanup(h->curl);
+        h->curl = NULL;
+    }
+}
+
 void tt__http_resp_init(struct tt_http_resp *r)
 {
     memset(r, 0, sizeof *r);
@@ -469,8 +479,12 @@ static enum tt_err perform(struct tt_http *h, const char *url, const char *ua,
                  "plain http to a non-loopback host is refused (set allow_insecure)");
         return TT_ERR_INVAL;
     }
-    if (oom) {
+    if (!h->curl) {
+        h->curl = curl_easy_init(); /* after tt__http_release */
+    }
+    if (oom || !h->curl) {
         curl_slist_free_all(hdrs);
+        snprintf(h->errmsg, sizeof h->errmsg, "out of memory");
         return TT_ERR_NOMEM;
     }
     set_options(h, url, ua, hdrs, &x);

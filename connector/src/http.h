@@ -47,6 +47,9 @@ struct tt_http_resp {
 
 enum tt_err tt__http_init(struct tt_http *h, const struct tt_options *o);
 void tt__http_cleanup(struct tt_http *h);
+/** Let go of curl's handle (its read buffer, the server's kept-alive connection) until the next
+ *  request, which makes a new one; the cookies and settings stay. */
+void tt__http_release(struct tt_http *h);
 void tt__http_resp_init(struct tt_http_resp *r);
 void tt__http_resp_free(struct tt_http_resp *r);
 
