@@ -156,8 +156,6 @@ void tt__http_cleanup(struct tt_http *h)
     memset(h, 0, sizeof *h);
 }
 
-/* Why: a connected client may not make another request for hours, and its handle held 16 KiB
- * of read buffer and an idle connection to TikTok's web host for each streamer. */
 void tt__http_release(struct tt_http *h)
 {
     if (h->curl) {

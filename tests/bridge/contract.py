@@ -3,7 +3,8 @@
 
 Checks: `room_info_interval = 1` publishes `<base>/<user>/room` again about every second while
 the streamer is live (a scripted simulator room, live for a few seconds), each a valid room
-object; `room_info_interval = 0` publishes it once, on connect. Over MQTT 5 (docs/mqtt.md), as
+object, and holds no HTTP connection between refreshes; `room_info_interval = 0` publishes it
+once, on connect. Over MQTT 5 (docs/mqtt.md), as
 an MQTT 5 subscriber (mosquitto_sub -V 5) receives them with `event_expiry = 60`: every event
 carries the content type application/json, the user property msgId equal to its payload's
 msgId, and a message expiry of at most 60 s; the room object carries the content type alone.
@@ -89,6 +90,31 @@ def test_room_once(tmp):
           "room_info_interval = 0: room published once, on connect (%d times)" % len(rooms))
 
 
+def test_refresh_holds_no_http(tmp):
+    """room_info_interval = 1: each refresh makes its request and lets curl's handle go again,
+    so between refreshes the bridge holds its WebSocket and its broker connection, no idle HTTP
+    connection (before 2026-12-06 every streamer kept one from its first refresh on)."""
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = scenario_sim(tmp, "idle")
+    cfg = write_config(tmp, "idle.ini", broker.port, url, ["roomy"],
+                       extra="room_info_interval = 1\n")
+    sub = Sub(tmp, broker.port, "tiktok/roomy/#", "idle.txt")
+    rooms = lambda: sum(1 for l in sub.lines() if l.startswith("tiktok/roomy/room {"))
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "idle.log"), "w"))
+    # the room is published after its request returned: the third is a refresh's, and its
+    # handle was let go before it was published
+    refreshed = wait_for(lambda: rooms() >= 3, LIVE_S + 10)
+    held = itest.established(br.pid)
+    stop(br)
+    sub.close()
+    stop(sim)
+    broker.down()
+    check(refreshed, "the room was refreshed twice while live (%d)" % rooms())
+    check(held == 2, "between refreshes: 2 TCP connections held, the WebSocket and the broker's "
+          "(%d)" % held)
+
+
 def v5_messages(tmp):
     """(topic, content type, expiry, user properties, payload) of everything a v5 subscriber got
     from a scripted stream, with [mqtt] event_expiry = 60"""
@@ -125,7 +151,8 @@ def test_v5_properties(tmp):
 
 
 def main():
-    return run_tests((test_room_refresh, test_room_once, test_v5_properties),
+    return run_tests((test_room_refresh, test_room_once, test_refresh_holds_no_http,
+                      test_v5_properties),
                      ("mosquitto", "mosquitto_sub"), "bridge-contract-")
 
 

@@ -587,24 +587,6 @@ def test_reconnect_dedup(tmp):
 
 
 
-def established(pid):
-    """how many ESTABLISHED TCP connections process pid holds (its fds against /proc's tables)"""
-    inodes = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue  # closed meanwhile
-        if link.startswith("socket:["):
-            inodes.add(link[8:-1])
-    n = 0
-    for table in ("tcp", "tcp6"):
-        with open("/proc/%d/net/%s" % (pid, table)) as f:
-            n += sum(1 for line in f.readlines()[1:]
-                     if line.split()[3] == "01" and line.split()[9] in inodes)
-    return n
-
-
 def test_idle_http(tmp):
     """Once its WebSocket is open, a client holds no HTTP connection (curl's handle is let go
     until the next request: 16 KiB and a socket per streamer); a later connect on the same
@@ -621,7 +603,7 @@ def test_idle_http(tmp):
     held = None
     for line in p.stdout:
         if line.startswith("{") and json.loads(line).get("event") == "connected":
-            held = established(p.pid)  # emitted after the release: no wait needed
+            held = itest.established(p.pid)  # emitted after the release: no wait needed
             break
     out = p.stdout.read()
     p.wait(20)

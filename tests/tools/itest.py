@@ -132,6 +132,24 @@ def tt_connect(handle, base, opts, timeout):
         return None, out, "", time.time() - t0
 
 
+def established(pid):
+    """how many ESTABLISHED TCP connections process pid holds (its fds against /proc's tables)"""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue  # closed meanwhile
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    n = 0
+    for table in ("tcp", "tcp6"):
+        with open("/proc/%d/net/%s" % (pid, table)) as f:
+            n += sum(1 for line in f.readlines()[1:]
+                     if line.split()[3] == "01" and line.split()[9] in inodes)
+    return n
+
+
 def wait_for(pred, timeout, step=0.05):
     end = time.time() + timeout
     while time.time() < end:
