@@ -29,6 +29,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
@@ -586,7 +587,6 @@ def test_reconnect_dedup(tmp):
               "drop: really sent again (%d of %d)" % (len(set(again) & first_conn), len(again)))
 
 
-
 def test_idle_http(tmp):
     """Once its WebSocket is open, a client holds no HTTP connection (curl's handle is let go
     until the next request: 16 KiB and a socket per streamer); a later connect on the same
@@ -601,12 +601,15 @@ def test_idle_http(tmp):
                      "webcast_base=" + base, "sign_api_url=" + base, "push_base=" + push,
                      "sign_flow=euler"], stdout=subprocess.PIPE, text=True)
     held = None
+    guard = threading.Timer(30, p.kill)  # a client that hangs ends the read below
+    guard.start()
     for line in p.stdout:
         if line.startswith("{") and json.loads(line).get("event") == "connected":
             held = itest.established(p.pid)  # emitted after the release: no wait needed
             break
     out = p.stdout.read()
     p.wait(20)
+    guard.cancel()
     stop(sim)
     check(held == 1, "connected over the WebSocket: 1 TCP connection held, the WebSocket "
           "(%s)" % held)
