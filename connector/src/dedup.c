@@ -8,20 +8,24 @@
  *
  * Why the tables grow: a quiet room sees a few dozen msgIds an hour, and the full window
  * (64 KiB) for each of 1,000 such rooms was a third of the bridge's memory. They start at
- * DEDUP_START ids and double while full until they hold the window; a busy room gets there
- * within seconds. A growth whose allocation fails keeps the tables as they are (fewer ids
- * remembered, nothing lost) and is tried again the next time they are full.
+ * DEDUP_START ids and grow eightfold while full until they hold the window (64, 512, 4,096
+ * by default). Why eightfold and not double: memory that settles in two early steps. Doubling
+ * made a room at 2 messages a second grow for half an hour, which from outside is what a leak
+ * looks like (the soak's RSS bar failed on it, docs/RELIABILITY.md), and left six freed
+ * blocks behind instead of two. A growth whose allocation fails keeps the tables as they are
+ * (fewer ids remembered, nothing lost) and is tried again the next time they are full.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "alloc.h"
 #include "client_int.h"
 
-#define EMPTY       0
-#define GONE        1 /* tombstone; a used slot holds the ring position + SLOT0 */
-#define SLOT0       2
+#define EMPTY        0
+#define GONE         1 /* tombstone; a used slot holds the ring position + SLOT0 */
+#define SLOT0        2
 
-#define DEDUP_START 64 /* ids remembered before the first growth */
+#define DEDUP_START  64 /* ids remembered before the first growth */
+#define DEDUP_GROWTH 8  /* each growth multiplies the tables by this, up to the window */
 
 enum tt_err tt__dedup_init(struct tt_dedup *d, size_t window)
 {
@@ -96,10 +100,10 @@ static void rebuild(struct tt_dedup *d)
     d->gone = 0;
 }
 
-/* Double the tables (up to the window), the ring's ids in their order from position 0. */
+/* Grow the tables (up to the window), the ring's ids in their order from position 0. */
 static void grow(struct tt_dedup *d)
 {
-    size_t cap = d->cap * 2 < d->window ? d->cap * 2 : d->window;
+    size_t cap = d->cap * DEDUP_GROWTH < d->window ? d->cap * DEDUP_GROWTH : d->window;
     uint64_t *ring = tt__calloc(cap, sizeof *ring);
     uint32_t *set = tt__calloc(cap * 2, sizeof *set);
     if (!ring || !set) {
