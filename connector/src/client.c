@@ -146,6 +146,7 @@ static enum tt_err init_parts(tt_client *c)
 {
     enum tt_err rc = tt__http_init(&c->http, &c->o);
     c->http.cancel = &c->stop;
+    c->http.idle = &c->upgraded; /* on the WebSocket: each request lets the handle go after it */
     if (!rc) {
         rc = tt__session_cookies(c);
     }
@@ -572,24 +573,15 @@ enum tt_err tt_client_connect(tt_client *c)
                                c->o.process_initial_data ? tt__client_on_event : remember_only, c);
     }
     common_buf_free(&c->fetch); /* its data is taken: no need to hold the body while connected */
-    tt__client_http_idle(c);
+    if (c->upgraded) {
+        tt__http_release(&c->http); /* the connect's requests are over (http.c `idle`) */
+    }
     c->connected = 1;
     emit_connected(c);
     return TT_OK;
 }
 
 /* ---- service ---- */
-
-/* Why: a client on its WebSocket makes no request until it connects again, but for the room
- * info or gift list its caller asks for (the bridge's room_info_interval: every 5 minutes by
- * default), and curl's handle held a 16 KiB buffer and an idle connection to the web host in
- * between, for each streamer. Polling needs it every interval. */
-void tt__client_http_idle(tt_client *c)
-{
-    if (c->upgraded) {
-        tt__http_release(&c->http);
-    }
-}
 
 static void emit_disconnected(tt_client *c, enum tt_err why)
 {
@@ -715,7 +707,6 @@ enum tt_err tt_client_room_info(tt_client *c, char **json)
         *json = tt__strdup(c->room_info ? c->room_info : "null");
         rc = *json ? TT_OK : TT_ERR_NOMEM;
     }
-    tt__client_http_idle(c);
     return rc;
 }
 
@@ -729,6 +720,5 @@ enum tt_err tt_client_available_gifts(tt_client *c, char **json)
         *json = tt__strdup(c->gifts.json);
         rc = *json ? TT_OK : TT_ERR_NOMEM;
     }
-    tt__client_http_idle(c);
     return rc;
 }

@@ -89,9 +89,6 @@ void tt__client_on_event(const struct tt_event *ev, void *ud);
 uint64_t tt__now_ms(void);
 /** Pass a frame to the raw hook, if any: a push frame as is, a fetch answer wrapped. */
 void tt__client_raw(tt_client *c, enum tt_raw_source src, const void *p, size_t n);
-/** After the requests of a connect, or one the caller asked for: on a WebSocket, let go of
- *  curl's handle until the next request (a polling client keeps it). */
-void tt__client_http_idle(tt_client *c);
 
 /* room.c */
 enum tt_err tt__room_resolve(tt_client *c);

@@ -517,12 +517,24 @@ static enum tt_err perform(struct tt_http *h, const char *url, const char *ua,
     return TT_OK;
 }
 
+/* Why: a client on its WebSocket makes no request until it connects again, but for the room
+ * info, gift list or rate limits its caller asks for (the bridge's room_info_interval: every 5
+ * minutes by default); in between, the handle held a 16 KiB buffer and an idle connection to
+ * the web host, for each streamer. Polling needs it every interval. */
+static enum tt_err done(struct tt_http *h, enum tt_err rc)
+{
+    if (h->idle && *h->idle) {
+        tt__http_release(h);
+    }
+    return rc;
+}
+
 enum tt_err tt__http_request(struct tt_http *h, const char *url, const char *const *extra,
                              struct tt_http_resp *r)
 {
     int oom = 0;
     struct curl_slist *hdrs = build_headers(h, url, extra, &oom);
-    return perform(h, url, h->user_agent, hdrs, oom, r);
+    return done(h, perform(h, url, h->user_agent, hdrs, oom, r));
 }
 
 enum tt_err tt__http_request_sign(struct tt_http *h, const char *url, const char *const *extra,
@@ -532,5 +544,5 @@ enum tt_err tt__http_request_sign(struct tt_http *h, const char *url, const char
     int oom = 0;
     struct curl_slist *hdrs = sign_headers(extra, &oom);
     snprintf(ua, sizeof ua, "libtiktok/%s", tt_version()); /* 1.x: its own, not a browser's */
-    return perform(h, url, ua, hdrs, oom, r);
+    return done(h, perform(h, url, ua, hdrs, oom, r));
 }

@@ -30,6 +30,7 @@ struct tt_http {
     unsigned timeout_ms;
     int insecure;             /* allow_insecure */
     const atomic_int *cancel; /* set: a request in flight ends (TT_ERR_STATE "stopped") */
+    const int *idle;          /* set: let the handle go after each request (on a WebSocket) */
     struct tt_hosts hosts;    /* where the jar may go; the resolve option */
     void *resolve;            /* struct curl_slist * of the resolve option, for curl */
     char errmsg[256];

@@ -124,7 +124,6 @@ enum tt_err tt_client_sign_limits(tt_client *c, char **json)
         rc = *json ? TT_OK : TT_ERR_NOMEM;
     }
     tt__http_resp_free(&r);
-    tt__client_http_idle(c);
     return rc;
 }
 

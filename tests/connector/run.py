@@ -596,10 +596,8 @@ def test_idle_http(tmp):
         f.write('{"kind":"sim","seed":6}\n{"kind":"streamer","handle":"idle"}\n'
                 '{"t":0.5,"type":"chat","user":"fan","text":"hello"}\n{"t":3,"type":"end"}\n')
     sim, base, log = start_sim(tmp, "idle", ["--scenario", path])
-    push = base.replace("http://", "ws://")
-    p = itest.start([os.path.join(B, "tt-connect"), "idle", "web_base=" + base,
-                     "webcast_base=" + base, "sign_api_url=" + base, "push_base=" + push,
-                     "sign_flow=euler"], stdout=subprocess.PIPE, text=True)
+    p = itest.start(itest.tt_connect_cmd("idle", base, ["sign_flow=euler"]),
+                    stdout=subprocess.PIPE, text=True)
     held = None
     guard = threading.Timer(30, p.kill)  # a client that hangs ends the read below
     guard.start()

@@ -116,13 +116,19 @@ def sim(tmp, name, args, scenario=None, listen="127.0.0.1:0", timeout=5):
     return p, (url[0] if url else None), log
 
 
-def tt_connect(handle, base, opts, timeout):
+def tt_connect_cmd(handle, base, opts):
     """examples/tt-connect HANDLE with every endpoint at `base`, the direct path's push_base
     included (whatever flow `opts` choose, nothing goes to TikTok), then `opts` (key=value; a
-    later one wins): (exit status or None on timeout, stdout so far, stderr, seconds taken)"""
+    later one wins)"""
     push = base.replace("https://", "wss://").replace("http://", "ws://")
-    cmd = [os.path.join(B, "tt-connect"), handle, "web_base=" + base, "webcast_base=" + base,
-           "sign_api_url=" + base, "push_base=" + push] + list(opts)
+    return [os.path.join(B, "tt-connect"), handle, "web_base=" + base, "webcast_base=" + base,
+            "sign_api_url=" + base, "push_base=" + push] + list(opts)
+
+
+def tt_connect(handle, base, opts, timeout):
+    """tt_connect_cmd run to its end: (exit status or None on timeout, stdout so far, stderr,
+    seconds taken)"""
+    cmd = tt_connect_cmd(handle, base, opts)
     t0 = time.time()
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=clean_env())
