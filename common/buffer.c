@@ -36,6 +36,15 @@ void common_buf_reset(struct common_buf *b)
     b->err = 0;
 }
 
+void common_buf_trim(struct common_buf *b, size_t keep)
+{
+    if (b->cap > keep) {
+        common_buf_free(b);
+    } else {
+        common_buf_reset(b);
+    }
+}
+
 int common_buf_grow(struct common_buf *b, size_t n)
 {
     if (b->err) {

@@ -31,6 +31,10 @@ void common_buf_init(struct common_buf *b, size_t max);
 void common_buf_free(struct common_buf *b);
 /** Empty the buffer (keeps the memory) and clear the error. */
 void common_buf_reset(struct common_buf *b);
+/** Empty the buffer and clear the error, freeing its memory if it grew past `keep` bytes: a
+ *  buffer that serves one message after another keeps what the usual one needs, not what the
+ *  largest one took. */
+void common_buf_trim(struct common_buf *b, size_t keep);
 /** Make room for `n` more bytes; returns 0 on success, else sets err and returns -1. */
 int common_buf_grow(struct common_buf *b, size_t n);
 /** printf at the end of the buffer. */

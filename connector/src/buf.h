@@ -13,6 +13,12 @@
 #include "buffer.h"
 #include "tt.h"
 
+/* What a buffer that serves one frame or event after another keeps between them
+ * (common_buf_trim). Frames inflate to a few KiB (6.4 KB on average in bench-decode's corpus of
+ * real messages); one that needed more gives its memory back when it is done, or a single gzip
+ * bomb would hold max_inflate_bytes (8 MiB) for the client's life. */
+#define TT_BUF_KEEP ((size_t)64 << 10)
+
 /** An empty buffer of at most `max` bytes, on the library's allocator. */
 static inline void tt__buf_init(struct common_buf *b, size_t max)
 {

@@ -342,6 +342,7 @@ static void emit_built(tt_client *c, enum tt_event_type type, enum tt_err e, int
 {
     const char *json = common_buf_cstr(&c->evjson);
     emit_control(c, type, json ? json : "{}", e, frame);
+    common_buf_trim(&c->evjson, TT_BUF_KEEP); /* a room's info may take hundreds of KiB */
 }
 
 /* An `error` event; `frame`: what failed was one answer's content, not the connection. */

@@ -230,7 +230,7 @@ static enum tt_err intern_all(struct tt_decoder *d, struct str_slot *slots, size
     for (size_t i = 0; i < n; i++) {
         total += slots[i].s.n + 1;
     }
-    common_buf_reset(&d->strs);
+    common_buf_trim(&d->strs, TT_BUF_KEEP); /* the last call's strings are done with now */
     if (common_buf_grow(&d->strs, total)) {
         return tt__buf_err(&d->strs);
     }
@@ -373,8 +373,19 @@ static int begin_call(struct tt_decoder *d, const void *buf, size_t len,
     return 0;
 }
 
-enum tt_err tt_decode_frame(struct tt_decoder *d, const void *buf, size_t len,
-                            struct tt_frame_info *info, tt_event_fn cb, void *ud)
+/* After each call: the events' data was borrowed for their callbacks only, so a frame that
+ * needed large buffers gives them back now (d->strs, which the caller's tt_frame_info points
+ * into, waits for the next call: intern_all). */
+static enum tt_err end_call(struct tt_decoder *d, enum tt_err rc)
+{
+    common_buf_trim(&d->inflated, TT_BUF_KEEP);
+    common_buf_trim(&d->json, TT_BUF_KEEP);
+    common_buf_trim(&d->end_json, TT_BUF_KEEP);
+    return rc;
+}
+
+static enum tt_err decode_frame(struct tt_decoder *d, const void *buf, size_t len,
+                                struct tt_frame_info *info, tt_event_fn cb, void *ud)
 {
     struct tt_frame_info local;
     struct str_slot slots[MAX_SLOTS];
@@ -413,6 +424,13 @@ enum tt_err tt_decode_frame(struct tt_decoder *d, const void *buf, size_t len,
     return decode_result(d, payload.p, payload.n, info, slots, 2, cb, ud);
 }
 
+enum tt_err tt_decode_frame(struct tt_decoder *d, const void *buf, size_t len,
+                            struct tt_frame_info *info, tt_event_fn cb, void *ud)
+{
+    enum tt_err rc = decode_frame(d, buf, len, info, cb, ud);
+    return d ? end_call(d, rc) : rc;
+}
+
 enum tt_err tt_decode_fetch_result(struct tt_decoder *d, const void *buf, size_t len,
                                    struct tt_frame_info *info, tt_event_fn cb, void *ud)
 {
@@ -425,7 +443,7 @@ enum tt_err tt_decode_fetch_result(struct tt_decoder *d, const void *buf, size_t
         set_err(d, "fetch result of %zu bytes is over max_inflate_bytes", len);
         return TT_ERR_TOO_LARGE;
     }
-    return decode_result(d, buf, len, info, slots, 0, cb, ud);
+    return end_call(d, decode_result(d, buf, len, info, slots, 0, cb, ud));
 }
 
 enum tt_err tt_decode_message(struct tt_decoder *d, const char *method, const void *buf, size_t len,
@@ -443,13 +461,13 @@ enum tt_err tt_decode_message(struct tt_decoder *d, const char *method, const vo
     info_reset(&info);
     struct pb_slice m = { (const uint8_t *)method, strlen(method) };
     struct pb_slice p = { len ? buf : (const uint8_t *)"", len };
+    enum tt_err rc = TT_OK;
     if (dispatch(d, m, p, &info, cb, ud)) {
         set_err(d, "%s: %s", method, tt_strerror(TT_ERR_NOMEM));
-        return TT_ERR_NOMEM;
-    }
-    if (info.n_bad_messages) {
+        rc = TT_ERR_NOMEM;
+    } else if (info.n_bad_messages) {
         set_err(d, "%s: malformed message", method);
-        return TT_ERR_PROTO;
+        rc = TT_ERR_PROTO;
     }
-    return TT_OK;
+    return end_call(d, rc);
 }

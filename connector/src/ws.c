@@ -180,7 +180,7 @@ static int on_receive(struct tt_ws *w, const void *in, size_t len)
     }
     w->frames++;
     on_message(w);
-    common_buf_reset(&w->rx);
+    common_buf_trim(&w->rx, TT_BUF_KEEP); /* a message of up to 1 MiB is not kept for life */
     return 0;
 }
 

@@ -52,6 +52,20 @@ static void test_buffer(void)
     common_buf_free(&b);
     CHECK(b.p == NULL && b.len == 0);
 
+    /* trim: memory within `keep` stays for the next use, more goes back; the error clears */
+    common_buf_init(&b, 1 << 20);
+    common_buf_adds(&b, "small");
+    common_buf_trim(&b, 1024);
+    CHECK(b.p != NULL && b.len == 0 && b.cap >= 5 && b.cap <= 1024);
+    common_buf_printf(&b, "%02000d", 1);
+    CHECK(b.cap > 1024);
+    b.err = EMSGSIZE;
+    common_buf_trim(&b, 1024);
+    CHECK(b.p == NULL && b.len == 0 && b.cap == 0 && b.err == 0 && b.max == 1 << 20);
+    common_buf_adds(&b, "again");
+    CHECK(!strcmp(common_buf_cstr(&b), "again"));
+    common_buf_free(&b);
+
     /* the owner's allocator, failing on its second call: ENOMEM, nothing aborts */
     common_buf_init(&b, 1 << 20);
     b.realloc_fn = failing_realloc;

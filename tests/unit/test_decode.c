@@ -470,6 +470,104 @@ static void test_caps(void)
     tt_decoder_free(d);
 }
 
+static size_t put_varint(uint8_t *o, uint64_t v)
+{
+    size_t i = 0;
+    for (; v >= 0x80; v >>= 7) {
+        o[i++] = (uint8_t)(v | 0x80);
+    }
+    o[i++] = (uint8_t)v;
+    return i;
+}
+
+/* A gzipped push frame in `f` whose fetch result holds one message of a method nobody decodes
+ * (so a rawData event, its payload in base64) with a payload of `n` zeros, and a cursor of
+ * `cursor_n` bytes: large once inflated, small on the wire. */
+static void big_frame(struct pbw *f, size_t n, size_t cursor_n)
+{
+    static const char meth[] = "WebcastNoSuchMessage";
+    uint8_t *r = calloc(1, n + cursor_n + 64), *z = malloc(1 << 16);
+    size_t rn = 0, ml = sizeof meth - 1, inner = 2 + ml + 1 + put_varint(z, n) + n;
+    r[rn++] = 0x0a; /* messages */
+    rn += put_varint(r + rn, inner);
+    r[rn++] = 0x0a; /* method */
+    r[rn++] = (uint8_t)ml;
+    memcpy(r + rn, meth, ml);
+    rn += ml;
+    r[rn++] = 0x12; /* payload: n zeros (calloc) */
+    rn += put_varint(r + rn, n) + n;
+    r[rn++] = 0x12; /* cursor */
+    rn += put_varint(r + rn, cursor_n);
+    memset(r + rn, 'c', cursor_n);
+    rn += cursor_n;
+    z_stream zs = { 0 };
+    deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    zs.next_in = r;
+    zs.avail_in = (uInt)rn;
+    zs.next_out = z;
+    zs.avail_out = 1 << 16;
+    deflate(&zs, Z_FINISH);
+    f->n = 0;
+    pbw_str(f, 7, "msg");
+    pbw_bytes(f, 8, z, zs.total_out);
+    deflateEnd(&zs);
+    free(r);
+    free(z);
+}
+
+/* A frame that needed large buffers gives them back once done: a gzip bomb fills the inflate
+ * buffer to max_inflate_bytes, and a decoder lives as long as its client. Ordinary frames keep
+ * theirs, so they allocate nothing. */
+static void test_buffers_let_go(void)
+{
+    static struct pbw f, c;
+    struct pbw *pl[] = { &c };
+    const char *me[] = { "WebcastChatMessage" };
+    static uint8_t zeros[1 << 16];
+    struct tt_decoder *d;
+    struct tt_frame_info info;
+    struct got g = { 0 };
+    CHECK_EQ(tt_decoder_new(&d, NULL), TT_OK);
+    chat(&c, "small");
+    frame(&f, "msg", 1, 1, me, pl);
+    CHECK_EQ(tt_decode_frame(d, f.b, f.n, NULL, collect, &g), TT_OK);
+    CHECK(d->inflated.p && d->inflated.cap <= TT_BUF_KEEP); /* kept for the next frame */
+    CHECK(d->json.p && d->json.cap <= TT_BUF_KEEP);
+
+    big_frame(&f, 300 << 10, 100 << 10);
+    g.n = 0;
+    CHECK_EQ(tt_decode_frame(d, f.b, f.n, &info, collect, &g), TT_OK);
+    CHECK(g.n == 1 && g.type[0] == TT_EV_RAW_DATA);
+    CHECK(d->inflated.cap <= TT_BUF_KEEP && d->json.cap <= TT_BUF_KEEP);
+    CHECK_EQ(strlen(info.cursor), (size_t)100 << 10); /* the caller's until the next call */
+    CHECK(d->strs.cap > TT_BUF_KEEP);
+    frame(&f, "msg", 1, 1, me, pl);
+    g.n = 0;
+    CHECK_EQ(tt_decode_frame(d, f.b, f.n, &info, collect, &g), TT_OK);
+    CHECK(g.n == 1 && g.type[0] == TT_EV_CHAT && !strcmp(info.cursor, "cursor-1"));
+    CHECK(d->strs.cap <= TT_BUF_KEEP);
+
+    uint8_t *bomb = malloc(1 << 17); /* 64 MiB of zeros: fills the 8 MiB cap */
+    size_t bn = gzip_zeros(bomb, 1 << 17, zeros, sizeof zeros, 1024);
+    f.n = 0;
+    pbw_str(&f, 7, "msg");
+    pbw_bytes(&f, 8, bomb, bn);
+    CHECK_EQ(tt_decode_frame(d, f.b, f.n, NULL, NULL, NULL), TT_ERR_GZIP_BOMB);
+    CHECK(d->inflated.cap <= TT_BUF_KEEP);
+    free(bomb);
+
+    /* control bytes, 6 bytes of JSON each (\u0001): 120 KiB, through tt_decode_message */
+    char text[20 << 10];
+    memset(text, 1, sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    chat(&c, text);
+    g.n = 0;
+    CHECK_EQ(tt_decode_message(d, "WebcastChatMessage", c.b, c.n, collect, &g), TT_OK);
+    CHECK(g.n == 1 && g.type[0] == TT_EV_CHAT);
+    CHECK(d->json.cap <= TT_BUF_KEEP);
+    tt_decoder_free(d);
+}
+
 /* Every allocation of a decoder's life fails in turn: each must end in TT_ERR_NOMEM or a
  * clean result, never a crash or (under ASan) a leak. */
 static void test_alloc_failures(void)
@@ -521,6 +619,7 @@ int main(void)
     test_truncated_gzip(d);
     tt_decoder_free(d);
     test_caps();
+    test_buffers_let_go();
     test_gift_list();
     test_alloc_failures();
     CHECK(!strcmp(tt_strerror(TT_ERR_GZIP_BOMB),
