@@ -48,6 +48,7 @@ static const char usage[] =
         "  --slow-ms N          delay every HTTP answer by N ms\n"
         "  --end-grace-ms N     close an ended room's sockets after N ms (default 10000)\n"
         "  --max-conns N        connections the process is sized for (default 20000)\n"
+        "  --gift-list-kb N     pad gift/list with filler gifts to about N KiB (TikTok's: 250)\n"
         "  --seed N             seed for ids and random choices (default 1)\n";
 
 static void on_signal(int sig)
@@ -162,6 +163,8 @@ static int parse_opt(struct sim *s, int argc, char **argv, int *i)
         s->end_grace_ms = (int64_t)d;
     } else if (strcmp(a, "--max-conns") == 0 && parse_num(v, 1, 1000000, &d) == 0) {
         s->max_conns = (uint32_t)d;
+    } else if (strcmp(a, "--gift-list-kb") == 0 && parse_num(v, 0, 16384, &d) == 0) {
+        s->gift_list_kb = (uint32_t)d;
     } else if (strcmp(a, "--seed") == 0 && parse_num(v, 0, 1e18, &d) == 0) {
         s->seed = (uint64_t)d;
     } else {

@@ -357,6 +357,26 @@ static void json_gift_image(struct sim *s, struct common_buf *b, const char *key
     common_buf_printf(b, ",\"uri\":\"sim-gift/%" PRId64 "\",\"avg_color\":\"#FAE6DC\"}", id);
 }
 
+/* --gift-list-kb: TikTok's list is far longer than our table (133 gifts, about 250 KB, in a
+   2023 capture), and a client keeps it; filler gifts (never sent in events) make the answer
+   that size for memory measurements. */
+static void gift_list_filler(struct sim *s, struct common_buf *b)
+{
+    size_t want = (size_t)s->gift_list_kb * 1024;
+    for (int64_t id = 900000; b->len < want && !b->err; id++) {
+        common_buf_adds(b, ",{");
+        sbuf_json_kint(b, "id", id);
+        common_buf_printf(b, ",\"name\":\"Filler %" PRId64 "\",\"describe\":\"sent Filler\"", id);
+        sbuf_json_kint(b, "diamond_count", 1 + id % 100);
+        sbuf_json_kint(b, "type", 2);
+        sbuf_json_kbool(b, "combo", false);
+        sbuf_json_kint(b, "duration", 1000);
+        json_gift_image(s, b, "icon", id);
+        json_gift_image(s, b, "image", id);
+        common_buf_adds(b, "}");
+    }
+}
+
 static void gift_list(struct sim *s, struct reply *rp)
 {
     struct common_buf *b = &rp->body;
@@ -380,6 +400,7 @@ static void gift_list(struct sim *s, struct reply *rp)
         json_gift_image(s, b, "image", g->id);
         common_buf_adds(b, "}");
     }
+    gift_list_filler(s, b);
     common_buf_printf(b, "]},\"extra\":{\"now\":%" PRId64 "},\"status_code\":0}", common_wall_ms());
 }
 

@@ -341,8 +341,9 @@ struct sim {
     bool log_frames;
     int64_t replay_room_id;
     uint32_t max_conns;
-    int slow_ms;          /* every HTTP answer */
-    int64_t end_grace_ms; /* an ended room's sockets stay open this long */
+    int slow_ms;           /* every HTTP answer */
+    uint32_t gift_list_kb; /* gift/list padded with filler gifts to this size (0: the table) */
+    int64_t end_grace_ms;  /* an ended room's sockets stay open this long */
     bool require_signature;
     uint64_t seed;
     uint32_t ttwid_withhold; /* GET / answers the first N times without a ttwid */

@@ -718,6 +718,25 @@ def test_endpoints():
         stop_sim(sim)
 
 
+def test_gift_list_kb():
+    """--gift-list-kb: a gift list of TikTok's size for memory measurements (tools/bench_bridge.py
+    GIFT_LIST_KB), the table's gifts first, then fillers with ids of their own"""
+    sim = with_sim("giftlist", "--scenario", os.path.join(SCEN, "demo.jsonl"), "--gift-list-kb",
+                   "250")
+    if sim is None:
+        return
+    try:
+        st, _, body = sim.get("/webcast/gift/list/")
+        gifts = json.loads(body)["data"]["gifts"]
+        ids = [g["id"] for g in gifts]
+        check("http: gift/list padded to 250 KiB (%d bytes, %d gifts)" % (len(body), len(gifts)),
+              st == 200 and 250 * 1024 <= len(body) < 252 * 1024 and len(set(ids)) == len(ids)
+              and ids[0] == 5655 and sum(1 for g in gifts if g["name"].startswith("Filler")) > 400
+              and all(g["image"]["url_list"] for g in gifts))
+    finally:
+        stop_sim(sim)
+
+
 def write(path, text):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
@@ -850,7 +869,8 @@ def main():
                  ("every-event-v1", test_every_event, ("v1",)),
                  ("every-event-v2", test_every_event, ("v2",)),
                  ("faults-v1", test_faults, ("v1",)), ("faults-v2", test_faults, ("v2",)),
-                 ("endpoints", test_endpoints, ()), ("tls", test_tls, ()),
+                 ("endpoints", test_endpoints, ()), ("gift-list-kb", test_gift_list_kb, ()),
+                 ("tls", test_tls, ()),
                  ("api-key", test_api_key, ()), ("load", test_load, ()),
                  ("recording", test_recording, ())]
         tests = [t for t in tests if ONLY is None or ONLY in t[0]]
