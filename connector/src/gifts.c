@@ -3,8 +3,14 @@
  * extendedGiftInfo (1.x: the gift/list entry whose id equals giftId), with the diamond count
  * read once here so that no one reads it back out of the text later.
  *
+ * Lists are shared: a process following many rooms receives the same list for each, and a
+ * client keeps its list for its life. Every list in use is on one list under a mutex (clients
+ * connect from many threads), found by its text's hash and length and compared whole, and freed
+ * with its last holder; only the holders' count changes after it is built.
+ *
  * SPDX-License-Identifier: MIT
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,25 +24,37 @@ static int cmp_ref(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-static enum tt_err add_ref(struct tt_gifts *g, size_t *cap, const struct tt_gift_ref *r)
+struct tt_gift_list {
+    char *json;
+    size_t len, n;
+    uint64_t hash;
+    struct tt_gift_ref *refs;
+    unsigned holders; /* under `lock` */
+    struct tt_gift_list *next;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tt_gift_list *lists; /* every list held by some client */
+
+static enum tt_err add_ref(struct tt_gift_list *l, size_t *cap, const struct tt_gift_ref *r)
 {
-    if (g->n == *cap) {
+    if (l->n == *cap) {
         size_t ncap = *cap ? *cap * 2 : 256;
-        void *p = tt__realloc(g->refs, ncap * sizeof *g->refs);
+        void *p = tt__realloc(l->refs, ncap * sizeof *l->refs);
         if (!p) {
             return TT_ERR_NOMEM;
         }
-        g->refs = p;
+        l->refs = p;
         *cap = ncap;
     }
-    g->refs[g->n++] = *r;
+    l->refs[l->n++] = *r;
     return TT_OK;
 }
 
-static enum tt_err index_gifts(struct tt_gifts *g)
+static enum tt_err index_gifts(struct tt_gift_list *l)
 {
     struct jr_iter it;
-    struct pb_slice arr = { (const uint8_t *)g->json, strlen(g->json) }, e, v;
+    struct pb_slice arr = { (const uint8_t *)l->json, l->len }, e, v;
     size_t cap = 0;
     tt__jr_array_begin(&it, arr);
     while (tt__jr_array_next(&it, &e)) {
@@ -47,21 +65,114 @@ static enum tt_err index_gifts(struct tt_gifts *g)
         if (tt__jr_member(e, "diamond_count", &v) && !tt__jr_int(v, &r.diamond_count)) {
             r.diamond_count = 0;
         }
-        if (add_ref(g, &cap, &r)) {
+        if (add_ref(l, &cap, &r)) {
             return TT_ERR_NOMEM;
         }
     }
-    if (g->n) { /* a list without ids leaves refs NULL, which qsort may not be given */
-        qsort(g->refs, g->n, sizeof *g->refs, cmp_ref);
+    if (l->n) { /* a list without ids leaves refs NULL, which qsort may not be given */
+        qsort(l->refs, l->n, sizeof *l->refs, cmp_ref);
     }
     return TT_OK;
 }
 
+static void list_free(struct tt_gift_list *l)
+{
+    if (l) {
+        tt__free(l->json);
+        tt__free(l->refs);
+        tt__free(l);
+    }
+}
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ (uint8_t)p[i]) * UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+/* The held list with this text, one more holder counted; NULL if none. Under `lock`. */
+static struct tt_gift_list *find_held(const char *p, size_t n, uint64_t hash)
+{
+    for (struct tt_gift_list *l = lists; l; l = l->next) {
+        if (l->hash == hash && l->len == n && !memcmp(l->json, p, n)) {
+            l->holders++;
+            return l;
+        }
+    }
+    return NULL;
+}
+
+/* The shared list with this text: found, or built here (outside the lock: 250 KB to copy and
+ * index) and added, unless another thread added the same text meanwhile. */
+static struct tt_gift_list *acquire(const char *p, size_t n)
+{
+    n = strnlen(p, n); /* the text a copy holds: up to a NUL */
+    uint64_t hash = fnv1a(p, n);
+    pthread_mutex_lock(&lock);
+    struct tt_gift_list *l = find_held(p, n, hash), *mine;
+    pthread_mutex_unlock(&lock);
+    if (l) {
+        return l;
+    }
+    mine = tt__calloc(1, sizeof *mine);
+    if (!mine || !(mine->json = tt__strndup(p, n))) {
+        list_free(mine);
+        return NULL;
+    }
+    mine->len = n;
+    mine->hash = hash;
+    if (index_gifts(mine)) {
+        list_free(mine);
+        return NULL;
+    }
+    pthread_mutex_lock(&lock);
+    if (!(l = find_held(p, n, hash))) {
+        l = mine;
+        l->holders = 1;
+        l->next = lists;
+        lists = l;
+        mine = NULL;
+    }
+    pthread_mutex_unlock(&lock);
+    list_free(mine);
+    return l;
+}
+
+static void release(struct tt_gift_list *l)
+{
+    if (!l) {
+        return;
+    }
+    pthread_mutex_lock(&lock);
+    int last = --l->holders == 0;
+    if (last) {
+        struct tt_gift_list **pp = &lists;
+        while (*pp != l) {
+            pp = &(*pp)->next;
+        }
+        *pp = l->next;
+    }
+    pthread_mutex_unlock(&lock);
+    if (last) {
+        list_free(l);
+    }
+}
+
 enum tt_err tt__gifts_set(struct tt_gifts *g, const char *p, size_t n)
 {
+    struct tt_gift_list *l = acquire(p, n); /* before the release: the same list stays */
     tt__gifts_free(g);
-    g->json = tt__strndup(p, n);
-    return g->json ? index_gifts(g) : TT_ERR_NOMEM;
+    if (!l) {
+        return TT_ERR_NOMEM;
+    }
+    g->list = l;
+    g->json = l->json;
+    g->refs = l->refs;
+    g->n = l->n;
+    return TT_OK;
 }
 
 const struct tt_gift_ref *tt__gifts_find(const struct tt_gifts *g, int64_t id)
@@ -83,7 +194,17 @@ const struct tt_gift_ref *tt__gifts_find(const struct tt_gifts *g, int64_t id)
 
 void tt__gifts_free(struct tt_gifts *g)
 {
-    tt__free(g->json);
-    tt__free(g->refs);
+    release(g->list);
     memset(g, 0, sizeof *g);
+}
+
+size_t tt__gifts_lists(void)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&lock);
+    for (const struct tt_gift_list *l = lists; l; l = l->next) {
+        n++;
+    }
+    pthread_mutex_unlock(&lock);
+    return n;
 }

@@ -1,10 +1,11 @@
 /** @file test_decode.c
  * Unit tests of the decode path: the wire reader's edge cases, the JSON writer, and
  * tt_decode_frame on hand-built frames (gzip, caps, bombs, malformed input, dispatch rules),
- * plus allocation-failure injection over a whole decode.
+ * the gift list shared between clients, plus allocation-failure injection over a whole decode.
  *
  * SPDX-License-Identifier: MIT
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <zlib.h>
 
@@ -320,6 +321,69 @@ static void test_gift_list(void)
     tt_decoder_free(d);
 }
 
+/* Clients whose lists are the same text share one copy, freed with its last holder. */
+static const char list_a[] = "[{\"id\":1,\"diamond_count\":99},{\"id\":5655,\"diamond_count\":1}]";
+
+static void *share_loop(void *arg)
+{
+    char copy[sizeof list_a];
+    (void)arg;
+    memcpy(copy, list_a, sizeof copy); /* the same text at another address */
+    for (int i = 0; i < 2000; i++) {
+        struct tt_gifts g = { 0 };
+        if (tt__gifts_set(&g, copy, sizeof copy - 1) || !tt__gifts_find(&g, 5655)) {
+            return (void *)1;
+        }
+        tt__gifts_free(&g);
+    }
+    return NULL;
+}
+
+static void test_gift_lists_shared(void)
+{
+    static const char list_b[] = "[{\"id\":7,\"diamond_count\":5}]";
+    char copy[sizeof list_a];
+    struct tt_gifts a = { 0 }, b = { 0 }, c = { 0 };
+    memcpy(copy, list_a, sizeof copy);
+    CHECK_EQ(tt__gifts_lists(), 0);
+    CHECK_EQ(tt__gifts_set(&a, list_a, sizeof list_a - 1), TT_OK);
+    CHECK_EQ(tt__gifts_set(&b, copy, sizeof copy - 1), TT_OK);
+    CHECK(a.json == b.json && a.refs == b.refs && tt__gifts_lists() == 1);
+    CHECK_EQ(tt__gifts_set(&c, list_b, sizeof list_b - 1), TT_OK);
+    CHECK(c.json != a.json && tt__gifts_lists() == 2);
+    tt__gifts_free(&a); /* b still holds the list */
+    CHECK(a.json == NULL && tt__gifts_find(&b, 5655) && !strcmp(b.json, list_a));
+    CHECK_EQ(tt__gifts_set(&b, list_b, sizeof list_b - 1), TT_OK); /* list_a's last holder */
+    CHECK(b.json == c.json && tt__gifts_lists() == 1 && tt__gifts_find(&b, 7));
+    CHECK_EQ(tt__gifts_set(&c, list_b, sizeof list_b - 1), TT_OK); /* the same again: kept */
+    CHECK(b.json == c.json && tt__gifts_lists() == 1);
+    tt__gifts_free(&b);
+    tt__gifts_free(&c);
+    CHECK_EQ(tt__gifts_lists(), 0);
+
+    /* four threads taking and dropping the same list (ThreadSanitizer runs this too) */
+    pthread_t t[4];
+    void *rc[4] = { 0 };
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ(pthread_create(&t[i], NULL, share_loop, NULL), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], &rc[i]);
+        CHECK(rc[i] == NULL);
+    }
+    CHECK_EQ(tt__gifts_lists(), 0);
+
+    /* out of memory while building a list: no list held, nothing left behind */
+    for (long n = 0; n < 4; n++) {
+        tt__alloc_fail_after(n);
+        enum tt_err e = tt__gifts_set(&a, list_a, sizeof list_a - 1);
+        tt__alloc_fail_after(-1);
+        CHECK(e == TT_OK || (e == TT_ERR_NOMEM && a.json == NULL));
+        tt__gifts_free(&a);
+    }
+    CHECK_EQ(tt__gifts_lists(), 0);
+}
+
 static void test_bad_message_costs_itself(struct tt_decoder *d)
 {
     static struct pbw f, bad, good, odd;
@@ -621,6 +685,7 @@ int main(void)
     test_caps();
     test_buffers_let_go();
     test_gift_list();
+    test_gift_lists_shared();
     test_alloc_failures();
     CHECK(!strcmp(tt_strerror(TT_ERR_GZIP_BOMB),
                   "gzip data inflates beyond the size or ratio cap"));
