@@ -263,12 +263,23 @@ static void keep_openssl_until_exit(void)
  * (malloc_consolidate): 14 % of the main thread's samples under load. Without fastbins, small
  * chunks still go through the per-thread cache, and bench-e2e measured 35.2 us of CPU per event
  * against 39.5 (tuned broker, QoS 1, 5,000 events/s, medians of 4 alternating runs).
- * GLIBC_TUNABLES=glibc.malloc.mxfast=N in the environment still has the last word. */
+ *
+ * And a fixed mmap threshold. glibc raises its threshold to the size of every mapped block that
+ * is freed, after which blocks of about that size come from an arena and stay resident there once
+ * freed: the 8 MiB a gzip bomb fills, which the library gives back after the frame, stayed in
+ * the arena of the streamer thread that decoded it (the soak: four arenas of 8.7 MiB, a third of
+ * the daemon's memory). At glibc's own default, 128 KiB, every larger block is mapped and
+ * unmapped; nothing on the path of an event is that large.
+ * GLIBC_TUNABLES=glibc.malloc.mxfast=N (or mmap_threshold=N) in the environment still has the
+ * last word. */
 static void tune_malloc(void)
 {
     const char *t = getenv("GLIBC_TUNABLES");
     if (!t || !strstr(t, "mxfast")) {
         mallopt(M_MXFAST, 0);
+    }
+    if (!t || !strstr(t, "mmap_threshold")) {
+        mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 
