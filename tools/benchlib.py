@@ -50,16 +50,17 @@ def mosquitto(tmp, kind):
     return p, port
 
 
-def bridge_config(path, url, port, rooms, extra=""):
+def bridge_config(path, url, port, rooms, extra="", gifts=False):
     """tiktok2mqtt's configuration for the simulator's load rooms load00001.. at `url` and the
     broker at `port`: the signed flow (the default, auto, would first try the direct path,
-    whose default push_base is TikTok's own edge, not the simulator), no discovery, no
-    extended gift info (the load has no gift list)"""
+    whose default push_base is TikTok's own edge, not the simulator), no discovery, and
+    extended gift info (the gift list, fetched and kept by each streamer) only with `gifts`"""
     with open(path, "w") as f:
         f.write("[bridge]\nhealth_interval = 3600\n[mqtt]\nuri = tcp://127.0.0.1:%d\n%s" % (port, extra))
         f.write("[homeassistant]\nenabled = false\n")
         f.write("[tiktok]\nweb_base = %s\nwebcast_base = %s\nsign_api_url = %s\n" % (url, url, url))
-        f.write("sign_flow = euler\nenable_extended_gift_info = false\n")
+        f.write("sign_flow = euler\nenable_extended_gift_info = %s\n"
+                % ("true" if gifts else "false"))
         for i in range(1, rooms + 1):
             f.write("[streamer:load%05d]\n" % i)
     return path
