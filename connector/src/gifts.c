@@ -3,10 +3,10 @@
  * extendedGiftInfo (1.x: the gift/list entry whose id equals giftId), with the diamond count
  * read once here so that no one reads it back out of the text later.
  *
- * Lists are shared: a process following many rooms receives the same list for each, and a
- * client keeps its list for its life. Every list in use is on one list under a mutex (clients
- * connect from many threads), found by its text's hash and length and compared whole, and freed
- * with its last holder; only the holders' count changes after it is built.
+ * Lists are shared: the rooms a process follows may all get the same list (TikTok's is about
+ * 250 KB), and a client keeps its list for its life. Every list in use is on one list under a
+ * mutex (clients connect from many threads), found by its text's hash and length and compared
+ * whole, and freed with its last holder; only the holders' count changes after it is built.
  *
  * SPDX-License-Identifier: MIT
  */
