@@ -198,21 +198,6 @@ static int next_wait_ms(struct bridge *b, int sink_ms)
     return b->reload ? 0 : d > 60000 ? 60000 : (int)d;
 }
 
-/* Once a minute (the main thread wakes at least that often), glibc's free pages go back to the
- * system. With a thread per streamer, malloc spreads the heap over up to 8 arenas a core, and
- * their free space creeps as messages of every size come and go: in the soak the memory in use
- * stayed flat (heaptrack, malloc_stats) while RSS rose by about 0.1 MiB a minute, in every
- * arena (docs/RELIABILITY.md). */
-static void trim_heap(void)
-{
-    static int64_t next_ms;
-    int64_t now = common_mono_ms();
-    if (now >= next_ms) {
-        malloc_trim(0);
-        next_ms = now + 60000;
-    }
-}
-
 /* Sleeps until bridge_out_wake() or the next deadline: an idle bridge with a thousand
  * streamers used to wake 20 times a second here for nothing. */
 static void run(struct bridge *b, const char *path)
@@ -235,7 +220,6 @@ static void run(struct bridge *b, const char *path)
         int sink_ms = bridge_out_pump(&b->out);
         bridge_report_periodic(b);
         bridge_http_pump(b->http, b->streamers);
-        trim_heap();
         if (!stop_flag) {
             poll(&p, 1, next_wait_ms(b, sink_ms));
         }
