@@ -615,11 +615,6 @@ def test_idle_http(tmp):
           % p.returncode)
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-
-
 def test_big_frames_let_go(tmp):
     """A frame that needed large buffers gives them back: a WebSocket message near
     max_frame_bytes (900 KB of garbage) and a gzip bomb that fills max_inflate_bytes (8 MiB)
@@ -642,7 +637,7 @@ def test_big_frames_let_go(tmp):
     for line in p.stdout:
         ev = json.loads(line) if line.startswith("{") else {}
         if ev.get("event") == "chat":  # the frames before it are done with: read at once
-            rss[ev["data"]["comment"]] = rss_kb(p.pid)
+            rss[ev["data"]["comment"]] = itest.rss_kb(p.pid)
         errors += ev.get("event") == "error"
         if "after" in rss:
             break
@@ -652,7 +647,7 @@ def test_big_frames_let_go(tmp):
     stop(sim)
     check(set(rss) == {"before", "after"} and errors >= 2,
           "both chats came, and an error for each bad frame (%s, %d errors)" % (rss, errors))
-    if "san" in os.path.basename(os.path.normpath(B)) or len(rss) < 2:
+    if itest.sanitized() or len(rss) < 2:
         return
     grew = rss["after"] - rss["before"]
     check(grew < 4096, "the large frames' buffers were given back: RSS grew %d KiB "
@@ -777,7 +772,7 @@ def test_proxy(tmp):
 def test_valgrind(tmp):
     """The happy path under valgrind: no leak, no invalid access (plain builds only: the
     sanitizer build checks the same with ASan)."""
-    if "san" in os.path.basename(os.path.normpath(B)) or subprocess.run(
+    if itest.sanitized() or subprocess.run(
             ["sh", "-c", "command -v valgrind"], capture_output=True).returncode:
         print("valgrind: skipped (sanitizer build, or no valgrind)")
         return

@@ -156,6 +156,18 @@ def established(pid):
     return n
 
 
+def rss_kb(pid):
+    """resident memory of process pid, in KiB"""
+    with open("/proc/%d/status" % pid) as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def sanitized():
+    """whether B is a sanitizer build (build/san, build/tsan): its allocator keeps freed
+    memory in quarantine, and valgrind cannot run it"""
+    return "san" in os.path.basename(os.path.normpath(B))
+
+
 def wait_for(pred, timeout, step=0.05):
     end = time.time() + timeout
     while time.time() < end:
