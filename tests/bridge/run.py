@@ -30,7 +30,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import itest  # noqa: E402
 from itest import (B, CORPUS, ROOT, check, compare, free_port, json_lines, run_tests,  # noqa: E402
-                   start, stop, wait_for)
+                   start, stop, wait_for, written_json_lines)
 
 FAULTS = os.path.join(ROOT, "contrib", "sim", "scenarios", "faults.jsonl")
 
@@ -251,7 +251,7 @@ def test_stdout(tmp):
     want = expected_count()
 
     def lines():
-        return [json.loads(l) for l in open(out) if l.strip()]
+        return written_json_lines(out)
 
     wait_for(lambda: sum(1 for l in lines() if l.get("event") in EVENT_NAMES) >= want, 30)
     ls = lines()
@@ -443,7 +443,7 @@ def test_shards(tmp):
             f.write(text)
         out = os.path.join(tmp, "shard%d.out" % i)
         br = bridge(cfg, "--stdout", stdout=open(out, "w"), stderr=subprocess.DEVNULL)
-        users = lambda: {json.loads(l)["user"] for l in open(out) if l.strip()}
+        users = lambda: {l["user"] for l in written_json_lines(out)}
         want = {h for h in handles if fnv1a32(h) % 2 == i - 1}
         wait_for(lambda: users() >= want, 10)
         stop(br)
@@ -462,12 +462,12 @@ def test_socket_dropped(tmp):
     br = bridge(cfg, "--stdout", stdout=open(lines_path, "w"), stderr=subprocess.DEVNULL)
 
     def states():
-        return [json.loads(l)["status"]["state"] for l in open(lines_path)
-                if '"status"' in l and '"event"' not in l]
+        return [l["status"]["state"] for l in written_json_lines(lines_path)
+                if "status" in l and "event" not in l]
 
     ok = wait_for(lambda: states().count("live") >= 2, 15)
-    chats = [json.loads(l)["data"]["comment"] for l in open(lines_path)
-             if '"event":"chat"' in l]
+    chats = [l["data"]["comment"] for l in written_json_lines(lines_path)
+             if l.get("event") == "chat"]
     check(ok and "connecting" in states()[states().index("live"):],
           "socket dropped: connecting, then live again on its own: %s" % states())
     check(chats == ["drop 1", "drop 2", "drop 3"], "socket dropped: no event twice: %s" % chats)

@@ -77,6 +77,15 @@ def json_lines(lines):
     return out
 
 
+def written_json_lines(path):
+    """the complete lines of a file another process is still writing, each parsed as JSON: a
+    line longer than stdio's buffer reaches the file in pieces, so a last line without its
+    newline is left for the next read. A complete line that is not JSON raises."""
+    with open(path) as f:
+        text = f.read()
+    return [json.loads(line) for line in text.split("\n")[:-1] if line.strip()]
+
+
 def events(stdout):
     """tt-connect's events: one JSON object a line of its standard output"""
     return json_lines(stdout.splitlines())
