@@ -114,6 +114,11 @@ static void grow(struct tt_dedup *d)
     for (size_t k = 0; k < d->count; k++) {
         ring[k] = d->ring[(d->head + k) % d->cap];
     }
+    /* Written now, though calloc zeroed it: memory calloc has just added to its heap it leaves
+     * untouched, and the ring then became resident id by id, for half an hour at 2 messages a
+     * second: memory that looked like a slow leak from outside. The set is written whole by
+     * rebuild(). */
+    memset(ring + d->count, 0, (cap - d->count) * sizeof *ring);
     tt__free(d->ring);
     tt__free(d->set);
     d->ring = ring;

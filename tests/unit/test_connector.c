@@ -6,9 +6,12 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -105,6 +108,48 @@ static void test_dedup_growth(void)
     CHECK_EQ(tt__dedup_seen(&d, 20000), 0);
     CHECK_EQ(dedup_missing(&d, 32, start + 31), 0);
     CHECK_EQ(tt__dedup_seen(&d, 31), 0);
+    tt__dedup_free(&d);
+}
+
+/* Pages of [p, p + n) that are not resident (mincore), whole pages only. */
+static int pages_not_resident(const void *p, size_t n)
+{
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = ((uintptr_t)p + pg - 1) & ~(pg - 1), to = ((uintptr_t)p + n) & ~(pg - 1);
+    unsigned char vec[64];
+    if (to <= from || (to - from) / pg > sizeof vec || mincore((void *)from, to - from, vec)) {
+        return -1;
+    }
+    int missing = 0;
+    for (size_t i = 0; i < (to - from) / pg; i++) {
+        missing += !(vec[i] & 1);
+    }
+    return missing;
+}
+
+/* The last growth claims the whole ring at once. calloc leaves memory it has just added to its
+ * heap untouched, and a ring filled id by id then grew the resident size for half an hour at 2
+ * messages a second. The tables grow in a thread of their own, as in the bridge, and with no
+ * top pad, so that its fresh malloc arena has to be extended for them. */
+static void *grow_dedup(void *arg)
+{
+    struct tt_dedup *d = arg;
+    for (uint64_t id = 1; d->cap < 4096; id++) {
+        tt__dedup_seen(d, id);
+    }
+    return NULL;
+}
+
+static void test_dedup_resident(void)
+{
+    struct tt_dedup d;
+    pthread_t t;
+    CHECK_EQ(tt__dedup_init(&d, 4096), TT_OK);
+    mallopt(M_TOP_PAD, 0); /* every growth of the heap exactly what the block needs */
+    CHECK(pthread_create(&t, NULL, grow_dedup, &d) == 0 && pthread_join(t, NULL) == 0);
+    CHECK(d.cap == 4096 && d.count < 1024);
+    CHECK_EQ(pages_not_resident(d.ring, d.cap * sizeof *d.ring), 0);
+    CHECK_EQ(pages_not_resident(d.set, d.cap * 2 * sizeof *d.set), 0);
     tt__dedup_free(&d);
 }
 
@@ -430,6 +475,7 @@ static void test_hosts(void)
 
 int main(void)
 {
+    test_dedup_resident();
     test_dedup();
     test_dedup_growth();
     test_params();
