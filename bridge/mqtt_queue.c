@@ -11,14 +11,16 @@
 #include "mqtt_queue.h"
 #include "xalloc.h"
 
-/* One retained topic: its latest value (NULL once cleared: the entry stays as a tombstone, as
- * queued messages may point to it) and the newest queued message of the topic, if any. */
+/* One retained topic: its latest value (NULL once cleared) and the newest queued message of
+ * the topic, if any. A cleared entry goes once no queued message points to it (refs): a bridge
+ * following streamer after streamer for months would otherwise keep every topic it cleared. */
 struct mq_slot {
     struct mq_slot *next;
     uint32_t hash;
     char *topic;
     struct mq_msg *queued;
     struct mq_msg *value; /* a private copy: never queued itself */
+    size_t refs;          /* queued messages whose `slot` is this one */
 };
 
 /* ---- messages and lists ---- */
@@ -175,7 +177,30 @@ static void store(struct mq_queue *q, struct mq_msg *m)
     mq_msg_free(s->value);
     s->value = m->len ? mq_msg_new(m->topic, m->payload, m->len, m->qos, m->flags, 0) : NULL;
     s->queued = m;
+    s->refs++;
     m->slot = s;
+}
+
+/* `m` leaves the queue: its entry forgets it, and goes if it was cleared and nothing else
+ * queued points to it. */
+static void unlink_slot(struct mq_queue *q, struct mq_msg *m)
+{
+    struct mq_slot *s = m->slot;
+    if (!s) {
+        return;
+    }
+    m->slot = NULL;
+    if (s->queued == m) {
+        s->queued = NULL;
+    }
+    if (--s->refs || s->value) {
+        return;
+    }
+    struct mq_slot **p = find_slot(q, s->topic, s->hash);
+    *p = s->next;
+    free(s->topic);
+    free(s);
+    q->slots--;
 }
 
 /* ---- the queue ---- */
@@ -237,6 +262,7 @@ static int make_room(struct mq_queue *q)
     }
     if (victim) {
         mq_list_remove(list_of(q, victim), victim);
+        unlink_slot(q, victim);
         q->bytes -= victim->size;
         mq_msg_free(victim);
         q->dropped++;
@@ -281,10 +307,7 @@ void mq_take(struct mq_queue *q, struct mq_msg *m)
 {
     mq_list_remove(list_of(q, m), m);
     q->bytes -= m->size;
-    if (m->slot && m->slot->queued == m) {
-        m->slot->queued = NULL;
-    }
-    m->slot = NULL;
+    unlink_slot(q, m);
 }
 
 void mq_requeue(struct mq_queue *q, struct mq_msg *m)
@@ -320,6 +343,7 @@ size_t mq_replay(struct mq_queue *q)
             struct mq_msg *m = mq_msg_new(v->topic, v->payload, v->len, v->qos, v->flags, 0);
             m->slot = s;
             s->queued = m;
+            s->refs++;
             mq_list_push_back(&q->hi, m);
             q->bytes += m->size;
             n++;

@@ -167,6 +167,53 @@ static void test_transitions_and_replay(void)
     mq_free(&q);
 }
 
+/* A cleared topic leaves nothing in the store once no queued message needs its entry: a bridge
+ * that follows streamer after streamer through the API for months must not keep every topic
+ * it ever cleared. */
+static void test_cleared_forgotten(void)
+{
+    struct mq_queue q;
+    char b[128];
+    mq_init(&q, 100000, 0);
+    for (int i = 0; i < 3000; i++) { /* set, then cleared while the value is still queued */
+        snprintf(b, sizeof b, "t/gone%d/state", i);
+        push(&q, b, "x", RET);
+        push(&q, b, "", RET);
+    }
+    CHECK_EQ(q.slots, 3000); /* both messages of each still queued */
+    char first[128];
+    CHECK(!strcmp(next(&q, first, sizeof first), "t/gone0/state=x"));
+    CHECK_EQ(q.slots, 3000); /* the clearing is still queued */
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/gone0/state="));
+    CHECK_EQ(q.slots, 2999);
+    while (mq_peek(&q)) {
+        next(&q, b, sizeof b);
+    }
+    CHECK_EQ(q.slots, 0);
+    CHECK_EQ(mq_replay(&q), 0);
+    push(&q, "t/gone7/state", "back", RET); /* a topic forgotten is learnt again */
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/gone7/state=back"));
+    CHECK_EQ(mq_replay(&q), 1);
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/gone7/state=back"));
+    push(&q, "t/gone7/state", "", RET); /* replayed, then cleared: gone too */
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/gone7/state="));
+    CHECK_EQ(q.slots, 0);
+    mq_free(&q);
+
+    /* a full queue drops the stale value of a cleared topic: the clearing keeps the entry */
+    mq_init(&q, 3, 0);
+    push(&q, "t/a/state", "1", RET);
+    push(&q, "t/a/state", "", RET);
+    push(&q, "t/b/state", "2", RET);
+    push(&q, "t/c/state", "3", RET); /* full: t/a's stale "1" goes */
+    CHECK_EQ(q.superseded, 1);
+    CHECK_EQ(q.slots, 3);
+    CHECK(!strcmp(next(&q, b, sizeof b), "t/a/state="));
+    CHECK_EQ(q.slots, 2);
+    CHECK_EQ(mq_replay(&q), 0); /* b and c are still queued */
+    mq_free(&q);
+}
+
 static void test_requeue_order(void)
 {
     struct mq_queue q;
@@ -227,6 +274,7 @@ int main(void)
     test_full();
     test_bytes_cap();
     test_transitions_and_replay();
+    test_cleared_forgotten();
     test_requeue_order();
     test_topic_fault();
     return h_finish();
