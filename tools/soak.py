@@ -45,7 +45,8 @@ Environment: B (build dir), SOAK_MINUTES (30), SOAK_STREAMERS (50), SOAK_RATE (2
 SOAK_RESTART_S (300), SOAK_HUP_S (60), SOAK_CHURN_S (15), SOAK_WARMUP_S (SOAK_RESTART_S + 30, at most a third of
 the run), SOAK_DUP_WINDOW (15), SOAK_HISTORY (8: what half the rooms repeat in a reconnect's first fetch, as
 TikTok does), SOAK_KILL (15), SOAK_AUTH (1: the broker wants a password), SOAK_SEED (1), SOAK_TIKTOK (more [tiktok] keys, "\n"
-between them), KEEP_TMP=1 keeps the files. --smoke is
+between them), SOAK_UNIT_ENV (1: the bridge gets the Environment= of contrib/systemd's unit, as the
+installed service does; 0: ours alone), KEEP_TMP=1 keeps the files. --smoke is
 make check's run: 51 s, 10 streamers, a broker restart at 30 s, no RSS check.
 Prints the figures, then `N passed, N failed`; exit status 1 on a failure.
 
@@ -88,6 +89,8 @@ HISTORY = int(ENV("SOAK_HISTORY", "8"))  # a reconnect's first fetch repeats thi
 AUTH = ENV("SOAK_AUTH") == "1"  # the broker wants a user name and password
 CREDS = ["-u", "soak", "-P", "soak-password-1"] if AUTH else []
 SEED = int(ENV("SOAK_SEED", "1"))
+UNIT = os.path.join(HERE, "..", "contrib", "systemd", "tiktok2mqtt.service")
+UNIT_ENV = ENV("SOAK_UNIT_ENV", "1") != "0"
 RUN_S = MINUTES * 60
 
 STALE_S = 20  # the bridge's stale_timeout_s here; the long silences outlast it
@@ -204,6 +207,21 @@ def write_scenario(path, span_s):
 
 
 # ---- the bridge --------------------------------------------------------------------------
+
+def bridge_env():
+    """Our environment plus, with SOAK_UNIT_ENV, the unit's Environment= lines: the soak runs
+    the bridge as the installed service runs (its GLIBC_TUNABLES turns glibc's per-thread caches
+    off; docs/PERFORMANCE.md)"""
+    env, extra = dict(os.environ), {}
+    if UNIT_ENV:
+        with open(UNIT) as f:
+            for line in f:
+                if line.startswith("Environment="):
+                    k, v = line[len("Environment="):].strip().split("=", 1)
+                    extra[k] = v
+    env.update(extra)
+    return env, extra
+
 
 def write_config(path, port, url, metrics_port, state_file, extra):
     if AUTH:
@@ -481,7 +499,10 @@ class Soak:
         self.cfg = os.path.join(tmp, "soak.ini")
         self.state_file = os.path.join(tmp, "soak.state")
         write_config(self.cfg, self.broker.port, self.url, self.mport, self.state_file, [])
-        self.bridge = start([os.path.join(B, "tiktok2mqtt"), "-c", self.cfg],
+        env, extra = bridge_env()
+        log("soak: the bridge's environment: ours%s" % "".join(
+            ", %s=%s (the unit's)" % kv for kv in sorted(extra.items())))
+        self.bridge = start([os.path.join(B, "tiktok2mqtt"), "-c", self.cfg], env=env,
                             stderr=open(os.path.join(tmp, "bridge.log"), "w"))
         mains = {main_handle(i) for i in range(STREAMERS)}
         ok = wait_for(lambda: mains <= {h for h, s in statuses(self.mport).items() if s == "live"},

@@ -9,7 +9,7 @@ set -u
 . tests/tools/checks.sh
 
 D=$(mktemp -d)
-trap 'rm -rf "$D" "$D.http.ini" "$D.http.log" "$D.http.got"' EXIT
+trap 'rm -rf "$D" "$D.http.ini" "$D.http.log" "$D.http.got" "$D.probe"' EXIT
 P=/usr/local
 mk() { make --no-print-directory -s ${SANITIZE:+SANITIZE=$SANITIZE} DESTDIR="$D" PREFIX=$P "$@"; }
 SAN_CFLAGS=${SANITIZE:+-fsanitize=$SANITIZE}
@@ -72,6 +72,17 @@ check "the unit starts $P/bin/tiktok2mqtt on /etc/tiktok2mqtt/tiktok2mqtt.ini" \
 check "the unit keeps DynamicUser=yes, StateDirectory= and ProtectSystem=strict" sh -c \
     "grep -qx DynamicUser=yes '$UNIT' && grep -qx StateDirectory=tiktok2mqtt '$UNIT' &&
     grep -qx ProtectSystem=strict '$UNIT'"
+# the unit turns glibc's per-thread caches off (docs/PERFORMANCE.md); the probe is built
+# without sanitizers, whose allocator would replace glibc's
+tun=$(sed -n 's/^Environment=GLIBC_TUNABLES=//p' "$UNIT")
+if cc -o "$D.probe" tests/install/tcache_probe.c; then
+    check "glibc's per-thread caches are on without the unit's GLIBC_TUNABLES" sh -c \
+        "[ \"\$(env -u GLIBC_TUNABLES '$D.probe')\" = on ]"
+    check "the unit's GLIBC_TUNABLES=$tun turns them off" sh -c \
+        "[ -n '$tun' ] && [ \"\$(GLIBC_TUNABLES='$tun' '$D.probe')\" = off ]"
+else
+    bad "cc tests/install/tcache_probe.c"
+fi
 if command -v systemd-analyze >/dev/null 2>&1; then
     # verify wants ExecStart's program where the unit says (a copy pointing into DESTDIR) and
     # runs man on Documentation=: the installed pages, found through MANPATH
