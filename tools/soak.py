@@ -208,19 +208,18 @@ def write_scenario(path, span_s):
 
 # ---- the bridge --------------------------------------------------------------------------
 
-def bridge_env():
-    """Our environment plus, with SOAK_UNIT_ENV, the unit's Environment= lines: the soak runs
+def unit_env():
+    """With SOAK_UNIT_ENV, the unit's Environment= lines as a dict, to add to ours: the soak runs
     the bridge as the installed service runs (its GLIBC_TUNABLES turns glibc's per-thread caches
     off; docs/PERFORMANCE.md)"""
-    env, extra = dict(os.environ), {}
+    extra = {}
     if UNIT_ENV:
         with open(UNIT) as f:
             for line in f:
                 if line.startswith("Environment="):
                     k, v = line[len("Environment="):].strip().split("=", 1)
                     extra[k] = v
-    env.update(extra)
-    return env, extra
+    return extra
 
 
 def write_config(path, port, url, metrics_port, state_file, extra):
@@ -499,10 +498,11 @@ class Soak:
         self.cfg = os.path.join(tmp, "soak.ini")
         self.state_file = os.path.join(tmp, "soak.state")
         write_config(self.cfg, self.broker.port, self.url, self.mport, self.state_file, [])
-        env, extra = bridge_env()
+        extra = unit_env()
         log("soak: the bridge's environment: ours%s" % "".join(
             ", %s=%s (the unit's)" % kv for kv in sorted(extra.items())))
-        self.bridge = start([os.path.join(B, "tiktok2mqtt"), "-c", self.cfg], env=env,
+        self.bridge = start([os.path.join(B, "tiktok2mqtt"), "-c", self.cfg],
+                            env=dict(os.environ, **extra),
                             stderr=open(os.path.join(tmp, "bridge.log"), "w"))
         mains = {main_handle(i) for i in range(STREAMERS)}
         ok = wait_for(lambda: mains <= {h for h, s in statuses(self.mport).items() if s == "live"},
