@@ -7,6 +7,8 @@
 
 #include "wire.h"
 
+_Static_assert(PB_MAX_FIELDS < 63, "a table index must fit in 6 bits and never read as 0xff");
+
 static int find(const struct pb_desc *d, size_t nd, uint32_t num)
 {
     for (size_t i = 0; i < nd; i++) {
@@ -22,24 +24,33 @@ int tt__pb_scan(struct pb_msg *m, const struct pb_desc *d, size_t nd, const uint
     struct pb_reader r = { p, p + n };
     struct pb_field f = { 0 };
     const uint8_t *tag = p;
-    int8_t idx[64]; /* table index by field number, for numbers below 64: O(1) lookups */
+    /* Field numbers below 64 are looked up in O(1): each byte holds the table index (low 6
+     * bits, PB_MAX_FIELDS < 64) and the kind (top 2 bits), so the hot loop reads no `d`. */
+    uint8_t idx[64];
     int rc;
-    memset(idx, -1, sizeof idx);
+    memset(idx, 0xff, sizeof idx);
     for (size_t i = 0; i < nd; i++) {
         if (d[i].num < 64) {
-            idx[d[i].num] = (int8_t)i;
+            idx[d[i].num] = (uint8_t)(i | (unsigned)d[i].kind << 6);
         }
     }
     m->present = 0;
     m->self.p = p;
     m->self.n = n;
     while ((rc = tt__pb_next(&r, &f)) > 0) {
-        int i = f.num < 64 ? idx[f.num] : find(d, nd, f.num);
-        if (i < 0) {
+        unsigned e;
+        if (f.num < 64) {
+            e = idx[f.num];
+        } else {
+            int j = find(d, nd, f.num);
+            e = j < 0 ? 0xff : (unsigned)j | (unsigned)d[j].kind << 6;
+        }
+        if (e == 0xff) {
             tag = r.p;
             continue;
         }
-        switch (d[i].kind) {
+        unsigned i = e & 63;
+        switch (e >> 6) {
         case PB_INT:
             if (f.wt != PB_WT_VARINT) {
                 tag = r.p;
