@@ -240,6 +240,54 @@ static void test_chat_frame(struct tt_decoder *d, int gzip)
           !strcmp(info.route_params[0].value, "abc"));
 }
 
+/* A chat from a user with one badge: a text badge keyed `key`, or (key NULL) an image badge
+ * at `url`; scene type 6, which sets none of the flags by itself. Returns the event's JSON. */
+static const char *badge_chat(struct tt_decoder *d, const char *key, const char *url)
+{
+    static struct pbw f, m, u, c, badge, part, img, urls;
+    static struct got g;
+    struct pbw *pl[] = { &m };
+    const char *me[] = { "WebcastChatMessage" };
+    struct tt_frame_info info;
+    user(&u, 42, "badged", "B");
+    badge.n = part.n = 0;
+    pbw_int(&badge, 3, 6);
+    if (key) {
+        pbw_str(&part, 2, key);
+        pbw_msg(&badge, 21, &part);
+    } else {
+        urls.n = img.n = 0;
+        pbw_str(&urls, 1, url);
+        pbw_int(&img, 1, 1);
+        pbw_msg(&img, 2, &urls);
+        pbw_msg(&badge, 20, &img);
+    }
+    pbw_msg(&u, 64, &badge);
+    common(&c, 1, "");
+    m.n = 0;
+    pbw_str(&m, 3, "hi");
+    pbw_msg(&m, 2, &u);
+    pbw_msg(&m, 1, &c);
+    frame(&f, "msg", 0, 1, me, pl);
+    memset(&g, 0, sizeof g);
+    return tt_decode_frame(d, f.b, f.n, &info, collect, &g) == TT_OK && g.n == 1 ? g.json[0] : "";
+}
+
+/* 1.x's flags from badge texts and urls, matched without regard to case. */
+static void test_badge_flags(struct tt_decoder *d)
+{
+    CHECK_HAS(badge_chat(d, NULL, "https://p16.example/Badge/SUB_gold.png"),
+              "\"isSubscriber\":true");
+    CHECK_HAS(badge_chat(d, NULL, "https://p16.example/badge/sub_1.png"), "\"isSubscriber\":true");
+    CHECK_HAS(badge_chat(d, NULL, "https://p16.example/xsub_1/sub-2.png"),
+              "\"isSubscriber\":false");
+    CHECK_HAS(badge_chat(d, NULL, "https://p16.example/sub"), "\"isSubscriber\":false");
+    CHECK_HAS(badge_chat(d, "pm_mt_MODERATOR_im", NULL), "\"isModerator\":true");
+    CHECK_HAS(badge_chat(d, "pm_mt_moderato", NULL), "\"isModerator\":false");
+    CHECK_HAS(badge_chat(d, "Live_NG_badge", NULL), "\"isNewGifter\":true");
+    CHECK_HAS(badge_chat(d, "live_ng", NULL), "\"isNewGifter\":false");
+}
+
 static void test_control_and_social(struct tt_decoder *d)
 {
     static struct pbw f, s, ctl, c, u;
@@ -676,6 +724,7 @@ int main(void)
     }
     test_chat_frame(d, 0);
     test_chat_frame(d, 1);
+    test_badge_flags(d);
     test_control_and_social(d);
     test_bad_message_costs_itself(d);
     test_wrong_wire_type(d);
