@@ -87,27 +87,82 @@ static inline int word_special(uint64_t x)
     return ((lt20 | zq | zb | x) & highs) != 0;
 }
 
+#if defined(__SSE2__)
+static inline unsigned sse_special(__m128i v)
+{
+    /* a signed "less than 0x20" also catches every byte >= 0x80 */
+    return (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+}
+#endif
+
+/* Most strings have nothing to escape: copy them while checking them, straight into the room
+ * reserved for them, with loads and stores of 8 or 16 bytes (the last one overlapping the one
+ * before) instead of a byte loop and a memcpy call per string. Returns how many leading bytes
+ * were copied: n when the whole string was clean, else a prefix the caller goes on from. */
+static size_t copy_clean(char *o, const uint8_t *p, size_t n)
+{
+    uint64_t a, z;
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++) {
+            if (special(p[i])) {
+                return 0;
+            }
+            o[i] = (char)p[i];
+        }
+        return n;
+    }
+    if (n <= 16) {
+        memcpy(&a, p, 8);
+        memcpy(&z, p + n - 8, 8);
+        if (word_special(a) || word_special(z)) {
+            return 0;
+        }
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &z, 8);
+        return n;
+    }
+#if defined(__SSE2__)
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        if (sse_special(v)) {
+            return i;
+        }
+        _mm_storeu_si128((__m128i *)(void *)(o + i), v);
+    }
+    if (i < n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+        if (sse_special(v)) {
+            return i;
+        }
+        _mm_storeu_si128((__m128i *)(void *)(o + n - 16), v);
+    }
+    return n;
+#else
+    return 0;
+#endif
+}
+
 void tt__json_str(struct common_buf *b, const uint8_t *p, size_t n)
 {
-    size_t i = 0, run = 0;
-    /* worst case 6 bytes out per byte in: reserve once, so the common case is one memcpy */
+    size_t i, run;
+    /* worst case 6 bytes out per byte in: reserve what a clean string takes once, so the
+     * common case is written with no further check */
     if (b->cap - b->len < n + 2 && common_buf_grow(b, n + 2)) {
         return;
     }
-    common_buf_addc(b, '"');
+    b->p[b->len++] = '"';
+    i = run = copy_clean(b->p + b->len, p, n);
+    b->len += i;
     while (i < n) {
         uint64_t x;
 #if defined(__SSE2__)
-        /* 16 bytes at a time: a signed "less than 0x20" also catches every byte >= 0x80 */
-        if (n - i >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-            __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-                                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-            if (!_mm_movemask_epi8(m)) {
-                i += 16;
-                continue;
-            }
+        if (n - i >= 16 && !sse_special(_mm_loadu_si128((const __m128i *)(const void *)(p + i)))) {
+            i += 16;
+            continue;
         }
 #endif
         if (n - i >= 8 && (memcpy(&x, p + i, 8), !word_special(x))) {
@@ -138,39 +193,82 @@ void tt__json_str(struct common_buf *b, const uint8_t *p, size_t n)
     common_buf_addc(b, '"');
 }
 
-/* Two digits per step from a table; 32-bit steps once the value fits (most of them). */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                  "31323334353637383940414243444546474849505152535455565758596061"
+                                  "62636465666768697071727374757677787980818283848586878889909192"
+                                  "93949596979899";
+
+/* Exactly 8 digits of v < 10^8 at out: two independent halves of two pairs each, so the
+ * divisions (multiplications once compiled) do not wait on one another. */
+static void eight_digits(char *out, uint32_t v)
+{
+    uint32_t hi = v / 10000, lo = v % 10000;
+    memcpy(out, digit_pairs + (hi / 100) * 2, 2);
+    memcpy(out + 2, digit_pairs + (hi % 100) * 2, 2);
+    memcpy(out + 4, digit_pairs + (lo / 100) * 2, 2);
+    memcpy(out + 6, digit_pairs + (lo % 100) * 2, 2);
+}
+
+/* How many decimal digits v has (v >= 10 here). */
+static unsigned digit_count(uint64_t v)
+{
+    static const uint64_t p10[] = { 100u,
+                                    1000u,
+                                    10000u,
+                                    100000u,
+                                    1000000u,
+                                    10000000u,
+                                    100000000u,
+                                    1000000000u,
+                                    10000000000u,
+                                    100000000000u,
+                                    1000000000000u,
+                                    10000000000000u,
+                                    100000000000000u,
+                                    1000000000000000u,
+                                    10000000000000000u,
+                                    100000000000000000u,
+                                    1000000000000000000u,
+                                    10000000000000000000u };
+    unsigned n = 2;
+    while (n < 20 && v >= p10[n - 2]) {
+        n++;
+    }
+    return n;
+}
+
+/* Ids and times (13 to 19 digits) are most of the long numbers: they are cut into 8-digit
+ * chunks written from a pair table, and only the leading chunk is written pair by pair. The
+ * digits go straight into the buffer, from the last one back. */
 void tt__json_u64(struct common_buf *b, uint64_t v)
 {
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
-                                "31323334353637383940414243444546474849505152535455565758596061"
-                                "62636465666768697071727374757677787980818283848586878889909192"
-                                "93949596979899";
-    char tmp[20];
-    size_t i = sizeof tmp;
     if (v < 10) { /* counts, flags, levels: most numbers are one digit */
         common_buf_addc(b, (char)('0' + v));
         return;
     }
-    while (v > UINT32_MAX) {
-        unsigned r = (unsigned)(v % 100) * 2;
-        v /= 100;
-        tmp[--i] = pairs[r + 1];
-        tmp[--i] = pairs[r];
+    unsigned n = digit_count(v);
+    if (b->cap - b->len < n && common_buf_grow(b, n)) {
+        return;
     }
-    uint32_t w = (uint32_t)v;
+    char *o = b->p + b->len;
+    size_t end = n;
+    b->len += n;
+    while (v >= 100000000) {
+        end -= 8;
+        eight_digits(o + end, (uint32_t)(v % 100000000));
+        v /= 100000000;
+    }
+    uint32_t w = (uint32_t)v; /* the leading chunk, below 10^8, without its leading zeros */
     while (w >= 100) {
-        unsigned r = (w % 100) * 2;
+        end -= 2;
+        memcpy(o + end, digit_pairs + (w % 100) * 2, 2);
         w /= 100;
-        tmp[--i] = pairs[r + 1];
-        tmp[--i] = pairs[r];
     }
     if (w >= 10) {
-        tmp[--i] = pairs[w * 2 + 1];
-        tmp[--i] = pairs[w * 2];
+        memcpy(o + end - 2, digit_pairs + w * 2, 2);
     } else {
-        tmp[--i] = (char)('0' + w);
+        o[end - 1] = (char)('0' + w);
     }
-    common_buf_add(b, tmp + i, sizeof tmp - i);
 }
 
 void tt__json_i64(struct common_buf *b, int64_t v)

@@ -5,6 +5,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <zlib.h>
@@ -178,6 +179,56 @@ static void test_wire(void)
 
 /* ---- the JSON writer ---- */
 
+/* JSON.stringify's escaping of ASCII, byte by byte: the reference the block-wise writer must
+ * agree with. */
+static void ref_escape(char *out, const char *s, size_t n)
+{
+    *out++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : NULL;
+        if (e) {
+            out += sprintf(out, "%s", e);
+        } else if (c < 0x20) {
+            out += sprintf(out, "\\u%04x", c);
+        } else {
+            *out++ = (char)c;
+        }
+    }
+    *out++ = '"';
+    *out = 0;
+}
+
+/* Strings of every length up to 40 (both sides of the 8- and 16-byte blocks), clean or with one
+ * byte to escape at each position, each written at every offset into the buffer. */
+static void test_json_str_blocks(void)
+{
+    struct common_buf b;
+    char s[41], want[41 * 6 + 3];
+    int ok = 1;
+    tt__buf_init(&b, 1 << 16);
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t bad = 0; bad <= n; bad++) { /* bad == n: nothing to escape */
+            for (size_t k = 0; k < n; k++) {
+                s[k] = (char)('a' + k % 26);
+            }
+            if (bad < n) {
+                s[bad] = "\"\\\n\x01"[bad % 4];
+            }
+            ref_escape(want, s, n);
+            for (size_t off = 0; off < 3; off++) {
+                common_buf_reset(&b);
+                common_buf_add(&b, "xyz", off);
+                tt__json_str(&b, (const uint8_t *)s, n);
+                const char *got = common_buf_cstr(&b);
+                ok &= got && !strncmp(got, "xyz", off) && !strcmp(got + off, want);
+            }
+        }
+    }
+    CHECK(ok);
+    common_buf_free(&b);
+}
+
 static void test_json(void)
 {
     struct common_buf b;
@@ -189,6 +240,22 @@ static void test_json(void)
     common_buf_addc(&b, ' ');
     tt__json_i64(&b, INT64_MIN);
     CHECK(!strcmp(common_buf_cstr(&b), "18446744073709551615 -9223372036854775808"));
+    common_buf_reset(&b);
+    /* every digit count and chunk edge (10^k - 1, 10^k, 10^k + 1), against libc's printf */
+    int digits_ok = 1;
+    for (uint64_t p10 = 1;; p10 *= 10) {
+        for (uint64_t v = p10 - 1; v <= p10 + 1; v++) {
+            char want[24];
+            snprintf(want, sizeof want, "%" PRIu64, v);
+            common_buf_reset(&b);
+            tt__json_u64(&b, v);
+            digits_ok &= !strcmp(common_buf_cstr(&b), want);
+        }
+        if (p10 > UINT64_MAX / 10) {
+            break;
+        }
+    }
+    CHECK(digits_ok);
     common_buf_reset(&b);
     tt__json_base64(&b, (const uint8_t *)"foob", 4);
     CHECK(!strcmp(common_buf_cstr(&b), "\"Zm9vYg==\""));
@@ -719,6 +786,7 @@ int main(void)
     struct tt_decoder *d;
     test_wire();
     test_json();
+    test_json_str_blocks();
     if (tt_decoder_new(&d, NULL) != TT_OK) {
         return 1;
     }
