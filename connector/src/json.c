@@ -173,20 +173,20 @@ void tt__json_str(struct common_buf *b, const uint8_t *p, size_t n)
             i++;
             continue;
         }
+        if (p[i] >= 0x80) {
+            size_t l = utf8_len(p + i, n - i);
+            if (l) { /* valid UTF-8 is copied as it is: it stays in the run */
+                i += l;
+                continue;
+            }
+        }
         common_buf_add(b, p + run, i - run);
         if (p[i] < 0x80) {
             escape_one(b, p[i]);
-            i++;
         } else {
-            size_t l = utf8_len(p + i, n - i);
-            if (l) {
-                common_buf_add(b, p + i, l);
-                i += l;
-            } else {
-                common_buf_add(b, "\xef\xbf\xbd", 3); /* U+FFFD for each invalid byte */
-                i++;
-            }
+            common_buf_add(b, "\xef\xbf\xbd", 3); /* U+FFFD for each invalid byte */
         }
+        i++;
         run = i;
     }
     common_buf_add(b, p + run, n - run);

@@ -179,15 +179,20 @@ static void test_wire(void)
 
 /* ---- the JSON writer ---- */
 
-/* JSON.stringify's escaping of ASCII, byte by byte: the reference the block-wise writer must
- * agree with. */
+/* JSON.stringify's escaping of ASCII, byte by byte, with "é" kept and any other byte above 0x7f
+ * taken as invalid UTF-8: the reference the block-wise writer must agree with. */
 static void ref_escape(char *out, const char *s, size_t n)
 {
     *out++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : NULL;
-        if (e) {
+        if (c == 0xc3 && i + 1 < n && (unsigned char)s[i + 1] == 0xa9) { /* é, kept */
+            *out++ = (char)c;
+            *out++ = s[++i];
+        } else if (c >= 0x80) {
+            out += sprintf(out, "\xef\xbf\xbd"); /* any other high byte here is invalid */
+        } else if (e) {
             out += sprintf(out, "%s", e);
         } else if (c < 0x20) {
             out += sprintf(out, "\\u%04x", c);
@@ -200,7 +205,8 @@ static void ref_escape(char *out, const char *s, size_t n)
 }
 
 /* Strings of every length up to 40 (both sides of the 8- and 16-byte blocks), clean or with one
- * byte to escape at each position, each written at every offset into the buffer. */
+ * byte to escape, an invalid byte or an "é" at each position, each written at three offsets
+ * into the buffer. */
 static void test_json_str_blocks(void)
 {
     struct common_buf b;
@@ -213,7 +219,10 @@ static void test_json_str_blocks(void)
                 s[k] = (char)('a' + k % 26);
             }
             if (bad < n) {
-                s[bad] = "\"\\\n\x01"[bad % 4];
+                s[bad] = "\"\\\n\x01\xff\xc3"[bad % 6];
+                if (s[bad] == '\xc3' && bad + 1 < n) {
+                    s[bad + 1] = '\xa9';
+                }
             }
             ref_escape(want, s, n);
             for (size_t off = 0; off < 3; off++) {
