@@ -326,7 +326,7 @@ static int read_badge_struct(struct badges *bs, struct pb_slice s)
     if (bs->n_scenes < MAX_BADGES) {
         bs->scenes[bs->n_scenes++] = scene;
     }
-    tt__pb_iter_init(&it, s, TT_TAG(BadgeStruct, text));
+    tt__pb_iter_init(&it, pb_span(&m, BS_TEXT), TT_TAG(BadgeStruct, text));
     while (tt__pb_iter_next(&it, &e)) {
         if (tt__pb_scan(&sub, text_badge_desc, TB_N, e.p, e.n)) {
             return -1;
@@ -337,7 +337,7 @@ static int read_badge_struct(struct badges *bs, struct pb_slice s)
             b->name = pb_s(&sub, TB_PATTERN);
         }
     }
-    tt__pb_iter_init(&it, s, TT_TAG(BadgeStruct, image));
+    tt__pb_iter_init(&it, pb_span(&m, BS_IMAGE), TT_TAG(BadgeStruct, image));
     while (tt__pb_iter_next(&it, &e)) {
         if (tt__pb_scan(&sub, image_badge_desc, IB_N, e.p, e.n)) {
             return -1;
