@@ -209,32 +209,32 @@ static void eight_digits(char *out, uint32_t v)
     memcpy(out + 6, digit_pairs + (lo % 100) * 2, 2);
 }
 
-/* How many decimal digits v has (v >= 10 here). */
+/* How many decimal digits v has (v > 0): log10 from the bit length (1233 / 4096 is just above
+ * log10(2)), then one comparison to correct it. */
 static unsigned digit_count(uint64_t v)
 {
-    static const uint64_t p10[] = { 100u,
-                                    1000u,
-                                    10000u,
-                                    100000u,
-                                    1000000u,
-                                    10000000u,
-                                    100000000u,
-                                    1000000000u,
-                                    10000000000u,
-                                    100000000000u,
-                                    1000000000000u,
-                                    10000000000000u,
-                                    100000000000000u,
-                                    1000000000000000u,
-                                    10000000000000000u,
-                                    100000000000000000u,
-                                    1000000000000000000u,
-                                    10000000000000000000u };
-    unsigned n = 2;
-    while (n < 20 && v >= p10[n - 2]) {
-        n++;
-    }
-    return n;
+    static const uint64_t p10[20] = { 1u,
+                                      10u,
+                                      100u,
+                                      1000u,
+                                      10000u,
+                                      100000u,
+                                      1000000u,
+                                      10000000u,
+                                      100000000u,
+                                      1000000000u,
+                                      10000000000u,
+                                      100000000000u,
+                                      1000000000000u,
+                                      10000000000000u,
+                                      100000000000000u,
+                                      1000000000000000u,
+                                      10000000000000000u,
+                                      100000000000000000u,
+                                      1000000000000000000u,
+                                      10000000000000000000u };
+    unsigned t = (unsigned)(64 - __builtin_clzll(v)) * 1233 >> 12;
+    return t + 1 - (v < p10[t]);
 }
 
 /* Ids and times (13 to 19 digits) are most of the long numbers: they are cut into 8-digit
