@@ -209,7 +209,7 @@ static void eight_digits(char *out, uint32_t v)
     memcpy(out + 6, digit_pairs + (lo % 100) * 2, 2);
 }
 
-/* How many decimal digits v has (v > 0): log10 from the bit length (1233 / 4096 is just above
+/* How many decimal digits v has (v > 0): log10 from the bit length (1233 / 4096 is just below
  * log10(2)), then one comparison to correct it. */
 static unsigned digit_count(uint64_t v)
 {

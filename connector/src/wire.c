@@ -25,7 +25,7 @@ int tt__pb_scan(struct pb_msg *m, const struct pb_desc *d, size_t nd, const uint
     struct pb_field f = { 0 };
     const uint8_t *tag = p;
     /* Field numbers below 64 are looked up in O(1): each byte holds the table index (low 6
-     * bits, PB_MAX_FIELDS < 64) and the kind (top 2 bits), so the hot loop reads no `d`. */
+     * bits, PB_MAX_FIELDS < 63) and the kind (top 2 bits), so the hot loop reads no `d`. */
     uint8_t idx[64];
     int rc;
     memset(idx, 0xff, sizeof idx);
