@@ -45,8 +45,9 @@ static int match_at(const uint8_t *p, const char *needle, size_t n, int icase)
 }
 
 /* 1 if needle occurs in s. The searches run over every url of every user (a naive loop was a
- * tenth of the decode time), so they jump with memchr to the needle's first byte when that byte
- * has no case; `icase` lowers s's ASCII letters (needle is lower case). */
+ * tenth of the decode time), so they jump with memchr to the needle's first byte unless the
+ * search ignores case and that byte is a letter; `icase` lowers s's ASCII letters (needle is
+ * lower case). */
 int tt__contains(struct pb_slice s, const char *needle, int icase)
 {
     size_t n = strlen(needle);
