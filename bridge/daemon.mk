@@ -1,31 +1,46 @@
 # bridge/daemon.mk: the tiktok2mqtt daemon (the configuration layer is in bridge.mk).
 # SPDX-License-Identifier: MIT
 
-BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/mqtt_queue.c bridge/paho_nudge.c bridge/tcp_nodelay.c bridge/streamer.c bridge/notices.c bridge/out.c \
+BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/mqtt_queue.c bridge/paho_nudge.c \
+	bridge/paho_socket.c bridge/tcp_nodelay.c bridge/streamer.c bridge/notices.c bridge/out.c \
 	bridge/sink_mqtt.c bridge/sink_stdout.c bridge/streamers.c bridge/report.c \
 	bridge/log.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c \
 	bridge/record.c bridge/file_write.c \
 	bridge/metrics.c bridge/healthz.c bridge/http.c bridge/http_route.c bridge/sink_sse.c
 BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(B)/obj/%.o)
 # paho: Debian's static archive with its heap tracking and its call trace left out
-# (bridge/paho_heap.c and bridge/paho_trace.c say why), unless PAHO_LINK=shared or the archive
-# is missing ($(CC) -print-file-name then prints the bare name); the shared library then,
-# tracking and all.
-# (PAHO_SYNC_LIBS: the same for paho's synchronous client, which only bench-paho-sync links)
+# (bridge/paho_heap.c and bridge/paho_trace.c say why) and its socket reads batched (a copy
+# whose recv, poll and close are bridge/paho_socket.c's), unless PAHO_LINK=shared or the
+# archive is missing ($(CC) -print-file-name then prints the bare name); the shared library
+# then, tracking and all.
+# (PAHO_SYNC_LIBS: the same for paho's synchronous client, which only bench-paho-sync links;
+# its reads are paho's own)
 PAHO_ARCHIVE := $(shell $(CC) -print-file-name=libpaho-mqtt3as.a)
 ifeq ($(PAHO_LINK)$(filter /%,$(PAHO_ARCHIVE)),static$(PAHO_ARCHIVE))
 PAHO_OBJS := $(B)/obj/bridge/paho_heap.o $(B)/obj/bridge/paho_trace.o
-PAHO_LIBS := $(PAHO_ARCHIVE) -lssl -lcrypto -lpthread
+PAHO_RENAMED := $(B)/obj/paho/libpaho-mqtt3as.a
+PAHO_LIBS := $(PAHO_RENAMED) -lssl -lcrypto -lpthread
 PAHO_SYNC_LIBS := $(shell $(CC) -print-file-name=libpaho-mqtt3c.a) -lpthread
 else
 PAHO_OBJS :=
+PAHO_RENAMED :=
 PAHO_LIBS := -lpaho-mqtt3as
 PAHO_SYNC_LIBS := -lpaho-mqtt3c -lpthread
 endif
-# whatever links paho depends on this file, rewritten when the choice changes: a relink then
+# whatever links paho depends on this file, rewritten when the choice changes: a relink then.
+# The copy of the archive whose recv, poll and close are paho_socket.c's (Socket.o is its only
+# caller of the three; tests/build/run.sh checks the daemon) is made here too, when missing or
+# older than Debian's, since a rule's would not be remade: .SECONDARY (Makefile) leaves a
+# missing prerequisite unmade while what it went into is newer than its sources.
 PAHO_STAMP := $(B)/obj/paho-link
-$(shell mkdir -p $(B)/obj && [ "$$(cat $(PAHO_STAMP) 2>/dev/null)" = "$(PAHO_LIBS)" ] || \
-	echo "$(PAHO_LIBS)" >$(PAHO_STAMP))
+$(shell mkdir -p $(B)/obj && \
+	if [ -n "$(PAHO_RENAMED)" ] && ! [ "$(PAHO_RENAMED)" -nt "$(PAHO_ARCHIVE)" ]; then \
+		mkdir -p $(dir $(PAHO_RENAMED)) && rm -f $(PAHO_STAMP) && \
+		objcopy --redefine-sym recv=paho_sock_recv --redefine-sym poll=paho_sock_poll \
+			--redefine-sym close=paho_sock_close $(PAHO_ARCHIVE) $(PAHO_RENAMED) >&2; \
+	fi; \
+	[ "$$(cat $(PAHO_STAMP) 2>/dev/null)" = "$(PAHO_LIBS)" ] || echo "$(PAHO_LIBS)" >$(PAHO_STAMP))
+
 # each function keeps its own frame, so tests/lsan.supp can name the blocks paho allocates
 $(B)/obj/bridge/paho_heap.o: ALL_CFLAGS += -fno-optimize-sibling-calls
 
@@ -69,7 +84,8 @@ $(B)/tests/test_tcp_nodelay: $(B)/obj/tests/unit/test_tcp_nodelay.o $(B)/obj/bri
 $(B)/obj/tests/unit/test_mqtt.o $(B)/obj/tests/unit/fake_paho.o: ALL_CFLAGS += -Ibridge
 $(B)/tests/test_mqtt: $(B)/obj/tests/unit/test_mqtt.o $(B)/obj/tests/unit/fake_paho.o \
 		$(B)/obj/bridge/mqtt.o $(B)/obj/bridge/mqtt_queue.o $(B)/obj/bridge/paho_nudge.o \
-		$(B)/obj/bridge/tcp_nodelay.o $(B)/obj/bridge/log.o $(COMMON_APP_OBJS)
+		$(B)/obj/bridge/paho_socket.o $(B)/obj/bridge/tcp_nodelay.o $(B)/obj/bridge/log.o \
+		$(COMMON_APP_OBJS)
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
 
@@ -79,9 +95,15 @@ $(B)/tests/test_paho_heap: $(B)/obj/tests/unit/test_paho_heap.o $(B)/obj/bridge/
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
 
+# test_paho_socket: paho's reads batched (bridge/paho_socket.c), on real socket pairs.
+$(B)/obj/tests/unit/test_paho_socket.o: ALL_CFLAGS += -Ibridge
+$(B)/tests/test_paho_socket: $(B)/obj/tests/unit/test_paho_socket.o $(B)/obj/bridge/paho_socket.o
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
 # test_paho_nudge: when paho's send thread is nudged (timing and back-off, no client needed).
 $(B)/obj/tests/unit/test_paho_nudge.o: ALL_CFLAGS += -Ibridge
 $(B)/tests/test_paho_nudge: $(B)/obj/tests/unit/test_paho_nudge.o $(B)/obj/bridge/paho_nudge.o \
-		$(PAHO_OBJS) $(PAHO_STAMP)
+		$(B)/obj/bridge/paho_socket.o $(PAHO_OBJS) $(PAHO_STAMP)
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(PAHO_STAMP),$^) $(PAHO_LIBS)

@@ -31,6 +31,7 @@
 #include "mqtt.h"
 #include "mqtt_queue.h"
 #include "paho_nudge.h"
+#include "paho_socket.h"
 #include "tcp_nodelay.h"
 #include "xalloc.h"
 
@@ -127,6 +128,14 @@ static void requeue(struct bridge_mqtt *b, struct mq_msg *m)
     mq_requeue(&b->q, m);
 }
 
+/* paho's receive thread lets PUBACKs gather while enough are due (bridge/paho_socket.c): told
+ * after each hand-over and acknowledgement (lock held). A failure, a refusal or a loss wakes
+ * the pump, whose send_queued() tells. */
+static void note_due(const struct bridge_mqtt *b)
+{
+    paho_socket_due(b->inflight.n);
+}
+
 /* The connection is gone and its client destroyed: everything in flight goes back in front of
  * the queue, in order (a clean session would have forgotten it). */
 static void requeue_inflight(struct bridge_mqtt *b)
@@ -187,6 +196,7 @@ static void sent_ok(void *ctx, MQTTAsync_successData *d)
     if (!b->just_connected && b->window < window_max(b)) {
         send_queued(b);
     }
+    note_due(b);
     int more = mq_count(&b->q) > 0 && b->inflight.n < b->window && !b->sending;
     pthread_mutex_unlock(&b->lock);
     free(t);
@@ -898,6 +908,7 @@ static void send_queued(struct bridge_mqtt *b)
             break;
         }
     }
+    note_due(b);
     b->sending = 0;
 }
 

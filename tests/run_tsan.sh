@@ -19,6 +19,8 @@ export TSAN_OPTIONS
 suite "unit: test_mqtt (bridge/mqtt.c's threads against a scripted paho)" "$B/tests/test_mqtt"
 suite "unit: test_paho_heap (the allocator of paho's static link, from three threads)" \
     "$B/tests/test_paho_heap"
+suite "unit: test_paho_socket (paho's reads batched, one thread reading while others close)" \
+    "$B/tests/test_paho_socket"
 suite "unit: test_decode (gift lists shared between clients, from four threads)" \
     "$B/tests/test_decode"
 suite "connection (tt_client vs tiktok-live-sim)" env B="$B" python3 tests/connector/run.py

@@ -29,6 +29,8 @@
  * bench-paho (async) and bench-paho-sync (-DBENCH_PAHO_SYNC).
  * glibc's fastbins are off, as in tiktok2mqtt (GLIBC_TUNABLES=glibc.malloc.mxfast=N overrides),
  * and so is paho's trace ring (bridge/mqtt.c quiet_paho_trace; MQTT_C_CLIENT_TRACE keeps it).
+ * The asynchronous client's reads are batched as the bridge's are (bridge/paho_socket.c, in
+ * the static link); the synchronous client's are paho's own.
  * Prints one JSON line: mode, n, size, wall_s, cpu_s (user + system of this process, every
  * thread), cpu_us_per_msg, msgs_per_s. Exit 1 when the broker cannot be reached or a message
  * fails, 64 on a usage error.
@@ -39,6 +41,8 @@
 #include <MQTTClient.h>
 #else
 #include <MQTTAsync.h>
+
+#include "paho_socket.h"
 #endif
 #include <malloc.h>
 #include <netinet/in.h>
@@ -101,10 +105,18 @@ static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static long inflight, acked, failed, rejected;
 static int connected = -1; /* -1 waiting, 0 failed, 1 connected */
 
+/* paho's reads wait for PUBACKs to gather as the bridge's do (bridge/paho_socket.c; with the
+ * static link, which renames paho's recv and poll to that file's; lock held) */
+static void note_due(void)
+{
+    paho_socket_due((size_t)inflight);
+}
+
 static void settle(int ok)
 {
     pthread_mutex_lock(&lock);
     inflight--;
+    note_due();
     acked += ok;
     failed += !ok;
     pthread_cond_signal(&cond);
@@ -174,6 +186,7 @@ static int run_async(const char *uri, long n, char *payload, int size, long wind
         while (inflight >= window)
             pthread_cond_wait(&cond, &lock);
         inflight++;
+        note_due();
         pthread_mutex_unlock(&lock);
         m.payload = payload;
         m.payloadlen = size;

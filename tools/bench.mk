@@ -15,7 +15,9 @@ $(B)/bench-sub: $(B)/obj/tools/bench-sub.o
 
 # paho linked as the bridge links it (bridge/daemon.mk: PAHO_LINK). libpaho-mqtt3as and
 # libpaho-mqtt3c define the same internal symbols: never both in one program.
-$(B)/bench-paho: $(B)/obj/tools/bench-paho.o $(PAHO_OBJS) $(PAHO_STAMP)
+$(B)/obj/tools/bench-paho.o: ALL_CFLAGS += -Ibridge
+$(B)/bench-paho: $(B)/obj/tools/bench-paho.o $(B)/obj/bridge/paho_socket.o $(PAHO_OBJS) \
+		$(PAHO_STAMP)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(PAHO_STAMP),$^) $(PAHO_LIBS)
 
 $(B)/obj/tools/bench-paho-sync.o: tools/bench-paho.c

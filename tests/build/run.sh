@@ -4,7 +4,8 @@
 #   - only the library, its tests and the simulator (the generated nanopb code) include
 #     headers of connector/src: the .d files make lists what each object really included;
 #   - where Debian's static paho archive is installed, the daemon holds it without its heap
-#     tracking (bridge/paho_heap.c) and its call trace (bridge/paho_trace.c), and
+#     tracking (bridge/paho_heap.c) and its call trace (bridge/paho_trace.c), its reads go
+#     through bridge/paho_socket.c, and
 #     PAHO_LINK=shared relinks it against the shared library (and back);
 #   - every libFuzzer target still builds (clang, in build/fuzz).
 # SPDX-License-Identifier: MIT
@@ -58,6 +59,10 @@ else
     got=$(paho_link "$B/tiktok2mqtt")
     check "tiktok2mqtt links paho static, without its heap tracking and call trace (got: $got)" \
         test "$got" = static
+    calls=$(objdump -d --no-show-raw-insn --disassemble=Socket_getch "$B/tiktok2mqtt" |
+        grep -c 'call.*<paho_sock_recv>')
+    check "and paho's reads go through bridge/paho_socket.c (Socket_getch calls paho_sock_recv)" \
+        test "$calls" -ge 1
     T=$(mktemp -d)
     make -s B="$B" PAHO_LINK=shared "$B/tiktok2mqtt" >"$T/log" 2>&1
     got=$(paho_link "$B/tiktok2mqtt")

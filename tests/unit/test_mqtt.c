@@ -25,6 +25,7 @@
 #include "fake_paho.h"
 #include "harness.h"
 #include "mqtt.h"
+#include "paho_socket.h"
 
 #define STATE "tiktok/bridge/state"
 
@@ -292,6 +293,31 @@ static void too_large(void)
     bridge_mqtt_free(b, 0);
 }
 
+/* paho's receive thread may let PUBACKs gather (bridge/paho_socket.c) exactly while enough are
+ * due: told after each hand-over and acknowledgement, and by the pump after a loss. */
+static void hold_follows_due(void)
+{
+    int base = fake.n_sent;
+    struct bridge_mqtt *b = new_bridge();
+    paho_socket_due(0);
+    publish(b, 1, 10);
+    fake_connect_ok(0);
+    bridge_mqtt_pump(b);
+    CHECK_EQ(fake.n_sent - base, 11); /* the birth and 10: in flight */
+    CHECK_EQ(paho_socket_hold_us(), (unsigned)PAHO_HOLD_US);
+    for (int i = 0; i < 8; i++) {
+        fake_ack_elsewhere(base + i);
+    }
+    CHECK_EQ(paho_socket_hold_us(), 0u); /* 3 due: read them at once */
+    publish(b, 11, 300);
+    bridge_mqtt_pump(b);
+    CHECK_EQ(paho_socket_hold_us(), (unsigned)PAHO_HOLD_US); /* a full window of 256 */
+    fake_lose("test: socket closed");
+    bridge_mqtt_pump(b); /* a fresh client: everything back in the queue */
+    CHECK_EQ(paho_socket_hold_us(), 0u);
+    bridge_mqtt_free(b, 0);
+}
+
 static void paho_trace(void)
 {
     unsetenv("MQTT_C_CLIENT_TRACE");
@@ -322,6 +348,7 @@ int main(void)
     fallback(1, "CONNACK return code");
     fallback(MQTTASYNC_FAILURE, "TCP connect completion failure");
     too_large();
+    hold_follows_due();
     paho_trace(); /* last: the tests above count clients from the first */
     return h_finish();
 }

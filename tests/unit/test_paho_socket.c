@@ -1,0 +1,288 @@
+/** @file test_paho_socket.c
+ * paho's socket reads, batched (bridge/paho_socket.c), on real socket pairs: one recv drains
+ * the kernel, paho's small reads come from the buffer in order, poll answers from it, end of
+ * stream and errors only once it is empty, a closed socket's buffer is forgotten, and the wait
+ * for PUBACKs follows how many are due.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "paho_socket.h"
+
+/* a non-blocking pair, as paho's socket is: [0] is paho's end */
+static int pair(int sv[2])
+{
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+        return -1;
+    }
+    return fcntl(sv[0], F_SETFL, O_NONBLOCK);
+}
+
+/* bytes the kernel still holds for fd, without taking them */
+static ssize_t in_kernel(int fd)
+{
+    char b[64];
+    return recv(fd, b, sizeof b, MSG_PEEK | MSG_DONTWAIT);
+}
+
+static void test_order_and_one_read(void)
+{
+    int sv[2];
+    unsigned char out[3000], got[3000];
+    CHECK_EQ(pair(sv), 0);
+    for (size_t i = 0; i < sizeof out; i++) {
+        out[i] = (unsigned char)(i * 7 + i / 251);
+    }
+    CHECK_EQ(write(sv[1], out, sizeof out), (ssize_t)sizeof out);
+    size_t n = 0, step = 1;
+    CHECK_EQ(paho_sock_recv(sv[0], got, 1, 0), 1);
+    n = 1;
+    CHECK(in_kernel(sv[0]) < 0); /* the first read took everything the kernel had */
+    CHECK_EQ(errno, EAGAIN);
+    while (n < sizeof got) { /* paho's reads: a byte, two, three ... */
+        size_t want = step < sizeof got - n ? step : sizeof got - n;
+        ssize_t r = paho_sock_recv(sv[0], got + n, want, 0);
+        CHECK_EQ(r, (ssize_t)want);
+        if (r <= 0) {
+            break;
+        }
+        n += (size_t)r;
+        step = step % 9 + 1;
+    }
+    CHECK(!memcmp(out, got, sizeof out));
+    errno = 0;
+    CHECK_EQ(paho_sock_recv(sv[0], got, 4, 0), -1); /* nothing left: the kernel's EAGAIN */
+    CHECK_EQ(errno, EAGAIN);
+    paho_sock_close(sv[0]);
+    close(sv[1]);
+}
+
+static void test_poll_from_buffer(void)
+{
+    int sv[2];
+    char c;
+    CHECK_EQ(pair(sv), 0);
+    CHECK_EQ(write(sv[1], "abc", 3), 3);
+    CHECK_EQ(paho_sock_recv(sv[0], &c, 1, 0), 1);
+    struct pollfd rd = { .fd = sv[0], .events = POLLIN };
+    CHECK_EQ(poll(&rd, 1, 0), 0); /* the kernel has nothing ... */
+    rd.revents = 0;
+    CHECK_EQ(paho_sock_poll(&rd, 1, 1000), 1); /* ... but "bc" are waiting, at once */
+    CHECK_EQ(rd.revents, POLLIN);
+    struct pollfd wr = { .fd = sv[0], .events = POLLOUT };
+    CHECK_EQ(paho_sock_poll(&wr, 1, 0), 1);
+    CHECK_EQ(wr.revents, POLLOUT);
+    char two[2];
+    CHECK_EQ(paho_sock_recv(sv[0], two, 2, 0), 2);
+    CHECK(!memcmp(two, "bc", 2));
+    rd.revents = 0;
+    CHECK_EQ(paho_sock_poll(&rd, 1, 0), 0); /* empty again: the kernel answers */
+    /* a read asked with two sockets, one holding bytes: that one is ready */
+    int sv2[2];
+    CHECK_EQ(pair(sv2), 0);
+    CHECK_EQ(write(sv2[1], "xy", 2), 2);
+    CHECK_EQ(paho_sock_recv(sv2[0], &c, 1, 0), 1);
+    struct pollfd two_fds[2] = { { .fd = sv[0], .events = POLLIN },
+                                 { .fd = sv2[0], .events = POLLIN } };
+    CHECK_EQ(paho_sock_poll(two_fds, 2, 1000), 1);
+    CHECK_EQ(two_fds[0].revents, 0);
+    CHECK_EQ(two_fds[1].revents, POLLIN);
+    paho_sock_close(sv2[0]);
+    close(sv2[1]);
+    paho_sock_close(sv[0]);
+    close(sv[1]);
+}
+
+static void test_end_after_buffer(void)
+{
+    int sv[2];
+    char b[16];
+    CHECK_EQ(pair(sv), 0);
+    CHECK_EQ(write(sv[1], "0123456789", 10), 10);
+    close(sv[1]); /* the peer is gone, its bytes are not */
+    CHECK_EQ(paho_sock_recv(sv[0], b, 1, 0), 1);
+    CHECK_EQ(paho_sock_recv(sv[0], b + 1, 9, 0), 9);
+    CHECK(!memcmp(b, "0123456789", 10));
+    CHECK_EQ(paho_sock_recv(sv[0], b, 1, 0), 0); /* then the end */
+    paho_sock_close(sv[0]);
+}
+
+static void test_close_forgets(void)
+{
+    int sv[2], sv2[2];
+    char c;
+    CHECK_EQ(pair(sv), 0);
+    CHECK_EQ(write(sv[1], "old", 3), 3);
+    CHECK_EQ(paho_sock_recv(sv[0], &c, 1, 0), 1);
+    int fd = sv[0];
+    close(sv[1]);
+    CHECK_EQ(paho_sock_close(fd), 0);
+    CHECK_EQ(pair(sv2), 0);
+    CHECK_EQ(sv2[0], fd); /* the lowest free number again */
+    CHECK_EQ(write(sv2[1], "N", 1), 1);
+    CHECK_EQ(paho_sock_recv(sv2[0], &c, 1, 0), 1);
+    CHECK_EQ(c, 'N'); /* not "ld" of the socket closed */
+    paho_sock_close(sv2[0]);
+    close(sv2[1]);
+}
+
+static void test_large_read(void)
+{
+    static unsigned char out[40000], got[40000];
+    int sv[2];
+    CHECK_EQ(pair(sv), 0);
+    int big = (int)sizeof out;
+    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    CHECK_EQ(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0); /* a short write, never a hang */
+    for (size_t i = 0; i < sizeof out; i++) {
+        out[i] = (unsigned char)(i % 253);
+    }
+    ssize_t w = write(sv[1], out, sizeof out);
+    CHECK(w > 20000);
+    /* a large read with nothing buffered goes to the socket: more than the buffer holds */
+    ssize_t r = paho_sock_recv(sv[0], got, sizeof got, 0);
+    CHECK(r > 16384);
+    size_t n = r > 0 ? (size_t)r : 0;
+    while (n < (size_t)w) {
+        r = paho_sock_recv(sv[0], got + n, 1 + n % 5, 0);
+        CHECK(r > 0);
+        if (r <= 0) {
+            break;
+        }
+        n += (size_t)r;
+    }
+    CHECK(!memcmp(out, got, (size_t)w));
+    paho_sock_close(sv[0]);
+    close(sv[1]);
+}
+
+static void test_due(void)
+{
+    paho_socket_due(PAHO_HOLD_MIN - 1);
+    CHECK_EQ(paho_socket_hold_us(), 0u); /* too few due: a wait would cost a wakeup more */
+    paho_socket_due(PAHO_HOLD_MIN);
+    CHECK_EQ(paho_socket_hold_us(), (unsigned)PAHO_HOLD_US);
+    paho_socket_due(256); /* a full window too: the acknowledgements free it a batch at a time */
+    CHECK_EQ(paho_socket_hold_us(), (unsigned)PAHO_HOLD_US);
+    paho_socket_due(0);
+    CHECK_EQ(paho_socket_hold_us(), 0u);
+}
+
+static double elapsed_us(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e6 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e3;
+}
+
+/* With acknowledgements due, a poll that may wait first lets them gather, though the socket is
+ * readable at once (only a lower bound is timed: the machine may be slow, never fast). */
+static void test_hold(void)
+{
+    int sv[2];
+    struct timespec t0;
+    CHECK_EQ(pair(sv), 0);
+    CHECK_EQ(write(sv[1], "p", 1), 1);
+    paho_socket_due(PAHO_HOLD_MIN);
+    struct pollfd rd = { .fd = sv[0], .events = POLLIN };
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_EQ(paho_sock_poll(&rd, 1, 1000), 1);
+    CHECK(elapsed_us(&t0) >= PAHO_HOLD_US);
+    CHECK_EQ(rd.revents, POLLIN);
+    paho_socket_due(0);
+    paho_sock_close(sv[0]);
+    close(sv[1]);
+}
+
+#define STREAM_BYTES 200000
+
+struct reader {
+    int fd;
+    size_t got;
+    int in_order;
+};
+
+/* paho's receive thread: poll, then reads of 1 to 7 bytes, until the stream ends */
+static void *read_all(void *arg)
+{
+    struct reader *r = arg;
+    unsigned char b[8];
+    r->in_order = 1;
+    for (;;) {
+        struct pollfd p = { .fd = r->fd, .events = POLLIN };
+        if (paho_sock_poll(&p, 1, 1000) < 0) {
+            break;
+        }
+        ssize_t n = paho_sock_recv(r->fd, b, 1 + r->got % 7, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN)) {
+            break;
+        }
+        for (ssize_t i = 0; i < n; i++, r->got++) {
+            r->in_order &= b[i] == (unsigned char)(r->got % 251);
+        }
+    }
+    return NULL;
+}
+
+/* One thread reads a stream while others open, read and close sockets of their own (and the
+ * count due changes): the reader gets every byte in order, the others only their own. Under
+ * ThreadSanitizer in make check-tsan. */
+static void test_threads(void)
+{
+    int sv[2];
+    pthread_t t;
+    struct reader r = { 0 };
+    CHECK_EQ(pair(sv), 0);
+    r.fd = sv[0];
+    CHECK_EQ(pthread_create(&t, NULL, read_all, &r), 0);
+    unsigned char chunk[1000];
+    int strays = 0;
+    for (size_t sent = 0; sent < STREAM_BYTES; sent += sizeof chunk) {
+        for (size_t i = 0; i < sizeof chunk; i++) {
+            chunk[i] = (unsigned char)((sent + i) % 251);
+        }
+        size_t off = 0;
+        while (off < sizeof chunk) {
+            ssize_t w = write(sv[1], chunk + off, sizeof chunk - off);
+            off += w > 0 ? (size_t)w : 0;
+        }
+        int other[2];
+        char c = 0;
+        if (!pair(other)) {
+            paho_socket_due(sent / sizeof chunk % 8);
+            strays += write(other[1], "zz", 2) != 2 || paho_sock_recv(other[0], &c, 1, 0) != 1 ||
+                      c != 'z';
+            paho_sock_close(other[0]);
+            close(other[1]);
+        }
+    }
+    close(sv[1]);
+    pthread_join(t, NULL);
+    CHECK_EQ(r.got, (size_t)STREAM_BYTES);
+    CHECK(r.in_order);
+    CHECK_EQ(strays, 0);
+    paho_socket_due(0);
+    paho_sock_close(sv[0]);
+}
+
+int main(void)
+{
+    test_order_and_one_read();
+    test_poll_from_buffer();
+    test_end_after_buffer();
+    test_close_forgets();
+    test_large_read();
+    test_due();
+    test_hold();
+    test_threads();
+    return h_finish();
+}
