@@ -588,7 +588,7 @@ static void test_truncated_gzip(struct tt_decoder *d)
     CHECK_EQ(g.n, 0);
 }
 
-/* `rounds` times the `n` zeros of `zeros`, gzipped into `out` (of `cap` bytes); its length. */
+
 static size_t gzip_zeros(uint8_t *out, size_t cap, const uint8_t *zeros, size_t n, int rounds)
 {
     z_stream zs = { 0 };
@@ -603,6 +603,48 @@ static size_t gzip_zeros(uint8_t *out, size_t cap, const uint8_t *zeros, size_t 
     size_t len = zs.total_out;
     deflateEnd(&zs);
     return len;
+}
+
+/* The inflate buffer gets room past the trailer's claim (libdeflate's fast loop needs it), but
+ * never past max_inflate_bytes: a payload of exactly the cap decodes, one byte more is a bomb,
+ * in a new decoder (empty buffer) and in one whose buffer is already grown. */
+static void test_inflate_at_the_cap(void)
+{
+    static struct pbw f, c;
+    struct pbw *pl[] = { &c };
+    const char *me[] = { "WebcastChatMessage" };
+    chat(&c, "at the cap");
+    frame(&f, "msg", 1, 1, me, pl);
+    /* the gzip payload is the frame's last field: its ISIZE is the frame's last 4 bytes */
+    size_t isize = (size_t)f.b[f.n - 4] | (size_t)f.b[f.n - 3] << 8 | (size_t)f.b[f.n - 2] << 16 |
+                   (size_t)f.b[f.n - 1] << 24;
+    const long extra[] = { -1, 0, 1, 100, 319, 320, 321, 4096 };
+    for (int reuse = 0; reuse < 2; reuse++) {
+        for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+            struct tt_limits lim = { .max_inflate_bytes = (size_t)((long)isize + extra[i]) };
+            struct tt_decoder *d;
+            struct got g = { 0 };
+            CHECK_EQ(tt_decoder_new(&d, &lim), TT_OK);
+            if (reuse) { /* grow the buffer to its cap first */
+                static uint8_t zeros[1 << 12], gz[1 << 12];
+                static struct pbw z;
+                z.n = 0;
+                pbw_str(&z, 7, "msg");
+                pbw_bytes(&z, 8, gz, gzip_zeros(gz, sizeof gz, zeros, sizeof zeros, 4));
+                CHECK(tt_decode_frame(d, z.b, z.n, NULL, NULL, NULL) != TT_OK);
+            }
+            enum tt_err rc = tt_decode_frame(d, f.b, f.n, NULL, collect, &g);
+            if (extra[i] < 0) {
+                CHECK_EQ(rc, TT_ERR_GZIP_BOMB);
+                CHECK_EQ(g.n, 0);
+            } else {
+                CHECK_EQ(rc, TT_OK);
+                CHECK_EQ(g.n, 1);
+                CHECK(g.n == 1 && g.type[0] == TT_EV_CHAT);
+            }
+            tt_decoder_free(d);
+        }
+    }
 }
 
 static void test_caps(void)
@@ -809,6 +851,7 @@ int main(void)
     test_truncated_gzip(d);
     tt_decoder_free(d);
     test_caps();
+    test_inflate_at_the_cap();
     test_buffers_let_go();
     test_gift_list();
     test_gift_lists_shared();
