@@ -28,11 +28,13 @@ int tt__pb_scan(struct pb_msg *m, const struct pb_desc *d, size_t nd, const uint
      * bits, PB_MAX_FIELDS < 63) and the kind (top 2 bits), so the hot loop reads no `d`. */
     uint8_t idx[64];
     int rc;
+    uint32_t top = 0; /* the table's largest number: fields past it need no search */
     memset(idx, 0xff, sizeof idx);
     for (size_t i = 0; i < nd; i++) {
         if (d[i].num < 64) {
             idx[d[i].num] = (uint8_t)(i | (unsigned)d[i].kind << 6);
         }
+        top = d[i].num > top ? d[i].num : top;
     }
     m->present = 0;
     m->self.p = p;
@@ -41,6 +43,8 @@ int tt__pb_scan(struct pb_msg *m, const struct pb_desc *d, size_t nd, const uint
         unsigned e;
         if (f.num < 64) {
             e = idx[f.num];
+        } else if (f.num > top) {
+            e = 0xff;
         } else {
             int j = find(d, nd, f.num);
             e = j < 0 ? 0xff : (unsigned)j | (unsigned)d[j].kind << 6;

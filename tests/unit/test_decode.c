@@ -175,6 +175,28 @@ static void test_wire(void)
         sum = sum * 100 + v;
     }
     CHECK(sum == 101112);
+
+    /* numbers past the O(1) index: one in the table, one between its entries, past its end */
+    static const struct pb_desc hi[] = { { 64, PB_REP }, { 1024, PB_INT }, { 5, PB_INT } };
+    w.n = 0;
+    pbw_int(&w, 2000, 1); /* past the largest: unknown */
+    pbw_bytes(&w, 64, "a", 1);
+    pbw_int(&w, 700, 2); /* between 64 and 1024: unknown */
+    pbw_int(&w, 1024, 3);
+    pbw_bytes(&w, 64, "b", 1);
+    pbw_int(&w, 5, 4);
+    CHECK_EQ(tt__pb_scan(&m, hi, 3, w.b, w.n), 0);
+    CHECK_EQ(m.present, 7u);
+    CHECK_EQ(pb_u(&m, 1), 3);
+    CHECK_EQ(pb_u(&m, 2), 4);
+    struct pb_slice a;
+    unsigned n64 = 0;
+    tt__pb_iter_init(&it, pb_span(&m, 0), 64);
+    while (tt__pb_iter_next(&it, &a)) {
+        CHECK(a.n == 1 && a.p[0] == (n64 ? 'b' : 'a'));
+        n64++;
+    }
+    CHECK_EQ(n64, 2);
 }
 
 /* ---- the JSON writer ---- */
