@@ -56,6 +56,17 @@ TT_CPPFLAGS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iconnector/include -
 LIB_CPPFLAGS := -Iconnector/src -I$(B)/gen
 ALL_CFLAGS := -std=c11 $(TT_CPPFLAGS) $(TT_WARN) -fvisibility=hidden -MMD -MP $(SAN_FLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
+
+# Objects remember the flags they were compiled with: a `make CFLAGS=...` (or another CC) in a
+# build directory rebuilds them, where it used to link them with objects of the old flags. The
+# warning flags (WERROR included) change no object and are left out. The file is rewritten only
+# when the flags differ, so a second `make` still has nothing to do (tests/build/run.sh).
+FLAGS_STAMP := $(B)/obj/cflags
+FLAGS_NOW := $(CC) $(SAN_FLAGS) $(CFLAGS)
+$(shell mkdir -p $(B)/obj)
+ifneq ($(file <$(FLAGS_STAMP)),$(FLAGS_NOW))
+$(file >$(FLAGS_STAMP),$(FLAGS_NOW))
+endif
 NANOPB_LIBS := -lprotobuf-nanopb
 CJSON_LIBS := -lcjson
 # what a program linking libtiktok.a needs besides it
@@ -111,12 +122,12 @@ $(GEN_C) $(GEN_H) &: proto/webcast.proto proto/webcast.options
 	$(QGEN)mkdir -p $(B)/gen
 	$(Q)nanopb_generator.py -q --error-on-unmatched -I proto -D $(B)/gen -f proto/webcast.options proto/webcast.proto
 
-$(B)/obj/gen/webcast.pb.o: $(GEN_C)
+$(B)/obj/gen/webcast.pb.o: $(GEN_C) $(FLAGS_STAMP)
 	$(QCC)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Wno-conversion -c -o $@ $<
 
 # ---- library ----
-$(B)/obj/%.o: %.c
+$(B)/obj/%.o: %.c $(FLAGS_STAMP)
 	$(QCC)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

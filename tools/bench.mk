@@ -20,7 +20,7 @@ $(B)/bench-paho: $(B)/obj/tools/bench-paho.o $(B)/obj/bridge/paho_socket.o $(PAH
 		$(PAHO_STAMP)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(PAHO_STAMP),$^) $(PAHO_LIBS)
 
-$(B)/obj/tools/bench-paho-sync.o: tools/bench-paho.c
+$(B)/obj/tools/bench-paho-sync.o: tools/bench-paho.c $(FLAGS_STAMP)
 	$(QCC)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -DBENCH_PAHO_SYNC -c -o $@ $<
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build hygiene, after a full `make all` of $B:
-#   - a second make has nothing to do (no object deleted as an intermediate, no relink);
+#   - a second make has nothing to do (no object deleted as an intermediate, no relink), and
+#     objects are rebuilt when the flags they were compiled with change;
 #   - only the library, its tests and the simulator (the generated nanopb code) include
 #     headers of connector/src: the .d files make lists what each object really included;
 #   - where Debian's static paho archive is installed, the daemon holds it without its heap
@@ -75,6 +76,24 @@ else
     cat "$T/log"
     rm -rf "$T"
 fi
+
+# Objects follow the flags they were compiled with (Makefile, FLAGS_STAMP): other CFLAGS in the
+# same build directory rebuild them, the same ones (or another WERROR) do not. One object, in a
+# scratch build directory.
+S=$(mktemp -d)
+o="$S/obj/common/buffer.o"
+make -s B="$S" CFLAGS="-O2 -g" "$o" >/dev/null 2>&1
+check "a scratch object builds" test -f "$o"
+check "the same CFLAGS again: nothing to do" make -q B="$S" CFLAGS="-O2 -g" "$o"
+check "WERROR=1 changes no object: nothing to do" make -q B="$S" CFLAGS="-O2 -g" WERROR=1 "$o"
+if make -q B="$S" CFLAGS="-O1 -g" "$o"; then
+    bad "other CFLAGS leave an object built with the old ones"
+else
+    ok "other CFLAGS rebuild the object"
+fi
+make -s B="$S" CFLAGS="-O1 -g" "$o" >/dev/null 2>&1
+check "built with them, nothing to do" make -q B="$S" CFLAGS="-O1 -g" "$o"
+rm -rf "$S"
 
 # The fuzz targets are built only when someone fuzzes, so one that stopped linking went
 # unnoticed: `make fuzz-cfg` listed the library files it needed, and failed once options.c came
