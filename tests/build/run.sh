@@ -82,17 +82,18 @@ fi
 # scratch build directory.
 S=$(mktemp -d)
 o="$S/obj/common/buffer.o"
-make -s B="$S" CFLAGS="-O2 -g" "$o" >/dev/null 2>&1
+mk() { make --no-print-directory B="$S" "$@" "$o"; } # with -q: 0 when $o is up to date
+mk -s CFLAGS="-O2 -g" >/dev/null 2>&1
 check "a scratch object builds" test -f "$o"
-check "the same CFLAGS again: nothing to do" make -q B="$S" CFLAGS="-O2 -g" "$o"
-check "WERROR=1 changes no object: nothing to do" make -q B="$S" CFLAGS="-O2 -g" WERROR=1 "$o"
-if make -q B="$S" CFLAGS="-O1 -g" "$o"; then
+check "the same CFLAGS again: nothing to do" mk -q CFLAGS="-O2 -g"
+check "WERROR=1 changes no object: nothing to do" mk -q CFLAGS="-O2 -g" WERROR=1
+if mk -q CFLAGS="-O1 -g"; then
     bad "other CFLAGS leave an object built with the old ones"
 else
     ok "other CFLAGS rebuild the object"
 fi
-make -s B="$S" CFLAGS="-O1 -g" "$o" >/dev/null 2>&1
-check "built with them, nothing to do" make -q B="$S" CFLAGS="-O1 -g" "$o"
+mk -s CFLAGS="-O1 -g" >/dev/null 2>&1
+check "built with them, nothing to do" mk -q CFLAGS="-O1 -g"
 rm -rf "$S"
 
 # The fuzz targets are built only when someone fuzzes, so one that stopped linking went
