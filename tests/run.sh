@@ -62,6 +62,9 @@ suite "brokers (mosquitto restrictive, aedes)" env B="$B" python3 tests/brokers/
 # where users live: the Node-RED flow in a real Node-RED, the overlay in headless Chromium
 suite "node-red flow (contrib/node-red)" env B="$B" python3 tests/node-red/run_flow.py
 suite "overlay in chromium (contrib/overlay)" env B="$B" python3 tests/overlay/run_page.py
+# the README's first command: make demo's script, events flowing, and how it stops
+suite "make demo (tools/demo.sh: events flow; SIGTERM, Ctrl-C, DEMO_SECONDS stop it all)" \
+    env B="$B" python3 tests/demo/run.py
 
 # 7. the build: a second make does nothing, internals stay internal; what install and the
 #    packages put, and the documents that are generated from the code

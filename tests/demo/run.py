@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""`make demo` as a user runs it: tools/demo.sh (what the target runs once deps and the build
+are done) with the build's binaries, read from its standard output as the user reads it.
+
+1. events flow, then the script is stopped alone (SIGTERM to it, as `kill` or a service
+   manager would): within a bounded wait every streamer the scenario keeps live
+   (contrib/sim/scenarios/demo.jsonl, `"loop": true`) has a `status` whose state is `live`
+   and a `chat` whose comment is one of the texts the scenario scripts for that streamer; the
+   offline one (`"status": "offline"`) is `waiting` (wait_until_live's default) and has no
+   event. Then the script exits, none of the processes it started (mosquitto, the simulator,
+   mosquitto_sub, the bridge) is left, and its temporary directory is gone: its trap alone
+   stopped them. The bridge went first, while the broker was still there: a subscriber of the
+   test's own saw every streamer's status end `stopped` and bridge/state `offline`.
+2. Ctrl-C: SIGINT to the script's process group, as a terminal sends it: the same end (the
+   broker, in a session of its own, is not hit by it, so the bridge's stop reaches it).
+3. DEMO_SECONDS=2: the script gets as far as showing the traffic, then ends by itself with
+   status 0, leaving no process and no directory behind.
+
+Environment: B (build dir, default build). Needs mosquitto and mosquitto_sub (make deps).
+Every wait is bounded; everything started is stopped. Ends with `N passed, N failed`.
+
+SPDX-License-Identifier: MIT
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+from itest import B, ROOT, check, run_tests, start, stop, wait_for  # noqa: E402
+
+SCENARIO = os.path.join(ROOT, "contrib", "sim", "scenarios", "demo.jsonl")
+RETAINED = {"availability", "status", "room", "state"}
+
+
+def scenario():
+    """{handle: {"live": bool, "chats": set of scripted texts}} from the demo's scenario"""
+    streamers, cur = {}, None
+    with open(SCENARIO) as f:
+        for line in f:
+            if not line.strip() or line.startswith("#"):
+                continue
+            o = json.loads(line)
+            if o.get("kind") == "streamer":
+                cur = streamers.setdefault(o["handle"], {"chats": set()})
+                cur["live"] = o.get("status") != "offline"
+            elif cur is not None and o.get("type") == "chat":
+                cur["chats"].add(o["text"])
+    return streamers
+
+
+def interruptible():
+    """SIGINT and SIGQUIT as a terminal's foreground job has them: a shell started with them
+    ignored (say, by a test run in the background) cannot trap them"""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
+class Demo:
+    """tools/demo.sh in a session of its own; its standard output collected as it comes"""
+
+    def __init__(self, seconds=None):
+        env = dict(os.environ, B=B)
+        env.pop("DEMO_SECONDS", None)
+        if seconds:
+            env["DEMO_SECONDS"] = str(seconds)
+        self.p = start(["sh", os.path.join(ROOT, "tools", "demo.sh")], env=env, cwd=ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       start_new_session=True, preexec_fn=interruptible)
+        self.lines, self.seen, self.sub = [], [], None
+        self.lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            with self.lock:
+                self.lines.append(line.rstrip("\n"))
+
+    def messages(self):
+        """(user, topic's last level, payload) of each `tiktok/...` line seen so far"""
+        out = []
+        with self.lock:
+            lines = list(self.lines)
+        for line in lines:
+            topic, _, payload = line.partition(" ")
+            parts = topic.split("/")
+            if len(parts) == 3 and parts[0] == "tiktok":
+                out.append((parts[1], parts[2], payload))
+        return out
+
+    def port(self):
+        """the broker's port, once the script has said it"""
+        with self.lock:
+            text = "\n".join(self.lines)
+        m = re.search(r"mosquitto on 127\.0\.0\.1:(\d+)", text)
+        return int(m.group(1)) if m else None
+
+    def watch(self):
+        """a subscriber of the test's own on the demo's broker (tiktok/#), once the broker
+        answers: it outlives what the script shows, so it sees the bridge's last word (in
+        self.seen); False if the broker never answered"""
+        self.seen, self.sub = [], None
+        if not wait_for(lambda: self.port() is not None and accepts(self.port()), 30):
+            check(False, "the demo's broker answers; the demo printed:\n" + self.output())
+            return False
+        self.sub = start(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port()), "-t",
+                          "tiktok/#", "-v", "-q", "1"], stdout=subprocess.PIPE, text=True)
+
+        def read():
+            for line in self.sub.stdout:
+                self.seen.append(line.rstrip("\n"))
+        threading.Thread(target=read, daemon=True).start()
+        return True
+
+    def tmpdir(self):
+        with self.lock:
+            text = "\n".join(self.lines)
+        m = re.search(r"config (\S+)/tiktok2mqtt\.ini", text)
+        return m.group(1) if m else None
+
+    def group(self):
+        """pids of what the script started and is still there, the script included: its process
+        group, and what names its directory (mosquitto runs in a session of its own)"""
+        pids, tmp = [], self.tmpdir()
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    stat = f.read()
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    cmdline = f.read().decode(errors="replace")
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] != "Z" and (int(fields[2]) == self.p.pid or (tmp and tmp in cmdline)):
+                pids.append(int(d))
+        return pids
+
+    def output(self):
+        with self.lock:
+            return "\n".join(self.lines[-20:])
+
+
+def comm(pid):
+    """`pid name` for a message"""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return "%d %s" % (pid, f.read().strip())
+    except OSError:
+        return str(pid)
+
+
+def accepts(port):
+    """whether something listens on 127.0.0.1:port"""
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+        return True
+    except OSError:
+        return False
+
+
+def statuses(msgs, user):
+    return [json.loads(p).get("state") for u, t, p in msgs if u == user and t == "status" and p]
+
+
+def flowing(demo, streamers):
+    """every live streamer live with one of its scripted chats; the offline one waiting"""
+    msgs = demo.messages()
+    for h, s in streamers.items():
+        st = statuses(msgs, h)
+        if not st or st[-1] != ("live" if s["live"] else "waiting"):
+            return False
+        if s["live"] and not any(u == h and t == "chat" and json.loads(p).get("comment") in
+                                 s["chats"] for u, t, p in msgs):
+            return False
+    return True
+
+
+def check_flow(demo, streamers, what):
+    ok = wait_for(lambda: flowing(demo, streamers), 30)
+    check(ok, "%s: every live streamer of the scenario is live with a scripted chat, the "
+          "offline one waiting; the demo printed:\n%s" % (what, demo.output()))
+    msgs = demo.messages()
+    for h, s in streamers.items():
+        if not s["live"]:
+            extra = sorted({t for u, t, _ in msgs if u == h and t not in RETAINED})
+            check(not extra, "%s: the offline %s has no events (saw %s)" % (what, h, extra))
+    check(demo.tmpdir() is not None, "%s: the demo says where its configuration is" % what)
+
+
+def last(lines, user, topic):
+    """the last payload of tiktok/USER/TOPIC among mosquitto_sub -v lines, or None"""
+    out = None
+    for line in lines:
+        t, _, payload = line.partition(" ")
+        if t == "tiktok/%s/%s" % (user, topic):
+            out = payload
+    return out
+
+
+def state(status):
+    """the state of a status payload (None for none, or an empty one: a cleared topic)"""
+    return json.loads(status).get("state") if status else None
+
+
+def check_end(demo, what, last_word=True):
+    """the script has exited, nothing it started is left, its directory is gone; with
+    `last_word`, the bridge stopped cleanly while the broker was still there: every streamer's
+    status ends `stopped` and bridge/state `offline` (docs/mqtt.md), as the test's own
+    subscriber saw them"""
+    try:
+        demo.p.wait(15)
+    except subprocess.TimeoutExpired:
+        pass
+    check(demo.p.poll() is not None, "%s: the script exits" % what)
+    left = []
+
+    def gone():
+        left[:] = demo.group()
+        return not left
+
+    wait_for(gone, 10)
+    check(not left, "%s: nothing it started is left (%s)" % (what, ", ".join(map(comm, left))))
+    for pid in left:  # none of it outlives the test
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    d = demo.tmpdir()
+    check(d is not None and not os.path.exists(d), "%s: its directory %s is removed" % (what, d))
+    if demo.sub is None or not last_word:
+        return
+
+    def said():
+        return last(demo.seen, "bridge", "state") == "offline" and all(
+            state(last(demo.seen, h, "status")) == "stopped" for h in scenario())
+
+    wait_for(said, 10)  # what the broker had sent it before it stopped
+    stop(demo.sub)
+    for h in scenario():
+        st = last(demo.seen, h, "status")
+        check(state(st) == "stopped",
+              "%s: %s's status ends stopped (last: %s)" % (what, h, st))
+    check(last(demo.seen, "bridge", "state") == "offline",
+          "%s: bridge/state ends offline (last: %s)" % (what, last(demo.seen, "bridge", "state")))
+
+
+def test_flow_then_stopped_alone(tmp):
+    streamers = scenario()
+    check(sum(s["live"] for s in streamers.values()) >= 2 and
+          any(not s["live"] for s in streamers.values()),
+          "the scenario has live streamers and an offline one")
+    demo = Demo()
+    demo.watch()
+    check_flow(demo, streamers, "demo")
+    os.kill(demo.p.pid, signal.SIGTERM)
+    check_end(demo, "SIGTERM to the script")
+
+
+def test_ctrl_c(tmp):
+    demo = Demo()
+    demo.watch()
+    check_flow(demo, scenario(), "demo before Ctrl-C")
+    os.killpg(demo.p.pid, signal.SIGINT)
+    check_end(demo, "Ctrl-C")
+
+
+def test_demo_seconds(tmp):
+    demo = Demo(seconds=2)
+    check_end(demo, "DEMO_SECONDS=2", last_word=False)  # 2 s: the bridge may not be up yet
+    check(demo.p.returncode == 0, "DEMO_SECONDS=2: the script ends by itself with status 0 "
+          "(got %s); it printed:\n%s" % (demo.p.returncode, demo.output()))
+    check(any(line.startswith("demo: showing tiktok/#") for line in demo.lines),
+          "DEMO_SECONDS=2: it got as far as showing the traffic")
+
+
+if __name__ == "__main__":
+    sys.exit(run_tests([test_flow_then_stopped_alone, test_ctrl_c, test_demo_seconds],
+                       tools=("mosquitto", "mosquitto_sub")))
