@@ -44,7 +44,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
-from itest import check, free_port, run_tests, stop, wait_for  # noqa: E402
+from itest import check, free_port, listening, run_tests, stop, wait_for  # noqa: E402
 import run as bt  # noqa: E402  (tests/bridge/run.py: Broker, Sub, start_sim, bridge, ...)
 
 
@@ -401,7 +401,7 @@ def finish_run(sub, br):
 def test_tls(tmp):
     certs = certs_in(tmp)
     broker = TlsBroker(tmp, certs)
-    check(broker.up() and wait_for(lambda: port_open(broker.tls), 5), "mosquitto starts with TLS")
+    check(broker.up() and wait_for(lambda: listening(broker.tls), 5), "mosquitto starts with TLS")
     ca = "ca_file = %s\n" % certs.ca[1]
     for scheme in ("ssl", "mqtts"):
         sub, br, log = scenario(tmp, "tls-" + scheme, broker.port,
@@ -447,14 +447,6 @@ def test_tls(tmp):
                             full=False)
     finish_run(sub, br)
     broker.down()
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.2).close()
-        return True
-    except OSError:
-        return False
 
 
 def test_websocket(tmp):

@@ -20,26 +20,17 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, os.path.join(HERE, "..", "bridge"))
-from itest import ROOT, free_port, start, stop, wait_for  # noqa: E402
+from itest import ROOT, free_port, listening, start, stop, wait_for  # noqa: E402
 import run as bt  # noqa: E402  (tests/bridge/run.py: the mosquitto of the bridge tests)
 
 NPM = os.path.join(ROOT, "build", "npm", "node_modules")  # tools/deps.sh installs aedes there
 RABBIT_BIN = "/usr/lib/rabbitmq/bin"
-
-
-def listening(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.2).close()
-        return True
-    except OSError:
-        return False
 
 
 class Mosquitto(bt.Broker):

@@ -25,14 +25,13 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from itest import B, ROOT, check, run_tests, start, stop, wait_for  # noqa: E402
+from itest import B, ROOT, check, listening, run_tests, start, stop, wait_for  # noqa: E402
 
 SCENARIO = os.path.join(ROOT, "contrib", "sim", "scenarios", "demo.jsonl")
 RETAINED = {"availability", "status", "room", "state"}
@@ -105,7 +104,7 @@ class Demo:
         answers: it outlives what the script shows, so it sees the bridge's last word (in
         self.seen); False if the broker never answered"""
         self.seen, self.sub = [], None
-        if not wait_for(lambda: self.port() is not None and accepts(self.port()), 30):
+        if not wait_for(lambda: self.port() is not None and listening(self.port()), 30):
             check(False, "the demo's broker answers; the demo printed:\n" + self.output())
             return False
         self.sub = start(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port()), "-t",
@@ -156,17 +155,8 @@ def comm(pid):
         return str(pid)
 
 
-def accepts(port):
-    """whether something listens on 127.0.0.1:port"""
-    try:
-        socket.create_connection(("127.0.0.1", port), 1).close()
-        return True
-    except OSError:
-        return False
-
-
 def statuses(msgs, user):
-    return [json.loads(p).get("state") for u, t, p in msgs if u == user and t == "status" and p]
+    return [state(p) for u, t, p in msgs if u == user and t == "status" and p]
 
 
 def flowing(demo, streamers):

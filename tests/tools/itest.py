@@ -66,6 +66,15 @@ def free_port():
     return port
 
 
+def listening(port):
+    """whether something accepts connections on 127.0.0.1:port"""
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
 def json_lines(lines):
     """the lines that are JSON, parsed; the others (log text, a half-written last line) skipped"""
     out = []
