@@ -28,18 +28,21 @@ PAHO_LIBS := -lpaho-mqtt3as
 PAHO_SYNC_LIBS := -lpaho-mqtt3c -lpthread
 endif
 # whatever links paho depends on this file, rewritten when the choice changes: a relink then.
+# It holds the choice, not PAHO_LIBS, whose path is B's as given: a make with B spelt as an
+# absolute path (tests/demo's `make -n`) would otherwise rewrite it, and relink everything.
 # The copy of the archive whose recv, poll and close are paho_socket.c's (Socket.o is its only
 # caller of the three; tests/build/run.sh checks the daemon) is made here too, when missing or
 # older than Debian's, since a rule's would not be remade: .SECONDARY (Makefile) leaves a
 # missing prerequisite unmade while what it went into is newer than its sources.
 PAHO_STAMP := $(B)/obj/paho-link
+PAHO_CHOICE := $(if $(PAHO_RENAMED),static $(PAHO_ARCHIVE),shared)
 $(shell mkdir -p $(B)/obj && \
 	if [ -n "$(PAHO_RENAMED)" ] && ! [ "$(PAHO_RENAMED)" -nt "$(PAHO_ARCHIVE)" ]; then \
 		mkdir -p $(dir $(PAHO_RENAMED)) && rm -f $(PAHO_STAMP) && \
 		objcopy --redefine-sym recv=paho_sock_recv --redefine-sym poll=paho_sock_poll \
 			--redefine-sym close=paho_sock_close $(PAHO_ARCHIVE) $(PAHO_RENAMED) >&2; \
 	fi; \
-	[ "$$(cat $(PAHO_STAMP) 2>/dev/null)" = "$(PAHO_LIBS)" ] || echo "$(PAHO_LIBS)" >$(PAHO_STAMP))
+	[ "$$(cat $(PAHO_STAMP) 2>/dev/null)" = "$(PAHO_CHOICE)" ] || echo "$(PAHO_CHOICE)" >$(PAHO_STAMP))
 
 # each function keeps its own frame, so tests/lsan.supp can name the blocks paho allocates
 $(B)/obj/bridge/paho_heap.o: ALL_CFLAGS += -fno-optimize-sibling-calls
