@@ -398,7 +398,8 @@ TT_API enum tt_sign_flow tt_client_flow(tt_client *c, const char **why);
 /** Detail of the last error ("" if none): what failed, and what to try. Never holds secrets. */
 TT_API const char *tt_client_errmsg(const tt_client *c);
 
-/** After TT_ERR_RATE_LIMITED: the seconds the sign server asked to wait (Retry-After), else 0. */
+/** After TT_ERR_RATE_LIMITED: the seconds the sign server asked to wait (Retry-After, in seconds
+ *  or as a date; at most 86400), else 0 (it gave none that can be read). */
 TT_API unsigned tt_client_retry_after(const tt_client *c);
 
 /** Free memory the library handed out (tt_client_room_info, ...). */

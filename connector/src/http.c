@@ -307,6 +307,33 @@ static void keep_header(char *dst, size_t cap, const char *v, size_t n)
     dst[n] = '\0';
 }
 
+unsigned tt__retry_after_s(const char *value, time_t now, unsigned max)
+{
+    const char *p = value;
+    unsigned long long s = 0;
+    while (*p == ' ' || *p == '\t') {
+        p++;
+    }
+    if (*p >= '0' && *p <= '9') {
+        /* delta-seconds: digits alone. Saturate rather than wrap, and take nothing else
+         * ("-1", "1.5"): strtoul read "-1" as 4294967295 s, a streamer parked for 136 years */
+        while (*p >= '0' && *p <= '9') {
+            s = s * 10 + (unsigned)(*p++ - '0');
+            s = s > max ? max : s;
+        }
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        return *p ? 0 : (unsigned)s;
+    }
+    /* an HTTP-date, which RFC 9110 allows as well; curl reads all three of its formats */
+    time_t at = *p ? curl_getdate(p, NULL) : -1;
+    if (at == -1 || at <= now) {
+        return 0;
+    }
+    return (unsigned long long)(at - now) > max ? max : (unsigned)(at - now);
+}
+
 struct hdr_ctx {
     struct tt_http *h;
     struct tt_http_resp *r;

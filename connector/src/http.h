@@ -9,6 +9,7 @@
 #define TT_HTTP_H
 
 #include <stdatomic.h>
+#include <time.h>
 
 #include "buf.h"
 #include "hosts.h"
@@ -40,7 +41,7 @@ struct tt_http {
 struct tt_http_resp {
     long status;
     struct common_buf body;
-    char retry_after[16];
+    char retry_after[48]; /* delta-seconds or an HTTP-date (29 bytes) */
     char x_set_tt_cookie[1024];
     char x_room_id[32];
     char content_type[64];
@@ -64,6 +65,11 @@ enum tt_err tt__http_request(struct tt_http *h, const char *url, const char *con
 /** GET `url` from a sign server: `extra` and our own User-Agent only, no cookies. */
 enum tt_err tt__http_request_sign(struct tt_http *h, const char *url, const char *const *extra,
                                   struct tt_http_resp *r);
+
+/** The seconds a Retry-After value asks to wait (RFC 9110 §10.2.3: delta-seconds, or an
+ *  HTTP-date, compared with `now`), at most `max`; 0 for none, a date past, or a value that is
+ *  neither. */
+unsigned tt__retry_after_s(const char *value, time_t now, unsigned max);
 
 /** Set (or replace) a cookie; returns TT_ERR_NOMEM or TT_ERR_TOO_LARGE (jar full). */
 enum tt_err tt__cookie_set(struct tt_http *h, const char *name, size_t nlen, const char *value,

@@ -12,10 +12,15 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "client_int.h"
 #include "json.h"
+
+/* The longest wait a 429 may ask for: Euler's longest window is a day (its rate_limits), so
+ * more is a broken header, and it would park the caller (the bridge waits it out) for good. */
+#define RETRY_AFTER_MAX 86400
 
 /* The sign server's status -> our error; 0 for 200. */
 static enum tt_err sign_status(tt_client *c, const struct tt_http_resp *r, const char *what)
@@ -29,9 +34,14 @@ static enum tt_err sign_status(tt_client *c, const struct tt_http_resp *r, const
         tt__jr_string(v, msg, sizeof msg);
     }
     if (r->status == 429) {
-        c->retry_after = (unsigned)strtoul(r->retry_after, NULL, 10);
-        tt__client_err(c, TT_ERR_RATE_LIMITED, "%s: rate limited, retry after %us (%s)", what,
-                       c->retry_after, msg);
+        c->retry_after = tt__retry_after_s(r->retry_after, time(NULL), RETRY_AFTER_MAX);
+        if (c->retry_after) {
+            tt__client_err(c, TT_ERR_RATE_LIMITED, "%s: rate limited, retry after %us (%s)", what,
+                           c->retry_after, msg);
+        } else {
+            tt__client_err(c, TT_ERR_RATE_LIMITED, "%s: rate limited, no usable Retry-After (%s)",
+                           what, msg);
+        }
         return TT_ERR_RATE_LIMITED;
     }
     if (r->status == 401 || r->status == 402 || r->status == 403) {

@@ -14,6 +14,7 @@
   backlog repeats recent msgIds, and every event still arrives exactly once;
 - once the WebSocket is open the client holds no HTTP connection;
 - every fault of contrib/sim/scenarios/faults.jsonl gives its documented error;
+- the sign server's Retry-After as seconds, as a date, and as neither (none, never a wrap);
 - garbage frames cost themselves: the connection goes on;
 - through an http:// proxy (CONNECT tunnels), and SOCKS5 refused for the WebSocket;
 - the happy path under valgrind shows no leak.
@@ -691,6 +692,56 @@ def test_faults(tmp):
     return log
 
 
+def start_http(answer):
+    """A loopback HTTP server whose every GET gets answer(path) = (status, headers, body)."""
+    import http.server
+    import socketserver
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            status, headers, body = answer(self.path)
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+        daemon_threads = True
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, "http://127.0.0.1:%d" % srv.server_address[1]
+
+
+def test_retry_after(tmp):
+    """The sign server's 429 with each form of Retry-After RFC 9110 allows, and with values
+    that are neither: a date is waited out to it, garbage is no value (strtoul read "-1" as
+    136 years, and a date as 0 s), a huge one is capped at a day."""
+    sim, base, log = start_sim(tmp, "retry-after", ["--scenario", FAULTS])
+    value = [None]
+    srv, sign = start_http(lambda path: (429, [("Retry-After", value[0])],
+                                         b'{"code":429,"message":"slow down"}'))
+    in2min = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 120))
+    for ra, want in (("7", "retry after 7s"), (in2min, "retry after 1[12][0-9]s"),
+                     ("Wed, 21 Oct 2015 07:28:00 GMT", "no usable Retry-After"),
+                     ("-1", "no usable Retry-After"), ("1.5", "no usable Retry-After"),
+                     ("99999999999", "retry after 86400s")):
+        value[0] = ra
+        rc, out, err = tt_connect("dropper", base, "sign_api_url=" + sign)
+        check(rc not in (0, None) and "rate limit" in err and re.search(want, err),
+              "Retry-After %r: %r (%s)" % (ra, want, err.strip()[-160:]))
+    srv.shutdown()
+    srv.server_close()
+    stop(sim)
+
+
 def start_proxy():
     """A CONNECT-only HTTP proxy on loopback (what tunnels https and wss); counts tunnels."""
     import socket
@@ -813,6 +864,8 @@ def main():
             test_big_frames_let_go(tmp)
             print("== faults", flush=True)
             test_api_live(test_faults(tmp))
+            print("== Retry-After", flush=True)
+            test_retry_after(tmp)
             print("== proxy", flush=True)
             test_proxy(tmp)
             print("== valgrind", flush=True)

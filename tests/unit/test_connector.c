@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -473,6 +474,27 @@ static void test_hosts(void)
     CHECK(tt_options_set(&o, "resolve", "", err, sizeof err) == TT_OK);
 }
 
+/* Retry-After, both of RFC 9110's forms; a value that is neither is none, never a wrap-around
+ * (strtoul read "-1" as 4294967295 s and "4294967296" as 0) */
+static void test_retry_after(void)
+{
+    time_t now = 1445412480; /* Wed, 21 Oct 2015 07:28:00 GMT */
+    CHECK_EQ(tt__retry_after_s("42", now, 86400), 42u);
+    CHECK_EQ(tt__retry_after_s(" 30 ", now, 86400), 30u);
+    CHECK_EQ(tt__retry_after_s("", now, 86400), 0u);
+    CHECK_EQ(tt__retry_after_s("0", now, 86400), 0u);
+    CHECK_EQ(tt__retry_after_s("-1", now, 86400), 0u);
+    CHECK_EQ(tt__retry_after_s("1.5", now, 86400), 0u);
+    CHECK_EQ(tt__retry_after_s("soon", now, 86400), 0u);
+    CHECK_EQ(tt__retry_after_s("4294967296", now, 86400), 86400u);
+    CHECK_EQ(tt__retry_after_s("99999999999999999999999", now, 86400), 86400u);
+    CHECK_EQ(tt__retry_after_s("Wed, 21 Oct 2015 07:30:00 GMT", now, 86400), 120u);
+    CHECK_EQ(tt__retry_after_s("Wednesday, 21-Oct-15 07:29:00 GMT", now, 86400), 60u);
+    CHECK_EQ(tt__retry_after_s("Wed Oct 21 07:28:10 2015", now, 86400), 10u);
+    CHECK_EQ(tt__retry_after_s("Wed, 21 Oct 2015 07:00:00 GMT", now, 86400), 0u); /* past */
+    CHECK_EQ(tt__retry_after_s("Wed, 21 Oct 2025 07:28:00 GMT", now, 86400), 86400u);
+}
+
 int main(void)
 {
     test_dedup_resident();
@@ -488,5 +510,6 @@ int main(void)
     test_devices();
     test_devices_no_symlink();
     test_hosts();
+    test_retry_after();
     return h_finish();
 }
