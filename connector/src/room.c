@@ -185,9 +185,15 @@ enum tt_err tt__room_resolve(tt_client *c)
     if (found) {
         return TT_OK;
     }
+    char page_msg[sizeof c->errmsg], api_msg[sizeof c->errmsg];
+    snprintf(page_msg, sizeof page_msg, "%s", c->errmsg);
     rc = from_api_live(c); /* the page failed or said no: ask the API, as 1.x and 2.x do */
     if (rc && page_rc && rc != TT_ERR_NOT_FOUND && rc != TT_ERR_OFFLINE) {
-        return page_rc; /* the API was no help: the page's verdict is the better message */
+        /* the API was no help: the page's verdict is the better error, and its message must
+         * go with it (the API's alone said "blocked" for an answer that was not JSON) */
+        snprintf(api_msg, sizeof api_msg, "%s", c->errmsg);
+        tt__client_err(c, page_rc, "%s; then %s", page_msg, api_msg);
+        return page_rc;
     }
     return rc;
 }

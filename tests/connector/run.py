@@ -15,6 +15,7 @@
 - once the WebSocket is open the client holds no HTTP connection;
 - every fault of contrib/sim/scenarios/faults.jsonl gives its documented error;
 - the sign server's Retry-After as seconds, as a date, and as neither (none, never a wrap);
+- a captcha live page and a failing api-live: the page's error, with its own message;
 - garbage frames cost themselves: the connection goes on;
 - through an http:// proxy (CONNECT tunnels), and SOCKS5 refused for the WebSocket;
 - the happy path under valgrind shows no leak.
@@ -742,6 +743,30 @@ def test_retry_after(tmp):
     stop(sim)
 
 
+def test_room_lookup(tmp):
+    """The live page says blocked (no room id, no og:url) and api-live is no help: the error
+    is the page's, and so is its message, with the API's failure after it (the message was the
+    API's alone: "blocked" over "api-live/user/room: HTTP 503")."""
+    sim, base, log = start_sim(tmp, "lookup", ["--scenario", FAULTS])
+    api = [(503, [], b"")]
+
+    def answer(path):
+        if path.startswith("/api-live/"):
+            return api[0]
+        return 200, [], b"<html><title>Security Check</title><div id=captcha></div></html>"
+
+    srv, web = start_http(answer)
+    for api[0], want in (((503, [], b""), "HTTP 503"), ((200, [], b""), "not JSON")):
+        rc, out, err = tt_connect("dropper", base, "web_base=" + web)
+        check(rc not in (0, None) and "blocked by TikTok" in err and
+              "the live page has no room id" in err and want in err,
+              "a captcha page, then api-live %s: the page's verdict with its own message (%s)"
+              % (want, err.strip()[-200:]))
+    srv.shutdown()
+    srv.server_close()
+    stop(sim)
+
+
 def start_proxy():
     """A CONNECT-only HTTP proxy on loopback (what tunnels https and wss); counts tunnels."""
     import socket
@@ -866,6 +891,8 @@ def main():
             test_api_live(test_faults(tmp))
             print("== Retry-After", flush=True)
             test_retry_after(tmp)
+            print("== room lookup", flush=True)
+            test_room_lookup(tmp)
             print("== proxy", flush=True)
             test_proxy(tmp)
             print("== valgrind", flush=True)
