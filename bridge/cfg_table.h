@@ -242,7 +242,8 @@ X(tiktok, ttwid_tries,                 INT,     ttwid_tries,                 "3"
   "then falls back)") \
 X(tiktok, stale_timeout_s,             SEC,     stale_timeout_s,             "60",    1, 86400,      CFG_TT, NULL, \
   "the watchdog, on every WebSocket whatever the flow: nothing at all received (events, " \
-  "heartbeat answers) for this long closes the socket; the bridge reconnects and counts it " \
+  "heartbeat answers) for this long closes the socket (heartbeats go at least twice in that " \
+  "time, so a quiet room's answers keep it); the bridge reconnects and counts it " \
   "(`staleCloses` in `bridge/health`, `tiktok2mqtt_streamer_stale_closes_total`)") \
 X(tiktok, direct_retry_s,              SEC,     direct_retry_s,              "3600",  0, 604800,     CFG_TT, NULL, \
   "`auto`: after a fallback to `euler`, the streamer's next connection this long later tries " \

@@ -121,6 +121,13 @@ static void on_established(struct tt_ws *w)
     if (!tt__encode_enter_room(&w->tx, w->room, unique ? unique : 1)) {
         enqueue(w, &w->tx);
     }
+    /* A quiet room's socket carries nothing but the answers to our heartbeats: at least two
+     * per stale_timeout_s, or the watchdog closes a healthy socket (and the reconnect costs a
+     * signature) whenever the stream is quiet for longer than the window */
+    uint64_t stale_ms = (uint64_t)w->c->o.stale_timeout_s * 1000;
+    if (stale_ms && w->hb_ms > stale_ms / 2) {
+        w->hb_ms = (unsigned)(stale_ms / 2);
+    }
     send_heartbeat(w);
 }
 

@@ -19,6 +19,7 @@ examples/tt-connect against tiktok-live-sim on loopback (docs/protocol.md "The d
 - the watchdog: a socket gone silent is closed after stale_timeout_s and the reconnect is up
   within stale_timeout_s + 5 s; every event the simulator sent on an open socket arrives
   exactly once; the same on the Euler flow.
+- a quiet room (no event for twice stale_timeout_s) is not silent: one socket to the end;
 
 Environment: B (build dir). Ends with `N passed, N failed`.
 
@@ -421,6 +422,26 @@ def test_auto_more(tmp):
     stop(sim)
 
 
+def test_quiet_room(tmp):
+    """A live room with nothing to say for longer than stale_timeout_s: the heartbeats (10 s by
+    default) go at least twice per window, their answers keep the socket, and the watchdog
+    does not close it (it did every stale_timeout_s, each reconnect a new signature)."""
+    scen = [streamer("zen", "7100000000000000011"),
+            {"t": 0.3, "type": "chat", "text": "hello"},
+            {"t": 9.0, "type": "chat", "text": "still here"}, {"t": 9.5, "type": "end"}]
+    for flow in ("euler", "direct"):
+        sim, base, log = start_sim(tmp, "quiet-" + flow, scen)
+        rc, out, err, dt = tt_connect("zen", base, "sign_flow=" + flow, "stale_timeout_s=4",
+                                      "reconnect=3", timeout=40)
+        evs = events(out)
+        opens = [l for l in log_lines(log) if l.get("kind") == "ws-open"]
+        check(rc == 0 and chats(evs) == ["hello", "still here"] and len(opens) == 1 and
+              "no frame for" not in err,
+              "%s: a quiet room for 8.7 s, stale_timeout_s=4: one socket to the end (%d "
+              "opened, rc=%s, %s)" % (flow, len(opens), rc, err.strip()[-160:]))
+        stop(sim)
+
+
 def watchdog_run(tmp, name, flow):
     """chats before a silence of 3 s and after it; stale_timeout_s=2: the watchdog closes the
     first socket about 2 s into the silence, the second one opens while it lasts and sees the
@@ -465,7 +486,7 @@ def test_watchdog(tmp):
 
 def main():
     return run_tests([test_happy, test_ttwid_withheld, test_device_blocked, test_persistence,
-                      test_auto_fallback, test_auto_more, test_watchdog], tools=("openssl",),
+                      test_auto_fallback, test_auto_more, test_watchdog, test_quiet_room], tools=("openssl",),
                      keep_prefix="direct-")
 
 
