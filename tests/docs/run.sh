@@ -4,7 +4,8 @@
 #     generates, and etc/tiktok2mqtt.ini matches the table (tools/gen_config_ref.py --check);
 #   - the check catches drift: on copies of the tree with a default changed in the table, a
 #     generated row edited by hand, or an unknown key in the example, it must fail;
-#   - every man page renders without a groff warning.
+#   - every man page renders without a groff warning;
+#   - the status error codes in docs/mqtt.md are every code libtiktok names.
 # SPDX-License-Identifier: MIT
 set -u
 . tests/tools/checks.sh
@@ -43,6 +44,21 @@ drift "a generated entry edited in the man page" man/tiktok2mqtt.ini.5 's/^\.B k
 drift "an unknown key set in the example" etc/tiktok2mqtt.ini 's/^;qos = 1$/qos = 1\nqos_level = 1/'
 drift "a value out of range in the example" etc/tiktok2mqtt.ini 's/^;qos = 1$/qos = 3/'
 drift "a key missing from the example" etc/tiktok2mqtt.ini '/^;keepalive = /d'
+
+# every error code a status can carry (libtiktok's names, connector/src/err.c) is in the list
+# of docs/mqtt.md's `error` field: it named `error`, which is none, and lacked `stale`,
+# `http_failed` and seven more
+row=$(grep '^| `error` | `null`' docs/mqtt.md)
+missing=""
+for n in $(sed -n 's/^ *X(TT_[A-Z_]*, *"\([a-z_]*\)".*/\1/p' connector/src/err.c); do
+    [ "$n" = ok ] && continue
+    case "$row" in *"\`$n\`"*) ;; *) missing="$missing $n" ;; esac
+done
+if [ -n "$row" ] && [ -z "$missing" ]; then
+    ok "docs/mqtt.md's status error codes name every code of connector/src/err.c"
+else
+    bad "docs/mqtt.md's status error codes lack:${missing:- (no such row)}"
+fi
 
 for m in man/*.[1-8]; do
     if [ "$(LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$m" 2>&1)" = "" ]; then
