@@ -183,6 +183,13 @@ static int api_live_verdict(tt_client *c, struct pb_slice doc, enum tt_err *rc)
                        code == 19881007 ? " (user_not_found)" : "");
         return *rc == TT_ERR_NOT_FOUND; /* anything else: ask the page */
     }
+    if (!tt__jr_path(doc, "data.user", &v)) {
+        /* not an answer about the user ({}, a block in JSON, a changed shape): "not live"
+         * would leave a live streamer waiting for good, and auto never falls back on it */
+        *rc = TT_ERR_HTTP;
+        tt__client_err(c, *rc, "@%s: api-live's answer has no data.user", c->unique_id);
+        return 0;
+    }
     if (tt__jr_path(doc, "data.user.roomId", &v)) {
         tt__jr_string(v, id, sizeof id);
     }

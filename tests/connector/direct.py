@@ -20,6 +20,7 @@ examples/tt-connect against tiktok-live-sim on loopback (docs/protocol.md "The d
   within stale_timeout_s + 5 s; every event the simulator sent on an open socket arrives
   exactly once; the same on the Euler flow.
 - a quiet room (no event for twice stale_timeout_s) is not silent: one socket to the end;
+- api-live answering JSON without data.user: the live page decides (not "not live");
 
 Environment: B (build dir). Ends with `N passed, N failed`.
 
@@ -442,6 +443,54 @@ def test_quiet_room(tmp):
         stop(sim)
 
 
+def test_api_live_unknown(tmp):
+    """api-live answers JSON that says nothing about the user ({}: a block in JSON, a changed
+    shape): the live page decides, as after an HTTP error. It said "not live", so auto left a
+    live streamer waiting for good (offline is no reason to fall back)."""
+    import http.server
+    import socketserver
+    import threading
+    sim_base = [None]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # api-live answers {}; the rest (the ttwid, the page) is the sim's
+            status, headers, body = 200, [], b"{}"
+            if not self.path.startswith("/api-live/"):
+                req = urllib.request.Request(sim_base[0] + self.path, headers={
+                    k: v for k, v in self.headers.items() if k.lower() in ("cookie", "user-agent")})
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    status, body = r.status, r.read()
+                    headers = [(k, v) for k, v in r.getheaders() if k.lower() == "set-cookie"]
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+        daemon_threads = True
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    web = "http://127.0.0.1:%d" % srv.server_address[1]
+    for flow in ("direct", "auto"):  # a room per run: its timeline ends with the first
+        sim, sim_base[0], log = start_sim(tmp, "api-live-unknown-" + flow,
+                                          [streamer("ivy", "7100000000000000012")] + timeline(2))
+        rc, out, err, _ = tt_connect("ivy", sim_base[0], "web_base=" + web, "sign_flow=" + flow)
+        check(rc == 0 and chats(events(out)) == ["c0", "c1"] and "not live" not in err,
+              "%s: api-live answers {}: the live page finds the room (rc=%s %s)"
+              % (flow, rc, err.strip()[-200:]))
+        stop(sim)
+    srv.shutdown()
+    srv.server_close()
+
+
 def watchdog_run(tmp, name, flow):
     """chats before a silence of 3 s and after it; stale_timeout_s=2: the watchdog closes the
     first socket about 2 s into the silence, the second one opens while it lasts and sees the
@@ -486,7 +535,8 @@ def test_watchdog(tmp):
 
 def main():
     return run_tests([test_happy, test_ttwid_withheld, test_device_blocked, test_persistence,
-                      test_auto_fallback, test_auto_more, test_watchdog, test_quiet_room], tools=("openssl",),
+                      test_auto_fallback, test_auto_more, test_watchdog, test_quiet_room,
+                      test_api_live_unknown], tools=("openssl",),
                      keep_prefix="direct-")
 
 
