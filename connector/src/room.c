@@ -128,6 +128,11 @@ static enum tt_err from_api_live(tt_client *c)
         }
         rc = strstr(msg, "user_not_found") ? TT_ERR_NOT_FOUND : TT_ERR_HTTP;
         tt__client_err(c, rc, "@%s: api-live says %lld (%s)", c->unique_id, (long long)code, msg);
+    } else if (!tt__jr_path(doc, "data.user", &v)) {
+        /* not an answer about the user ({}, a block in JSON, a changed shape): the page's
+         * verdict, if it has one, says more than "not live" would */
+        rc = TT_ERR_HTTP;
+        tt__client_err(c, rc, "@%s: api-live's answer has no data.user", c->unique_id);
     } else if (tt__jr_path(doc, "data.liveRoom.status", &v) && tt__jr_int(v, &status) &&
                status == 4) {
         rc = TT_ERR_OFFLINE;

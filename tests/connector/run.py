@@ -746,7 +746,8 @@ def test_retry_after(tmp):
 def test_room_lookup(tmp):
     """The live page says blocked (no room id, no og:url) and api-live is no help: the error
     is the page's, and so is its message, with the API's failure after it (the message was the
-    API's alone: "blocked" over "api-live/user/room: HTTP 503")."""
+    API's alone: "blocked" over "api-live/user/room: HTTP 503"). An api-live answer without
+    data.user is no help either (it said "not live", and the streamer waited for good)."""
     sim, base, log = start_sim(tmp, "lookup", ["--scenario", FAULTS])
     api = [(503, [], b"")]
 
@@ -756,7 +757,8 @@ def test_room_lookup(tmp):
         return 200, [], b"<html><title>Security Check</title><div id=captcha></div></html>"
 
     srv, web = start_http(answer)
-    for api[0], want in (((503, [], b""), "HTTP 503"), ((200, [], b""), "not JSON")):
+    for api[0], want in (((503, [], b""), "HTTP 503"), ((200, [], b""), "not JSON"),
+                         ((200, [], b"{}"), "no data.user")):
         rc, out, err = tt_connect("dropper", base, "web_base=" + web)
         check(rc not in (0, None) and "blocked by TikTok" in err and
               "the live page has no room id" in err and want in err,
