@@ -12,6 +12,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "alloc.h"
@@ -104,8 +105,12 @@ static enum tt_err euler(tt_client *c)
             tt__client_err(c, rc, "sign server: no X-Set-TT-Cookie in its answer");
         } else {
             tt__cookie_parse(&c->http, r.x_set_tt_cookie, 0);
-            if (r.x_room_id[0]) {
+            size_t digits = strspn(r.x_room_id, "0123456789");
+            if (digits && !r.x_room_id[digits] && digits < sizeof c->room_id) {
                 snprintf(c->room_id, sizeof c->room_id, "%s", r.x_room_id);
+            } else if (r.x_room_id[0]) { /* the sign server is not trusted with our room id */
+                tt__client_log(c, TT_LOG_WARN, "sign server: X-Room-Id is not a room id: kept %s",
+                               c->room_id);
             }
             rc = take_body(c, &r);
         }

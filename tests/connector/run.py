@@ -16,6 +16,7 @@
 - every fault of contrib/sim/scenarios/faults.jsonl gives its documented error;
 - the sign server's Retry-After as seconds, as a date, and as neither (none, never a wrap);
 - a captcha live page and a failing api-live: the page's error, with its own message;
+- the sign server's X-Room-Id is taken only when it is a room id;
 - garbage frames cost themselves: the connection goes on;
 - through an http:// proxy (CONNECT tunnels), and SOCKS5 refused for the WebSocket;
 - the happy path under valgrind shows no leak.
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import itest  # noqa: E402
@@ -769,6 +771,32 @@ def test_room_lookup(tmp):
     stop(sim)
 
 
+def test_x_room_id(tmp):
+    """The sign server's X-Room-Id replaces the room id only when it is one (digits): the
+    server is not trusted, and "12ab" went into the WebSocket's room_id, which the push server
+    refused, and into the bridge's status."""
+    sim, base, log = start_sim(tmp, "x-room-id", ["--scenario", FAULTS])
+
+    def answer(path):
+        with urllib.request.urlopen(base + path, timeout=5) as r:
+            body = r.read()
+            headers = [(k, "12ab" if k.lower() == "x-room-id" else v) for k, v in r.getheaders()
+                       if k.lower().startswith("x-")]
+            return r.status, headers, body
+
+    srv, sign = start_http(answer)
+    rc, out, err = tt_connect("dropper", base, "sign_api_url=" + sign, timeout=30)
+    evs = events(out)
+    conn = [e for e in evs if e["event"] == "connected"]
+    check(conn and conn[0]["data"].get("roomId", "").isdigit() and
+          "X-Room-Id is not a room id" in err,
+          "X-Room-Id 12ab: the room id found stays, with a warning (%s %s)"
+          % (conn[0]["data"].get("roomId") if conn else None, err.strip()[-160:]))
+    srv.shutdown()
+    srv.server_close()
+    stop(sim)
+
+
 def start_proxy():
     """A CONNECT-only HTTP proxy on loopback (what tunnels https and wss); counts tunnels."""
     import socket
@@ -895,6 +923,8 @@ def main():
             test_retry_after(tmp)
             print("== room lookup", flush=True)
             test_room_lookup(tmp)
+            print("== X-Room-Id", flush=True)
+            test_x_room_id(tmp)
             print("== proxy", flush=True)
             test_proxy(tmp)
             print("== valgrind", flush=True)
