@@ -19,7 +19,16 @@
 
 struct probe {
     int events, connected;
+    unsigned frames; /* binary WebSocket messages, heartbeat answers included */
 };
+
+/* A quiet room still answers heartbeats; a silent socket sends nothing at all. The events
+ * alone cannot tell the two apart, and "a quiet room" was all the probe said of either. */
+static void on_raw(const struct tt_raw_frame *f, void *ud)
+{
+    struct probe *p = ud;
+    p->frames += f->source == TT_RAW_WEBSOCKET;
+}
 
 static void on_event(const struct tt_event *ev, void *ud)
 {
@@ -140,6 +149,7 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
         tt_devices_free(devices);
         return 1;
     }
+    tt_client_set_raw_hook(c, on_raw, &p);
     enum tt_err rc = tt_client_room_info(c, &info);
     struct tt_state st;
     tt_client_state(c, &st);
@@ -177,11 +187,23 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
         }
     }
     if (!rc) {
-        time_t end = time(NULL) + seconds;
-        while (time(NULL) < end && tt_client_service(c, 250) == TT_OK) {
+        time_t start = time(NULL), end = start + seconds;
+        enum tt_err why = TT_OK;
+        while (time(NULL) < end && (why = tt_client_service(c, 250)) == TT_OK) {
         }
-        snprintf(msg, sizeof msg, "%d in %d s", p.events, seconds);
-        step("events", p.events > 0, msg, "a quiet room, or run longer; the stream is connected");
+        int n = snprintf(msg, sizeof msg, "%d in %d s", p.events, (int)(time(NULL) - start));
+        if (why && why != TT_ERR_OFFLINE) { /* the connection ended: say why */
+            snprintf(msg + n, sizeof msg - (size_t)n, ": %s", tt_client_errmsg(c));
+            step("events", 0, msg, fix_for(why));
+        } else if (!p.events && st.upgraded_to_websocket && !p.frames) {
+            snprintf(msg + n, sizeof msg - (size_t)n,
+                     ", and no frame at all (not even a "
+                     "heartbeat answer)");
+            step("events", 0, msg, fix_for(TT_ERR_STALE));
+        } else {
+            step("events", p.events > 0, msg,
+                 "a quiet room (its heartbeats are answered), or run longer");
+        }
     }
     tt_client_free(c);
     tt_devices_free(devices);

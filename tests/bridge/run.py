@@ -718,6 +718,22 @@ def test_probe(tmp):
     r = subprocess.run([exe, "-c", cfg, "--probe", "ghost"], capture_output=True, text=True,
                        timeout=60)
     check(r.returncode == 1 and "room          FAIL" in r.stdout, "--probe: a missing user")
+    # a silent socket (not even heartbeat answers) is not "a quiet room"; and when the watchdog
+    # closes it within the probe's seconds, the probe says so
+    r = subprocess.run([exe, "-c", cfg, "--probe", "quiet"], capture_output=True, text=True,
+                       timeout=60)
+    check(r.returncode == 1 and "websocket     ok" in r.stdout and "events        FAIL" in
+          r.stdout and "not even a heartbeat answer" in r.stdout and "went silent" in r.stdout,
+          "--probe: a silent socket is named as such:\n" + r.stdout)
+    with open(cfg) as f:
+        text = f.read().replace("sign_flow = euler\n", "sign_flow = euler\nstale_timeout_s = 2\n")
+    with open(cfg, "w") as f:
+        f.write(text)
+    r = subprocess.run([exe, "-c", cfg, "--probe", "quiet"], capture_output=True, text=True,
+                       timeout=60)
+    check(r.returncode == 1 and re.search(r"events        FAIL 0 in [23] s: WebSocket: no frame "
+                                          r"for 2 s", r.stdout),
+          "--probe: the watchdog's close within the probe is reported:\n" + r.stdout)
     stop(sim)
     sim, url = start_sim(tmp)
     cfg = write_config(tmp, "probe2.ini", 1, url, [])
