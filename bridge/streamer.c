@@ -123,6 +123,30 @@ static void count(struct streamer *s, const struct tt_event *ev)
     s->totals_dirty = 1;
 }
 
+/* Totals are per live, not per connection: a reconnect within the live (a dropped or silent
+ * socket) goes on counting, and the backlog a connect delivers before "connected" counts in
+ * the live it belongs to. They start again with another room, or after the live ended. The
+ * first event of each connection (its backlog's, or "connected") decides; under the lock.
+ * Returns 1 when the totals started again. */
+static int totals_for_connection(struct streamer *s)
+{
+    struct tt_state st;
+    if (s->totals_checked) {
+        return 0;
+    }
+    s->totals_checked = 1;
+    tt_client_state(s->client, &st);
+    if (s->totals.live && !strcmp(st.room_id, s->totals_room)) {
+        return 0;
+    }
+    memset(&s->totals, 0, sizeof s->totals);
+    snprintf(s->totals_room, sizeof s->totals_room, "%s", st.room_id);
+    s->totals.live = 1;
+    s->totals_dirty = 2; /* published at once: a stream start */
+    atomic_store(&s->out->urgent, 1);
+    return 1;
+}
+
 /* A completed gift counts (the library says which, with its total); 1 when its giftEnd is to be
  * published. Under the streamer's lock. */
 static int gift_end(struct streamer *s, const struct tt_event *ev)
@@ -145,9 +169,8 @@ static int control_event(struct streamer *s, const struct tt_event *ev)
         tt_client_state(s->client, &st);
         pthread_mutex_lock(&s->lock);
         snprintf(s->room_id, sizeof s->room_id, "%s", st.room_id);
-        memset(&s->totals, 0, sizeof s->totals); /* totals are per live */
-        s->totals.live = 1;
-        s->totals_dirty = 2; /* published at once: a stream start */
+        totals_for_connection(s);
+        s->totals_dirty = 2; /* published at once, a reconnect's too: live again */
         atomic_store(&s->out->urgent, 1);
         pthread_mutex_unlock(&s->lock);
         bridge_out_wake(s->out);
@@ -185,6 +208,9 @@ static void on_event(const struct tt_event *ev, void *ud)
         return;
     }
     pthread_mutex_lock(&s->lock);
+    if (totals_for_connection(s)) {
+        bridge_out_wake(s->out);
+    }
     s->events++;
     s->decode_errors += ev->type == TT_EV_DECODE_ERROR;
     s->totals.last_event_at = common_wall_ms();
@@ -362,6 +388,7 @@ static void not_live_at_start(struct streamer *s)
 {
     pthread_mutex_lock(&s->lock);
     memset(&s->totals, 0, sizeof s->totals);
+    s->totals_room[0] = '\0';
     s->totals_dirty = 2;
     atomic_store(&s->out->urgent, 1);
     pthread_mutex_unlock(&s->lock);
@@ -391,6 +418,7 @@ static void *thread_main(void *arg)
         }
         pthread_mutex_lock(&s->lock);
         s->sign_requests++;
+        s->totals_checked = 0;
         pthread_mutex_unlock(&s->lock);
         enum tt_err rc = tt_client_connect(s->client);
         /* tt_client_connect forgets a stop made before it started (the next connection must

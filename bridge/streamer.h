@@ -41,6 +41,8 @@ struct streamer {
     int64_t since_ms, retry_at_ms;
     char err_code[32], err_msg[256];
     struct bridge_totals totals;
+    char totals_room[32]; /* the room whose live `totals` count, "" before one */
+    int totals_checked;   /* this connection's room has been checked against it */
     int totals_dirty;
     uint64_t events, decode_errors, reconnects, sign_requests, rate_limit_wait_s;
     uint64_t stale_closes;  /* sockets the watchdog closed (stale_timeout_s without a frame) */

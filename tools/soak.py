@@ -27,8 +27,8 @@ What is counted, and against what:
   went down; a second copy that arrived within SOAK_DUP_WINDOW s of a broker restart is counted
   as that, any other one fails.
 - state: the retained <base>/<user>/state of each streamer at the end, against the totals of the
-  events the simulator sent on that streamer's last socket (the bridge's totals are per
-  connection, reset at `connected`, which comes after the fetch's backlog).
+  live its last socket joined: every message of that live sent to the bridge, on a socket or in
+  a fetch's backlog, once (the bridge's totals are per live, over its reconnects).
 - process: RSS, fds and threads of the bridge every 5 s. RSS may grow at most 5 % from the
   minute after SOAK_WARMUP_S to the last minute; fds and threads at the end (all streamers live
   and quiet, the same set followed as at the start) must equal those at the start, within a
@@ -300,7 +300,6 @@ class SimLog:
         self.likes = {}  # room -> like messages emitted so far (the room's running total / 3)
         self.conn_room = {}  # conn -> (room, room_id) of an accepted socket
         self.last_conn = {}  # room -> its latest accepted socket
-        self.conn_msgs = {}  # conn -> msgIds sent on it, in order
         self.sent = {}  # room -> set of msgIds sent on an open socket
         self.faults = {}
         self.faults_sent = {}  # garbage, truncated, gzip_bomb frames written on a socket
@@ -343,13 +342,11 @@ class SimLog:
         elif k == "ws-open" and not o.get("refused"):
             self.conn_room[o["conn"]] = (o["room"], o["room_id"])
             self.last_conn[o["room"]] = o["conn"]
-            self.conn_msgs[o["conn"]] = []
         elif k == "ws-out":
             ids = self.emit.get((o["room"], o["seq"]), ())  # control frames: none
             if isinstance(ids, str):  # a fault's frame
                 self.faults_sent[ids] = self.faults_sent.get(ids, 0) + 1
                 return
-            self.conn_msgs.setdefault(o["conn"], []).extend(ids)
             self.sent.setdefault(o["room"], set()).update(ids)
         elif k == "http" and o.get("msg_ids") and o.get("room"):
             self.sent.setdefault(o["room"], set()).update(o["msg_ids"])  # a fetch's backlog
@@ -361,11 +358,16 @@ class SimLog:
             self.closes += 1
 
     def expected_state(self, room, rooms):
-        """the totals of the events sent on the room's last socket, as the bridge keeps them"""
+        """the totals of the live the room's last socket joined, as the bridge keeps them: every
+        message of that live sent to the bridge (on any of its sockets, or in a fetch's
+        backlog), once"""
         t = {"chats": 0, "follows": 0, "shares": 0, "members": 0, "gifts": 0, "diamonds": 0,
              "totalLikeCount": 0, "viewerCount": 0}
-        for mid in self.conn_msgs.get(self.last_conn.get(room), ()):
+        live = self.conn_room.get(self.last_conn.get(room), (None, None))[1]
+        for mid in self.sent.get(room, ()):
             _, ty, val, room_id = self.msg[mid]
+            if room_id != live:
+                continue
             if ty == "chat":
                 t["chats"] += 1
             elif ty == "follow":
@@ -378,7 +380,7 @@ class SimLog:
                 t["gifts"] += 1
                 t["diamonds"] += GIFT_DIAMONDS
             elif ty == "like":
-                t["totalLikeCount"] = val
+                t["totalLikeCount"] = max(t["totalLikeCount"], val)
             elif ty == "viewers":
                 t["viewerCount"] = viewers_of(int(room[4:]), rooms[room_id][1])
         return t

@@ -8,9 +8,10 @@ events are not retained; --stdout prints the contract's lines; SIGKILL makes the
 the last will `offline`; a broker restarted mid-stream at QoS 1 loses nothing the bridge
 accepted; past max_buffered the oldest are dropped and counted; the birth is sent again on a
 reconnect; user name and password from a file or the environment; a dropped socket is
-reconnected without a duplicate event; 429 and relive; SIGHUP; the runtime API; an idle main
-thread sleeps; --probe; config errors exit 78 with file:line, a hostile handle is refused; two
-shards split the streamers between them exactly.
+reconnected without a duplicate event; state's totals go on over a reconnect and count its
+backlog; 429 and relive; SIGHUP; the runtime API; an idle main thread sleeps; --probe; config
+errors exit 78 with file:line, a hostile handle is refused; two shards split the streamers
+between them exactly.
 
 Environment: B (build dir, default build). Needs mosquitto and mosquitto_sub (make deps).
 Every wait is bounded; everything started is stopped. Ends with `N passed, N failed`.
@@ -475,6 +476,58 @@ def test_socket_dropped(tmp):
     stop(sim)
 
 
+TALLY = [
+    {"kind": "streamer", "handle": "tally", "gzip": 0, "history": 64},
+    {"t": 0.2, "type": "gift", "user": "fan", "gift": "Rose", "count": 3},
+    {"t": 1.2, "type": "drop"},
+    # pushed while the bridge waits to reconnect (reconnect_min_s 1): it comes in the backlog
+    {"t": 1.4, "type": "gift", "user": "fan", "gift": "TikTok", "count": 1},
+    {"t": 4.5, "type": "gift", "user": "fan", "gift": "Finger Heart", "count": 1},
+    {"t": 4.8, "type": "chat", "user": "fan", "text": "after"},
+]
+
+
+def test_totals_across_reconnect(tmp):
+    """state's totals are the live's: a socket dropped mid-live does not set them back to 0,
+    and a gift whose streak ended while the bridge was away (it comes in the reconnect's
+    backlog) counts; the streak seen before the drop, repeated in that backlog, counts once."""
+    broker = Broker(tmp)
+    check(broker.up(), "totals: mosquitto starts")
+    sim, url, _ = itest.sim(tmp, "tally", [], scenario=TALLY)
+    cfg = write_config(tmp, "tally.ini", broker.port, url, ["tally"],
+                       extra="[bridge]\nstate_interval = 1\n")
+    sub = Sub(tmp, broker.port, "tiktok/tally/#", "tally.txt")
+    br = bridge(cfg, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def last(topic):
+        got = [l.partition(" ")[2] for l in sub.lines() if l.startswith(topic + " ")]
+        return json.loads(got[-1]) if got else None
+
+    def statuses():
+        return [json.loads(l.partition(" ")[2])["state"] for l in sub.lines()
+                if l.startswith("tiktok/tally/status ")]
+
+    def chat_seen():
+        return any(l.startswith("tiktok/tally/chat ") for l in sub.lines())
+
+    wait_for(chat_seen, 20)
+    # 3 Roses (1 diamond each), a TikTok (1) and a Finger Heart (5)
+    want = {"live": True, "gifts": 3, "diamonds": 9, "chats": 1}
+    ok = wait_for(lambda: {k: (last("tiktok/tally/state") or {}).get(k) for k in want} == want,
+                  10)
+    ends = [json.loads(l.partition(" ")[2])["giftName"] for l in sub.lines()
+            if l.startswith("tiktok/tally/giftEnd ")]
+    check(statuses().count("live") >= 2, "totals: the socket dropped and came back: %s"
+          % statuses())
+    check(sorted(ends) == ["Finger Heart", "Rose", "TikTok"],
+          "totals: each completed gift once, the backlog's too: %s" % ends)
+    check(ok, "totals: the live's totals over the reconnect: %s" % last("tiktok/tally/state"))
+    stop(br)
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
 def faults_sim(tmp, name):
     p, url, _ = itest.sim(tmp, name, ["--scenario", FAULTS])
     return p, url
@@ -887,7 +940,8 @@ def test_state_file_safety(tmp):
 
 def main():
     return run_tests((test_events_and_retained, test_stdout, test_broker_restart,
-                      test_buffer_overflow, test_birth_on_reconnect, test_broker_auth, test_socket_dropped, test_rate_limit_and_relive,
+                      test_buffer_overflow, test_birth_on_reconnect, test_broker_auth, test_socket_dropped,
+                      test_totals_across_reconnect, test_rate_limit_and_relive,
                       test_sighup, test_runtime_api, test_main_thread_sleeps, test_probe,
                       test_config_errors, test_shards, test_stop_races,
                       test_state_file_safety),
