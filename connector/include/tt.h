@@ -402,6 +402,18 @@ TT_API const char *tt_client_errmsg(const tt_client *c);
  *  or as a date; at most 86400), else 0 (it gave none that can be read). */
 TT_API unsigned tt_client_retry_after(const tt_client *c);
 
+/** The msgIds of the newest events the client has delivered (or, with process_initial_data
+ *  off, passed over), oldest first: at most `cap` of them into `ids`; returns how many. Given
+ *  to the next client of the same streamer with tt_client_mark_seen, they keep the backlog its
+ *  first fetch repeats from coming out a second time (a restart). Not while another thread is
+ *  inside the client. */
+TT_API size_t tt_client_seen_ids(const tt_client *c, uint64_t *ids, size_t cap);
+
+/** Count `ids` (oldest first; 0 is ignored) as delivered already: events carrying them are
+ *  dropped as duplicates, within the dedup_window. Before tt_client_connect, or between
+ *  connections. TT_ERR_INVAL for a NULL client, or NULL ids with n > 0. */
+TT_API enum tt_err tt_client_mark_seen(tt_client *c, const uint64_t *ids, size_t n);
+
 /** Free memory the library handed out (tt_client_room_info, ...). */
 TT_API void tt_free(void *p);
 

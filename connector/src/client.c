@@ -298,6 +298,22 @@ unsigned tt_client_retry_after(const tt_client *c)
     return c && c->last_err == TT_ERR_RATE_LIMITED ? c->retry_after : 0;
 }
 
+size_t tt_client_seen_ids(const tt_client *c, uint64_t *ids, size_t cap)
+{
+    return c && ids ? tt__dedup_recent(&c->dedup, ids, cap) : 0;
+}
+
+enum tt_err tt_client_mark_seen(tt_client *c, const uint64_t *ids, size_t n)
+{
+    if (!c || (n && !ids)) {
+        return TT_ERR_INVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tt__dedup_seen(&c->dedup, ids[i]);
+    }
+    return TT_OK;
+}
+
 char *tt__client_url(tt_client *c, const char *base, const char *path, const char *extra)
 {
     struct common_buf b;

@@ -153,5 +153,7 @@ enum tt_err tt__dedup_init(struct tt_dedup *d, size_t window);
 void tt__dedup_free(struct tt_dedup *d);
 /** 1 if id was seen (0 is never a duplicate); remembers it otherwise. */
 int tt__dedup_seen(struct tt_dedup *d, uint64_t id);
+/** The newest ids remembered, at most `cap`, oldest first, into `out`; returns how many. */
+size_t tt__dedup_recent(const struct tt_dedup *d, uint64_t *out, size_t cap);
 
 #endif

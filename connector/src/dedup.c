@@ -157,3 +157,12 @@ int tt__dedup_seen(struct tt_dedup *d, uint64_t id)
     add(d, pos);
     return 0;
 }
+
+size_t tt__dedup_recent(const struct tt_dedup *d, uint64_t *out, size_t cap)
+{
+    size_t n = d->count < cap ? d->count : cap;
+    for (size_t k = 0; k < n; k++) {
+        out[k] = d->ring[(d->head + d->count - n + k) % d->cap];
+    }
+    return n;
+}

@@ -64,6 +64,42 @@ static int dedup_missing(struct tt_dedup *d, uint64_t from, uint64_t to)
     return missing;
 }
 
+/* What a client remembers goes to the next client of the streamer: the newest ids, oldest
+ * first, however the ring has wrapped; the next client then drops them. */
+static void ignore(const struct tt_event *ev, void *ud);
+
+static void test_seen_handover(void)
+{
+    tt_client *a = NULL, *b = NULL;
+    struct tt_options o;
+    uint64_t ids[8], mine[3] = { 7, 0, 9 };
+    tt_options_init(&o);
+    o.dedup_window = 5;
+    CHECK_EQ(tt_client_new(&a, "someone", &o, ignore, NULL), TT_OK);
+    CHECK_EQ(tt_client_seen_ids(a, ids, 8), 0);
+    CHECK_EQ(tt_client_mark_seen(a, mine, 3), TT_OK); /* 0 is no id: not remembered */
+    CHECK_EQ(tt_client_seen_ids(a, ids, 8), 2);
+    CHECK(ids[0] == 7 && ids[1] == 9);
+    for (uint64_t id = 100; id < 106; id++) { /* the window of 5 wraps: 7, 9 and 100 go */
+        tt__dedup_seen(&a->dedup, id);
+    }
+    CHECK_EQ(tt_client_seen_ids(a, ids, 8), 5);
+    CHECK(ids[0] == 101 && ids[4] == 105);
+    CHECK_EQ(tt_client_seen_ids(a, ids, 2), 2); /* the newest two */
+    CHECK(ids[0] == 104 && ids[1] == 105);
+    CHECK_EQ(tt_client_seen_ids(a, ids, 8), 5);
+    CHECK_EQ(tt_client_new(&b, "someone", &o, ignore, NULL), TT_OK);
+    CHECK_EQ(tt_client_mark_seen(b, ids, 5), TT_OK);
+    CHECK_EQ(tt__dedup_seen(&b->dedup, 103), 1);
+    CHECK_EQ(tt__dedup_seen(&b->dedup, 100), 0);
+    CHECK_EQ(tt_client_mark_seen(NULL, ids, 1), TT_ERR_INVAL);
+    CHECK_EQ(tt_client_mark_seen(b, NULL, 1), TT_ERR_INVAL);
+    CHECK_EQ(tt_client_mark_seen(b, NULL, 0), TT_OK);
+    CHECK_EQ(tt_client_seen_ids(NULL, ids, 8), 0);
+    tt_client_free(a);
+    tt_client_free(b);
+}
+
 /* The tables start small (a quiet room's) and grow to the window without forgetting an id. */
 static void test_dedup_growth(void)
 {
@@ -500,6 +536,7 @@ int main(void)
     test_dedup_resident();
     test_dedup();
     test_dedup_growth();
+    test_seen_handover();
     test_params();
     test_cookies();
     test_json_reader();
