@@ -6,7 +6,7 @@
  *
  * The daemon's other modules each have their own header: log.h, out.h (the output) and
  * sink.h (what an output is), topic.h, streamer.h, notices.h, record.h, metrics.h, ha.h,
- * mqtt.h, probe.h, runtime.h, cfg.h, handle.h.
+ * mqtt.h, probe.h, runtime.h, seen.h, cfg.h, handle.h.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -19,6 +19,7 @@
 #include "cfg.h"
 #include "out.h"
 #include "runtime.h"
+#include "seen.h"
 #include "streamer.h"
 
 #define BRIDGE_VERSION "0.1.0"
@@ -34,6 +35,7 @@ struct bridge {
     struct streamer *streamers; /* the running ones (streamers.c) */
     int64_t started_ms, next_state_ms, next_health_ms;
     struct runtime rt;            /* streamers added / removed through the API (state_file) */
+    struct bridge_seen seen;      /* msgIds published, over streamer and bridge restarts */
     struct bridge_http *http;     /* [bridge] http (or metrics); NULL: off */
     struct bridge_sse *sse;       /* its event stream: the output's tap (out.tap); NULL: none */
     int info_protocol;            /* the MQTT protocol bridge/info last showed */

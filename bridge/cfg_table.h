@@ -83,7 +83,10 @@ X(bridge, api,             BOOL,   api,             "true",    0, 0,        0,  
 X(bridge, state_file,      PATH,   state_file,      NULL,      0, 0,        0,              NULL, \
   "where streamers added or removed at run time are kept. Default: the configuration's " \
   "absolute path + `.state`; under systemd's `StateDirectory=` (`$STATE_DIRECTORY` set), " \
-  "`$STATE_DIRECTORY/<configuration file name>.state`") \
+  "`$STATE_DIRECTORY/<configuration file name>.state`. Beside it, written at exit, " \
+  "`<name>.seen` (`.state` replaced; `<name>.<instance>.seen` for a shard): the msgIds each " \
+  "streamer published last, so that a restart does not publish a backlog again " \
+  "(docs/mqtt.md, at least once)") \
 X(bridge, raw,             BOOL,   raw,             "false",   0, 0,        CFG_RELOADABLE, NULL, \
   "publish messages of unknown type on `<base>/<user>/rawData/<Method>`") \
 X(bridge, record_dir,      PATH,   record_dir,      "",        0, 0,        0,              NULL, \

@@ -4,7 +4,7 @@
 BRIDGE_SRCS := bridge/main.c bridge/mqtt.c bridge/mqtt_queue.c bridge/paho_nudge.c \
 	bridge/paho_socket.c bridge/tcp_nodelay.c bridge/streamer.c bridge/notices.c bridge/out.c \
 	bridge/sink_mqtt.c bridge/sink_stdout.c bridge/streamers.c bridge/report.c \
-	bridge/log.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/probe.c \
+	bridge/log.c bridge/ha.c bridge/api.c bridge/runtime.c bridge/seen.c bridge/probe.c \
 	bridge/record.c bridge/file_write.c \
 	bridge/metrics.c bridge/healthz.c bridge/http.c bridge/http_route.c bridge/sink_sse.c
 BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(B)/obj/%.o)
@@ -61,6 +61,13 @@ $(B)/tests/test_record: $(B)/obj/tests/unit/test_record.o $(B)/obj/bridge/record
 		$(B)/obj/bridge/log.o $(B)/obj/common/xalloc.o $(B)/obj/common/clock.o
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
+# test_seen: the msgIds kept over restarts (bridge/seen.c) and their file, with libtiktok's client.
+$(B)/obj/tests/unit/test_seen.o: ALL_CFLAGS += -Ibridge
+$(B)/tests/test_seen: $(B)/obj/tests/unit/test_seen.o $(B)/obj/bridge/seen.o \
+		$(B)/obj/bridge/file_write.o $(B)/obj/bridge/handle.o $(B)/obj/common/xalloc.o $(LIB)
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 # test_log: the log's rate limit per cause, on a clock of the test's own.
 $(B)/obj/tests/unit/test_log.o: ALL_CFLAGS += -Ibridge

@@ -226,6 +226,17 @@ static void run(struct bridge *b, const char *path)
     }
 }
 
+/* What the last run published, so that a backlog it saw is not published again. */
+static void load_seen(struct bridge *b)
+{
+    char err[160];
+    char *path = seen_path(b->cfg.bridge.state_file, b->cfg.bridge.instance);
+    if (seen_load(&b->seen, path, err, sizeof err)) {
+        LOG_WARN(NULL, "%s: %s", path, err);
+    }
+    free(path);
+}
+
 static int setup_wake(struct bridge *b)
 {
     atomic_init(&b->out.wake_pending, 0);
@@ -354,6 +365,7 @@ int main(int argc, char **argv)
         LOG_WARN(NULL, "%s is not valid JSON: run-time changes start afresh%s%s", b.rt.path,
                  kept ? ", the file is kept as " : "", kept ? bad : "");
     }
+    load_seen(&b);
     for (size_t i = 0; i < b.cfg.n_streamers; i++) {
         /* staggered: 20 a second */
         bridge_streamer_start(&b, &b.cfg.streamers[i], (int64_t)i * 50);
@@ -366,6 +378,10 @@ int main(int argc, char **argv)
     LOG_INFO(NULL, "stopping");
     bridge_http_free(b.http);
     bridge_streamers_stop_all(&b);
+    if (seen_save(&b.seen, errbuf, sizeof errbuf)) {
+        LOG_WARN(NULL, "%s: %s: the next start may publish a backlog again", b.seen.path, errbuf);
+    }
+    seen_free(&b.seen);
     tt_devices_free(b.devices); /* after the streamers: they borrow it */
     bridge_out_close(&b.out, (int)b.cfg.mqtt.flush_timeout * 1000);
     runtime_free(&b.rt);

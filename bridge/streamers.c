@@ -36,6 +36,7 @@ void bridge_streamer_start(struct bridge *b, const struct bridge_streamer *bs, i
         return;
     }
     s->start_delay_ms = delay_ms;
+    seen_give(&b->seen, bs->handle, s->client); /* before its thread: the client is ours */
     if (streamer_start(s)) {
         LOG_ERR(bs->handle, "cannot start its thread");
         streamer_free(s);
@@ -45,8 +46,9 @@ void bridge_streamer_start(struct bridge *b, const struct bridge_streamer *bs, i
     b->streamers = s;
 }
 
-/* Stopping several at once: ask all, then wait for all (each may be mid-request). */
-static void stop_list(struct streamer *list)
+/* Stopping several at once: ask all, then wait for all (each may be mid-request). What each
+ * published is kept for the next streamer of its handle. */
+static void stop_list(struct bridge *b, struct streamer *list)
 {
     for (struct streamer *s = list; s; s = s->next) {
         streamer_stop(s);
@@ -54,6 +56,7 @@ static void stop_list(struct streamer *list)
     while (list) {
         struct streamer *next = list->next;
         streamer_join(list);
+        seen_put(&b->seen, list->cfg.handle, list->client);
         streamer_free(list);
         list = next;
     }
@@ -68,7 +71,7 @@ static void stop_running(struct bridge *b, struct streamer *s)
     }
     *pp = s->next;
     s->next = NULL;
-    stop_list(s);
+    stop_list(b, s);
 }
 
 /* Stop a running streamer for good: its thread, its retained topics, its discovery. */
@@ -118,7 +121,7 @@ void bridge_streamers_announce(struct bridge *b)
 
 void bridge_streamers_stop_all(struct bridge *b)
 {
-    stop_list(b->streamers);
+    stop_list(b, b->streamers);
     b->streamers = NULL;
 }
 

@@ -9,7 +9,8 @@ the last will `offline`; a broker restarted mid-stream at QoS 1 loses nothing th
 accepted; past max_buffered the oldest are dropped and counted; the birth is sent again on a
 reconnect; user name and password from a file or the environment; a dropped socket is
 reconnected without a duplicate event; state's totals go on over a reconnect and count its
-backlog; 429 and relive; SIGHUP; the runtime API; an idle main thread sleeps; --probe; config
+backlog; a restart of the bridge or of a streamer does not publish a backlog again; 429 and
+relive; SIGHUP; the runtime API; an idle main thread sleeps; --probe; config
 errors exit 78 with file:line, a hostile handle is refused; two shards split the streamers
 between them exactly.
 
@@ -528,6 +529,62 @@ def test_totals_across_reconnect(tmp):
     broker.down()
 
 
+REPLAY = [
+    {"kind": "streamer", "handle": "replay", "gzip": 0, "history": 64},
+    {"t": 0.2, "type": "gift", "user": "fan", "gift": "Rose", "count": 2},
+    {"t": 0.6, "type": "chat", "user": "fan", "text": "one"},
+    {"t": 120, "type": "end"},
+]
+
+
+def test_restart_no_replay(tmp):
+    """A new connection's first fetch repeats the live's last messages. After a restart of the
+    bridge, or of the streamer (a changed section on SIGHUP), what was published already is not
+    published again; without the file the bridge keeps at exit, it would be (the control)."""
+    sim, url, _ = itest.sim(tmp, "replay", [], scenario=REPLAY)
+    cfg = write_config(tmp, "replay.ini", 1, url, ["replay"])
+    seen = os.path.join(tmp, "replay.ini.seen")
+
+    def run(name, until, hup=None):
+        path = os.path.join(tmp, name)
+        br = bridge(cfg, "--stdout", stdout=open(path, "w"), stderr=subprocess.DEVNULL)
+        lives = lambda: [l for l in stdout_lines(path) if l.get("status", {}).get("state") == "live"]
+        ok = wait_for(lambda: until(stdout_lines(path)) and lives(), 15)
+        if hup:
+            hup()
+            br.send_signal(signal.SIGHUP)
+            ok = ok and wait_for(lambda: len(lives()) >= 2, 15)
+        stop(br)
+        return ok, path
+
+    def events(path):
+        return [(l["event"], l["data"].get("comment") or l["data"].get("repeatCount"))
+                for l in stdout_lines(path) if "event" in l]
+
+    ok, first = run("replay-1.txt", lambda ls: any(l.get("event") == "chat" for l in ls))
+    want = [("gift", 1), ("gift", 2), ("giftEnd", 2), ("gift", 2), ("chat", "one")]
+    check(ok and events(first) == want, "restart: the first run publishes the live: %s"
+          % events(first))
+    check(os.path.exists(seen), "restart: the bridge keeps what it published at exit")
+    ok, second = run("replay-2.txt", lambda ls: True)
+    check(ok and events(second) == [], "restart: the backlog is not published again after a "
+          "restart: %s" % events(second))
+
+    def change_section():
+        with open(cfg, "a") as f:
+            f.write("stale_timeout_s = 59\n")
+
+    ok, third = run("replay-3.txt", lambda ls: True, hup=change_section)
+    check(ok and events(third) == [], "restart: nor after the streamer restarts on a reload: %s"
+          % events(third))
+    if os.path.exists(seen):
+        os.unlink(seen)
+    ok, control = run("replay-4.txt", lambda ls: any(l.get("event") == "chat" for l in ls))
+    check(ok and events(control) == want, "restart: without the file the backlog comes again "
+          "(the control): %s" % events(control))
+    stop(sim)
+
+
 def faults_sim(tmp, name):
     p, url, _ = itest.sim(tmp, name, ["--scenario", FAULTS])
     return p, url
@@ -941,7 +998,8 @@ def test_state_file_safety(tmp):
 def main():
     return run_tests((test_events_and_retained, test_stdout, test_broker_restart,
                       test_buffer_overflow, test_birth_on_reconnect, test_broker_auth, test_socket_dropped,
-                      test_totals_across_reconnect, test_rate_limit_and_relive,
+                      test_totals_across_reconnect, test_restart_no_replay,
+                      test_rate_limit_and_relive,
                       test_sighup, test_runtime_api, test_main_thread_sleeps, test_probe,
                       test_config_errors, test_shards, test_stop_races,
                       test_state_file_safety),
