@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,11 +75,18 @@ static const char *cmd_info(struct bridge *b, const char *handle, cJSON **data)
     return NULL;
 }
 
+/* Reloaded here, before the answer, so that a file with errors is answered with them: an "ok"
+ * sent ahead of the reload told the caller nothing of a file that was then refused. */
 static const char *cmd_reload(struct bridge *b, const char *handle, cJSON **data)
 {
+    static char why[1600]; /* the main thread's alone: requests are handled there */
+    static const char head[] = "the configuration has errors, the running one is kept: ";
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", b->cfg.path); /* the reload replaces b->cfg */
+    int rc = bridge_reload(b, path, why + sizeof head - 1, sizeof why - (sizeof head - 1));
     (void)handle, (void)data;
-    b->reload = 1; /* the main loop reloads after this answer */
-    return NULL;
+    memcpy(why, head, sizeof head - 1);
+    return rc ? why : NULL;
 }
 
 static const char *cmd_reconnect(struct bridge *b, const char *handle, cJSON **data)

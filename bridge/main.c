@@ -215,7 +215,7 @@ static void run(struct bridge *b, const char *path)
         atomic_store(&b->out.wake_pending, 0);
         if (b->reload) {
             b->reload = 0;
-            bridge_reload(b, path);
+            bridge_reload(b, path, NULL, 0);
         }
         int sink_ms = bridge_out_pump(&b->out);
         bridge_report_periodic(b);
@@ -306,7 +306,7 @@ int main(int argc, char **argv)
     if (rc) {
         return rc;
     }
-    if (bridge_load_config(a.config, &b.cfg)) {
+    if (bridge_load_config(a.config, &b.cfg, NULL, 0)) {
         return BRIDGE_EXIT_CONFIG;
     }
     if (a.check || a.print) {

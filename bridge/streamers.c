@@ -127,10 +127,17 @@ void bridge_streamers_stop_all(struct bridge *b)
 
 /* ---- reload ---- */
 
-int bridge_load_config(const char *path, struct bridge_cfg *cfg)
+int bridge_load_config(const char *path, struct bridge_cfg *cfg, char *why, size_t n)
 {
     struct bridge_cfg_errors errs = { 0 };
     int rc = bridge_cfg_load(path, cfg, &errs);
+    if (rc && why && n) {
+        snprintf(why, n, "%s", errs.n_errors ? errs.errors[0] : "the configuration has errors");
+        if (errs.n_errors > 1) {
+            size_t len = strlen(why);
+            snprintf(why + len, n - len, " (and %zu more in the log)", errs.n_errors - 1);
+        }
+    }
     for (size_t i = 0; i < errs.n_warnings; i++) {
         fprintf(stderr, "%s (warning)\n", errs.warnings[i]);
     }
@@ -168,14 +175,14 @@ static void apply_diff(struct bridge *b, const struct bridge_cfg_diff *d)
     }
 }
 
-void bridge_reload(struct bridge *b, const char *path)
+int bridge_reload(struct bridge *b, const char *path, char *why, size_t n)
 {
     struct bridge_cfg next = { 0 };
     struct bridge_cfg_diff d = { 0 };
-    if (bridge_load_config(path, &next)) {
+    if (bridge_load_config(path, &next, why, n)) {
         LOG_ERR(NULL, "bridge_reload: %s has errors, keeping the running configuration", path);
         bridge_cfg_free(&next);
-        return;
+        return -1;
     }
     bridge_cfg_diff(&b->cfg, &next, &d);
     if (d.restart_required) {
@@ -193,4 +200,5 @@ void bridge_reload(struct bridge *b, const char *path)
     bridge_streamers_announce(b);
     bridge_event_simple(&b->out, "config_reloaded", NULL);
     LOG_INFO(NULL, "reloaded %s", path);
+    return 0;
 }

@@ -24,9 +24,11 @@ void bridge_streamers_announce(struct bridge *b);
 /** Stop them all, and wait for them. */
 void bridge_streamers_stop_all(struct bridge *b);
 
-/** Load `path` into `cfg`, printing its warnings and errors to stderr; 0 when it is valid. */
-int bridge_load_config(const char *path, struct bridge_cfg *cfg);
-/** Load `path` again and apply the difference; a bad file leaves everything as it was. */
-void bridge_reload(struct bridge *b, const char *path);
+/** Load `path` into `cfg`, printing its warnings and errors to stderr; 0 when it is valid.
+ *  Otherwise, when `why` is not NULL, it gets the first error and how many there were. */
+int bridge_load_config(const char *path, struct bridge_cfg *cfg, char *why, size_t n);
+/** Load `path` again and apply the difference; a bad file leaves everything as it was: -1,
+ *  and `why` (when not NULL) says why, for the runtime API's answer. */
+int bridge_reload(struct bridge *b, const char *path, char *why, size_t n);
 
 #endif

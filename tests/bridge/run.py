@@ -638,7 +638,8 @@ def test_rate_limit_and_relive(tmp):
 
 def test_sighup(tmp):
     """SIGHUP: an added streamer starts, a removed one stops and its retained topics are
-    cleared, the untouched one keeps running; a file with errors is refused."""
+    cleared, the untouched one keeps running; a file with errors is refused. The API's reload
+    answers with the file's first error, or ok once it is applied."""
     broker = Broker(tmp)
     broker.up()
     sim, url = faults_sim(tmp, "hup")
@@ -664,6 +665,22 @@ def test_sighup(tmp):
     time.sleep(1.0)  # nothing to wait for: a refused reload publishes nothing
     check(br.poll() is None and not any("streamer_removed" in l for l in sub.lines()[n:]),
           "SIGHUP with a broken file: refused, the bridge runs on unchanged")
+    # the runtime API's reload used to answer "ok" before reading the file, whatever was in it
+    reloads = lambda: sum('"type":"config_reloaded"' in l for l in sub.lines())
+    before = reloads()
+    pub(broker.port, "tiktok/bridge/request/reload", '{"transaction":"bad"}')
+    check(wait_for(lambda: has('tiktok/bridge/response/reload {"status":"error","error":"the '
+                               'configuration has errors, the running one is kept: %s:16: '
+                               '[mqtt] appears twice (first at line 1) (and 1 more in the log)",'
+                               '"transaction":"bad"}' % cfg2), 10) and reloads() == before,
+          "API reload of a broken file: an error answer with file:line, nothing reloaded")
+    write_config(tmp, "hup.ini", broker.port, url, ["sleepy"])
+    pub(broker.port, "tiktok/bridge/request/reload", '{"transaction":"good"}')
+    check(wait_for(lambda: has('tiktok/bridge/response/reload {"status":"ok","data":{},'
+                               '"transaction":"good"}') and
+                   has('"type":"streamer_removed","user":"slowpoke"') and
+                   reloads() == before + 1, 10),
+          "API reload of a good file: ok, applied")
     stop(br)
     sub.close()
     stop(sim)

@@ -14,6 +14,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,15 @@ void bridge_event_simple(struct bridge_out *o, const char *type, const char *use
     (void)o, (void)type, (void)user;
 }
 
+/* Every other reload finds errors in the file: both answers are checked. */
+int bridge_reload(struct bridge *b, const char *path, char *why, size_t n)
+{
+    static int calls;
+    (void)b, (void)path;
+    snprintf(why, n, "bridge.ini:3: qos: 9 is out of range (0 to 2)");
+    return calls++ % 2 ? -1 : 0;
+}
+
 void tt_client_stop(tt_client *c)
 {
     (void)c;
@@ -150,7 +160,8 @@ void bridge_out_notice_json(struct bridge_out *o, enum bridge_topic_kind t, cons
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct bridge b;
-    static char no_instance[] = "";
+    static char no_instance[] = "", path[] = "bridge.ini";
+    b.cfg.path = path;                               /* what a reload reads */
     b.cfg.bridge.shard.i = b.cfg.bridge.shard.n = 1; /* one instance: it answers every request */
     b.cfg.bridge.instance = no_instance;
     const uint8_t *nl = memchr(data, '\n', size);
