@@ -9,6 +9,7 @@
  */
 #include <cjson/cJSON.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -207,6 +208,31 @@ static const char *dispatch(struct bridge *b, const char *cmd, const cJSON *req,
     return unknown_command();
 }
 
+/* Whether the body hides a NUL in the JSON, raw or escaped (\u0000): cJSON's strings end at
+ * it, so "ab\u0000/#" would be read as the handle "ab", and another streamer than the one
+ * asked for followed. NULs after the JSON (a C string's terminator sent along) are harmless.
+ * In JSON a backslash only ever starts an escape, so pairs are skipped without tracking
+ * strings. */
+static bool hides_nul(const char *s, size_t len)
+{
+    while (len && s[len - 1] == '\0') {
+        len--;
+    }
+    if (memchr(s, '\0', len)) {
+        return true;
+    }
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (s[i] != '\\') {
+            continue;
+        }
+        if (s[i + 1] == 'u' && i + 5 < len && !memcmp(s + i + 2, "0000", 4)) {
+            return true;
+        }
+        i++;
+    }
+    return false;
+}
+
 void bridge_api_request(struct bridge *b, const char *cmd, const char *body, size_t len)
 {
     if (!plain_command(cmd)) {
@@ -221,6 +247,8 @@ void bridge_api_request(struct bridge *b, const char *cmd, const char *body, siz
         err = "the request body is over 4096 bytes";
     } else if (len && !req) {
         err = "the request body is not JSON";
+    } else if (hides_nul(body, len)) {
+        err = "the request body holds a NUL character (\\u0000)";
     } else {
         err = dispatch(b, cmd, req, &data);
     }

@@ -732,6 +732,19 @@ def test_runtime_api(tmp):
     check(wait_for(lambda: has("the bridge's own level") and has('"transaction":"rb"}'), 10) and
           not has("tiktok/bridge/status "),
           "API: the handle 'bridge' is refused (its topic is the bridge's own)")
+    # cJSON ends a string at a NUL: "ab\u0000/#" used to follow "ab", a streamer nobody asked for
+    pub(broker.port, "tiktok/bridge/request/add_streamer",
+        '{"user":"ab\\u0000/#","transaction":"n1"}')
+    raw_nul = os.path.join(tmp, "nul-request.json")
+    with open(raw_nul, "wb") as f:
+        f.write(b'{"user":"cd\x00/#","transaction":"n2"}')
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t",
+                    "tiktok/bridge/request/add_streamer", "-f", raw_nul], timeout=10)
+    nul_error = '{"status":"error","error":"the request body holds a NUL character (\\\\u0000)"'
+    check(wait_for(lambda: has(nul_error + ',"transaction":"n1"}') and
+                   has(nul_error + ',"transaction":"n2"}'), 10) and
+          not has('"streamer_added","user":"ab"') and not has('"streamer_added","user":"cd"'),
+          "API: a handle with a NUL (escaped or raw) is refused, not cut short and followed")
     big = os.path.join(tmp, "big-request.json")
     with open(big, "w") as f:
         f.write('{"transaction":"%s"}' % ("x" * 1000000))
