@@ -64,6 +64,19 @@ static void check_mqtt(struct cfg_ctx *c)
     if (*m->username && *m->username_file.file) {
         cfg_err(c, c->seen[K_mqtt_username_file], "set username or username_file, not both");
     }
+    /* paho refuses to send a user name that is not UTF-8, and would do so on every attempt:
+     * a file saved as Latin-1 ("j\xfcrgen") is the configuration's error, not the broker's */
+    const char *why = bridge_mqtt_string_check(m->username);
+    if (why) {
+        cfg_err(c, c->seen[K_mqtt_username], "username: '%s': %s (MQTT sends it as UTF-8)",
+                cfg_shown(m->username), why);
+    }
+    why = m->username_file.value ? bridge_mqtt_string_check(m->username_file.value) : NULL;
+    if (why) {
+        cfg_err(c, c->seen[K_mqtt_username_file],
+                "username_file: the user name in '%s': %s (MQTT sends it as UTF-8)",
+                cfg_shown(m->username_file.file), why);
+    }
     if (strcmp(prefix, m->base_topic) == 0) {
         int ln = c->seen[K_homeassistant_discovery_prefix];
         cfg_err(c, ln ? ln : c->seen[K_mqtt_base_topic],

@@ -118,9 +118,10 @@ X(mqtt, client_id,     CLIENTID, client_id,     NULL,       1, 128,             
   "printable ASCII without spaces; over 23 bytes gets a warning (MQTT 3.1.1 brokers need not " \
   "accept it). Default: `tiktok2mqtt-<host>-<hash>`, stable across restarts, 23 bytes at most") \
 X(mqtt, username,      STR,      username,      "",         0, 0,               0,            NULL, \
-  "the user name; not together with `username_file`") \
+  "the user name, valid UTF-8 without control characters (MQTT sends it as UTF-8); not " \
+  "together with `username_file`") \
 X(mqtt, username_file, SECRET,   username_file, "",         0, 0,               CFG_PRIVATE,  NULL, \
-  "the user name from a file") \
+  "the user name from a file, as `username`") \
 X(mqtt, password_file, SECRET,   password_file, "",         0, 0,               CFG_PRIVATE,  "TIKTOK2MQTT_MQTT_PASSWORD", \
   "the password from a file") \
 X(mqtt, protocol,      ENUM,     protocol,      "5",        0, 0,               CFG_REQUIRED, "5|3.1.1", \

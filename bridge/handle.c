@@ -168,6 +168,22 @@ static const char *bad_topic_chars(const unsigned char *s)
     return NULL;
 }
 
+const char *bridge_mqtt_string_check(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_len(p);
+        if (n == 0) {
+            return "not valid UTF-8";
+        }
+        if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] < 0xa0)) {
+            return "control character";
+        }
+        p += n;
+    }
+    return NULL;
+}
+
 bool bridge_topic_reserved(const char *topic)
 {
     static const char *const levels[] = { "bridge" };

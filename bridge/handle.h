@@ -40,6 +40,10 @@ bool bridge_shard_owns(const char *handle, unsigned i, unsigned n);
  *  valid UTF-8. Returns 0, or -1 with `*why` set (static string). */
 int bridge_topic_check(const char *topic, const char **why);
 
+/** Why `s` cannot go out as an MQTT UTF-8 string (the user name): "not valid UTF-8" or
+ *  "control character" (C0, DEL, C1: brokers such as mosquitto refuse them), else NULL. */
+const char *bridge_mqtt_string_check(const char *s);
+
 /** True when a streamer's topic would land on the bridge's own topics: its first level is
  *  "bridge" (<base>/bridge/state, request, response, ...). The one list of such levels. */
 bool bridge_topic_reserved(const char *topic);

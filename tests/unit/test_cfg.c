@@ -343,6 +343,9 @@ static const struct err_case err_cases[] = {
     { "[mqtt]\nca_file = /tmp\nuri = ssl://b\n", 2, "'/tmp' is not a regular file" },
     { "[mqtt]\nca_file = tests/fixtures/cfg/not-a-real-ca.pem\n", 2, "ca_file is set but uri" },
     { "[mqtt]\nusername = a\x01\n", 2, "control character in the value" },
+    { "[mqtt]\nusername = j\xfcrgen\n", 2,
+      "username: 'j\\xfcrgen': not valid UTF-8 (MQTT sends it as UTF-8)" },
+    { "[mqtt]\nusername = a\xc2\x85\n", 2, "username: 'a\\xc2\\x85': control character" },
     { "[tiktok]\nsign_api_url = https://sign.example/v1\n", 2, "host only, no path" },
     { "[tiktok]\nsign_api_url = ftp://sign.example\n", 2, "the scheme must be https or http" },
     { "[tiktok]\nweb_base = https://u:p@www.tiktok.com\n", 2, "credentials do not belong" },
@@ -622,6 +625,11 @@ static void test_secrets(void)
     unsetenv("TIKTOK2MQTT_MQTT_PASSWORD");
     CHECK_EQ(load_tmp("[mqtt]\nusername_file = pw\n"), 0);
     CHECK(strcmp(cfg.mqtt.username_file.value, "s3cret") == 0);
+    write_file("latin1", "j\xfcrgen\n", 0600); /* paho would refuse it on every attempt */
+    CHECK(load_tmp("[mqtt]\n\nusername_file = latin1\n") != 0);
+    CHECK(find_msg(errs.errors, errs.n_errors, cpath, 3, "username_file: the user name in '"));
+    CHECK(find_msg(errs.errors, errs.n_errors, cpath, 3, "latin1': not valid UTF-8"));
+    CHECK_EQ(load_tmp("[mqtt]\nusername = j\xc3\xbcrgen\n"), 0);
 }
 
 static void test_load_errors(void)
