@@ -357,7 +357,13 @@ int main(int argc, char **argv)
     LOG_INFO(NULL, "tiktok2mqtt %s: %zu streamers, %s", BRIDGE_VERSION, b.cfg.n_streamers,
              a.to_stdout ? "output on stdout" : b.cfg.mqtt.uri);
     bridge_report_info(&b);
-    if (runtime_load(&b.rt, b.cfg.bridge.state_file)) {
+    rc = runtime_load(&b.rt, b.cfg.bridge.state_file);
+    if (rc == -2) {
+        LOG_ERR(NULL,
+                "cannot read %s (%s): the streamers added or removed at run time are not "
+                "applied, and changes through the API last only until a restart",
+                b.rt.path, strerror(b.rt.unreadable));
+    } else if (rc) {
         /* kept aside, not overwritten by the next change: the user may want it back */
         char bad[PATH_MAX];
         snprintf(bad, sizeof bad, "%s.bad", b.rt.path);

@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,12 +94,21 @@ int runtime_load(struct runtime *r, const char *path)
     memset(r, 0, sizeof *r);
     r->path = xstrdup(path);
     FILE *f = fopen(path, "r");
-    if (!f) {
+    if (!f && errno == ENOENT) {
         return 0; /* none yet: nothing was changed at run time */
     }
-    char *text = xmalloc(STATE_MAX_BYTES + 1);
-    size_t n = fread(text, 1, STATE_MAX_BYTES, f);
-    fclose(f);
+    char *text = f ? xmalloc(STATE_MAX_BYTES + 1) : NULL;
+    size_t n = f ? fread(text, 1, STATE_MAX_BYTES, f) : 0;
+    /* Another user's file (a first run as root), a directory: what it holds is unknown, so
+     * the next change must not overwrite it with a list that lacks it. */
+    r->unreadable = !f ? errno : ferror(f) ? (errno ? errno : EIO) : 0;
+    if (f) {
+        fclose(f);
+    }
+    if (r->unreadable) {
+        free(text);
+        return -2;
+    }
     text[n] = '\0';
     cJSON *j = cJSON_Parse(text);
     free(text);
@@ -113,6 +123,11 @@ int runtime_load(struct runtime *r, const char *path)
 
 int runtime_save(const struct runtime *r, char *err, size_t errlen)
 {
+    if (r->unreadable) {
+        snprintf(err, errlen, "it could not be read at the start (%s), so it is not replaced",
+                 strerror(r->unreadable));
+        return -1;
+    }
     cJSON *j = cJSON_CreateObject();
     cJSON_AddItemToObject(j, "added",
                           cJSON_CreateStringArray((const char *const *)r->added, (int)r->n_added));

@@ -14,9 +14,11 @@ struct runtime {
     char *path;
     char **added, **removed; /* normalised handles */
     size_t n_added, n_removed;
+    int unreadable; /* errno of a state file that exists but could not be read: never replaced */
 };
 
-/** Read `path` (absent: empty). -1 when it is not valid JSON (then empty). */
+/** Read `path` (absent: empty). -1 when it is not valid JSON, -2 when it cannot be read
+ *  (`unreadable` holds the errno); either way the state starts empty. */
 int runtime_load(struct runtime *r, const char *path);
 /** Write it back, atomically. -1 on failure, with the reason in `err`. */
 int runtime_save(const struct runtime *r, char *err, size_t errlen);

@@ -984,7 +984,12 @@ def test_state_file_safety(tmp):
         f.write("precious\n")
     state = os.path.join(tmp, "sf.state")
     os.symlink(victim, state + ".tmp")
-    runs = ((state, "sf-ok"), (os.path.join(tmp, "no-such-dir", "sf.state"), "sf-bad"))
+    # a state_file that exists but cannot be read (another user's, here a directory): what it
+    # holds is unknown, so it must be neither renamed away nor replaced by the next change
+    unreadable = os.path.join(tmp, "sf-dir.state")
+    os.mkdir(unreadable)
+    runs = ((state, "sf-ok"), (os.path.join(tmp, "no-such-dir", "sf.state"), "sf-bad"),
+            (unreadable, "sf-dir"))
     sub = Sub(tmp, broker.port, "tiktok/bridge/#", "sf.txt")
     for path, tag in runs:
         cfg = write_config(tmp, tag + ".ini", broker.port, url, ["sleepy"])
@@ -1017,6 +1022,12 @@ def test_state_file_safety(tmp):
         else:
             check('"status":"error"' in got and "state_file cannot be written" in got,
                   "state_file unwritable: the answer is an error that says so (%s)" % got)
+        if tag == "sf-dir":
+            log = open(os.path.join(tmp, tag + ".log")).read()
+            check("cannot read %s (Is a directory)" % unreadable in log and
+                  "it could not be read at the start (Is a directory), so it is not replaced"
+                  in log and os.path.isdir(unreadable) and not os.path.exists(unreadable + ".bad"),
+                  "state_file unreadable: said so at the start, kept in place, not replaced")
         stop(br)
     leftovers = [f for f in os.listdir(tmp) if f.startswith("sf.state.")]
     check(leftovers == ["sf.state.tmp"], "no temporary file left behind (%s)" % leftovers)
