@@ -157,6 +157,15 @@ static void on_msg(const char *topic, const char *payload, size_t len, int retai
             bridge_ha_publish_bridge(&s->ha_ctx);
             s->cb.ha_online(s->cb.ud); /* Home Assistant restarted: it forgot the entities */
         }
+    } else if (cmd && s->api && s->cb.request && retained) {
+        /* the broker hands a retained request over again with every subscription, i.e. on
+         * every connection: a streamer removed since would be added back at each restart.
+         * A request runs when it is published (it then arrives without the retain flag). */
+        LOG_WARN(NULL,
+                 "api: a retained request on %.300s is ignored (it would run again on every "
+                 "connection): publish requests without retain, and clear this one with an "
+                 "empty retained message",
+                 topic);
     } else if (cmd && s->api && s->cb.request) {
         s->cb.request(cmd, payload, len, s->cb.ud);
     }

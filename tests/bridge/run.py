@@ -765,6 +765,16 @@ def test_runtime_api(tmp):
     check(wait_for(lambda: has('"error":"not followed","transaction":"rr"'), 10) and
           "tiktok/bridge/state (null)" not in sub.lines(),
           "API: remove_streamer bridge leaves tiktok/bridge/state alone")
+    # a request published with retain runs once; the broker hands it over again with every
+    # subscription, where it used to run again: a streamer removed since came back each restart
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-r",
+                    "-t", "tiktok/bridge/request/add_streamer", "-m",
+                    '{"user":"zombie","transaction":"z1"}'], timeout=10)
+    check(wait_for(lambda: has('"status":"ok","data":{},"transaction":"z1"'), 10),
+          "API: a request published with retain runs")
+    pub(broker.port, "tiktok/bridge/request/remove_streamer", '{"user":"zombie"}')
+    check(wait_for(lambda: has('"type":"streamer_removed","user":"zombie"'), 10),
+          "API: the streamer added by the retained request is removed")
     stop(br)
     try:
         saved = json.load(open(state))
@@ -779,7 +789,13 @@ def test_runtime_api(tmp):
     time.sleep(1.0)  # nothing to wait for: the removed one must stay silent
     check(not has("tiktok/sleepy/status {", sub.lines()[n:]),
           "API: after a restart the removed streamer stays removed")
+    ignored = "a retained request on tiktok/bridge/request/add_streamer is ignored"
+    check(wait_for(lambda: ignored in open(os.path.join(tmp, "api2.log")).read(), 10) and
+          not has("zombie", sub.lines()[n:]),
+          "API: after a restart the retained request is not run again, and the log says so")
     stop(br)
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-r", "-n",
+                    "-t", "tiktok/bridge/request/add_streamer"], timeout=10)
     with open(state, "w") as f:
         f.write('{"added": ["slowpoke"')  # cut short, as by a full disk
     n = len(sub.lines())
