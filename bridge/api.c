@@ -8,7 +8,6 @@
  * SPDX-License-Identifier: MIT
  */
 #include <cjson/cJSON.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,18 +75,16 @@ static const char *cmd_info(struct bridge *b, const char *handle, cJSON **data)
     return NULL;
 }
 
-/* Reloaded here, before the answer, so that a file with errors is answered with them: an "ok"
- * sent ahead of the reload told the caller nothing of a file that was then refused. */
+/* Answered once the main loop has reloaded (bridge_api_reloaded), with what the reload found:
+ * an "ok" sent ahead of it told the caller nothing of a file that was then refused. Requests
+ * that arrive together share one reload, as SIGHUPs do. */
+static const char deferred[] = "answered after the reload";
+
 static const char *cmd_reload(struct bridge *b, const char *handle, cJSON **data)
 {
-    static char why[1600]; /* the main thread's alone: requests are handled there */
-    static const char head[] = "the configuration has errors, the running one is kept: ";
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s", b->cfg.path); /* the reload replaces b->cfg */
-    int rc = bridge_reload(b, path, why + sizeof head - 1, sizeof why - (sizeof head - 1));
     (void)handle, (void)data;
-    memcpy(why, head, sizeof head - 1);
-    return rc ? why : NULL;
+    b->reload = 1;
+    return deferred;
 }
 
 static const char *cmd_reconnect(struct bridge *b, const char *handle, cJSON **data)
@@ -255,8 +252,35 @@ void bridge_api_request(struct bridge *b, const char *cmd, const char *body, siz
     if (err == not_mine) {
         LOG_DEBUG(NULL, "api: %s about a streamer of another shard: its owner answers", cmd);
         cJSON_Delete(data);
+    } else if (err == deferred) {
+        cJSON *w = cJSON_CreateObject(); /* what the answer needs of the request */
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(req, "transaction");
+        if (t) {
+            cJSON_AddItemToObject(w, "transaction", cJSON_Duplicate(t, 1));
+        }
+        if (!b->reload_waiters) {
+            b->reload_waiters = cJSON_CreateArray();
+        }
+        cJSON_AddItemToArray(b->reload_waiters, w);
     } else {
         respond(b, cmd, req, data, err);
     }
     cJSON_Delete(req);
+}
+
+void bridge_api_reloaded(struct bridge *b, const char *why)
+{
+    char text[1600];
+    const cJSON *w;
+    if (!b->reload_waiters) {
+        return;
+    }
+    snprintf(text, sizeof text, "the configuration has errors, the running one is kept: %s",
+             why ? why : "");
+    cJSON_ArrayForEach(w, b->reload_waiters)
+    {
+        respond(b, "reload", w, NULL, why ? text : NULL);
+    }
+    cJSON_Delete(b->reload_waiters);
+    b->reload_waiters = NULL;
 }

@@ -13,5 +13,8 @@
 
 /** Handle the request `cmd` with its body (main thread); answers on bridge/response/<cmd>. */
 void bridge_api_request(struct bridge *b, const char *cmd, const char *body, size_t len);
+/** The main loop reloaded: answer the reload requests waiting for it, ok or, with `why` (the
+ *  file's first error), an error. */
+void bridge_api_reloaded(struct bridge *b, const char *why);
 
 #endif

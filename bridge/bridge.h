@@ -39,7 +39,8 @@ struct bridge {
     struct bridge_http *http;     /* [bridge] http (or metrics); NULL: off */
     struct bridge_sse *sse;       /* its event stream: the output's tap (out.tap); NULL: none */
     int info_protocol;            /* the MQTT protocol bridge/info last showed */
-    volatile sig_atomic_t reload; /* SIGHUP: the main loop reloads (the API's at once) */
+    volatile sig_atomic_t reload; /* SIGHUP or the API's reload: the main loop reloads */
+    struct cJSON *reload_waiters; /* the API's reload requests the next reload answers */
     struct tt_devices *devices;   /* the direct path's devices, shared by every streamer */
 };
 

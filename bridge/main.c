@@ -214,8 +214,9 @@ static void run(struct bridge *b, const char *path)
         (void)r;
         atomic_store(&b->out.wake_pending, 0);
         if (b->reload) {
+            char why[1200];
             b->reload = 0;
-            bridge_reload(b, path, NULL, 0);
+            bridge_api_reloaded(b, bridge_reload(b, path, why, sizeof why) ? why : NULL);
         }
         int sink_ms = bridge_out_pump(&b->out);
         bridge_report_periodic(b);
@@ -382,6 +383,7 @@ int main(int argc, char **argv)
     bridge_streamers_announce(&b);
     run(&b, a.config);
     LOG_INFO(NULL, "stopping");
+    cJSON_Delete(b.reload_waiters); /* a reload asked for as the stop came: never done */
     bridge_http_free(b.http);
     bridge_streamers_stop_all(&b);
     if (seen_save(&b.seen, errbuf, sizeof errbuf)) {

@@ -681,6 +681,14 @@ def test_sighup(tmp):
                    has('"type":"streamer_removed","user":"slowpoke"') and
                    reloads() == before + 1, 10),
           "API reload of a good file: ok, applied")
+    # requests that arrive together share one reload (a reload of a large file takes tens of
+    # ms on the main thread), and each is answered with its own transaction
+    lines = "".join('{"transaction":"m%d"}\n' % i for i in range(20))
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t",
+                    "tiktok/bridge/request/reload", "-l"], input=lines.encode(), timeout=10)
+    check(wait_for(lambda: all(has('"status":"ok","data":{},"transaction":"m%d"}' % i)
+                               for i in range(20)), 10),
+          "API: 20 reload requests at once are each answered ok")
     stop(br)
     sub.close()
     stop(sim)

@@ -14,7 +14,6 @@
  * SPDX-License-Identifier: MIT
  */
 #include <cjson/cJSON.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,15 +111,6 @@ void bridge_event_simple(struct bridge_out *o, const char *type, const char *use
     (void)o, (void)type, (void)user;
 }
 
-/* Every other reload finds errors in the file: both answers are checked. */
-int bridge_reload(struct bridge *b, const char *path, char *why, size_t n)
-{
-    static int calls;
-    (void)b, (void)path;
-    snprintf(why, n, "bridge.ini:3: qos: 9 is out of range (0 to 2)");
-    return calls++ % 2 ? -1 : 0;
-}
-
 void tt_client_stop(tt_client *c)
 {
     (void)c;
@@ -160,8 +150,7 @@ void bridge_out_notice_json(struct bridge_out *o, enum bridge_topic_kind t, cons
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct bridge b;
-    static char no_instance[] = "", path[] = "bridge.ini";
-    b.cfg.path = path;                               /* what a reload reads */
+    static char no_instance[] = "";
     b.cfg.bridge.shard.i = b.cfg.bridge.shard.n = 1; /* one instance: it answers every request */
     b.cfg.bridge.instance = no_instance;
     const uint8_t *nl = memchr(data, '\n', size);
@@ -182,6 +171,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     now.req = req;
     now.answers = 0;
     bridge_api_request(&b, cmd, body, body_len);
+    if (b.reload) { /* the main loop's part: every other reload finds errors in the file */
+        static int reloads;
+        b.reload = 0;
+        bridge_api_reloaded(&b, reloads++ % 2 ? "bridge.ini:3: qos: 9 is out of range" : NULL);
+    }
     size_t plain = strspn(cmd, "abcdefghijklmnopqrstuvwxyz0123456789_-");
     int want = plain > 0 && plain <= 32 && plain == strlen(cmd);
     if (now.answers != want) {
