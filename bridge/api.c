@@ -100,11 +100,14 @@ static const char *cmd_reconnect(struct bridge *b, const char *handle, cJSON **d
 
 /* After a change of the streamer set: bridge/info, the added streamer's discovery (`added`,
  * NULL after a removal: the others' is unchanged, and announcing every streamer again cost 11
- * messages each per request: 200 adds queued 98,015), and state_file. */
+ * messages each per request: 200 adds queued 98,015), and state_file. bridge/info goes out
+ * once after the requests at hand (the main loop's bridge_report_periodic): it lists every
+ * streamer (224 KB for 2,000), and a copy per request overflowed max_buffered_bytes on 300
+ * adds, which dropped every answer. */
 static const char *changed(struct bridge *b, struct streamer *added)
 {
     static char why[256]; /* the main thread's alone: requests are handled there */
-    bridge_report_info(b);
+    atomic_store(&b->out.info_dirty, 1);
     if (added) {
         bridge_out_announce(&b->out, added->cfg.handle, added->topic);
     }

@@ -10,7 +10,8 @@ accepted; past max_buffered the oldest are dropped and counted; the birth is sen
 reconnect; user name and password from a file or the environment; a dropped socket is
 reconnected without a duplicate event; state's totals go on over a reconnect and count its
 backlog; a restart of the bridge or of a streamer does not publish a backlog again; 429 and
-relive; SIGHUP; the runtime API; an idle main thread sleeps; --probe; config
+relive; SIGHUP; the runtime API (300 requests at once beside 2,000 streamers all answered); an
+idle main thread sleeps; --probe; config
 errors exit 78 with file:line, a hostile handle is refused; two shards split the streamers
 between them exactly.
 
@@ -820,6 +821,42 @@ def test_runtime_api(tmp):
     broker.down()
 
 
+def test_api_burst(tmp):
+    """300 add_streamer requests at once beside 2,000 configured streamers (a bridge/info of
+    224 KB): every one is answered. Each used to queue its own copy of bridge/info; 300 of them
+    passed max_buffered_bytes (32 MiB) within one turn of the main loop, and the queue dropped
+    the answers, notices being dropped before stale retained values."""
+    broker = Broker(tmp)
+    broker.up()
+    state = os.path.join(tmp, "burst.state")
+    cfg = write_config(tmp, "burst.ini", broker.port, "http://127.0.0.1:1",
+                       ["s%05d" % i for i in range(2000)],
+                       extra="[bridge]\nstate_file = %s\n" % state)
+    with open(cfg) as f:  # configured but not followed; the added ones fail once, then wait
+        text = f.read().replace("reconnect_min_s = 1\nreconnect_max_s = 2",
+                                "reconnect_min_s = 600\nreconnect_max_s = 600")
+    with open(cfg, "w") as f:
+        f.write(text.replace("]\n[streamer:", "]\nenabled = false\n[streamer:") +
+                "enabled = false\n")
+    sub = Sub(tmp, broker.port, "tiktok/bridge/#", "burst.txt")
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "burst.log"), "w"))
+    check(wait_for(lambda: "tiktok/bridge/state online" in sub.lines(), 20), "burst: bridge up")
+    lines = "".join('{"user":"x%04d","transaction":"b%d"}\n' % (i, i) for i in range(300))
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t",
+                    "tiktok/bridge/request/add_streamer", "-l"], input=lines.encode(), timeout=30)
+    answers = lambda: [l for l in sub.lines()
+                       if l.startswith('tiktok/bridge/response/add_streamer {"status":"ok"')]
+    check(wait_for(lambda: len(answers()) == 300, 30),
+          "burst: 300 add_streamer requests, %d answered ok" % len(answers()))
+    info = lambda: [json.loads(l.split(" ", 1)[1]) for l in sub.lines()
+                    if l.startswith("tiktok/bridge/info ")]
+    check(wait_for(lambda: info() and len(info()[-1]["streamers"]) == 2300, 10),
+          "burst: the last bridge/info lists all 2,300 streamers")
+    stop(br)
+    sub.close()
+    broker.down()
+
+
 def voluntary_switches(pid):
     """how often the process's main thread has gone to sleep (it wakes as often)"""
     st = open("/proc/%d/task/%d/status" % (pid, pid)).read()
@@ -1062,10 +1099,10 @@ def test_state_file_safety(tmp):
 
 def main():
     return run_tests((test_events_and_retained, test_stdout, test_broker_restart,
-                      test_buffer_overflow, test_birth_on_reconnect, test_broker_auth, test_socket_dropped,
-                      test_totals_across_reconnect, test_restart_no_replay,
-                      test_rate_limit_and_relive,
-                      test_sighup, test_runtime_api, test_main_thread_sleeps, test_probe,
+                      test_buffer_overflow, test_birth_on_reconnect, test_broker_auth,
+                      test_socket_dropped, test_totals_across_reconnect, test_restart_no_replay,
+                      test_rate_limit_and_relive, test_sighup, test_runtime_api, test_api_burst,
+                      test_main_thread_sleeps, test_probe,
                       test_config_errors, test_shards, test_stop_races,
                       test_state_file_safety),
                      ("mosquitto", "mosquitto_sub"), "bridge-test-")
