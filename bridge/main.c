@@ -44,7 +44,8 @@
 #include "xalloc.h"
 
 static volatile sig_atomic_t stop_flag;
-static struct bridge *signal_bridge; /* whom a signal wakes, once it can be woken */
+static volatile sig_atomic_t early_hup; /* a SIGHUP before the bridge could be woken */
+static struct bridge *signal_bridge;    /* whom a signal wakes, once it can be woken */
 
 static void on_stop(int sig)
 {
@@ -61,7 +62,22 @@ static void on_hup(int sig)
     if (signal_bridge) {
         signal_bridge->reload = 1;
         bridge_out_wake(&signal_bridge->out);
+    } else {
+        early_hup = 1;
     }
+}
+
+/* SIGHUP's default action ends the process, and systemd counts that a clean exit, which
+ * Restart=on-failure does not restart: `systemctl reload` while a large file is still being
+ * read killed the daemon for good. So SIGHUP is caught from the start (when running as a
+ * daemon) and only remembered until the bridge can act on it. */
+static void catch_early_hup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART; /* the configuration's read goes on */
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 struct args {
@@ -307,6 +323,9 @@ int main(int argc, char **argv)
     if (rc) {
         return rc;
     }
+    if (!a.check && !a.print && !a.probe) {
+        catch_early_hup();
+    }
     if (bridge_load_config(a.config, &b.cfg, NULL, 0)) {
         return BRIDGE_EXIT_CONFIG;
     }
@@ -336,6 +355,9 @@ int main(int argc, char **argv)
         return 71;
     }
     setup_signals();
+    if (early_hup) { /* the file may have changed since it was read */
+        b.reload = 1;
+    }
     atomic_init(&b.out.raw, b.cfg.bridge.raw);
     atomic_init(&b.out.urgent, 0);
     atomic_init(&b.out.info_dirty, 0);

@@ -696,6 +696,54 @@ def test_sighup(tmp):
     broker.down()
 
 
+def feed_fifo(path, text):
+    """write `text` to the FIFO `path` once a reader has it open (bounded wait); whether it did"""
+    fd = []
+
+    def reader_there():
+        try:
+            fd.append(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+            return True
+        except OSError:  # ENXIO: nobody reads it yet
+            return False
+
+    if not wait_for(reader_there, 10):
+        return False
+    os.set_blocking(fd[0], True)
+    os.write(fd[0], text.encode())
+    os.close(fd[0])
+    return True
+
+
+def blocked_on_fifo(pid):
+    """whether process pid waits in open() for a FIFO's writer"""
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            return f.read().strip() == "wait_for_partner"
+    except OSError:
+        return False
+
+
+def test_early_sighup(tmp):
+    """A SIGHUP while the file is still being read (a large one takes a while; here a FIFO holds
+    the read up) is remembered and acted on once the bridge runs: its default action ended the
+    process, which systemd counts as a clean exit and Restart=on-failure does not restart."""
+    fifo = os.path.join(tmp, "early.ini")
+    os.mkfifo(fifo)
+    text = "[mqtt]\nuri = tcp://127.0.0.1:1\n[homeassistant]\nenabled = false\n"
+    log = os.path.join(tmp, "early.log")
+    br = bridge(fifo, "--stdout", stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    check(wait_for(lambda: blocked_on_fifo(br.pid), 10), "early SIGHUP: the bridge reads its file")
+    br.send_signal(signal.SIGHUP)
+    check(feed_fifo(fifo, text) and
+          wait_for(lambda: "output on stdout" in open(log).read(), 10) and br.poll() is None,
+          "early SIGHUP: the bridge survives it and starts")
+    check(feed_fifo(fifo, text) and wait_for(lambda: "reloaded " + fifo in open(log).read(), 10),
+          "early SIGHUP: the file is read again once the bridge runs")
+    stop(br)
+    check(br.returncode == 0, "early SIGHUP: a clean stop (%s)" % br.returncode)
+
+
 def pub(port, topic, payload):
     subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", topic,
                     "-m", payload], timeout=10)
@@ -1101,7 +1149,8 @@ def main():
     return run_tests((test_events_and_retained, test_stdout, test_broker_restart,
                       test_buffer_overflow, test_birth_on_reconnect, test_broker_auth,
                       test_socket_dropped, test_totals_across_reconnect, test_restart_no_replay,
-                      test_rate_limit_and_relive, test_sighup, test_runtime_api, test_api_burst,
+                      test_rate_limit_and_relive, test_sighup, test_early_sighup,
+                      test_runtime_api, test_api_burst,
                       test_main_thread_sleeps, test_probe,
                       test_config_errors, test_shards, test_stop_races,
                       test_state_file_safety),
