@@ -586,6 +586,14 @@ static int parse_mem(struct cfg_ctx *c, const char *text, size_t len, const char
     out->path = xstrdup(c->name);
     out->dir = dir_of(abspath);
     set_defaults(c);
+    if (len >= 2 &&
+        ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff'))) {
+        /* Notepad's "Unicode": every other byte a NUL, which would be one error per line */
+        cfg_err(c, 0,
+                "the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as "
+                "UTF-8");
+        len = 0;
+    }
     split_lines(c, text, len);
     pass_globals(c);
     pass_streamers(c);

@@ -651,6 +651,17 @@ static void test_load_errors(void)
     reset();
     CHECK(bridge_cfg_load(cpath, &cfg, &errs) != 0);
     CHECK(find_msg(errs.errors, errs.n_errors, cpath, 3, "NUL byte"));
+    {
+        FILE *f = fopen(cpath, "wb"); /* "[m" in UTF-16LE, as Notepad's "Unicode" writes */
+        fwrite("\xff\xfe[\0m\0\n\0", 1, 8, f);
+        fclose(f);
+    }
+    reset();
+    CHECK(bridge_cfg_load(cpath, &cfg, &errs) != 0);
+    CHECK(find_msg(
+            errs.errors, errs.n_errors, cpath, 0,
+            "the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8"));
+    CHECK_EQ(errs.n_errors, 1); /* not one more per line */
     CHECK_EQ(load_tmp("[bridge]\nrecord_dir = rec\n"), 0);
     CHECK(strcmp(cfg.bridge.record_dir, strcat(strcpy(cpath, tmpdir), "/rec")) == 0);
     /* a streamer's own record_dir: relative to the file too; "" (the default) is [bridge]'s */
