@@ -397,16 +397,36 @@ static void print_keys(FILE *out, const char *section, const void *base, const v
             (against && cfg_equal(k, f, (const char *)against + k->offset))) {
             continue;
         }
-        fprintf(out, "%s = ", k->name);
+        /* inih reads " ;" as a comment's start: a value that begins with ';' (which the file
+         * could only have given as "key =;...") must follow the '=' at once to load again */
+        bool semi = cfg_storage_of(k->type) == ST_STR && **(char *const *)f == ';';
+        fprintf(out, semi ? "%s =" : "%s = ", k->name);
         cfg_print_value(out, k, f);
         fputc('\n', out);
     }
 }
 
+/* The file's name in the heading comment: a line of at most 198 bytes like any other (a long
+ * path used to make the output one that does not load), without a line end inside. */
+static void print_heading(FILE *out, const char *path)
+{
+    size_t n = 0;
+    fputs("; effective configuration of ", out);
+    for (; *path && n < 120; path++) {
+        unsigned char ch = (unsigned char)*path;
+        if (ch < 0x20 || ch == 0x7f) {
+            n += (size_t)fprintf(out, "\\x%02x", ch);
+        } else {
+            fputc(ch, out);
+            n++;
+        }
+    }
+    fprintf(out, "%s (secrets are shown as ***)\n", *path ? "..." : "");
+}
+
 void bridge_cfg_print(FILE *out, const struct bridge_cfg *cfg)
 {
-    fprintf(out, "; effective configuration of %s (secrets are shown as ***)\n",
-            cfg->path ? cfg->path : "");
+    print_heading(out, cfg->path ? cfg->path : "");
     fputs("\n[bridge]\n", out);
     print_keys(out, "bridge", &cfg->bridge, NULL);
     fputs("\n[mqtt]\n", out);

@@ -1,7 +1,8 @@
 /** @file fuzz_cfg.c
  * libFuzzer target: arbitrary bytes as a config file -> bridge_cfg_parse_string(). Checks
  * that errors and the return code agree, and that a config that loads prints as INI that
- * loads again without an error (the printer and the parser agree on every value they accept).
+ * loads again without an error and to the same settings (the printer and the parser agree on
+ * every value they accept).
  * Built by `make fuzz-cfg` with clang; `build/fuzz_cfg_replay` replays the corpus under gcc.
  *
  * SPDX-License-Identifier: MIT
@@ -15,23 +16,43 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Print `cfg`, load the text again: it must load cleanly. */
-static void round_trip(const struct bridge_cfg *cfg)
+/* Absolute, as bridge_cfg_load() makes every name: relative paths in the file are taken from
+ * its directory, and a relative directory would prefix "./" again at each round. */
+#define FUZZ_NAME "/fuzz.ini"
+
+static char *printed(const struct bridge_cfg *cfg)
 {
-    struct bridge_cfg again;
-    struct bridge_cfg_errors errs;
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) {
-        return;
+        return NULL;
     }
     bridge_cfg_print(f, cfg);
     fclose(f);
-    if (bridge_cfg_parse_string(text, "fuzz.ini", &again, &errs) != 0) {
+    return text;
+}
+
+/* Print `cfg`, load the text again: it must load cleanly, to the same settings (it prints the
+ * same: "username = ;x" loaded cleanly, as an empty user name). */
+static void round_trip(const struct bridge_cfg *cfg)
+{
+    struct bridge_cfg again;
+    struct bridge_cfg_errors errs;
+    char *text = printed(cfg), *text2;
+    if (!text) {
+        return;
+    }
+    if (bridge_cfg_parse_string(text, FUZZ_NAME, &again, &errs) != 0) {
         fprintf(stderr, "printed config does not load again:\n%s\n%s\n", text, errs.errors[0]);
         abort();
     }
+    text2 = printed(&again);
+    if (text2 && strcmp(text, text2) != 0) {
+        fprintf(stderr, "printed config loads to other settings:\n%s\n%s\n", text, text2);
+        abort();
+    }
+    free(text2);
     bridge_cfg_errors_free(&errs);
     bridge_cfg_free(&again);
     free(text);
@@ -48,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     memcpy(text, data, size);
     text[size] = '\0';
-    rc = bridge_cfg_parse_string(text, "fuzz.ini", &cfg, &errs);
+    rc = bridge_cfg_parse_string(text, FUZZ_NAME, &cfg, &errs);
     if ((rc != 0) != (errs.n_errors != 0)) {
         abort();
     }

@@ -706,6 +706,24 @@ static void test_print(void)
     text = print_cfg();
     CHECK_HAS(text, "; owned by another shard than 1/2");
     free(text);
+    /* a value that begins with ';' ("key =;x": with a blank before it, inih reads a comment) */
+    CHECK(loads_clean("[mqtt]\nusername =;x\n"));
+    text = print_cfg();
+    CHECK_HAS(text, "username =;x\n");
+    CHECK(loads_clean(text) && strcmp(cfg.mqtt.username, ";x") == 0);
+    free(text);
+    /* the heading names the file within one line of at most 198 bytes, whatever its name */
+    char name[260];
+    memset(name, 'd', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    name[1] = '\n';
+    reset();
+    CHECK_EQ(bridge_cfg_parse_string("", name, &cfg, &errs), 0);
+    text = print_cfg();
+    CHECK(text && strchr(text, '\n') - text <= 198);
+    CHECK_HAS(text, "; effective configuration of d\\x0addd");
+    CHECK_HAS(text, "dd... (secrets are shown as ***)\n");
+    free(text);
 }
 
 /* ---- warnings ---- */
