@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -127,22 +128,33 @@ void bridge_streamers_stop_all(struct bridge *b)
 
 /* ---- reload ---- */
 
+/* The line a message of `path` is about ("path:12: ..."), 0 for the file as a whole. */
+static long line_of(const char *msg, const char *path)
+{
+    size_t n = strlen(path);
+    return !strncmp(msg, path, n) && msg[n] == ':' ? strtol(msg + n + 1, NULL, 10) : 0;
+}
+
 int bridge_load_config(const char *path, struct bridge_cfg *cfg, char *why, size_t n)
 {
     struct bridge_cfg_errors errs = { 0 };
     int rc = bridge_cfg_load(path, cfg, &errs);
+    size_t w = 0, e = 0;
+    /* errors and warnings each come sorted by line: merged, the reader goes down the file once */
+    while (w < errs.n_warnings || e < errs.n_errors) {
+        if (e == errs.n_errors || (w < errs.n_warnings && line_of(errs.warnings[w], path) <
+                                                                  line_of(errs.errors[e], path))) {
+            fprintf(stderr, "%s (warning)\n", errs.warnings[w++]);
+        } else {
+            fprintf(stderr, "%s\n", errs.errors[e++]);
+        }
+    }
     if (rc && why && n) {
         snprintf(why, n, "%s", errs.n_errors ? errs.errors[0] : "the configuration has errors");
         if (errs.n_errors > 1) {
             size_t len = strlen(why);
             snprintf(why + len, n - len, " (and %zu more in the log)", errs.n_errors - 1);
         }
-    }
-    for (size_t i = 0; i < errs.n_warnings; i++) {
-        fprintf(stderr, "%s (warning)\n", errs.warnings[i]);
-    }
-    for (size_t i = 0; i < errs.n_errors; i++) {
-        fprintf(stderr, "%s\n", errs.errors[i]);
     }
     bridge_cfg_errors_free(&errs);
     return rc;

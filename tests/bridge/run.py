@@ -422,6 +422,13 @@ def test_config_errors(tmp):
     check(r.returncode == 78, "a bad config exits 78 (got %d)" % r.returncode)
     check("bad.ini:2:" in r.stderr, "the error names file:line: " + r.stderr.strip()[:200])
     check("bad.ini:3:" in r.stderr, "a hostile handle is refused with its line")
+    with open(bad, "w") as f:  # errors on lines 2 and 5, warnings on 4 and 6
+        f.write("[mqtt]\nqos = 7\nuri = mqtts://b:8883\ntls_insecure = true\nkeepalive = 0\n"
+                "client_id = %s\n" % ("c" * 30))
+    r = subprocess.run([os.path.join(B, "tiktok2mqtt"), "-c", bad, "--check-config"],
+                       capture_output=True, text=True)
+    lines = [int(l.split(":")[1]) for l in r.stderr.splitlines() if l.startswith(bad + ":")]
+    check(lines == [2, 4, 5, 6], "errors and warnings together, sorted by line: %s" % lines)
     r = subprocess.run([os.path.join(B, "tiktok2mqtt")], capture_output=True, text=True)
     check(r.returncode == 64, "no -c: usage, exit 64")
 
