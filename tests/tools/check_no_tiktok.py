@@ -14,8 +14,11 @@
    tiktok.com URL without a port outside a base key (an expected Referer header) is no
    configuration.
 
-Reads every test driver and tool (.py, .sh, .js under tests/ and tools/); first checks itself
-on written-in samples that must pass and fail. Ends with `N passed, N failed`.
+Reads every test driver and tool (.py, .sh, .js under tests/ and tools/), and every example a
+reader copies: each fenced code block of the Markdown pages and each .nf/.fi block of the man
+pages (the replay example of docs/bridge.md and tt-connect's in docs/libtiktok.md once named
+web_base alone). First checks itself on written-in samples that must pass and fail. Ends with
+`N passed, N failed`.
 
 SPDX-License-Identifier: MIT
 """
@@ -87,6 +90,30 @@ def files():
                     yield os.path.join(d, n)
 
 
+def doc_pages():
+    """the pages whose examples readers copy: Markdown outside build/ and node_modules, man"""
+    for d, subdirs, names in os.walk(ROOT):
+        subdirs[:] = [s for s in subdirs if s not in ("build", "node_modules") and
+                      not s.startswith(".")]
+        for n in names:
+            if n.endswith(".md") or (os.path.basename(d) == "man" and n[-2:-1] == "."):
+                yield os.path.join(d, n)
+
+
+def examples(text, man):
+    """(first line, text) of each example block: ``` fences, or a man page's .nf to .fi"""
+    open_, close = (".nf", ".fi") if man else ("```", "```")
+    start = None
+    for i, line in enumerate(text.split("\n"), 1):
+        if start is None and line.lstrip().startswith(open_):
+            start, block = i, []
+        elif start is not None and line.lstrip().startswith(close):
+            yield start, "\n".join(block)
+            start = None
+        elif start is not None:
+            block.append(line)
+
+
 def main():
     passed = failed = 0
     for text, ok in SAMPLES:
@@ -104,6 +131,15 @@ def main():
         for p in found:
             failed += 1
             print("FAIL: %s %s" % (os.path.relpath(path, ROOT), p))
+    for path in sorted(doc_pages()):
+        text = open(path, encoding="utf-8", errors="replace").read()
+        for line, block in examples(text, not path.endswith(".md")):
+            found = problems(block)
+            if not found and "web_base" in block:
+                passed += 1
+            for p in found:
+                failed += 1
+                print("FAIL: %s:%d (an example) %s" % (os.path.relpath(path, ROOT), line, p))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
