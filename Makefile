@@ -209,7 +209,9 @@ check-tsan: deps
 		TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp" \
 		sh tests/run_tsan.sh
 
-demo: deps
+# only what the demo runs (the build's packages and mosquitto), not make deps' test tools
+demo:
+	$(Q)sh tools/deps.sh demo
 	$(Q)$(MAKE) --no-print-directory -j2 all
 	$(Q)B=$(B) sh tools/demo.sh
 

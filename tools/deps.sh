@@ -13,13 +13,20 @@
 #     part of the package) and ejabberd 23.01 (mod_mqtt). Their packages only install: the test
 #     runs private nodes on free loopback ports, never the system services.
 # Idempotent and quiet when everything is there. SKIP_NPM=1 skips the npm part.
+# `deps.sh demo` (make demo) installs only the build's packages and mosquitto's, nothing from
+# npm: the demo needs no more, and the README promises it needs no network beyond that.
 # SPDX-License-Identifier: MIT
 set -eu
 
-PKGS="build-essential pkg-config libpaho-mqtt-dev libcurl4-openssl-dev libwebsockets-dev nanopb
+BUILD_PKGS="build-essential pkg-config libpaho-mqtt-dev libcurl4-openssl-dev libwebsockets-dev nanopb
 libnanopb-dev protobuf-compiler python3 python3-protobuf libcjson-dev libinih-dev zlib1g-dev
-libdeflate-dev python3-jinja2
+libdeflate-dev"
+PKGS="$BUILD_PKGS python3-jinja2
 mosquitto mosquitto-clients rabbitmq-server ejabberd clang libclang-rt-14-dev clang-format nodejs npm lintian chromium"
+if [ "${1:-}" = demo ]; then
+    PKGS="$BUILD_PKGS mosquitto mosquitto-clients"
+    SKIP_NPM=1
+fi
 
 missing=""
 for p in $PKGS; do

@@ -15,6 +15,10 @@ are done) with the build's binaries, read from its standard output as the user r
    broker, in a session of its own, is not hit by it, so the bridge's stop reaches it).
 3. DEMO_SECONDS=2: the script gets as far as showing the traffic, then ends by itself with
    status 0, leaving no process and no directory behind.
+4. What `make demo` installs first: `make -n demo` runs `tools/deps.sh demo`, not the whole of
+   `make deps` (RabbitMQ, ejabberd, Chromium, and npm packages fetched from the network, none
+   of which the demo uses); and `deps.sh demo` run where nothing from npm is installed calls
+   neither npm nor apt-get (both stand-ins on PATH that record a call).
 
 Environment: B (build dir, default build). Needs mosquitto and mosquitto_sub (make deps).
 Every wait is bounded; everything started is stopped. Ends with `N passed, N failed`.
@@ -270,6 +274,32 @@ def test_demo_seconds(tmp):
           "DEMO_SECONDS=2: it got as far as showing the traffic")
 
 
+def test_make_demo_installs_only_its_own(tmp):
+    dry = subprocess.run(["make", "-n", "B=" + B, "demo"], cwd=ROOT, capture_output=True,
+                         text=True)
+    lines = [line.strip() for line in dry.stdout.splitlines()]
+    check("sh tools/deps.sh demo" in lines and "sh tools/deps.sh" not in lines,
+          "make demo runs deps.sh's demo part only; make -n demo says:\n" + dry.stdout)
+    fake = os.path.join(tmp, "fakebin")
+    os.makedirs(fake, exist_ok=True)
+    calls = os.path.join(tmp, "calls")
+    for tool in ("npm", "apt-get", "sudo"):
+        with open(os.path.join(fake, tool), "w") as f:
+            f.write("#!/bin/sh\necho %s \"$@\" >>%s\nexit 1\n" % (tool, calls))
+        os.chmod(os.path.join(fake, tool), 0o755)
+    work = os.path.join(tmp, "fresh")  # a checkout whose build/ holds nothing from npm
+    os.makedirs(work, exist_ok=True)
+    env = dict(os.environ, PATH=fake + os.pathsep + os.environ.get("PATH", ""))
+    env.pop("SKIP_NPM", None)
+    r = subprocess.run(["sh", os.path.join(ROOT, "tools", "deps.sh"), "demo"], cwd=work,
+                       env=env, capture_output=True, text=True)
+    called = open(calls).read() if os.path.exists(calls) else ""
+    check(r.returncode == 0 and not called,
+          "deps.sh demo installs nothing from npm (status %d; it called: %s; it said: %s)"
+          % (r.returncode, called.strip() or "nothing", (r.stdout + r.stderr).strip()))
+
+
 if __name__ == "__main__":
-    sys.exit(run_tests([test_flow_then_stopped_alone, test_ctrl_c, test_demo_seconds],
+    sys.exit(run_tests([test_flow_then_stopped_alone, test_ctrl_c, test_demo_seconds,
+                        test_make_demo_installs_only_its_own],
                        tools=("mosquitto", "mosquitto_sub")))
