@@ -189,6 +189,14 @@ void tt_devices_stats(struct tt_devices *d, struct tt_devices_stats *out)
     pthread_mutex_unlock(&d->mu);
 }
 
+const char *tt__devices_unsaved(struct tt_devices *d)
+{
+    pthread_mutex_lock(&d->mu);
+    const char *p = d->save_failed ? d->path : NULL; /* path lives as long as the pool */
+    pthread_mutex_unlock(&d->mu);
+    return p;
+}
+
 int tt__devices_take(struct tt_devices *d, struct tt_device *out)
 {
     int found = 0;

@@ -34,6 +34,8 @@ void tt__devices_mint_lock(struct tt_devices *d);
 void tt__devices_mint_unlock(struct tt_devices *d);
 /** 1 if another client has retired the device meanwhile. */
 int tt__devices_blocked(struct tt_devices *d, unsigned id);
+/** The file's path when its last write failed, else NULL (also without a file). */
+const char *tt__devices_unsaved(struct tt_devices *d);
 
 /* The direct flow's state in a client (direct.c). */
 struct tt_direct {

@@ -140,7 +140,15 @@ static enum tt_err mint(tt_client *c)
         const char *tok = tt__cookie_get(&c->http, "ttwid");
         if (!rc && tok && tok[0]) {
             tt__client_log(c, TT_LOG_INFO, "direct: a new device (ttwid minted, %s)", ua);
-            return tt__devices_add(c->d.pool, tok, ua, &c->d.dev);
+            rc = tt__devices_add(c->d.pool, tok, ua, &c->d.dev);
+            const char *unsaved = rc ? NULL : tt__devices_unsaved(c->d.pool);
+            if (unsaved) { /* else silent: only a metric showed that every restart mints anew */
+                tt__client_log(c, TT_LOG_WARN,
+                               "direct: cannot write ttwid_file %s (is its directory writable?): "
+                               "a restart will mint new devices",
+                               unsaved);
+            }
+            return rc;
         }
         tt__client_err(c, TT_ERR_NO_TTWID, "no ttwid from %s after %u tries%s%s", url, i + 1,
                        rc ? ": " : " (no Set-Cookie)", rc ? c->http.errmsg : "");

@@ -13,7 +13,9 @@
   bridge/health (staleCloses) and the metrics, and the streamer is live again;
 - bad frames (random bytes, a frame cut in half, a gzip bomb) between chats: each costs only
   itself, and each is counted, for its streamer alone, in bridge/health (frameErrors) and
-  tiktok2mqtt_streamer_frame_errors_total.
+  tiktok2mqtt_streamer_frame_errors_total;
+- a ttwid_file that cannot be written: the events flow, the metric says 1, and the log warns
+  (with the path) that a restart will mint new devices.
 
 Environment: B (build dir). Ends with `N passed, N failed`.
 
@@ -309,9 +311,29 @@ def test_bad_poll_answers_counted(tmp):
     stop(br)
 
 
+def test_ttwid_file_unwritable(tmp):
+    """a ttwid_file that cannot be written (its directory is missing: even root fails) costs
+    nothing now, but every restart mints anew: the log says so, not only a metric"""
+    scen = [{"kind": "streamer", "handle": "nofile"}] + chats("nofile", 2)
+    sim, url, log, broker, sub, mport, br, cfg = start_stack(
+            tmp, "nofile", scen, [("nofile", "")], "ttwid_file = no-such-dir/ttwid.jsonl\n")
+    check(wait_for(lambda: len(chats_of(sub, "nofile")) >= 2, 30),
+          "an unwritable ttwid_file: the chats arrive all the same")
+    text = scrape(mport)
+    check(metric(text, "ttwid_file_save_failed") == 1, "metrics: ttwid_file_save_failed 1")
+    stop(br)
+    err = open(os.path.join(tmp, "nofile.err")).read()
+    want = "cannot write ttwid_file %s" % os.path.join(tmp, "no-such-dir", "ttwid.jsonl")
+    check(any(want in l and "[warn]" in l for l in err.splitlines()),
+          "the log warns that the device file cannot be written:\n" + err)
+    sub.close()
+    broker.down()
+    stop(sim)
+
+
 def main():
     return run_tests((test_direct_bridge, test_fallback_and_watchdog, test_bad_frames_counted,
-                      test_bad_poll_answers_counted),
+                      test_bad_poll_answers_counted, test_ttwid_file_unwritable),
                      ("mosquitto", "mosquitto_sub"), "bridge-direct-")
 
 
