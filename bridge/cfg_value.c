@@ -300,8 +300,12 @@ static int p_addr(struct cfg_ctx *c, const struct cfg_key *k, void *f, const cha
     const char *why = *v ? host_port(v, v + strlen(v), &u) : NULL;
     (void)k;
     if (*v && (why || u.port < 0)) {
+        /* "9100" alone parses as a host without a port: say what is missing for what was meant */
+        size_t digits = strspn(v, "0123456789");
+        const char *miss =
+                digits && !v[digits] ? "a port alone: the address is missing" : "no port";
         return bad(c, "'%s' is not ADDR:PORT (%s), e.g. 127.0.0.1:9100 or [::1]:9100", cfg_shown(v),
-                   why ? why : "no port");
+                   why ? why : miss);
     }
     return put(f, xstrdup(v));
 }
