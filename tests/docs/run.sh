@@ -5,7 +5,10 @@
 #   - the check catches drift: on copies of the tree with a default changed in the table, a
 #     generated row edited by hand, or an unknown key in the example, it must fail;
 #   - every man page renders without a groff warning;
-#   - the status error codes in docs/mqtt.md are every code libtiktok names.
+#   - the status error codes in docs/mqtt.md are every code libtiktok names;
+#   - every long option a program's usage lists is in its man page and in its reference page
+#     (man/tiktok-live-sim.1 lacked --gift-list-kb until 2026-12-07); the check must fail on
+#     a copy of a man page with one option taken out.
 # SPDX-License-Identifier: MIT
 set -u
 . tests/tools/checks.sh
@@ -68,5 +71,36 @@ for m in man/*.[1-8]; do
         LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$m" 2>&1 | head -n 5
     fi
 done
+
+# options PROGRAM MAN DOC: what `PROGRAM --help` lists and MAN (groff writes \-) or DOC
+# lacks; tt-decode prints its usage on stderr, with status 2
+options() {
+    for o in $("$B/$1" --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+        grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$2" || echo "$o is not in $2"
+        grep -qE -- "$o([^a-z-]|\$)" "$3" || echo "$o is not in $3"
+    done
+}
+for p in "tiktok2mqtt man/tiktok2mqtt.8 docs/bridge.md" \
+    "tiktok-live-sim man/tiktok-live-sim.1 contrib/sim/README.md" \
+    "tt-decode man/tt-decode.1 docs/bridge.md"; do
+    set -- $p
+    if [ ! -x "$B/$1" ]; then
+        bad "$B/$1 is not built"
+    elif [ -z "$(options "$@")" ]; then
+        ok "every option of $1 --help is in $2 and $3"
+    else
+        bad "$1 --help and its pages:"
+        options "$@"
+    fi
+done
+mkdir -p "$T/man"
+sed '/^\.BI \\-\\-seed/,/^\.TP/d' man/tiktok-live-sim.1 >"$T/man/sim.1"
+if cmp -s man/tiktok-live-sim.1 "$T/man/sim.1"; then
+    bad "an option taken out of a man page: the edit changed nothing (the test is stale)"
+elif options tiktok-live-sim "$T/man/sim.1" contrib/sim/README.md | grep -q -- '--seed'; then
+    ok "an option taken out of a man page: caught"
+else
+    bad "an option taken out of a man page: not caught"
+fi
 
 finish
