@@ -275,9 +275,9 @@ def check_example(root, keys):
             why = value_problem(k, value)
             if why:
                 problems.append(where + "%s: %s" % (name, why))
-        elif value and k.default and value != k.default:
+        elif value and value != k.default:  # an empty default too: the header says defaults
             problems.append(where + "%s: shown as %s, but its default is %s" %
-                            (name, value, k.default))
+                            (name, value, k.default or "empty"))
     for k in keys:
         if (k.section, k.name) not in mentioned:
             problems.append("%s: [%s] %s is not mentioned (add ';%s = %s')" %

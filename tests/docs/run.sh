@@ -47,6 +47,7 @@ drift "a generated entry edited in the man page" man/tiktok2mqtt.ini.5 's/^\.B k
 drift "an unknown key set in the example" etc/tiktok2mqtt.ini 's/^;qos = 1$/qos = 1\nqos_level = 1/'
 drift "a value out of range in the example" etc/tiktok2mqtt.ini 's/^;qos = 1$/qos = 3/'
 drift "a key missing from the example" etc/tiktok2mqtt.ini '/^;keepalive = /d'
+drift "a value shown for a key whose default is empty" etc/tiktok2mqtt.ini 's/^;username =$/;username = me/'
 
 # every error code a status can carry (libtiktok's names, connector/src/err.c) is in the list
 # of docs/mqtt.md's `error` field: it named `error`, which is none, and lacked `stale`,
