@@ -217,7 +217,8 @@ demo:
 
 # the overlay ready to open or serve: its files and mqtt.js's browser bundle (from npm, make deps)
 .PHONY: overlay
-overlay: deps
+overlay:
+	$(Q)sh tools/deps.sh overlay
 	$(Q)mkdir -p build/overlay
 	$(Q)cp contrib/overlay/index.html contrib/overlay/overlay.css contrib/overlay/overlay.js \
 		contrib/overlay/sources.js build/npm/node_modules/mqtt/dist/mqtt.min.js build/overlay/

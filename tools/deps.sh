@@ -15,6 +15,7 @@
 # Idempotent and quiet when everything is there. SKIP_NPM=1 skips the npm part.
 # `deps.sh demo` (make demo) installs only the build's packages and mosquitto's, nothing from
 # npm: the demo needs no more, and the README promises it needs no network beyond that.
+# `deps.sh overlay` (make overlay) installs node and npm and, from npm, mqtt alone.
 # SPDX-License-Identifier: MIT
 set -eu
 
@@ -23,10 +24,19 @@ libnanopb-dev protobuf-compiler python3 python3-protobuf libcjson-dev libinih-de
 libdeflate-dev"
 PKGS="$BUILD_PKGS python3-jinja2
 mosquitto mosquitto-clients rabbitmq-server ejabberd clang libclang-rt-14-dev clang-format nodejs npm lintian chromium"
-if [ "${1:-}" = demo ]; then
+NPM_PKGS="node-red@4.1.15 playwright-core@1.65.2 mqtt@5.16.0 aedes@0.51.3"
+ORACLE=1
+case "${1:-}" in
+demo)
     PKGS="$BUILD_PKGS mosquitto mosquitto-clients"
     SKIP_NPM=1
-fi
+    ;;
+overlay) # mqtt.js's browser bundle
+    PKGS="nodejs npm"
+    NPM_PKGS="mqtt@5.16.0"
+    ORACLE=0
+    ;;
+esac
 
 missing=""
 for p in $PKGS; do
@@ -54,6 +64,7 @@ fi
 
 if [ "${SKIP_NPM:-0}" != 1 ]; then
     for v in 1.2.3:v1 2.5.0:v2; do
+        [ "$ORACLE" = 1 ] || break
         d="build/oracle/${v#*:}"
         [ -f "$d/node_modules/tiktok-live-connector/package.json" ] && continue
         echo "deps: npm install tiktok-live-connector@${v%%:*} into $d"
@@ -63,7 +74,7 @@ if [ "${SKIP_NPM:-0}" != 1 ]; then
     done
     # the integration tests' packages, each at the version pinned here (no global install)
     d=build/npm
-    for pkg in node-red@4.1.15 playwright-core@1.65.2 mqtt@5.16.0 aedes@0.51.3; do
+    for pkg in $NPM_PKGS; do
         name=${pkg%@*}
         want=${pkg##*@}
         have=$(node -p "require('./$d/node_modules/$name/package.json').version" 2>/dev/null || true)

@@ -15,10 +15,11 @@ are done) with the build's binaries, read from its standard output as the user r
    broker, in a session of its own, is not hit by it, so the bridge's stop reaches it).
 3. DEMO_SECONDS=2: the script gets as far as showing the traffic, then ends by itself with
    status 0, leaving no process and no directory behind.
-4. What `make demo` installs first: `make -n demo` runs `tools/deps.sh demo`, not the whole of
-   `make deps` (RabbitMQ, ejabberd, Chromium, and npm packages fetched from the network, none
-   of which the demo uses); and `deps.sh demo` run where nothing from npm is installed calls
-   neither npm nor apt-get (both stand-ins on PATH that record a call).
+4. What `make demo` and `make overlay` install first: `make -n` runs `tools/deps.sh demo` (or
+   `overlay`), not the whole of `make deps` (RabbitMQ, ejabberd, Chromium, and npm packages
+   fetched from the network, which neither uses); run where nothing from npm is installed,
+   `deps.sh demo` calls neither npm nor apt-get, and `deps.sh overlay` asks npm for mqtt alone
+   (stand-ins on PATH record each call).
 
 Environment: B (build dir, default build). Needs mosquitto and mosquitto_sub (make deps).
 Every wait is bounded; everything started is stopped. Ends with `N passed, N failed`.
@@ -274,30 +275,44 @@ def test_demo_seconds(tmp):
           "DEMO_SECONDS=2: it got as far as showing the traffic")
 
 
-def test_make_demo_installs_only_its_own(tmp):
-    dry = subprocess.run(["make", "-n", "B=" + B, "demo"], cwd=ROOT, capture_output=True,
+def deps_calls(tmp, part):
+    """`make -n PART`'s lines, and the calls `deps.sh PART` makes of npm, apt-get and sudo
+    (stand-ins that record them and succeed) in a checkout whose build/ holds nothing"""
+    dry = subprocess.run(["make", "-n", "B=" + B, part], cwd=ROOT, capture_output=True,
                          text=True)
-    lines = [line.strip() for line in dry.stdout.splitlines()]
-    check("sh tools/deps.sh demo" in lines and "sh tools/deps.sh" not in lines,
-          "make demo runs deps.sh's demo part only; make -n demo says:\n" + dry.stdout)
-    fake = os.path.join(tmp, "fakebin")
+    fake = os.path.join(tmp, part + "-bin")
     os.makedirs(fake, exist_ok=True)
-    calls = os.path.join(tmp, "calls")
+    calls = os.path.join(tmp, part + "-calls")
     for tool in ("npm", "apt-get", "sudo"):
         with open(os.path.join(fake, tool), "w") as f:
-            f.write("#!/bin/sh\necho %s \"$@\" >>%s\nexit 1\n" % (tool, calls))
+            f.write("#!/bin/sh\necho %s \"$@\" >>%s\n" % (tool, calls))
         os.chmod(os.path.join(fake, tool), 0o755)
-    work = os.path.join(tmp, "fresh")  # a checkout whose build/ holds nothing from npm
+    work = os.path.join(tmp, part + "-fresh")
     os.makedirs(work, exist_ok=True)
     env = dict(os.environ, PATH=fake + os.pathsep + os.environ.get("PATH", ""))
     env.pop("SKIP_NPM", None)
-    r = subprocess.run(["sh", os.path.join(ROOT, "tools", "deps.sh"), "demo"], cwd=work,
-                       env=env, capture_output=True, text=True)
-    called = open(calls).read() if os.path.exists(calls) else ""
+    r = subprocess.run(["sh", os.path.join(ROOT, "tools", "deps.sh"), part], cwd=work, env=env,
+                       capture_output=True, text=True)
+    called = open(calls).read().splitlines() if os.path.exists(calls) else []
+    return [line.strip() for line in dry.stdout.splitlines()], r, called
+
+
+def test_make_demo_installs_only_its_own(tmp):
+    lines, r, called = deps_calls(tmp, "demo")
+    check("sh tools/deps.sh demo" in lines and "sh tools/deps.sh" not in lines,
+          "make demo runs deps.sh's demo part only; make -n demo says:\n" + "\n".join(lines))
     check(r.returncode == 0 and not called,
           "deps.sh demo installs nothing from npm (status %d; it called: %s; it said: %s)"
-          % (r.returncode, called.strip() or "nothing", (r.stdout + r.stderr).strip()))
-
+          % (r.returncode, called or "nothing", (r.stdout + r.stderr).strip()))
+    lines, r, called = deps_calls(tmp, "overlay")
+    check("sh tools/deps.sh overlay" in lines and "sh tools/deps.sh" not in lines,
+          "make overlay runs deps.sh's overlay part only; make -n overlay says:\n" +
+          "\n".join(lines))
+    installs = [c for c in called if c.startswith("npm install")]
+    check(r.returncode == 0 and len(installs) == 1 and installs[0].endswith(" mqtt@5.16.0") and
+          not any(c.startswith(("apt-get", "sudo")) for c in called),
+          "deps.sh overlay asks npm for mqtt alone (status %d; it called: %s)"
+          % (r.returncode, called))
 
 if __name__ == "__main__":
     sys.exit(run_tests([test_flow_then_stopped_alone, test_ctrl_c, test_demo_seconds,
