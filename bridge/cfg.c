@@ -316,6 +316,19 @@ static int section_header(struct cfg_ctx *c, char *s)
     if (strncmp(name, "streamer:", 9) == 0) {
         return streamer_header(c, cfg_trim(name + 9));
     }
+    /* names are case-sensitive, as keys are; a case-only miss gets a hint, as a key does */
+    for (int i = SEC_BRIDGE; i < SEC_STREAMER; i++) {
+        if (strcasecmp(name, sect_names[i]) == 0) {
+            cfg_err(c, c->line, "unknown section [%s] (did you mean [%s]?)", cfg_shown(name),
+                    sect_names[i]);
+            return SEC_BAD;
+        }
+    }
+    if (strncasecmp(name, "streamer:", 9) == 0) {
+        cfg_err(c, c->line, "unknown section [%s] (did you mean [streamer:%s]?)", cfg_shown(name),
+                cfg_shown(name + 9));
+        return SEC_BAD;
+    }
     cfg_err(c, c->line,
             "unknown section [%s] (sections: [bridge], [mqtt], [tiktok], [homeassistant], "
             "[streamer:HANDLE])",
