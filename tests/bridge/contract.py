@@ -9,6 +9,9 @@ an MQTT 5 subscriber (mosquitto_sub -V 5) receives them with `event_expiry = 60`
 carries the content type application/json, the user property msgId equal to its payload's
 msgId, and a message expiry of at most 60 s; the room object carries the content type alone.
 And a streamer's gzip bombs leave no memory behind in the daemon (docs/libtiktok.md, Caps).
+And the payload examples of docs/mqtt.md (status, room, state, bridge/info, bridge/health) have
+the fields, nesting and JSON types of what the bridge publishes for the scripted stream, no
+more and no fewer.
 
 Environment: B (build dir). Needs mosquitto and mosquitto_sub (make deps). Every wait is
 bounded; everything started is stopped. Ends with `N passed, N failed`.
@@ -188,9 +191,94 @@ def test_v5_properties(tmp):
           % [m[1:4] for m in rooms[:2]])
 
 
+def mqtt_md_examples():
+    """{section title: the first ```json example under it} of docs/mqtt.md's ### sections;
+    the room example's `"https://…"|null` (a string or null) is read as null"""
+    out, title, block = {}, None, None
+    with open(os.path.join(itest.ROOT, "docs", "mqtt.md"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                title = line[4:].strip() if line.startswith("### ") else None
+            elif line.startswith("```json") and title and title not in out:
+                block = []
+            elif line.startswith("```") and block is not None:
+                out[title] = json.loads("".join(block).replace('"https://…"|null', "null"))
+                block = None
+            elif block is not None:
+                block.append(line)
+    return out
+
+
+def kind(v):
+    return ("null" if v is None else "bool" if isinstance(v, bool) else
+            "number" if isinstance(v, (int, float)) else type(v).__name__)
+
+
+def shape_diff(doc, real, path, by_name=("streamers",)):
+    """where the documented value and the published one differ in fields or JSON types (null
+    matches anything: the examples show null where a value may be absent); a dict under a key
+    of `by_name` maps names to alike objects: each is held to the example's first"""
+    if doc is None or real is None:
+        return []
+    if kind(doc) != kind(real):
+        return ["%s: %s documented, %s published" % (path, kind(doc), kind(real))]
+    if isinstance(doc, list):
+        return shape_diff(doc[0], real[0], path + "[0]") if doc and real else []
+    if not isinstance(doc, dict):
+        return []
+    if path.rsplit(".", 1)[-1] in by_name and doc:
+        first = next(iter(doc.values()))
+        return [d for k, v in real.items() for d in shape_diff(first, v, "%s.%s" % (path, k), ())]
+    out = ["%s.%s: documented, not published" % (path, k) for k in doc if k not in real]
+    out += ["%s.%s: published, not documented" % (path, k) for k in real if k not in doc]
+    for k in doc:
+        if k in real:
+            out += shape_diff(doc[k], real[k], "%s.%s" % (path, k))
+    return out
+
+
+def test_mqtt_md_payloads(tmp):
+    examples = mqtt_md_examples()
+    wanted = {"3.1 `status`": "tiktok/roomy/status", "3.2 `room`": "tiktok/roomy/room",
+              "3.3 `state`": "tiktok/roomy/state", "4.1 `bridge/info`": "tiktok/bridge/info",
+              "4.2 `bridge/health`": "tiktok/bridge/health"}
+    check(set(wanted) <= set(examples), "docs/mqtt.md has an example for each of %s (found %s)"
+          % (sorted(wanted), sorted(examples)))
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = scenario_sim(tmp, "payloads")
+    cfg = write_config(tmp, "payloads.ini", broker.port, url, ["roomy"])
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write("[bridge]\nhealth_interval = 1\n" + text)
+    sub = Sub(tmp, broker.port, "tiktok/#", "payloads.txt")
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "payloads.log"), "w"))
+    last = {}
+
+    def seen():  # the latest of each topic, once the stream is live and counted
+        for line in sub.lines():
+            topic, _, payload = line.partition(" ")
+            if topic in wanted.values():
+                last[topic] = json.loads(payload)
+        return (len(last) == len(wanted) and last["tiktok/roomy/status"].get("state") == "live"
+                and last["tiktok/bridge/health"]["streamers"].get("roomy", {}).get("events"))
+    check(wait_for(seen, LIVE_S + 10), "every documented payload was published while live (%s)"
+          % sorted(last))
+    stop(br)
+    sub.close()
+    stop(sim)
+    broker.down()
+    for title, topic in sorted(wanted.items()):
+        if title in examples and topic in last:
+            diff = shape_diff(examples[title], last[topic], topic)
+            check(not diff, "docs/mqtt.md §%s is what %s carries: %s"
+                  % (title.split()[0], topic, "; ".join(diff) or "same fields and types"))
+
+
 def main():
     return run_tests((test_room_refresh, test_room_once, test_refresh_holds_no_http,
-                      test_bombs_leave_no_memory, test_v5_properties),
+                      test_bombs_leave_no_memory, test_v5_properties, test_mqtt_md_payloads),
                      ("mosquitto", "mosquitto_sub"), "bridge-contract-")
 
 
