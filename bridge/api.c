@@ -94,7 +94,7 @@ static const char *cmd_reconnect(struct bridge *b, const char *handle, cJSON **d
     if (!s) {
         return "not followed";
     }
-    tt_client_stop(s->client); /* its thread reconnects after the shortest backoff */
+    streamer_reconnect(s);
     return NULL;
 }
 

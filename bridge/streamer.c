@@ -270,11 +270,15 @@ void streamer_flow(struct streamer *s, char *flow, size_t fn, char *why, size_t 
 
 /* ---- the thread ---- */
 
-/* Sleep until `until_ms` (wall clock) or a stop request; returns 1 when asked to stop. */
+/* Sleep until `until_ms` (wall clock), a stop request or a reconnect request (which does not cut
+ * short the sign server's Retry-After: another 429 would follow); returns 1 when asked to stop. */
 static int nap_until(struct streamer *s, int64_t until_ms)
 {
     pthread_mutex_lock(&s->lock);
     while (!atomic_load(&s->stop)) {
+        if (atomic_load(&s->kicked) && strcmp(s->err_code, "rate_limited") != 0) {
+            break;
+        }
         int64_t now = common_wall_ms();
         if (now >= until_ms) {
             break;
@@ -365,6 +369,13 @@ static int64_t run_live(struct streamer *s, unsigned *attempt)
     if (atomic_load(&s->stop)) {
         return 0;
     }
+    if (rc == TT_ERR_STATE && atomic_exchange(&s->kicked, 0)) { /* streamer_reconnect */
+        pthread_mutex_lock(&s->lock);
+        s->reconnects++;
+        pthread_mutex_unlock(&s->lock);
+        set_state(s, "connecting", TT_OK, NULL, 0);
+        return common_wall_ms();
+    }
     if (rc == TT_ERR_OFFLINE) { /* the stream ended: wait for the next one */
         record_close(s->rec);
         set_state(s, "ended", TT_OK, NULL, 0);
@@ -420,6 +431,9 @@ static void *thread_main(void *arg)
         s->sign_requests++;
         s->totals_checked = 0;
         pthread_mutex_unlock(&s->lock);
+        /* a reconnect asked before this attempt is this attempt (left set, every nap would
+         * end at once); one asked during it ends it with TT_ERR_STATE, tried again below */
+        atomic_store(&s->kicked, 0);
         enum tt_err rc = tt_client_connect(s->client);
         /* tt_client_connect forgets a stop made before it started (the next connection must
          * not be refused by an old one): streamer_stop sets s->stop first, so either this sees
@@ -429,6 +443,10 @@ static void *thread_main(void *arg)
             break;
         }
         note_flow(s);
+        if (rc == TT_ERR_STATE && atomic_exchange(&s->kicked, 0)) {
+            next = common_wall_ms(); /* streamer_reconnect during the connect: at once */
+            continue;
+        }
         if (rc && first) {
             not_live_at_start(s);
         }
@@ -480,6 +498,7 @@ struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *c
     snprintf(s->topic, sizeof s->topic, "%s", bs->topic[0] ? bs->topic : bs->handle);
     snprintf(s->state, sizeof s->state, "stopped");
     atomic_init(&s->stop, 0);
+    atomic_init(&s->kicked, 0);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     char err[256];
@@ -523,6 +542,15 @@ int streamer_start(struct streamer *s)
 void streamer_stop(struct streamer *s)
 {
     atomic_store(&s->stop, 1);
+    tt_client_stop(s->client);
+    pthread_mutex_lock(&s->lock);
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void streamer_reconnect(struct streamer *s)
+{
+    atomic_store(&s->kicked, 1);
     tt_client_stop(s->client);
     pthread_mutex_lock(&s->lock);
     pthread_cond_broadcast(&s->wake);

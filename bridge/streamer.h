@@ -34,6 +34,7 @@ struct streamer {
     pthread_t thread;
     int started;
     atomic_int stop;
+    atomic_int kicked;    /* the runtime API's reconnect: made again at once, shown as no error */
     pthread_mutex_t lock; /* everything below */
     pthread_cond_t wake;
     tt_client *client;
@@ -61,6 +62,9 @@ void streamer_flow(struct streamer *s, char *flow, size_t fn, char *why, size_t 
 int streamer_start(struct streamer *s);
 /** Ask to stop (from any thread); streamer_join waits and publishes availability offline. */
 void streamer_stop(struct streamer *s);
+/** Drop the connection and make it again now, from any thread (the runtime API's reconnect):
+ *  no backoff and no error in `status`; a streamer waiting for its next attempt tries now. */
+void streamer_reconnect(struct streamer *s);
 void streamer_join(struct streamer *s);
 void streamer_free(struct streamer *s);
 /** Publish its state if it changed (main thread, every state_interval). */

@@ -9,7 +9,10 @@ an MQTT 5 subscriber (mosquitto_sub -V 5) receives them with `event_expiry = 60`
 carries the content type application/json, the user property msgId equal to its payload's
 msgId, and a message expiry of at most 60 s; the room object carries the content type alone.
 And a streamer's gzip bombs leave no memory behind in the daemon (docs/libtiktok.md, Caps).
-And the payload examples of docs/mqtt.md (status, room, state, bridge/info, bridge/health) have
+The runtime API's `reconnect` (docs/mqtt.md §5) drops a live streamer's connection and makes
+it again at once (reconnect_min_s = 30 here), its status `connecting` without an error, and
+makes a waiting streamer check again at once, but does not cut short the sign server's
+Retry-After. And the payload examples of docs/mqtt.md (status, room, state, bridge/info, bridge/health) have
 the fields, nesting and JSON types of what the bridge publishes for the scripted stream, no
 more and no fewer.
 
@@ -20,6 +23,7 @@ SPDX-License-Identifier: MIT
 """
 import json
 import os
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -276,9 +280,77 @@ def test_mqtt_md_payloads(tmp):
                   % (title.split()[0], topic, "; ".join(diff) or "same fields and types"))
 
 
+def test_api_reconnect(tmp):
+    broker = Broker(tmp)
+    broker.up()
+    scen = [{"kind": "streamer", "handle": "kicked", "loop": True}]
+    scen += [{"t": 0.5 * i, "type": "chat", "text": "tick %d" % i} for i in range(1, 5)]
+    scen += [{"kind": "streamer", "handle": "sleeper", "status": "offline"},
+             {"kind": "streamer", "handle": "limited",
+              "faults": {"sign_status": 429, "retry_after": 42}}]
+    sim, url, log = itest.sim(tmp, "kick", [], scen)
+    cfg = write_config(tmp, "kick.ini", broker.port, url, ["kicked", "sleeper", "limited"])
+    with open(cfg) as f:
+        text = f.read().replace("reconnect_min_s = 1\nreconnect_max_s = 2\n",
+                                "reconnect_min_s = 30\nreconnect_max_s = 60\n")
+    with open(cfg, "w") as f:
+        f.write(text)
+    sub = Sub(tmp, broker.port, "tiktok/#", "kick.txt")
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "kick.err"), "w"))
+
+    def statuses(user):
+        return [json.loads(l.partition(" ")[2]) for l in sub.lines()
+                if l.startswith("tiktok/%s/status {" % user)]
+
+    def asked_about(user):  # the simulator's HTTP requests about that streamer
+        return sum(1 for l in itest.log_lines(log) if l.get("kind") == "http" and
+                   l.get("room") == user)
+    check(wait_for(lambda: [st["state"] for st in statuses("kicked")][-1:] == ["live"] and
+                   [st["state"] for st in statuses("sleeper")][-1:] == ["waiting"], 15),
+          "kicked is live, sleeper waiting")
+    before, checks = len(statuses("kicked")), asked_about("sleeper")
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t",
+                    "tiktok/bridge/request/reconnect", "-m", '{"user":"kicked"}'], timeout=10)
+    live_again = wait_for(lambda: [st["state"] for st in statuses("kicked")[before:]][-1:] ==
+                          ["live"], 10)
+    after = statuses("kicked")[before:]
+    check(any(l.startswith('tiktok/bridge/response/reconnect {"status":"ok"')
+              for l in sub.lines()), "reconnect answers ok")
+    check(live_again, "reconnect: live again at once, not after reconnect_min_s (30 s): %s"
+          % [(st["state"], st["error"]) for st in after])
+    check(after and after[0]["state"] == "connecting" and
+          all(st["error"] is None for st in after),
+          "reconnect: connecting, then live, without an error: %s"
+          % [(st["state"], st["error"]) for st in after])
+    ups = [l for l in itest.log_lines(log) if l.get("kind") == "ws-upgrade"
+           and l.get("room") == "kicked"]
+    check(len(ups) == 2, "reconnect: a second WebSocket (%d upgrades)" % len(ups))
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t",
+                    "tiktok/bridge/request/reconnect", "-m", '{"user":"sleeper"}'], timeout=10)
+    check(wait_for(lambda: asked_about("sleeper") > checks, 10),
+          "reconnect of a waiting streamer: it checks again at once, not after "
+          "live_check_interval (60 s)")
+    check(wait_for(lambda: statuses("sleeper")[-1]["state"] == "waiting", 5) and
+          all(st["error"] is None for st in statuses("sleeper")),
+          "the waiting streamer stays waiting, without an error")
+    limited = lambda: (statuses("limited") or [{}])[-1].get("error") or {}
+    check(wait_for(lambda: limited().get("code") == "rate_limited", 10),
+          "limited waits out the sign server's 429")
+    signs = asked_about("limited")
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t",
+                    "tiktok/bridge/request/reconnect", "-m", '{"user":"limited"}'], timeout=10)
+    check(not wait_for(lambda: asked_about("limited") > signs, 3),
+          "reconnect does not cut short a Retry-After of 42 s: no request within 3 s")
+    stop(br)
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
 def main():
     return run_tests((test_room_refresh, test_room_once, test_refresh_holds_no_http,
-                      test_bombs_leave_no_memory, test_v5_properties, test_mqtt_md_payloads),
+                      test_bombs_leave_no_memory, test_v5_properties, test_mqtt_md_payloads,
+                      test_api_reconnect),
                      ("mosquitto", "mosquitto_sub"), "bridge-contract-")
 
 

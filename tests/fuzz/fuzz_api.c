@@ -111,9 +111,9 @@ void bridge_event_simple(struct bridge_out *o, const char *type, const char *use
     (void)o, (void)type, (void)user;
 }
 
-void tt_client_stop(tt_client *c)
+void streamer_reconnect(struct streamer *s)
 {
-    (void)c;
+    (void)s;
 }
 
 static void check_transaction(const cJSON *answer)
