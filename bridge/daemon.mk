@@ -83,6 +83,13 @@ $(B)/tests/test_mqtt_queue: $(B)/obj/tests/unit/test_mqtt_queue.o $(B)/obj/bridg
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
+# test_ha: Home Assistant's retained gift triggers (bridge/ha.c), bridge_mqtt_publish stubbed.
+$(B)/obj/tests/unit/test_ha.o: ALL_CFLAGS += -Ibridge
+$(B)/tests/test_ha: $(B)/obj/tests/unit/test_ha.o $(B)/obj/bridge/ha.o $(B)/obj/bridge/topic.o \
+		$(B)/obj/common/xalloc.o $(LIB)
+	$(QLD)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CJSON_LIBS) $(LIB_LIBS) -lpthread
+
 # test_tcp_nodelay: Nagle off on the broker connection, on real loopback sockets.
 $(B)/obj/tests/unit/test_tcp_nodelay.o: ALL_CFLAGS += -Ibridge
 $(B)/tests/test_tcp_nodelay: $(B)/obj/tests/unit/test_tcp_nodelay.o $(B)/obj/bridge/tcp_nodelay.o

@@ -30,6 +30,9 @@
 #define NODE_PREFIX     "tiktok2mqtt_"
 #define GIFT_KEY_PREFIX "gift_"
 #define HA_MAX_GIFTS    200 /* gift triggers per streamer: TikTok's list has a few hundred gifts */
+/* streamers known only from retained trigger configs on the broker (anyone who may publish there
+ * can make up ids): twice as many as a configuration may hold */
+#define HA_MAX_FROM_BROKER 20000
 
 struct ha_gift {
     char key[32];  /* gift_<giftId>: the config topic's object id */
@@ -40,6 +43,7 @@ struct ha_streamer {
     struct ha_streamer *next;
     char id[64], handle[64];
     int announced; /* followed by this instance (bridge_ha_publish), not only seen on the broker */
+    int from_broker; /* made for a retained config, not announced since (HA_MAX_FROM_BROKER) */
     struct ha_gift *gifts;
     size_t n, cap;
 };
@@ -352,6 +356,7 @@ static void forget(struct ha_ctx *h, const char *id)
         if (!strcmp((*pp)->id, id)) {
             struct ha_streamer *s = *pp;
             *pp = s->next;
+            h->n_from_broker -= s->from_broker;
             free(s->gifts);
             free(s);
             return;
@@ -400,6 +405,8 @@ static struct snapshot take(struct ha_ctx *h, const char *id, const char *handle
         if (handle) {
             snprintf(s->handle, sizeof s->handle, "%s", handle);
             s->announced = 1;
+            h->n_from_broker -= s->from_broker;
+            s->from_broker = 0;
         }
         snprintf(sn.handle, sizeof sn.handle, "%s", s->handle);
         if (s->n) {
@@ -529,13 +536,18 @@ int bridge_ha_trigger_seen(struct ha_ctx *h, const char *topic, const char *payl
         snprintf(g.key, sizeof g.key, "%s", key);
         snprintf(g.name, sizeof g.name, "%s", sub->valuestring);
         pthread_mutex_lock(&h->lock);
-        struct ha_streamer *s = find(h, ids, 1);
-        if (!s->handle[0] && cJSON_IsString(dname)) {
+        struct ha_streamer *s = find(h, ids, 0);
+        if (!s && h->n_from_broker < HA_MAX_FROM_BROKER) {
+            s = find(h, ids, 1);
+            s->from_broker = 1;
+            h->n_from_broker++;
+        }
+        if (s && !s->handle[0] && cJSON_IsString(dname)) {
             snprintf(s->handle, sizeof s->handle, "%s", dname->valuestring);
         }
         /* one a streamer we follow had before our start: published again by us, so that it
          * is ours to replay to a broker that lost it */
-        mine = add_gift(s, g.key, g.name) && s->announced;
+        mine = s && add_gift(s, g.key, g.name) && s->announced;
         pthread_mutex_unlock(&h->lock);
     }
     cJSON_Delete(j);

@@ -25,6 +25,7 @@ struct ha_ctx {
     char metrics_url[192];         /* the bridge's /metrics, "" when [bridge] metrics is off */
     pthread_mutex_t lock;          /* the streamers below */
     struct ha_streamer *streamers; /* every streamer announced or seen on the broker */
+    size_t n_from_broker;          /* of those, seen only on the broker (capped) */
 };
 
 /** `metrics`: the [bridge] metrics ADDR:PORT, "" or NULL when off. */
