@@ -209,5 +209,9 @@ struct bridge_cfg_diff {
 void bridge_cfg_diff(const struct bridge_cfg *before, const struct bridge_cfg *after,
                      struct bridge_cfg_diff *out);
 void bridge_cfg_diff_free(struct bridge_cfg_diff *diff);
+/** A reload applies what it can: the global keys that need a restart keep their running values
+ *  (swapped between the two), so that `next`, which replaces `running`, says what is in effect,
+ *  and the reload after it compares with that. After bridge_cfg_diff. */
+void bridge_cfg_keep_running(struct bridge_cfg *running, struct bridge_cfg *next);
 
 #endif

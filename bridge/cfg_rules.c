@@ -529,6 +529,57 @@ void bridge_cfg_diff(const struct bridge_cfg *before, const struct bridge_cfg *a
     }
 }
 
+static size_t field_size(const struct cfg_key *k)
+{
+    switch (cfg_storage_of(k->type)) {
+    case ST_STR:
+        return sizeof(char *);
+    case ST_LL:
+        return sizeof(long long);
+    case ST_BOOL:
+        return sizeof(bool);
+    case ST_INT:
+        return sizeof(int);
+    case ST_SECRET:
+        return sizeof(struct bridge_secret);
+    case ST_SHARD:
+        return sizeof(struct bridge_shard);
+    case ST_EVENTS:
+        return sizeof(struct bridge_events);
+    }
+    return 0;
+}
+
+void bridge_cfg_keep_running(struct bridge_cfg *running, struct bridge_cfg *next)
+{
+    static const char *const sections[] = { "bridge", "mqtt", "homeassistant", "tiktok" };
+    char *a[] = { (char *)&running->bridge, (char *)&running->mqtt, (char *)&running->homeassistant,
+                  (char *)&running->tiktok };
+    char *b[] = { (char *)&next->bridge, (char *)&next->mqtt, (char *)&next->homeassistant,
+                  (char *)&next->tiktok };
+    union {
+        char *s;
+        long long ll;
+        struct bridge_secret secret;
+        struct bridge_shard shard;
+        struct bridge_events events;
+    } tmp;
+    for (size_t i = 0; i < N_OF(sections); i++) {
+        for (int j = 0; j < K_COUNT; j++) {
+            const struct cfg_key *k = &cfg_keys[j];
+            size_t n = field_size(k);
+            if (strcmp(k->section, sections[i]) || (k->flags & CFG_RELOADABLE) || n > sizeof tmp ||
+                cfg_equal(k, a[i] + k->offset, b[i] + k->offset)) {
+                continue;
+            }
+            /* swapped, not copied: each value stays owned by one configuration, freed with it */
+            memcpy(&tmp, a[i] + k->offset, n);
+            memcpy(a[i] + k->offset, b[i] + k->offset, n);
+            memcpy(b[i] + k->offset, &tmp, n);
+        }
+    }
+}
+
 void bridge_cfg_diff_free(struct bridge_cfg_diff *diff)
 {
     if (!diff) {

@@ -86,7 +86,7 @@ X(bridge, state_file,      PATH,   state_file,      NULL,      0, 0,        0,  
   "`$STATE_DIRECTORY/<configuration file name>.state`. Beside it, written at exit, " \
   "`<name>.seen` (`.state` replaced; `<name>.<instance>.seen` for a shard): the msgIds each " \
   "streamer published last, so that a restart does not publish a backlog again " \
-  "(docs/mqtt.md, at least once)") \
+  "(docs/mqtt.md, \"A backlog is published once\")") \
 X(bridge, raw,             BOOL,   raw,             "false",   0, 0,        CFG_RELOADABLE, NULL, \
   "publish messages of unknown type on `<base>/<user>/rawData/<Method>`") \
 X(bridge, record_dir,      PATH,   record_dir,      "",        0, 0,        0,              NULL, \

@@ -203,6 +203,8 @@ int bridge_reload(struct bridge *b, const char *path, char *why, size_t n)
     }
     apply_diff(b, &d);
     bridge_cfg_diff_free(&d);
+    /* what needs a restart is not in effect: without this, reverting it warned again */
+    bridge_cfg_keep_running(&b->cfg, &next);
     /* running streamers hold no pointers into the old config (streamer.c), so it can go */
     bridge_cfg_free(&b->cfg);
     b->cfg = next;

@@ -697,6 +697,24 @@ def test_sighup(tmp):
     check(wait_for(lambda: all(has('"status":"ok","data":{},"transaction":"m%d"}' % i)
                                for i in range(20)), 10),
           "API: 20 reload requests at once are each answered ok")
+    # a key that needs a restart: each reload that changes it warns, and the running value
+    # stays; a reload that puts the running value back warns of nothing
+    log = os.path.join(tmp, "hup.log")
+    warned = lambda: open(log).read().count("need a restart to take effect: mqtt.keepalive")
+
+    def reload_with(keepalive, tx):
+        path = write_config(tmp, "hup.ini", broker.port, url, ["sleepy"])
+        with open(path) as f:
+            text = f.read().replace("keepalive = 5", "keepalive = %d" % keepalive)
+        with open(path, "w") as f:
+            f.write(text)
+        pub(broker.port, "tiktok/bridge/request/reload", '{"transaction":"%s"}' % tx)
+        return wait_for(lambda: has('"status":"ok","data":{},"transaction":"%s"}' % tx), 10)
+
+    ok = reload_with(6, "k1") and warned() == 1
+    ok = reload_with(5, "k2") and warned() == 1 and ok
+    check(ok, "SIGHUP: keepalive changed warns of a restart; put back, no warning (%d)" % warned())
+    check(reload_with(6, "k3") and warned() == 2, "SIGHUP: changed again, it warns again")
     stop(br)
     sub.close()
     stop(sim)
