@@ -539,22 +539,24 @@ int streamer_start(struct streamer *s)
     return 0;
 }
 
-void streamer_stop(struct streamer *s)
+/* Set `flag`, then end the thread's connection or its nap, whichever it is in. */
+static void interrupt(struct streamer *s, atomic_int *flag)
 {
-    atomic_store(&s->stop, 1);
+    atomic_store(flag, 1);
     tt_client_stop(s->client);
     pthread_mutex_lock(&s->lock);
     pthread_cond_broadcast(&s->wake);
     pthread_mutex_unlock(&s->lock);
 }
 
+void streamer_stop(struct streamer *s)
+{
+    interrupt(s, &s->stop);
+}
+
 void streamer_reconnect(struct streamer *s)
 {
-    atomic_store(&s->kicked, 1);
-    tt_client_stop(s->client);
-    pthread_mutex_lock(&s->lock);
-    pthread_cond_broadcast(&s->wake);
-    pthread_mutex_unlock(&s->lock);
+    interrupt(s, &s->kicked);
 }
 
 void streamer_join(struct streamer *s)

@@ -447,38 +447,18 @@ def test_api_live_unknown(tmp):
     """api-live answers JSON that says nothing about the user ({}: a block in JSON, a changed
     shape): the live page decides, as after an HTTP error. It said "not live", so auto left a
     live streamer waiting for good (offline is no reason to fall back)."""
-    import http.server
-    import socketserver
-    import threading
     sim_base = [None]
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def answer(path, hdrs):  # api-live answers {}; the rest (the ttwid, the page) is the sim's
+        if path.startswith("/api-live/"):
+            return 200, [], b"{}"
+        req = urllib.request.Request(sim_base[0] + path, headers={
+            k: v for k, v in hdrs.items() if k.lower() in ("cookie", "user-agent")})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return (r.status, [(k, v) for k, v in r.getheaders() if k.lower() == "set-cookie"],
+                    r.read())
 
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):  # api-live answers {}; the rest (the ttwid, the page) is the sim's
-            status, headers, body = 200, [], b"{}"
-            if not self.path.startswith("/api-live/"):
-                req = urllib.request.Request(sim_base[0] + self.path, headers={
-                    k: v for k, v in self.headers.items() if k.lower() in ("cookie", "user-agent")})
-                with urllib.request.urlopen(req, timeout=5) as r:
-                    status, body = r.status, r.read()
-                    headers = [(k, v) for k, v in r.getheaders() if k.lower() == "set-cookie"]
-            self.send_response(status)
-            for k, v in headers:
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-        daemon_threads = True
-
-    srv = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    web = "http://127.0.0.1:%d" % srv.server_address[1]
+    srv, web = itest.start_http(answer)
     for flow in ("direct", "auto"):  # a room per run: its timeline ends with the first
         sim, sim_base[0], log = start_sim(tmp, "api-live-unknown-" + flow,
                                           [streamer("ivy", "7100000000000000012")] + timeline(2))

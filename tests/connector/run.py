@@ -695,41 +695,13 @@ def test_faults(tmp):
     return log
 
 
-def start_http(answer):
-    """A loopback HTTP server whose every GET gets answer(path) = (status, headers, body)."""
-    import http.server
-    import socketserver
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            status, headers, body = answer(self.path)
-            self.send_response(status)
-            for k, v in headers:
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-        daemon_threads = True
-
-    srv = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv, "http://127.0.0.1:%d" % srv.server_address[1]
-
-
 def test_retry_after(tmp):
     """The sign server's 429 with each form of Retry-After RFC 9110 allows, and with values
     that are neither: a date is waited out to it, garbage is no value (strtoul read "-1" as
     136 years, and a date as 0 s), a huge one is capped at a day."""
     sim, base, log = start_sim(tmp, "retry-after", ["--scenario", FAULTS])
     value = [None]
-    srv, sign = start_http(lambda path: (429, [("Retry-After", value[0])],
+    srv, sign = itest.start_http(lambda path, headers: (429, [("Retry-After", value[0])],
                                          b'{"code":429,"message":"slow down"}'))
     in2min = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 120))
     for ra, want in (("7", "retry after 7s"), (in2min, "retry after 1[12][0-9]s"),
@@ -753,12 +725,12 @@ def test_room_lookup(tmp):
     sim, base, log = start_sim(tmp, "lookup", ["--scenario", FAULTS])
     api = [(503, [], b"")]
 
-    def answer(path):
+    def answer(path, headers):
         if path.startswith("/api-live/"):
             return api[0]
         return 200, [], b"<html><title>Security Check</title><div id=captcha></div></html>"
 
-    srv, web = start_http(answer)
+    srv, web = itest.start_http(answer)
     for api[0], want in (((503, [], b""), "HTTP 503"), ((200, [], b""), "not JSON"),
                          ((200, [], b"{}"), "no data.user")):
         rc, out, err = tt_connect("dropper", base, "web_base=" + web)
@@ -777,14 +749,14 @@ def test_x_room_id(tmp):
     refused, and into the bridge's status."""
     sim, base, log = start_sim(tmp, "x-room-id", ["--scenario", FAULTS])
 
-    def answer(path):
+    def answer(path, headers):
         with urllib.request.urlopen(base + path, timeout=5) as r:
             body = r.read()
             headers = [(k, "12ab" if k.lower() == "x-room-id" else v) for k, v in r.getheaders()
                        if k.lower().startswith("x-")]
             return r.status, headers, body
 
-    srv, sign = start_http(answer)
+    srv, sign = itest.start_http(answer)
     rc, out, err = tt_connect("dropper", base, "sign_api_url=" + sign, timeout=30)
     evs = events(out)
     conn = [e for e in evs if e["event"] == "connected"]

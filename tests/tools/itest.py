@@ -108,6 +108,36 @@ def log_lines(path):
     except OSError:
         return []
 
+def start_http(answer):
+    """A loopback HTTP server (threads of its own, stopped with .shutdown()) whose every GET gets
+    answer(path, headers) = (status, [(name, value)], body): (server, its base URL)."""
+    import http.server
+    import socketserver
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            status, headers, body = answer(self.path, self.headers)
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+        daemon_threads = True
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, "http://127.0.0.1:%d" % srv.server_address[1]
+
+
 def sim(tmp, name, args, scenario=None, listen="127.0.0.1:0", timeout=5):
     """tiktok-live-sim with `args` (plus, when given, `scenario`: a list of objects written
     as the scenario file NAME.jsonl), its request log at NAME.log: (process, base URL or None
