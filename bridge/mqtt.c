@@ -1263,18 +1263,37 @@ static void disconnect_failed(void *ctx, MQTTAsync_failureData *d)
     disconnect_done(ctx, NULL);
 }
 
-/* The last word: "offline" is queued behind everything (the priorities send every stopped
- * status first), the queue flushed within timeout_ms, then a DISCONNECT. Over MQTT 5 its reason
- * 0x04 asks the broker to publish the will ("offline") as well: if the flush ran out of time,
- * the state topic still ends offline. */
+/* The last word, said once, and the queue flushed within timeout_ms; -1 when it ran out of
+ * time. Over MQTT 5 the word is the will ("offline"): say_goodbye's DISCONNECT of reason 0x04
+ * asks the broker to publish it after everything before, even when the flush ran out of time;
+ * publishing "offline" ourselves as well said it twice. MQTT 3.1.1's DISCONNECT discards the
+ * will, so there it is published, queued behind every stopped status (the priorities); a
+ * fallback to 3.1.1 during the flush leaves it still to say. */
+static int flush_last_word(struct bridge_mqtt *b, int timeout_ms)
+{
+    int64_t until = common_mono_ms() + timeout_ms;
+    int said = 0;
+    for (;;) {
+        if (!said && b->protocol != MQTTVERSION_5) {
+            bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, BRIDGE_PUB_RETAIN, 0);
+            said = 1;
+        }
+        int64_t left = until - common_mono_ms();
+        int late = bridge_mqtt_flush(b, left > 0 ? (int)left : 0);
+        if (said || b->protocol == MQTTVERSION_5) {
+            return late;
+        }
+    }
+}
+
 static void say_goodbye(struct bridge_mqtt *b, int timeout_ms)
 {
     MQTTAsync_disconnectOptions d3 = MQTTAsync_disconnectOptions_initializer;
     MQTTAsync_disconnectOptions d5 = MQTTAsync_disconnectOptions_initializer5;
+    int late = flush_last_word(b, timeout_ms);
     int v5 = b->protocol == MQTTVERSION_5;
     MQTTAsync_disconnectOptions *d = v5 ? &d5 : &d3;
-    bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, BRIDGE_PUB_RETAIN, 0);
-    if (bridge_mqtt_flush(b, timeout_ms)) {
+    if (late) {
         struct bridge_mqtt_stats st;
         bridge_mqtt_stats(b, &st);
         LOG_WARN(NULL, "mqtt: %zu message(s) not delivered within flush_timeout (%d s)%s",

@@ -58,8 +58,14 @@ static char *status_json(const struct streamer *s)
     return txt;
 }
 
+/* Only a change goes out: a live connection's end says offline, and the thread's end, which
+ * follows it on a stop, would say it again. */
 static void publish_availability(struct streamer *s, int online)
 {
+    if (s->avail == online) {
+        return;
+    }
+    s->avail = online;
     bridge_out_retained(s->out, BRIDGE_TOPIC_AVAILABILITY, s->topic, online ? "online" : "offline",
                         online ? 6 : 7);
 }
@@ -499,6 +505,7 @@ struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *c
     snprintf(s->state, sizeof s->state, "stopped");
     atomic_init(&s->stop, 0);
     atomic_init(&s->kicked, 0);
+    s->avail = -1;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     char err[256];

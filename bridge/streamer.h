@@ -52,6 +52,7 @@ struct streamer {
     char flow_why[384];     /* ... and why that one (tt_client_flow) */
     int64_t start_delay_ms; /* staggered starts: not every streamer hits the signer at once */
     struct bridge_rec *rec; /* record_dir, NULL when off; used by its thread only */
+    int avail;              /* availability last published, -1 none yet; its thread only */
 };
 
 /** `devices`: the process's device pool for the direct path (borrowed; outlives streamers). */

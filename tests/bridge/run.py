@@ -1106,6 +1106,54 @@ def test_stop_races(tmp):
     broker.down()
 
 
+def clean_stop_offline_once(tmp, protocol):
+    """One clean stop over `protocol`: bridge/state and the live streamer's availability each
+    end `offline`, said once, and bridge/state stays retained `offline`."""
+    tag = "offline once (MQTT %s)" % protocol
+    broker = Broker(tmp)
+    broker.up()
+    sim, url = churn_sim(tmp)
+    cfg = write_config(tmp, "once%s.ini" % protocol, broker.port, url, ["steady"])
+    with open(cfg) as f:
+        text = f.read().replace("[mqtt]\n", "[mqtt]\nprotocol = %s\n" % protocol, 1)
+    with open(cfg, "w") as f:
+        f.write(text)
+    sub = Sub(tmp, broker.port, "tiktok/#", "once%s.txt" % protocol)
+    br = bridge(cfg, stderr=open(os.path.join(tmp, "once%s.log" % protocol), "w"))
+    check(wait_for(lambda: "tiktok/steady/availability online" in sub.lines(), 15),
+          tag + ": the streamer is live")
+    ok, took = stops_within(br, 15)
+    check(ok and br.returncode == 0, "%s: a clean stop (%.1f s, rc %s)"
+          % (tag, took, br.returncode))
+    # a will would be published as the broker reads the DISCONNECT, before this marker
+    pub(broker.port, "tiktok/_after_stop", "x")
+    check(wait_for(lambda: "tiktok/_after_stop x" in sub.lines(), 10),
+          tag + ": the marker published after the stop arrives")
+    lines = sub.lines()
+    for topic in ("tiktok/bridge/state", "tiktok/steady/availability"):
+        said = [l.split(" ", 1)[1] for l in lines if l.startswith(topic + " ")]
+        check(said[-1:] == ["offline"] and said.count("offline") == 1,
+              "%s: %s ends offline, said once (%s)" % (tag, topic, said))
+    late = Sub(tmp, broker.port, "tiktok/#", "once%s-late.txt" % protocol)
+    retained = lambda t: [l for l in late.lines() if l.startswith(t + " ")]
+    check(wait_for(lambda: retained("tiktok/steady/availability"), 5) and
+          retained("tiktok/bridge/state") == ["tiktok/bridge/state offline"],
+          tag + ": bridge/state offline stays retained")
+    late.close()
+    sub.close()
+    stop(sim)
+    broker.down()
+
+
+def test_clean_stop_offline_once(tmp):
+    """A clean stop says `offline` once on bridge/state and on a live streamer's availability.
+    Over MQTT 5 the bridge published bridge/state `offline` itself and then asked the broker
+    (DISCONNECT 0x04) to publish the will, the same `offline` again; a live streamer's
+    disconnection and then its thread's end each published availability `offline`."""
+    clean_stop_offline_once(tmp, "5")
+    clean_stop_offline_once(tmp, "3.1.1")
+
+
 def test_state_file_safety(tmp):
     """state_file is replaced through a fresh temporary name: a symlink planted at the old fixed
     name (<state_file>.tmp) is never followed, so its target survives; a state_file that cannot
@@ -1178,7 +1226,7 @@ def main():
                       test_runtime_api, test_api_burst,
                       test_main_thread_sleeps, test_probe,
                       test_config_errors, test_shards, test_stop_races,
-                      test_state_file_safety),
+                      test_state_file_safety, test_clean_stop_offline_once),
                      ("mosquitto", "mosquitto_sub"), "bridge-test-")
 
 
