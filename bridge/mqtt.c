@@ -575,10 +575,19 @@ static int start_connect(struct bridge_mqtt *b)
     MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
     MQTTAsync_connectOptions *c = b->protocol == MQTTVERSION_5 ? &co5 : &co;
     c->keepAliveInterval = b->o.keepalive;
+    MQTTProperty max_packet = { .identifier = MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE };
+    MQTTProperties props = MQTTProperties_initializer; /* paho copies them in connect */
     if (b->protocol == MQTTVERSION_5) {
         c->cleanstart = 1;
         c->onSuccess5 = connected5;
         c->onFailure5 = connect_failed5;
+        if (b->o.max_inbound) {
+            max_packet.value.integer4 = (unsigned)b->o.max_inbound;
+            props = (MQTTProperties){
+                .count = 1, .max_count = 1, .length = 1 + 4, .array = &max_packet
+            };
+            c->connectProperties = &props;
+        }
     } else {
         c->cleansession = 1;
         c->onFailure = connect_failed;

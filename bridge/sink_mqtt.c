@@ -24,6 +24,15 @@
 #include "sink.h"
 #include "xalloc.h"
 
+/* The largest packet the broker may send us (MQTT 5; docs/mqtt.md §5). What we subscribe to is
+ * small: runtime API requests, answered only up to a body of 4 KiB (api.c), Home Assistant's
+ * `online`/`offline`, and the gift triggers we published retained (ha.c: topic and config
+ * about 500 bytes, under 4 KiB with the longest names). Anyone allowed to publish on a request
+ * topic could otherwise make paho read and copy a packet of up to 256 MiB. 64 KiB leaves room
+ * for a long topic and a publisher's own properties beside a 4 KiB body, and a request between
+ * 4 KiB and this still gets its "too large" answer. Not a setting: nothing legitimate nears it. */
+#define INBOUND_MAX (64 * 1024)
+
 struct sink_mqtt {
     struct bridge_sink base;
     struct bridge_mqtt *mqtt;
@@ -216,6 +225,7 @@ struct bridge_sink *bridge_sink_mqtt_new(const struct bridge_cfg *cfg,
         .state_topic = state,
         .subscriptions = subs,
         .event_expiry = (unsigned)m->event_expiry,
+        .max_inbound = INBOUND_MAX,
         .wake = cb->wake,
         .wake_ud = cb->ud,
     };

@@ -286,6 +286,18 @@ def check_discovery(msgs, metrics):
     return cfgs
 
 
+def check_trigger_sizes(msgs):
+    """The bridge reads its gift triggers back from the broker (retained), under the Maximum
+    Packet Size its MQTT 5 CONNECT asks for (bt.INBOUND_MAX): the broker would drop a larger
+    one. The largest here, plus the worst a gift name adds (95 bytes each escaped as \\u00XX,
+    in subtype and payload: 1,140 bytes), stays far under it."""
+    sizes = [len(t.encode()) + len(p.encode()) for t, p in msgs
+             if "/device_automation/" in t and p]
+    check(sizes and max(sizes) + 1140 < bt.INBOUND_MAX // 8,
+          "e2e: a gift trigger (%d bytes at most) is far under the bridge's Maximum Packet Size"
+          % max(sizes or [0]))
+
+
 def check_doc_example(cfgs, msgs):
     """docs/integrations.md's automation on the gift event entity: its entity id is the one the
     bridge suggests, and its templates render on the attributes of a real gift"""
@@ -339,6 +351,7 @@ def test_discovery_end_to_end(tmp):
     check(wait_for(settled, 30), "e2e: the live, its gifts and two live checks are in")
     msgs = lines_of(sub)
     cfgs = check_discovery(msgs, metrics)
+    check_trigger_sizes(msgs)
     check_doc_example(cfgs, msgs)
 
     # 5: injective ids
