@@ -13,6 +13,8 @@ Each broker's standard run (`standard`):
              `#` subscription too except on RabbitMQ (which keeps them per node and gives them
              to exact topics only: that limit is asserted, so a change shows up here);
   will       kill -9 of the bridge: the broker publishes `bridge/state offline`;
+  stop       a clean stop leaves `bridge/state offline` (over MQTT 5 the broker publishes it:
+             the will, which the bridge's DISCONNECT 0x04 asks for);
   restart    a second stream with the broker stopped and started mid-stream: the bridge
              reconnects, has every event acknowledged (nothing buffered, nothing dropped) and,
              where the broker keeps a subscriber's session across a restart (mosquitto with
@@ -287,6 +289,11 @@ def standard(tmp, broker, mqtt=""):
           name + " restart: bridge/state online again for a late subscriber")
     b.close()
     check(b.br.returncode == 0, name + ": the bridge exits 0 on SIGTERM")
+    # over MQTT 5 the clean stop's offline is the will, which DISCONNECT 0x04 asks the broker
+    # to publish: each broker must do so, or the state topic would stay online
+    check(wait_for(lambda: late_retained(broker, ["tiktok/bridge/state"])
+                   .get("tiktok/bridge/state") == "offline", 10),
+          name + ": after a clean stop bridge/state is offline for a late subscriber")
 
 
 # ---- mosquitto ----
