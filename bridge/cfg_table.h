@@ -230,7 +230,7 @@ X(tiktok, wait_until_live,             BOOL,    wait_until_live,             "tr
 X(tiktok, live_check_interval,         SEC,     live_check_interval,         "60",    1, 86400,      CFG_TT | CFG_BRIDGE_ONLY, NULL, \
   "between those polls; each is a request to TikTok, so keep it at 30 or more") \
 X(tiktok, reconnect_min_s,             SEC,     reconnect_min_s,             "5",     1, 86400,      CFG_TT | CFG_BRIDGE_ONLY, NULL, \
-  "reconnect backoff, doubling from this (with jitter); at most `reconnect_max_s`") \
+  "reconnect backoff: a random wait from this up to twice it, the ceiling doubling with each failure; at most `reconnect_max_s`") \
 X(tiktok, reconnect_max_s,             SEC,     reconnect_max_s,             "300",   1, 86400,      CFG_TT | CFG_BRIDGE_ONLY, NULL, \
   "the backoff's ceiling") \
 X(tiktok, room_info_interval,          SEC,     room_info_interval,          "300",   0, 86400,      CFG_TT | CFG_BRIDGE_ONLY, NULL, \

@@ -7,7 +7,8 @@
  *   waiting -> live | error                a check is part of the wait: no connecting shown
  *   live -> connecting                     the socket dropped: reconnect with exponential
  *                                          backoff and jitter, reconnect_min_s..reconnect_max_s
- *   connecting -> error (rate_limited)     the sign server's 429: wait exactly its Retry-After
+ *   connecting -> error (rate_limited)     the sign server's 429: wait its Retry-After, plus
+ *                                          a jitter of 10 % of it (1 to 60 s)
  *   any -> stopped                         removed from the config, or the bridge stops
  *
  * Every change is published on <base>/<user>/status (retained) and availability follows the
@@ -296,13 +297,34 @@ static int nap_until(struct streamer *s, int64_t until_ms)
     return atomic_load(&s->stop);
 }
 
-/* Exponential backoff with full jitter between reconnect_min_s and reconnect_max_s. */
+/* Exponential backoff with full jitter: a wait drawn evenly between reconnect_min_s and a
+ * ceiling that starts at twice it and doubles with each failure, up to reconnect_max_s. The
+ * first ceiling is twice the floor, not the floor: the streamers a common cause dropped
+ * together (an edge restart, the sign server down) would otherwise all try again exactly
+ * reconnect_min_s later, and hit the sign server as one burst again. */
 static int64_t backoff_ms(const struct bridge_tiktok *t, unsigned attempt)
 {
     int64_t lo = t->reconnect_min_s * 1000, hi = t->reconnect_max_s * 1000;
-    int64_t cap = lo << (attempt < 16 ? attempt : 16);
+    int64_t cap = lo << (attempt < 16 ? attempt + 1 : 17);
     cap = cap > hi ? hi : cap;
     return lo + (cap > lo ? (int64_t)common_rand_below((uint64_t)(cap - lo + 1)) : 0);
+}
+
+#define RETRY_JITTER_MIN_MS 1000 /* the bounds of the spread added to a 429's wait */
+#define RETRY_JITTER_MAX_MS 60000
+
+/* The wait after a 429: its Retry-After is a "not before", the same instant for every streamer
+ * limited together, so each adds its own 0..10 % of it. At least a second: a spread of a few
+ * milliseconds is still one burst to the sign server; at most a minute, the sign server's
+ * shortest window (its rate_limits: minute, hour, day), so a day's wait is not made longer
+ * by hours. */
+static int64_t retry_after_ms(unsigned wait_s)
+{
+    int64_t base = (int64_t)wait_s * 1000, spread = base / 10;
+    spread = spread < RETRY_JITTER_MIN_MS   ? RETRY_JITTER_MIN_MS
+             : spread > RETRY_JITTER_MAX_MS ? RETRY_JITTER_MAX_MS
+                                            : spread;
+    return base + (int64_t)common_rand_below((uint64_t)spread + 1);
 }
 
 /* What to do after connect() failed: the next attempt's time and the state to show. */
@@ -318,9 +340,9 @@ static int64_t after_failure(struct streamer *s, enum tt_err rc, unsigned *attem
     }
     if (rc == TT_ERR_RATE_LIMITED) {
         unsigned wait = tt_client_retry_after(s->client);
-        at = now + (int64_t)(wait ? wait : 60) * 1000;
+        at = now + retry_after_ms(wait ? wait : 60);
         pthread_mutex_lock(&s->lock);
-        s->rate_limit_wait_s += wait ? wait : 60;
+        s->rate_limit_wait_s += (uint64_t)(at - now + 500) / 1000; /* its jitter too */
         pthread_mutex_unlock(&s->lock);
         set_state(s, "error", rc, msg, at);
         bridge_event_rate_limited(s, wait ? wait : 60);
