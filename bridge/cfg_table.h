@@ -104,7 +104,9 @@ X(bridge, instance,        NAME,   instance,        NULL,      0, 0,        0,  
 X(bridge, ttwid_file,      PATH,   ttwid_file,      NULL,      0, 0,        CFG_PRIVATE,    NULL, \
   "the direct path's devices (a `ttwid` token and the User-Agent it was minted with), one " \
   "JSON line each (`token`, `ua`, `minted`, `blocked`), so a restart reuses them; rewritten " \
-  "(mode 0600) on every mint or block; `--probe` reuses it too. Default: `ttwid.jsonl` in " \
+  "(mode 0600) on every mint or block, but never when it exists and cannot be read (an " \
+  "error is logged, the devices last until a restart); `--probe` reuses it too. Default: " \
+  "`ttwid.jsonl` in " \
   "the directory of `state_file` (docs/protocol.md, the direct path)") \
 X(bridge, streamers_per_device, INT, streamers_per_device, "50", 1, 100000, 0,            NULL, \
   "streamers that share one direct-path device before another is minted")

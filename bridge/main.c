@@ -373,6 +373,12 @@ int main(int argc, char **argv)
         LOG_ERR(NULL, "out of memory");
         return 71;
     }
+    if (tt_devices_unreadable(b.devices)) { /* as the state file's: kept, never replaced */
+        LOG_ERR(NULL,
+                "cannot read %s (%s): its devices are not used, and it is not replaced: the "
+                "devices minted now last only until a restart",
+                b.cfg.bridge.ttwid_file, strerror(tt_devices_unreadable(b.devices)));
+    }
     const struct bridge_metrics_src src = { &b.out, b.devices, b.started_ms, b.sse };
     if (b.http && bridge_http_start(b.http, &src, b.sse)) {
         LOG_ERR(NULL, "http: cannot start the server");

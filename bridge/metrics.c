@@ -212,7 +212,8 @@ static void render_devices(struct buf *b, struct tt_devices *d)
     counter(b, "ttwid_minted_total", "ttwid tokens obtained from TikTok by this process.",
             st.minted);
     counter(b, "device_rotations_total", "Devices given up by this process.", st.rotated);
-    gauge(b, "ttwid_file_save_failed", "1 when the last write of ttwid_file failed.",
+    gauge(b, "ttwid_file_save_failed",
+          "1 when the last write of ttwid_file failed, or was refused (unreadable).",
           st.save_failed);
 }
 

@@ -257,8 +257,13 @@ struct tt_devices;
 
 /** A pool that lends each device to at most `per_device` clients (0: no cap) and keeps its
  *  devices in `path` (one JSON line each: token, ua, minted, blocked; NULL: memory only), read
- *  now so a restart reuses them. A missing file is no error; unreadable lines are skipped. */
+ *  now so a restart reuses them. A missing file is no error; unreadable lines are skipped. A
+ *  file that exists but cannot be read (a directory, another user's) is no error either, but
+ *  it is never replaced: the pool keeps its devices in memory (tt_devices_unreadable). */
 TT_API enum tt_err tt_devices_new(struct tt_devices **out, const char *path, unsigned per_device);
+/** The errno of a `path` that exists but could not be read when the pool was made (EISDIR,
+ *  EACCES, EIO...), else 0. Its devices are not used, and it is never written. */
+TT_API int tt_devices_unreadable(struct tt_devices *d);
 /** Free a pool no client uses any more; NULL is a no-op. */
 TT_API void tt_devices_free(struct tt_devices *d);
 
@@ -268,7 +273,7 @@ struct tt_devices_stats {
     unsigned in_use;  /**< devices lent to at least one client */
     uint64_t minted;  /**< ttwid tokens obtained by this process */
     uint64_t rotated; /**< devices given up (DEVICE_BLOCKED, or a connection that died < 30 s) */
-    int save_failed;  /**< the last write of the file failed */
+    int save_failed;  /**< the last write of the file failed (or was refused: unreadable) */
 };
 TT_API void tt_devices_stats(struct tt_devices *d, struct tt_devices_stats *out);
 

@@ -7,7 +7,8 @@
  * token lives about a year, fresh tokens are rationed per IP so they are shared and kept), and
  * any program using libtiktok needs the same rules. The bridge only says where the file is and
  * how many streamers may share one device. The pool never prints; a failed write is counted
- * in tt_devices_stats and the next change tries again.
+ * in tt_devices_stats and the next change tries again. A file that exists but cannot be read
+ * (only ENOENT means "none yet") is never written: the pool then lives in memory.
  *
  * The file: one JSON object per line, {"token":...,"ua":...,"minted":unix s,"blocked":bool},
  * rewritten whole (a temporary file renamed over it) on every change; a change is rare (a
@@ -15,6 +16,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -57,6 +59,7 @@ struct tt_devices {
     unsigned next_id, next_ua;
     uint64_t minted, rotated;
     int save_failed;
+    int unreadable; /* errno of a file that exists but could not be read: never replaced */
     char *path;
 };
 
@@ -82,8 +85,12 @@ static void load(struct tt_devices *d)
 {
     char line[LINE_MAX_LEN];
     FILE *f = fopen(d->path, "r");
-    if (!f) {
+    if (!f && errno == ENOENT) {
         return; /* none yet: the first device is minted and saved */
+    }
+    if (!f) { /* another user's file, say: what it holds is unknown, so a save must not */
+        d->unreadable = errno;
+        return;
     }
     while (fgets(line, sizeof line, f)) {
         size_t len = strcspn(line, "\r\n");
@@ -95,6 +102,10 @@ static void load(struct tt_devices *d)
         }
         add_line(d, line, len);
     }
+    if (ferror(f)) { /* a directory (EISDIR), an I/O error: the same, and no half of it */
+        d->unreadable = errno ? errno : EIO;
+        d->n = 0;
+    }
     fclose(f);
 }
 
@@ -104,6 +115,10 @@ static void save(struct tt_devices *d)
     struct common_buf b;
     char tmp[4096];
     if (!d->path) {
+        return;
+    }
+    if (d->unreadable) { /* its devices are unknown: replacing it would lose them */
+        d->save_failed = 1;
         return;
     }
     tt__buf_init(&b, FILE_MAX_SIZE);
@@ -187,6 +202,11 @@ void tt_devices_stats(struct tt_devices *d, struct tt_devices_stats *out)
     out->rotated = d->rotated;
     out->save_failed = d->save_failed;
     pthread_mutex_unlock(&d->mu);
+}
+
+int tt_devices_unreadable(struct tt_devices *d)
+{
+    return d ? d->unreadable : 0; /* set once, before the pool is shared */
 }
 
 const char *tt__devices_unsaved(struct tt_devices *d)

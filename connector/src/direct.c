@@ -23,6 +23,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "alloc.h"
@@ -120,6 +121,29 @@ static enum tt_err http_ua(tt_client *c, const char *ua)
     return TT_OK;
 }
 
+/* After a mint: a device the file will not keep is worth a line (else only a metric showed
+ * that every restart mints anew). */
+static void unsaved_warning(tt_client *c, enum tt_err rc)
+{
+    const char *unsaved = rc ? NULL : tt__devices_unsaved(c->d.pool);
+    int unreadable = tt_devices_unreadable(c->d.pool);
+    char why[128];
+    if (unsaved && unreadable) {
+        if (strerror_r(unreadable, why, sizeof why)) { /* XSI: thread-safe */
+            snprintf(why, sizeof why, "errno %d", unreadable);
+        }
+        tt__client_log(c, TT_LOG_ERR,
+                       "direct: cannot read ttwid_file %s (%s), so it is not replaced: "
+                       "a restart will mint new devices",
+                       unsaved, why);
+    } else if (unsaved) {
+        tt__client_log(c, TT_LOG_WARN,
+                       "direct: cannot write ttwid_file %s (is its directory writable?): "
+                       "a restart will mint new devices",
+                       unsaved);
+    }
+}
+
 static enum tt_err mint(tt_client *c)
 {
     char url[1024], ua_line[300];
@@ -141,13 +165,7 @@ static enum tt_err mint(tt_client *c)
         if (!rc && tok && tok[0]) {
             tt__client_log(c, TT_LOG_INFO, "direct: a new device (ttwid minted, %s)", ua);
             rc = tt__devices_add(c->d.pool, tok, ua, &c->d.dev);
-            const char *unsaved = rc ? NULL : tt__devices_unsaved(c->d.pool);
-            if (unsaved) { /* else silent: only a metric showed that every restart mints anew */
-                tt__client_log(c, TT_LOG_WARN,
-                               "direct: cannot write ttwid_file %s (is its directory writable?): "
-                               "a restart will mint new devices",
-                               unsaved);
-            }
+            unsaved_warning(c, rc);
             return rc;
         }
         tt__client_err(c, TT_ERR_NO_TTWID, "no ttwid from %s after %u tries%s%s", url, i + 1,

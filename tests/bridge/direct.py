@@ -15,7 +15,9 @@
   itself, and each is counted, for its streamer alone, in bridge/health (frameErrors) and
   tiktok2mqtt_streamer_frame_errors_total;
 - a ttwid_file that cannot be written: the events flow, the metric says 1, and the log warns
-  (with the path) that a restart will mint new devices.
+  (with the path) that a restart will mint new devices;
+- a ttwid_file that cannot be read (a directory): the same, an error at the start and at the
+  mint, and the path left as it was.
 
 Environment: B (build dir). Ends with `N passed, N failed`.
 
@@ -331,9 +333,42 @@ def test_ttwid_file_unwritable(tmp):
     stop(sim)
 
 
+def test_ttwid_file_unreadable(tmp):
+    """a ttwid_file that exists but cannot be read (here a directory: even root fails; as
+    state_file) holds devices the bridge cannot see: an error at the start and at each mint,
+    the path left as it was, and the chats arrive all the same on a device kept in memory"""
+    path = os.path.join(tmp, "unread.ttwid")
+    os.mkdir(path)
+    with open(os.path.join(path, "kept"), "w") as f:
+        f.write("precious\n")
+    scen = [{"kind": "streamer", "handle": "unread"}] + chats("unread", 2)
+    sim, url, log, broker, sub, mport, br, cfg = start_stack(
+            tmp, "unread", scen, [("unread", "")], "ttwid_file = %s\n" % path)
+    check(wait_for(lambda: len(chats_of(sub, "unread")) >= 2, 30),
+          "an unreadable ttwid_file: the chats arrive all the same")
+    text = scrape(mport)
+    check(metric(text, "ttwid_file_save_failed") == 1, "metrics: ttwid_file_save_failed 1")
+    stop(br)
+    err = open(os.path.join(tmp, "unread.err")).read().splitlines()
+    start = "cannot read %s (Is a directory): its devices are not used, and it is not replaced" \
+        % path
+    mint = "cannot read ttwid_file %s (Is a directory), so it is not replaced" % path
+    check(any(start in l and "[error]" in l for l in err) and
+          any(mint in l and "[error]" in l for l in err),
+          "the log says the device file cannot be read, at the start and at the mint:\n%s"
+          % "\n".join(err))
+    check(os.listdir(path) == ["kept"] and open(os.path.join(path, "kept")).read() ==
+          "precious\n" and not [f for f in os.listdir(tmp) if f.startswith("unread.ttwid.")],
+          "the path is left as it was, no temporary file beside it")
+    sub.close()
+    broker.down()
+    stop(sim)
+
+
 def main():
     return run_tests((test_direct_bridge, test_fallback_and_watchdog, test_bad_frames_counted,
-                      test_bad_poll_answers_counted, test_ttwid_file_unwritable),
+                      test_bad_poll_answers_counted, test_ttwid_file_unwritable,
+                      test_ttwid_file_unreadable),
                      ("mosquitto", "mosquitto_sub"), "bridge-direct-")
 
 

@@ -11,7 +11,7 @@ examples/tt-connect against tiktok-live-sim on loopback (docs/protocol.md "The d
 - DEVICE_BLOCKED: the device is given up, the reconnect mints another (new ttwid, other
   User-Agent) and connects;
 - ttwid_file: a second run reuses the device (no GET /), the file holds token, ua, minted,
-  blocked;
+  blocked; one that exists but cannot be read is reported and left as it was;
 - auto: the edge refuses (not DEVICE_BLOCKED) -> Euler carries the connection; an offline
   streamer is no reason to fall back; after a fallback the reconnect goes to Euler until
   direct_retry_s; a direct socket silent from the start, and two fresh devices blocked in a
@@ -337,6 +337,28 @@ def test_persistence(tmp):
     stop(sim)
 
 
+def test_ttwid_file_unreadable(tmp):
+    """a ttwid_file that exists but cannot be read (a directory: even root fails) is reported
+    through the log callback and left as it was; the connection goes on with a device minted
+    into memory (another user's file, which the old pool replaced: test_connector)"""
+    path = os.path.join(tmp, "unreadable-ttwid")
+    os.mkdir(path)
+    with open(os.path.join(path, "kept"), "w") as f:
+        f.write("precious\n")
+    sim, base, log = start_sim(tmp, "unread", [streamer("uma", "7100000000000000009")] +
+                               timeline(2, tag="u"))
+    rc, out, err, _ = tt_connect("uma", base, "sign_flow=direct", "ttwid_file=" + path)
+    stop(sim)
+    check(rc == 0 and chats(events(out)) == ["u0", "u1"],
+          "an unreadable ttwid_file: connected on a device kept in memory (%s)" % err[-300:])
+    want = "cannot read ttwid_file %s (Is a directory), so it is not replaced" % path
+    check(want in err, "the log callback says so: %s" % err[-300:])
+    check(os.listdir(path) == ["kept"] and
+          open(os.path.join(path, "kept")).read() == "precious\n" and
+          not [f for f in os.listdir(tmp) if f.startswith("unreadable-ttwid.")],
+          "the path is left as it was, no temporary file beside it")
+
+
 def test_auto_fallback(tmp):
     scen = [streamer("hal", "7100000000000000005",
                      faults={"direct_handshake": "417 illegal app_id"}),
@@ -515,7 +537,7 @@ def test_watchdog(tmp):
 
 def main():
     return run_tests([test_happy, test_ttwid_withheld, test_device_blocked, test_persistence,
-                      test_auto_fallback, test_auto_more, test_watchdog, test_quiet_room,
+                      test_ttwid_file_unreadable, test_auto_fallback, test_auto_more, test_watchdog, test_quiet_room,
                       test_api_live_unknown], tools=("openssl",),
                      keep_prefix="direct-")
 

@@ -6,6 +6,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <dirent.h>
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -436,6 +439,89 @@ static void test_devices_no_symlink(void)
     rmdir(dir);
 }
 
+/* 1 if `path` holds exactly `want` */
+static int holds(const char *path, const char *want)
+{
+    char buf[64] = "";
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) {
+        fclose(f);
+    }
+    return f && n == strlen(want) && !memcmp(buf, want, n);
+}
+
+/* In a child: the pool of `path` as a user who cannot read it (root reads a mode 0 file, so
+ * it drops to nobody), a device minted into it; exits 0 if the pool said so and went on. */
+static void mint_unreadable(const char *path)
+{
+    struct tt_devices *d = NULL;
+    struct tt_device a;
+    struct tt_devices_stats st;
+    if (getuid() == 0 && (setgid(65534) || setuid(65534))) {
+        _exit(2);
+    }
+    if (tt_devices_new(&d, path, 0) ||
+        tt__devices_add(d, "1%7Cnew", tt__devices_user_agent(d, NULL), &a)) {
+        _exit(3);
+    }
+    tt_devices_stats(d, &st);
+    _exit(tt_devices_unreadable(d) == EACCES && st.devices == 1 && st.save_failed ? 0 : 4);
+}
+
+/* A ttwid_file that exists but cannot be read (a directory, another user's) holds devices the
+ * pool cannot see: it is reported, never replaced, and the pool goes on in memory. Only ENOENT
+ * means "none yet" (test_devices). */
+static void test_devices_unreadable(void)
+{
+    struct tt_devices *d = NULL;
+    struct tt_device a;
+    struct tt_devices_stats st;
+    char dir[] = "/tmp/tt-devunread-XXXXXX", path[256], inside[300];
+    int status = -1;
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/ttwid.jsonl", dir);
+    snprintf(inside, sizeof inside, "%s/kept", path);
+    CHECK_EQ(mkdir(path, 0700), 0);
+    FILE *f = fopen(inside, "w");
+    CHECK(f && fputs("precious\n", f) >= 0 && !fclose(f));
+    CHECK_EQ(tt_devices_new(&d, path, 0), TT_OK); /* a directory: read fails with EISDIR */
+    CHECK_EQ(tt_devices_unreadable(d), EISDIR);
+    CHECK_EQ(tt__devices_add(d, "1%7Ctok1", tt__devices_user_agent(d, NULL), &a), TT_OK);
+    tt_devices_stats(d, &st);
+    CHECK(st.devices == 1 && st.save_failed == 1); /* in memory, the write refused */
+    CHECK(tt__devices_unsaved(d) && !strcmp(tt__devices_unsaved(d), path));
+    tt_devices_free(d);
+    CHECK(holds(inside, "precious\n"));
+    remove(inside);
+    rmdir(path);
+    /* another user's file: this is the one the old pool took for absent and replaced */
+    f = fopen(path, "w");
+    CHECK(f && fputs("{\"token\":\"1%7Cold\"}\n", f) >= 0 && !fclose(f));
+    CHECK(!chmod(path, 0) && !chmod(dir, 0777)); /* so nobody may write beside it */
+    pid_t pid = fork();
+    if (pid == 0) {
+        mint_unreadable(path);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(holds(path, "{\"token\":\"1%7Cold\"}\n"));
+    DIR *ls = opendir(dir);
+    struct dirent *e;
+    int others = 0;
+    while (ls && (e = readdir(ls))) {
+        others += strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                  strcmp(e->d_name, "ttwid.jsonl");
+    }
+    if (ls) {
+        closedir(ls);
+    }
+    CHECK_EQ(others, 0); /* no temporary file left either */
+    remove(path);
+    rmdir(dir);
+    CHECK_EQ(tt_devices_unreadable(NULL), 0);
+}
+
 static void ignore(const struct tt_event *ev, void *ud)
 {
     (void)ev;
@@ -546,6 +632,7 @@ int main(void)
     test_direct_options();
     test_devices();
     test_devices_no_symlink();
+    test_devices_unreadable();
     test_hosts();
     test_retry_after();
     return h_finish();
