@@ -44,7 +44,8 @@ enum tt_err {
     TT_ERR_OFFLINE,         /**< the user is not live now (or the LIVE has ended) */
     TT_ERR_AGE_RESTRICTED,  /**< room info refused: an 18+ room (a session id may help) */
     TT_ERR_BLOCKED,         /**< TikTok answered with a captcha or block page: IP or region */
-    TT_ERR_RATE_LIMITED,    /**< the sign server's rate limit: wait tt_client_retry_after() s */
+    TT_ERR_RATE_LIMITED,    /**< a 429 of the sign server or of TikTok's im/fetch: wait
+                             *   tt_client_retry_after() s */
     TT_ERR_SIGN_REFUSED,    /**< the sign server refused: API key missing or invalid, or plan */
     TT_ERR_SIGN,            /**< the sign server failed otherwise (unreachable, bad answer) */
     TT_ERR_NO_CURSOR,       /**< the initial fetch had no cursor: the signature was rejected */

@@ -19,7 +19,7 @@
     X(TT_ERR_OFFLINE,         "offline",            "user is not live") \
     X(TT_ERR_AGE_RESTRICTED,  "age_restricted",     "room is age-restricted") \
     X(TT_ERR_BLOCKED,         "blocked",            "blocked by TikTok (captcha, IP or region)") \
-    X(TT_ERR_RATE_LIMITED,    "rate_limited",       "sign server rate limit") \
+    X(TT_ERR_RATE_LIMITED,    "rate_limited",       "rate limited (sign server or im/fetch)") \
     X(TT_ERR_SIGN_REFUSED,    "sign_refused",       "sign server refused the request (API key or plan)") \
     X(TT_ERR_SIGN,            "sign_failed",        "sign server failed") \
     X(TT_ERR_NO_CURSOR,       "signature_rejected", "no cursor in the initial fetch (signature rejected)") \

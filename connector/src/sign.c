@@ -6,7 +6,8 @@
  *   legacy  GET {sign}/webcast/sign_url?url=…: a signed im/fetch URL, which we then fetch;
  *   session an unsigned im/fetch carrying a logged-in session's cookies.
  * Also the unsigned im/fetch of request polling. Sign server answers map to distinct errors:
- * 429 -> TT_ERR_RATE_LIMITED with Retry-After, 401/402/403 -> TT_ERR_SIGN_REFUSED.
+ * 429 -> TT_ERR_RATE_LIMITED with Retry-After (TikTok's im/fetch 429 too), 401/402/403 ->
+ * TT_ERR_SIGN_REFUSED.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -23,27 +24,41 @@
  * more is a broken header, and it would park the caller (the bridge waits it out) for good. */
 #define RETRY_AFTER_MAX 86400
 
+/* The JSON body's `message` (or `error`) into msg, "" without one. */
+static void body_message(const struct tt_http_resp *r, char *msg, size_t n)
+{
+    struct pb_slice v, doc = { (const uint8_t *)(r->body.p ? r->body.p : ""), r->body.len };
+    msg[0] = '\0';
+    if (tt__jr_member(doc, "message", &v) || tt__jr_member(doc, "error", &v)) {
+        tt__jr_string(v, msg, n);
+    }
+}
+
+/* A 429, the sign server's or TikTok's own: TT_ERR_RATE_LIMITED with its Retry-After. */
+static enum tt_err rate_limited(tt_client *c, const struct tt_http_resp *r, const char *what,
+                                const char *msg)
+{
+    c->retry_after = tt__retry_after_s(r->retry_after, time(NULL), RETRY_AFTER_MAX);
+    if (c->retry_after) {
+        tt__client_err(c, TT_ERR_RATE_LIMITED, "%s: rate limited, retry after %us (%s)", what,
+                       c->retry_after, msg);
+    } else {
+        tt__client_err(c, TT_ERR_RATE_LIMITED, "%s: rate limited, no usable Retry-After (%s)", what,
+                       msg);
+    }
+    return TT_ERR_RATE_LIMITED;
+}
+
 /* The sign server's status -> our error; 0 for 200. */
 static enum tt_err sign_status(tt_client *c, const struct tt_http_resp *r, const char *what)
 {
-    char msg[160] = "";
-    struct pb_slice v, doc = { (const uint8_t *)(r->body.p ? r->body.p : ""), r->body.len };
+    char msg[160];
     if (r->status == 200) {
         return TT_OK;
     }
-    if (tt__jr_member(doc, "message", &v) || tt__jr_member(doc, "error", &v)) {
-        tt__jr_string(v, msg, sizeof msg);
-    }
+    body_message(r, msg, sizeof msg);
     if (r->status == 429) {
-        c->retry_after = tt__retry_after_s(r->retry_after, time(NULL), RETRY_AFTER_MAX);
-        if (c->retry_after) {
-            tt__client_err(c, TT_ERR_RATE_LIMITED, "%s: rate limited, retry after %us (%s)", what,
-                           c->retry_after, msg);
-        } else {
-            tt__client_err(c, TT_ERR_RATE_LIMITED, "%s: rate limited, no usable Retry-After (%s)",
-                           what, msg);
-        }
-        return TT_ERR_RATE_LIMITED;
+        return rate_limited(c, r, what, msg);
     }
     if (r->status == 401 || r->status == 402 || r->status == 403) {
         tt__client_err(c, TT_ERR_SIGN_REFUSED, "%s: HTTP %ld: %s%s", what, r->status,
@@ -157,6 +172,10 @@ static enum tt_err get_signed(tt_client *c, const char *signed_url)
     enum tt_err rc = tt__http_request(&c->http, signed_url, NULL, &r);
     if (rc) {
         tt__client_err(c, rc, "im/fetch: %s", c->http.errmsg);
+    } else if (r.status == 429) { /* TikTok's own limit: its Retry-After counts as the signer's */
+        char msg[160];
+        body_message(&r, msg, sizeof msg);
+        rc = rate_limited(c, &r, "im/fetch", msg);
     } else if (r.status != 200) {
         rc = r.status == 403 ? TT_ERR_BLOCKED : TT_ERR_HTTP;
         tt__client_err(c, rc, "im/fetch: HTTP %ld", r.status);

@@ -665,6 +665,9 @@ FAULTS_EXPECTED = [
     ("adults_only", "age-restricted", []),
     ("blocked_ip", "blocked by TikTok", []),
     ("rate_limited", "retry after 42s", []),
+    # TikTok's own im/fetch 429 (the legacy and session flows): its Retry-After, as the signer's
+    ("fetch_limited", "rate limited (sign server or im/fetch): im/fetch: rate limited, retry "
+     "after 17s", ["sign_flow=legacy"]),
     ("bad_key", "sign server refused", []),
     ("unpaid", "sign server refused", []),
     ("forbidden", "sign server refused", []),
