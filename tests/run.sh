@@ -34,8 +34,9 @@ suite "fuzz corpus replay" "$B/fuzz_replay" tests/fuzz/corpus tests/fixtures/ora
 suite "fuzz cfg corpus replay" "$B/fuzz_cfg_replay" tests/fuzz/corpus_cfg tests/fixtures/cfg
 
 # 5b. the other fuzz targets' corpora (tests/fuzz/fuzz.mk): JSON answers, the live page's room-id
-#     scan, the HTTP server's routes and ?user= filter, runtime API requests, handles and topics
-for t in json room http api handle; do
+#     scan, the HTTP server's routes and ?user= filter, runtime API requests, handles and topics,
+#     the state and .seen files
+for t in json room http api handle files; do
     suite "fuzz $t corpus replay" "$B/fuzz_${t}_replay" "tests/fuzz/corpus_$t"
 done
 

@@ -3,7 +3,7 @@
 #
 #   make fuzz            every target in turn, FUZZ_SECONDS each (frames last)
 #   make fuzz-json       one target: fuzz-json, fuzz-room, fuzz-http, fuzz-api, fuzz-handle,
-#                        fuzz-cfg, fuzz-frame
+#                        fuzz-files, fuzz-cfg, fuzz-frame
 #   make fuzz-build      build every target, run none (tests/build/run.sh does, in make check:
 #                        a target that no longer links is found then, not at the next fuzz run)
 #   make all             builds the gcc replays ($(B)/fuzz_<name>_replay), run by make check
@@ -16,7 +16,7 @@
 #
 # SPDX-License-Identifier: MIT
 
-FUZZ_TARGETS := json room http api handle
+FUZZ_TARGETS := json room http api handle files
 FZ := build/fuzz
 
 # ---- gcc replays (make all / make check, under SANITIZE too) ----
@@ -38,6 +38,12 @@ $(B)/fuzz_api_replay: $(B)/obj/tests/fuzz/fuzz_api.o $(B)/obj/tests/fuzz/replay_
 $(B)/fuzz_handle_replay: $(B)/obj/tests/fuzz/fuzz_handle.o $(B)/obj/tests/fuzz/replay_main.o \
 		$(B)/obj/bridge/handle.o
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# fuzz_files.c includes seen.c, which hands msgIds to the library's clients
+$(B)/fuzz_files_replay: $(B)/obj/tests/fuzz/fuzz_files.o $(B)/obj/tests/fuzz/replay_main.o \
+		$(B)/obj/bridge/runtime.o $(B)/obj/bridge/handle.o $(B)/obj/bridge/file_write.o \
+		$(B)/obj/common/xalloc.o $(LIB)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz $(CJSON_LIBS)
 
 all: $(FUZZ_REPLAYS)
 
@@ -72,18 +78,24 @@ $(FZ)/fuzz_api: $(FZ)/obj/tests/fuzz/fuzz_api.o $(FZ)/obj/bridge/api.o $(FZ)/obj
 	$(FZ_LINK) $(CJSON_LIBS)
 $(FZ)/fuzz_handle: $(FZ)/obj/tests/fuzz/fuzz_handle.o $(FZ)/obj/bridge/handle.o
 	$(FZ_LINK)
+$(FZ)/fuzz_files: $(FZ)/obj/tests/fuzz/fuzz_files.o $(FZ)/obj/bridge/runtime.o \
+		$(FZ)/obj/bridge/handle.o $(FZ)/obj/bridge/file_write.o $(FZ)/obj/common/xalloc.o \
+		$(FZ)/libtiktok.a
+	$(FZ_LINK) $(LIB_LIBS) -lz $(CJSON_LIBS)
 
 .PHONY: fuzz-build
 fuzz-build: $(FZ_BINS)
 
 # Longest input per target: a page or an answer of a few KiB; a path and a user= list (the
 # request head is capped at 4 KiB by the server),
-# the API's body cap 4 KiB (inputs go past both); a handle or topic is short.
+# the API's body cap 4 KiB (inputs go past both); a handle or topic is short; a state or .seen
+# file of a few streamers (a .seen line of 256 msgIds is 5.4 KiB).
 FUZZ_MAX_LEN_json := 16384
 FUZZ_MAX_LEN_room := 16384
 FUZZ_MAX_LEN_http := 4096
 FUZZ_MAX_LEN_api := 8192
 FUZZ_MAX_LEN_handle := 512
+FUZZ_MAX_LEN_files := 16384
 
 # the configuration: a file of a few KiB, with every key name in a dictionary; push frames and
 # fetch results: inputs up to 64 KiB, their corpus folders named before the others'
