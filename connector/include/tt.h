@@ -340,7 +340,10 @@ typedef struct tt_client tt_client;
 
 /** A connection to the LIVE of `unique_id` ("@name", "name" or a profile/live URL). Copies
  *  everything it needs. Nothing happens on the network until tt_client_connect(). Events go to
- *  `cb` (borrowed data, as for the decoder), always on the thread that calls connect/service. */
+ *  `cb` (borrowed data, as for the decoder), always on the thread that calls connect/service.
+ *  TT_ERR_INVAL for a handle that is none, or a control byte (a line break) in an option sent
+ *  as an HTTP header: user_agent, sign_api_key, session_id, tt_target_idc, request_headers,
+ *  websocket_headers. */
 TT_API enum tt_err tt_client_new(tt_client **out, const char *unique_id, const struct tt_options *o,
                                  tt_event_fn cb, void *userdata);
 

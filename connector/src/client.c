@@ -142,8 +142,25 @@ static int normalize(const char *in, char *out, size_t n)
     return 0;
 }
 
+/* The options that go into HTTP headers as they are (the session's into the Cookie header,
+ * which tt__cookie_set checks): a line break in one would add headers of its own. */
+static int header_options_safe(const struct tt_options *o)
+{
+    const char *const v[] = { o->user_agent, o->sign_api_key, o->request_headers,
+                              o->websocket_headers };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        if (v[i] && !tt__header_safe(v[i], strlen(v[i]))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static enum tt_err init_parts(tt_client *c)
 {
+    if (!header_options_safe(&c->o)) {
+        return TT_ERR_INVAL;
+    }
     enum tt_err rc = tt__http_init(&c->http, &c->o);
     c->http.cancel = &c->stop;
     c->http.idle = &c->upgraded; /* on the WebSocket: each request lets the handle go after it */

@@ -177,10 +177,25 @@ void tt__http_resp_free(struct tt_http_resp *r)
 
 /* ---- cookies ---- */
 
+int tt__header_safe(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)s[i];
+        if ((b < 0x20 && b != '\t') || b == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 enum tt_err tt__cookie_set(struct tt_http *h, const char *name, size_t nlen, const char *value,
                            size_t vlen)
 {
     struct tt_cookie *c = NULL;
+    /* the jar's pairs go into every request's Cookie header, from answers we do not trust */
+    if (!tt__header_safe(name, nlen) || !tt__header_safe(value, vlen)) {
+        return TT_ERR_INVAL;
+    }
     for (size_t i = 0; i < h->n_cookies; i++) {
         if (strlen(h->cookies[i].name) == nlen && !memcmp(h->cookies[i].name, name, nlen)) {
             c = &h->cookies[i];

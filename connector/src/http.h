@@ -71,7 +71,13 @@ enum tt_err tt__http_request_sign(struct tt_http *h, const char *url, const char
  *  neither. */
 unsigned tt__retry_after_s(const char *value, time_t now, unsigned max);
 
-/** Set (or replace) a cookie; returns TT_ERR_NOMEM or TT_ERR_TOO_LARGE (jar full). */
+/** 1 if `n` bytes at `s` may go into an HTTP header value: no control byte but HTAB. A CR or LF
+ *  would end the header and begin one of the sender's choosing, and curl sends what it gets
+ *  (it also hands such bytes of an answer's headers on as they came). */
+int tt__header_safe(const char *s, size_t n);
+
+/** Set (or replace) a cookie; returns TT_ERR_NOMEM, TT_ERR_TOO_LARGE (jar full) or TT_ERR_INVAL
+ *  (a control byte in the name or value: tt__header_safe). */
 enum tt_err tt__cookie_set(struct tt_http *h, const char *name, size_t nlen, const char *value,
                            size_t vlen);
 /** Every "name=value" pair of a Set-Cookie-like string ("a=1; Path=/" keeps a=1 only when

@@ -196,6 +196,10 @@ static enum tt_err legacy_answer(tt_client *c, struct tt_http_resp *r, char *sig
         return TT_ERR_SIGN;
     }
     if (tt__jr_member(doc, "User-Agent", &v) && tt__jr_string(v, tmp, sizeof tmp) && tmp[0]) {
+        if (!tt__header_safe(tmp, strlen(tmp))) { /* "\r\n" would add headers of its own */
+            tt__client_err(c, TT_ERR_SIGN, "sign_url: a control character in its User-Agent");
+            return TT_ERR_SIGN;
+        }
         char *ua = tt__strdup(tmp);
         if (!ua) {
             return TT_ERR_NOMEM;
@@ -204,7 +208,12 @@ static enum tt_err legacy_answer(tt_client *c, struct tt_http_resp *r, char *sig
         c->http.user_agent = ua;
     }
     if (tt__jr_member(doc, "msToken", &v) && tt__jr_string(v, tmp, sizeof tmp) && tmp[0]) {
-        return tt__cookie_set(&c->http, "msToken", 7, tmp, strlen(tmp));
+        enum tt_err rc = tt__cookie_set(&c->http, "msToken", 7, tmp, strlen(tmp));
+        if (rc == TT_ERR_INVAL) {
+            tt__client_err(c, TT_ERR_SIGN, "sign_url: a control character in its msToken");
+            return TT_ERR_SIGN;
+        }
+        return rc;
     }
     return TT_OK;
 }

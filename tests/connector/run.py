@@ -772,6 +772,50 @@ def test_x_room_id(tmp):
     stop(sim)
 
 
+def test_sign_header_injection(tmp):
+    """A sign server's answer with a line break in what goes into later requests' headers
+    (curl hands a header's bare CR on as it came, and JSON strings unescape to anything): the
+    legacy signer's User-Agent and msToken are refused with an error naming them, and an
+    X-Set-TT-Cookie pair holding a CR is left out while the flow goes on with the others, so
+    no header of the answer's choosing reaches TikTok."""
+    sim, base, log = start_sim(tmp, "header-injection", ["--scenario", FAULTS])
+    bad = "x\r\nX-Injected: 1"
+    mode = [None]
+
+    def answer(path, headers):
+        with urllib.request.urlopen(base + path, timeout=5) as r:
+            body = r.read()
+            hdrs = [(k, v) for k, v in r.getheaders() if k.lower().startswith("x-")]
+            if mode[0] == "cookie":
+                hdrs = [(k, v) for k, v in hdrs if k.lower() != "x-set-tt-cookie"]
+                hdrs.append(("X-Set-TT-Cookie", "ttwid=ab\rX-Injected: 1; planted=ok"))
+            elif "sign_url" in path:
+                j = json.loads(body)
+                j[mode[0]] = bad
+                body = json.dumps(j).encode()
+            return r.status, hdrs, body
+
+    srv, sign = itest.start_http(answer)
+    for mode[0] in ("User-Agent", "msToken"):
+        rc, out, err = tt_connect("dropper", base, "sign_flow=legacy", "sign_api_url=" + sign)
+        check(rc not in (0, None) and "a control character in its " + mode[0] in err,
+              "legacy: a line break in the signer's %s is refused (%s)"
+              % (mode[0], err.strip()[-160:]))
+    mode[0] = "cookie"
+    rc, out, err = tt_connect("dropper", base, "sign_api_url=" + sign, timeout=30)
+    stop(sim)
+    sent = [l for l in log_lines(log) if l.get("room") == "dropper"]
+    planted = [l for l in sent if "planted" in (l.get("headers") or {}).get("cookie", "")]
+    hostile = [l for l in sent if any("injected" in k.lower() or "injected" in str(v).lower()
+                                      for k, v in (l.get("headers") or {}).items())]
+    check("connected" in [e["event"] for e in events(out)] and planted and not hostile,
+          "euler: X-Set-TT-Cookie's pair with a CR is left out, the others kept: %d requests "
+          "with the good pair, %d with the planted header (%s)"
+          % (len(planted), len(hostile), err.strip()[-160:]))
+    srv.shutdown()
+    srv.server_close()
+
+
 def start_proxy():
     """A CONNECT-only HTTP proxy on loopback (what tunnels https and wss); counts tunnels."""
     import socket
@@ -900,6 +944,8 @@ def main():
             test_room_lookup(tmp)
             print("== X-Room-Id", flush=True)
             test_x_room_id(tmp)
+            print("== line breaks in a sign server's headers", flush=True)
+            test_sign_header_injection(tmp)
             print("== proxy", flush=True)
             test_proxy(tmp)
             print("== valgrind", flush=True)

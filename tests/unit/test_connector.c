@@ -237,6 +237,17 @@ static void test_cookies(void)
     tt__cookie_header(&h, &b);
     CHECK(!strcmp(common_buf_cstr(&b), "ttwid=new; tt-target-idc=useast1a; msToken=x=y"));
     common_buf_free(&b);
+    /* curl hands a header's bare CR and control bytes on as they came: such a pair would put
+     * headers of the answer's choosing into every later request's Cookie header */
+    tt__cookie_parse(&h, "ttwid=ab\rX-Injected: 1; Path=/", 1);
+    tt__cookie_parse(&h, "evil=\x01x; good=1; bad\x7f=2", 0);
+    CHECK(!strcmp(tt__cookie_get(&h, "ttwid"), "new"));
+    CHECK(tt__cookie_get(&h, "evil") == NULL && tt__cookie_get(&h, "bad\x7f") == NULL);
+    CHECK(!strcmp(tt__cookie_get(&h, "good"), "1"));
+    CHECK_EQ(tt__cookie_set(&h, "sessionid", 9, "a\nb", 3), TT_ERR_INVAL);
+    CHECK_EQ(tt__cookie_set(&h, "x\r", 2, "1", 1), TT_ERR_INVAL);
+    CHECK_EQ(tt__cookie_set(&h, "tabbed", 6, "a\tb", 3), TT_OK); /* HTAB is header whitespace */
+    CHECK(tt__header_safe("Mozilla/5.0 (X11) \xc3\xa9", 20) && !tt__header_safe("a\0b", 3));
     tt__http_cleanup(&h);
     CHECK(tt__url_is_loopback("http://127.0.0.1:8080/x"));
     CHECK(tt__url_is_loopback("ws://localhost/x"));
@@ -551,6 +562,28 @@ static void test_handles(void)
     }
 }
 
+/* Options sent as HTTP headers as they are: a line break in one is refused, not sent. */
+static void test_header_options(void)
+{
+    static const char *const keys[] = { "user_agent",    "sign_api_key",    "session_id",
+                                        "tt_target_idc", "request_headers", "websocket_headers" };
+    struct tt_options o;
+    tt_client *c;
+    char err[160];
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        tt_options_init(&o);
+        if (i == 3) {
+            CHECK_EQ(tt_options_set(&o, "session_id", "s", err, sizeof err), TT_OK);
+        }
+        CHECK_EQ(tt_options_set(&o, keys[i], i < 4 ? "ok\tvalue" : "X-Ok: 1", err, sizeof err),
+                 TT_OK);
+        CHECK_EQ(tt_client_new(&c, "someone", &o, ignore, NULL), TT_OK);
+        tt_client_free(c);
+        CHECK_EQ(tt_options_set(&o, keys[i], "value\r\nX-Injected: 1", err, sizeof err), TT_OK);
+        CHECK_EQ(tt_client_new(&c, "someone", &o, ignore, NULL), TT_ERR_INVAL);
+    }
+}
+
 static void test_hosts(void)
 {
     struct tt_options o;
@@ -629,6 +662,7 @@ int main(void)
     test_frames();
     test_options();
     test_handles();
+    test_header_options();
     test_direct_options();
     test_devices();
     test_devices_no_symlink();
