@@ -35,8 +35,8 @@ suite "fuzz cfg corpus replay" "$B/fuzz_cfg_replay" tests/fuzz/corpus_cfg tests/
 
 # 5b. the other fuzz targets' corpora (tests/fuzz/fuzz.mk): JSON answers, the live page's room-id
 #     scan, the HTTP server's routes and ?user= filter, runtime API requests, handles and topics,
-#     the state and .seen files
-for t in json room http api handle files; do
+#     the state and .seen files, the cookie and Retry-After headers
+for t in json room http api handle files headers; do
     suite "fuzz $t corpus replay" "$B/fuzz_${t}_replay" "tests/fuzz/corpus_$t"
 done
 

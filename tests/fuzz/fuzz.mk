@@ -3,7 +3,7 @@
 #
 #   make fuzz            every target in turn, FUZZ_SECONDS each (frames last)
 #   make fuzz-json       one target: fuzz-json, fuzz-room, fuzz-http, fuzz-api, fuzz-handle,
-#                        fuzz-files, fuzz-cfg, fuzz-frame
+#                        fuzz-files, fuzz-headers, fuzz-cfg, fuzz-frame
 #   make fuzz-build      build every target, run none (tests/build/run.sh does, in make check:
 #                        a target that no longer links is found then, not at the next fuzz run)
 #   make all             builds the gcc replays ($(B)/fuzz_<name>_replay), run by make check
@@ -16,14 +16,14 @@
 #
 # SPDX-License-Identifier: MIT
 
-FUZZ_TARGETS := json room http api handle files
+FUZZ_TARGETS := json room http api handle files headers
 FZ := build/fuzz
 
 # ---- gcc replays (make all / make check, under SANITIZE too) ----
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(B)/fuzz_%_replay)
 $(FUZZ_TARGETS:%=$(B)/obj/tests/fuzz/fuzz_%.o): ALL_CFLAGS += -Iconnector/src -Ibridge -Icommon
 
-$(B)/fuzz_json_replay $(B)/fuzz_room_replay: $(B)/fuzz_%_replay: $(B)/obj/tests/fuzz/fuzz_%.o \
+$(B)/fuzz_json_replay $(B)/fuzz_room_replay $(B)/fuzz_headers_replay: $(B)/fuzz_%_replay: $(B)/obj/tests/fuzz/fuzz_%.o \
 		$(B)/obj/tests/fuzz/replay_main.o $(LIB)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lz
 
@@ -66,7 +66,7 @@ $(FZ)/libtiktok.a: $(FZ_LIB_OBJS)
 
 FZ_LINK = $(QLD)clang $(FUZZ_CFLAGS) -o $@ $^
 
-$(FZ)/fuzz_frame $(FZ)/fuzz_json $(FZ)/fuzz_room: $(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o \
+$(FZ)/fuzz_frame $(FZ)/fuzz_json $(FZ)/fuzz_room $(FZ)/fuzz_headers: $(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o \
 		$(FZ)/libtiktok.a
 	$(FZ_LINK) $(LIB_LIBS) -lz
 $(FZ)/fuzz_cfg: $(FZ)/obj/tests/fuzz/fuzz_cfg.o $(BRIDGE_CFG_SRCS:%.c=$(FZ)/obj/%.o) \
@@ -89,13 +89,15 @@ fuzz-build: $(FZ_BINS)
 # Longest input per target: a page or an answer of a few KiB; a path and a user= list (the
 # request head is capped at 4 KiB by the server),
 # the API's body cap 4 KiB (inputs go past both); a handle or topic is short; a state or .seen
-# file of a few streamers (a .seen line of 256 msgIds is 5.4 KiB).
+# file of a few streamers (a .seen line of 256 msgIds is 5.4 KiB); a header value (the
+# X-Set-TT-Cookie we keep is 1 KiB).
 FUZZ_MAX_LEN_json := 16384
 FUZZ_MAX_LEN_room := 16384
 FUZZ_MAX_LEN_http := 4096
 FUZZ_MAX_LEN_api := 8192
 FUZZ_MAX_LEN_handle := 512
 FUZZ_MAX_LEN_files := 16384
+FUZZ_MAX_LEN_headers := 4096
 
 # the configuration: a file of a few KiB, with every key name in a dictionary; push frames and
 # fetch results: inputs up to 64 KiB, their corpus folders named before the others'
