@@ -408,9 +408,27 @@ struct target {
     int port;
 };
 
+/* 1 if the URL holds a space or a control byte: lws writes its path into the request line and
+ * its host into the Host header as they are, so either would let the fetch result (the sign
+ * server's answer) write headers or a request of its own to the push server. */
+static int url_unsafe(const char *u)
+{
+    for (; *u; u++) {
+        if ((unsigned char)*u <= ' ' || *u == 0x7f) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static enum tt_err parse_target(tt_client *c, struct target *t)
 {
     snprintf(t->buf, sizeof t->buf, "%s", c->push_server ? c->push_server : "");
+    if (url_unsafe(t->buf)) {
+        tt__client_err(c, TT_ERR_NO_UPGRADE,
+                       "the push server URL holds a space or a control byte: not used");
+        return TT_ERR_NO_UPGRADE;
+    }
     if (!t->buf[0] || lws_parse_uri(t->buf, &t->scheme, &t->host, &t->port, &t->path)) {
         tt__client_err(c, TT_ERR_NO_UPGRADE, "no usable push server URL in the fetch result");
         return TT_ERR_NO_UPGRADE;

@@ -777,7 +777,8 @@ def test_sign_header_injection(tmp):
     (curl hands a header's bare CR on as it came, and JSON strings unescape to anything): the
     legacy signer's User-Agent and msToken are refused with an error naming them, and an
     X-Set-TT-Cookie pair holding a CR is left out while the flow goes on with the others, so
-    no header of the answer's choosing reaches TikTok."""
+    no header of the answer's choosing reaches TikTok; nor a request line of its choosing: a
+    push server URL (from the fetch result) with a space or a control byte is not used."""
     sim, base, log = start_sim(tmp, "header-injection", ["--scenario", FAULTS])
     bad = "x\r\nX-Injected: 1"
     mode = [None]
@@ -789,6 +790,8 @@ def test_sign_header_injection(tmp):
             if mode[0] == "cookie":
                 hdrs = [(k, v) for k, v in hdrs if k.lower() != "x-set-tt-cookie"]
                 hdrs.append(("X-Set-TT-Cookie", "ttwid=ab\rX-Injected: 1; planted=ok"))
+            elif mode[0] in ("\r", " "):  # the same length: the protobuf stays sound
+                body = body.replace(b"ws_proxy/", b"ws_pr" + mode[0].encode() + b"xy/")
             elif "sign_url" in path:
                 j = json.loads(body)
                 j[mode[0]] = bad
@@ -800,6 +803,11 @@ def test_sign_header_injection(tmp):
         rc, out, err = tt_connect("dropper", base, "sign_flow=legacy", "sign_api_url=" + sign)
         check(rc not in (0, None) and "a control character in its " + mode[0] in err,
               "legacy: a line break in the signer's %s is refused (%s)"
+              % (mode[0], err.strip()[-160:]))
+    for mode[0] in ("\r", " "):
+        rc, out, err = tt_connect("dropper", base, "sign_api_url=" + sign)
+        check(rc not in (0, None) and "push server URL holds a space or a control byte" in err,
+              "euler: a push server URL with %r is not used (it went into the request line): %s"
               % (mode[0], err.strip()[-160:]))
     mode[0] = "cookie"
     rc, out, err = tt_connect("dropper", base, "sign_api_url=" + sign, timeout=30)
