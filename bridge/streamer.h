@@ -61,7 +61,8 @@ struct streamer *streamer_new(struct bridge_out *out, const struct bridge_cfg *c
 /** Its flow and why, for bridge/info: copies into the buffers (under its lock). */
 void streamer_flow(struct streamer *s, char *flow, size_t fn, char *why, size_t wn);
 int streamer_start(struct streamer *s);
-/** Ask to stop (from any thread); streamer_join waits and publishes availability offline. */
+/** Ask to stop (from any thread); its thread publishes availability offline as it ends, and
+ *  streamer_join waits for that. */
 void streamer_stop(struct streamer *s);
 /** Drop the connection and make it again now, from any thread (the runtime API's reconnect):
  *  no backoff and no error in `status`; a streamer waiting for its next attempt tries now. */
