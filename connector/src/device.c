@@ -63,6 +63,18 @@ struct tt_devices {
     char *path;
 };
 
+/* Tokens and User-Agents are printable ASCII: a "\r" unescaped from the file would go into
+ * every request's headers, and other bytes would not be written back as they were read. */
+static int printable(const char *s)
+{
+    for (; *s; s++) {
+        if (*s < 0x20 || *s > 0x7e) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void add_line(struct tt_devices *d, const char *line, size_t len)
 {
     struct pb_slice doc = { (const uint8_t *)line, len }, v;
@@ -70,7 +82,8 @@ static void add_line(struct tt_devices *d, const char *line, size_t len)
     int64_t minted = 0;
     if (d->n == DEVICES_MAX || !tt__json_valid(doc.p, doc.n) || !tt__jr_member(doc, "token", &v) ||
         !tt__jr_string(v, x->token, sizeof x->token) || !x->token[0] ||
-        !tt__jr_member(doc, "ua", &v) || !tt__jr_string(v, x->ua, sizeof x->ua) || !x->ua[0]) {
+        !tt__jr_member(doc, "ua", &v) || !tt__jr_string(v, x->ua, sizeof x->ua) || !x->ua[0] ||
+        !printable(x->token) || !printable(x->ua)) {
         return;
     }
     if (tt__jr_member(doc, "minted", &v) && tt__jr_int(v, &minted)) {

@@ -410,6 +410,21 @@ static void test_devices(void)
     CHECK_EQ(st.devices, 2);
     CHECK_EQ(st.blocked, 1);
     tt_devices_free(d2);
+    /* a line whose token or User-Agent is not printable ASCII is left out: a control byte
+     * would go into the Cookie or User-Agent header of every request */
+    FILE *f = fopen(path, "w");
+    CHECK(f &&
+          fputs("{\"token\":\"1%7Cbad\\r\\nX-Injected: 1\",\"ua\":\"Mozilla/5.0\"}\n"
+                "{\"token\":\"1%7Cok\",\"ua\":\"Mozilla/5.0\\u0007\"}\n"
+                "{\"token\":\"1%7C\\u00e9\",\"ua\":\"Mozilla/5.0\"}\n"
+                "{\"token\":\"1%7Cgood\",\"ua\":\"Mozilla/5.0 (X11)\"}\n",
+                f) >= 0 &&
+          !fclose(f));
+    CHECK_EQ(tt_devices_new(&d2, path, 0), TT_OK);
+    tt_devices_stats(d2, &st);
+    CHECK_EQ(st.devices, 1);
+    CHECK(tt__devices_take(d2, &a) && !strcmp(a.token, "1%7Cgood"));
+    tt_devices_free(d2);
     remove(path);
 }
 
