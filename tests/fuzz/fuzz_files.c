@@ -1,11 +1,13 @@
 /** @file fuzz_files.c
  * libFuzzer target: arbitrary bytes as one of the files the daemon reads back at its start,
- * through the code that reads them: the first byte picks the file, the rest is its content.
- *   - even: `state_file`, the streamers added and removed at run time (runtime.c's
- *     runtime_load: JSON);
- *   - odd: the `.seen` file beside it, each streamer's newest msgIds (seen.c's seen_load: text
+ * through the code that reads them: the first byte picks the file (its value modulo 3), the
+ * rest is its content.
+ *   - 0: `state_file`, the streamers added and removed at run time (runtime.c's runtime_load:
+ *     JSON);
+ *   - 1: the `.seen` file beside it, each streamer's newest msgIds (seen.c's seen_load: text
  *     lines). seen.c is compiled into this target (`#include`), so its entries can be checked
- *     without a test-only entry point in its code.
+ *     without a test-only entry point in its code;
+ *   - 2: `ttwid_file`, the direct path's devices (libtiktok's device.c: a JSON object a line).
  * The content is written to a file in a directory of its own (on /dev/shm when there is one:
  * the round trips below write with fsync) and read from there, as the daemon reads it.
  *
@@ -15,7 +17,10 @@
  *     (runtime_save) read back as the same lists, in the same order;
  *   - seen file: a load that succeeds had our first line; at most SEEN_MAX_ENTRIES streamers,
  *     each handle normalised and kept once, with 0 to BRIDGE_SEEN_KEEP msgIds, none 0; a
- *     failure says why; the entries written back (seen_save) read back the same, without error.
+ *     failure says why; the entries written back (seen_save) read back the same, without error;
+ *   - ttwid_file: a file that could be read is never "unreadable"; at most 64 devices, each
+ *     lent with a token and a User-Agent that may go into a header (no control byte but HTAB);
+ *     one more device is saved, and the file then reads back with it.
  * Built by `make fuzz` with clang; `build/fuzz_files_replay` replays the corpus under gcc.
  *
  * SPDX-License-Identifier: MIT
@@ -26,6 +31,8 @@
 #include <sys/stat.h>
 
 #include "../../bridge/seen.c"
+#include "device.h"
+#include "http.h"
 #include "runtime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -176,6 +183,57 @@ static void seen_file(const uint8_t *p, size_t n)
     seen_free(&s);
 }
 
+/* ---- ttwid_file ---- */
+
+#define DEVICES_CAP 64 /* device.c's DEVICES_MAX */
+
+static void check_device(const struct tt_device *x)
+{
+    if (!x->token[0] || !x->ua[0] || !tt__header_safe(x->token, strlen(x->token)) ||
+        !tt__header_safe(x->ua, strlen(x->ua))) {
+        abort();
+    }
+}
+
+static void devices_file(void)
+{
+    struct tt_devices *d, *back;
+    struct tt_devices_stats st, again;
+    struct tt_device x;
+    unsigned lent = 0;
+    if (tt_devices_new(&d, in_path, 1)) {
+        return; /* out of memory */
+    }
+    tt_devices_stats(d, &st);
+    if (tt_devices_unreadable(d) || st.devices > DEVICES_CAP) {
+        abort();
+    }
+    while (tt__devices_take(d, &x)) { /* one client each: every usable device once */
+        check_device(&x);
+        lent++;
+    }
+    if (lent != st.devices - st.blocked) {
+        abort();
+    }
+    enum tt_err rc = tt__devices_add(d, "1%7Cminted", "Mozilla/5.0 (fuzz)", &x);
+    tt_devices_stats(d, &st);
+    tt_devices_free(d);
+    if (rc || st.save_failed) {
+        if (rc != TT_ERR_TOO_LARGE || st.devices != DEVICES_CAP) { /* full, all lent: no room */
+            abort();
+        }
+        return;
+    }
+    if (tt_devices_new(&back, in_path, 1)) {
+        return;
+    }
+    tt_devices_stats(back, &again);
+    if (again.devices != st.devices) {
+        abort();
+    }
+    tt_devices_free(back);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) {
@@ -183,10 +241,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     paths();
     write_input(data + 1, size - 1);
-    if (data[0] & 1) {
-        seen_file(data + 1, size - 1);
-    } else {
+    switch (data[0] % 3) {
+    case 0:
         state_file();
+        break;
+    case 1:
+        seen_file(data + 1, size - 1);
+        break;
+    default:
+        devices_file();
     }
     return 0;
 }
