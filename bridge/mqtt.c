@@ -1281,18 +1281,17 @@ static void disconnect_failed(void *ctx, MQTTAsync_failureData *d)
 static int flush_last_word(struct bridge_mqtt *b, int timeout_ms)
 {
     int64_t until = common_mono_ms() + timeout_ms;
-    int said = 0;
-    for (;;) {
-        if (!said && b->protocol != MQTTVERSION_5) {
-            bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, BRIDGE_PUB_RETAIN, 0);
-            said = 1;
-        }
-        int64_t left = until - common_mono_ms();
-        int late = bridge_mqtt_flush(b, left > 0 ? (int)left : 0);
-        if (said || b->protocol == MQTTVERSION_5) {
-            return late;
-        }
+    int said = b->protocol != MQTTVERSION_5, late;
+    if (said) {
+        bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, BRIDGE_PUB_RETAIN, 0);
     }
+    late = bridge_mqtt_flush(b, timeout_ms);
+    if (!said && b->protocol != MQTTVERSION_5) { /* fell back to 3.1.1 while flushing */
+        int64_t left = until - common_mono_ms();
+        bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, BRIDGE_PUB_RETAIN, 0);
+        late = bridge_mqtt_flush(b, left > 0 ? (int)left : 0);
+    }
+    return late;
 }
 
 static void say_goodbye(struct bridge_mqtt *b, int timeout_ms)

@@ -23,6 +23,7 @@
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "alloc.h"
@@ -410,15 +411,11 @@ struct target {
 
 /* 1 if the URL holds a space or a control byte: lws writes its path into the request line and
  * its host into the Host header as they are, so either would let the fetch result (the sign
- * server's answer) write headers or a request of its own to the push server. */
+ * server's answer) write headers or a request of its own to the push server. A header may
+ * hold blanks; a request line may not. */
 static int url_unsafe(const char *u)
 {
-    for (; *u; u++) {
-        if ((unsigned char)*u <= ' ' || *u == 0x7f) {
-            return 1;
-        }
-    }
-    return 0;
+    return !tt__header_safe(u, strlen(u)) || strpbrk(u, " \t");
 }
 
 static enum tt_err parse_target(tt_client *c, struct target *t)
