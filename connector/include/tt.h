@@ -407,10 +407,11 @@ TT_API enum tt_sign_flow tt_client_flow(tt_client *c, const char **why);
 /** Detail of the last error ("" if none): what failed, and what to try. Never holds secrets. */
 TT_API const char *tt_client_errmsg(const tt_client *c);
 
-/** After TT_ERR_RATE_LIMITED: the seconds the sign server asked to wait (Retry-After, in seconds
- *  or as a date; at most 86400), else 0 (it gave none that can be read). A "not before", the
- *  same for every client it limited together: add a random delay of your own to it, or they
- *  all come back at once (docs/libtiktok.md). */
+/** After TT_ERR_RATE_LIMITED: the seconds the sign server or TikTok asked to wait (Retry-After,
+ *  in seconds or as a date; at most 86400), else 0 (it gave none that can be read). A "not
+ *  before", the same for every client it limited together: add a random delay of your own to
+ *  it, or they all come back at once (docs/libtiktok.md). A poll's 429 (an "error" event while
+ *  connected) is waited out by the client itself; this gives its wait inside that callback. */
 TT_API unsigned tt_client_retry_after(const tt_client *c);
 
 /** The msgIds of the newest events the client has delivered (or, with process_initial_data

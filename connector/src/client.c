@@ -640,7 +640,28 @@ static void end_connection(tt_client *c, enum tt_err why)
     emit_disconnected(c, why);
 }
 
-#define POLL_FAILURES_MAX 5
+#define POLL_FAILURES_MAX   5
+#define POLL_LIMITED_WAIT_S 60 /* a poll's 429 without a usable Retry-After, as the bridge's */
+
+/* A poll failed with `rc`: its error event; 1 when the failures in a row end the connection.
+ * TikTok's own 429 is no failure: the next poll waits its Retry-After (tt__retry_after_s caps
+ * it at a day), as any sooner would be refused too; a reconnect would ask more of TikTok
+ * (room info, a first fetch), not less, so 429s neither count toward the five nor reset them.
+ * The wait shows in the event and, from its callback, in tt_client_retry_after(). */
+static int poll_failed(tt_client *c, enum tt_err rc)
+{
+    if (rc == TT_ERR_RATE_LIMITED) {
+        unsigned wait = c->retry_after ? c->retry_after : POLL_LIMITED_WAIT_S;
+        uint64_t at = tt__now_ms() + (uint64_t)wait * 1000; /* from the answer, not the ask */
+        c->next_poll_ms = at > c->next_poll_ms ? at : c->next_poll_ms;
+        emit_error_of(c, rc, "Request polling failed", 0);
+        return 0;
+    }
+    /* an answer that does not decode is counted as a bad frame is on a WebSocket, and as a
+     * failed poll too: five in a row reconnect, whatever else the cause */
+    emit_error_of(c, rc, "Request polling failed", c->poll_undecodable);
+    return ++c->poll_failures >= POLL_FAILURES_MAX;
+}
 
 static enum tt_err service_polling(tt_client *c, int timeout_ms)
 {
@@ -652,16 +673,11 @@ static enum tt_err service_polling(tt_client *c, int timeout_ms)
         }
         if (now >= c->next_poll_ms) {
             c->next_poll_ms = now + c->o.request_polling_interval_ms;
-            if (tt__poll_once(c)) {
-                /* an answer that does not decode is counted as a bad frame is on a WebSocket,
-                 * and as a failed poll too: five in a row reconnect, whatever the cause */
-                emit_error_of(c, c->last_err, "Request polling failed", c->poll_undecodable);
-                if (++c->poll_failures >= POLL_FAILURES_MAX) {
-                    return TT_ERR_CONNECTION_LOST;
-                }
-            } else {
-                c->poll_failures = 0;
+            enum tt_err rc = tt__poll_once(c);
+            if (rc && poll_failed(c, rc)) {
+                return TT_ERR_CONNECTION_LOST;
             }
+            c->poll_failures = rc ? c->poll_failures : 0;
             continue;
         }
         if (now >= deadline) {

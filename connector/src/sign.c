@@ -6,8 +6,8 @@
  *   legacy  GET {sign}/webcast/sign_url?url=…: a signed im/fetch URL, which we then fetch;
  *   session an unsigned im/fetch carrying a logged-in session's cookies.
  * Also the unsigned im/fetch of request polling. Sign server answers map to distinct errors:
- * 429 -> TT_ERR_RATE_LIMITED with Retry-After (TikTok's im/fetch 429 too), 401/402/403 ->
- * TT_ERR_SIGN_REFUSED.
+ * 429 -> TT_ERR_RATE_LIMITED with Retry-After (TikTok's im/fetch 429 too, a poll's included),
+ * 401/402/403 -> TT_ERR_SIGN_REFUSED.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -356,7 +356,11 @@ enum tt_err tt__poll_once(tt_client *c)
     tt__http_resp_init(&r);
     enum tt_err rc = tt__http_request(&c->http, url, NULL, &r);
     tt__free(url);
-    if (!rc && r.status != 200) {
+    if (!rc && r.status == 429) { /* TikTok's own limit: client.c waits its Retry-After */
+        char msg[160];
+        body_message(&r, msg, sizeof msg);
+        rc = rate_limited(c, &r, "polling im/fetch", msg);
+    } else if (!rc && r.status != 200) {
         rc = TT_ERR_HTTP;
         tt__client_err(c, rc, "polling im/fetch: HTTP %ld", r.status);
     } else if (rc) {

@@ -438,6 +438,21 @@ static bool our_cursor(const struct room *r, const char *cur, uint64_t *seq)
     return true;
 }
 
+/* TikTok's own refusal of an im/fetch: `status` with a JSON error and Retry-After. */
+static void fetch_refused(struct sim *s, struct room *r, struct reply *rp, int status,
+                          const char *fault)
+{
+    char ra[16];
+
+    json_reply(rp, status);
+    snprintf(ra, sizeof(ra), "%d", r->f.retry_after ? r->f.retry_after : 30);
+    reply_header(rp, "retry-after", ra);
+    common_buf_printf(&rp->body,
+                      "{\"error\":\"Rate limited by TikTok (HTTP %d)\",\"status_code\":%d}", status,
+                      status);
+    slog_fault(s, r, fault);
+}
+
 /* Without a cursor of this room: the backlog and a cursor (a 1.x client's first fetch). With
    one: request polling, the messages emitted since that cursor. Only the first fetch is
    signed; a poll still gets what is left after the stream ended (the end message). */
@@ -451,20 +466,18 @@ static void im_fetch(struct sim *s, struct lws *wsi, const struct query *q, stru
 
     rp->room = r ? r->handle : NULL;
     if (r != NULL && r->f.fetch_status != 0) {
-        char ra[16];
-
-        json_reply(rp, r->f.fetch_status);
-        snprintf(ra, sizeof(ra), "%d", r->f.retry_after ? r->f.retry_after : 30);
-        reply_header(rp, "retry-after", ra);
-        common_buf_printf(&rp->body,
-                          "{\"error\":\"Rate limited by TikTok (HTTP %d)\",\"status_code\":%d}",
-                          r->f.fetch_status, r->f.fetch_status);
-        slog_fault(s, r, "im/fetch status");
+        fetch_refused(s, r, rp, r->f.fetch_status, "im/fetch status");
         return;
     }
     rp->status = 200;
     rp->ctype = "application/protobuf";
     if (r != NULL && our_cursor(r, query_get(q, "cursor"), &after)) {
+        if (r->polls_limited < (uint32_t)r->f.poll_limited) {
+            /* a refused poll does not start the timeline: it waits for a poll let through */
+            r->polls_limited++;
+            fetch_refused(s, r, rp, 429, "polling im/fetch rate limited");
+            return;
+        }
         room_poll_open(r);
         room_session_start(s, r); /* a poller starts the timeline, as a WebSocket does */
         body = fetch_poll(s, r, after, &len);

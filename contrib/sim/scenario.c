@@ -327,6 +327,7 @@ static int parse_faults(struct parser *p, struct faults *f, const cJSON *o)
     f->limit_label = perm_str(p, jstr(o, "limit_label", NULL));
     f->fetch_status = (int)jint(o, "fetch_status", 0);
     f->poll_truncated = (int)jint(o, "poll_truncated", 0);
+    f->poll_limited = (int)jint(o, "poll_limited", 0);
     f->no_cursor = jbool(o, "no_cursor", false);
     f->no_push_server = jbool(o, "no_push_server", false);
     f->age_restricted = jbool(o, "age_restricted", false);
@@ -362,7 +363,8 @@ static int parse_faults(struct parser *p, struct faults *f, const cJSON *o)
             "close_after",     "close_code",          "close_reason",
             "slow_ms",         "device_blocked",      "direct_handshake",
             "endless_message", "push_host",           "signed_host",
-            "header_bytes",    "json_depth",          "poll_truncated"
+            "header_bytes",    "json_depth",          "poll_truncated",
+            "poll_limited"
         };
         bool ok = false;
 

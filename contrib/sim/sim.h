@@ -144,6 +144,7 @@ struct faults {
     const char *limit_label;
     int fetch_status;   /* im/fetch answers this HTTP status with a JSON error */
     int poll_truncated; /* the first N polling im/fetch answers lose their last byte */
+    int poll_limited;   /* the first N polling im/fetch answer 429 with Retry-After */
     bool no_cursor;
     bool no_push_server;
     bool age_restricted;
@@ -221,6 +222,7 @@ struct room {
     struct replay *rp;
     uint32_t devices_blocked; /* the device_blocked fault's count so far */
     uint32_t polls_truncated; /* the poll_truncated fault's count so far */
+    uint32_t polls_limited;   /* the poll_limited fault's count so far */
 };
 
 /* Load mode (README "Load mode"). */

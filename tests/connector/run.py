@@ -15,6 +15,7 @@
 - once the WebSocket is open the client holds no HTTP connection;
 - every fault of contrib/sim/scenarios/faults.jsonl gives its documented error;
 - the sign server's Retry-After as seconds, as a date, and as neither (none, never a wrap);
+- TikTok's 429 on a poll: the next poll waits its Retry-After, no reconnect;
 - a captcha live page and a failing api-live: the page's error, with its own message;
 - the sign server's X-Room-Id is taken only when it is a room id;
 - garbage frames cost themselves: the connection goes on;
@@ -174,6 +175,49 @@ def test_polling(tmp):
         params_ok(l["query"], HTTP_PARAMS, HTTP_PARAMS_2X, DEFAULT_UA,
                   {"room_id": lambda v: v.isdigit(), "cursor": lambda v: v != "",
                    "internal_ext": lambda v: v != ""}, {}, "polling im/fetch")
+
+
+def test_polling_rate_limited(tmp):
+    """TikTok's 429 on a poll: the next poll waits its Retry-After (the simulator's request
+    log, not a sleep, says when each came), each is an error event rate_limited with the wait,
+    five in a row do not reconnect (they are no failures), and polling resumes at its interval
+    with every event."""
+    limited, wait_s = 5, 1
+    scen = [{"kind": "sim", "seed": 3}, {"kind": "viewer", "handle": "tester"},
+            {"kind": "streamer", "handle": "slowdown",
+             "faults": {"poll_limited": limited, "retry_after": wait_s}}]
+    scen += [{"t": 0.2 + 0.1 * i, "type": "chat", "user": "tester", "text": "chat %d" % i}
+             for i in range(3)] + [{"t": 0.8, "type": "end"}]
+    sim, base, log = itest.sim(tmp, "poll429", [], scen)
+    rc, out, err = tt_connect("slowdown", base, "sign_flow=session", "session_id=x",
+                              "enable_websocket_upgrade=false", "request_polling_interval_ms=100",
+                              timeout=40)
+    sim.terminate()
+    sim.wait(5)
+    evs = events(out)
+    names = [e["event"] for e in evs]
+    check(rc == 0 and names.count("connected") == 1 and "streamEnd" in names,
+          "poll 429: one connection to the stream's end, no reconnect (rc=%s %s)"
+          % (rc, err.strip()[-200:]))
+    check([e["data"]["comment"] for e in evs if e["event"] == "chat"] ==
+          ["chat %d" % i for i in range(3)], "poll 429: every chat once, after the wait")
+    errs = [e["data"] for e in evs if e["event"] == "error"]
+    want = "polling im/fetch: rate limited, retry after %ds" % wait_s
+    check(len(errs) == limited and all(
+          e["code"] == "rate limited (sign server or im/fetch)" and want in e["exception"]
+          for e in errs), "poll 429: an error event rate_limited with the wait for each: %s"
+          % errs[:2])
+    polls = [l for l in log_lines(log) if l.get("path") == "/webcast/im/fetch/" and
+             (l.get("query") or {}).get("cursor")]
+    statuses = [l["status"] for l in polls]
+    check(statuses[:limited] == [429] * limited and statuses[limited:limited + 3] == [200] * 3,
+          "poll 429: %d polls refused, then polling resumes (%s)" % (limited, statuses[:10]))
+    gaps = [b["t"] - a["t"] for a, b in zip(polls, polls[1:])]
+    check(all(g >= wait_s * 1000 - 1 for g in gaps[:limited]),  # 1 ms: clocks truncate to ms
+          "poll 429: no poll before Retry-After %d s (gaps %s ms)" % (wait_s, gaps[:limited]))
+    check(gaps[limited:limited + 2] and all(g < 900 for g in gaps[limited:limited + 2]),
+          "poll 429: then back at request_polling_interval_ms (gaps %s ms)"
+          % gaps[limited:limited + 2])
 
 
 # ---- the requests, parameter by parameter (§ numbers: docs/protocol.md) ----------------------
@@ -934,6 +978,7 @@ def main():
             test_flows(tmp)
             print("== polling", flush=True)
             test_polling(tmp)
+            test_polling_rate_limited(tmp)
             print("== requests, parameter by parameter", flush=True)
             test_requests(tmp)
             print("== heartbeat interval", flush=True)
