@@ -48,9 +48,14 @@ static void step(const char *name, int ok, const char *outcome, const char *fix)
     }
 }
 
-/* Which step an error belongs to, and what to try. */
-static const char *fix_for(enum tt_err e)
+/* Which step an error belongs to, and what to try; `c` tells whose 429 it was. */
+static const char *fix_for(const tt_client *c, enum tt_err e)
 {
+    if (e == TT_ERR_RATE_LIMITED && tt_client_rate_limited_by_tiktok(c)) {
+        return "TikTok itself answered 429: wait the Retry-After shown; an API key does not "
+               "help (it raises the sign server's limits, not TikTok's): fewer connections "
+               "from this IP, or another IP";
+    }
     switch (e) {
     case TT_ERR_NOT_FOUND:
         return "check the handle: it is the name in tiktok.com/@NAME";
@@ -153,37 +158,43 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
     enum tt_err rc = tt_client_room_info(c, &info);
     struct tt_state st;
     tt_client_state(c, &st);
-    step("room", st.room_id[0] != 0, st.room_id[0] ? st.room_id : tt_client_errmsg(c), fix_for(rc));
+    step("room", st.room_id[0] != 0, st.room_id[0] ? st.room_id : tt_client_errmsg(c),
+         fix_for(c, rc));
     if (st.room_id[0]) {
-        step("live", !rc, rc ? tt_client_errmsg(c) : "yes", fix_for(rc));
+        step("live", !rc, rc ? tt_client_errmsg(c) : "yes", fix_for(c, rc));
     }
     tt_free(info);
     if (!rc) {
         rc = tt_client_connect(c);
         snprintf(msg, sizeof msg, "%s", rc ? tt_client_errmsg(c) : "connection data received");
         int direct = flow_step(c);
-        int sign_failed = rc == TT_ERR_RATE_LIMITED || rc == TT_ERR_SIGN_REFUSED ||
-                          rc == TT_ERR_SIGN || rc == TT_ERR_NO_CURSOR || rc == TT_ERR_NO_TTWID;
+        /* TikTok's own 429 on im/fetch (legacy, session): the sign server did its part */
+        int fetch_limited = rc == TT_ERR_RATE_LIMITED && tt_client_rate_limited_by_tiktok(c);
+        int sign_failed = (rc == TT_ERR_RATE_LIMITED && !fetch_limited) ||
+                          rc == TT_ERR_SIGN_REFUSED || rc == TT_ERR_SIGN ||
+                          rc == TT_ERR_NO_CURSOR || rc == TT_ERR_NO_TTWID;
         if (direct) { /* no sign server asked: the device is what stands in its place */
             step("device", !sign_failed, sign_failed ? msg : "a ttwid (lent or minted)",
-                 fix_for(rc));
+                 fix_for(c, rc));
         } else {
             step("sign server", !sign_failed,
                  sign_failed      ? msg
                  : o.sign_api_key ? "answered, API key accepted"
                                   : "answered (anonymous: set an API key for higher limits)",
-                 fix_for(rc));
+                 fix_for(c, rc));
         }
         if (!direct && t->sign_flow != 1 && t->sign_flow != 2) { /* Euler's rate limits */
             rate_limit_step(c);
         }
         tt_client_state(c, &st);
-        if (!sign_failed) {
+        if (fetch_limited) {
+            step("im/fetch", 0, msg, fix_for(c, rc));
+        } else if (!sign_failed) {
             step("websocket", !rc,
                  rc                         ? msg
                  : st.upgraded_to_websocket ? "connected"
                                             : "polling",
-                 fix_for(rc));
+                 fix_for(c, rc));
         }
     }
     if (!rc) {
@@ -194,12 +205,12 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
         int n = snprintf(msg, sizeof msg, "%d in %d s", p.events, (int)(time(NULL) - start));
         if (why && why != TT_ERR_OFFLINE) { /* the connection ended: say why */
             snprintf(msg + n, sizeof msg - (size_t)n, ": %s", tt_client_errmsg(c));
-            step("events", 0, msg, fix_for(why));
+            step("events", 0, msg, fix_for(c, why));
         } else if (!p.events && st.upgraded_to_websocket && !p.frames) {
             snprintf(msg + n, sizeof msg - (size_t)n,
                      ", and no frame at all (not even a "
                      "heartbeat answer)");
-            step("events", 0, msg, fix_for(TT_ERR_STALE));
+            step("events", 0, msg, fix_for(c, TT_ERR_STALE));
         } else {
             step("events", p.events > 0, msg,
                  "a quiet room (its heartbeats are answered), or run longer");

@@ -414,6 +414,11 @@ TT_API const char *tt_client_errmsg(const tt_client *c);
  *  connected) is waited out by the client itself; this gives its wait inside that callback. */
 TT_API unsigned tt_client_retry_after(const tt_client *c);
 
+/** After TT_ERR_RATE_LIMITED: 1 when TikTok itself answered 429 (the legacy and session flows'
+ *  im/fetch, or a poll), 0 when the sign server did (or the last error is another). What helps
+ *  differs: an API key or a plan raises the sign server's limits, not TikTok's. */
+TT_API int tt_client_rate_limited_by_tiktok(const tt_client *c);
+
 /** The msgIds of the newest events the client has delivered (or, with process_initial_data
  *  off, passed over), oldest first: at most `cap` of them into `ids`; returns how many. Given
  *  to the next client of the same streamer with tt_client_mark_seen, they keep the backlog its

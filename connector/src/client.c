@@ -315,6 +315,11 @@ unsigned tt_client_retry_after(const tt_client *c)
     return c && c->last_err == TT_ERR_RATE_LIMITED ? c->retry_after : 0;
 }
 
+int tt_client_rate_limited_by_tiktok(const tt_client *c)
+{
+    return c && c->last_err == TT_ERR_RATE_LIMITED ? c->limited_by_tiktok : 0;
+}
+
 size_t tt_client_seen_ids(const tt_client *c, uint64_t *ids, size_t cap)
 {
     return c && ids ? tt__dedup_recent(&c->dedup, ids, cap) : 0;
@@ -581,6 +586,7 @@ enum tt_err tt_client_connect(tt_client *c)
     c->stream_ended = c->upgraded = c->polling = 0;
     c->errmsg[0] = '\0';
     c->retry_after = 0;
+    c->limited_by_tiktok = 0;
     c->last_err = TT_OK;
     if (c->o.allow_insecure && !c->warned_insecure) {
         c->warned_insecure = 1;

@@ -74,6 +74,7 @@ struct tt_client {
 
     enum tt_err last_err;
     unsigned retry_after;
+    int limited_by_tiktok; /* the last 429 was TikTok's own, not the sign server's */
     char errmsg[512];
 };
 

@@ -34,10 +34,12 @@ static void body_message(const struct tt_http_resp *r, char *msg, size_t n)
     }
 }
 
-/* A 429, the sign server's or TikTok's own: TT_ERR_RATE_LIMITED with its Retry-After. */
+/* A 429, the sign server's or TikTok's own (`tiktok`): TT_ERR_RATE_LIMITED with its
+ * Retry-After. Who limited is kept: an API key raises the sign server's limits, not TikTok's. */
 static enum tt_err rate_limited(tt_client *c, const struct tt_http_resp *r, const char *what,
-                                const char *msg)
+                                const char *msg, int tiktok)
 {
+    c->limited_by_tiktok = tiktok;
     c->retry_after = tt__retry_after_s(r->retry_after, time(NULL), RETRY_AFTER_MAX);
     if (c->retry_after) {
         tt__client_err(c, TT_ERR_RATE_LIMITED, "%s: rate limited, retry after %us (%s)", what,
@@ -58,7 +60,7 @@ static enum tt_err sign_status(tt_client *c, const struct tt_http_resp *r, const
     }
     body_message(r, msg, sizeof msg);
     if (r->status == 429) {
-        return rate_limited(c, r, what, msg);
+        return rate_limited(c, r, what, msg, 0);
     }
     if (r->status == 401 || r->status == 402 || r->status == 403) {
         tt__client_err(c, TT_ERR_SIGN_REFUSED, "%s: HTTP %ld: %s%s", what, r->status,
@@ -175,7 +177,7 @@ static enum tt_err get_signed(tt_client *c, const char *signed_url)
     } else if (r.status == 429) { /* TikTok's own limit: its Retry-After counts as the signer's */
         char msg[160];
         body_message(&r, msg, sizeof msg);
-        rc = rate_limited(c, &r, "im/fetch", msg);
+        rc = rate_limited(c, &r, "im/fetch", msg, 1);
     } else if (r.status != 200) {
         rc = r.status == 403 ? TT_ERR_BLOCKED : TT_ERR_HTTP;
         tt__client_err(c, rc, "im/fetch: HTTP %ld", r.status);
@@ -359,7 +361,7 @@ enum tt_err tt__poll_once(tt_client *c)
     if (!rc && r.status == 429) { /* TikTok's own limit: client.c waits its Retry-After */
         char msg[160];
         body_message(&r, msg, sizeof msg);
-        rc = rate_limited(c, &r, "polling im/fetch", msg);
+        rc = rate_limited(c, &r, "polling im/fetch", msg, 1);
     } else if (!rc && r.status != 200) {
         rc = TT_ERR_HTTP;
         tt__client_err(c, rc, "polling im/fetch: HTTP %ld", r.status);

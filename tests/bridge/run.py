@@ -1080,6 +1080,22 @@ def test_probe(tmp):
                        text=True, timeout=60)
     check(r.returncode == 1 and "sign server   FAIL" in r.stdout and "retry after 42s" in r.stdout
           and "try: " in r.stdout, "--probe names the failing step and the fix:\n" + r.stdout)
+    check("get an API key (sign_api_key_file)" in r.stdout,
+          "--probe: the sign server's 429, an API key raises its limits:\n" + r.stdout)
+    # TikTok's own 429 on im/fetch (the legacy flow): the sign server did its part, and an API
+    # key does not help
+    with open(cfg) as f:
+        text = f.read().replace("sign_flow = euler\n", "sign_flow = legacy\n")
+    legacy = os.path.join(tmp, "probe-legacy.ini")
+    with open(legacy, "w") as f:
+        f.write(text)
+    os.chmod(legacy, 0o600)
+    r = subprocess.run([exe, "-c", legacy, "--probe", "fetch_limited"], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 1 and "sign server   ok" in r.stdout and "im/fetch      FAIL" in
+          r.stdout and "retry after 17s" in r.stdout and "an API key does not help" in r.stdout
+          and "sign_api_key_file" not in r.stdout,
+          "--probe: TikTok's own 429 is im/fetch's, no API key advised:\n" + r.stdout)
     r = subprocess.run([exe, "-c", cfg, "--probe", "ghost"], capture_output=True, text=True,
                        timeout=60)
     check(r.returncode == 1 and "room          FAIL" in r.stdout, "--probe: a missing user")
