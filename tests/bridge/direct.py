@@ -193,7 +193,10 @@ def test_fallback_and_watchdog(tmp):
     scen += chats("refuser", 3) + chats("fine", 2)
     scen += [{"t": 0.5, "type": "chat", "text": "before", "room": "quiet"},
              {"t": 1.0, "type": "silence", "seconds": 3, "room": "quiet"},
-             {"t": 4.5, "type": "chat", "text": "after", "room": "quiet"}]
+             # the watchdog closes the silent socket at about 3 s and the first reconnect
+             # waits 1 to 2 s (reconnect_min_s, jittered): "after" at 4.5 s raced the new
+             # socket and, pushed to none, was lost; 8 s leaves that reconnect 3 s to spare
+             {"t": 8.0, "type": "chat", "text": "after", "room": "quiet"}]
     sim, url, log, broker, sub, mport, br, cfg = start_stack(
             tmp, "fallback", scen, lambda url: [("refuser", "sign_api_url = %s\n" % url),
                                                 ("quiet", "stale_timeout_s = 2\n"), ("fine", "")],
