@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "tt_int.h"
 #include "json.h"
+#include "prng.h"
 
 uint64_t tt__now_ms(void)
 {
@@ -653,12 +654,15 @@ static void end_connection(tt_client *c, enum tt_err why)
  * TikTok's own 429 is no failure: the next poll waits its Retry-After (tt__retry_after_s caps
  * it at a day), as any sooner would be refused too; a reconnect would ask more of TikTok
  * (room info, a first fetch), not less, so 429s neither count toward the five nor reset them.
+ * Clients limited together would all poll again at the same instant, so each adds 0 to 10 %
+ * of the wait of its own, as the daemon does after a connect's 429 (never sooner than asked).
  * The wait shows in the event and, from its callback, in tt_client_retry_after(). */
 static int poll_failed(tt_client *c, enum tt_err rc)
 {
     if (rc == TT_ERR_RATE_LIMITED) {
         unsigned wait = c->retry_after ? c->retry_after : POLL_LIMITED_WAIT_S;
-        uint64_t at = tt__now_ms() + (uint64_t)wait * 1000; /* from the answer, not the ask */
+        uint64_t at = tt__now_ms() + (uint64_t)wait * 1000 /* from the answer, not the ask */
+                      + common_rand_below((uint64_t)wait * 100 + 1);
         c->next_poll_ms = at > c->next_poll_ms ? at : c->next_poll_ms;
         emit_error_of(c, rc, "Request polling failed", 0);
         return 0;

@@ -215,6 +215,11 @@ def test_polling_rate_limited(tmp):
     gaps = [b["t"] - a["t"] for a, b in zip(polls, polls[1:])]
     check(all(g >= wait_s * 1000 - 1 for g in gaps[:limited]),  # 1 ms: clocks truncate to ms
           "poll 429: no poll before Retry-After %d s (gaps %s ms)" % (wait_s, gaps[:limited]))
+    # each wait adds 0 to 100 ms of its own: all five within 5 ms of the second has a chance
+    # of (6/101)^5, under one in a million
+    check(max(gaps[:limited] or [0]) > wait_s * 1000 + 5,
+          "poll 429: the waits are jittered, not all exactly Retry-After (gaps %s ms)"
+          % gaps[:limited])
     check(gaps[limited:limited + 2] and all(g < 900 for g in gaps[limited:limited + 2]),
           "poll 429: then back at request_polling_interval_ms (gaps %s ms)"
           % gaps[limited:limited + 2])
