@@ -55,6 +55,10 @@
 /* Rejected messages are logged once per topic per minute: this many topics remembered. */
 #define REJECT_LOG_SLOTS 64
 
+/* A message flag of this file's own, past mqtt.h's: the last word (bridge/state "offline"),
+ * whose acknowledgement say_goodbye() needs to know of */
+#define PUB_LAST_WORD 0x100
+
 struct inbound {
     struct inbound *next;
     char *topic, *payload;
@@ -101,6 +105,8 @@ struct bridge_mqtt {
     int sending;      /* a thread is in send_queued(): messages go to paho in queue order */
     int lost_reason;  /* the broker's DISCONNECT reason of the loss, 0: none */
     int disconnected; /* shutdown: our DISCONNECT went out */
+    int word_acked;   /* the last word was acknowledged on this connection */
+    struct bridge_broker_conn sock; /* paho's socket of this connection (tcp_nodelay.h) */
     int64_t next_connect_ms;
     unsigned connect_failures;
     char **subs; /* copies of o.subscriptions */
@@ -180,6 +186,7 @@ static void sent_ok(void *ctx, MQTTAsync_successData *d)
         if (m->qos) { /* QoS 0 "succeeds" once written: no word from the broker */
             b->last_ack_ms = b->done_ms;
         }
+        b->word_acked |= (m->flags & PUB_LAST_WORD) && m->qos;
         mq_list_remove(&b->inflight, m);
         mq_msg_free(m);
         b->published++;
@@ -308,14 +315,18 @@ static void connected5(void *ctx, MQTTAsync_successData5 *d)
 static void on_connected(void *ctx, char *cause)
 {
     struct bridge_mqtt *b = ctx;
+    struct bridge_broker_conn sock = { .fd = -1 };
+    int port = bridge_mqtt_uri_port(b->o.uri);
     (void)cause;
     atomic_store(&b->nudge.pending, 0); /* one outstanding on an old client is never answered */
     /* before pump() publishes on the new connection */
-    if (bridge_tcp_nodelay_to_port(bridge_mqtt_uri_port(b->o.uri)) < 0) {
+    if (bridge_tcp_nodelay_to_port(port) < 0) {
         LOG_DEBUG(NULL, "mqtt: cannot list this process's sockets to turn Nagle off: %s",
                   strerror(errno));
     }
+    bridge_broker_conn_find(port, paho_socket_owned, &sock); /* for say_goodbye() */
     pthread_mutex_lock(&b->lock);
+    b->sock = sock;
     b->connected = 1;
     b->just_connected = 1; /* pump() sends the birth and subscribes: not from here */
     b->connecting = 0;
@@ -687,6 +698,7 @@ int bridge_mqtt_new(struct bridge_mqtt **out, const struct bridge_mqtt_opts *o,
     b->on_msg = on_msg;
     b->ud = ud;
     b->next_seq = 1;
+    b->sock.fd = -1;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->progress, NULL);
     mq_init(&b->q, o->max_buffered, o->max_buffered_bytes);
@@ -1066,6 +1078,7 @@ static void log_failure(struct bridge_mqtt *b)
 static void on_birth(struct bridge_mqtt *b)
 {
     b->just_connected = 0;
+    b->word_acked = 0; /* said again after the birth, or not said on this connection */
     size_t replayed = mq_replay(&b->q);
     mq_push_front(&b->q, mq_msg_new(b->o.state_topic, "online", 6, 1, BRIDGE_PUB_RETAIN, 0));
     int v5 = b->protocol == MQTTVERSION_5;
@@ -1282,16 +1295,43 @@ static int flush_last_word(struct bridge_mqtt *b, int timeout_ms)
 {
     int64_t until = common_mono_ms() + timeout_ms;
     int said = b->protocol != MQTTVERSION_5, late;
+    unsigned flags = BRIDGE_PUB_RETAIN | PUB_LAST_WORD;
     if (said) {
-        bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, BRIDGE_PUB_RETAIN, 0);
+        bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, flags, 0);
     }
     late = bridge_mqtt_flush(b, timeout_ms);
     if (!said && b->protocol != MQTTVERSION_5) { /* fell back to 3.1.1 while flushing */
         int64_t left = until - common_mono_ms();
-        bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, BRIDGE_PUB_RETAIN, 0);
+        bridge_mqtt_publish(b, b->o.state_topic, "offline", 7, 1, flags, 0);
         late = bridge_mqtt_flush(b, left > 0 ? (int)left : 0);
     }
     return late;
+}
+
+/* MQTT 3.1.1, and the broker did not acknowledge the last word in time: it may never have
+ * reached the broker (a full window, a stalled broker), and the DISCONNECT that paho sends on
+ * disconnect and destroy alike (MQTTAsync_closeOnly, 1.3.12) would make the broker discard
+ * the will: bridge/state would stay "online" for good. So the connection ends without it: the
+ * socket shut down under paho (tcp_nodelay.c found it), the broker reads what was written, then
+ * the end of a connection lost, and publishes the will. paho's DISCONNECT afterwards fails on
+ * the shut socket (SIGPIPE is ignored, by paho and by main.c). 0 when done; -1 when paho's
+ * socket is not known (see bridge_broker_conn_find), and the usual DISCONNECT follows. */
+static int close_for_will(struct bridge_mqtt *b, const struct bridge_broker_conn *sock,
+                          int timeout_ms)
+{
+    if (bridge_broker_conn_shutdown(sock)) {
+        LOG_WARN(NULL,
+                 "mqtt: %s offline not acknowledged within flush_timeout (%d s), and paho's "
+                 "socket cannot be told apart from the process's others: the broker may keep it "
+                 "online",
+                 b->o.state_topic, timeout_ms / 1000);
+        return -1;
+    }
+    LOG_WARN(NULL,
+             "mqtt: %s offline not acknowledged within flush_timeout (%d s): closing without "
+             "DISCONNECT so the broker publishes the will",
+             b->o.state_topic, timeout_ms / 1000);
+    return 0;
 }
 
 static void say_goodbye(struct bridge_mqtt *b, int timeout_ms)
@@ -1310,9 +1350,10 @@ static void say_goodbye(struct bridge_mqtt *b, int timeout_ms)
     }
     pthread_mutex_lock(&b->lock);
     b->stopping = 1;
-    int up = b->connected;
+    int up = b->connected, unsaid = !v5 && !b->word_acked;
+    struct bridge_broker_conn sock = b->sock;
     pthread_mutex_unlock(&b->lock);
-    if (!up) {
+    if (!up || (unsaid && !close_for_will(b, &sock, timeout_ms))) {
         return;
     }
     if (v5) {

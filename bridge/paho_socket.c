@@ -20,11 +20,15 @@
  * - while enough acknowledgements are due (paho_socket_due), poll first waits PAHO_HOLD_US, so
  *   that the PUBACKs of a burst arrive together and are read with one wakeup and one recv.
  * - close forgets the socket's buffer, so a new socket that gets the same number starts empty.
+ * - poll also notes which sockets are paho's, until close: paho_socket_owned() tells the one
+ *   socket that is paho's connection from any other of the process (bridge/mqtt.c ends it
+ *   without paho's DISCONNECT when the broker must publish the will).
  * TLS connections read through OpenSSL, which does not call recv: they keep paho's reads
  * unbuffered, and get the wait.
  *
  * `make PAHO_LINK=shared` links paho's shared library, whose calls cannot be renamed: the
- * functions are then unused and paho reads as it always did.
+ * functions are then unused, paho reads as it always did, and paho_socket_owned() cannot tell
+ * (-1): bridge/mqtt.c then knows paho's socket by its peer port alone (tcp_nodelay.c).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -41,6 +45,7 @@
 
 #define SLOTS      4     /* sockets buffered at once: the daemon's one client reads one */
 #define READ_AHEAD 16384 /* bytes per real recv: a few thousand PUBACKs */
+#define OWNED      8     /* paho's sockets noted at once: one per client, and one connecting */
 
 struct slot {
     int fd;             /* -1: free */
@@ -52,6 +57,10 @@ struct slot {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct slot slots[SLOTS] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
 static atomic_uint hold_us;
+/* the sockets paho has polled and not closed (-1: a free entry); `seen`: paho's poll came here
+ * at least once; `overflow`: more sockets than entries, so none can be vouched for */
+static int owned[OWNED] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+static int seen, overflow;
 
 void paho_socket_due(size_t in_flight)
 {
@@ -142,6 +151,36 @@ ssize_t paho_sock_recv(int fd, void *buf, size_t len, int flags)
     return r;
 }
 
+/* paho polls `fds`: each is one of its sockets (lock held) */
+static void note_owned(const struct pollfd *fds, nfds_t n)
+{
+    seen = 1;
+    for (nfds_t i = 0; i < n; i++) {
+        int *free_entry = NULL, known = 0;
+        for (size_t j = 0; j < OWNED && !known; j++) {
+            known = owned[j] == fds[i].fd;
+            free_entry = !free_entry && owned[j] < 0 ? &owned[j] : free_entry;
+        }
+        if (!known && free_entry) {
+            *free_entry = fds[i].fd;
+        } else if (!known) {
+            overflow = 1;
+        }
+    }
+}
+
+int paho_socket_owned(int fd)
+{
+    int r = 0;
+    pthread_mutex_lock(&lock);
+    for (size_t j = 0; j < OWNED && !r; j++) {
+        r = owned[j] == fd;
+    }
+    r = !seen || (overflow && !r) ? -1 : r;
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
 /* Answered from the buffers (lock held): every socket asked about holds bytes, or a read is
  * asked for and some do. 0: ask the kernel. */
 static int from_buffers(struct pollfd *fds, nfds_t n)
@@ -168,6 +207,7 @@ static int from_buffers(struct pollfd *fds, nfds_t n)
 int paho_sock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
     pthread_mutex_lock(&lock);
+    note_owned(fds, n);
     int ready = from_buffers(fds, n);
     pthread_mutex_unlock(&lock);
     if (ready) {
@@ -192,6 +232,9 @@ int paho_sock_close(int fd)
     if (s) {
         s->fd = -1;
         s->head = s->len = 0;
+    }
+    for (size_t j = 0; j < OWNED; j++) {
+        owned[j] = owned[j] == fd ? -1 : owned[j];
     }
     pthread_mutex_unlock(&lock);
     return close(fd);

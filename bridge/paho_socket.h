@@ -26,6 +26,11 @@ void paho_socket_due(size_t in_flight);
 /** The current wait in µs (0: none), for the tests. */
 unsigned paho_socket_hold_us(void);
 
+/** Whether `fd` is one of paho's sockets: 1 paho polled it and has not closed it, 0 not (or
+ *  not yet polled), -1 cannot tell (paho's calls do not come here: PAHO_LINK=shared; or more
+ *  sockets than can be noted, and `fd` is none of those noted). Any thread. */
+int paho_socket_owned(int fd);
+
 /* paho's own calls of recv, poll and close, renamed to these in the static archive the daemon
  * links (bridge/daemon.mk); exported for the tests */
 ssize_t paho_sock_recv(int fd, void *buf, size_t len, int flags);

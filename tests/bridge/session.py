@@ -20,6 +20,10 @@ every way a connection ends leads to a reconnect, and a shutdown loses nothing.
 - Shutdown: with mosquitto's max_inflight_messages 1 (Receive Maximum 1) and 40 live
   streamers, SIGTERM delivers every `stopped` status and bridge/state ends `offline`; the
   DISCONNECT carries reason 0x04 (publish the will).
+- Stalled stop: over MQTT 3.1.1, SIGTERM while a proxy swallows every PUBLISH (flush_timeout
+  1 s): the bridge's own `offline` never arrives, so it closes without DISCONNECT and the broker
+  publishes the will: bridge/state is retained `offline` (over MQTT 5: DISCONNECT 0x04, as
+  before).
 - Order under a small window: mosquitto's max_inflight_messages 2 and 4 load rooms at 300
   events/s each: every event arrives once (as many msgIds as the simulator sent), and each
   streamer's in the order they were sent.
@@ -170,10 +174,12 @@ def test_takeover(tmp):
 class Swallower:
     """a TCP proxy to the broker that passes everything but the bridge's PUBLISH packets: a
     broker that answers pings and takes no message. `unsubscribes`: (time, packet) of every
-    UNSUBSCRIBE that went through (the bridge's nudges of paho, bridge/paho_nudge.c)"""
+    UNSUBSCRIBE that went through (the bridge's nudges of paho, bridge/paho_nudge.c).
+    `swallow` False: PUBLISH packets pass too, until it is set"""
 
-    def __init__(self, broker_port):
+    def __init__(self, broker_port, swallow=True):
         self.unsubscribes = []
+        self.swallow = swallow
 
         def filtered(src, dst):
             buf = b""
@@ -183,7 +189,7 @@ class Swallower:
                     return
                 pkts, buf = tp.mqtt_packets(buf + d)
                 self.unsubscribes += [(time.time(), p) for p in pkts if p[0] >> 4 == 10]
-                out = b"".join(p for p in pkts if p[0] >> 4 != 3)
+                out = b"".join(p for p in pkts if p[0] >> 4 != 3 or not self.swallow)
                 if out:
                     dst.sendall(out)
 
@@ -229,6 +235,52 @@ def test_stall(tmp):
           "stall: /metrics counts them (%s, seen %d)" % (counted, len(nudges)))
     stop(br)
     hole.srv.close()
+    broker.down()
+
+
+def stalled_stop(tmp, broker, protocol):
+    """the bridge over `protocol` through a proxy that passes its PUBLISH packets until it is
+    up, then swallows them; SIGTERM with flush_timeout 1: (log, the retained bridge/state a
+    subscriber gets after the stop)"""
+    tag = "stalledstop%s" % protocol
+    hole = Swallower(broker.port, swallow=False)
+    sub = bt.Sub(tmp, broker.port, "tiktok/bridge/#", tag + ".txt")
+    n = len(sub.lines())  # an earlier run's retained bridge/state is not this one's birth
+    cfg = config(tmp, tag + ".ini", "http://127.0.0.1:1", hole.port, (),
+                 "protocol = %s\nflush_timeout = 1\n" % protocol)
+    log = os.path.join(tmp, tag + ".log")
+    br = bt.bridge(cfg, stderr=open(log, "w"))
+    check(wait_for(lambda: "tiktok/bridge/state online" in sub.lines()[n:], 15),
+          "%s: bridge/state online" % tag)
+    hole.swallow = True  # from now on the broker takes nothing, "offline" included
+    stop(br, timeout=15)
+    check(br.returncode == 0, "%s: a clean stop (rc %s)" % (tag, br.returncode))
+    # the will comes once the broker reads the end of the connection, after the bridge exits
+    wait_for(lambda: tp.retained(sub, "tiktok/bridge/state") == "offline", 10)
+    late = bt.Sub(tmp, broker.port, "tiktok/bridge/#", tag + "-late.txt")
+    state = tp.retained(late, "tiktok/bridge/state")  # the broker's retained copy
+    late.close()
+    sub.close()
+    hole.srv.close()
+    return log_of(log), state
+
+
+def test_stalled_stop(tmp):
+    """A clean stop over MQTT 3.1.1 whose flush ran out of time left the retained
+    bridge/state `online` for good: the bridge's own `offline` never reached the broker (a
+    broker that takes nothing, here), and paho's DISCONNECT made the broker discard the will.
+    Over MQTT 5 the DISCONNECT 0x04 asks for the will: unchanged."""
+    broker = bt.Broker(tmp)
+    check(broker.up(), "mosquitto starts")
+    text, state = stalled_stop(tmp, broker, "3.1.1")
+    check(state == "offline", "stalled stop, MQTT 3.1.1: bridge/state retained offline (%s)"
+          % state)
+    check("offline not acknowledged within flush_timeout (1 s): closing without DISCONNECT so "
+          "the broker publishes the will" in text, "stalled stop, MQTT 3.1.1: the log says so")
+    text, state = stalled_stop(tmp, broker, "5")
+    check(state == "offline", "stalled stop, MQTT 5: bridge/state retained offline (%s)" % state)
+    check("closing without DISCONNECT" not in text,
+          "stalled stop, MQTT 5: the DISCONNECT 0x04 asks for the will, as before")
     broker.down()
 
 
@@ -580,7 +632,7 @@ def test_order_small_window(tmp):
 
 
 def main():
-    return run_tests((test_takeover, test_stall, test_packet_limits, test_bad_topic, test_fallback_on_close,
+    return run_tests((test_takeover, test_stall, test_stalled_stop, test_packet_limits, test_bad_topic, test_fallback_on_close,
                       test_retained_replay, test_shutdown, test_reload_then_reconnect,
                       test_order_small_window),
                      ("mosquitto", "mosquitto_sub", "mosquitto_pub"), "session-test-")

@@ -1,8 +1,9 @@
 /** @file test_paho_socket.c
  * paho's socket reads, batched (bridge/paho_socket.c), on real socket pairs: one recv drains
  * the kernel, paho's small reads come from the buffer in order, poll answers from it, end of
- * stream and errors only once it is empty, a closed socket's buffer is forgotten, and the wait
- * for PUBACKs follows how many are due.
+ * stream and errors only once it is empty, a closed socket's buffer is forgotten, the wait
+ * for PUBACKs follows how many are due, and the sockets paho polls are known as paho's until
+ * it closes them.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -274,8 +275,30 @@ static void test_threads(void)
     paho_sock_close(sv[0]);
 }
 
+/* paho's sockets are those it polls, until it closes them; before its first poll nothing
+ * can be told (the shared library's calls never come here) */
+static void test_owned(void)
+{
+    int sv[2], other[2];
+    CHECK_EQ(pair(sv), 0);
+    CHECK_EQ(pair(other), 0);
+    CHECK_EQ(paho_socket_owned(sv[0]), -1); /* run first: paho has polled nothing yet */
+    struct pollfd p = { .fd = sv[0], .events = POLLOUT };
+    CHECK_EQ(paho_sock_poll(&p, 1, 0), 1);
+    CHECK_EQ(paho_socket_owned(sv[0]), 1);
+    CHECK_EQ(paho_socket_owned(other[0]), 0);
+    CHECK_EQ(paho_socket_owned(sv[1]), 0);
+    int fd = sv[0];
+    CHECK_EQ(paho_sock_close(sv[0]), 0);
+    CHECK_EQ(paho_socket_owned(fd), 0); /* its number may be another socket's now */
+    close(sv[1]);
+    close(other[0]);
+    close(other[1]);
+}
+
 int main(void)
 {
+    test_owned();
     test_order_and_one_read();
     test_poll_from_buffer();
     test_end_after_buffer();

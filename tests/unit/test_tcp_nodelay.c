@@ -1,12 +1,15 @@
 /** @file test_tcp_nodelay.c
  * Nagle's algorithm off on the broker connection (bridge/tcp_nodelay.c): the broker's port from
  * every URI form, and TCP_NODELAY set on exactly the process's TCP sockets connected to that
- * port, on real loopback sockets.
+ * port, on real loopback sockets; and the connection found only when it is the one (or the one
+ * paho owns), and shut down only while its descriptor is still that connection.
  *
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -82,9 +85,81 @@ static void test_nodelay(void)
     close(other);
 }
 
+static int paho_fd = -1;
+
+/* paho_socket_owned() as the static build answers it: paho's one socket */
+static int owned(int fd)
+{
+    return fd == paho_fd;
+}
+
+static int cannot_tell(int fd)
+{
+    (void)fd;
+    return -1;
+}
+
+/* 1 when the peer of `fd` sees the connection's end (no data first) */
+static int peer_sees_end(int fd)
+{
+    char c;
+    return recv(fd, &c, 1, 0) == 0;
+}
+
+static void test_broker_conn(void)
+{
+    int broker_port, other_port;
+    int broker = listener(&broker_port), other = listener(&other_port);
+    struct bridge_broker_conn c;
+    CHECK(broker >= 0 && other >= 0);
+    int to_broker = connected_to(broker_port), to_other = connected_to(other_port);
+    int accepted = accept(broker, NULL, NULL), accepted_other = accept(other, NULL, NULL);
+    CHECK(to_broker >= 0 && to_other >= 0 && accepted >= 0 && accepted_other >= 0);
+    CHECK_EQ(bridge_broker_conn_find(0, NULL, &c), -1);
+    CHECK_EQ(bridge_broker_conn_find(broker_port, NULL, &c), 0);
+    CHECK_EQ(c.fd, to_broker); /* not the accepted end, whose peer port is the client's */
+
+    /* a second connection to the same port: which one is paho's cannot be told by the port */
+    int twin = connected_to(broker_port), twin_accepted = accept(broker, NULL, NULL);
+    CHECK(twin >= 0 && twin_accepted >= 0);
+    CHECK_EQ(bridge_broker_conn_find(broker_port, NULL, &c), -1);
+    CHECK_EQ(c.fd, -1);
+    CHECK_EQ(bridge_broker_conn_find(broker_port, cannot_tell, &c), -1);
+    paho_fd = twin;
+    CHECK_EQ(bridge_broker_conn_find(broker_port, owned, &c), 0);
+    CHECK_EQ(c.fd, twin);
+
+    /* the found connection closed and its number taken by another socket: left alone */
+    struct bridge_broker_conn found = c;
+    CHECK_EQ(close(twin), 0);
+    CHECK_EQ(dup2(to_other, twin), twin);
+    errno = 0;
+    CHECK_EQ(bridge_broker_conn_shutdown(&found), -1);
+    CHECK_EQ(errno, ENOTCONN);
+    CHECK_EQ(send(twin, "x", 1, MSG_NOSIGNAL), 1); /* still open both ways */
+    char got = 0;
+    CHECK_EQ(recv(accepted_other, &got, 1, 0), 1);
+    CHECK_EQ(got, 'x');
+    close(twin);
+
+    /* the one connection: shut down, its peer sees the end, the descriptor stays open */
+    CHECK_EQ(bridge_broker_conn_find(broker_port, NULL, &c), 0);
+    CHECK_EQ(c.fd, to_broker);
+    CHECK_EQ(bridge_broker_conn_shutdown(&c), 0);
+    CHECK(peer_sees_end(accepted));
+    CHECK(fcntl(to_broker, F_GETFD) >= 0);
+    struct bridge_broker_conn none = { .fd = -1 };
+    CHECK_EQ(bridge_broker_conn_shutdown(&none), -1);
+    int fds[] = { accepted, accepted_other, twin_accepted, to_broker, to_other, broker, other };
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+        close(fds[i]);
+    }
+}
+
 int main(void)
 {
     test_uri_port();
     test_nodelay();
+    test_broker_conn();
     return h_finish();
 }
