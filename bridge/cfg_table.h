@@ -148,7 +148,8 @@ X(mqtt, max_payload_bytes, BYTES, max_payload_bytes, "0",  0, 268435455,       0
   "and it is always honoured)") \
 X(mqtt, flush_timeout, SEC,      flush_timeout, "10",       0, 3600,            0,            NULL, \
   "on shutdown, how long the bridge waits for the broker to take every queued message (the " \
-  "streamers' stopped statuses and `bridge/state` offline)") \
+  "streamers' stopped statuses and `bridge/state` offline); 0: no wait, and the broker's will " \
+  "says `bridge/state` offline") \
 X(mqtt, event_expiry,  SEC,      event_expiry,  "0",        0, 4294967295LL,    0,            NULL, \
   "MQTT 5 message expiry of events; 0: none") \
 X(mqtt, ca_file,       RPATH,    ca_file,       "",         0, 0,               0,            NULL, \

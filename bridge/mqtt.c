@@ -1376,6 +1376,29 @@ static void say_goodbye(struct bridge_mqtt *b, int timeout_ms)
     }
 }
 
+/* flush_timeout 0: no goodbye, and no DISCONNECT either, which would make the broker discard the
+ * will (paho's destroy sends one, of reason 0 over MQTT 5): bridge/state would stay "online".
+ * The connection ends as close_for_will() ends it, and the will says "offline". */
+static void leave_to_will(struct bridge_mqtt *b)
+{
+    pthread_mutex_lock(&b->lock);
+    int up = b->connected;
+    struct bridge_broker_conn sock = b->sock;
+    pthread_mutex_unlock(&b->lock);
+    if (!up) {
+        return;
+    }
+    if (bridge_broker_conn_shutdown(&sock)) {
+        LOG_WARN(NULL,
+                 "mqtt: flush_timeout 0, and paho's socket cannot be told apart from the "
+                 "process's others: the broker may keep %s online",
+                 b->o.state_topic);
+    } else {
+        LOG_INFO(NULL, "mqtt: flush_timeout 0: closing without DISCONNECT so the broker "
+                       "publishes the will");
+    }
+}
+
 void bridge_mqtt_free(struct bridge_mqtt *b, int timeout_ms)
 {
     if (!b) {
@@ -1384,6 +1407,8 @@ void bridge_mqtt_free(struct bridge_mqtt *b, int timeout_ms)
     if (b->client) {
         if (timeout_ms > 0) {
             say_goodbye(b, timeout_ms);
+        } else {
+            leave_to_will(b);
         }
         MQTTAsync_destroy(&b->client);
     }

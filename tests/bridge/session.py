@@ -23,7 +23,7 @@ every way a connection ends leads to a reconnect, and a shutdown loses nothing.
 - Stalled stop: over MQTT 3.1.1, SIGTERM while a proxy swallows every PUBLISH (flush_timeout
   1 s): the bridge's own `offline` never arrives, so it closes without DISCONNECT and the broker
   publishes the will: bridge/state is retained `offline` (over MQTT 5: DISCONNECT 0x04, as
-  before).
+  before). With flush_timeout 0, on either protocol, no DISCONNECT either: the will says it.
 - Order under a small window: mosquitto's max_inflight_messages 2 and 4 load rooms at 300
   events/s each: every event arrives once (as many msgIds as the simulator sent), and each
   streamer's in the order they were sent.
@@ -238,21 +238,21 @@ def test_stall(tmp):
     broker.down()
 
 
-def stalled_stop(tmp, broker, protocol):
+def stalled_stop(tmp, broker, protocol, flush=1, swallow=True):
     """the bridge over `protocol` through a proxy that passes its PUBLISH packets until it is
-    up, then swallows them; SIGTERM with flush_timeout 1: (log, the retained bridge/state a
-    subscriber gets after the stop)"""
-    tag = "stalledstop%s" % protocol
+    up, then swallows them (unless not `swallow`); SIGTERM with flush_timeout `flush`: (log,
+    the retained bridge/state a subscriber gets after the stop)"""
+    tag = "stop%s-%d-%s" % (protocol, flush, swallow)
     hole = Swallower(broker.port, swallow=False)
     sub = bt.Sub(tmp, broker.port, "tiktok/bridge/#", tag + ".txt")
     n = len(sub.lines())  # an earlier run's retained bridge/state is not this one's birth
     cfg = config(tmp, tag + ".ini", "http://127.0.0.1:1", hole.port, (),
-                 "protocol = %s\nflush_timeout = 1\n" % protocol)
+                 "protocol = %s\nflush_timeout = %d\n" % (protocol, flush))
     log = os.path.join(tmp, tag + ".log")
     br = bt.bridge(cfg, stderr=open(log, "w"))
     check(wait_for(lambda: "tiktok/bridge/state online" in sub.lines()[n:], 15),
           "%s: bridge/state online" % tag)
-    hole.swallow = True  # from now on the broker takes nothing, "offline" included
+    hole.swallow = swallow  # from now on the broker takes nothing, "offline" included
     stop(br, timeout=15)
     check(br.returncode == 0, "%s: a clean stop (rc %s)" % (tag, br.returncode))
     # the will comes once the broker reads the end of the connection, after the bridge exits
@@ -281,6 +281,20 @@ def test_stalled_stop(tmp):
     check(state == "offline", "stalled stop, MQTT 5: bridge/state retained offline (%s)" % state)
     check("closing without DISCONNECT" not in text,
           "stalled stop, MQTT 5: the DISCONNECT 0x04 asks for the will, as before")
+    broker.down()
+
+
+def test_stop_without_flush(tmp):
+    """flush_timeout 0 skipped the goodbye, and paho's DISCONNECT on destroy (reason 0 over
+    MQTT 5) made the broker discard the will: bridge/state stayed `online` on either protocol"""
+    broker = bt.Broker(tmp)
+    check(broker.up(), "mosquitto starts")
+    for protocol in ("5", "3.1.1"):
+        text, state = stalled_stop(tmp, broker, protocol, flush=0, swallow=False)
+        check(state == "offline", "flush_timeout 0, MQTT %s: bridge/state retained offline (%s)"
+              % (protocol, state))
+        check("flush_timeout 0: closing without DISCONNECT so the broker publishes the will"
+              in text, "flush_timeout 0, MQTT %s: the log says so" % protocol)
     broker.down()
 
 
@@ -632,7 +646,8 @@ def test_order_small_window(tmp):
 
 
 def main():
-    return run_tests((test_takeover, test_stall, test_stalled_stop, test_packet_limits, test_bad_topic, test_fallback_on_close,
+    return run_tests((test_takeover, test_stall, test_stalled_stop, test_stop_without_flush,
+                      test_packet_limits, test_bad_topic, test_fallback_on_close,
                       test_retained_replay, test_shutdown, test_reload_then_reconnect,
                       test_order_small_window),
                      ("mosquitto", "mosquitto_sub", "mosquitto_pub"), "session-test-")
