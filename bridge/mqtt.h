@@ -103,8 +103,11 @@ int bridge_mqtt_next_ms(struct bridge_mqtt *m);
 /** Block up to timeout_ms for the queue to drain; 0 when it did. */
 int bridge_mqtt_flush(struct bridge_mqtt *m, int timeout_ms);
 void bridge_mqtt_stats(struct bridge_mqtt *m, struct bridge_mqtt_stats *out);
-/** Publish "offline" on the state topic, flush up to timeout_ms, then DISCONNECT (MQTT 5:
- *  reason 0x04, so the broker publishes the will "offline" too) and free. NULL is a no-op. */
+/** Flush up to timeout_ms, then end the connection so that the state topic ends "offline"
+ *  once, and free. MQTT 5: DISCONNECT 0x04, the broker publishes the will "offline". MQTT
+ *  3.1.1: "offline" published behind the queue, then DISCONNECT; if the broker did not
+ *  acknowledge it in time, no DISCONNECT (paho's socket shut down) and the will says it.
+ *  timeout_ms 0: no flush, no DISCONNECT, the will says it. NULL is a no-op. */
 void bridge_mqtt_free(struct bridge_mqtt *m, int timeout_ms);
 
 #endif
