@@ -45,7 +45,8 @@ struct bridge_mqtt_opts {
     const char *const *subscriptions; /* NULL-terminated topic filters (QoS 1) */
     unsigned event_expiry;            /* s, MQTT 5 message expiry of events; 0 = none */
     /* bytes, the MQTT 5 CONNECT's Maximum Packet Size: the broker sends no larger packet (drops
-     * it), so paho never reads and copies one; 0: none (3.1.1 has no such property) */
+     * it), so paho never reads and copies one. MQTT 3.1.1 has no such property: a larger
+     * incoming message is dropped before the bridge copies it. 0: none */
     size_t max_inbound;
     /* called from any thread when bridge_mqtt_pump() has work (a message queued or
      * acknowledged, a connection change, an incoming message); may be NULL */
