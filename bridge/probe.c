@@ -92,15 +92,34 @@ static const char *fix_for(const tt_client *c, enum tt_err e)
 }
 
 /* "minute 58 of 60 left, hour ...": the sign server's own account (Euler's rate_limits) */
-/* Which flow the connect took and why; 1 if it was the direct path. */
-static int flow_step(tt_client *c)
+/* Which flow the connect took and why. */
+static enum tt_sign_flow flow_step(tt_client *c)
 {
     const char *why;
     char out[512];
     enum tt_sign_flow f = tt_client_flow(c, &why);
     snprintf(out, sizeof out, "%s (%s)", tt_sign_flow_name(f), why);
     step("flow", 1, out, NULL);
-    return f == TT_SIGN_DIRECT;
+    return f;
+}
+
+/* What stands where the sign server would: the device on the direct path, the session's cookie
+ * on the session flow (neither asks a sign server), else the sign server itself. */
+static void signature_step(tt_client *c, enum tt_sign_flow flow, int failed, const char *msg,
+                           int api_key, enum tt_err rc)
+{
+    if (flow == TT_SIGN_DIRECT) {
+        step("device", !failed, failed ? msg : "a ttwid (lent or minted)", fix_for(c, rc));
+    } else if (flow == TT_SIGN_SESSION) {
+        step("session", !failed, failed ? msg : "im/fetch answered the session's cookie",
+             fix_for(c, rc));
+    } else {
+        step("sign server", !failed,
+             failed    ? msg
+             : api_key ? "answered, API key accepted"
+                       : "answered (anonymous: set an API key for higher limits)",
+             fix_for(c, rc));
+    }
 }
 
 static void rate_limit_step(tt_client *c)
@@ -167,23 +186,14 @@ int bridge_probe(const struct bridge_cfg *cfg, const char *handle, int seconds)
     if (!rc) {
         rc = tt_client_connect(c);
         snprintf(msg, sizeof msg, "%s", rc ? tt_client_errmsg(c) : "connection data received");
-        int direct = flow_step(c);
+        enum tt_sign_flow flow = flow_step(c);
         /* TikTok's own 429 on im/fetch (legacy, session): the sign server did its part */
         int fetch_limited = rc == TT_ERR_RATE_LIMITED && tt_client_rate_limited_by_tiktok(c);
         int sign_failed = (rc == TT_ERR_RATE_LIMITED && !fetch_limited) ||
                           rc == TT_ERR_SIGN_REFUSED || rc == TT_ERR_SIGN ||
                           rc == TT_ERR_NO_CURSOR || rc == TT_ERR_NO_TTWID;
-        if (direct) { /* no sign server asked: the device is what stands in its place */
-            step("device", !sign_failed, sign_failed ? msg : "a ttwid (lent or minted)",
-                 fix_for(c, rc));
-        } else {
-            step("sign server", !sign_failed,
-                 sign_failed      ? msg
-                 : o.sign_api_key ? "answered, API key accepted"
-                                  : "answered (anonymous: set an API key for higher limits)",
-                 fix_for(c, rc));
-        }
-        if (!direct && t->sign_flow != 1 && t->sign_flow != 2) { /* Euler's rate limits */
+        signature_step(c, flow, sign_failed, msg, o.sign_api_key != NULL, rc);
+        if (flow == TT_SIGN_EULER) { /* Euler's rate limits */
             rate_limit_step(c);
         }
         tt_client_state(c, &st);

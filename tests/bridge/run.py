@@ -1129,6 +1129,25 @@ def test_probe(tmp):
     check(re.search(r"rate limit    ok   minute (59|60) of 60 left, hour 999 of 1000 left, "
                     r"day 9999 of 10000 left", r.stdout),
           "--probe: the sign server's rate-limit headroom, after its signature:\n" + r.stdout)
+    # the session flow asks no sign server: its step is the session's, with no sign server
+    # advice and no rate limit of Euler's (a new replay: the probe above played it to its end)
+    stop(sim)
+    sim, url = start_sim(tmp)
+    cfg = write_config(tmp, "probe3.ini", 1, url, [])
+    with open(cfg) as f:
+        text = f.read().replace("sign_flow = euler\n", "sign_flow = session\n")
+    session = os.path.join(tmp, "probe-session.ini")
+    with open(session, "w") as f:
+        f.write(text)
+    os.chmod(session, 0o600)
+    env = dict(os.environ, TIKTOK2MQTT_SESSION_ID="probe-session")
+    r = subprocess.run([exe, "-c", session, "--probe", "the_host"], capture_output=True,
+                       text=True, timeout=60, env=env)
+    check(r.returncode == 0 and "flow          ok   session" in r.stdout and
+          "session       ok   im/fetch answered the session's cookie" in r.stdout and
+          "sign server   " not in r.stdout and "rate limit" not in r.stdout and
+          "events        ok" in r.stdout,
+          "--probe: the session flow's step is the session, not a sign server:\n" + r.stdout)
     stop(sim)
 
 
