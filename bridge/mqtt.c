@@ -1353,30 +1353,43 @@ static int flush_last_word(struct bridge_mqtt *b, int timeout_ms)
     return late;
 }
 
-/* MQTT 3.1.1, and the broker did not acknowledge the last word in time: it may never have
- * reached the broker (a full window, a stalled broker), and the DISCONNECT that paho sends on
- * disconnect and destroy alike (MQTTAsync_closeOnly, 1.3.12) would make the broker discard
- * the will: bridge/state would stay "online" for good. So the connection ends without it: the
- * socket shut down under paho (tcp_nodelay.c found it), the broker reads what was written, then
- * the end of a connection lost, and publishes the will. paho's DISCONNECT afterwards fails on
- * the shut socket (SIGPIPE is ignored, by paho and by main.c). 0 when done; -1 when paho's
- * socket is not known (see bridge_broker_conn_find), and the usual DISCONNECT follows. */
+/* The connection ended without paho's DISCONNECT, which would make the broker discard the will
+ * (paho sends one on disconnect and destroy alike: MQTTAsync_closeOnly, 1.3.12): the socket is
+ * shut down under paho (tcp_nodelay.c found it), the broker reads what was written, then the
+ * end of a connection lost, and publishes the will "offline". paho's DISCONNECT afterwards fails
+ * on the shut socket (SIGPIPE is ignored, by paho and by main.c). `why` starts the log line,
+ * logged as a warning when `warn`. 0 when done; -1 when paho's socket is not known (see
+ * bridge_broker_conn_find), and the usual DISCONNECT follows. */
 static int close_for_will(struct bridge_mqtt *b, const struct bridge_broker_conn *sock,
-                          int timeout_ms)
+                          const char *why, int warn)
 {
     if (bridge_broker_conn_shutdown(sock)) {
         LOG_WARN(NULL,
-                 "mqtt: %s offline not acknowledged within flush_timeout (%d s), and paho's "
-                 "socket cannot be told apart from the process's others: the broker may keep it "
-                 "online",
-                 b->o.state_topic, timeout_ms / 1000);
+                 "mqtt: %s, and paho's socket cannot be told apart from the process's others: "
+                 "the broker may keep %s online",
+                 why, b->o.state_topic);
         return -1;
     }
-    LOG_WARN(NULL,
-             "mqtt: %s offline not acknowledged within flush_timeout (%d s): closing without "
-             "DISCONNECT so the broker publishes the will",
-             b->o.state_topic, timeout_ms / 1000);
+    if (warn) {
+        LOG_WARN(NULL, "mqtt: %s: closing without DISCONNECT so the broker publishes the will",
+                 why);
+    } else {
+        LOG_INFO(NULL, "mqtt: %s: closing without DISCONNECT so the broker publishes the will",
+                 why);
+    }
     return 0;
+}
+
+/* MQTT 3.1.1, and the broker did not acknowledge the last word in time: it may never have
+ * reached the broker (a full window, a stalled broker), and a DISCONNECT would leave
+ * bridge/state "online" for good. */
+static int close_unsaid(struct bridge_mqtt *b, const struct bridge_broker_conn *sock,
+                        int timeout_ms)
+{
+    char why[320];
+    snprintf(why, sizeof why, "%s offline not acknowledged within flush_timeout (%d s)",
+             b->o.state_topic, timeout_ms / 1000);
+    return close_for_will(b, sock, why, 1);
 }
 
 static void say_goodbye(struct bridge_mqtt *b, int timeout_ms)
@@ -1398,7 +1411,7 @@ static void say_goodbye(struct bridge_mqtt *b, int timeout_ms)
     int up = b->connected, unsaid = !v5 && !b->word_acked;
     struct bridge_broker_conn sock = b->sock;
     pthread_mutex_unlock(&b->lock);
-    if (!up || (unsaid && !close_for_will(b, &sock, timeout_ms))) {
+    if (!up || (unsaid && !close_unsaid(b, &sock, timeout_ms))) {
         return;
     }
     if (v5) {
@@ -1421,26 +1434,16 @@ static void say_goodbye(struct bridge_mqtt *b, int timeout_ms)
     }
 }
 
-/* flush_timeout 0: no goodbye, and no DISCONNECT either, which would make the broker discard the
- * will (paho's destroy sends one, of reason 0 over MQTT 5): bridge/state would stay "online".
- * The connection ends as close_for_will() ends it, and the will says "offline". */
+/* flush_timeout 0: no goodbye, and no DISCONNECT either (paho's destroy sends one, of reason 0
+ * over MQTT 5): the will says "offline". */
 static void leave_to_will(struct bridge_mqtt *b)
 {
     pthread_mutex_lock(&b->lock);
     int up = b->connected;
     struct bridge_broker_conn sock = b->sock;
     pthread_mutex_unlock(&b->lock);
-    if (!up) {
-        return;
-    }
-    if (bridge_broker_conn_shutdown(&sock)) {
-        LOG_WARN(NULL,
-                 "mqtt: flush_timeout 0, and paho's socket cannot be told apart from the "
-                 "process's others: the broker may keep %s online",
-                 b->o.state_topic);
-    } else {
-        LOG_INFO(NULL, "mqtt: flush_timeout 0: closing without DISCONNECT so the broker "
-                       "publishes the will");
+    if (up) {
+        close_for_will(b, &sock, "flush_timeout 0", 0);
     }
 }
 

@@ -1072,6 +1072,17 @@ def test_main_thread_sleeps(tmp):
     broker.down()
 
 
+def with_sign_flow(cfg, flow):
+    """a copy of write_config's `cfg` beside it whose sign_flow is `flow`: its path"""
+    with open(cfg) as f:
+        text = f.read().replace("sign_flow = euler\n", "sign_flow = %s\n" % flow)
+    path = cfg[:-len(".ini")] + "-" + flow + ".ini"
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path
+
+
 def test_probe(tmp):
     """--probe: each step with its outcome, the fix for the failing one, exit 0 only when
     events flowed."""
@@ -1086,12 +1097,7 @@ def test_probe(tmp):
           "--probe: the sign server's 429, an API key raises its limits:\n" + r.stdout)
     # TikTok's own 429 on im/fetch (the legacy flow): the sign server did its part, and an API
     # key does not help
-    with open(cfg) as f:
-        text = f.read().replace("sign_flow = euler\n", "sign_flow = legacy\n")
-    legacy = os.path.join(tmp, "probe-legacy.ini")
-    with open(legacy, "w") as f:
-        f.write(text)
-    os.chmod(legacy, 0o600)
+    legacy = with_sign_flow(cfg, "legacy")
     r = subprocess.run([exe, "-c", legacy, "--probe", "fetch_limited"], capture_output=True,
                        text=True, timeout=60)
     check(r.returncode == 1 and "sign server   ok" in r.stdout and "im/fetch      FAIL" in
@@ -1134,12 +1140,7 @@ def test_probe(tmp):
     stop(sim)
     sim, url = start_sim(tmp)
     cfg = write_config(tmp, "probe3.ini", 1, url, [])
-    with open(cfg) as f:
-        text = f.read().replace("sign_flow = euler\n", "sign_flow = session\n")
-    session = os.path.join(tmp, "probe-session.ini")
-    with open(session, "w") as f:
-        f.write(text)
-    os.chmod(session, 0o600)
+    session = with_sign_flow(cfg, "session")
     env = dict(os.environ, TIKTOK2MQTT_SESSION_ID="probe-session")
     r = subprocess.run([exe, "-c", session, "--probe", "the_host"], capture_output=True,
                        text=True, timeout=60, env=env)
