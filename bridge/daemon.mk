@@ -17,7 +17,7 @@ BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(B)/obj/%.o)
 # its reads are paho's own)
 PAHO_ARCHIVE := $(shell $(CC) -print-file-name=libpaho-mqtt3as.a)
 ifeq ($(PAHO_LINK)$(filter /%,$(PAHO_ARCHIVE)),static$(PAHO_ARCHIVE))
-PAHO_OBJS := $(B)/obj/bridge/paho_heap.o $(B)/obj/bridge/paho_trace.o
+PAHO_OBJS := $(B)/obj/bridge/paho_heap.o $(B)/obj/bridge/paho_pool.o $(B)/obj/bridge/paho_trace.o
 PAHO_RENAMED := $(B)/obj/paho/libpaho-mqtt3as.a
 PAHO_LIBS := $(PAHO_RENAMED) -lssl -lcrypto -lpthread
 PAHO_SYNC_LIBS := $(shell $(CC) -print-file-name=libpaho-mqtt3c.a) -lpthread
@@ -45,7 +45,7 @@ $(shell mkdir -p $(B)/obj && \
 	[ "$$(cat $(PAHO_STAMP) 2>/dev/null)" = "$(PAHO_CHOICE)" ] || echo "$(PAHO_CHOICE)" >$(PAHO_STAMP))
 
 # each function keeps its own frame, so tests/lsan.supp can name the blocks paho allocates
-$(B)/obj/bridge/paho_heap.o: ALL_CFLAGS += -fno-optimize-sibling-calls
+$(B)/obj/bridge/paho_heap.o $(B)/obj/bridge/paho_pool.o: ALL_CFLAGS += -fno-optimize-sibling-calls
 
 $(BRIDGE_OBJS): ALL_CFLAGS += -Ibridge
 
@@ -108,7 +108,8 @@ $(B)/tests/test_mqtt: $(B)/obj/tests/unit/test_mqtt.o $(B)/obj/tests/unit/fake_p
 
 # test_paho_heap: what paho's allocations go through in the daemon (zeroed, a second free ignored)
 $(B)/obj/tests/unit/test_paho_heap.o: ALL_CFLAGS += -Ibridge
-$(B)/tests/test_paho_heap: $(B)/obj/tests/unit/test_paho_heap.o $(B)/obj/bridge/paho_heap.o
+$(B)/tests/test_paho_heap: $(B)/obj/tests/unit/test_paho_heap.o $(B)/obj/bridge/paho_heap.o \
+		$(B)/obj/bridge/paho_pool.o
 	$(QLD)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
 

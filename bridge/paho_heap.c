@@ -15,14 +15,19 @@
  * the linker pulls that member in too and fails on the duplicate definitions: loudly, at build
  * time. `make PAHO_LINK=shared` links the shared library instead and leaves this file out.
  *
+ * Blocks of up to PAHO_POOL_MAX bytes (nearly all of paho's) come from bridge/paho_pool.c, which
+ * keeps memory for paho alone; larger ones from the C library, tracked in a set of live blocks.
+ *
  * The tracker is also a safety net, and paho 1.3.12 falls into it; so this file keeps what the
  * net caught, without the lock everyone waits on:
  * - paho frees blocks twice. A QoS 1 publish whose write fails (the broker closed the
  *   connection: ejabberd does after a message over its max_payload_size) frees the message's
  *   topic and payload with the command, and again when the session is cleaned (upstream
- *   issues #1621, #1532). The tracker frees only blocks it knows; so does this file, from a
- *   set of live blocks split over shards, each with its own short-held lock. A free of a block
- *   not in the set is counted and ignored, and never reads the block.
+ *   issues #1621, #1532). The tracker frees only blocks it knows; so does this file: a pool
+ *   block by the state in its header (the pool's memory is never the C library's again, so
+ *   the header can be read after a free), a larger one from the set, split over shards, each
+ *   with its own short-held lock. A free of a block not live is counted and ignored; one not
+ *   in the pool nor in the set is never read.
  * - paho reads fields it never set. A CONNACK without properties to an MQTT 5 connect (a
  *   broker that refuses MQTT 5 with a 3.1.1 answer, as aedes does) leaves the properties of
  *   paho's record of it uninitialised, and paho then frees their pointer. The tracker zeroed
@@ -30,10 +35,11 @@
  * - the tracker rounded each size up to 16 bytes and added an 8-byte guard at the end, so a
  *   small overrun by paho landed in memory of the block's own; this file keeps that slack.
  * One hazard the tracker had is narrowed: had the C library handed a freed block's address to
- * paho again before paho's second free of it, that free would release the new block. So each
- * shard holds its last QUARANTINE freed blocks back from the C library: an address comes back
- * only after QUARANTINE more frees in its shard (about 256 in all). A block that realloc moves
- * goes back at once, as realloc releases it; paho's known second frees are not of such blocks.
+ * paho again before paho's second free of it, that free would release the new block. So the
+ * pool hands an address out again only after 256 more frees of its size class, and each shard
+ * of the set holds its last QUARANTINE freed blocks back from the C library (about 256 in
+ * all). A large block that realloc moves goes back at once, as realloc releases it; paho's
+ * known second frees are not of such blocks.
  *
  * The signatures are paho's (src/Heap.h). Blocks allocated here are freed here or by paho's
  * MQTTAsync_free / MQTTAsync_freeMessage, which call myfree: the same allocator either way.
@@ -41,6 +47,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "paho_heap.h"
+#include "paho_pool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -196,12 +203,36 @@ void *mymalloc(char *file, int line, size_t size)
     if (size > MAX_REQUEST) {
         return NULL;
     }
-    void *p = calloc(1, padded(size));
+    void *p = paho_pool_alloc(padded(size), size);
+    if (p) {
+        return p;
+    }
+    p = calloc(1, padded(size));
     if (p && !track((uintptr_t)p, size)) {
         free(p);
         p = NULL;
     }
     return p;
+}
+
+/* A pool block that grows past its class moves to a larger one (or to the C library) */
+static void *pool_realloc(void *p, size_t size)
+{
+    size_t bytes, was;
+    if (!paho_pool_sizes(p, &bytes, &was)) {
+        atomic_fetch_add(&ignored_frees, 1);
+        return NULL;
+    }
+    if (padded(size) <= bytes) {
+        paho_pool_resize(p, size, padded(size));
+        return p;
+    }
+    void *n = mymalloc(NULL, 0, size);
+    if (n) {
+        memcpy(n, p, was < size ? was : size);
+        paho_pool_free(p);
+    }
+    return n;
 }
 
 /* A block that does not move stays in its slot; one that moves leaves its old slot before the
@@ -212,6 +243,9 @@ void *myrealloc(char *file, int line, void *p, size_t size)
     (void)line;
     if (!p || size > MAX_REQUEST) {
         return NULL; /* paho never reallocates NULL; its tracker answered NULL to that */
+    }
+    if (paho_pool_owns(p)) {
+        return pool_realloc(p, size);
     }
     struct shard *s = shard_of((uintptr_t)p);
     pthread_mutex_lock(&s->lock);
@@ -248,6 +282,12 @@ void myfree(char *file, int line, void *p)
     if (!p) {
         return;
     }
+    if (paho_pool_owns(p)) {
+        if (paho_pool_free(p)) {
+            atomic_fetch_add(&ignored_frees, 1);
+        }
+        return;
+    }
     struct shard *s = shard_of((uintptr_t)p);
     void *release = NULL;
     pthread_mutex_lock(&s->lock);
@@ -278,7 +318,9 @@ void Heap_terminate(void)
 
 struct paho_heap_stats paho_heap_stats(void)
 {
-    struct paho_heap_stats st = { 0, atomic_load(&ignored_frees) };
+    long pooled = paho_pool_live();
+    struct paho_heap_stats st = { pooled > 0 ? (size_t)pooled : 0, atomic_load(&ignored_frees),
+                                  paho_pool_carved() };
     for (unsigned i = 0; i < SHARDS; i++) {
         pthread_mutex_lock(&shards[i].lock);
         st.live_blocks += shards[i].used;

@@ -11,6 +11,7 @@
 struct paho_heap_stats {
     size_t live_blocks;   /* allocated by paho and not yet freed */
     size_t ignored_frees; /* frees (and reallocs) of blocks not live: paho's second frees */
+    size_t pool_bytes;    /* memory cut into small blocks so far, kept for reuse */
 };
 
 /* A snapshot, taken shard by shard */

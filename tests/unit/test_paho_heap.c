@@ -3,8 +3,10 @@
  * field paho forgets to set reads as 0 or NULL), a realloc keeps the contents and zeroes what
  * it adds, and a block freed twice (paho 1.3.12 does, after a failed QoS 1 write) or a
  * pointer that was never paho's is counted and ignored without being read, which
- * AddressSanitizer checks in the sanitized build. The set of live blocks is exercised with many
- * blocks freed in shuffled order and with threads.
+ * AddressSanitizer checks in the sanitized build. The pool of small blocks (bridge/paho_pool.c)
+ * holds a freed block back, then reuses it, also when one thread allocates and another frees;
+ * the set of live blocks of the larger ones is exercised with many blocks freed in shuffled
+ * order and with threads.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -16,6 +18,7 @@
 
 #include "harness.h"
 #include "paho_heap.h"
+#include "paho_pool.h"
 
 void *mymalloc(char *file, int line, size_t size);
 void *myrealloc(char *file, int line, void *p, size_t size);
@@ -116,32 +119,134 @@ static void second_frees(void)
     CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks);
 }
 
+/* A freed block of the pool comes back only after HOLD (256) more frees of its class, so that
+ * paho's second free finds it still free; then it does come back, zeroed, so that the pool
+ * reuses its memory rather than growing */
+static void hold_back(void)
+{
+    char *x = mymalloc(F, __LINE__, 700);
+    memset(x, 0xbe, 700);
+    myfree(F, __LINE__, x);
+    int back = 0;
+    for (int i = 1; i <= 5000 && !back; i++) {
+        char *y = mymalloc(F, __LINE__, 700);
+        if (y == x) {
+            back = i;
+            CHECK(all_zero((unsigned char *)y, 700));
+        }
+        myfree(F, __LINE__, y);
+    }
+    CHECK(back > 256);
+    CHECK(back < 1000);
+}
+
+/* Blocks past the pool's largest class are the C library's, with the same rules; a pool block
+ * that grows past it moves there, keeping its contents */
+static void large(void)
+{
+    struct paho_heap_stats before = paho_heap_stats();
+    unsigned char *big = mymalloc(F, __LINE__, 40000);
+    CHECK(big && all_zero(big, 40000));
+    memset(big, 'b', 40000);
+    big = myrealloc(F, __LINE__, big, 100);
+    CHECK(big && big[99] == 'b');
+    myfree(F, __LINE__, big);
+    myfree(F, __LINE__, big);
+
+    unsigned char *p = mymalloc(F, __LINE__, 100);
+    memset(p, 'p', 100);
+    p = myrealloc(F, __LINE__, p, 50000);
+    CHECK(p && p[0] == 'p' && p[99] == 'p' && all_zero(p + 100, 50000 - 100));
+    myfree(F, __LINE__, p);
+    struct paho_heap_stats after = paho_heap_stats();
+    CHECK_EQ(after.live_blocks, before.live_blocks);
+    CHECK_EQ(after.ignored_frees, before.ignored_frees + 1);
+}
+
+/* As in the bridge: one thread allocates, another frees. The memory of the freed blocks must
+ * come back to the allocating thread: 100,000 blocks of 1,000 bytes, 64 in flight at a time,
+ * take the pool a few MiB at most (150 MB had none come back). */
+#define RING 64
+static void *ring[RING];
+static unsigned ring_head, ring_tail;
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ring_cond = PTHREAD_COND_INITIALIZER;
+
+static void *consumer(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&ring_lock);
+        while (ring_head == ring_tail) {
+            pthread_cond_wait(&ring_cond, &ring_lock);
+        }
+        void *p = ring[ring_tail++ % RING];
+        pthread_cond_broadcast(&ring_cond);
+        pthread_mutex_unlock(&ring_lock);
+        if (!p) {
+            return NULL;
+        }
+        myfree(F, __LINE__, p);
+    }
+}
+
+static void pass(void *p)
+{
+    pthread_mutex_lock(&ring_lock);
+    while (ring_head - ring_tail == RING) {
+        pthread_cond_wait(&ring_cond, &ring_lock);
+    }
+    ring[ring_head++ % RING] = p;
+    pthread_cond_broadcast(&ring_cond);
+    pthread_mutex_unlock(&ring_lock);
+}
+
+static void across_threads(void)
+{
+    struct paho_heap_stats before = paho_heap_stats();
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, NULL, consumer, NULL), 0);
+    for (int i = 0; i < 100000; i++) {
+        char *p = mymalloc(F, __LINE__, 1000);
+        p[0] = p[999] = 'x';
+        pass(p);
+    }
+    pass(NULL);
+    pthread_join(t, NULL);
+    struct paho_heap_stats after = paho_heap_stats();
+    CHECK(after.pool_bytes - before.pool_bytes < ((size_t)4 << 20));
+    CHECK_EQ(after.live_blocks, before.live_blocks);
+    CHECK_EQ(after.ignored_frees, before.ignored_frees);
+}
+
 #define MANY 20000
 
-/* Enough blocks to grow every shard's table several times, freed in shuffled order: a lookup
- * that stopped short after a removal would leave a block behind and count a free as ignored */
-static void many(void)
+/* Many blocks from `from` bytes up, freed in shuffled order, half of them moved by realloc
+ * first. Past the pool's largest class (the C library's blocks), enough to grow every shard's
+ * table of live blocks several times: a lookup that stopped short after a removal would leave
+ * a block behind and count a free as ignored */
+static void many(size_t n, size_t from)
 {
     static void *p[MANY];
     struct paho_heap_stats before = paho_heap_stats();
-    for (size_t i = 0; i < MANY; i++) {
-        p[i] = mymalloc(F, __LINE__, 1 + i % 300);
+    for (size_t i = 0; i < n; i++) {
+        p[i] = mymalloc(F, __LINE__, from + i % 300);
     }
-    CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks + MANY);
+    CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks + n);
     unsigned x = 12345;
-    for (size_t i = MANY - 1; i > 0; i--) {
+    for (size_t i = n - 1; i > 0; i--) {
         x = x * 1103515245u + 12345u;
         size_t j = (x >> 8) % (i + 1);
         void *t = p[i];
         p[i] = p[j];
         p[j] = t;
     }
-    for (size_t i = 0; i < MANY; i += 2) { /* half moved by realloc, half freed */
-        p[i] = myrealloc(F, __LINE__, p[i], 500 + i % 700);
+    for (size_t i = 0; i < n; i += 2) { /* half moved by realloc, half freed */
+        p[i] = myrealloc(F, __LINE__, p[i], from + 500 + i % 700);
         myfree(F, __LINE__, p[i + 1]);
     }
-    CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks + MANY / 2);
-    for (size_t i = 0; i < MANY; i += 2) {
+    CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks + n / 2);
+    for (size_t i = 0; i < n; i += 2) {
         myfree(F, __LINE__, p[i]);
     }
     struct paho_heap_stats after = paho_heap_stats();
@@ -150,6 +255,12 @@ static void many(void)
 }
 
 /* The bridge's thread and paho's two threads allocate and free at once */
+/* Mostly the pool's sizes; one in eight about its largest, so that reallocs cross over */
+static size_t churn_size(unsigned x)
+{
+    return (x >> 20) % 8 ? (x >> 16) % 3000 + 1 : PAHO_POOL_MAX - 1500 + (x >> 16) % 3000;
+}
+
 static void *churn(void *arg)
 {
     unsigned x = (unsigned)(uintptr_t)arg;
@@ -161,9 +272,9 @@ static void *churn(void *arg)
             myfree(F, __LINE__, held[k]);
             held[k] = NULL;
         } else if (held[k]) {
-            held[k] = myrealloc(F, __LINE__, held[k], (x >> 16) % 3000 + 1);
+            held[k] = myrealloc(F, __LINE__, held[k], churn_size(x));
         } else {
-            held[k] = mymalloc(F, __LINE__, (x >> 16) % 3000 + 1);
+            held[k] = mymalloc(F, __LINE__, churn_size(x));
         }
     }
     for (size_t k = 0; k < 64; k++) {
@@ -194,8 +305,12 @@ int main(void)
     zeroed(1000); /* an event's payload */
     reallocs();
     second_frees();
-    many();
+    hold_back();
+    large();
+    many(MANY, 1);
+    many(1600, PAHO_POOL_MAX + 1);
     threads();
+    across_threads();
     CHECK_EQ(paho_heap_stats().live_blocks, 0);
     Heap_terminate();
     return h_finish();
