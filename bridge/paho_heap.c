@@ -15,8 +15,8 @@
  * the linker pulls that member in too and fails on the duplicate definitions: loudly, at build
  * time. `make PAHO_LINK=shared` links the shared library instead and leaves this file out.
  *
- * Blocks of up to PAHO_POOL_MAX bytes (nearly all of paho's) come from bridge/paho_pool.c, which
- * keeps memory for paho alone; larger ones from the C library, tracked in a set of live blocks.
+ * Blocks of up to PAHO_POOL_MAX bytes (most of paho's) come from bridge/paho_pool.c, which keeps
+ * memory for paho alone; larger ones from the C library, tracked in a set of live blocks.
  *
  * The tracker is also a safety net, and paho 1.3.12 falls into it; so this file keeps what the
  * net caught, without the lock everyone waits on:

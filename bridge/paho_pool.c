@@ -7,10 +7,11 @@
  * frees went to another thread's arena under its lock, merging free chunks as they came, and
  * the set's slots were cache lines last written on the other core (docs/PERFORMANCE.md).
  *
- * Here blocks of up to PAHO_POOL_MAX bytes come from size classes of memory that the pool
- * keeps for paho alone and never gives back:
+ * Here paho's small blocks, up to PAHO_POOL_MAX bytes (its list elements, records and property
+ * entries), come from size classes of memory that the pool keeps for
+ * paho alone and never gives back:
  * - each block has a header of its own (its state, class and size), so a free reads no table:
- *   the block's first cache line is one paho has just used anyway. Since the memory is never
+ *   the block's own cache line is the only one touched. Since the memory is never
  *   the C library's again, reading the header of a block freed already is reading our own
  *   memory, which is what lets paho's second frees (bridge/paho_heap.c) be told by the state;
  * - a thread keeps the blocks it frees, per class, until it has a batch of BATCH, and passes
@@ -54,7 +55,7 @@
 #define CHUNK   ((size_t)1 << 20) /* committed at a time */
 #define BATCH   32                /* blocks passed between threads at once */
 #define HOLD    256               /* frees of a class before one of its addresses returns */
-#define NCLS    19
+#define NCLS    3
 #define LIVE    0x4c495645u /* "LIVE" */
 #define FREE    0x46524545u /* "FREE" */
 
@@ -68,11 +69,12 @@ struct hdr {
 };
 _Static_assert(sizeof(struct hdr) == 32, "a header keeps blocks 16-aligned");
 
-/* Block sizes, header included: 1.5 and 2 times each power of two */
-static const uint32_t class_size[NCLS] = { 64,   96,   128,  192,   256,   384,   512,
-                                           768,  1024, 1536, 2048,  3072,  4096,  6144,
-                                           8192, 12288, 16384, 24576, 32768 };
-_Static_assert(PAHO_POOL_MAX + sizeof(struct hdr) == 32768, "the largest class");
+/* Block sizes, header included. Only paho's small records: with its larger blocks (an event's
+ * payload, up to 4 KiB) pooled as well, the bridge with 1,000 idle streamers held 158 MiB
+ * against 112 (docs/PERFORMANCE.md), most of it the C library's; the small ones alone gave paho
+ * alone as large a saving */
+static const uint32_t class_size[NCLS] = { 64, 96, 128 };
+_Static_assert(PAHO_POOL_MAX + sizeof(struct hdr) == 128, "the largest class");
 
 /* Blocks freed and waiting, oldest batch first */
 struct queue {
@@ -131,11 +133,7 @@ static void setup(void)
 static unsigned class_of(size_t bytes)
 {
     size_t n = bytes + sizeof(struct hdr);
-    if (n <= 64) {
-        return 0;
-    }
-    unsigned k = 64 - (unsigned)__builtin_clzll((unsigned long long)(n - 1)); /* n <= 2^k */
-    return 2 * (k - 6) - (n <= (size_t)3 << (k - 2));
+    return n <= 64 ? 0 : n <= 96 ? 1 : 2;
 }
 
 static size_t usable(const struct hdr *h)

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 /* The largest block the pool serves, in bytes usable; larger ones are the C library's */
-#define PAHO_POOL_MAX 32736
+#define PAHO_POOL_MAX 96
 
 /* A zeroed block with `bytes` usable (<= PAHO_POOL_MAX) that remembers `size`, paho's request;
  * NULL when the pool cannot serve it (the caller then asks the C library) */

@@ -124,15 +124,15 @@ static void second_frees(void)
  * reuses its memory rather than growing */
 static void hold_back(void)
 {
-    char *x = mymalloc(F, __LINE__, 700);
-    memset(x, 0xbe, 700);
+    char *x = mymalloc(F, __LINE__, 70);
+    memset(x, 0xbe, 70);
     myfree(F, __LINE__, x);
     int back = 0;
     for (int i = 1; i <= 5000 && !back; i++) {
-        char *y = mymalloc(F, __LINE__, 700);
+        char *y = mymalloc(F, __LINE__, 70);
         if (y == x) {
             back = i;
-            CHECK(all_zero((unsigned char *)y, 700));
+            CHECK(all_zero((unsigned char *)y, 70));
         }
         myfree(F, __LINE__, y);
     }
@@ -140,8 +140,8 @@ static void hold_back(void)
     CHECK(back < 1000);
 }
 
-/* Blocks past the pool's largest class are the C library's, with the same rules; a pool block
- * that grows past it moves there, keeping its contents */
+/* Blocks past the pool's largest class (96 bytes) are the C library's, with the same rules; a
+ * pool block that grows past it moves there, keeping its contents */
 static void large(void)
 {
     struct paho_heap_stats before = paho_heap_stats();
@@ -164,8 +164,8 @@ static void large(void)
 }
 
 /* As in the bridge: one thread allocates, another frees. The memory of the freed blocks must
- * come back to the allocating thread: 100,000 blocks of 1,000 bytes, 64 in flight at a time,
- * take the pool a few MiB at most (150 MB had none come back). */
+ * come back to the allocating thread: 100,000 blocks of 80 bytes, 64 in flight at a time, take
+ * the pool under 1 MiB (12.8 MB had none come back). */
 #define RING 64
 static void *ring[RING];
 static unsigned ring_head, ring_tail;
@@ -207,30 +207,30 @@ static void across_threads(void)
     pthread_t t;
     CHECK_EQ(pthread_create(&t, NULL, consumer, NULL), 0);
     for (int i = 0; i < 100000; i++) {
-        char *p = mymalloc(F, __LINE__, 1000);
-        p[0] = p[999] = 'x';
+        char *p = mymalloc(F, __LINE__, 80);
+        p[0] = p[79] = 'x';
         pass(p);
     }
     pass(NULL);
     pthread_join(t, NULL);
     struct paho_heap_stats after = paho_heap_stats();
-    CHECK(after.pool_bytes - before.pool_bytes < ((size_t)4 << 20));
+    CHECK(after.pool_bytes - before.pool_bytes < ((size_t)1 << 20));
     CHECK_EQ(after.live_blocks, before.live_blocks);
     CHECK_EQ(after.ignored_frees, before.ignored_frees);
 }
 
 #define MANY 20000
 
-/* Many blocks from `from` bytes up, freed in shuffled order, half of them moved by realloc
- * first. Past the pool's largest class (the C library's blocks), enough to grow every shard's
- * table of live blocks several times: a lookup that stopped short after a removal would leave
- * a block behind and count a free as ignored */
-static void many(size_t n, size_t from)
+/* Many blocks of 1 to 300 bytes (the pool's and, past 80, the C library's), freed in shuffled
+ * order, half of them moved by realloc first: enough to grow every shard's table of live
+ * blocks several times. A lookup that stopped short after a removal would leave a block
+ * behind and count a free as ignored */
+static void many(size_t n)
 {
     static void *p[MANY];
     struct paho_heap_stats before = paho_heap_stats();
     for (size_t i = 0; i < n; i++) {
-        p[i] = mymalloc(F, __LINE__, from + i % 300);
+        p[i] = mymalloc(F, __LINE__, 1 + i % 300);
     }
     CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks + n);
     unsigned x = 12345;
@@ -242,7 +242,7 @@ static void many(size_t n, size_t from)
         p[j] = t;
     }
     for (size_t i = 0; i < n; i += 2) { /* half moved by realloc, half freed */
-        p[i] = myrealloc(F, __LINE__, p[i], from + 500 + i % 700);
+        p[i] = myrealloc(F, __LINE__, p[i], 500 + i % 700);
         myfree(F, __LINE__, p[i + 1]);
     }
     CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks + n / 2);
@@ -255,10 +255,10 @@ static void many(size_t n, size_t from)
 }
 
 /* The bridge's thread and paho's two threads allocate and free at once */
-/* Mostly the pool's sizes; one in eight about its largest, so that reallocs cross over */
+/* Half the pool's sizes, half the C library's, so that reallocs cross over */
 static size_t churn_size(unsigned x)
 {
-    return (x >> 20) % 8 ? (x >> 16) % 3000 + 1 : PAHO_POOL_MAX - 1500 + (x >> 16) % 3000;
+    return (x >> 20) % 2 ? (x >> 16) % PAHO_POOL_MAX + 1 : (x >> 16) % 3000 + 1;
 }
 
 static void *churn(void *arg)
@@ -307,8 +307,7 @@ int main(void)
     second_frees();
     hold_back();
     large();
-    many(MANY, 1);
-    many(1600, PAHO_POOL_MAX + 1);
+    many(MANY);
     threads();
     across_threads();
     CHECK_EQ(paho_heap_stats().live_blocks, 0);
