@@ -21,7 +21,8 @@
  *   oldest batch only while HOLD blocks wait behind it. paho's second free then finds the block
  *   still free rather than handed to a new message (the hold-back the set's shards had);
  * - the memory is one reservation of address space, committed in chunks as the classes need
- *   them (a reservation costs no memory and counts against no overcommit limit).
+ *   them (a reservation costs no memory and counts against no overcommit limit). Refused or
+ *   spent, it leaves paho's blocks to the C library, as for larger ones.
  *
  * AddressSanitizer sees a free block as poisoned (its header excepted), as it would see a
  * block the C library had back.
@@ -51,10 +52,10 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#define RESERVE ((size_t)1 << 30) /* address space; memory only as committed */
-#define CHUNK   ((size_t)1 << 20) /* committed at a time */
-#define BATCH   32                /* blocks passed between threads at once */
-#define HOLD    256               /* frees of a class before one of its addresses returns */
+#define RESERVE ((size_t)64 << 20)  /* address space; memory only as committed */
+#define CHUNK   ((size_t)256 << 10) /* committed at a time */
+#define BATCH   32                  /* blocks passed between threads at once */
+#define HOLD    256                 /* frees of a class before one of its addresses returns */
 #define NCLS    3
 #define LIVE    0x4c495645u /* "LIVE" */
 #define FREE    0x46524545u /* "FREE" */
@@ -71,8 +72,8 @@ _Static_assert(sizeof(struct hdr) == 32, "a header keeps blocks 16-aligned");
 
 /* Block sizes, header included. Only paho's small records: with its larger blocks (an event's
  * payload, up to 4 KiB) pooled as well, the bridge with 1,000 idle streamers held 158 MiB
- * against 112 (docs/PERFORMANCE.md), most of it the C library's; the small ones alone gave paho
- * alone as large a saving */
+ * against 112 (docs/PERFORMANCE.md), most of it the C library's; pooling the small ones alone
+ * saved paho as much in bench-paho */
 static const uint32_t class_size[NCLS] = { 64, 96, 128 };
 _Static_assert(PAHO_POOL_MAX + sizeof(struct hdr) == 128, "the largest class");
 

@@ -4,7 +4,8 @@
  * it adds, and a block freed twice (paho 1.3.12 does, after a failed QoS 1 write) or a
  * pointer that was never paho's is counted and ignored without being read, which
  * AddressSanitizer checks in the sanitized build. The pool of small blocks (bridge/paho_pool.c)
- * holds a freed block back, then reuses it, also when one thread allocates and another frees;
+ * holds a freed block back, then reuses it, also when one thread allocates and another frees,
+ * and leaves blocks to the C library once its reservation is spent;
  * the set of live blocks of the larger ones is exercised with many blocks freed in shuffled
  * order and with threads.
  *
@@ -298,6 +299,35 @@ static void threads(void)
     CHECK_EQ(after.ignored_frees, before.ignored_frees);
 }
 
+/* Past the pool's reservation (64 MiB: about half a million blocks), blocks come from the C
+ * library, zeroed and freed as before. Last: the pool keeps what it has cut. */
+#define PAST_POOL 600000
+static void spent(void)
+{
+    static unsigned char *p[PAST_POOL];
+    struct paho_heap_stats before = paho_heap_stats();
+    size_t pooled = 0, zero = 0;
+    for (size_t i = 0; i < PAST_POOL; i++) {
+        p[i] = mymalloc(F, __LINE__, 80);
+        pooled += p[i] && paho_pool_owns(p[i]);
+        zero += p[i] && all_zero(p[i], 80);
+        if (p[i]) {
+            p[i][0] = 1;
+        }
+    }
+    CHECK_EQ(zero, PAST_POOL);
+    CHECK(pooled > PAST_POOL / 2);
+    CHECK(pooled < PAST_POOL);
+    CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks + PAST_POOL);
+    for (size_t i = 0; i < PAST_POOL; i++) {
+        myfree(F, __LINE__, p[i]);
+    }
+    struct paho_heap_stats after = paho_heap_stats();
+    CHECK_EQ(after.live_blocks, before.live_blocks);
+    CHECK_EQ(after.ignored_frees, before.ignored_frees);
+    CHECK(after.pool_bytes <= ((size_t)64 << 20));
+}
+
 int main(void)
 {
     CHECK_EQ(Heap_initialize(), 0);
@@ -310,6 +340,7 @@ int main(void)
     many(MANY);
     threads();
     across_threads();
+    spent();
     CHECK_EQ(paho_heap_stats().live_blocks, 0);
     Heap_terminate();
     return h_finish();
