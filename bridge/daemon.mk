@@ -45,7 +45,7 @@ $(shell mkdir -p $(B)/obj && \
 	[ "$$(cat $(PAHO_STAMP) 2>/dev/null)" = "$(PAHO_CHOICE)" ] || echo "$(PAHO_CHOICE)" >$(PAHO_STAMP))
 
 # each function keeps its own frame, so tests/lsan.supp can name the blocks paho allocates
-$(B)/obj/bridge/paho_heap.o $(B)/obj/bridge/paho_pool.o: ALL_CFLAGS += -fno-optimize-sibling-calls
+$(B)/obj/bridge/paho_heap.o: ALL_CFLAGS += -fno-optimize-sibling-calls
 
 $(BRIDGE_OBJS): ALL_CFLAGS += -Ibridge
 

@@ -226,28 +226,28 @@ static void across_threads(void)
  * order, half of them moved by realloc first: enough to grow every shard's table of live
  * blocks several times. A lookup that stopped short after a removal would leave a block
  * behind and count a free as ignored */
-static void many(size_t n)
+static void many(void)
 {
     static void *p[MANY];
     struct paho_heap_stats before = paho_heap_stats();
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < MANY; i++) {
         p[i] = mymalloc(F, __LINE__, 1 + i % 300);
     }
-    CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks + n);
+    CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks + MANY);
     unsigned x = 12345;
-    for (size_t i = n - 1; i > 0; i--) {
+    for (size_t i = MANY - 1; i > 0; i--) {
         x = x * 1103515245u + 12345u;
         size_t j = (x >> 8) % (i + 1);
         void *t = p[i];
         p[i] = p[j];
         p[j] = t;
     }
-    for (size_t i = 0; i < n; i += 2) { /* half moved by realloc, half freed */
+    for (size_t i = 0; i < MANY; i += 2) { /* half moved by realloc, half freed */
         p[i] = myrealloc(F, __LINE__, p[i], 500 + i % 700);
         myfree(F, __LINE__, p[i + 1]);
     }
-    CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks + n / 2);
-    for (size_t i = 0; i < n; i += 2) {
+    CHECK_EQ(paho_heap_stats().live_blocks, before.live_blocks + MANY / 2);
+    for (size_t i = 0; i < MANY; i += 2) {
         myfree(F, __LINE__, p[i]);
     }
     struct paho_heap_stats after = paho_heap_stats();
@@ -337,7 +337,7 @@ int main(void)
     second_frees();
     hold_back();
     large();
-    many(MANY);
+    many();
     threads();
     across_threads();
     spent();
