@@ -286,15 +286,6 @@ static void mark_lost(struct bridge_mqtt *b, int reason, const char *why)
     pthread_cond_broadcast(&b->progress);
 }
 
-static void on_connection_lost(void *ctx, char *cause)
-{
-    struct bridge_mqtt *b = ctx;
-    pthread_mutex_lock(&b->lock);
-    mark_lost(b, 0, cause ? cause : "the connection was closed");
-    pthread_mutex_unlock(&b->lock);
-    wake(b);
-}
-
 /* CONNACK's properties: how many QoS 1 messages the broker takes in flight (absent: 65535) and
  * the largest packet it accepts (absent: no limit) */
 static void connected5(void *ctx, MQTTAsync_successData5 *d)
@@ -539,6 +530,25 @@ static void on_disconnected(void *ctx, MQTTProperties *props, enum MQTTReasonCod
     (void)props;
     pthread_mutex_lock(&b->lock);
     broker_disconnect(b, (int)reason);
+    pthread_mutex_unlock(&b->lock);
+    wake(b);
+}
+
+/* paho closed the connection, and tells no reason. The broker may have given one that paho did
+ * not read: ejabberd, after a message over its limit, sends DISCONNECT 0x95 and closes, and
+ * paho's send thread, its next write refused, closes first (bridge/paho_socket.c). Without it
+ * the message was sent again, the socket closed again, and the backoff of a twin taking over
+ * (doubling to 32 s) spent a minute of the stream (tests/brokers, ejabberd, on a busy CI). */
+static void on_connection_lost(void *ctx, char *cause)
+{
+    struct bridge_mqtt *b = ctx;
+    pthread_mutex_lock(&b->lock);
+    int word = b->sock.fd >= 0 ? paho_socket_last_word(b->sock.fd) : -1;
+    if (word >= MQTTREASONCODE_UNSPECIFIED_ERROR) {
+        broker_disconnect(b, word);
+    } else {
+        mark_lost(b, 0, cause ? cause : "the connection was closed");
+    }
     pthread_mutex_unlock(&b->lock);
     wake(b);
 }
@@ -1021,9 +1031,11 @@ static void fall_back(struct bridge_mqtt *b)
  * (ejabberd's max_payload_size): the largest message in flight is the culprit; sent again it
  * would end every new connection the same way (lock held). Its size becomes a limit: every
  * message at least as large is over the broker's limit too, and dropping them one per
- * reconnect let 4 of 582 events through in 40 s (tests/brokers, ejabberd). */
-static void drop_too_large(struct bridge_mqtt *b)
+ * reconnect let 4 of 582 events through in 40 s (tests/brokers, ejabberd). 1 when the limit
+ * came down. */
+static int drop_too_large(struct bridge_mqtt *b)
 {
+    int lower = 0;
     struct mq_msg *big = NULL;
     int queued = 0;
     for (struct mq_msg *m = b->inflight.head; m; m = m->next) {
@@ -1043,6 +1055,7 @@ static void drop_too_large(struct bridge_mqtt *b)
     if (big) {
         if (!b->learned_max || big->len < b->learned_max) {
             b->learned_max = big->len;
+            lower = 1;
             LOG_WARN(NULL,
                      "mqtt: %s disconnected on a %zu-byte message (packet too large) "
                      "without announcing a limit: messages of %zu bytes or more are "
@@ -1056,11 +1069,15 @@ static void drop_too_large(struct bridge_mqtt *b)
         }
         reject(b, big, &b->too_large, "the broker disconnected on it: packet too large");
     }
+    return lower;
 }
 
 /* The connection ended: a fresh client, everything in flight back in the queue. After a
  * DISCONNECT of the broker's the next attempt waits the backoff (a takeover by a twin would
- * otherwise be a busy ping-pong); after a lost socket it starts at once. */
+ * otherwise be a busy ping-pong); after a lost socket it starts at once, and so it does after
+ * a packet too large that lowered the learned limit: each such reconnect is a smaller limit, so
+ * there is no ping-pong, and the backoff cost ejabberd's test stream a second per step (6 to
+ * 11 steps a run, once 40). */
 static void replace_client(struct bridge_mqtt *b)
 {
     char err[256], why[sizeof b->why], when[32] = " now";
@@ -1069,9 +1086,7 @@ static void replace_client(struct bridge_mqtt *b)
     int reason = b->lost_reason;
     b->lost = b->lost_reason = 0;
     b->connecting = 0;
-    if (reason == MQTTREASONCODE_PACKET_TOO_LARGE) {
-        drop_too_large(b);
-    }
+    int lower = reason == MQTTREASONCODE_PACKET_TOO_LARGE && drop_too_large(b);
     requeue_inflight(b);
     if (!reason && b->closed_ms && b->quick_losses) { /* twice in a row: a twin, probably */
         size_t n = strlen(b->why);
@@ -1081,7 +1096,7 @@ static void replace_client(struct bridge_mqtt *b)
                  b->o.client_id);
         unsigned f = b->quick_losses < 6 ? b->quick_losses - 1 : 5;
         b->next_connect_ms = common_mono_ms() + (1000 << f);
-    } else if (reason) {
+    } else if (reason && !lower) {
         retry_later(b);
     } else {
         b->next_connect_ms = common_mono_ms();

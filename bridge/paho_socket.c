@@ -23,6 +23,12 @@
  * - poll also notes which sockets are paho's, until close: paho_socket_owned() tells the one
  *   socket that is paho's connection from any other of the process (bridge/mqtt.c ends it
  *   without paho's DISCONNECT when the broker must publish the will).
+ * - close reads what paho left unread, and keeps the reason of a DISCONNECT the broker sent
+ *   last (paho_socket_last_word). A broker that ends the connection over a message (ejabberd
+ *   after one over its max_payload_size: DISCONNECT 0x95, then close) resets the socket when
+ *   our next PUBLISH comes; paho's send thread, its write failing, then closes the connection
+ *   before its receive thread has read the DISCONNECT, and tells "connection lost" without a
+ *   reason. The kernel keeps the bytes received before the reset, so they can still be read.
  * TLS connections read through OpenSSL, which does not call recv: they keep paho's reads
  * unbuffered, and get the wait.
  *
@@ -61,6 +67,8 @@ static atomic_uint hold_us;
  * at least once; `overflow`: more sockets than entries, so none can be vouched for */
 static int owned[OWNED] = { -1, -1, -1, -1, -1, -1, -1, -1 };
 static int seen, overflow;
+/* the reason of the DISCONNECT found unread when paho closed last_fd (-1: none) */
+static int last_fd = -1, last_reason = -1;
 
 void paho_socket_due(size_t in_flight)
 {
@@ -163,6 +171,7 @@ static void note_owned(const struct pollfd *fds, nfds_t n)
         }
         if (!known && free_entry) {
             *free_entry = fds[i].fd;
+            last_fd = last_fd == fds[i].fd ? -1 : last_fd; /* a new socket, the same number */
         } else if (!known) {
             overflow = 1;
         }
@@ -225,16 +234,82 @@ int paho_sock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
     return poll(fds, n, timeout_ms);
 }
 
+/* The reason code of the MQTT 5 DISCONNECT that ends p[0..n), read packet by packet from a
+ * packet's start; -1 when the bytes end with another packet or part of one. Remaining length 0
+ * is reason 0x00. */
+int paho_socket_final_disconnect(const unsigned char *p, size_t n)
+{
+    int reason = -1;
+    for (size_t at = 0; at < n;) {
+        size_t len = 0, i = at + 1;
+        for (unsigned shift = 0;; shift += 7) { /* at most 4 bytes of remaining length */
+            if (i >= n || shift > 21) {
+                return -1;
+            }
+            len |= (size_t)(p[i] & 0x7f) << shift;
+            if (!(p[i++] & 0x80)) {
+                break;
+            }
+        }
+        if (len > n - i) {
+            return -1;
+        }
+        reason = p[at] == 0xe0 ? (len ? p[i] : 0) : -1;
+        at = i + len;
+    }
+    return reason;
+}
+
+/* paho closes its connection: what it left unread, its buffered bytes first (they start where
+ * paho's next packet would), then the kernel's, may end with the broker's DISCONNECT (lock
+ * held). More than a buffer's worth is not looked at: a broker's last word comes after a few
+ * acknowledgements, not after thousands. */
+static void read_last_word(int fd, struct slot *s)
+{
+    unsigned char own[1024], *buf = own;
+    size_t have = 0, cap = sizeof own;
+    if (s && s->buf) {
+        memmove(s->buf, s->buf + s->head, s->len);
+        buf = s->buf;
+        have = s->len;
+        cap = READ_AHEAD;
+    }
+    ssize_t r = 1;
+    while (have < cap && (r = recv(fd, buf + have, cap - have, MSG_DONTWAIT)) > 0) {
+        have += (size_t)r;
+    }
+    if (have < cap) {
+        last_fd = fd;
+        last_reason = paho_socket_final_disconnect(buf, have);
+    }
+}
+
+int paho_socket_last_word(int fd)
+{
+    pthread_mutex_lock(&lock);
+    int r = fd >= 0 && fd == last_fd ? last_reason : -1;
+    if (fd == last_fd) {
+        last_fd = last_reason = -1;
+    }
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
 int paho_sock_close(int fd)
 {
     pthread_mutex_lock(&lock);
     struct slot *s = slot_of(fd, 0);
+    int mine = 0;
+    for (size_t j = 0; j < OWNED; j++) {
+        mine |= owned[j] == fd;
+        owned[j] = owned[j] == fd ? -1 : owned[j];
+    }
+    if (mine) {
+        read_last_word(fd, s);
+    }
     if (s) {
         s->fd = -1;
         s->head = s->len = 0;
-    }
-    for (size_t j = 0; j < OWNED; j++) {
-        owned[j] = owned[j] == fd ? -1 : owned[j];
     }
     pthread_mutex_unlock(&lock);
     return close(fd);

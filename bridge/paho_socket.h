@@ -31,6 +31,15 @@ unsigned paho_socket_hold_us(void);
  *  sockets than can be noted, and `fd` is none of those noted). Any thread. */
 int paho_socket_owned(int fd);
 
+/* The reason code of the DISCONNECT the broker sent on fd that paho had not read when it closed
+ * fd, as the broker's last bytes; -1 when there was none (or fd is not the socket paho closed
+ * last). Told once. */
+int paho_socket_last_word(int fd);
+
+/* The reason code of the MQTT 5 DISCONNECT that ends the n bytes at p, read packet by packet
+ * from the first; -1 when they end otherwise. For paho_socket_last_word, and its test. */
+int paho_socket_final_disconnect(const unsigned char *p, size_t n);
+
 /* paho's own calls of recv, poll and close, renamed to these in the static archive the daemon
  * links (bridge/daemon.mk); exported for the tests */
 ssize_t paho_sock_recv(int fd, void *buf, size_t len, int flags);

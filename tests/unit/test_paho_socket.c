@@ -2,8 +2,8 @@
  * paho's socket reads, batched (bridge/paho_socket.c), on real socket pairs: one recv drains
  * the kernel, paho's small reads come from the buffer in order, poll answers from it, end of
  * stream and errors only once it is empty, a closed socket's buffer is forgotten, the wait
- * for PUBACKs follows how many are due, and the sockets paho polls are known as paho's until
- * it closes them.
+ * for PUBACKs follows how many are due, the sockets paho polls are known as paho's until
+ * it closes them, and the broker's DISCONNECT that paho left unread is found at its close.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -296,6 +296,104 @@ static void test_owned(void)
     close(other[1]);
 }
 
+/* the reason of the DISCONNECT that ends a stream read from a packet's start, or -1 */
+static void test_final_disconnect(void)
+{
+    static const unsigned char ack_dis[] = { 0x40, 2, 0, 1, 0xe0, 2, 0x95, 0 };
+    CHECK_EQ(paho_socket_final_disconnect(ack_dis, sizeof ack_dis), 0x95);
+    CHECK_EQ(paho_socket_final_disconnect(ack_dis, 4), -1);     /* a PUBACK last */
+    CHECK_EQ(paho_socket_final_disconnect(ack_dis, 5), -1);     /* no length yet */
+    CHECK_EQ(paho_socket_final_disconnect(ack_dis, 7), -1);     /* a part of one */
+    CHECK_EQ(paho_socket_final_disconnect(ack_dis + 1, 7), -1); /* not from a start */
+    CHECK_EQ(paho_socket_final_disconnect(ack_dis, 0), -1);
+    static const unsigned char bare[] = { 0xe0, 0 }; /* no reason: 0x00, normal */
+    CHECK_EQ(paho_socket_final_disconnect(bare, sizeof bare), 0);
+    /* a PUBLISH of 200 bytes (two bytes of length) whose payload holds a DISCONNECT's bytes */
+    unsigned char pub[3 + 200 + 3] = { 0x30, (200 & 0x7f) | 0x80, 200 >> 7 };
+    memset(pub + 3, 0xe0, 200);
+    memcpy(pub + 3 + 200, (unsigned char[]){ 0xe0, 1, 0x8e }, 3);
+    CHECK_EQ(paho_socket_final_disconnect(pub, sizeof pub), 0x8e);
+    CHECK_EQ(paho_socket_final_disconnect(pub, 3 + 200), -1);
+    static const unsigned char five[] = { 0xe0, 0x80, 0x80, 0x80, 0x80, 0 }; /* a 5-byte length */
+    CHECK_EQ(paho_socket_final_disconnect(five, sizeof five), -1);
+}
+
+/* ejabberd's way: PUBACKs, DISCONNECT 0x95, close. paho read one PUBACK and closed the socket
+ * on a failed write: the broker's reason is told once, for that socket alone */
+static void test_last_word(void)
+{
+    static const unsigned char ack[] = { 0x40, 2, 0, 1 }, dis[] = { 0xe0, 2, 0x95, 0 };
+    static const unsigned char suback[] = { 0x90, 3, 0, 1, 1 };
+    int sv[2];
+    unsigned char got[5];
+    CHECK_EQ(pair(sv), 0);
+    struct pollfd pfd = { .fd = sv[0], .events = POLLIN };
+    CHECK_EQ(write(sv[1], suback, sizeof suback), 5);
+    CHECK_EQ(write(sv[1], ack, sizeof ack), 4);
+    CHECK_EQ(paho_sock_poll(&pfd, 1, 1000), 1); /* the socket is paho's */
+    CHECK_EQ(paho_sock_recv(sv[0], got, 1, 0), 1);
+    CHECK_EQ(paho_sock_recv(sv[0], got + 1, 1, 0), 1);
+    CHECK_EQ(paho_sock_recv(sv[0], got + 2, 3, 0), 3); /* the SUBACK read, a PUBACK buffered */
+    CHECK_EQ(write(sv[1], dis, sizeof dis), 4);        /* in the kernel */
+    close(sv[1]);
+    int fd = sv[0];
+    CHECK_EQ(paho_socket_last_word(fd), -1); /* not closed yet */
+    CHECK_EQ(paho_sock_close(fd), 0);
+    CHECK_EQ(paho_socket_last_word(fd + 1), -1);
+    CHECK_EQ(paho_socket_last_word(fd), 0x95);
+    CHECK_EQ(paho_socket_last_word(fd), -1); /* told once */
+
+    /* the stream ends with a PUBACK: no word */
+    CHECK_EQ(pair(sv), 0);
+    pfd.fd = sv[0];
+    CHECK_EQ(paho_sock_poll(&pfd, 1, 0), 0);
+    CHECK_EQ(write(sv[1], dis, sizeof dis), 4);
+    CHECK_EQ(write(sv[1], ack, sizeof ack), 4);
+    fd = sv[0];
+    CHECK_EQ(paho_sock_close(fd), 0);
+    CHECK_EQ(paho_socket_last_word(fd), -1);
+    close(sv[1]);
+
+    /* more unread than the buffer holds (1,024 bytes: paho never read through ours) is not
+     * looked at, even where its first bytes end with a DISCONNECT */
+    CHECK_EQ(pair(sv), 0);
+    pfd.fd = sv[0];
+    CHECK_EQ(paho_sock_poll(&pfd, 1, 0), 0);
+    ssize_t wrote = 0;
+    for (int i = 0; i < 1020 / 4; i++) {
+        wrote += write(sv[1], ack, sizeof ack);
+    }
+    CHECK_EQ(wrote, 1020);
+    CHECK_EQ(write(sv[1], dis, sizeof dis), 4);
+    CHECK_EQ(write(sv[1], ack, sizeof ack), 4);
+    fd = sv[0];
+    CHECK_EQ(paho_sock_close(fd), 0);
+    CHECK_EQ(paho_socket_last_word(fd), -1);
+    close(sv[1]);
+
+    /* a socket paho never polled is not read at its close */
+    CHECK_EQ(pair(sv), 0);
+    CHECK_EQ(write(sv[1], dis, sizeof dis), 4);
+    fd = sv[0];
+    CHECK_EQ(paho_sock_close(fd), 0);
+    CHECK_EQ(paho_socket_last_word(fd), -1);
+    close(sv[1]);
+
+    /* a word not asked for is forgotten when paho polls a new socket of the same number */
+    CHECK_EQ(pair(sv), 0);
+    pfd.fd = fd = sv[0];
+    CHECK_EQ(paho_sock_poll(&pfd, 1, 0), 0);
+    CHECK_EQ(write(sv[1], dis, sizeof dis), 4);
+    CHECK_EQ(paho_sock_close(fd), 0);
+    close(sv[1]);
+    CHECK_EQ(pair(sv), 0);
+    CHECK_EQ(sv[0], fd);
+    CHECK_EQ(paho_sock_poll(&pfd, 1, 0), 0);
+    CHECK_EQ(paho_socket_last_word(fd), -1);
+    paho_sock_close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void)
 {
     test_owned();
@@ -307,5 +405,7 @@ int main(void)
     test_due();
     test_hold();
     test_threads();
+    test_final_disconnect();
+    test_last_word();
     return h_finish();
 }
