@@ -109,6 +109,8 @@ struct bridge_mqtt {
     int disconnected; /* shutdown: our DISCONNECT went out */
     int word_acked;   /* the last word was acknowledged on this connection */
     struct bridge_broker_conn sock; /* paho's socket of this connection (tcp_nodelay.h) */
+    struct token *spare;            /* tokens of finished sendings, for the next ones */
+    size_t spares;
     int64_t next_connect_ms;
     unsigned connect_failures;
     char **subs; /* copies of o.subscriptions */
@@ -164,7 +166,35 @@ static size_t window_max(const struct bridge_mqtt *b)
 struct token {
     struct bridge_mqtt *b;
     uint64_t seq;
+    struct token *next; /* among the spares */
 };
+
+/* Tokens are made in the thread that sends and finished in paho's receive thread: kept for the
+ * next sending rather than freed, so that no block crosses threads through the C library for
+ * them (lock held, both). As many are kept as can be in flight. */
+static struct token *token_new(struct bridge_mqtt *b)
+{
+    struct token *t = b->spare;
+    if (t) {
+        b->spare = t->next;
+        b->spares--;
+    } else {
+        t = xmalloc(sizeof *t);
+    }
+    t->b = b;
+    return t;
+}
+
+static void token_done(struct bridge_mqtt *b, struct token *t)
+{
+    if (b->spares < INFLIGHT_MAX) {
+        t->next = b->spare;
+        b->spare = t;
+        b->spares++;
+    } else {
+        free(t);
+    }
+}
 
 static void send_queued(struct bridge_mqtt *b);
 
@@ -207,8 +237,8 @@ static void sent_ok(void *ctx, MQTTAsync_successData *d)
     }
     note_due(b);
     int more = mq_count(&b->q) > 0 && b->inflight.n < b->window && !b->sending;
+    token_done(b, t);
     pthread_mutex_unlock(&b->lock);
-    free(t);
     if (more) {
         wake(b);
     }
@@ -225,8 +255,8 @@ static void sent_failed(void *ctx, MQTTAsync_failureData *d)
         requeue(b, m);
     }
     pthread_cond_broadcast(&b->progress);
+    token_done(b, t);
     pthread_mutex_unlock(&b->lock);
-    free(t);
     wake(b);
 }
 
@@ -254,8 +284,8 @@ static void refused5(struct token *t, MQTTAsync_failureData5 *d)
         b->last_ack_ms = b->done_ms = common_mono_ms(); /* an answer all the same */
     }
     pthread_cond_broadcast(&b->progress);
+    token_done(b, t);
     pthread_mutex_unlock(&b->lock);
-    free(t);
     wake(b);
 }
 
@@ -927,8 +957,7 @@ static int send_next(struct bridge_mqtt *b)
     if (!sendable(b, m, &pm.properties)) {
         return 0;
     }
-    struct token *t = xmalloc(sizeof *t);
-    t->b = b;
+    struct token *t = token_new(b);
     m->seq = m->seq ? m->seq : b->next_seq; /* the first sending's place, kept on a resend */
     t->seq = m->token = b->next_seq++;
     mq_list_push_back(&b->inflight, m);
@@ -954,7 +983,7 @@ static int send_next(struct bridge_mqtt *b)
         b->handoff_ms = common_mono_ms();
         return 0;
     }
-    free(t); /* paho will not call back */
+    token_done(b, t); /* paho will not call back */
     if (find_inflight(b, seq) != m) {
         return -1;
     }
@@ -1477,6 +1506,10 @@ void bridge_mqtt_free(struct bridge_mqtt *b, int timeout_ms)
     }
     mq_free(&b->q);
     mq_list_free(&b->inflight);
+    for (struct token *t = b->spare, *next; t; t = next) {
+        next = t->next;
+        free(t);
+    }
     for (struct inbound *in = b->in_head, *next; in; in = next) {
         next = in->next;
         free(in->topic);

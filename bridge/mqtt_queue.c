@@ -29,8 +29,11 @@ struct mq_msg *mq_msg_new(const char *topic, const char *payload, size_t len, in
                           unsigned flags, uint64_t msg_id)
 {
     size_t tl = strlen(topic);
-    struct mq_msg *m = xcalloc(1, sizeof *m);
-    m->topic = xmalloc(tl + 1 + len + 1); /* topic and payload in one block */
+    /* one block: a message is made in one thread and freed in paho's receive thread, and each
+     * block that crosses threads so costs the C library a free into another thread's arena */
+    struct mq_msg *m = xmalloc(sizeof *m + tl + 1 + len + 1);
+    *m = (struct mq_msg){ 0 };
+    m->topic = (char *)(m + 1);
     memcpy(m->topic, topic, tl + 1);
     m->payload = m->topic + tl + 1;
     if (len) {
@@ -48,10 +51,7 @@ struct mq_msg *mq_msg_new(const char *topic, const char *payload, size_t len, in
 
 void mq_msg_free(struct mq_msg *m)
 {
-    if (m) {
-        free(m->topic);
-        free(m);
-    }
+    free(m);
 }
 
 void mq_list_push_back(struct mq_list *l, struct mq_msg *m)

@@ -33,7 +33,7 @@ struct mq_msg {
     uint64_t seq, msg_id;  /* seq: the order of first sending, 0 until first handed to paho */
     uint64_t token;        /* the current sending's number (paho's callbacks name it) */
     int64_t t_ms;          /* monotonic time it was queued (health: the oldest's age) */
-    char *topic, *payload; /* one block: topic, NUL, payload, NUL */
+    char *topic, *payload; /* after the header, in its block: topic, NUL, payload, NUL */
     size_t len;
     size_t size; /* bytes it holds: header, topic and payload (max_buffered_bytes) */
     int qos;
