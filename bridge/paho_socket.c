@@ -23,8 +23,8 @@
  * - poll also notes which sockets are paho's, until close: paho_socket_owned() tells the one
  *   socket that is paho's connection from any other of the process (bridge/mqtt.c ends it
  *   without paho's DISCONNECT when the broker must publish the will).
- * - close reads what paho left unread, and keeps the reason of a DISCONNECT the broker sent
- *   last (paho_socket_last_word). A broker that ends the connection over a message (ejabberd
+ * - close reads what paho left unread on a socket it read through us, and keeps the reason of
+ *   a DISCONNECT the broker sent last (paho_socket_last_word). A broker that ends the connection over a message (ejabberd
  *   after one over its max_payload_size: DISCONNECT 0x95, then close) resets the socket when
  *   our next PUBLISH comes; paho's send thread, its write failing, then closes the connection
  *   before its receive thread has read the DISCONNECT, and tells "connection lost" without a
@@ -49,9 +49,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SLOTS      4     /* sockets buffered at once: the daemon's one client reads one */
-#define READ_AHEAD 16384 /* bytes per real recv: a few thousand PUBACKs */
-#define OWNED      8     /* paho's sockets noted at once: one per client, and one connecting */
+#define SLOTS      4               /* sockets buffered at once: the daemon's one client reads one */
+#define READ_AHEAD PAHO_READ_AHEAD /* bytes per real recv (paho_socket.h) */
+#define OWNED      8 /* paho's sockets noted at once: one per client, and one connecting */
 
 struct slot {
     int fd;             /* -1: free */
@@ -260,28 +260,31 @@ int paho_socket_final_disconnect(const unsigned char *p, size_t n)
     return reason;
 }
 
-/* paho closes its connection: what it left unread, its buffered bytes first (they start where
- * paho's next packet would), then the kernel's, may end with the broker's DISCONNECT (lock
- * held). More than a buffer's worth is not looked at: a broker's last word comes after a few
- * acknowledgements, not after thousands. */
+/* paho closes its connection (lock held). Looked at only when paho read it through us, so the
+ * bytes are MQTT packets (TLS records go through OpenSSL, never here), and only when the broker
+ * ended the stream (end or reset, not "nothing yet": paho may close a connection the broker
+ * still holds open): what paho left unread, its buffered bytes first (they start where paho's
+ * next packet would), then the kernel's, may end with the broker's DISCONNECT. More than a
+ * buffer's worth is not looked at: a broker's last word comes after a few acknowledgements,
+ * not after thousands. */
 static void read_last_word(int fd, struct slot *s)
 {
-    unsigned char own[1024], *buf = own;
-    size_t have = 0, cap = sizeof own;
-    if (s && s->buf) {
-        memmove(s->buf, s->buf + s->head, s->len);
-        buf = s->buf;
-        have = s->len;
-        cap = READ_AHEAD;
+    if (!s || !s->buf) {
+        return;
     }
+    int saved = errno;
+    memmove(s->buf, s->buf + s->head, s->len);
+    s->head = 0;
+    size_t have = s->len;
     ssize_t r = 1;
-    while (have < cap && (r = recv(fd, buf + have, cap - have, MSG_DONTWAIT)) > 0) {
+    while (have < READ_AHEAD &&
+           (r = recv(fd, s->buf + have, READ_AHEAD - have, MSG_DONTWAIT)) > 0) {
         have += (size_t)r;
     }
-    if (have < cap) {
-        last_fd = fd;
-        last_reason = paho_socket_final_disconnect(buf, have);
-    }
+    int ended = r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    last_fd = fd;
+    last_reason = ended ? paho_socket_final_disconnect(s->buf, have) : -1;
+    errno = saved;
 }
 
 int paho_socket_last_word(int fd)

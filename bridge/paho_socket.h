@@ -17,6 +17,9 @@
 /* ... and how many must be due: with fewer the wait would cost a wakeup more than it saves */
 #define PAHO_HOLD_MIN 4
 
+/* Bytes read from the kernel at once per socket: a few thousand PUBACKs */
+#define PAHO_READ_AHEAD 16384
+
 /** The client's messages awaiting acknowledgement, after each change: while at least
  *  PAHO_HOLD_MIN are, the receive thread waits PAHO_HOLD_US before each look at the socket.
  *  Even with the window full the wait pays: the acknowledgements then free the window a batch
