@@ -24,13 +24,14 @@
  *   socket that is paho's connection from any other of the process (bridge/mqtt.c ends it
  *   without paho's DISCONNECT when the broker must publish the will).
  * - close reads what paho left unread on a socket it read through us, and keeps the reason of
- *   a DISCONNECT the broker sent last (paho_socket_last_word). A broker that ends the connection over a message (ejabberd
- *   after one over its max_payload_size: DISCONNECT 0x95, then close) resets the socket when
- *   our next PUBLISH comes; paho's send thread, its write failing, then closes the connection
- *   before its receive thread has read the DISCONNECT, and tells "connection lost" without a
- *   reason. The kernel keeps the bytes received before the reset, so they can still be read.
+ *   a DISCONNECT the broker sent last (paho_socket_last_word). A broker that ends the
+ *   connection over a message (ejabberd after one over its max_payload_size: DISCONNECT 0x95,
+ *   then close) resets the socket when our next PUBLISH comes; paho's send thread, its write
+ *   failing, then closes the connection before its receive thread has read the DISCONNECT,
+ *   and tells "connection lost" without a reason. The kernel keeps the bytes received before
+ *   the reset, so they can still be read.
  * TLS connections read through OpenSSL, which does not call recv: they keep paho's reads
- * unbuffered, and get the wait.
+ * unbuffered, get the wait, and have no last word read.
  *
  * `make PAHO_LINK=shared` links paho's shared library, whose calls cannot be renamed: the
  * functions are then unused, paho reads as it always did, and paho_socket_owned() cannot tell
