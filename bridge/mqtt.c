@@ -573,7 +573,7 @@ static void on_connection_lost(void *ctx, char *cause)
 {
     struct bridge_mqtt *b = ctx;
     pthread_mutex_lock(&b->lock);
-    int word = b->sock.fd >= 0 ? paho_socket_last_word(b->sock.fd) : -1;
+    int word = paho_socket_last_word(b->sock.fd); /* -1: none, or no socket known */
     if (word >= MQTTREASONCODE_UNSPECIFIED_ERROR) {
         broker_disconnect(b, word);
     } else {

@@ -8,8 +8,8 @@
  * the set's slots were cache lines last written on the other core (docs/PERFORMANCE.md).
  *
  * Here paho's small blocks, up to PAHO_POOL_MAX bytes (its list elements, records and property
- * entries), come from size classes of memory that the pool keeps for
- * paho alone and never gives back:
+ * entries), come from size classes of memory that the pool keeps for paho alone and never
+ * gives back:
  * - each block has a header of its own (its state, class and size), so a free reads no table:
  *   the block's own cache line is the only one touched. Since the memory is never
  *   the C library's again, reading the header of a block freed already is reading our own
@@ -134,7 +134,11 @@ static void setup(void)
 static unsigned class_of(size_t bytes)
 {
     size_t n = bytes + sizeof(struct hdr);
-    return n <= 64 ? 0 : n <= 96 ? 1 : 2;
+    unsigned c = 0;
+    while (class_size[c] < n) { /* bytes <= PAHO_POOL_MAX: the last class holds it */
+        c++;
+    }
+    return c;
 }
 
 static size_t usable(const struct hdr *h)

@@ -296,6 +296,24 @@ static void test_owned(void)
     close(other[1]);
 }
 
+/* A PUBACK and the broker's DISCONNECT 0x95 */
+static const unsigned char ack[] = { 0x40, 2, 0, 1 }, dis[] = { 0xe0, 2, 0x95, 0 };
+
+/* A pair whose [0] paho has polled (it is paho's) and, with `read`, read a PUBACK from through
+ * us, as it reads a plain TCP connection (what follows is looked at when paho closes it) */
+static void paho_conn(int sv[2], int read)
+{
+    unsigned char got[4];
+    CHECK_EQ(pair(sv), 0);
+    struct pollfd pfd = { .fd = sv[0], .events = POLLIN };
+    CHECK_EQ(paho_sock_poll(&pfd, 1, 0), 0);
+    if (read) {
+        CHECK_EQ(write(sv[1], ack, sizeof ack), 4);
+        CHECK_EQ(paho_sock_recv(sv[0], got, 1, 0), 1);
+        CHECK_EQ(paho_sock_recv(sv[0], got + 1, 3, 0), 3);
+    }
+}
+
 /* the reason of the DISCONNECT that ends a stream read from a packet's start, or -1 */
 static void test_final_disconnect(void)
 {
@@ -322,7 +340,6 @@ static void test_final_disconnect(void)
  * on a failed write: the broker's reason is told once, for that socket alone */
 static void test_last_word(void)
 {
-    static const unsigned char ack[] = { 0x40, 2, 0, 1 }, dis[] = { 0xe0, 2, 0x95, 0 };
     static const unsigned char suback[] = { 0x90, 3, 0, 1, 1 };
     int sv[2];
     unsigned char got[5];
@@ -344,59 +361,42 @@ static void test_last_word(void)
     CHECK_EQ(paho_socket_last_word(fd), -1); /* told once */
 
     /* the stream ends with a PUBACK: no word */
-    CHECK_EQ(pair(sv), 0);
-    pfd.fd = fd = sv[0];
-    CHECK_EQ(paho_sock_poll(&pfd, 1, 0), 0);
-    CHECK_EQ(write(sv[1], ack, sizeof ack), 4);
-    CHECK_EQ(paho_sock_recv(fd, got, 1, 0), 1);
-    CHECK_EQ(paho_sock_recv(fd, got + 1, 1, 0), 1);
-    CHECK_EQ(paho_sock_recv(fd, got + 2, 2, 0), 2);
+    paho_conn(sv, 1);
     CHECK_EQ(write(sv[1], dis, sizeof dis), 4);
     CHECK_EQ(write(sv[1], ack, sizeof ack), 4);
     close(sv[1]);
-    CHECK_EQ(paho_sock_close(fd), 0);
+    CHECK_EQ(paho_sock_close(fd = sv[0]), 0);
     CHECK_EQ(paho_socket_last_word(fd), -1);
 
     /* a DISCONNECT unread but the stream not ended: paho closed a connection the broker holds
      * open (that DISCONNECT would be a broker's odd way, not its last word) */
-    CHECK_EQ(pair(sv), 0);
-    pfd.fd = fd = sv[0];
-    CHECK_EQ(paho_sock_poll(&pfd, 1, 0), 0);
-    CHECK_EQ(write(sv[1], ack, sizeof ack), 4);
-    CHECK_EQ(paho_sock_recv(fd, got, 1, 0), 1);
-    CHECK_EQ(paho_sock_recv(fd, got + 1, 3, 0), 3);
+    paho_conn(sv, 1);
     CHECK_EQ(write(sv[1], dis, sizeof dis), 4);
-    CHECK_EQ(paho_sock_close(fd), 0);
+    CHECK_EQ(paho_sock_close(fd = sv[0]), 0);
     CHECK_EQ(paho_socket_last_word(fd), -1);
     close(sv[1]);
 
     /* more unread than the buffer holds is not looked at, even where the buffer's worth ends
-     * with a DISCONNECT: PUBACKs, a DISCONNECT that ends the buffer's worth once paho has read
-     * the first PUBACK, a PUBACK more */
-    static unsigned char acks[PAHO_READ_AHEAD + 4];
+     * with a DISCONNECT: PUBACKs up to the buffer's size, the last 4 bytes a DISCONNECT, then a
+     * PUBACK more */
+    static unsigned char acks[PAHO_READ_AHEAD];
     for (size_t i = 0; i < sizeof acks; i += 4) {
         memcpy(acks + i, ack, 4);
     }
     memcpy(acks + sizeof acks - 4, dis, 4);
-    CHECK_EQ(pair(sv), 0);
-    pfd.fd = fd = sv[0];
-    CHECK_EQ(paho_sock_poll(&pfd, 1, 0), 0);
+    paho_conn(sv, 1);
     CHECK_EQ(write(sv[1], acks, sizeof acks), (ssize_t)sizeof acks);
     CHECK_EQ(write(sv[1], ack, sizeof ack), 4);
     close(sv[1]);
-    CHECK_EQ(paho_sock_recv(fd, got, 1, 0), 1);
-    CHECK_EQ(paho_sock_recv(fd, got + 1, 3, 0), 3);
-    CHECK_EQ(paho_sock_close(fd), 0);
+    CHECK_EQ(paho_sock_close(fd = sv[0]), 0);
     CHECK_EQ(paho_socket_last_word(fd), -1);
 
     /* a socket paho polled but never read through us (TLS: OpenSSL reads it) is not read at its
      * close: its bytes are records, not packets */
-    CHECK_EQ(pair(sv), 0);
-    pfd.fd = fd = sv[0];
-    CHECK_EQ(paho_sock_poll(&pfd, 1, 0), 0);
+    paho_conn(sv, 0);
     CHECK_EQ(write(sv[1], dis, sizeof dis), 4);
     close(sv[1]);
-    CHECK_EQ(paho_sock_close(fd), 0);
+    CHECK_EQ(paho_sock_close(fd = sv[0]), 0);
     CHECK_EQ(paho_socket_last_word(fd), -1);
 
     /* a socket paho never polled is not read at its close */
@@ -406,23 +406,16 @@ static void test_last_word(void)
     CHECK_EQ(paho_sock_recv(sv[0], got + 1, 3, 0), 3);
     CHECK_EQ(write(sv[1], dis, sizeof dis), 4);
     close(sv[1]);
-    fd = sv[0];
-    CHECK_EQ(paho_sock_close(fd), 0);
+    CHECK_EQ(paho_sock_close(fd = sv[0]), 0);
     CHECK_EQ(paho_socket_last_word(fd), -1);
 
     /* a word not asked for is forgotten when paho polls a new socket of the same number */
-    CHECK_EQ(pair(sv), 0);
-    pfd.fd = fd = sv[0];
-    CHECK_EQ(paho_sock_poll(&pfd, 1, 0), 0);
-    CHECK_EQ(write(sv[1], ack, sizeof ack), 4);
-    CHECK_EQ(paho_sock_recv(fd, got, 1, 0), 1);
-    CHECK_EQ(paho_sock_recv(fd, got + 1, 3, 0), 3);
+    paho_conn(sv, 1);
     CHECK_EQ(write(sv[1], dis, sizeof dis), 4);
     close(sv[1]);
-    CHECK_EQ(paho_sock_close(fd), 0);
-    CHECK_EQ(pair(sv), 0);
+    CHECK_EQ(paho_sock_close(fd = sv[0]), 0);
+    paho_conn(sv, 0);
     CHECK_EQ(sv[0], fd);
-    CHECK_EQ(paho_sock_poll(&pfd, 1, 0), 0);
     CHECK_EQ(paho_socket_last_word(fd), -1);
     paho_sock_close(sv[0]);
     close(sv[1]);
